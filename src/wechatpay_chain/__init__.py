@@ -1,0 +1,41 @@
+"""wechatpay-chain: a spec-driven chain client for the WeChat Pay APIs.
+
+    from wechatpay_chain import Client
+    client = Client(mchid=..., serial=..., private_key=..., certs={...})
+    client.v3.profitsharing.return_orders.post(json={...})
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .client import Client
+from .errors import (
+    ApiError,
+    ConfigError,
+    DecryptionError,
+    FieldError,
+    SignatureError,
+    TimeoutError,
+    TransportError,
+    ValidationError,
+    WeChatPayError,
+)
+from .response import Response
+from .transport import Timeout
+
+__all__ = [
+    "ApiError",
+    "Client",
+    "ConfigError",
+    "DecryptionError",
+    "FieldError",
+    "Response",
+    "SignatureError",
+    "Timeout",
+    "TimeoutError",
+    "TransportError",
+    "ValidationError",
+    "WeChatPayError",
+    "__version__",
+]

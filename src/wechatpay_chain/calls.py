@@ -1,0 +1,236 @@
+"""One v3 call as pure steps: prepare (path, validate, encrypt, serialise), sign, finish.
+
+The client runs these in order around the transport::
+
+    prepared = prepare_call(...)          # once: nothing is sent if this raises
+    headers  = sign_call(prepared, ...)   # per attempt: fresh nonce and timestamp
+    answer   = await transport.send(...)  # the only I/O
+    response = finish_call(prepared, ...) # verify (fail closed) or raise ApiError
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .crypto import oaep_encrypt
+from .errors import ApiError, FieldError, ValidationError
+from .naming import Segment
+from .protocol import authorization_header, dump_json, find_header, new_nonce, verify_signed_message
+from .response import Response
+from .specs import Operation
+
+__all__ = ["PreparedCall", "build_target", "finish_call", "prepare_call", "sign_call"]
+
+log = logging.getLogger("wechatpay_chain")
+
+# Characters left as they are in a path value: RFC 3986 unreserved only, so that a
+# value is percent-encoded exactly once and the signature covers the same bytes.
+_PATH_SAFE = "-._~"
+_QUERY_SAFE = "-._~"
+
+
+@dataclass
+class PreparedCall:
+    method: str
+    key: str  # spec key, e.g. v3/pay/transactions/out-trade-no/{out_trade_no}
+    target: str  # the request target that is signed and sent: /path?query
+    body: bytes
+    headers: dict[str, str]
+    operation: Operation | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def build_target(url_path: str, query: Mapping[str, Any] | None) -> str:
+    """``/path?k=v&...``: query values percent-encoded once, in the caller's order."""
+    if not query:
+        return url_path
+    pairs = "&".join(
+        f"{quote(str(name), safe=_QUERY_SAFE)}={quote(_query_value(value), safe=_QUERY_SAFE)}"
+        for name, value in query.items()
+        if value is not None
+    )
+    return f"{url_path}?{pairs}" if pairs else url_path
+
+
+def fill_path(
+    segments: Sequence[Segment], values: Mapping[str, Any], operation: Operation | None
+) -> tuple[str, dict[str, str], list[FieldError]]:
+    """The URL path with every template filled, the path values, and what is missing."""
+    path_values: dict[str, str] = {}
+    missing: list[FieldError] = []
+    for segment in segments:
+        if segment.template is None:
+            continue
+        if segment.text is not None:
+            path_values[segment.template] = segment.text
+        elif segment.template in values and values[segment.template] is not None:
+            path_values[segment.template] = str(values[segment.template])
+        else:
+            missing.append(
+                FieldError(f"/path/{segment.template}", "required", f"path value '{segment.template}' is missing")
+            )
+    if operation is not None:
+        template = operation.url
+    else:
+        template = "/" + "/".join(s.spec_text for s in segments)
+        if template.startswith("/v2/"):
+            template = template[3:]
+    wire = template
+    for name, value in path_values.items():
+        wire = wire.replace("{" + name + "}", quote(value, safe=_PATH_SAFE))
+    return wire, path_values, missing
+
+
+def _encrypt_pointer(document: Any, parts: list[str], encrypt: Callable[[str], str]) -> None:
+    """Encrypt in place the string fields a pointer (with ``*`` for every item) names."""
+    if not parts:
+        return
+    head, rest = parts[0], parts[1:]
+    children: list[Any]
+    if head == "*":
+        children = list(range(len(document))) if isinstance(document, list) else []
+    elif isinstance(document, dict) and head in document:
+        children = [head]
+    else:
+        children = []
+    for child in children:
+        value = document[child]
+        if rest:
+            _encrypt_pointer(value, rest, encrypt)
+        elif isinstance(value, str) and value:
+            document[child] = encrypt(value)
+
+
+def encrypt_fields(payload: Any, pointers: Sequence[str], key: rsa.RSAPublicKey) -> Any:
+    """A copy of ``payload`` with the spec's sensitive fields RSA-OAEP encrypted."""
+    copy = json.loads(dump_json(payload))  # deep copy: the caller's dict is left untouched
+    for pointer in pointers:
+        _encrypt_pointer(copy, pointer.strip("/").split("/"), lambda text: oaep_encrypt(key, text))
+    return copy
+
+
+def prepare_call(
+    method: str,
+    segments: Sequence[Segment],
+    *,
+    operation: Operation | None,
+    query: Mapping[str, Any] | None,
+    json_body: Any,
+    headers: Mapping[str, str] | None,
+    path_values: Mapping[str, Any],
+    validate: bool,
+    encryption: tuple[str, rsa.RSAPublicKey] | None,
+) -> PreparedCall:
+    """Everything that happens before signing. Raises ``ValidationError``; sends nothing."""
+    key = "/".join(s.spec_text for s in segments)
+    url_path, values, errors = fill_path(segments, path_values, operation)
+    final_headers: dict[str, str] = {"Accept": "application/json"}
+    if headers:
+        final_headers.update(headers)
+    pointers = list(operation.spec.get("encrypt") or ()) if operation is not None else []
+    if pointers and json_body is not None and find_header(final_headers, "Wechatpay-Serial") is None:
+        if encryption is None:
+            errors.append(
+                FieldError("/headers/Wechatpay-Serial", "encrypt", "sensitive fields need a platform public key")
+            )
+        else:
+            serial, public_key = encryption
+            json_body = encrypt_fields(json_body, pointers, public_key)
+            final_headers["Wechatpay-Serial"] = serial
+    if validate and operation is not None:
+        parts: dict[str, Any] = {"path": values}
+        if query is not None or operation.schema("query") is not None:
+            parts["query"] = dict(query or {})
+        if json_body is not None or operation.schema("json") is not None:
+            parts["json"] = json_body
+        if operation.schema("headers") is not None:
+            parts["headers"] = {name: value for name, value in final_headers.items()}
+        errors.extend(operation.validate(parts))
+    if errors:
+        raise ValidationError(f"{method} {key}", errors)
+    body = b"" if json_body is None else dump_json(json_body)
+    if body:
+        final_headers.setdefault("Content-Type", "application/json")
+    return PreparedCall(method, key, build_target(url_path, query), body, final_headers, operation)
+
+
+def sign_call(
+    prepared: PreparedCall,
+    *,
+    private_key: rsa.RSAPrivateKey,
+    mchid: str,
+    serial: str,
+    timestamp: str,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The headers of one attempt: the prepared ones plus a fresh Authorization."""
+    headers = dict(prepared.headers)
+    headers["Authorization"] = authorization_header(
+        private_key,
+        mchid=mchid,
+        serial=serial,
+        method=prepared.method,
+        target=prepared.target,
+        body=prepared.body,
+        timestamp=timestamp,
+        nonce=nonce or new_nonce(),
+    )
+    return headers
+
+
+def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, response: Response) -> ApiError:
+    """An ``ApiError`` from the platform's ``{"code", "message", "detail"}`` body."""
+    code = message = None
+    detail: Any = None
+    try:
+        document = json.loads(content) if content else {}
+    except ValueError:
+        document = {}
+    if isinstance(document, dict):
+        code = document.get("code")
+        message = document.get("message")
+        detail = document.get("detail")
+    if message is None and content and not isinstance(document, dict):
+        message = content[:200].decode("utf-8", errors="replace")
+    return ApiError(status, code, message, detail, response)
+
+
+def finish_call(
+    prepared: PreparedCall,
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    url: str,
+    keys: Mapping[str, rsa.RSAPublicKey],
+    now: Callable[[], float],
+    validate_response: bool = False,
+) -> Response:
+    """Verify a 2xx answer (fail closed) or raise ``ApiError`` for 4xx/5xx."""
+    response = Response(status, headers, content, method=prepared.method, url=url)
+    if not 200 <= status < 300:
+        raise error_from_answer(status, headers, content, response)
+    operation = prepared.operation
+    if operation is None or not operation.flag("unsigned"):
+        response.verified = verify_signed_message(headers, content, keys, now=now)
+    if validate_response and operation is not None and content and not operation.flag("download"):
+        try:
+            problems = operation.validate_response(json.loads(content))
+        except ValueError:
+            problems = [FieldError("/response", "json", "the answer is not JSON")]
+        for problem in problems:
+            log.warning("answer of %s %s does not match its spec: %s", prepared.method, prepared.key, problem)
+    return response

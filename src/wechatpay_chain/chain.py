@@ -1,0 +1,176 @@
+"""The chain: an immutable path accumulator whose verbs call one ``request()``.
+
+``client.v3.profitsharing.return_orders``, ``client.chain("v3/profitsharing/return-orders")``
+and ``client["v3/profitsharing/return-orders"]`` build the same :class:`Node`; its verbs
+(``get/post/put/patch/delete`` and ``*_async``) hand the node's segments to the client.
+Naming rules live in :mod:`naming`; the catalogue only tells which spelling wins.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .naming import Segment, attribute_segment, path_segments
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .response import Response
+
+__all__ = ["Node", "Verb"]
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+class Verb:
+    """``node.post`` / ``node.post_async``: calls the client with the node's path.
+
+    Defining ``__get__`` makes ``help(node.post)`` treat this as a routine, and
+    ``__doc__`` is read from the operation's spec when someone asks.
+    """
+
+    __slots__ = ("_asynchronous", "_method", "_node")
+
+    def __init__(self, node: Node, method: str, asynchronous: bool) -> None:
+        self._node = node
+        self._method = method
+        self._asynchronous = asynchronous
+
+    def __get__(self, instance: object, owner: type | None = None) -> Verb:
+        return self
+
+    def __call__(self, **kwargs: Any) -> Any:
+        node = self._node
+        if self._asynchronous:
+            return node._client.request_async(self._method, node._segments, **kwargs)
+        return node._client.request(self._method, node._segments, **kwargs)
+
+    @property
+    def __name__(self) -> str:
+        return self._method.lower() + ("_async" if self._asynchronous else "")
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]
+        node = self._node
+        operation = node._client.catalog.operation(node.spec_key, self._method)
+        head = f"{self._method} {node.path}" + (" (awaitable)" if self._asynchronous else "")
+        if operation is None:
+            return head + "\n\nNot in the catalogue: sent as given, without validation."
+        return head + "\n\n" + operation.describe()
+
+    def __repr__(self) -> str:
+        return f"<verb {self.__name__} {self._node.path}>"
+
+
+class _VerbSlot:
+    """Class attribute that makes a :class:`Verb` for each node it is read from."""
+
+    def __init__(self, method: str, asynchronous: bool) -> None:
+        self.method = method.upper()
+        self.asynchronous = asynchronous
+
+    def __get__(self, node: Node | None, owner: type) -> Any:
+        if node is None:
+            return self
+        return Verb(node, self.method, self.asynchronous)
+
+
+class Node:
+    """One point of the URL tree. Attribute access is cached per node."""
+
+    __slots__ = ("_children", "_client", "_segments")
+
+    def __init__(self, client: Client, segments: tuple[Segment, ...] = ()) -> None:
+        self._client = client
+        self._segments = segments
+        self._children: dict[str, Node] = {}
+
+    # Verbs: typed as callables returning a Response or an awaitable of one.
+    get: Callable[..., Response] = _VerbSlot("get", False)  # type: ignore[assignment]
+    post: Callable[..., Response] = _VerbSlot("post", False)  # type: ignore[assignment]
+    put: Callable[..., Response] = _VerbSlot("put", False)  # type: ignore[assignment]
+    patch: Callable[..., Response] = _VerbSlot("patch", False)  # type: ignore[assignment]
+    delete: Callable[..., Response] = _VerbSlot("delete", False)  # type: ignore[assignment]
+    get_async: Callable[..., Awaitable[Response]] = _VerbSlot("get", True)  # type: ignore[assignment]
+    post_async: Callable[..., Awaitable[Response]] = _VerbSlot("post", True)  # type: ignore[assignment]
+    put_async: Callable[..., Awaitable[Response]] = _VerbSlot("put", True)  # type: ignore[assignment]
+    patch_async: Callable[..., Awaitable[Response]] = _VerbSlot("patch", True)  # type: ignore[assignment]
+    delete_async: Callable[..., Awaitable[Response]] = _VerbSlot("delete", True)  # type: ignore[assignment]
+
+    @property
+    def spec_key(self) -> str:
+        """The key of the spec this node stands for: templates written ``{name}``."""
+        return "/".join(segment.spec_text for segment in self._segments)
+
+    @property
+    def path(self) -> str:
+        """The path as far as it is known: literal values, ``{name}`` for templates."""
+        return "/".join(
+            segment.text if segment.text is not None else segment.spec_text for segment in self._segments
+        )
+
+    def __getattr__(self, name: str) -> Node:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)  # keep copy/pickle/inspect protocols working
+        try:
+            return self._children[name]
+        except KeyError:
+            pass
+        known = self._client.catalog.children(self.spec_key)
+        child = Node(self._client, (*self._segments, attribute_segment(name, known)))
+        self._children[name] = child
+        return child
+
+    def _extend(self, path: str) -> Node:
+        """Append path-string segments, placing literals on catalogue templates."""
+        segments = list(self._segments)
+        for segment in path_segments(path):
+            if segment.text is not None:
+                segment = self._place(segment.text, "/".join(s.spec_text for s in segments))
+            segments.append(segment)
+        return Node(self._client, tuple(segments))
+
+    def _place(self, text: str, parent_key: str) -> Segment:
+        """A literal where the catalogue has no such literal but a template: a value."""
+        known = self._client.catalog.children(parent_key)
+        if text in known:
+            return Segment(text, None)
+        templates = [name[1:-1] for name in known if name.startswith("{")]
+        if len(templates) == 1:
+            return Segment(text, templates[0])
+        return Segment(text, None)
+
+    def __getitem__(self, path: str) -> Node:
+        if not isinstance(path, str):
+            raise TypeError(f"a path segment must be a str, not {type(path).__name__}")
+        return self._extend(path)
+
+    def chain(self, path: str) -> Node:
+        """Extend this node with a path written as in the URL (no case folding)."""
+        return self._extend(path)
+
+    def __dir__(self) -> list[str]:
+        names = set(METHODS) | {f"{verb}_async" for verb in METHODS} | {"chain", "path", "spec_key"}
+        for child in self._client.catalog.children(self.spec_key):
+            names.add(python_name(child))
+        return sorted(names)
+
+    def __repr__(self) -> str:
+        return f"<wechatpay chain {self.path or '/'}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and other._client is self._client and other._segments == self._segments
+
+    def __hash__(self) -> int:
+        return hash(self._segments)
+
+
+def python_name(segment: str) -> str:
+    """The attribute that reaches ``segment``: ``{id}`` -> ``_id_``, ``global`` -> ``global_``."""
+    if segment.startswith("{") and segment.endswith("}"):
+        return f"_{segment[1:-1]}_"
+    name = segment.replace("-", "_").replace(".", "_")
+    if keyword.iskeyword(name) or name in METHODS or name == "chain":
+        return name + "_"
+    return name

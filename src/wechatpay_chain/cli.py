@@ -1,0 +1,164 @@
+"""``wechatpay``: the demo, calls from the shell, the catalogue, the mock platform."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import WeChatPayError
+
+__all__ = ["main"]
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from .client import Client
+
+    if args.config:
+        return Client.from_file(args.config)
+    return Client.from_env()
+
+
+def _json_argument(text: str | None) -> Any:
+    if text is None:
+        return None
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _query_argument(pairs: Sequence[str]) -> dict[str, str] | None:
+    query: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--query takes k=v, got {pair!r}")
+        query[name] = value
+    return query or None
+
+
+def command_call(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        response = client.request(
+            args.method,
+            args.path,
+            json=_json_argument(args.json),
+            query=_query_argument(args.query),
+        )
+    print(f"HTTP {response.status_code}  verified by {response.verified or '- (unsigned answer)'}", file=sys.stderr)
+    if response.content:
+        try:
+            print(json.dumps(response.json(), ensure_ascii=False, indent=2))
+        except ValueError:
+            sys.stdout.buffer.write(response.content)
+    return 0
+
+
+def command_specs_list(args: argparse.Namespace) -> int:
+    from .specs import Catalog
+
+    catalog = Catalog()
+    entries = catalog.search(args.search) if args.search else catalog.under(args.prefix or "")
+    for entry in entries:
+        print(f"{entry.method:<6} {entry.key:<70} {entry.summary}")
+    print(f"{len(entries)} operation(s)", file=sys.stderr)
+    return 0
+
+
+def command_specs_show(args: argparse.Namespace) -> int:
+    from .specs import Catalog
+
+    catalog = Catalog()
+    key = args.path.strip("/")
+    operations = catalog.operations(key)
+    if not operations:
+        suggestions = catalog.suggest(key)
+        hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
+        print(f"{key}: not in the catalogue{hint}", file=sys.stderr)
+        return 1
+    for operation in operations.values():
+        print(operation.describe())
+        print()
+    return 0
+
+
+def command_mock_serve(args: argparse.Namespace) -> int:
+    from .mock import MockPlatform
+
+    platform = MockPlatform(mchid=args.mchid)
+    out = Path(args.keys_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    key_file = out / "merchant_key.pem"
+    key_file.write_text(platform.merchant_private_key_pem)
+    key_file.chmod(0o600)
+    (out / f"{platform.public_key_id}.pem").write_text(platform.platform_public_key_pem)
+    with platform:
+        config = out / "wechatpay.toml"
+        config.write_text(
+            f'mchid = "{platform.mchid}"\nserial = "{platform.merchant_serial}"\n'
+            f'private_key = "merchant_key.pem"\napiv3_key = "{platform.apiv3_key}"\n'
+            f'base_url = "{platform.base_url}"\n[certs]\n"{platform.public_key_id}" = "{platform.public_key_id}.pem"\n'
+        )
+        print(f"mock platform on {platform.base_url}  (config: {config})")
+        print(f"try: wechatpay --config {config} call POST v3/profitsharing/return-orders --json '{{...}}'")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wechatpay", description="WeChat Pay from the shell.")
+    parser.add_argument("--config", help="a TOML/JSON config file (default: WECHATPAY_* environment variables)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the demo against the embedded mock platform")
+    demo.set_defaults(run=command_demo)
+
+    call = commands.add_parser("call", help="call one API: wechatpay call POST v3/... --json @body.json")
+    call.add_argument("method", type=str.upper, choices=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    call.add_argument("path", help="the API path as in the URL, e.g. v3/profitsharing/return-orders")
+    call.add_argument("--json", help="request body: JSON text or @file")
+    call.add_argument("--query", action="append", default=[], help="query parameter k=v (repeatable)")
+    call.set_defaults(run=command_call)
+
+    specs = commands.add_parser("specs", help="the API catalogue").add_subparsers(dest="specs", required=True)
+    listing = specs.add_parser("list", help="list operations under a prefix")
+    listing.add_argument("prefix", nargs="?", default="")
+    listing.add_argument("--search", help="words to find in paths and summaries")
+    listing.set_defaults(run=command_specs_list)
+    show = specs.add_parser("show", help="methods, fields, required flags and enums of one path")
+    show.add_argument("path")
+    show.set_defaults(run=command_specs_show)
+
+    mock = commands.add_parser("mock", help="the embedded mock platform").add_subparsers(dest="mock", required=True)
+    serve = mock.add_parser("serve", help="serve the mock platform on 127.0.0.1 until Ctrl-C")
+    serve.add_argument("--mchid", default="1900000109")
+    serve.add_argument("--keys-dir", default="wechatpay-mock", help="where to write the test keys and a config")
+    serve.set_defaults(run=command_mock_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except WeChatPayError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""``Client``: configuration, key material, the chain root, and the call flow."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import __version__
+from .calls import PreparedCall, finish_call, prepare_call, sign_call
+from .chain import Node
+from .crypto import KeySource, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
+from .errors import ConfigError, FieldError, ValidationError
+from .naming import Segment
+from .response import Response
+from .specs import Catalog
+from .transport import Timeout, Transport
+
+__all__ = ["DEFAULT_BASE_URL", "Client"]
+
+DEFAULT_BASE_URL = "https://api.mch.weixin.qq.com/"
+PUBLIC_KEY_PREFIX = "PUB_KEY_ID_"
+DEFAULT_TIMEOUT = Timeout()
+
+
+def _user_agent() -> str:
+    return (
+        f"wechatpay-chain/{__version__} aiohttp/{aiohttp.__version__} "
+        f"Python/{platform.python_version()} ({platform.system()})"
+    )
+
+
+def _load_certs(certs: Mapping[str, KeySource] | None) -> dict[str, rsa.RSAPublicKey]:
+    trusted: dict[str, rsa.RSAPublicKey] = {}
+    for serial, source in (certs or {}).items():
+        if not isinstance(serial, str) or not serial:
+            raise ConfigError("certs", "keys must be certificate serials or PUB_KEY_ID_... ids")
+        trusted[serial] = load_public_key(source, f"certs[{serial!r}]")
+    return trusted
+
+
+class Client(Node):
+    """A WeChat Pay client. The client itself is the root of the chain.
+
+    ``Client(mchid=..., serial=..., private_key=..., certs={...})`` for APIv3:
+    ``serial`` is the merchant API certificate serial, ``private_key`` the
+    merchant key (PEM text, path, ``file://`` URL or key object), ``certs`` maps
+    each trusted platform certificate serial or ``PUB_KEY_ID_...`` to its
+    certificate or public key. Every answer is verified against ``certs``.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_encryption",
+        "apiv3_key",
+        "base_url",
+        "catalog",
+        "clock",
+        "mchid",
+        "private_key",
+        "serial",
+        "strict",
+        "transport",
+        "trusted_keys",
+        "validate",
+        "validate_responses",
+    )
+
+    def __init__(
+        self,
+        mchid: str,
+        serial: str | None = None,
+        private_key: KeySource | None = None,
+        certs: Mapping[str, KeySource] | None = None,
+        apiv3_key: str | bytes | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
+        validate: bool = True,
+        validate_responses: bool = False,
+        strict: bool = False,
+        specs: Sequence[str | Path] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(self, ())
+        if not isinstance(mchid, str) or not mchid:
+            raise ConfigError("mchid", "must be the merchant id as a non-empty string")
+        self.mchid = mchid
+        if (serial is None) != (private_key is None):
+            raise ConfigError("serial" if serial is None else "private_key", "serial and private_key go together")
+        if serial is not None and (not isinstance(serial, str) or not serial):
+            raise ConfigError("serial", "must be the merchant certificate serial number")
+        self.serial = serial
+        self.private_key = load_private_key(private_key) if private_key is not None else None
+        self.trusted_keys = _load_certs(certs)
+        if apiv3_key is not None and len(apiv3_key.encode() if isinstance(apiv3_key, str) else apiv3_key) != 32:
+            raise ConfigError("apiv3_key", "must be 32 bytes long")
+        self.apiv3_key = apiv3_key
+        if not base_url.startswith(("https://", "http://")):
+            raise ConfigError("base_url", "must start with https:// (or http:// for a local mock)")
+        self.base_url = base_url.rstrip("/")
+        self.validate = validate
+        self.validate_responses = validate_responses
+        self.strict = strict
+        self.catalog = Catalog(specs)
+        self.clock = clock
+        self.transport = Transport(timeout=Timeout.coerce(timeout), user_agent=_user_agent())
+        self._encryption = self._pick_encryption_key()
+
+    @classmethod
+    def from_env(cls, prefix: str = "WECHATPAY_", **overrides: Any) -> Client:
+        """A client from environment variables (see the README: ``WECHATPAY_MCHID`` ...)."""
+        from .config import client_kwargs_from_env
+
+        return cls(**{**client_kwargs_from_env(prefix), **overrides})
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> Client:
+        """A client from a TOML or JSON config file (the CLI's ``--config``)."""
+        from .config import client_kwargs_from_file
+
+        return cls(**{**client_kwargs_from_file(path), **overrides})
+
+    def _pick_encryption_key(self) -> tuple[str, rsa.RSAPublicKey] | None:
+        """The key for sensitive fields: a platform public key id wins over certificates."""
+        if not self.trusted_keys:
+            return None
+        ids = sorted(self.trusted_keys, key=lambda serial: (not serial.startswith(PUBLIC_KEY_PREFIX), serial))
+        return ids[0], self.trusted_keys[ids[0]]
+
+    def __repr__(self) -> str:
+        mode = "v3" if self.private_key is not None else "no v3 key"
+        trusted = sorted(self.trusted_keys)
+        return f"<wechatpay_chain.Client mchid={self.mchid!r} {mode} trusted={trusted} {self.base_url}>"
+
+    # -- the chain root ---------------------------------------------------------------
+    def chain(self, path: str) -> Node:
+        return self._extend(path)
+
+    # -- manual crypto ------------------------------------------------------------------
+    def encrypt(self, text: str) -> str:
+        """RSA-OAEP encrypt ``text`` for the platform (the serial is :attr:`encryption_serial`)."""
+        if self._encryption is None:
+            raise ConfigError("certs", "no platform public key or certificate configured")
+        return oaep_encrypt(self._encryption[1], text)
+
+    @property
+    def encryption_serial(self) -> str | None:
+        return None if self._encryption is None else self._encryption[0]
+
+    def decrypt(self, ciphertext: str) -> str:
+        """Decrypt a field the platform encrypted with the merchant public key."""
+        if self.private_key is None:
+            raise ConfigError("private_key", "no merchant private key configured")
+        return oaep_decrypt(self.private_key, ciphertext)
+
+    # -- calls --------------------------------------------------------------------------
+    def _prepare(self, method: str, segments: tuple[Segment, ...], kwargs: dict[str, Any]) -> PreparedCall:
+        query = kwargs.pop("query", None)
+        json_body = kwargs.pop("json", None)
+        headers = kwargs.pop("headers", None)
+        validate = kwargs.pop("validate", None)
+        kwargs.pop("timeout", None)
+        for unsupported in ("files", "xml"):
+            if kwargs.get(unsupported) is not None:
+                raise NotImplementedError(f"{unsupported}= is not supported yet")
+            kwargs.pop(unsupported, None)
+        key = "/".join(s.spec_text for s in segments)
+        operation = self.catalog.operation(key, method)
+        if operation is None and self.strict:
+            suggestions = self.catalog.suggest(key)
+            hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+            raise ValidationError(f"{method} {key}", [FieldError("", "catalogue", f"not in the catalogue{hint}")])
+        templates = {s.template for s in segments if s.template is not None}
+        unknown = set(kwargs) - templates
+        if unknown:
+            raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)} for {key}")
+        if self.private_key is None or self.serial is None:
+            raise ConfigError("private_key", "APIv3 calls need serial and private_key")
+        return prepare_call(
+            method,
+            segments,
+            operation=operation,
+            query=query,
+            json_body=json_body,
+            headers=headers,
+            path_values=kwargs,
+            validate=self.validate if validate is None else bool(validate),
+            encryption=self._encryption,
+        )
+
+    def _base_for(self, prepared: PreparedCall) -> str:
+        operation = prepared.operation
+        override = operation.spec.get("base_url") if operation is not None else None
+        # A client pointed somewhere else than the platform (a mock, a proxy) keeps its host.
+        if override and self.base_url == DEFAULT_BASE_URL.rstrip("/"):
+            return str(override).rstrip("/")
+        return self.base_url
+
+    async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
+        assert self.private_key is not None and self.serial is not None
+        headers = sign_call(
+            prepared,
+            private_key=self.private_key,
+            mchid=self.mchid,
+            serial=self.serial,
+            timestamp=str(int(self.clock())),
+        )
+        url = self._base_for(prepared) + prepared.target
+        answer = await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
+        return finish_call(
+            prepared,
+            answer.status,
+            answer.headers,
+            answer.content,
+            url=url,
+            keys=self.trusted_keys,
+            now=self.clock,
+            validate_response=self.validate_responses,
+        )
+
+    def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
+        """Call synchronously (on the private loop thread). Verbs call this."""
+        segments = self._segments_of(segments)
+        timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
+        prepared = self._prepare(method.upper(), segments, kwargs)
+        total = (timeout or self.transport.timeout).total
+        # The outer wait is a safety net past the transport's own total timeout.
+        return self.transport.bridge.run(self._send(prepared, timeout), None if total is None else total + 5)
+
+    async def request_async(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
+        """Call from the running event loop. ``*_async`` verbs call this."""
+        segments = self._segments_of(segments)
+        timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
+        prepared = self._prepare(method.upper(), segments, kwargs)
+        return await self._send(prepared, timeout)
+
+    def _segments_of(self, segments: tuple[Segment, ...] | str) -> tuple[Segment, ...]:
+        if isinstance(segments, str):
+            return self._extend(segments)._segments if segments else ()
+        return segments
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def close(self) -> None:
+        self.transport.close()
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+        await asyncio.get_running_loop().run_in_executor(None, self.transport.close)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+

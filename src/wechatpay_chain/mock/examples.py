@@ -1,0 +1,106 @@
+"""Build a plausible instance of a JSON Schema from its examples (the mock's default answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["example_for"]
+
+_FORMAT_EXAMPLES = {
+    "date-time": "2015-05-20T13:29:35+08:00",
+    "date": "2015-05-20",
+    "uri": "https://example.com/",
+    "url": "https://example.com/",
+    "email": "user@example.com",
+}
+
+
+def _first_example(schema: Mapping[str, Any]) -> tuple[bool, Any]:
+    for key in ("examples", "example"):
+        if key in schema:
+            value = schema[key]
+            if key == "examples":
+                if isinstance(value, list) and value:
+                    return True, value[0]
+                continue
+            return True, value
+    return False, None
+
+
+def _merge_all_of(schema: Mapping[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    properties = dict(merged.get("properties") or {})
+    required = list(merged.get("required") or [])
+    for branch in schema.get("allOf") or ():
+        branch = _merge_all_of(branch) if "allOf" in branch else branch
+        properties.update(branch.get("properties") or {})
+        required.extend(branch.get("required") or [])
+        merged.setdefault("type", branch.get("type"))
+    if properties:
+        merged["properties"] = properties
+    if required:
+        merged["required"] = required
+    return merged
+
+
+def example_for(schema: Mapping[str, Any] | None, depth: int = 0, root: Mapping[str, Any] | None = None) -> Any:
+    """An instance of ``schema``: examples where the spec has them, type defaults elsewhere."""
+    if not isinstance(schema, Mapping) or depth > 12:
+        return None
+    root = root if root is not None else schema
+    if "$ref" in schema and isinstance(schema["$ref"], str) and schema["$ref"].startswith("#/$defs/"):
+        target = (root.get("$defs") or {}).get(schema["$ref"][len("#/$defs/") :])
+        return example_for(target, depth + 1, root)
+    if "allOf" in schema:
+        schema = _merge_all_of(schema)
+    for alternatives in ("oneOf", "anyOf"):
+        if schema.get(alternatives):
+            base = {k: v for k, v in schema.items() if k != alternatives}
+            branch = _merge_all_of({**base, "allOf": [schema[alternatives][0]]})
+            return example_for(branch, depth + 1, root)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    has_example, example = _first_example(schema)
+    enum = schema.get("enum")
+    if enum:
+        return example if has_example and example in enum else enum[0]
+    if kind == "object" or (kind is None and "properties" in schema):
+        return {
+            name: example_for(child, depth + 1, root)
+            for name, child in (schema.get("properties") or {}).items()
+        }
+    if kind == "array":
+        if has_example and isinstance(example, list):
+            return example
+        return [example_for(schema.get("items") or {}, depth + 1, root)]
+    if has_example and _fits(kind, example):
+        return example
+    if kind == "integer":
+        return int(schema.get("minimum", 1))
+    if kind == "number":
+        return float(schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        text = _FORMAT_EXAMPLES.get(str(schema.get("format")), "string")
+        min_length = int(schema.get("minLength", 0))
+        max_length = int(schema.get("maxLength", max(len(text), min_length)))
+        text = text.ljust(min_length, "x")[: max(max_length, min_length)]
+        return text
+    return None
+
+
+def _fits(kind: Any, value: Any) -> bool:
+    checks: dict[str, tuple[type, ...]] = {
+        "string": (str,),
+        "integer": (int,),
+        "number": (int, float),
+        "boolean": (bool,),
+    }
+    if kind not in checks:
+        return value is not None
+    if kind in ("integer", "number") and isinstance(value, bool):
+        return False
+    return isinstance(value, checks[kind])

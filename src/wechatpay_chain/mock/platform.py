@@ -1,0 +1,386 @@
+"""The embedded mock platform: an aiohttp.web app on 127.0.0.1 that behaves like WeChat Pay.
+
+It checks every request's Authorization signature with the merchant's public key
+(401 ``SIGN_ERROR`` with the reason when it fails), validates the payload against
+the same specs as the client (400 ``PARAM_ERROR``), answers from handlers a test
+registers or with a body built from the spec's examples, signs every answer with
+its own platform key, and can inject faults.
+
+    with MockPlatform() as mock:
+        client = mock.client()
+        client.v3.profitsharing.return_orders.post(json={...})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..crypto import rsa_verify
+from ..errors import SignatureError
+from ..protocol import dump_json, new_nonce, parse_authorization, request_signing_string, sign_answer_headers
+from ..specs import Catalog, Operation
+from .examples import example_for
+from .faults import FAULTS, apply_fault
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["MockAnswer", "MockCall", "MockPlatform"]
+
+Handler = Callable[["MockCall"], Any]
+
+
+@dataclass
+class MockCall:
+    """What a handler receives: the request as the platform saw it."""
+
+    method: str
+    key: str | None  # the spec key matched (None for an unknown path)
+    path: str
+    path_values: dict[str, str]
+    query: dict[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    json: Any = None
+    mchid: str | None = None
+
+
+@dataclass
+class MockAnswer:
+    """A handler's explicit answer: status, JSON body (or raw bytes), extra headers."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    signed: bool = True
+
+
+def generate_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem_private(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _pem_public(key: rsa.RSAPublicKey) -> str:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _error(status: int, code: str, message: str, detail: Any = None) -> MockAnswer:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if detail is not None:
+        body["detail"] = detail
+    return MockAnswer(status, body)
+
+
+class _Router:
+    """URL -> spec key, from the catalogue index (templates become regex groups)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._routes: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        for entry in catalog:
+            if not entry.key.startswith(("v3/", "hk/", "global/")):
+                continue
+            pattern = re.escape(entry.url)
+            pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", pattern)
+            self._routes.setdefault(entry.method, []).append((re.compile(f"^{pattern}$"), entry.key))
+        for routes in self._routes.values():
+            # Literal paths beat templates; a key equal to its URL beats hk/ twins.
+            routes.sort(key=lambda item: (item[0].pattern.count("(?P<"), item[1] != item[0].pattern[2:-1]))
+
+    def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
+        for pattern, key in self._routes.get(method, ()):
+            found = pattern.match(path)
+            if found is not None:
+                return key, found.groupdict()
+        return None
+
+    def knows_path(self, path: str) -> bool:
+        return any(pattern.match(path) for routes in self._routes.values() for pattern, _ in routes)
+
+
+class MockPlatform:
+    """A WeChat Pay look-alike for tests and demos. Binds 127.0.0.1 on an ephemeral port."""
+
+    def __init__(
+        self,
+        *,
+        mchid: str = "1900000109",
+        catalog: Catalog | None = None,
+        validate: bool = True,
+        apiv3_key: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.mchid = mchid
+        self.merchant_key = generate_key()
+        self.merchant_serial = secrets.token_hex(20).upper()
+        self.platform_key = generate_key()
+        self.public_key_id = "PUB_KEY_ID_" + "".join(secrets.choice("0123456789") for _ in range(28))
+        self.apiv3_key = apiv3_key or new_nonce(32)
+        self.catalog = catalog or Catalog()
+        self.validate = validate
+        self.clock = clock
+        # mchid -> {merchant certificate serial -> merchant public key}
+        self.merchants: dict[str, dict[str, rsa.RSAPublicKey]] = {
+            mchid: {self.merchant_serial: self.merchant_key.public_key()}
+        }
+        self.handlers: dict[tuple[str, str], Handler] = {}
+        self.calls: list[MockCall] = []
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self._faults: list[list[Any]] = []  # [name, remaining times]
+        self._router: _Router | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.port: int | None = None
+
+    # -- configuration -------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the mock platform is not started")
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def merchant_private_key_pem(self) -> str:
+        return _pem_private(self.merchant_key)
+
+    @property
+    def platform_public_key_pem(self) -> str:
+        return _pem_public(self.platform_key.public_key())
+
+    def client(self, **overrides: Any) -> Client:
+        """A client that trusts this platform and signs as its merchant."""
+        from ..client import Client
+
+        settings: dict[str, Any] = {
+            "mchid": self.mchid,
+            "serial": self.merchant_serial,
+            "private_key": self.merchant_key,
+            "certs": {self.public_key_id: self.platform_key.public_key()},
+            "apiv3_key": self.apiv3_key,
+            "base_url": self.base_url,
+        }
+        settings.update(overrides)
+        return Client(**settings)
+
+    def on(self, method: str, key: str, handler: Handler | None = None) -> Any:
+        """Register a handler for ``METHOD key`` (usable as a decorator)."""
+
+        def register(function: Handler) -> Handler:
+            self.handlers[(method.upper(), key.strip("/"))] = function
+            return function
+
+        return register(handler) if handler is not None else register
+
+    def fail(self, fault: str, times: int = 1) -> None:
+        """Inject ``fault`` into the next ``times`` answers (``times=0``: until cleared)."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
+        self._faults.append([fault, times])
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def _take_fault(self) -> str | None:
+        if not self._faults:
+            return None
+        entry = self._faults[0]
+        if entry[1] > 0:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._faults.pop(0)
+        return str(entry[0])
+
+    # -- the request path ---------------------------------------------------------------
+    def _check_signature(self, request: web.Request, body: bytes) -> str:
+        """The mchid of a correctly signed request; raises SignatureError otherwise."""
+        header = request.headers.get("Authorization")
+        if not header:
+            raise SignatureError("authorization", "Authorization header is missing")
+        fields = parse_authorization(header)
+        keys = self.merchants.get(fields["mchid"])
+        if keys is None:
+            raise SignatureError("mchid", f"merchant {fields['mchid']} is unknown")
+        key = keys.get(fields["serial_no"])
+        if key is None:
+            raise SignatureError("serial_no", "merchant certificate serial is unknown")
+        try:
+            skew = abs(self.clock() - int(fields["timestamp"]))
+        except ValueError:
+            raise SignatureError("timestamp", "timestamp is not an integer") from None
+        if skew > 300:
+            raise SignatureError("timestamp", f"timestamp is {int(skew)} s off")
+        target = request.raw_path
+        message = request_signing_string(request.method, target, fields["timestamp"], fields["nonce_str"], body)
+        if not rsa_verify(key, message, fields["signature"]):
+            raise SignatureError("signature", "signature does not match METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n")
+        return fields["mchid"]
+
+    async def _answer(self, request: web.Request) -> MockAnswer:
+        body = await request.read()
+        router = self._router
+        if router is None:
+            router = self._router = _Router(self.catalog)
+        path = request.path
+        try:
+            mchid = self._check_signature(request, body)
+        except SignatureError as exc:
+            return _error(401, "SIGN_ERROR", f"签名错误: {exc.check}: {exc.reason}")
+        method = request.method.upper()
+        matched = router.match(method, path)
+        custom = None
+        key: str | None = None
+        values: dict[str, str] = {}
+        if matched is not None:
+            key, values = matched
+        else:
+            custom_key = request.raw_path.split("?", 1)[0].strip("/")
+            custom = self.handlers.get((method, custom_key))
+            if custom is None:
+                if router.knows_path(path):
+                    return _error(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed here")
+                return _error(404, "NOT_FOUND", f"no such API: {method} {path}")
+            key = custom_key
+        payload: Any = None
+        if body:
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return _error(400, "PARAM_ERROR", "body is not valid JSON")
+        call = MockCall(method, key, path, values, dict(request.query), request.headers, body, payload, mchid)
+        self.calls.append(call)
+        self.counts[(method, key)] += 1
+        operation = self.catalog.operation(key, method) if matched is not None else None
+        if operation is not None and self.validate:
+            problems = operation.validate({"path": values, "query": dict(request.query), "json": payload})
+            if problems:
+                detail = {"field": problems[0].pointer, "issues": [str(problem) for problem in problems]}
+                return _error(400, "PARAM_ERROR", f"参数错误: {problems[0]}", detail)
+        handler = custom or self.handlers.get((method, key))
+        if handler is not None:
+            result = handler(call)
+            if inspect.isawaitable(result):
+                result = await result
+            return result if isinstance(result, MockAnswer) else MockAnswer(200 if result is not None else 204, result)
+        return self._default_answer(operation)
+
+    def _default_answer(self, operation: Operation | None) -> MockAnswer:
+        if operation is None:
+            return MockAnswer(204, None)
+        status = int(operation.spec.get("response_status") or 200)
+        schema = operation.schema("response")
+        if schema is None or status == 204:
+            # The platform answers 204 No Content where there is nothing to return.
+            return MockAnswer(204 if status == 200 else status, None)
+        return MockAnswer(status, example_for(schema))
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        answer = await self._answer(request)
+        if answer.raw is not None:
+            body = answer.raw
+        elif answer.body is None:
+            body = b""
+        else:
+            body = dump_json(answer.body)
+        headers = {"Request-ID": secrets.token_hex(16), **answer.headers}
+        if body and answer.raw is None:
+            headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        fault = self._take_fault()
+        if fault == "server_error":
+            body = dump_json({"code": "SYSTEM_ERROR", "message": "系统错误"})
+            return web.Response(status=500, body=body, headers={**headers, "Content-Type": "application/json"})
+        if answer.signed:
+            signed = sign_answer_headers(
+                self.platform_key, self.public_key_id, body, timestamp=str(int(self.clock())), nonce=new_nonce()
+            )
+            headers.update(signed)
+        if fault is not None:
+            headers, body = apply_fault(fault, headers, body, self)
+        return web.Response(status=answer.status, body=body, headers=headers)
+
+    def app(self) -> web.Application:
+        application = web.Application(client_max_size=64 * 1024 * 1024)
+        application.router.add_route("*", "/{tail:.*}", self._handle)
+        return application
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start_async(self) -> MockPlatform:
+        """Start in the running loop (async tests): ``async with MockPlatform() as mock``."""
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        return self
+
+    async def stop_async(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def start(self) -> MockPlatform:
+        """Start on a private thread and loop (sync tests, the demo, the CLI)."""
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start_async())
+            except BaseException as exc:  # reported to the starting thread below
+                failure.append(exc)
+                started.set()
+                return
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop_async())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="wechatpay-mock", daemon=True)
+        self._thread.start()
+        started.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._thread = None
+            self._loop = None
+
+    def __enter__(self) -> MockPlatform:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> MockPlatform:
+        return await self.start_async()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop_async()
+

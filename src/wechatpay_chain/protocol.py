@@ -1,0 +1,181 @@
+"""The APIv3 protocol, sans-I/O: signing strings, Authorization, answer verification.
+
+Everything here is a pure function of its arguments (keys, clock, nonce passed
+in), imports no network library, and is shared by the client, the mock platform
+and the notification parser.
+
+Request:  ``METHOD\\nREQUEST_TARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n`` signed with the
+merchant key -> ``Authorization: WECHATPAY2-SHA256-RSA2048 mchid="..",nonce_str="..",
+signature="..",timestamp="..",serial_no=".."``.
+
+Answer (and notification): ``TIMESTAMP\\nNONCE\\nBODY\\n`` signed by the platform,
+carried in the ``Wechatpay-Timestamp/-Nonce/-Signature/-Serial`` headers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .crypto import rsa_sign, rsa_verify
+from .errors import SignatureError
+
+__all__ = [
+    "AUTH_SCHEMA",
+    "MAX_CLOCK_SKEW",
+    "answer_signing_string",
+    "authorization_header",
+    "dump_json",
+    "find_header",
+    "new_nonce",
+    "parse_authorization",
+    "request_signing_string",
+    "sign_answer_headers",
+    "verify_signed_message",
+]
+
+AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
+MAX_CLOCK_SKEW = 300  # seconds, either way, as the platform documents
+_NONCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_AUTH_PARAM = re.compile(r'\s*([A-Za-z_]+)="([^"]*)"\s*(?:,|$)')
+_AUTH_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
+
+
+def new_nonce(length: int = 32) -> str:
+    """A random string from the OS CSPRNG (the platform wants at most 32 characters)."""
+    return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(length))
+
+
+def dump_json(payload: Any) -> bytes:
+    """The exact request body bytes: compact JSON, UTF-8, non-ASCII kept as is."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def request_signing_string(method: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """``METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n`` over the bytes that go on the wire."""
+    head = f"{method.upper()}\n{target}\n{timestamp}\n{nonce}\n".encode()
+    return head + body + b"\n"
+
+
+def answer_signing_string(timestamp: str, nonce: str, body: bytes) -> bytes:
+    """``TIMESTAMP\\nNONCE\\nBODY\\n``: what the platform signs on answers and notifications."""
+    return f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
+
+
+def authorization_header(
+    key: rsa.RSAPrivateKey,
+    *,
+    mchid: str,
+    serial: str,
+    method: str,
+    target: str,
+    body: bytes,
+    timestamp: str,
+    nonce: str,
+) -> str:
+    """The ``Authorization`` header value for one request."""
+    signature = rsa_sign(key, request_signing_string(method, target, timestamp, nonce, body))
+    return (
+        f'{AUTH_SCHEMA} mchid="{mchid}",nonce_str="{nonce}",signature="{signature}",'
+        f'timestamp="{timestamp}",serial_no="{serial}"'
+    )
+
+
+def parse_authorization(value: str) -> dict[str, str]:
+    """Split an ``Authorization`` header back into its five fields.
+
+    Raises ``SignatureError`` (check ``authorization``) when the schema or a field
+    is missing or the syntax is broken.
+    """
+    schema, _, params = value.strip().partition(" ")
+    if schema != AUTH_SCHEMA:
+        raise SignatureError("authorization", f"schema is not {AUTH_SCHEMA}")
+    fields: dict[str, str] = {}
+    position = 0
+    params = params.strip()
+    while position < len(params):
+        match = _AUTH_PARAM.match(params, position)
+        if match is None or match.end() == position:
+            raise SignatureError("authorization", f"malformed parameter at offset {position}")
+        fields[match.group(1)] = match.group(2)
+        position = match.end()
+    missing = [name for name in _AUTH_FIELDS if not fields.get(name)]
+    if missing:
+        raise SignatureError("authorization", f"missing {', '.join(missing)}")
+    return fields
+
+
+def find_header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup over any mapping (plain dicts included)."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, candidate in headers.items():
+        if key.lower() == lowered:
+            return candidate
+    return None
+
+
+def verify_signed_message(
+    headers: Mapping[str, str],
+    body: bytes,
+    keys: Mapping[str, rsa.RSAPublicKey],
+    *,
+    now: Callable[[], float],
+) -> str:
+    """Verify a platform-signed answer or notification; return the serial that signed it.
+
+    Checks, in order, each failing with its own ``SignatureError.check``:
+    ``headers`` (the four Wechatpay-* present), ``timestamp`` (an integer within
+    300 s of ``now()``), ``serial`` (a key we trust), ``signature`` (RSA-SHA256
+    over ``TIMESTAMP\\nNONCE\\nBODY\\n`` on the raw body bytes).
+    """
+    timestamp = find_header(headers, "Wechatpay-Timestamp")
+    nonce = find_header(headers, "Wechatpay-Nonce")
+    signature = find_header(headers, "Wechatpay-Signature")
+    serial = find_header(headers, "Wechatpay-Serial")
+    missing = [
+        name
+        for name, value in (
+            ("Wechatpay-Timestamp", timestamp),
+            ("Wechatpay-Nonce", nonce),
+            ("Wechatpay-Signature", signature),
+            ("Wechatpay-Serial", serial),
+        )
+        if not value
+    ]
+    if missing:
+        raise SignatureError("headers", f"missing {', '.join(missing)}")
+    assert timestamp and nonce and signature and serial  # narrowed by the check above
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        raise SignatureError("timestamp", "Wechatpay-Timestamp is not an integer") from None
+    skew = now() - signed_at
+    if abs(skew) > MAX_CLOCK_SKEW:
+        direction = "old" if skew > 0 else "in the future"
+        raise SignatureError("timestamp", f"answer is {abs(int(skew))} s {direction} (limit {MAX_CLOCK_SKEW} s)")
+    key = keys.get(serial)
+    if key is None:
+        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+    if not rsa_verify(key, answer_signing_string(timestamp, nonce, body), signature):
+        raise SignatureError("signature", "RSA-SHA256 signature does not match the body")
+    return serial
+
+
+def sign_answer_headers(
+    key: rsa.RSAPrivateKey, serial: str, body: bytes, *, timestamp: str, nonce: str
+) -> dict[str, str]:
+    """The four Wechatpay-* headers for an answer (the platform's side; used by the mock)."""
+    return {
+        "Wechatpay-Timestamp": timestamp,
+        "Wechatpay-Nonce": nonce,
+        "Wechatpay-Signature": rsa_sign(key, answer_signing_string(timestamp, nonce, body)),
+        "Wechatpay-Serial": serial,
+    }

@@ -1,0 +1,229 @@
+"""aiohttp transport: one owned session per event loop, and the sync bridge.
+
+Async calls use a session created inside the caller's running loop (aiohttp
+sessions are bound to their loop). Sync calls are submitted to a private event
+loop running on a daemon thread, so they work from plain scripts, from many
+threads at once and from inside a running loop (a notebook), without
+``asyncio.run`` per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import concurrent.futures
+import ssl
+import threading
+import warnings
+import weakref
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from .errors import TimeoutError, TransportError
+
+__all__ = ["LoopThread", "RawAnswer", "Timeout", "Transport"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Seconds: ``total`` bounds the whole call; ``connect`` and ``read`` its phases."""
+
+    total: float | None = 30.0
+    connect: float | None = 10.0
+    read: float | None = 30.0
+
+    @classmethod
+    def coerce(cls, value: float | Timeout | None) -> Timeout:
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(None, None, None)
+        return cls(total=float(value), connect=min(10.0, float(value)), read=float(value))
+
+    def as_aiohttp(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect, sock_read=self.read)
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int
+    headers: CIMultiDictProxy[str]
+    content: bytes
+
+
+class LoopThread:
+    """A private event loop on a daemon thread, started on first use."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is not None:
+            return loop
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def run() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                thread = threading.Thread(target=run, name="wechatpay-chain-loop", daemon=True)
+                thread.start()
+                ready.wait()
+                self._thread = thread
+                self._loop = loop
+            return self._loop
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coroutine`` on the private loop and wait for it from this thread."""
+        loop = self.loop
+        if threading.current_thread() is self._thread:
+            coroutine.close()
+            raise RuntimeError("a sync call was made from inside the client's own loop thread")
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"no answer within {timeout} s") from None
+
+    def stop(self) -> None:
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
+
+
+class Transport:
+    """Sends bytes, returns bytes. Knows nothing about signing."""
+
+    def __init__(
+        self,
+        *,
+        timeout: Timeout,
+        user_agent: str,
+        ssl_context: ssl.SSLContext | None = None,
+        limit: int = 100,
+    ) -> None:
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self.ssl_context = ssl_context
+        self.limit = limit
+        # loop -> session; a closed loop's entry goes away with the loop.
+        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.bridge = LoopThread()
+        self.closed = False
+
+    def _session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is None or session.closed:
+            if self.closed:
+                raise TransportError("the client is closed")
+            connector = aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl_context or True)
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self.timeout.as_aiohttp(),
+                headers={"User-Agent": self.user_agent},
+                auto_decompress=False,  # gzip bills stay as sent; digests cover raw bytes
+                skip_auto_headers=("Content-Type",),
+            )
+            self._sessions[loop] = session
+        return session
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | aiohttp.FormData | None,
+        *,
+        timeout: Timeout | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> RawAnswer:
+        session = self._session()
+        kwargs: dict[str, Any] = {}
+        if timeout is not None:
+            kwargs["timeout"] = timeout.as_aiohttp()
+        if ssl_context is not None:
+            kwargs["ssl"] = ssl_context
+        sent = False
+        try:
+            async with session.request(
+                method, URL(url, encoded=True), headers=headers, data=body or None, **kwargs
+            ) as answer:
+                sent = True
+                content = await answer.read()
+                return RawAnswer(answer.status, answer.headers, content)
+        except builtins.TimeoutError:
+            raise TimeoutError(f"{method} {_safe_url(url)}: timed out", sent=sent) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TransportError(f"{method} {_safe_url(url)}: cannot connect ({exc.os_error})") from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"{method} {_safe_url(url)}: {type(exc).__name__}: {exc}", sent=True) from None
+
+    async def aclose(self) -> None:
+        """Close the session of the running loop (async callers)."""
+        loop = asyncio.get_running_loop()
+        session = self._sessions.pop(loop, None)
+        if session is not None:
+            await session.close()
+
+    def close(self) -> None:
+        """Close every session this transport owns, then its private loop."""
+        self.closed = True
+        if self.bridge.running:
+            loop = self.bridge.loop
+            session = self._sessions.pop(loop, None)
+            if session is not None:
+                self.bridge.run(session.close())
+            self.bridge.stop()
+        for loop, session in list(self._sessions.items()):
+            if session.closed:
+                continue
+            if loop.is_running():
+                asyncio.run_coroutine_threadsafe(session.close(), loop)
+            elif not loop.is_closed():
+                loop.run_until_complete(session.close())
+        self._sessions.clear()
+
+    def open_sessions(self) -> int:
+        return sum(1 for session in self._sessions.values() if not session.closed)
+
+    def __del__(self) -> None:
+        if not self.closed and self.open_sessions():
+            warnings.warn(
+                "wechatpay_chain.Client was not closed: use `with Client(...)`, "
+                "`async with Client(...)` or call close()/aclose()",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its query (which may carry personal data) for messages."""
+    return url.split("?", 1)[0]

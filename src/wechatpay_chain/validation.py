@@ -1,0 +1,83 @@
+"""Turning jsonschema's errors into :class:`FieldError` lists (every problem, with its pointer)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema import FormatChecker
+from jsonschema.exceptions import ValidationError as SchemaError
+
+from .errors import FieldError
+
+__all__ = ["FORMAT_CHECKER", "collect_errors", "pointer"]
+
+FORMAT_CHECKER = FormatChecker(formats=())
+
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@FORMAT_CHECKER.checks("date-time")
+def _is_date_time(value: object) -> bool:
+    # RFC 3339 as the platform writes it (2015-05-20T13:29:35+08:00); non-strings pass
+    # here because "type" reports them.
+    return not isinstance(value, str) or _DATE_TIME.match(value) is not None
+
+
+@FORMAT_CHECKER.checks("date")
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or _DATE.match(value) is not None
+
+
+def pointer(parts: Iterable[Any]) -> str:
+    """A JSON pointer (RFC 6901) from a path of keys and indexes."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _leaves(error: SchemaError) -> Iterable[SchemaError]:
+    """For oneOf/anyOf, the nested causes say more than "is not valid under any"."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # Report the alternative that came closest: the branch with the fewest errors.
+        by_branch: dict[Any, list[SchemaError]] = {}
+        for sub in error.context:
+            by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+        yield from min(by_branch.values(), key=len)
+    else:
+        yield error
+
+
+def collect_errors(validator: Any, instance: Any, prefix: str) -> list[FieldError]:
+    """Every error of ``instance``, sorted by pointer, one entry per missing field."""
+    found: list[FieldError] = []
+    for error in validator.iter_errors(instance):
+        for leaf in _leaves(error):
+            where = prefix + pointer(leaf.absolute_path)
+            if leaf.validator == "required" and isinstance(leaf.instance, dict):
+                names: Any = leaf.validator_value
+                for name in names:
+                    if name not in leaf.instance:
+                        found.append(FieldError(f"{where}/{name}", "required", f"'{name}' is required"))
+                continue
+            found.append(FieldError(where, str(leaf.validator), _message(leaf)))
+    unique = sorted(set(found), key=lambda e: (e.pointer, e.rule, e.message))
+    return unique
+
+
+def _message(error: SchemaError) -> str:
+    instance = error.instance
+    shown = repr(instance) if len(repr(instance)) <= 60 else repr(instance)[:57] + "..."
+    rule = error.validator
+    value = error.validator_value
+    if rule == "type":
+        return f"{shown} is not of type {value!r}"
+    if rule == "enum":
+        return f"{shown} is not one of {value!r}"
+    if rule in ("maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum"):
+        return f"{shown} breaks {rule}={value}"
+    if rule == "pattern":
+        return f"{shown} does not match {value!r}"
+    return str(error.message)
