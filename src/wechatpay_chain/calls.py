@@ -160,7 +160,9 @@ def prepare_call(
             parts["headers"] = {name: value for name, value in final_headers.items()}
         errors.extend(operation.validate(parts))
     if errors:
-        raise ValidationError(f"{method} {key}", errors)
+        # A missing path value is found both by fill_path and by the path schema: report it once.
+        unique = {(error.pointer, error.rule): error for error in reversed(errors)}
+        raise ValidationError(f"{method} {key}", sorted(unique.values(), key=lambda e: e.pointer))
     body = b"" if json_body is None else dump_json(json_body)
     if body:
         final_headers.setdefault("Content-Type", "application/json")

@@ -153,10 +153,11 @@ def verify_signed_message(
     if missing:
         raise SignatureError("headers", f"missing {', '.join(missing)}")
     assert timestamp and nonce and signature and serial  # narrowed by the check above
-    try:
-        signed_at = int(timestamp)
-    except ValueError:
-        raise SignatureError("timestamp", "Wechatpay-Timestamp is not an integer") from None
+    # ASCII digits only, and no more than a clock can hold: int() alone would take
+    # "1_700_000_000", " 17 " or non-ASCII digits, and overflow the float clock.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise SignatureError("timestamp", "Wechatpay-Timestamp is not an integer")
+    signed_at = int(timestamp)
     skew = now() - signed_at
     if abs(skew) > MAX_CLOCK_SKEW:
         direction = "old" if skew > 0 else "in the future"

@@ -20,6 +20,7 @@ import re
 import secrets
 import threading
 import time
+from urllib.parse import unquote
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,7 +111,7 @@ class _Router:
         for pattern, key in self._routes.get(method, ()):
             found = pattern.match(path)
             if found is not None:
-                return key, found.groupdict()
+                return key, {name: unquote(value) for name, value in found.groupdict().items()}
         return None
 
     def knows_path(self, path: str) -> bool:
@@ -240,7 +241,8 @@ class MockPlatform:
         router = self._router
         if router is None:
             router = self._router = _Router(self.catalog)
-        path = request.path
+        # Match on the raw path: a percent-encoded "/" inside a value stays inside it.
+        path = request.raw_path.split("?", 1)[0]
         try:
             mchid = self._check_signature(request, body)
         except SignatureError as exc:
