@@ -22,6 +22,7 @@ from .naming import Segment
 from .response import Response
 from .specs import Catalog
 from .transport import Timeout, Transport
+from .v2_settings import V2Settings
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
@@ -68,6 +69,7 @@ class Client(Node):
         "serial",
         "strict",
         "transport",
+        "v2_settings",
         "trusted_keys",
         "validate",
         "validate_responses",
@@ -88,6 +90,9 @@ class Client(Node):
         strict: bool = False,
         specs: Sequence[str | Path] | None = None,
         clock: Callable[[], float] = time.time,
+        secret: str | None = None,
+        client_cert: str | bytes | Path | None = None,
+        client_key: str | bytes | Path | None = None,
     ) -> None:
         super().__init__(self, ())
         if not isinstance(mchid, str) or not mchid:
@@ -113,6 +118,8 @@ class Client(Node):
         self.clock = clock
         self.transport = Transport(timeout=Timeout.coerce(timeout), user_agent=_user_agent())
         self._encryption = self._pick_encryption_key()
+        # APIv2 settings are independent of v3: a v2-only merchant passes only these.
+        self.v2_settings = V2Settings.load(secret=secret, client_cert=client_cert, client_key=client_key)
 
     @classmethod
     def from_env(cls, prefix: str = "WECHATPAY_", **overrides: Any) -> Client:
@@ -204,6 +211,16 @@ class Client(Node):
             return str(override).rstrip("/")
         return self.base_url
 
+    async def _call(self, method: str, segments: tuple[Segment, ...], kwargs: dict[str, Any]) -> Response:
+        """The whole call: prepare (validation; nothing sent on error), sign, send, verify."""
+        timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
+        if segments and segments[0].text == "v2":
+            from .v2.flow import prepare_v2_call, send_v2_call
+
+            return await send_v2_call(self, prepare_v2_call(self, method, segments, kwargs), timeout)
+        prepared = self._prepare(method, segments, kwargs)
+        return await self._send(prepared, timeout)
+
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         assert self.private_key is not None and self.serial is not None
         headers = sign_call(
@@ -230,17 +247,14 @@ class Client(Node):
         """Call synchronously (on the private loop thread). Verbs call this."""
         segments = self._segments_of(segments)
         timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
-        prepared = self._prepare(method.upper(), segments, kwargs)
         total = (timeout or self.transport.timeout).total
         # The outer wait is a safety net past the transport's own total timeout.
-        return self.transport.bridge.run(self._send(prepared, timeout), None if total is None else total + 5)
+        coroutine = self._call(method.upper(), segments, kwargs)
+        return self.transport.bridge.run(coroutine, None if total is None else total + 5)
 
     async def request_async(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
         """Call from the running event loop. ``*_async`` verbs call this."""
-        segments = self._segments_of(segments)
-        timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
-        prepared = self._prepare(method.upper(), segments, kwargs)
-        return await self._send(prepared, timeout)
+        return await self._call(method.upper(), self._segments_of(segments), kwargs)
 
     def _segments_of(self, segments: tuple[Segment, ...] | str) -> tuple[Segment, ...]:
         if isinstance(segments, str):

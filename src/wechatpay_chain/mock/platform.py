@@ -136,6 +136,7 @@ class MockPlatform:
         self.platform_key = generate_key()
         self.public_key_id = "PUB_KEY_ID_" + "".join(secrets.choice("0123456789") for _ in range(28))
         self.apiv3_key = apiv3_key or new_nonce(32)
+        self.secret = new_nonce(32)  # the merchant's APIv2 key, shared with mock.client()
         self.catalog = catalog or Catalog()
         self.validate = validate
         self.clock = clock
@@ -179,6 +180,7 @@ class MockPlatform:
             "certs": {self.public_key_id: self.platform_key.public_key()},
             "apiv3_key": self.apiv3_key,
             "base_url": self.base_url,
+            "secret": self.secret,
         }
         settings.update(overrides)
         return Client(**settings)
@@ -296,6 +298,11 @@ class MockPlatform:
         return MockAnswer(status, example_for(schema))
 
     async def _handle(self, request: web.Request) -> web.Response:
+        if not request.path.startswith(("/v3/", "/hk/", "/global/")):
+            # APIv2: XML bodies, MD5/HMAC signs (see mock/v2.py)
+            from .v2 import handle_v2
+
+            return await handle_v2(self, request)
         answer = await self._answer(request)
         if answer.raw is not None:
             body = answer.raw
