@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import oaep_encrypt
+from .crypto import oaep_decrypt, oaep_encrypt
+from .media import build_multipart, read_upload
 from .errors import ApiError, FieldError, ValidationError
 from .naming import Segment
 from .protocol import authorization_header, dump_json, find_header, new_nonce, verify_signed_message
@@ -44,6 +45,7 @@ class PreparedCall:
     body: bytes
     headers: dict[str, str]
     operation: Operation | None
+    signed_body: bytes | None = None  # what the signature covers when not the body (uploads: meta)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,8 +96,8 @@ def fill_path(
     return wire, path_values, missing
 
 
-def _encrypt_pointer(document: Any, parts: list[str], encrypt: Callable[[str], str]) -> None:
-    """Encrypt in place the string fields a pointer (with ``*`` for every item) names."""
+def transform_pointer(document: Any, parts: list[str], change: Callable[[str], str]) -> None:
+    """Change in place the string fields a pointer (with ``*`` for every item) names."""
     if not parts:
         return
     head, rest = parts[0], parts[1:]
@@ -109,17 +111,24 @@ def _encrypt_pointer(document: Any, parts: list[str], encrypt: Callable[[str], s
     for child in children:
         value = document[child]
         if rest:
-            _encrypt_pointer(value, rest, encrypt)
+            transform_pointer(value, rest, change)
         elif isinstance(value, str) and value:
-            document[child] = encrypt(value)
+            document[child] = change(value)
 
 
 def encrypt_fields(payload: Any, pointers: Sequence[str], key: rsa.RSAPublicKey) -> Any:
     """A copy of ``payload`` with the spec's sensitive fields RSA-OAEP encrypted."""
     copy = json.loads(dump_json(payload))  # deep copy: the caller's dict is left untouched
     for pointer in pointers:
-        _encrypt_pointer(copy, pointer.strip("/").split("/"), lambda text: oaep_encrypt(key, text))
+        transform_pointer(copy, pointer.strip("/").split("/"), lambda text: oaep_encrypt(key, text))
     return copy
+
+
+def decrypt_answer_fields(response: Response, pointers: Sequence[str], key: rsa.RSAPrivateKey) -> None:
+    """Decrypt in place the answer fields the spec marks as encrypted for the merchant."""
+    document = response.json()
+    for pointer in pointers:
+        transform_pointer(document, pointer.strip("/").split("/"), lambda text: oaep_decrypt(key, text))
 
 
 def prepare_call(
@@ -133,6 +142,7 @@ def prepare_call(
     path_values: Mapping[str, Any],
     validate: bool,
     encryption: tuple[str, rsa.RSAPublicKey] | None,
+    files: Mapping[str, Any] | None = None,
 ) -> PreparedCall:
     """Everything that happens before signing. Raises ``ValidationError``; sends nothing."""
     key = "/".join(s.spec_text for s in segments)
@@ -141,7 +151,14 @@ def prepare_call(
     if headers:
         final_headers.update(headers)
     pointers = list(operation.spec.get("encrypt") or ()) if operation is not None else []
-    if pointers and json_body is not None and find_header(final_headers, "Wechatpay-Serial") is None:
+    # Ciphertext the caller made themselves comes with their own Wechatpay-Serial.
+    caller_serial = find_header(headers or {}, "Wechatpay-Serial")
+    plain_json = json_body  # validated as the caller wrote it, before encryption
+    if caller_serial is None and encryption is not None and encryption[0].startswith("PUB_KEY_ID_"):
+        # In public-key mode the platform signs its answer with the public key only when
+        # the request names it, so name it on every request.
+        final_headers["Wechatpay-Serial"] = encryption[0]
+    if pointers and json_body is not None and caller_serial is None:
         if encryption is None:
             errors.append(
                 FieldError("/headers/Wechatpay-Serial", "encrypt", "sensitive fields need a platform public key")
@@ -150,12 +167,22 @@ def prepare_call(
             serial, public_key = encryption
             json_body = encrypt_fields(json_body, pointers, public_key)
             final_headers["Wechatpay-Serial"] = serial
+    upload = operation.spec.get("upload") if operation is not None else None
+    multipart: tuple[bytes, bytes, str] | None = None
+    if files is not None or upload:
+        field, filename, content, content_type, meta, problems = read_upload(files or {}, upload, json_body)
+        errors.extend(problems)
+        if validate and operation is not None and not problems:
+            errors.extend(operation.validate({"meta": meta}))
+        if not problems:
+            multipart = build_multipart(meta, field, filename, content, content_type)
+        json_body = None  # for uploads, json= holds the extra meta fields
     if validate and operation is not None:
         parts: dict[str, Any] = {"path": values}
         if query is not None or operation.schema("query") is not None:
             parts["query"] = dict(query or {})
-        if json_body is not None or operation.schema("json") is not None:
-            parts["json"] = json_body
+        if not upload and files is None and (plain_json is not None or operation.schema("json") is not None):
+            parts["json"] = plain_json
         if operation.schema("headers") is not None:
             parts["headers"] = {name: value for name, value in final_headers.items()}
         errors.extend(operation.validate(parts))
@@ -163,10 +190,15 @@ def prepare_call(
         # A missing path value is found both by fill_path and by the path schema: report it once.
         unique = {(error.pointer, error.rule): error for error in reversed(errors)}
         raise ValidationError(f"{method} {key}", sorted(unique.values(), key=lambda e: e.pointer))
+    target = build_target(url_path, query)
+    if multipart is not None:
+        body, meta_json, content_type = multipart
+        final_headers["Content-Type"] = content_type
+        return PreparedCall(method, key, target, body, final_headers, operation, signed_body=meta_json)
     body = b"" if json_body is None else dump_json(json_body)
     if body:
         final_headers.setdefault("Content-Type", "application/json")
-    return PreparedCall(method, key, build_target(url_path, query), body, final_headers, operation)
+    return PreparedCall(method, key, target, body, final_headers, operation)
 
 
 def sign_call(
@@ -186,7 +218,7 @@ def sign_call(
         serial=serial,
         method=prepared.method,
         target=prepared.target,
-        body=prepared.body,
+        body=prepared.body if prepared.signed_body is None else prepared.signed_body,
         timestamp=timestamp,
         nonce=nonce or new_nonce(),
     )

@@ -14,7 +14,7 @@ import aiohttp
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import __version__
-from .calls import PreparedCall, finish_call, prepare_call, sign_call
+from .calls import PreparedCall, decrypt_answer_fields, finish_call, prepare_call, sign_call
 from .chain import Node
 from .crypto import KeySource, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
 from .errors import ConfigError, FieldError, ValidationError
@@ -174,11 +174,11 @@ class Client(Node):
         json_body = kwargs.pop("json", None)
         headers = kwargs.pop("headers", None)
         validate = kwargs.pop("validate", None)
+        decrypt = bool(kwargs.pop("decrypt", False))
         kwargs.pop("timeout", None)
-        for unsupported in ("files", "xml"):
-            if kwargs.get(unsupported) is not None:
-                raise NotImplementedError(f"{unsupported}= is not supported yet")
-            kwargs.pop(unsupported, None)
+        files = kwargs.pop("files", None)
+        if kwargs.pop("xml", None) is not None:
+            raise TypeError("xml= is for APIv2 paths (v2/...); APIv3 takes json=")
         key = "/".join(s.spec_text for s in segments)
         operation = self.catalog.operation(key, method)
         if operation is None and self.strict:
@@ -191,7 +191,7 @@ class Client(Node):
             raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)} for {key}")
         if self.private_key is None or self.serial is None:
             raise ConfigError("private_key", "APIv3 calls need serial and private_key")
-        return prepare_call(
+        prepared = prepare_call(
             method,
             segments,
             operation=operation,
@@ -201,7 +201,10 @@ class Client(Node):
             path_values=kwargs,
             validate=self.validate if validate is None else bool(validate),
             encryption=self._encryption,
+            files=files,
         )
+        prepared.extra["decrypt"] = decrypt
+        return prepared
 
     def _base_for(self, prepared: PreparedCall) -> str:
         operation = prepared.operation
@@ -232,7 +235,7 @@ class Client(Node):
         )
         url = self._base_for(prepared) + prepared.target
         answer = await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
-        return finish_call(
+        response = finish_call(
             prepared,
             answer.status,
             answer.headers,
@@ -242,6 +245,10 @@ class Client(Node):
             now=self.clock,
             validate_response=self.validate_responses,
         )
+        pointers = prepared.operation.spec.get("decrypt") if prepared.operation is not None else None
+        if prepared.extra.get("decrypt") and pointers and response.content:
+            decrypt_answer_fields(response, pointers, self.private_key)
+        return response
 
     def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
         """Call synchronously (on the private loop thread). Verbs call this."""

@@ -29,7 +29,7 @@ from .errors import FieldError
 __all__ = ["Catalog", "IndexEntry", "Operation", "default_folders"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
-PARTS = ("path", "query", "headers", "json", "xml", "form")
+PARTS = ("path", "query", "headers", "json", "xml", "form", "meta")
 
 
 def default_folders() -> list[Path]:
@@ -67,6 +67,10 @@ class Operation:
         return bool(self.spec.get(name))
 
     def schema(self, part: str) -> Mapping[str, Any] | None:
+        if part == "meta":  # the signed JSON part of an upload
+            upload = self.spec.get("upload")
+            value = upload.get("meta") if isinstance(upload, Mapping) else None
+            return value if isinstance(value, Mapping) else None
         value = self.spec.get(part)
         return value if isinstance(value, Mapping) else None
 

@@ -36,6 +36,7 @@ from ..protocol import dump_json, new_nonce, parse_authorization, request_signin
 from ..specs import Catalog, Operation
 from .examples import example_for
 from .faults import FAULTS, apply_fault
+from .multipart import check_upload, parse_multipart
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -58,6 +59,7 @@ class MockCall:
     body: bytes
     json: Any = None
     mchid: str | None = None
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # uploads: name -> (filename, bytes)
 
 
 @dataclass
@@ -240,13 +242,23 @@ class MockPlatform:
 
     async def _answer(self, request: web.Request) -> MockAnswer:
         body = await request.read()
+        files: dict[str, tuple[str, bytes]] = {}
+        signed = body
+        if request.content_type == "multipart/form-data":
+            # Uploads are signed over the meta JSON part, not over the multipart body.
+            parts = parse_multipart(request.headers.get("Content-Type", ""), body)
+            meta = parts.pop("meta", None)
+            if meta is None:
+                return _error(400, "PARAM_ERROR", "multipart upload without a meta part")
+            signed = meta[1]
+            files = {name: (filename, content) for name, (filename, content) in parts.items()}
         router = self._router
         if router is None:
             router = self._router = _Router(self.catalog)
         # Match on the raw path: a percent-encoded "/" inside a value stays inside it.
         path = request.raw_path.split("?", 1)[0]
         try:
-            mchid = self._check_signature(request, body)
+            mchid = self._check_signature(request, signed)
         except SignatureError as exc:
             return _error(401, "SIGN_ERROR", f"签名错误: {exc.check}: {exc.reason}")
         method = request.method.upper()
@@ -265,17 +277,22 @@ class MockPlatform:
                 return _error(404, "NOT_FOUND", f"no such API: {method} {path}")
             key = custom_key
         payload: Any = None
-        if body:
+        if signed:
             try:
-                payload = json.loads(body)
+                payload = json.loads(signed)
             except ValueError:
                 return _error(400, "PARAM_ERROR", "body is not valid JSON")
-        call = MockCall(method, key, path, values, dict(request.query), request.headers, body, payload, mchid)
+        call = MockCall(method, key, path, values, dict(request.query), request.headers, body, payload, mchid, files)
         self.calls.append(call)
         self.counts[(method, key)] += 1
         operation = self.catalog.operation(key, method) if matched is not None else None
+        if files:
+            problem = check_upload(payload, files)
+            if problem:
+                return _error(400, "PARAM_ERROR", problem)
         if operation is not None and self.validate:
-            problems = operation.validate({"path": values, "query": dict(request.query), "json": payload})
+            part = "meta" if files else "json"
+            problems = operation.validate({"path": values, "query": dict(request.query), part: payload})
             if problems:
                 detail = {"field": problems[0].pointer, "issues": [str(problem) for problem in problems]}
                 return _error(400, "PARAM_ERROR", f"参数错误: {problems[0]}", detail)
