@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import __version__
+from .certs import KeyRing
 from .calls import PreparedCall, decrypt_answer_fields, finish_call, prepare_call, sign_call
 from .chain import Node
 from .crypto import KeySource, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
@@ -21,8 +22,13 @@ from .errors import ConfigError, FieldError, ValidationError
 from .naming import Segment
 from .response import Response
 from .specs import Catalog
-from .transport import Timeout, Transport
+from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
+
+if TYPE_CHECKING:
+    from .certificates import Certificates
+    from .paysign import PaySign
+    from .webhooks import Notifications
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
@@ -38,13 +44,13 @@ def _user_agent() -> str:
     )
 
 
-def _load_certs(certs: Mapping[str, KeySource] | None) -> dict[str, rsa.RSAPublicKey]:
-    trusted: dict[str, rsa.RSAPublicKey] = {}
+def _load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
+    loaded: dict[str, KeySource] = {}
     for serial, source in (certs or {}).items():
         if not isinstance(serial, str) or not serial:
             raise ConfigError("certs", "keys must be certificate serials or PUB_KEY_ID_... ids")
-        trusted[serial] = load_public_key(source, f"certs[{serial!r}]")
-    return trusted
+        loaded[serial] = load_public_key(source, f"certs[{serial!r}]")
+    return KeyRing(loaded)
 
 
 class Client(Node):
@@ -59,8 +65,11 @@ class Client(Node):
 
     __slots__ = (
         "__weakref__",
+        "_bindings",
         "_encryption",
+        "_trusted_keys",
         "apiv3_key",
+        "auto_refresh_certs",
         "base_url",
         "catalog",
         "clock",
@@ -70,7 +79,6 @@ class Client(Node):
         "strict",
         "transport",
         "v2_settings",
-        "trusted_keys",
         "validate",
         "validate_responses",
     )
@@ -93,8 +101,10 @@ class Client(Node):
         secret: str | None = None,
         client_cert: str | bytes | Path | None = None,
         client_key: str | bytes | Path | None = None,
+        auto_refresh_certs: bool = False,
     ) -> None:
         super().__init__(self, ())
+        self.clock = clock
         if not isinstance(mchid, str) or not mchid:
             raise ConfigError("mchid", "must be the merchant id as a non-empty string")
         self.mchid = mchid
@@ -104,6 +114,7 @@ class Client(Node):
             raise ConfigError("serial", "must be the merchant certificate serial number")
         self.serial = serial
         self.private_key = load_private_key(private_key) if private_key is not None else None
+        self._bindings: dict[str, Any] = {}
         self.trusted_keys = _load_certs(certs)
         if apiv3_key is not None and len(apiv3_key.encode() if isinstance(apiv3_key, str) else apiv3_key) != 32:
             raise ConfigError("apiv3_key", "must be 32 bytes long")
@@ -115,9 +126,8 @@ class Client(Node):
         self.validate_responses = validate_responses
         self.strict = strict
         self.catalog = Catalog(specs)
-        self.clock = clock
         self.transport = Transport(timeout=Timeout.coerce(timeout), user_agent=_user_agent())
-        self._encryption = self._pick_encryption_key()
+        self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.
         self.v2_settings = V2Settings.load(secret=secret, client_cert=client_cert, client_key=client_key)
 
@@ -135,12 +145,47 @@ class Client(Node):
 
         return cls(**{**client_kwargs_from_file(path), **overrides})
 
-    def _pick_encryption_key(self) -> tuple[str, rsa.RSAPublicKey] | None:
-        """The key for sensitive fields: a platform public key id wins over certificates."""
-        if not self.trusted_keys:
-            return None
-        ids = sorted(self.trusted_keys, key=lambda serial: (not serial.startswith(PUBLIC_KEY_PREFIX), serial))
-        return ids[0], self.trusted_keys[ids[0]]
+    @property
+    def trusted_keys(self) -> KeyRing:
+        """The platform keys answers may be signed with (public key ids and certificate serials)."""
+        return self._trusted_keys
+
+    @trusted_keys.setter
+    def trusted_keys(self, ring: KeyRing) -> None:
+        # One assignment swaps the ring and the encryption key together (see certs.KeyRing).
+        self._trusted_keys = ring
+        try:
+            self._encryption = ring.preferred_encryption_key(self.clock())
+        except ConfigError:
+            self._encryption = None
+
+    # -- helpers bound to this client ----------------------------------------------------
+    def _binding(self, name: str, factory: Callable[[Client], Any]) -> Any:
+        binding = self._bindings.get(name)
+        if binding is None:
+            binding = self._bindings[name] = factory(self)
+        return binding
+
+    @property
+    def notifications(self) -> Notifications:
+        """Parse webhook notifications (v3 and v2) and build acknowledgements."""
+        from .webhooks import Notifications
+
+        return self._binding("notifications", Notifications)  # type: ignore[no-any-return]
+
+    @property
+    def paysign(self) -> PaySign:
+        """Signed parameter sets for JSAPI / mini-program and APP front ends."""
+        from .paysign import PaySign
+
+        return self._binding("paysign", PaySign)  # type: ignore[no-any-return]
+
+    @property
+    def certificates(self) -> Certificates:
+        """Download, verify and refresh platform certificates (``GET v3/certificates``)."""
+        from .certificates import Certificates
+
+        return self._binding("certificates", Certificates)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         mode = "v3" if self.private_key is not None else "no v3 key"
@@ -224,7 +269,8 @@ class Client(Node):
         prepared = self._prepare(method, segments, kwargs)
         return await self._send(prepared, timeout)
 
-    async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
+    async def _exchange(self, prepared: PreparedCall, timeout: Timeout | None) -> tuple[str, RawAnswer]:
+        """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
         assert self.private_key is not None and self.serial is not None
         headers = sign_call(
             prepared,
@@ -234,7 +280,12 @@ class Client(Node):
             timestamp=str(int(self.clock())),
         )
         url = self._base_for(prepared) + prepared.target
-        answer = await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
+        return url, await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
+
+    async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
+        if self.auto_refresh_certs:
+            await self.certificates.refresh_if_needed()
+        url, answer = await self._exchange(prepared, timeout)
         response = finish_call(
             prepared,
             answer.status,

@@ -18,12 +18,16 @@ string (10 digits, never milliseconds), the nonce at most 32 characters.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from .crypto import KeySource, load_private_key, rsa_sign
 from .errors import ConfigError
 from .protocol import new_nonce
 
-__all__ = ["APP_PACKAGE", "app_params", "jsapi_params", "pay_signing_string"]
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["APP_PACKAGE", "PaySign", "app_params", "jsapi_params", "pay_signing_string"]
 
 APP_PACKAGE = "Sign=WXPay"
 _PREPAY_PREFIX = "prepay_id="
@@ -106,3 +110,42 @@ def _nonce(value: str | None) -> str:
     if not value or len(value) > _MAX_NONCE_LENGTH or "\n" in value:
         raise ConfigError("nonce", f"must be 1 to {_MAX_NONCE_LENGTH} characters on one line")
     return value
+
+
+class PaySign:
+    """``client.paysign``: the functions above with the client's keys filled in."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def jsapi(self, appid: str, prepay_id: str, *, timestamp: int | str | None = None, nonce: str | None = None) -> dict[str, str]:
+        """JSAPI / mini-program parameters signed with the merchant key (APIv3)."""
+        return jsapi_params(appid, prepay_id, self._key(), timestamp=timestamp, nonce=nonce)
+
+    def app(self, appid: str, prepayid: str, *, timestamp: int | str | None = None, nonce: str | None = None) -> dict[str, str]:
+        """APP parameters signed with the merchant key (APIv3); ``partnerid`` is the merchant id."""
+        return app_params(appid, self._client.mchid, prepayid, self._key(), timestamp=timestamp, nonce=nonce)
+
+    def jsapi_v2(self, appid: str, prepay_id: str, sign_type: str = "MD5") -> dict[str, str]:
+        """JSAPI parameters signed with the APIv2 secret (for v2 unified orders)."""
+        from .v2 import jsapi_paysign_v2
+
+        return jsapi_paysign_v2(appid, prepay_id, self._secret(), sign_type)
+
+    def app_v2(self, appid: str, prepayid: str, sign_type: str = "MD5") -> dict[str, str]:
+        """APP parameters signed with the APIv2 secret."""
+        from .v2 import app_paysign_v2
+
+        return app_paysign_v2(appid, self._client.mchid, prepayid, self._secret(), sign_type)
+
+    def _key(self) -> KeySource:
+        key = self._client.private_key
+        if key is None:
+            raise ConfigError("private_key", "pay-sign needs the merchant private key")
+        return key
+
+    def _secret(self) -> str:
+        secret = self._client.v2_settings.secret
+        if secret is None:
+            raise ConfigError("secret", "v2 pay-sign needs the APIv2 secret")
+        return secret

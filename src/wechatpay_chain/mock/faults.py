@@ -29,7 +29,7 @@ def apply_fault(
     headers = dict(headers)
     if fault == "bad_signature":
         wrong = sign_answer_headers(
-            platform.platform_key, platform.public_key_id, body + b" ",
+            platform.platform_key, headers["Wechatpay-Serial"], body + b" ",
             timestamp=headers["Wechatpay-Timestamp"], nonce=headers["Wechatpay-Nonce"],
         )
         headers["Wechatpay-Signature"] = wrong["Wechatpay-Signature"]
@@ -37,7 +37,7 @@ def apply_fault(
         shift = -600 if fault == "stale_timestamp" else 600
         headers.update(
             sign_answer_headers(
-                platform.platform_key, platform.public_key_id, body,
+                platform.platform_key, headers["Wechatpay-Serial"], body,
                 timestamp=str(int(platform.clock()) + shift), nonce=headers["Wechatpay-Nonce"],
             )
         )

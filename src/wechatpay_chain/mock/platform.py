@@ -27,14 +27,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..crypto import rsa_verify
+from ..crypto import certificate_serial, rsa_verify
 from ..errors import SignatureError
 from ..protocol import dump_json, new_nonce, parse_authorization, request_signing_string, sign_answer_headers
 from ..specs import Catalog, Operation
 from .examples import example_for
+from .certificates import certificates_answer, mint_platform_certificate
 from .faults import FAULTS, apply_fault
 from .multipart import check_upload, parse_multipart
 
@@ -71,6 +73,7 @@ class MockAnswer:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
     signed: bool = True
+    serial: str | None = None  # sign with this key id instead of the platform's current one
 
 
 def generate_key() -> rsa.RSAPrivateKey:
@@ -150,6 +153,14 @@ class MockPlatform:
         self.calls: list[MockCall] = []
         self.counts: Counter[tuple[str, str]] = Counter()
         self._faults: list[list[Any]] = []  # [name, remaining times]
+        self._certificate: x509.Certificate | None = None
+        # Which key id signs answers: the public key (default) or the platform certificate.
+        self.sign_with = "public_key"
+        self.builtin_handlers: dict[tuple[str, str], Handler] = {
+            ("GET", "v3/certificates"): lambda call: MockAnswer(
+                200, certificates_answer(self), serial=self.certificate_serial
+            ),
+        }
         self._router: _Router | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -171,6 +182,36 @@ class MockPlatform:
     def platform_public_key_pem(self) -> str:
         return _pem_public(self.platform_key.public_key())
 
+    @property
+    def platform_certificate(self) -> x509.Certificate:
+        """The platform certificate (certificate mode), minted on first use."""
+        if self._certificate is None:
+            self._certificate = mint_platform_certificate(self.platform_key, self.clock())
+        return self._certificate
+
+    @property
+    def certificate_serial(self) -> str:
+        return certificate_serial(self.platform_certificate)
+
+    @property
+    def signing_serial(self) -> str:
+        return self.certificate_serial if self.sign_with == "certificate" else self.public_key_id
+
+    def notify(self, url: str, event_type: str = "TRANSACTION.SUCCESS", resource: Any = None, **options: Any) -> tuple[int, bytes]:
+        """Deliver a signed, encrypted notification to your webhook; return its (status, body)."""
+        coroutine = self.notify_async(url, event_type, resource, **options)
+        if self._loop is not None:
+            return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return asyncio.run(coroutine)
+
+    async def notify_async(self, url: str, event_type: str = "TRANSACTION.SUCCESS", resource: Any = None, **options: Any) -> tuple[int, bytes]:
+        from .delivery import deliver
+
+        if resource is None:
+            operation = self.catalog.operation("v3/pay/transactions/id/{transaction_id}", "GET")
+            resource = example_for(operation.schema("response")) if operation is not None else {}
+        return await deliver(self, url, event_type, resource, **options)
+
     def client(self, **overrides: Any) -> Client:
         """A client that trusts this platform and signs as its merchant."""
         from ..client import Client
@@ -179,7 +220,9 @@ class MockPlatform:
             "mchid": self.mchid,
             "serial": self.merchant_serial,
             "private_key": self.merchant_key,
-            "certs": {self.public_key_id: self.platform_key.public_key()},
+            "certs": {self.public_key_id: self.platform_key.public_key()}
+            if self.sign_with == "public_key"
+            else {self.certificate_serial: self.platform_certificate},
             "apiv3_key": self.apiv3_key,
             "base_url": self.base_url,
             "secret": self.secret,
@@ -296,11 +339,14 @@ class MockPlatform:
             if problems:
                 detail = {"field": problems[0].pointer, "issues": [str(problem) for problem in problems]}
                 return _error(400, "PARAM_ERROR", f"参数错误: {problems[0]}", detail)
-        handler = custom or self.handlers.get((method, key))
+        handler = custom or self.handlers.get((method, key)) or self.builtin_handlers.get((method, key))
         if handler is not None:
-            result = handler(call)
-            if inspect.isawaitable(result):
-                result = await result
+            try:
+                result = handler(call)
+                if inspect.isawaitable(result):
+                    result = await result
+            except Exception as exc:  # a test's handler failed: answer like the platform's 500
+                return _error(500, "SYSTEM_ERROR", f"mock handler raised {type(exc).__name__}: {exc}")
             return result if isinstance(result, MockAnswer) else MockAnswer(200 if result is not None else 204, result)
         return self._default_answer(operation)
 
@@ -335,8 +381,9 @@ class MockPlatform:
             body = dump_json({"code": "SYSTEM_ERROR", "message": "系统错误"})
             return web.Response(status=500, body=body, headers={**headers, "Content-Type": "application/json"})
         if answer.signed:
+            serial = answer.serial or self.signing_serial
             signed = sign_answer_headers(
-                self.platform_key, self.public_key_id, body, timestamp=str(int(self.clock())), nonce=new_nonce()
+                self.platform_key, serial, body, timestamp=str(int(self.clock())), nonce=new_nonce()
             )
             headers.update(signed)
         if fault is not None:

@@ -1,0 +1,75 @@
+"""``client.certificates``: download, verify and refresh the platform certificates.
+
+``GET v3/certificates`` is the one answer a client may not be able to verify with
+what it already trusts (the first download, a rotation): it is verified with the
+certificates it delivers, after decrypting them with the APIv3 key, which only the
+platform and the merchant know. The pure steps are in :mod:`certs`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .calls import error_from_answer
+from .certs import PlatformCertificate, needs_refresh, parse_certificates_answer, write_pem_files
+from .errors import ConfigError
+from .response import Response
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["MIN_REFRESH_INTERVAL", "Certificates"]
+
+MIN_REFRESH_INTERVAL = 3600.0  # seconds between automatic fetches (the platform rotates over days)
+
+
+class Certificates:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.current: list[PlatformCertificate] = []
+        self._last_attempt: float | None = None
+
+    async def download_async(self) -> list[PlatformCertificate]:
+        """Fetch, decrypt and verify the platform certificates (nothing is trusted yet)."""
+        client = self._client
+        if client.apiv3_key is None:
+            raise ConfigError("apiv3_key", "needed to decrypt the platform certificates")
+        prepared = client._prepare("GET", client.chain("v3/certificates")._segments, {})
+        url, answer = await client._exchange(prepared, None)
+        if not 200 <= answer.status < 300:
+            response = Response(answer.status, answer.headers, answer.content, method="GET", url=url)
+            raise error_from_answer(answer.status, answer.headers, answer.content, response)
+        return parse_certificates_answer(
+            answer.headers, answer.content, client.apiv3_key, trusted=client.trusted_keys, now=client.clock
+        )
+
+    def download(self) -> list[PlatformCertificate]:
+        return self._client.transport.bridge.run(self.download_async())
+
+    async def refresh_async(self) -> list[PlatformCertificate]:
+        """Download, then trust the new certificates and drop the expired ones."""
+        client = self._client
+        self._last_attempt = client.clock()
+        certificates = await self.download_async()
+        client.trusted_keys = client.trusted_keys.with_certificates(certificates).without_expired(client.clock())
+        self.current = certificates
+        return certificates
+
+    def refresh(self) -> list[PlatformCertificate]:
+        return self._client.transport.bridge.run(self.refresh_async())
+
+    async def refresh_if_needed(self) -> None:
+        """Automatic refresh: before the newest certificate nears expiry, at most hourly."""
+        client = self._client
+        if client.apiv3_key is None or client.trusted_keys.public_key_ids and not client.trusted_keys.certificate_serials:
+            return  # public-key mode: nothing expires
+        if self._last_attempt is not None and client.clock() - self._last_attempt < MIN_REFRESH_INTERVAL:
+            return
+        if self.current and not needs_refresh(self.current, now=client.clock):
+            return
+        await self.refresh_async()
+
+    def save(self, out_dir: str | Path, certificates: list[PlatformCertificate] | None = None) -> list[Path]:
+        """Write ``<serial>.pem`` files (atomically) for the given or the last refreshed certificates."""
+        return write_pem_files(certificates if certificates is not None else self.current, out_dir)
