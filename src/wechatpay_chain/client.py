@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from .v2_settings import V2Settings
 
 if TYPE_CHECKING:
     from .certificates import Certificates
+    from .downloads import Download
     from .paysign import PaySign
     from .webhooks import Notifications
 
@@ -154,10 +156,12 @@ class Client(Node):
     def trusted_keys(self, ring: KeyRing) -> None:
         # One assignment swaps the ring and the encryption key together (see certs.KeyRing).
         self._trusted_keys = ring
+        encryption: tuple[str, rsa.RSAPublicKey] | None
         try:
-            self._encryption = ring.preferred_encryption_key(self.clock())
+            encryption = ring.preferred_encryption_key(self.clock())
         except ConfigError:
-            self._encryption = None
+            encryption = None
+        self._encryption = encryption
 
     # -- helpers bound to this client ----------------------------------------------------
     def _binding(self, name: str, factory: Callable[[Client], Any]) -> Any:
@@ -297,7 +301,7 @@ class Client(Node):
             validate_response=self.validate_responses,
         )
         pointers = prepared.operation.spec.get("decrypt") if prepared.operation is not None else None
-        if prepared.extra.get("decrypt") and pointers and response.content:
+        if prepared.extra.get("decrypt") and pointers and response.content and self.private_key is not None:
             decrypt_answer_fields(response, pointers, self.private_key)
         return response
 
@@ -318,6 +322,36 @@ class Client(Node):
         if isinstance(segments, str):
             return self._extend(segments)._segments if segments else ()
         return segments
+
+    # -- downloads (see downloads.py) -------------------------------------------------------
+    async def download_async(self, url: str, to: str | os.PathLike[str], **checks: Any) -> Download:
+        """Stream ``url`` (a download_url or path?query) to the file ``to``, checked before it appears."""
+        from .downloads import download_to_async
+
+        return await download_to_async(self, url, to, **checks)
+
+    def download(self, url: str, to: str | os.PathLike[str], **checks: Any) -> Download:
+        return self.transport.bridge.run(self.download_async(url, to, **checks))
+
+    async def download_bill_async(self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any) -> Download:
+        """Download the bill a tradebill/fundflowbill answer points to, checking its hash_value."""
+        from .downloads import download_bill_async
+
+        return await download_bill_async(self, answer, to, **options)
+
+    def download_bill(self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any) -> Download:
+        return self.transport.bridge.run(self.download_bill_async(answer, to, **options))
+
+    def aiter_download(self, url: str, **checks: Any) -> AsyncIterator[bytes]:
+        """The chunks of a download as they arrive (checks raise at the end)."""
+        from .downloads import iter_download_async
+
+        return iter_download_async(self, url, **checks)
+
+    def iter_download(self, url: str, **checks: Any) -> Iterator[bytes]:
+        from .downloads import iterate_sync
+
+        return iterate_sync(self, self.aiter_download(url, **checks))
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import ConfigError, DecryptionError
@@ -35,6 +36,7 @@ __all__ = [
     "oaep_encrypt",
     "rsa_sign",
     "rsa_verify",
+    "rsa_verify_prehashed",
 ]
 
 KeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | rsa.RSAPublicKey | x509.Certificate
@@ -132,6 +134,16 @@ def rsa_verify(key: rsa.RSAPublicKey, message: bytes, signature: str) -> bool:
     try:
         key.verify(raw, message, _PKCS1, _SHA256)
     except InvalidSignature:
+        return False
+    return True
+
+
+def rsa_verify_prehashed(key: rsa.RSAPublicKey, digest: bytes, signature: str) -> bool:
+    """Like :func:`rsa_verify` for a message hashed incrementally (streamed downloads)."""
+    try:
+        raw = base64.b64decode(signature, validate=True)
+        key.verify(raw, digest, _PKCS1, Prehashed(_SHA256))
+    except (ValueError, TypeError, InvalidSignature):
         return False
     return True
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import builtins
 import concurrent.futures
+import contextlib
 import ssl
 import threading
 import warnings
 import weakref
-from collections.abc import Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -181,6 +182,25 @@ class Transport:
                 return RawAnswer(answer.status, answer.headers, content)
         except builtins.TimeoutError:
             raise TimeoutError(f"{method} {_safe_url(url)}: timed out", sent=sent) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TransportError(f"{method} {_safe_url(url)}: cannot connect ({exc.os_error})") from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"{method} {_safe_url(url)}: {type(exc).__name__}: {exc}", sent=True) from None
+
+    @contextlib.asynccontextmanager
+    async def open(
+        self, method: str, url: str, headers: Mapping[str, str], *, timeout: Timeout | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A streaming answer (downloads): the caller reads ``answer.content`` in chunks."""
+        session = self._session()
+        kwargs: dict[str, Any] = {}
+        if timeout is not None:
+            kwargs["timeout"] = timeout.as_aiohttp()
+        try:
+            async with session.request(method, URL(url, encoded=True), headers=headers, **kwargs) as answer:
+                yield answer
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"{method} {_safe_url(url)}: timed out", sent=True) from None
         except aiohttp.ClientConnectorError as exc:
             raise TransportError(f"{method} {_safe_url(url)}: cannot connect ({exc.os_error})") from None
         except aiohttp.ClientError as exc:

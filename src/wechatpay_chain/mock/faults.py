@@ -19,6 +19,7 @@ FAULTS = {
     "missing_headers": "no Wechatpay-Signature header",
     "tampered_body": "the body changed after it was signed",
     "server_error": "HTTP 500 with a platform-style SYSTEM_ERROR body",
+    "v2_bad_sign": "the next APIv2 answer is signed with a wrong key (SignatureError)",
 }
 
 

@@ -22,7 +22,7 @@ import threading
 import time
 from urllib.parse import unquote
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from ..errors import SignatureError
 from ..protocol import dump_json, new_nonce, parse_authorization, request_signing_string, sign_answer_headers
 from ..specs import Catalog, Operation
 from .examples import example_for
+from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
 from .faults import FAULTS, apply_fault
 from .multipart import check_upload, parse_multipart
@@ -74,6 +75,7 @@ class MockAnswer:
     raw: bytes | None = None
     signed: bool = True
     serial: str | None = None  # sign with this key id instead of the platform's current one
+    stream: Callable[[], Iterable[bytes]] | None = None  # a large body, sent in chunks (unsigned)
 
 
 def generate_key() -> rsa.RSAPrivateKey:
@@ -160,7 +162,12 @@ class MockPlatform:
             ("GET", "v3/certificates"): lambda call: MockAnswer(
                 200, certificates_answer(self), serial=self.certificate_serial
             ),
+            ("GET", "v3/billdownload/file"): bill_file_handler(self),
         }
+        for bill_key in ("v3/bill/tradebill", "v3/bill/fundflowbill", "v3/bill/sub-merchant-fundflowbill",
+                         "v3/ecommerce/bill/fundflowbill"):
+            self.builtin_handlers[("GET", bill_key)] = bill_request_handler(self)
+        self.bills: dict[str, Bill] = {}
         self._router: _Router | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -360,13 +367,28 @@ class MockPlatform:
             return MockAnswer(204 if status == 200 else status, None)
         return MockAnswer(status, example_for(schema))
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    def add_bill(self, chunks: Callable[[], Iterable[bytes]], *, gzip: bool = False) -> dict[str, Any]:
+        """Serve a bill (``chunks()`` yields the uncompressed CSV); returns the bill answer."""
+        return register(self, Bill(chunks, gzip=gzip))
+
+    async def _stream(self, request: web.Request, answer: MockAnswer, headers: dict[str, str]) -> web.StreamResponse:
+        assert answer.stream is not None
+        streaming = web.StreamResponse(status=answer.status, headers=headers)
+        await streaming.prepare(request)
+        for chunk in answer.stream():
+            await streaming.write(chunk)
+        await streaming.write_eof()
+        return streaming
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         if not request.path.startswith(("/v3/", "/hk/", "/global/")):
             # APIv2: XML bodies, MD5/HMAC signs (see mock/v2.py)
             from .v2 import handle_v2
 
             return await handle_v2(self, request)
         answer = await self._answer(request)
+        if answer.stream is not None:
+            return await self._stream(request, answer, {"Request-ID": secrets.token_hex(16), **answer.headers})
         if answer.raw is not None:
             body = answer.raw
         elif answer.body is None:

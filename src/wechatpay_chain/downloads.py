@@ -1,0 +1,251 @@
+"""Streaming downloads: bills, statements, receipts, images, without holding them in memory.
+
+    answer = client.v3.bill.tradebill.get(query={"bill_date": "2026-11-24"})
+    path = client.download_bill(answer, to="trade-2026-11-24.csv")
+
+Chunks are written to a temporary file next to the target and moved into place
+only after every check passed, so a failed download never leaves a half-written
+file under the final name. Checks:
+
+- the ``hash_type``/``hash_value`` the bill answer announced (SHA1 of the original,
+  uncompressed bill), compared in constant time;
+- ``Wechatpay-Statement-Sha1`` when the platform sends it (overseas statements);
+- the platform signature, when the operation's spec does not mark the answer
+  ``unsigned``: hashed incrementally over ``TIMESTAMP\\nNONCE\\nBODY\\n`` and
+  verified at the end.
+
+Gzip answers (``tar_type=GZIP``) are inflated on the fly for the digest; the file
+keeps the bytes as sent unless ``decompress=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .calls import PreparedCall, error_from_answer, sign_call
+from .crypto import rsa_verify_prehashed
+from .errors import SignatureError
+from .protocol import MAX_CLOCK_SKEW, find_header
+from .response import Response
+from .transport import Timeout
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["Download", "download_bill_async", "download_to_async", "iter_download_async"]
+
+CHUNK_SIZE = 64 * 1024
+Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+
+
+class _Checks:
+    """Everything computed over the stream, checked once it ended."""
+
+    def __init__(self, hash_type: str | None, hash_value: str | None, gzip: bool) -> None:
+        self.expected = (hash_type.lower(), hash_value.lower()) if hash_type and hash_value else None
+        self.digest = hashlib.new(self.expected[0]) if self.expected else None
+        self.statement_sha1 = hashlib.sha1()
+        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+        self.signature: Any = None  # a running SHA-256 over the signed message, when signed
+        self.size = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Account for ``chunk``; return its inflated bytes (or the chunk itself)."""
+        self.size += len(chunk)
+        self.statement_sha1.update(chunk)
+        if self.signature is not None:
+            self.signature.update(chunk)
+        plain = self.inflate.decompress(chunk) if self.inflate is not None else chunk
+        if self.digest is not None:
+            self.digest.update(plain)
+        return plain
+
+    def finish(self) -> bytes:
+        tail = self.inflate.flush() if self.inflate is not None else b""
+        if self.digest is not None and tail:
+            self.digest.update(tail)
+        return tail
+
+
+def _prepare(client: Client, url: str) -> PreparedCall:
+    """A signed-GET preparation for a download URL (absolute, or a path with query)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return client._prepare("GET", client.chain(parts.path.lstrip("/"))._segments, {"query": query or None})
+
+
+async def _stream(
+    client: Client,
+    url: str,
+    *,
+    hash_type: str | None,
+    hash_value: str | None,
+    decompress: bool,
+    progress: Progress | None,
+    timeout: Timeout | None,
+) -> AsyncIterator[tuple[bytes, _Checks, Response]]:
+    prepared = _prepare(client, url)
+    assert client.private_key is not None and client.serial is not None
+    headers = sign_call(
+        prepared, private_key=client.private_key, mchid=client.mchid, serial=client.serial,
+        timestamp=str(int(client.clock())),
+    )
+    headers["Accept"] = "*/*"
+    full_url = client._base_for(prepared) + prepared.target
+    # Downloads may take long: bound the connection and each read, not the whole transfer.
+    limit = timeout or Timeout(total=None, connect=client.transport.timeout.connect, read=client.transport.timeout.read)
+    async with client.transport.open("GET", full_url, headers, timeout=limit) as answer:
+        response = Response(answer.status, answer.headers, b"", method="GET", url=full_url)
+        if not 200 <= answer.status < 300:
+            content = await answer.read()
+            raise error_from_answer(answer.status, answer.headers, content, Response(
+                answer.status, answer.headers, content, method="GET", url=full_url))
+        gzip = "gzip" in answer.headers.get("Content-Type", "") or "GZIP" in prepared.target
+        checks = _Checks(hash_type, hash_value, gzip)
+        operation = prepared.operation
+        signed = operation is None or not operation.flag("unsigned")
+        if signed:
+            checks.signature = _start_signature(answer.headers, client)
+        total = answer.content_length
+        async for chunk in answer.content.iter_chunked(CHUNK_SIZE):
+            plain = checks.feed(chunk)
+            if progress is not None:
+                progress(checks.size, total)
+            yield (plain if decompress else chunk), checks, response
+        tail = checks.finish()
+        if decompress and tail:
+            yield tail, checks, response
+        _verify(checks, answer.headers, client, signed)
+        response.verified = find_header(answer.headers, "Wechatpay-Serial") if signed else None
+
+
+def _start_signature(headers: Mapping[str, str], client: Client) -> Any:
+    timestamp = find_header(headers, "Wechatpay-Timestamp")
+    nonce = find_header(headers, "Wechatpay-Nonce")
+    if not timestamp or not nonce or not find_header(headers, "Wechatpay-Signature"):
+        raise SignatureError("headers", "the download answer is not signed")
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs(client.clock() - int(timestamp)) > MAX_CLOCK_SKEW:
+        raise SignatureError("timestamp", "the download answer's timestamp is outside 300 s")
+    running = hashlib.sha256()
+    running.update(f"{timestamp}\n{nonce}\n".encode())
+    return running
+
+
+def _verify(checks: _Checks, headers: Mapping[str, str], client: Client, signed: bool) -> None:
+    if checks.expected is not None and checks.digest is not None:
+        if not hmac.compare_digest(checks.digest.hexdigest(), checks.expected[1]):
+            raise SignatureError("digest", f"{checks.expected[0].upper()} of the download does not match hash_value")
+    statement = find_header(headers, "Wechatpay-Statement-Sha1")
+    if statement and not hmac.compare_digest(checks.statement_sha1.hexdigest(), statement.lower()):
+        raise SignatureError("digest", "SHA1 of the statement does not match Wechatpay-Statement-Sha1")
+    if signed:
+        checks.signature.update(b"\n")
+        serial = find_header(headers, "Wechatpay-Serial") or ""
+        key = client.trusted_keys.get(serial)
+        if key is None:
+            raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+        if not rsa_verify_prehashed(key, checks.signature.digest(), find_header(headers, "Wechatpay-Signature") or ""):
+            raise SignatureError("signature", "RSA-SHA256 signature does not match the download")
+
+
+async def download_to_async(
+    client: Client,
+    url: str,
+    to: str | os.PathLike[str],
+    *,
+    hash_type: str | None = None,
+    hash_value: str | None = None,
+    decompress: bool = False,
+    progress: Progress | None = None,
+    timeout: Timeout | None = None,
+) -> Download:
+    """Stream ``url`` into the file ``to``; the file appears only when every check passed."""
+    target = Path(to)
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    response: Response | None = None
+    checks: _Checks | None = None
+    try:
+        with partial.open("wb") as sink:
+            async for chunk, checks, response in _stream(
+                client, url, hash_type=hash_type, hash_value=hash_value, decompress=decompress,
+                progress=progress, timeout=timeout,
+            ):
+                sink.write(chunk)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Download(target, checks.size if checks else 0, response)
+
+
+async def iter_download_async(
+    client: Client, url: str, *, hash_type: str | None = None, hash_value: str | None = None,
+    decompress: bool = False, timeout: Timeout | None = None,
+) -> AsyncIterator[bytes]:
+    """Chunks of ``url`` as they arrive. Checks run at the end and raise there: a consumer
+    that must not act on unchecked data should download to a file instead."""
+    async for chunk, _, _ in _stream(
+        client, url, hash_type=hash_type, hash_value=hash_value, decompress=decompress, progress=None, timeout=timeout
+    ):
+        yield chunk
+
+
+def bill_location(answer: Response | Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    """(download_url, hash_type, hash_value) from a bill answer (tradebill, fundflowbill...)."""
+    document = answer.json() if isinstance(answer, Response) else answer
+    if not isinstance(document, Mapping) or not document.get("download_url"):
+        raise ValueError("expected a bill answer with download_url, hash_type and hash_value")
+    return str(document["download_url"]), document.get("hash_type"), document.get("hash_value")
+
+
+async def download_bill_async(
+    client: Client, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
+) -> Download:
+    url, hash_type, hash_value = bill_location(answer)
+    return await download_to_async(client, url, to, hash_type=hash_type, hash_value=hash_value, **options)
+
+
+class Download:
+    """Where a download went, how many bytes came, and the answer's status and headers."""
+
+    __slots__ = ("path", "response", "size")
+
+    def __init__(self, path: Path, size: int, response: Response | None) -> None:
+        self.path = path
+        self.size = size
+        self.response = response
+
+    def __repr__(self) -> str:
+        return f"<Download {self.path} {self.size} bytes>"
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+def iterate_sync(client: Client, chunks: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """Drive an async chunk iterator from sync code through the client's loop thread."""
+    bridge = client.transport.bridge
+    try:
+        while True:
+            try:
+                yield bridge.run(_next(chunks))
+            except StopAsyncIteration:
+                return
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            bridge.run(aclose())
+
+
+async def _next(chunks: AsyncIterator[bytes]) -> bytes:
+    return await chunks.__anext__()
