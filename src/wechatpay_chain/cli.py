@@ -63,6 +63,8 @@ def command_specs_list(args: argparse.Namespace) -> int:
 
     catalog = Catalog()
     entries = catalog.search(args.search) if args.search else catalog.under(args.prefix or "")
+    if args.unsigned:
+        entries = [e for e in entries if (op := catalog.operation(e.key, e.method)) is not None and op.flag("unsigned")]
     for entry in entries:
         print(f"{entry.method:<6} {entry.key:<70} {entry.summary}")
     print(f"{len(entries)} operation(s)", file=sys.stderr)
@@ -83,6 +85,59 @@ def command_specs_show(args: argparse.Namespace) -> int:
     for operation in operations.values():
         print(operation.describe())
         print()
+    return 0
+
+
+def command_certs_download(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        certificates = client.certificates.download()
+        paths = client.certificates.save(args.out, certificates)
+    for certificate, path in zip(certificates, paths, strict=True):
+        print(f"{certificate.serial}  valid {certificate.not_before:%Y-%m-%d} .. {certificate.not_after:%Y-%m-%d}  -> {path}")
+    return 0
+
+
+class _ProgressBar:
+    """A one-line progress bar on a terminal (stderr); silent when stderr is not a TTY."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.1:
+            return
+        self.last = now
+        if total:
+            filled = int(30 * done / total)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:7.1f} / {total / 1e6:.1f} MB")
+        else:
+            sys.stderr.write(f"\r{done / 1e6:7.1f} MB")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def command_bill_download(args: argparse.Namespace) -> int:
+    query: dict[str, str] = {"bill_date": args.date}
+    if args.gzip:
+        query["tar_type"] = "GZIP"
+    if args.kind == "trade" and args.bill_type:
+        query["bill_type"] = args.bill_type
+    if args.kind == "fundflow" and args.account_type:
+        query["account_type"] = args.account_type
+    out = Path(args.out or f"{args.kind}bill-{args.date}.csv{'.gz' if args.gzip and not args.decompress else ''}")
+    bar = _ProgressBar()
+    with _client(args) as client:
+        answer = client.request("GET", f"v3/bill/{args.kind}bill", query=query)
+        try:
+            result = client.download_bill(answer, out, decompress=args.decompress, progress=bar)
+        finally:
+            bar.close()
+    print(f"{result.path}: {result.size} bytes, {answer.json().get('hash_type', '')} checked")
     return 0
 
 
@@ -138,10 +193,27 @@ def build_parser() -> argparse.ArgumentParser:
     listing = specs.add_parser("list", help="list operations under a prefix")
     listing.add_argument("prefix", nargs="?", default="")
     listing.add_argument("--search", help="words to find in paths and summaries")
+    listing.add_argument("--unsigned", action="store_true", help="only operations whose answers are not signed")
     listing.set_defaults(run=command_specs_list)
     show = specs.add_parser("show", help="methods, fields, required flags and enums of one path")
     show.add_argument("path")
     show.set_defaults(run=command_specs_show)
+
+    certs = commands.add_parser("certs", help="platform certificates").add_subparsers(dest="certs", required=True)
+    certs_download = certs.add_parser("download", help="download, decrypt and verify; write <serial>.pem files")
+    certs_download.add_argument("--out", required=True, help="folder for the PEM files")
+    certs_download.set_defaults(run=command_certs_download)
+
+    bill = commands.add_parser("bill", help="bills").add_subparsers(dest="bill", required=True)
+    bill_download = bill.add_parser("download", help="apply for a bill and stream it to a file, hash checked")
+    bill_download.add_argument("--date", required=True, help="bill date, YYYY-MM-DD")
+    bill_download.add_argument("--kind", choices=["trade", "fundflow"], default="trade")
+    bill_download.add_argument("--bill-type", help="trade bills: ALL, SUCCESS, REFUND ...")
+    bill_download.add_argument("--account-type", help="fund flow bills: BASIC, OPERATION, FEES")
+    bill_download.add_argument("--gzip", action="store_true", help="ask for a gzip file")
+    bill_download.add_argument("--decompress", action="store_true", help="inflate a gzip bill while saving")
+    bill_download.add_argument("--out", help="target file (default: <kind>bill-<date>.csv)")
+    bill_download.set_defaults(run=command_bill_download)
 
     mock = commands.add_parser("mock", help="the embedded mock platform").add_subparsers(dest="mock", required=True)
     serve = mock.add_parser("serve", help="serve the mock platform on 127.0.0.1 until Ctrl-C")

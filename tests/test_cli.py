@@ -1,0 +1,81 @@
+"""The ``wechatpay`` command line against the mock platform."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wechatpay_chain.cli import main
+from wechatpay_chain.mock import MockPlatform
+
+
+@pytest.fixture
+def config(mock: MockPlatform, tmp_path: Path) -> Path:
+    (tmp_path / "merchant_key.pem").write_text(mock.merchant_private_key_pem)
+    (tmp_path / "platform.pem").write_text(mock.platform_public_key_pem)
+    path = tmp_path / "wechatpay.toml"
+    path.write_text(
+        f'mchid = "{mock.mchid}"\nserial = "{mock.merchant_serial}"\nprivate_key = "merchant_key.pem"\n'
+        f'apiv3_key = "{mock.apiv3_key}"\nbase_url = "{mock.base_url}"\n[certs]\n"{mock.public_key_id}" = "platform.pem"\n'
+    )
+    return path
+
+
+def test_demo_runs_as_a_program() -> None:
+    result = subprocess.run([sys.executable, "-m", "wechatpay_chain", "demo"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("HTTP 200") == 7
+    assert "ValidationError" in result.stdout and "SignatureError" in result.stdout and "ApiError" in result.stdout
+
+
+def test_call_post_with_json_file(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"out_order_no": "P1", "out_return_no": "R1", "return_mchid": "86693852",
+                                "amount": 10, "description": "用户退款"}, ensure_ascii=False))
+    assert main(["--config", str(config), "call", "POST", "v3/profitsharing/return-orders", "--json", f"@{body}"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["out_return_no"] and "verified by PUB_KEY_ID_" in out.err
+
+
+def test_call_validates_before_sending(config: Path, mock: MockPlatform, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(config), "call", "POST", "v3/profitsharing/return-orders", "--json", '{"amount": "x"}']) == 2
+    assert "ValidationError" in capsys.readouterr().err
+    assert not mock.calls
+
+
+def test_call_get_with_query(config: Path, mock: MockPlatform) -> None:
+    assert main(["--config", str(config), "call", "GET", "v3/pay/transactions/id/4200000001", "--query", "mchid=1900000109"]) == 0
+    assert mock.calls[-1].query == {"mchid": "1900000109"}
+
+
+def test_specs_list_show_and_search(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["specs", "list", "v3/profitsharing"]) == 0
+    assert "v3/profitsharing/return-orders" in capsys.readouterr().out
+    assert main(["specs", "show", "v3/profitsharing/return-orders"]) == 0
+    shown = capsys.readouterr().out
+    assert "请求分账回退" in shown and "* out_return_no" in shown
+    assert main(["specs", "list", "--search", "分账回退"]) == 0
+    assert "return-orders" in capsys.readouterr().out
+    assert main(["specs", "show", "v3/profitsharing/return-order"]) == 1
+    assert "did you mean v3/profitsharing/return-orders" in capsys.readouterr().err
+
+
+def test_certs_download(config: Path, tmp_path: Path, mock: MockPlatform) -> None:
+    out = tmp_path / "certs"
+    assert main(["--config", str(config), "certs", "download", "--out", str(out)]) == 0
+    assert (out / f"{mock.certificate_serial}.pem").is_file()
+
+
+def test_bill_download(config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "bill.csv"
+    assert main(["--config", str(config), "bill", "download", "--date", "2026-11-24", "--out", str(target)]) == 0
+    assert target.read_bytes().startswith("交易时间".encode())
+
+
+def test_missing_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(tmp_path / "none.toml"), "call", "GET", "v3/certificates"]) == 2
+    assert "cannot read" in capsys.readouterr().err
