@@ -89,6 +89,7 @@ def import_catalogue(source: Path, out_dir: Path, overrides_file: Path = DEFAULT
         f"`type: {v}` read as type string with that example" for v in sorted(set(converter.misplaced_examples))
     ]
     report.notes += [f"dropped example {line}" for line in sorted(set(converter.dropped_examples))]
+    report.notes += [f"repaired type {line}" for line in sorted(set(converter.repaired_types))]
     keys = {key for key, *_ in index_rows}
     absent = [k for k in (*UNSIGNED_V3, *UNSIGNED_V2) if k not in keys]
     report.notes += [f"unsigned table entry {k} is not in the catalogue" for k in absent]

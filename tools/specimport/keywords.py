@@ -87,6 +87,31 @@ def is_plain_object(schema: Schema) -> bool:
     return schema.get("type") in (None, "object", ["object", "null"])
 
 
+def is_enum_only(schema: Schema) -> bool:
+    """A scalar schema that is just an enumeration (with type, title, examples)."""
+    scalar = not any(key in schema for key in ("$ref", "allOf", "oneOf", "anyOf", "properties", "items"))
+    return scalar and isinstance(schema.get("enum"), list)
+
+
+def merge_enums(parts: list[Schema], rest: Schema) -> Schema:
+    """The source writes `allOf: [SharedEnum, {enum: [more values]}]` to extend an enumeration.
+
+    Taken literally, two disjoint enums admit nothing (and a nullable parent still could not
+    be null); the intent is the union, so merge them into one enum.
+    """
+    merged: Schema = dict(rest)
+    for part in parts:
+        for key, value in part.items():
+            if key != "enum":
+                merged.setdefault(key, value)
+    values = unique([value for part in parts for value in part["enum"]])
+    types = merged.get("type")
+    if isinstance(types, list) and "null" in types and None not in values:
+        values.append(None)
+    merged["enum"] = values
+    return ordered(merged)
+
+
 def shorten(text: str, limit: int = 80) -> str:
     """The text cut to `limit` characters, for report lines."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

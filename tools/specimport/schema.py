@@ -19,6 +19,7 @@ Swagger-isms and what they become:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -32,8 +33,10 @@ from .keywords import (
     Schema,
     coerce_value,
     copy_exclusive_bounds,
+    is_enum_only,
     is_numbered,
     is_plain_object,
+    merge_enums,
     numbered_pattern,
     ordered,
     shorten,
@@ -53,6 +56,9 @@ _AEAD_MARK = "ciphertext"
 """`x-is-sensitive: ciphertext` marks an object encrypted with the APIv3 key (AEAD_AES_256_GCM)."""
 
 
+_NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
+
+
 class SchemaConverter:
     """Converts schemas of one catalogue; remembers keywords it did not understand."""
 
@@ -64,6 +70,7 @@ class SchemaConverter:
         self.adopted_properties: list[str] = []
         self.misplaced_examples: list[str] = []
         self.dropped_examples: list[str] = []
+        self.repaired_types: list[str] = []
         self.pattern_fixes = overrides.pattern_fixes
         self._stack: list[Ref] = []
         self._defs: dict[str, Ref] = {}
@@ -131,6 +138,8 @@ class SchemaConverter:
         rest = self._convert_plain({k: v for k, v in node.items() if k != "allOf"}, document, tokens, marks)
         if all(is_plain_object(part) for part in parts):
             return self._merge_objects([*parts, rest], f"{document}#{pointer(tokens)}")
+        if parts and all(is_enum_only(part) for part in parts):
+            return merge_enums(parts, rest)
         return ordered({**rest, "allOf": parts})
 
     def _convert_plain(
@@ -149,6 +158,7 @@ class SchemaConverter:
         if nullable and "type" in out:
             out["type"] = [out["type"], "null"]
         if isinstance(node.get("enum"), list):
+            self._repair_enum_type(node["enum"], out, f"{document}#{pointer(tokens)}")
             values = [coerce_value(value, out.get("type")) for value in node["enum"]]
             out["enum"] = unique([*values, *([None] if nullable else [])])
         out.update({key: node[key] for key in COPIED_KEYWORDS if key in node})
@@ -167,6 +177,23 @@ class SchemaConverter:
         if "examples" in out:
             self._drop_contradicting_examples(out, f"{document}#{pointer(tokens)}")
         return ordered(out)
+
+    def _repair_enum_type(self, enum: list[Any], out: Schema, where: str) -> None:
+        """A numeric type whose enum lists only words (`type: number, enum: [DIS_FLAG, ...]`)
+        admits no value at all; the enum is the more specific statement, so it sets the type."""
+        types = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+        numeric = {"number", "integer"} & set(types)
+        words = [value for value in enum if isinstance(value, str) and value.strip() and not _NUMERIC.match(value)]
+        if numeric and words and len(words) == len([value for value in enum if value is not None]):
+            out["type"] = (
+                "string"
+                if not isinstance(out.get("type"), list)
+                else ["string" if kind in numeric else kind for kind in out["type"]]
+            )
+            out.pop("format", None)
+            self.repaired_types.append(
+                f"{where}: {'/'.join(sorted(numeric))} with enum {shorten(repr(words))} -> string"
+            )
 
     def _merge_objects(self, parts: list[Schema], where: str) -> Schema:
         """Merge object schemas (from `allOf`) into one; later parts refine earlier ones."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from typing import Any
 
 __all__ = ["example_for"]
@@ -67,10 +68,14 @@ def example_for(schema: Mapping[str, Any] | None, depth: int = 0, root: Mapping[
     if enum:
         return example if has_example and example in enum else enum[0]
     if kind == "object" or (kind is None and "properties" in schema):
-        return {
+        instance = {
             name: example_for(child, depth + 1, root)
             for name, child in (schema.get("properties") or {}).items()
         }
+        # Some specs require a field they never describe: any value will do for them.
+        for name in schema.get("required") or ():
+            instance.setdefault(name, "string")
+        return instance
     if kind == "array":
         if has_example and isinstance(example, list):
             return example
@@ -84,6 +89,11 @@ def example_for(schema: Mapping[str, Any] | None, depth: int = 0, root: Mapping[
     if kind == "boolean":
         return True
     if kind == "string":
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            matching = _matching(pattern)
+            if matching is not None:
+                return matching
         text = _FORMAT_EXAMPLES.get(str(schema.get("format")), "string")
         min_length = int(schema.get("minLength", 0))
         max_length = int(schema.get("maxLength", max(len(text), min_length)))
@@ -104,3 +114,62 @@ def _fits(kind: Any, value: Any) -> bool:
     if kind in ("integer", "number") and isinstance(value, bool):
         return False
     return isinstance(value, checks[kind])
+
+
+def _matching(pattern: str) -> str | None:
+    """A short string that ``pattern`` matches (the first branch, minimal repeats), or None."""
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+        text = _render(list(parsed))
+    except (re.error, ValueError, TypeError, IndexError, RecursionError):
+        return None
+    return text if re.search(pattern, text) else None
+
+
+def _render(items: list[Any]) -> str:
+    constants: Any = re._constants  # type: ignore[attr-defined]
+    out: list[str] = []
+    for op, value in items:
+        if op is constants.LITERAL:
+            out.append(chr(value))
+        elif op is constants.IN:
+            out.append(_from_class(value, constants))
+        elif op in (constants.MAX_REPEAT, constants.MIN_REPEAT, getattr(constants, "POSSESSIVE_REPEAT", None)):
+            low, _high, body = value
+            out.append(_render(list(body)) * low)
+        elif op is constants.BRANCH:
+            out.append(_render(list(value[1][0])))
+        elif op is constants.SUBPATTERN:
+            out.append(_render(list(value[-1])))
+        elif op is constants.ANY:
+            out.append("a")
+        elif op is constants.AT:
+            continue
+        elif op is constants.CATEGORY:
+            out.append(_from_category(value, constants))
+        else:
+            raise ValueError(f"unsupported regex construct {op}")
+    return "".join(out)
+
+
+def _from_class(members: list[Any], constants: Any) -> str:
+    op, value = members[0]
+    if op is constants.NEGATE:
+        return "~"
+    if op is constants.LITERAL:
+        return chr(value)
+    if op is constants.RANGE:
+        return chr(value[0])
+    if op is constants.CATEGORY:
+        return _from_category(value, constants)
+    raise ValueError(f"unsupported class member {op}")
+
+
+def _from_category(category: Any, constants: Any) -> str:
+    if category is constants.CATEGORY_DIGIT:
+        return "0"
+    if category is constants.CATEGORY_SPACE:
+        return " "
+    if category is constants.CATEGORY_WORD:
+        return "a"
+    return "~"
