@@ -119,3 +119,34 @@ def test_mock_refuses_a_meta_that_does_not_match_the_file(client: Client, mock: 
         client.v3.merchant.media.upload.post(files={"file": ("logo.png", PNG)}, json={"sha256": "0" * 64})
     assert caught.value.code == "PARAM_ERROR" and "sha256" in (caught.value.message or "")
     assert not seen
+
+
+def test_sensitive_query_parameter_and_answer_fields(client: Client, mock: MockPlatform) -> None:
+    for_merchant = oaep_encrypt(mock.merchant_key.public_key(), "13800138000")
+    mock.on("GET", "v3/smartguide/guides", lambda call: {"data": [{"guide_id": "g", "name": for_merchant,
+                                                                   "mobile": for_merchant}], "total_count": 1})
+    answer = client.v3.smartguide.guides.get(query={"store_id": 1234, "mobile": "13800138000"}, decrypt=True)
+    sent = mock.calls[-1]
+    assert sent.query["store_id"] == "1234"
+    assert _platform_decrypt(mock, sent.query["mobile"]) == "13800138000"
+    assert sent.headers["Wechatpay-Serial"] == mock.public_key_id
+    assert answer.json()["data"][0]["mobile"] == "13800138000"
+
+
+def test_sealed_answer_objects_open_with_the_apiv3_key(client: Client, mock: MockPlatform) -> None:
+    mock.sign_with = "certificate"
+    try:
+        with mock.client(certs={mock.certificate_serial: mock.platform_certificate}) as certificate_client:
+            document = certificate_client.v3.certificates.get(decrypt=True).json()
+    finally:
+        mock.sign_with = "public_key"
+    assert document["data"][0]["encrypt_certificate"].startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_json_string_fields_accept_objects() -> None:
+    from wechatpay_chain.fields import encode_json_strings
+
+    payload = {"business": {"store_photos": ["m1", "m2"]}, "other": {"a": 1}}
+    encoded = encode_json_strings(payload, ["/business/store_photos"])
+    assert encoded == {"business": {"store_photos": '["m1","m2"]'}, "other": {"a": 1}}
+    assert payload["business"]["store_photos"] == ["m1", "m2"]  # the caller's dict is untouched

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import oaep_decrypt, oaep_encrypt
+from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .media import build_multipart, read_upload
 from .errors import ApiError, FieldError, ValidationError
 from .naming import Segment
@@ -96,41 +96,6 @@ def fill_path(
     return wire, path_values, missing
 
 
-def transform_pointer(document: Any, parts: list[str], change: Callable[[str], str]) -> None:
-    """Change in place the string fields a pointer (with ``*`` for every item) names."""
-    if not parts:
-        return
-    head, rest = parts[0], parts[1:]
-    children: list[Any]
-    if head == "*":
-        children = list(range(len(document))) if isinstance(document, list) else []
-    elif isinstance(document, dict) and head in document:
-        children = [head]
-    else:
-        children = []
-    for child in children:
-        value = document[child]
-        if rest:
-            transform_pointer(value, rest, change)
-        elif isinstance(value, str) and value:
-            document[child] = change(value)
-
-
-def encrypt_fields(payload: Any, pointers: Sequence[str], key: rsa.RSAPublicKey) -> Any:
-    """A copy of ``payload`` with the spec's sensitive fields RSA-OAEP encrypted."""
-    copy = json.loads(dump_json(payload))  # deep copy: the caller's dict is left untouched
-    for pointer in pointers:
-        transform_pointer(copy, pointer.strip("/").split("/"), lambda text: oaep_encrypt(key, text))
-    return copy
-
-
-def decrypt_answer_fields(response: Response, pointers: Sequence[str], key: rsa.RSAPrivateKey) -> None:
-    """Decrypt in place the answer fields the spec marks as encrypted for the merchant."""
-    document = response.json()
-    for pointer in pointers:
-        transform_pointer(document, pointer.strip("/").split("/"), lambda text: oaep_decrypt(key, text))
-
-
 def prepare_call(
     method: str,
     segments: Sequence[Segment],
@@ -150,22 +115,29 @@ def prepare_call(
     final_headers: dict[str, str] = {"Accept": "application/json"}
     if headers:
         final_headers.update(headers)
-    pointers = list(operation.spec.get("encrypt") or ()) if operation is not None else []
+    spec: Mapping[str, Any] = operation.spec if operation is not None else {}
+    if json_body is not None and spec.get("json_strings"):
+        json_body = encode_json_strings(json_body, spec["json_strings"])
+    plain_json, plain_query = json_body, query  # validated as the caller wrote them, before encryption
     # Ciphertext the caller made themselves comes with their own Wechatpay-Serial.
     caller_serial = find_header(headers or {}, "Wechatpay-Serial")
-    plain_json = json_body  # validated as the caller wrote it, before encryption
     if caller_serial is None and encryption is not None and encryption[0].startswith("PUB_KEY_ID_"):
         # In public-key mode the platform signs its answer with the public key only when
         # the request names it, so name it on every request.
         final_headers["Wechatpay-Serial"] = encryption[0]
-    if pointers and json_body is not None and caller_serial is None:
+    body_pointers = list(spec.get("encrypt") or ()) if json_body is not None else []
+    query_pointers = list(spec.get("encrypt_query") or ()) if query else []
+    if (body_pointers or query_pointers) and caller_serial is None:
         if encryption is None:
             errors.append(
                 FieldError("/headers/Wechatpay-Serial", "encrypt", "sensitive fields need a platform public key")
             )
         else:
             serial, public_key = encryption
-            json_body = encrypt_fields(json_body, pointers, public_key)
+            if body_pointers:
+                json_body = encrypt_fields(json_body, body_pointers, public_key)
+            if query_pointers and query:
+                query = encrypt_query(query, query_pointers, public_key)
             final_headers["Wechatpay-Serial"] = serial
     upload = operation.spec.get("upload") if operation is not None else None
     multipart: tuple[bytes, bytes, str] | None = None
@@ -179,8 +151,8 @@ def prepare_call(
         json_body = None  # for uploads, json= holds the extra meta fields
     if validate and operation is not None:
         parts: dict[str, Any] = {"path": values}
-        if query is not None or operation.schema("query") is not None:
-            parts["query"] = dict(query or {})
+        if plain_query is not None or operation.schema("query") is not None:
+            parts["query"] = dict(plain_query or {})
         if not upload and files is None and (plain_json is not None or operation.schema("json") is not None):
             parts["json"] = plain_json
         if operation.schema("headers") is not None:

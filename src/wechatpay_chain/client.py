@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import __version__
 from .certs import KeyRing
-from .calls import PreparedCall, decrypt_answer_fields, finish_call, prepare_call, sign_call
+from .calls import PreparedCall, finish_call, prepare_call, sign_call
+from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .chain import Node
 from .crypto import KeySource, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
 from .errors import ConfigError, FieldError, ValidationError
@@ -300,10 +301,21 @@ class Client(Node):
             now=self.clock,
             validate_response=self.validate_responses,
         )
-        pointers = prepared.operation.spec.get("decrypt") if prepared.operation is not None else None
-        if prepared.extra.get("decrypt") and pointers and response.content and self.private_key is not None:
-            decrypt_answer_fields(response, pointers, self.private_key)
+        if prepared.extra.get("decrypt") and prepared.operation is not None and response.content:
+            self._decrypt_answer(prepared.operation.spec, response)
         return response
+
+    def _decrypt_answer(self, spec: Mapping[str, Any], response: Response) -> None:
+        """``decrypt=True``: open the answer fields the spec marks as encrypted."""
+        document = response.json()
+        if spec.get("decrypt"):
+            if self.private_key is None:
+                raise ConfigError("private_key", "needed to decrypt answer fields")
+            decrypt_oaep_fields(document, spec["decrypt"], self.private_key)
+        if spec.get("decrypt_aead"):
+            if self.apiv3_key is None:
+                raise ConfigError("apiv3_key", "needed to decrypt answer objects")
+            decrypt_aead_fields(document, spec["decrypt_aead"], self.apiv3_key)
 
     def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
         """Call synchronously (on the private loop thread). Verbs call this."""

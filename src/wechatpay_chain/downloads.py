@@ -9,7 +9,9 @@ file under the final name. Checks:
 
 - the ``hash_type``/``hash_value`` the bill answer announced (SHA1 of the original,
   uncompressed bill), compared in constant time;
-- ``Wechatpay-Statement-Sha1`` when the platform sends it (overseas statements);
+- ``Wechatpay-Statement-Sha1`` when the platform sends it (overseas statements), and
+  the platform signature over ``{"sha1": "<that digest>"}`` where the spec says
+  ``signature_digest_header``;
 - the platform signature, when the operation's spec does not mark the answer
   ``unsigned``: hashed incrementally over ``TIMESTAMP\\nNONCE\\nBODY\\n`` and
   verified at the end.
@@ -33,7 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .calls import PreparedCall, error_from_answer, sign_call
 from .crypto import rsa_verify_prehashed
 from .errors import SignatureError
-from .protocol import MAX_CLOCK_SKEW, find_header
+from .protocol import MAX_CLOCK_SKEW, dump_json, find_header, verify_signed_message
 from .response import Response
 from .transport import Timeout
 
@@ -124,6 +126,9 @@ async def _stream(
         if decompress and tail:
             yield tail, checks, response
         _verify(checks, answer.headers, client, signed)
+        digest_header = operation.spec.get("signature_digest_header") if operation is not None else None
+        if digest_header:
+            _verify_digest_signature(answer.headers, str(digest_header), client)
         response.verified = find_header(answer.headers, "Wechatpay-Serial") if signed else None
 
 
@@ -154,6 +159,14 @@ def _verify(checks: _Checks, headers: Mapping[str, str], client: Client, signed:
             raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
         if not rsa_verify_prehashed(key, checks.signature.digest(), find_header(headers, "Wechatpay-Signature") or ""):
             raise SignatureError("signature", "RSA-SHA256 signature does not match the download")
+
+
+def _verify_digest_signature(headers: Mapping[str, str], name: str, client: Client) -> None:
+    """Statements: the platform signs ``{"sha1": "<digest header>"}``, and the digest covers the body."""
+    digest = find_header(headers, name)
+    if not digest:
+        raise SignatureError("headers", f"missing {name}")
+    verify_signed_message(headers, dump_json({"sha1": digest}), client.trusted_keys, now=client.clock)
 
 
 async def download_to_async(

@@ -35,7 +35,7 @@ from ..crypto import certificate_serial, rsa_verify
 from ..errors import SignatureError
 from ..protocol import dump_json, new_nonce, parse_authorization, request_signing_string, sign_answer_headers
 from ..specs import Catalog, Operation
-from .examples import example_for
+from .examples import coerce_query, example_for
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
 from .faults import FAULTS, apply_fault
@@ -342,7 +342,8 @@ class MockPlatform:
                 return _error(400, "PARAM_ERROR", problem)
         if operation is not None and self.validate:
             part = "meta" if files else "json"
-            problems = operation.validate({"path": values, "query": dict(request.query), part: payload})
+            query = coerce_query(operation.schema("query"), dict(request.query))
+            problems = operation.validate({"path": values, "query": query, part: payload})
             if problems:
                 detail = {"field": problems[0].pointer, "issues": [str(problem) for problem in problems]}
                 return _error(400, "PARAM_ERROR", f"参数错误: {problems[0]}", detail)
@@ -404,8 +405,11 @@ class MockPlatform:
             return web.Response(status=500, body=body, headers={**headers, "Content-Type": "application/json"})
         if answer.signed:
             serial = answer.serial or self.signing_serial
+            statement = headers.get("Wechatpay-Statement-Sha1")
+            # Statements are signed over {"sha1": digest}; the digest covers the body.
+            covered = dump_json({"sha1": statement}) if statement else body
             signed = sign_answer_headers(
-                self.platform_key, serial, body, timestamp=str(int(self.clock())), nonce=new_nonce()
+                self.platform_key, serial, covered, timestamp=str(int(self.clock())), nonce=new_nonce()
             )
             headers.update(signed)
         if fault is not None:
