@@ -54,10 +54,10 @@ class Verb:
     def __doc__(self) -> str:  # type: ignore[override]
         node = self._node
         operation = node._client.catalog.operation(node.spec_key, self._method)
-        head = f"{self._method} {node.path}" + (" (awaitable)" if self._asynchronous else "")
+        awaitable = "\n\nAwaitable: returns a coroutine of the Response." if self._asynchronous else ""
         if operation is None:
-            return head + "\n\nNot in the catalogue: sent as given, without validation."
-        return head + "\n\n" + operation.describe()
+            return f"{self._method} {node.path}\n\nNot in the catalogue: sent as given, without validation.{awaitable}"
+        return operation.describe() + awaitable
 
     def __repr__(self) -> str:
         return f"<verb {self.__name__} {self._node.path}>"
