@@ -24,6 +24,7 @@ from .errors import ConfigError, FieldError, ValidationError
 from .naming import Segment
 from .response import Response
 from .specs import Catalog
+from .retry import NO_RETRY, Attempt, Retry, is_idempotent
 from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
 
@@ -38,6 +39,18 @@ __all__ = ["DEFAULT_BASE_URL", "Client"]
 DEFAULT_BASE_URL = "https://api.mch.weixin.qq.com/"
 PUBLIC_KEY_PREFIX = "PUB_KEY_ID_"
 DEFAULT_TIMEOUT = Timeout()
+BACKUP_BASE_URL = "https://api2.wechatpay.cn/"
+DEFAULT_RETRY = Retry()
+
+
+def _coerce_retry(value: Retry | int | None) -> Retry:
+    if isinstance(value, Retry):
+        return value
+    if value is None or value is False:
+        return NO_RETRY
+    if isinstance(value, int) and value >= 1:
+        return Retry(attempts=value)
+    raise ConfigError("retry", "expected a Retry, a number of attempts (>= 1) or None")
 
 
 def _user_agent() -> str:
@@ -73,6 +86,12 @@ class Client(Node):
         "_trusted_keys",
         "apiv3_key",
         "auto_refresh_certs",
+        "backup_urls",
+        "clock_offset",
+        "correct_clock",
+        "on_attempt",
+        "retry",
+        "wall_clock",
         "base_url",
         "catalog",
         "clock",
@@ -105,9 +124,16 @@ class Client(Node):
         client_cert: str | bytes | Path | None = None,
         client_key: str | bytes | Path | None = None,
         auto_refresh_certs: bool = False,
+        retry: Retry | int | None = DEFAULT_RETRY,
+        backup_urls: Sequence[str] | None = None,
+        on_attempt: Callable[[Attempt], None] | None = None,
+        correct_clock: bool = False,
     ) -> None:
         super().__init__(self, ())
-        self.clock = clock
+        self.wall_clock = clock
+        self.clock_offset = 0.0
+        self.correct_clock = correct_clock
+        self.clock = self._corrected_clock
         if not isinstance(mchid, str) or not mchid:
             raise ConfigError("mchid", "must be the merchant id as a non-empty string")
         self.mchid = mchid
@@ -125,6 +151,12 @@ class Client(Node):
         if not base_url.startswith(("https://", "http://")):
             raise ConfigError("base_url", "must start with https:// (or http:// for a local mock)")
         self.base_url = base_url.rstrip("/")
+        if backup_urls is None:
+            # The platform's documented backup domain, used when the primary cannot be reached.
+            backup_urls = [BACKUP_BASE_URL] if self.base_url == DEFAULT_BASE_URL.rstrip("/") else []
+        self.backup_urls = [url.rstrip("/") for url in backup_urls]
+        self.retry = _coerce_retry(retry)
+        self.on_attempt = on_attempt
         self.validate = validate
         self.validate_responses = validate_responses
         self.strict = strict
@@ -133,6 +165,10 @@ class Client(Node):
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.
         self.v2_settings = V2Settings.load(secret=secret, client_cert=client_cert, client_key=client_key)
+
+    def _corrected_clock(self) -> float:
+        """The wall clock plus the offset learnt from the platform (``correct_clock=True``)."""
+        return self.wall_clock() + self.clock_offset
 
     @classmethod
     def from_env(cls, prefix: str = "WECHATPAY_", **overrides: Any) -> Client:
@@ -225,6 +261,7 @@ class Client(Node):
         headers = kwargs.pop("headers", None)
         validate = kwargs.pop("validate", None)
         decrypt = bool(kwargs.pop("decrypt", False))
+        idempotent = kwargs.pop("idempotent", None)
         kwargs.pop("timeout", None)
         files = kwargs.pop("files", None)
         if kwargs.pop("xml", None) is not None:
@@ -254,15 +291,20 @@ class Client(Node):
             files=files,
         )
         prepared.extra["decrypt"] = decrypt
+        prepared.extra["idempotent"] = is_idempotent(method, prepared.headers, idempotent)
         return prepared
 
     def _base_for(self, prepared: PreparedCall) -> str:
+        return self._hosts_for(prepared)[0]
+
+    def _hosts_for(self, prepared: PreparedCall) -> list[str]:
+        """The hosts to try in order: the operation's own host, or ours and the backups."""
         operation = prepared.operation
         override = operation.spec.get("base_url") if operation is not None else None
         # A client pointed somewhere else than the platform (a mock, a proxy) keeps its host.
         if override and self.base_url == DEFAULT_BASE_URL.rstrip("/"):
-            return str(override).rstrip("/")
-        return self.base_url
+            return [str(override).rstrip("/")]
+        return [self.base_url, *self.backup_urls]
 
     async def _call(self, method: str, segments: tuple[Segment, ...], kwargs: dict[str, Any]) -> Response:
         """The whole call: prepare (validation; nothing sent on error), sign, send, verify."""
@@ -274,7 +316,9 @@ class Client(Node):
         prepared = self._prepare(method, segments, kwargs)
         return await self._send(prepared, timeout)
 
-    async def _exchange(self, prepared: PreparedCall, timeout: Timeout | None) -> tuple[str, RawAnswer]:
+    async def _exchange(
+        self, prepared: PreparedCall, timeout: Timeout | None, host: str | None = None
+    ) -> tuple[str, RawAnswer]:
         """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
         assert self.private_key is not None and self.serial is not None
         headers = sign_call(
@@ -284,23 +328,15 @@ class Client(Node):
             serial=self.serial,
             timestamp=str(int(self.clock())),
         )
-        url = self._base_for(prepared) + prepared.target
+        url = (host or self._base_for(prepared)) + prepared.target
         return url, await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
 
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
+        from .sending import send_v3
+
         if self.auto_refresh_certs:
             await self.certificates.refresh_if_needed()
-        url, answer = await self._exchange(prepared, timeout)
-        response = finish_call(
-            prepared,
-            answer.status,
-            answer.headers,
-            answer.content,
-            url=url,
-            keys=self.trusted_keys,
-            now=self.clock,
-            validate_response=self.validate_responses,
-        )
+        response = await send_v3(self, prepared, timeout)
         if prepared.extra.get("decrypt") and prepared.operation is not None and response.content:
             self._decrypt_answer(prepared.operation.spec, response)
         return response

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING
+
+from aiohttp import web
 
 from ..protocol import sign_answer_headers
 
 if TYPE_CHECKING:
     from .platform import MockPlatform
 
-__all__ = ["FAULTS", "apply_fault"]
+__all__ = ["FAULTS", "STATUS_FAULTS", "apply_fault", "send_network_fault"]
+
+# fault -> (HTTP status, platform code, message): answered before signing, like a gateway would.
+STATUS_FAULTS = {
+    "server_error": (500, "SYSTEM_ERROR", "系统错误"),
+    "bad_gateway": (502, None, "Bad Gateway"),
+    "unavailable": (503, "SYSTEM_ERROR", "系统繁忙，请稍后重试"),
+    "rate_limited": (429, "FREQUENCY_LIMITED", "频率超限"),
+}
+NETWORK_FAULTS = frozenset({"reset", "truncated_body", "slow_headers", "slow_body"})
 
 FAULTS = {
     "bad_signature": "Wechatpay-Signature does not match the body",
@@ -19,6 +32,13 @@ FAULTS = {
     "missing_headers": "no Wechatpay-Signature header",
     "tampered_body": "the body changed after it was signed",
     "server_error": "HTTP 500 with a platform-style SYSTEM_ERROR body",
+    "bad_gateway": "HTTP 502 from a proxy in front of the platform",
+    "unavailable": "HTTP 503 SYSTEM_ERROR",
+    "rate_limited": "HTTP 429 FREQUENCY_LIMITED",
+    "reset": "the connection is aborted halfway through the body",
+    "truncated_body": "Content-Length promises more than is sent, then the connection closes",
+    "slow_headers": "the answer starts after `delay` seconds",
+    "slow_body": "headers at once, the rest of the body after `delay` seconds",
     "v2_bad_sign": "the next APIv2 answer is signed with a wrong key (SignatureError)",
 }
 
@@ -49,3 +69,29 @@ def apply_fault(
     elif fault == "tampered_body":
         body = body.replace(b"SUCCESS", b"FAILED") if b"SUCCESS" in body else body + b" "
     return headers, body
+
+
+async def send_network_fault(
+    fault: str, request: web.Request, status: int, headers: dict[str, str], body: bytes, delay: float
+) -> web.StreamResponse:
+    """Misbehave on the wire: reset, truncate, or stall the answer."""
+    if fault == "slow_headers":
+        await asyncio.sleep(delay)
+        return web.Response(status=status, body=body, headers=headers)
+    answer = web.StreamResponse(status=status, headers={**headers, "Content-Length": str(len(body))})
+    await answer.prepare(request)
+    half = max(1, len(body) // 2)
+    await answer.write(body[:half])
+    if fault == "slow_body":
+        await asyncio.sleep(delay)
+        with contextlib.suppress(ConnectionResetError):  # the client may have given up meanwhile
+            await answer.write(body[half:])
+            await answer.write_eof()
+        return answer
+    transport = request.transport
+    if transport is not None:
+        if fault == "reset":
+            transport.abort()
+        else:
+            transport.close()
+    return answer

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import random
 import re
 import secrets
 import threading
@@ -38,7 +39,7 @@ from ..specs import Catalog, Operation
 from .examples import coerce_query, example_for
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
-from .faults import FAULTS, apply_fault
+from .faults import FAULTS, NETWORK_FAULTS, STATUS_FAULTS, apply_fault, send_network_fault
 from .multipart import check_upload, parse_multipart
 
 if TYPE_CHECKING:
@@ -155,6 +156,8 @@ class MockPlatform:
         self.calls: list[MockCall] = []
         self.counts: Counter[tuple[str, str]] = Counter()
         self._faults: list[list[Any]] = []  # [name, remaining times]
+        self.fault_delay = 2.0
+        self._random_faults: tuple[float, tuple[str, ...], random.Random] = (0.0, (), random.Random(0))
         self._certificate: x509.Certificate | None = None
         # Which key id signs answers: the public key (default) or the platform certificate.
         self.sign_with = "public_key"
@@ -246,17 +249,29 @@ class MockPlatform:
 
         return register(handler) if handler is not None else register
 
-    def fail(self, fault: str, times: int = 1) -> None:
+    def fail(self, fault: str, times: int = 1, *, delay: float = 2.0) -> None:
         """Inject ``fault`` into the next ``times`` answers (``times=0``: until cleared)."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
         self._faults.append([fault, times])
+        self.fault_delay = delay  # for slow_headers / slow_body
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._random_faults = (0.0, (), random.Random(0))
+
+    def fail_randomly(self, rate: float, faults: tuple[str, ...] = ("server_error", "reset"), seed: int = 0) -> None:
+        """Inject one of ``faults`` into a random ``rate`` of answers (soak tests); 0 turns it off."""
+        unknown = set(faults) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults {sorted(unknown)}")
+        self._random_faults = (rate, faults, random.Random(seed))
 
     def _take_fault(self) -> str | None:
         if not self._faults:
+            rate, faults, rng = self._random_faults
+            if rate and rng.random() < rate:
+                return rng.choice(faults)
             return None
         entry = self._faults[0]
         if entry[1] > 0:
@@ -400,9 +415,11 @@ class MockPlatform:
         if body and answer.raw is None:
             headers.setdefault("Content-Type", "application/json; charset=utf-8")
         fault = self._take_fault()
-        if fault == "server_error":
-            body = dump_json({"code": "SYSTEM_ERROR", "message": "系统错误"})
-            return web.Response(status=500, body=body, headers={**headers, "Content-Type": "application/json"})
+        if fault in STATUS_FAULTS:
+            status, code, message = STATUS_FAULTS[fault]
+            error = dump_json({"code": code, "message": message}) if code else message.encode()
+            kind = "application/json" if code else "text/plain"
+            return web.Response(status=status, body=error, headers={**headers, "Content-Type": kind})
         if answer.signed:
             serial = answer.serial or self.signing_serial
             statement = headers.get("Wechatpay-Statement-Sha1")
@@ -412,6 +429,8 @@ class MockPlatform:
                 self.platform_key, serial, covered, timestamp=str(int(self.clock())), nonce=new_nonce()
             )
             headers.update(signed)
+        if fault in NETWORK_FAULTS:
+            return await send_network_fault(fault, request, answer.status, headers, body, self.fault_delay)
         if fault is not None:
             headers, body = apply_fault(fault, headers, body, self)
         return web.Response(status=answer.status, body=body, headers=headers)

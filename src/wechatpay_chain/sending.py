@@ -1,0 +1,139 @@
+"""One v3 call on the wire: attempts, retries, host failover, deadline, observation.
+
+    deadline (the call's total timeout, retries included)
+      attempt 1: sign afresh -> send -> verify  (ok: done)
+      failure the retry policy allows (retry.py)? wait (backoff + jitter), next attempt,
+      on the backup host when the primary could not be reached
+
+Every attempt is reported to ``client.on_attempt`` (when set) and logged at debug level
+on ``wechatpay_chain``, without keys, signatures or the query string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+import time
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from .calls import PreparedCall, finish_call
+from .errors import ApiError, TimeoutError, TransportError, WeChatPayError
+from .response import Response
+from .retry import Attempt
+from .transport import RawAnswer, Timeout
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["send_v3"]
+
+log = logging.getLogger("wechatpay_chain")
+
+
+async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | None) -> Response:
+    """The call within its total timeout: a hung server never holds the caller longer."""
+    limit = timeout or client.transport.timeout
+    if limit.total is None:
+        return await _attempts(client, prepared, limit)
+    try:
+        async with asyncio.timeout(limit.total):
+            return await _attempts(client, prepared, limit)
+    except builtins.TimeoutError as exc:
+        if isinstance(exc, WeChatPayError):
+            raise
+        raise TimeoutError(f"{prepared.method} {prepared.key}: no answer within {limit.total} s", sent=True) from None
+
+
+async def _attempts(client: Client, prepared: PreparedCall, limit: Timeout) -> Response:
+    policy = client.retry
+    idempotent = bool(prepared.extra.get("idempotent"))
+    hosts = client._hosts_for(prepared)
+    host = 0
+    attempt = 0
+    while True:
+        attempt += 1
+        started = time.monotonic()
+        answer: RawAnswer | None = None
+        try:
+            url, answer = await client._exchange(prepared, limit, hosts[host])
+            _learn_clock(client, answer)
+            response = finish_call(
+                prepared, answer.status, answer.headers, answer.content, url=url,
+                keys=client.trusted_keys, now=client.clock, validate_response=client.validate_responses,
+            )
+        except WeChatPayError as error:
+            retry = attempt < policy.attempts and policy.allows(error, idempotent)
+            if not retry and _clock_was_wrong(client, error, attempt):
+                retry = True  # the platform refused our timestamp; signing again with the corrected clock is safe
+            _report(client, prepared, hosts[host], attempt, answer, started, error, retry)
+            if not retry:
+                raise
+            if isinstance(error, TransportError) and not error.sent and len(hosts) > 1:
+                host = (host + 1) % len(hosts)  # could not connect: try the backup host
+            await asyncio.sleep(policy.delay(attempt))
+            continue
+        _report(client, prepared, hosts[host], attempt, answer, started, None, False)
+        return response
+
+
+def _learn_clock(client: Client, answer: RawAnswer) -> None:
+    """With ``correct_clock=True``, follow the platform's ``Date`` (1 s resolution)."""
+    if not client.correct_clock:
+        return
+    date = answer.headers.get("Date")
+    if not date:
+        return
+    try:
+        server = parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return
+    offset = server - client.wall_clock()
+    # Only skews that matter: the Date header cannot tell apart less than a second or two.
+    client.clock_offset = offset if abs(offset) > 2 else 0.0
+
+
+def _clock_was_wrong(client: Client, error: WeChatPayError, attempt: int) -> bool:
+    return (
+        client.correct_clock
+        and attempt == 1
+        and isinstance(error, ApiError)
+        and error.status_code == 401
+        and client.clock_offset != 0.0
+    )
+
+
+def _report(
+    client: Client,
+    prepared: PreparedCall,
+    host: str,
+    attempt: int,
+    answer: RawAnswer | None,
+    started: float,
+    error: WeChatPayError | None,
+    will_retry: bool,
+) -> None:
+    status = answer.status if answer is not None else getattr(error, "status_code", None)
+    event = Attempt(
+        method=prepared.method,
+        path=prepared.target.split("?", 1)[0],
+        host=host,
+        attempt=attempt,
+        status=status,
+        latency=time.monotonic() - started,
+        request_id=answer.headers.get("Request-ID") if answer is not None else None,
+        error=type(error).__name__ if error is not None else None,
+        will_retry=will_retry,
+    )
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "%s %s%s -> %s attempt=%d %.1fms request_id=%s%s%s",
+            event.method, host, event.path, event.status, event.attempt, event.latency * 1000,
+            event.request_id, f" error={event.error}" if event.error else "", " (retrying)" if will_retry else "",
+        )
+    if client.on_attempt is not None:
+        try:
+            client.on_attempt(event)
+        except Exception:  # an observer must not break the call it observes
+            log.exception("on_attempt callback failed")

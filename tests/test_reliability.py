@@ -1,0 +1,234 @@
+"""Faults on the wire: timeouts, retries, failover, observation, clock skew, resource hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import socket
+import threading
+import time
+import warnings
+from typing import Any
+
+import pytest
+
+from wechatpay_chain import ApiError, Client, SignatureError, Timeout, TimeoutError, TransportError
+from wechatpay_chain.mock import FAULTS, MockPlatform
+from wechatpay_chain.retry import Attempt, Retry
+
+RETURN_ORDER = {"out_order_no": "P1", "out_return_no": "R1", "return_mchid": "86693852", "amount": 10, "description": "x"}
+POST_KEY = ("POST", "v3/profitsharing/return-orders")
+GET_KEY = ("GET", "v3/pay/transactions/id/{transaction_id}")
+FAST = Retry(attempts=3, backoff=0.01, max_backoff=0.05)
+
+
+def _get(client: Client, **kwargs: Any) -> Any:
+    return client.v3.pay.transactions.id._transaction_id_.get(transaction_id="4200000001", query={"mchid": "1900000109"}, **kwargs)
+
+
+def _post(client: Client, **kwargs: Any) -> Any:
+    return client.v3.profitsharing.return_orders.post(json=RETURN_ORDER, **kwargs)
+
+
+@pytest.fixture
+def fast(mock: MockPlatform) -> Any:
+    with mock.client(retry=FAST) as client:
+        yield client
+
+
+@pytest.mark.parametrize("fault", ["server_error", "bad_gateway", "unavailable", "rate_limited", "reset", "truncated_body", "bad_signature"])
+def test_get_is_retried_and_succeeds(fast: Client, mock: MockPlatform, fault: str) -> None:
+    mock.fail(fault)
+    assert _get(fast).status_code == 200
+    assert mock.counts[GET_KEY] == 2
+
+
+@pytest.mark.parametrize(
+    "fault, error",
+    [("server_error", ApiError), ("bad_gateway", ApiError), ("unavailable", ApiError), ("rate_limited", ApiError),
+     ("reset", TransportError), ("truncated_body", TransportError), ("bad_signature", SignatureError)],
+)
+def test_post_without_idempotency_is_never_sent_twice(fast: Client, mock: MockPlatform, fault: str, error: type) -> None:
+    mock.fail(fault)
+    with pytest.raises(error):
+        _post(fast)
+    assert mock.counts[POST_KEY] == 1
+
+
+def test_post_with_an_idempotency_key_is_retried(fast: Client, mock: MockPlatform) -> None:
+    mock.fail("unavailable")
+    assert _post(fast, headers={"Idempotency-Key": "R1"}).status_code == 200
+    mock.fail("server_error")
+    assert _post(fast, idempotent=True).status_code == 200
+    assert mock.counts[POST_KEY] == 4
+
+
+def test_retries_are_bounded(fast: Client, mock: MockPlatform) -> None:
+    mock.fail("server_error", times=5)
+    with pytest.raises(ApiError):
+        _get(fast)
+    assert mock.counts[GET_KEY] == 3
+
+
+def test_each_retry_is_signed_afresh(fast: Client, mock: MockPlatform) -> None:
+    mock.fail("unavailable")
+    _get(fast)
+    authorizations = [call.headers["Authorization"] for call in mock.calls]
+    assert len(set(authorizations)) == 2
+
+
+def test_4xx_is_never_retried(fast: Client, mock: MockPlatform) -> None:
+    from wechatpay_chain.mock import MockAnswer
+
+    mock.on("GET", GET_KEY[1], lambda call: MockAnswer(404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}))
+    with pytest.raises(ApiError):
+        _get(fast)
+    assert mock.counts[GET_KEY] == 1
+
+
+def _closed_port() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def test_connection_refused_fails_over_to_the_backup_host(mock: MockPlatform) -> None:
+    events: list[Attempt] = []
+    with mock.client(base_url=_closed_port(), backup_urls=[mock.base_url], retry=FAST, on_attempt=events.append) as client:
+        assert _post(client).status_code == 200  # nothing was sent to the primary: safe for a POST
+    assert mock.counts[POST_KEY] == 1
+    assert [e.error for e in events] == ["TransportError", None]
+    assert events[0].host != events[1].host and events[1].host == mock.base_url.rstrip("/")
+
+
+def test_connection_refused_everywhere_is_a_transport_error() -> None:
+    with Client(mchid="1", serial="S", private_key=MockPlatform().merchant_key, base_url=_closed_port(),
+                backup_urls=[], retry=FAST, validate=False) as client, pytest.raises(TransportError) as caught:
+        client.chain("v3/x").get()
+    assert caught.value.sent is False
+
+
+def test_slow_headers_time_out_within_the_total(mock: MockPlatform) -> None:
+    mock.fail("slow_headers", times=0, delay=3)
+    try:
+        with mock.client(retry=FAST) as client:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                _get(client, timeout=Timeout(total=0.6, connect=0.5, read=5))
+            assert time.monotonic() - started < 2.0  # retries included, the total bounds the call
+
+            async def main() -> None:
+                async with mock.client(retry=FAST) as async_client:
+                    await async_client.v3.pay.transactions.id._transaction_id_.get_async(
+                        transaction_id="1", query={"mchid": "1900000109"}, timeout=0.6)
+
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                asyncio.run(main())
+            assert time.monotonic() - started < 2.0
+    finally:
+        mock.clear_faults()
+
+
+def test_slow_body_hits_the_read_timeout(fast: Client, mock: MockPlatform) -> None:
+    mock.fail("slow_body", times=0, delay=2)
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            _post(fast, timeout=Timeout(total=5, connect=1, read=0.4))
+        assert time.monotonic() - started < 2.0
+        assert mock.counts[POST_KEY] == 1  # sent: a POST is not repeated after a timeout
+    finally:
+        mock.clear_faults()
+
+
+def test_observer_and_debug_log_carry_no_secrets(mock: MockPlatform, caplog: pytest.LogCaptureFixture) -> None:
+    events: list[Attempt] = []
+    mock.fail("unavailable")
+    with mock.client(retry=FAST, on_attempt=events.append) as client, caplog.at_level(logging.DEBUG, "wechatpay_chain"):
+        _get(client)
+    assert [(e.attempt, e.status, e.will_retry) for e in events] == [(1, 503, True), (2, 200, False)]
+    assert all(e.request_id and e.path == "/v3/pay/transactions/id/4200000001" for e in events)
+    text = caplog.text + repr(events)
+    for secret in ("signature=", "BEGIN", mock.apiv3_key, "mchid=1900000109"):
+        assert secret not in text
+    assert "attempt=2" in caplog.text
+
+
+def test_a_failing_observer_does_not_break_the_call(mock: MockPlatform) -> None:
+    def broken(_: Attempt) -> None:
+        raise RuntimeError("observer bug")
+
+    with mock.client(on_attempt=broken) as client:
+        assert _get(client).status_code == 200
+
+
+def test_clock_skew_is_rejected_and_can_be_corrected(mock: MockPlatform) -> None:
+    skewed = lambda: time.time() + 600  # noqa: E731 - a clock ten minutes fast
+    with mock.client(clock=skewed, retry=FAST) as client, pytest.raises(ApiError) as caught:
+        _post(client)
+    assert caught.value.status_code == 401  # the platform refuses the timestamp
+    with mock.client(clock=skewed, correct_clock=True, retry=FAST) as client:
+        assert _post(client).status_code == 200  # learnt the offset from Date, signed again
+        assert abs(client.clock_offset + 600) < 5
+        assert _post(client).status_code == 200
+    assert mock.counts[POST_KEY] == 2  # the mock counts signed-correctly requests only
+
+
+def test_answers_signed_outside_the_window_are_rejected(client: Client, mock: MockPlatform) -> None:
+    for fault in ("stale_timestamp", "future_timestamp"):
+        mock.fail(fault)
+        with pytest.raises(SignatureError) as caught:
+            _post(client)
+        assert caught.value.check == "timestamp"
+
+
+def test_all_faults_have_a_test() -> None:
+    tested = {"server_error", "bad_gateway", "unavailable", "rate_limited", "reset", "truncated_body",
+              "bad_signature", "slow_headers", "slow_body", "stale_timestamp", "future_timestamp",
+              "unknown_serial", "missing_headers", "tampered_body", "v2_bad_sign"}
+    assert set(FAULTS) <= tested
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_resources_stay_flat_over_many_calls(mock: MockPlatform) -> None:
+    """A short soak (the long one: tests/test_soak.py, pytest -m slow)."""
+    with mock.client(retry=FAST) as client:
+        _get(client)  # warm up the pools
+        fds, threads = _open_fds(), threading.active_count()
+        for index in range(300):
+            if index % 50 == 0:
+                mock.fail("server_error")
+                with pytest.raises(ApiError):
+                    _post(client)
+            else:
+                _get(client)
+
+        async def burst() -> None:
+            async with mock.client(retry=FAST) as async_client:
+                node = async_client.v3.pay.transactions.id._transaction_id_
+                await asyncio.gather(*(node.get_async(transaction_id=str(i), query={"mchid": "1900000109"}) for i in range(200)))
+
+        asyncio.run(burst())
+        assert _open_fds() <= fds + 2
+        assert threading.active_count() <= threads + 1
+    assert client.transport.open_sessions() == 0 and not client.transport.bridge.running
+
+
+def test_a_client_left_open_warns_once(mock: MockPlatform) -> None:
+    client = mock.client()
+    _get(client)
+    transport = client.transport
+    client.transport.bridge.stop()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del client
+        transport.__del__()
+        gc.collect()
+    assert [w.category for w in caught if "not closed" in str(w.message)] == [ResourceWarning]
