@@ -17,7 +17,13 @@ from wechatpay_chain import Client, ConfigError, SignatureError
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.notify import build_notification
 
-RETURN_ORDER = {"out_order_no": "P1", "out_return_no": "R1", "return_mchid": "86693852", "amount": 10, "description": "x"}
+RETURN_ORDER = {
+    "out_order_no": "P1",
+    "out_return_no": "R1",
+    "return_mchid": "86693852",
+    "amount": 10,
+    "description": "x",
+}
 
 
 def _webhook_app(client: Client, events: list[Any]) -> web.Application:
@@ -49,7 +55,9 @@ def test_mock_delivers_a_notification_to_a_webhook(mock: MockPlatform) -> None:
         await site.start()
         url = f"http://127.0.0.1:{runner.addresses[0][1]}/notify"
         try:
-            ok, _ = await mock.notify_async(url, "TRANSACTION.SUCCESS", {"out_trade_no": "T1", "trade_state": "SUCCESS"})
+            ok, _ = await mock.notify_async(
+                url, "TRANSACTION.SUCCESS", {"out_trade_no": "T1", "trade_state": "SUCCESS"}
+            )
             probe, _ = await mock.notify_async(url, "TRANSACTION.SUCCESS", {"out_trade_no": "T2"}, probe=True)
             return [ok, probe]
         finally:
@@ -65,8 +73,9 @@ def test_mock_delivers_a_notification_to_a_webhook(mock: MockPlatform) -> None:
 
 
 def test_notifications_need_the_apiv3_key(mock: MockPlatform) -> None:
-    headers, body = build_notification("REFUND.SUCCESS", {"a": 1}, apiv3_key=mock.apiv3_key,
-                                       platform_key=mock.platform_key, serial=mock.public_key_id)
+    headers, body = build_notification(
+        "REFUND.SUCCESS", {"a": 1}, apiv3_key=mock.apiv3_key, platform_key=mock.platform_key, serial=mock.public_key_id
+    )
     with mock.client() as client:
         assert client.notifications.parse(headers, body).resource == {"a": 1}
     with mock.client(apiv3_key=None) as client, pytest.raises(ConfigError, match="apiv3_key"):
@@ -111,11 +120,19 @@ def test_certificates_answer_with_a_wrong_apiv3_key_is_refused(mock: MockPlatfor
 
 def test_paysign_bindings(mock: MockPlatform) -> None:
     with mock.client() as client:
-        jsapi = client.paysign.jsapi("wx8888888888888888", "wx201410272009395522657a690389285100",
-                                     timestamp=1414561699, nonce="5K8264ILTKCH16CQ2502SI8ZNMTM67VS")
-        message = "wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=wx201410272009395522657a690389285100\n"
-        mock.merchant_key.public_key().verify(base64.b64decode(jsapi["paySign"]), message.encode(),
-                                              padding.PKCS1v15(), hashes.SHA256())
+        jsapi = client.paysign.jsapi(
+            "wx8888888888888888",
+            "wx201410272009395522657a690389285100",
+            timestamp=1414561699,
+            nonce="5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+        )
+        message = (
+            "wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\n"
+            "prepay_id=wx201410272009395522657a690389285100\n"
+        )
+        mock.merchant_key.public_key().verify(
+            base64.b64decode(jsapi["paySign"]), message.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
         app = client.paysign.app("wx8888888888888888", "WX1217752501201407033233368018")
         assert app["partnerid"] == mock.mchid and app["package"] == "Sign=WXPay"
         v2 = client.paysign.jsapi_v2("wx8888888888888888", "wx2014")

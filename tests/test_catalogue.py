@@ -7,7 +7,6 @@ import pydoc
 import subprocess
 import sys
 
-
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -16,7 +15,13 @@ from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.examples import example_for
 from wechatpay_chain.specs import Catalog
 
-RETURN_ORDER = {"out_order_no": "P1", "out_return_no": "R1", "return_mchid": "86693852", "amount": 10, "description": "x"}
+RETURN_ORDER = {
+    "out_order_no": "P1",
+    "out_return_no": "R1",
+    "return_mchid": "86693852",
+    "amount": 10,
+    "description": "x",
+}
 
 
 def test_validation_lists_every_problem_with_its_pointer(client: Client, mock: MockPlatform) -> None:
@@ -40,9 +45,16 @@ def test_enum_pattern_and_nested_errors(client: Client) -> None:
         client.v3.bill.tradebill.get(query={"bill_date": "2026-11-24", "tar_type": "ZIP"})
     assert [(e.pointer, e.rule) for e in caught.value.errors] == [("/query/tar_type", "enum")]
     with pytest.raises(ValidationError) as caught:
-        client.v3.pay.transactions.native.post(json={"appid": "wx", "mchid": "1", "description": "d",
-                                                     "out_trade_no": "o", "notify_url": "https://x/",
-                                                     "amount": {"currency": "CNY"}})
+        client.v3.pay.transactions.native.post(
+            json={
+                "appid": "wx",
+                "mchid": "1",
+                "description": "d",
+                "out_trade_no": "o",
+                "notify_url": "https://x/",
+                "amount": {"currency": "CNY"},
+            }
+        )
     assert ("/json/amount/total", "required") in {(e.pointer, e.rule) for e in caught.value.errors}
 
 
@@ -160,7 +172,6 @@ def test_mock_default_answer_for_a_template_path(client: Client) -> None:
 def test_handler_may_answer_no_content(client: Client, mock: MockPlatform) -> None:
     mock.on("POST", "v3/pay/transactions/out-trade-no/{out_trade_no}/close", lambda call: None)
     answer = client.v3.pay.transactions.out_trade_no._out_trade_no_.close.post(
-        out_trade_no="T1", json={"mchid": "1900000109"})
+        out_trade_no="T1", json={"mchid": "1900000109"}
+    )
     assert answer.status_code == 204 and answer.json() is None
-
-

@@ -66,7 +66,17 @@ def test_chain_and_item_keep_the_text_as_written(client: Client) -> None:
     assert client["v3/Some_Thing"].path == "v3/Some_Thing"
 
 
-@pytest.mark.parametrize("name, segment", [("global_", "global"), ("return_", "return"), ("delete_", "delete"), ("import_", "import"), ("post_", "post"), ("chain_", "chain")])
+@pytest.mark.parametrize(
+    "name, segment",
+    [
+        ("global_", "global"),
+        ("return_", "return"),
+        ("delete_", "delete"),
+        ("import_", "import"),
+        ("post_", "post"),
+        ("chain_", "chain"),
+    ],
+)
 def test_trailing_underscore_escapes_keywords_and_verbs(name: str, segment: str) -> None:
     assert attribute_segment(name) == Segment(segment, None)
 

@@ -20,13 +20,16 @@ def config(mock: MockPlatform, tmp_path: Path) -> Path:
     path = tmp_path / "wechatpay.toml"
     path.write_text(
         f'mchid = "{mock.mchid}"\nserial = "{mock.merchant_serial}"\nprivate_key = "merchant_key.pem"\n'
-        f'apiv3_key = "{mock.apiv3_key}"\nbase_url = "{mock.base_url}"\n[certs]\n"{mock.public_key_id}" = "platform.pem"\n'
+        f'apiv3_key = "{mock.apiv3_key}"\nbase_url = "{mock.base_url}"\n'
+        f'[certs]\n"{mock.public_key_id}" = "platform.pem"\n'
     )
     return path
 
 
 def test_demo_runs_as_a_program() -> None:
-    result = subprocess.run([sys.executable, "-m", "wechatpay_chain", "demo"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "wechatpay_chain", "demo"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("HTTP 200") == 7
     assert "ValidationError" in result.stdout and "SignatureError" in result.stdout and "ApiError" in result.stdout
@@ -34,21 +37,39 @@ def test_demo_runs_as_a_program() -> None:
 
 def test_call_post_with_json_file(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = tmp_path / "body.json"
-    body.write_text(json.dumps({"out_order_no": "P1", "out_return_no": "R1", "return_mchid": "86693852",
-                                "amount": 10, "description": "用户退款"}, ensure_ascii=False))
+    body.write_text(
+        json.dumps(
+            {
+                "out_order_no": "P1",
+                "out_return_no": "R1",
+                "return_mchid": "86693852",
+                "amount": 10,
+                "description": "用户退款",
+            },
+            ensure_ascii=False,
+        )
+    )
     assert main(["--config", str(config), "call", "POST", "v3/profitsharing/return-orders", "--json", f"@{body}"]) == 0
     out = capsys.readouterr()
     assert json.loads(out.out)["out_return_no"] and "verified by PUB_KEY_ID_" in out.err
 
 
 def test_call_validates_before_sending(config: Path, mock: MockPlatform, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", str(config), "call", "POST", "v3/profitsharing/return-orders", "--json", '{"amount": "x"}']) == 2
+    assert (
+        main(["--config", str(config), "call", "POST", "v3/profitsharing/return-orders", "--json", '{"amount": "x"}'])
+        == 2
+    )
     assert "ValidationError" in capsys.readouterr().err
     assert not mock.calls
 
 
 def test_call_get_with_query(config: Path, mock: MockPlatform) -> None:
-    assert main(["--config", str(config), "call", "GET", "v3/pay/transactions/id/4200000001", "--query", "mchid=1900000109"]) == 0
+    assert (
+        main(
+            ["--config", str(config), "call", "GET", "v3/pay/transactions/id/4200000001", "--query", "mchid=1900000109"]
+        )
+        == 0
+    )
     assert mock.calls[-1].query == {"mchid": "1900000109"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -9,32 +10,48 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-import datetime
 
 from wechatpay_chain import Client, ConfigError
 from wechatpay_chain.config import client_kwargs_from_env
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PLATFORM = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PKCS8 = KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-PKCS1 = KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode()
-PUBLIC = PLATFORM.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+PKCS8 = KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
+PKCS1 = KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+).decode()
+PUBLIC = (
+    PLATFORM.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 
 
 def _certificate() -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com Root CA test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(PLATFORM.public_key())
-        .serial_number(0x7132D72A03E93CDDF8C03BBD1F37EEDFFCCE8A7A).not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1)).sign(PLATFORM, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(PLATFORM.public_key())
+        .serial_number(0x7132D72A03E93CDDF8C03BBD1F37EEDFFCCE8A7A)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(PLATFORM, hashes.SHA256())
     )
 
 
 def _client(**overrides: object) -> Client:
-    settings: dict[str, object] = {"mchid": "1900000109", "serial": SERIAL, "private_key": PKCS8,
-                                   "certs": {"PUB_KEY_ID_1": PUBLIC}}
+    settings: dict[str, object] = {
+        "mchid": "1900000109",
+        "serial": SERIAL,
+        "private_key": PKCS8,
+        "certs": {"PUB_KEY_ID_1": PUBLIC},
+    }
     settings.update(overrides)
     return Client(**settings)  # type: ignore[arg-type]
 
@@ -43,8 +60,15 @@ def _client(**overrides: object) -> Client:
 def test_private_key_forms(tmp_path: Path, form: str) -> None:
     path = tmp_path / "apiclient_key.pem"
     path.write_text(PKCS1)
-    source = {"pkcs8": PKCS8, "pkcs1": PKCS1, "path": str(path), "pathlike": path,
-              "file_url": path.as_uri(), "object": KEY, "bytes": PKCS8.encode()}[form]
+    source = {
+        "pkcs8": PKCS8,
+        "pkcs1": PKCS1,
+        "path": str(path),
+        "pathlike": path,
+        "file_url": path.as_uri(),
+        "object": KEY,
+        "bytes": PKCS8.encode(),
+    }[form]
     client = _client(private_key=source)
     assert client.private_key is not None
     assert client.private_key.private_numbers() == KEY.private_numbers()
@@ -63,19 +87,30 @@ def test_certs_forms(tmp_path: Path, form: str) -> None:
         "path": str(path),
     }[form]
     client = _client(certs={"7132D72A03E93CDDF8C03BBD1F37EEDFFCCE8A7A": source})
-    assert client.trusted_keys["7132D72A03E93CDDF8C03BBD1F37EEDFFCCE8A7A"].public_numbers() == PLATFORM.public_key().public_numbers()
+    assert (
+        client.trusted_keys["7132D72A03E93CDDF8C03BBD1F37EEDFFCCE8A7A"].public_numbers()
+        == PLATFORM.public_key().public_numbers()
+    )
 
 
 @pytest.mark.parametrize(
     "overrides, argument, reason",
     [
         ({"private_key": "/nonexistent/key.pem"}, "private_key", "no such file"),
-        ({"private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----"}, "private_key", "not a readable"),
+        (
+            {"private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----"},
+            "private_key",
+            "not a readable",
+        ),
         ({"private_key": PUBLIC}, "private_key", "not a readable"),
         ({"private_key": PLATFORM.public_key()}, "private_key", "got a public key"),
         ({"certs": {"PUB_KEY_ID_1": PKCS8}}, "certs['PUB_KEY_ID_1']", "got a private key"),
         ({"certs": {"PUB_KEY_ID_1": "garbage"}}, "certs['PUB_KEY_ID_1']", "no such file"),
-        ({"certs": {"X": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"}}, "certs['X']", "not a readable"),
+        (
+            {"certs": {"X": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"}},
+            "certs['X']",
+            "not a readable",
+        ),
         ({"serial": None}, "serial", "go together"),
         ({"mchid": ""}, "mchid", "non-empty"),
         ({"apiv3_key": "short"}, "apiv3_key", "32 bytes"),
@@ -92,7 +127,9 @@ def test_bad_configuration_names_the_argument(overrides: dict[str, object], argu
 
 def test_non_rsa_key_is_refused() -> None:
     ec_key = ec.generate_private_key(ec.SECP256R1())
-    pem = ec_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = ec_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     with pytest.raises(ConfigError, match="RSA"):
         _client(private_key=pem)
 
@@ -108,9 +145,12 @@ def test_repr_and_errors_carry_no_key_material() -> None:
 def test_from_env(tmp_path: Path) -> None:
     (tmp_path / "key.pem").write_text(PKCS8)
     (tmp_path / "pub.pem").write_text(PUBLIC)
-    environ = {"WECHATPAY_MCHID": "1900000109", "WECHATPAY_SERIAL": SERIAL,
-               "WECHATPAY_PRIVATE_KEY": str(tmp_path / "key.pem"),
-               "WECHATPAY_CERTS": f"PUB_KEY_ID_1={tmp_path / 'pub.pem'}"}
+    environ = {
+        "WECHATPAY_MCHID": "1900000109",
+        "WECHATPAY_SERIAL": SERIAL,
+        "WECHATPAY_PRIVATE_KEY": str(tmp_path / "key.pem"),
+        "WECHATPAY_CERTS": f"PUB_KEY_ID_1={tmp_path / 'pub.pem'}",
+    }
     kwargs = client_kwargs_from_env(environ=environ)
     client = Client(**kwargs)
     assert client.mchid == "1900000109" and list(client.trusted_keys) == ["PUB_KEY_ID_1"]
@@ -124,7 +164,9 @@ def test_from_file_resolves_paths_beside_the_file(tmp_path: Path) -> None:
     (tmp_path / "key.pem").write_text(PKCS8)
     (tmp_path / "pub.pem").write_text(PUBLIC)
     config = tmp_path / "wechatpay.toml"
-    config.write_text(f'mchid = "1900000109"\nserial = "{SERIAL}"\nprivate_key = "key.pem"\n[certs]\nPUB_KEY_ID_1 = "pub.pem"\n')
+    config.write_text(
+        f'mchid = "1900000109"\nserial = "{SERIAL}"\nprivate_key = "key.pem"\n[certs]\nPUB_KEY_ID_1 = "pub.pem"\n'
+    )
     client = Client.from_file(config)
     assert client.serial == SERIAL and "PUB_KEY_ID_1" in client.trusted_keys
     (tmp_path / "broken.toml").write_text("mchid = ")

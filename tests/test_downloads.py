@@ -65,17 +65,27 @@ def test_iterators_sync_and_async(client: Client, mock: MockPlatform) -> None:
 def test_statement_sha1_header_is_checked(client: Client, mock: MockPlatform, tmp_path: Path) -> None:
     body = b"statement,2026-11\n"
     good = hashlib.sha1(body).hexdigest()
-    mock.on("GET", "hk/v3/statements", lambda call: MockAnswer(200, raw=body, headers={"Wechatpay-Statement-Sha1": good}))
+    mock.on(
+        "GET", "hk/v3/statements", lambda call: MockAnswer(200, raw=body, headers={"Wechatpay-Statement-Sha1": good})
+    )
     client.download("hk/v3/statements?date=2026-11-01", to=tmp_path / "s.csv")
     assert (tmp_path / "s.csv").read_bytes() == body
     # The body changed: the digest header no longer matches it.
-    mock.on("GET", "hk/v3/statements", lambda call: MockAnswer(200, raw=body + b"x", headers={"Wechatpay-Statement-Sha1": good}))
+    mock.on(
+        "GET",
+        "hk/v3/statements",
+        lambda call: MockAnswer(200, raw=body + b"x", headers={"Wechatpay-Statement-Sha1": good}),
+    )
     with pytest.raises(SignatureError, match="Statement"):
         client.download("hk/v3/statements?date=2026-11-01", to=tmp_path / "t.csv")
     assert not (tmp_path / "t.csv").exists()
     # Digest and body changed together: the signature over {"sha1": digest} catches it.
     forged = hashlib.sha1(body + b"x").hexdigest()
-    mock.on("GET", "hk/v3/statements", lambda call: MockAnswer(200, raw=body + b"x", headers={"Wechatpay-Statement-Sha1": forged}))
+    mock.on(
+        "GET",
+        "hk/v3/statements",
+        lambda call: MockAnswer(200, raw=body + b"x", headers={"Wechatpay-Statement-Sha1": forged}),
+    )
     mock.fail("bad_signature")
     with pytest.raises(SignatureError) as caught:
         client.download("hk/v3/statements?date=2026-11-01", to=tmp_path / "u.csv")
@@ -103,7 +113,9 @@ def test_50_mb_bill_streams_with_flat_memory(client: Client, mock: MockPlatform,
     progress: list[int] = []
     tracemalloc.start()
     try:
-        result = client.download_bill(answer, to=tmp_path / "big.csv", progress=lambda done, total: progress.append(done))
+        result = client.download_bill(
+            answer, to=tmp_path / "big.csv", progress=lambda done, total: progress.append(done)
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -104,8 +104,11 @@ def test_unexpected_keyword_is_a_type_error(client: Client, mock: MockPlatform) 
 
 
 def test_api_error_carries_the_platform_fields(client: Client, mock: MockPlatform) -> None:
-    mock.on("POST", "v3/profitsharing/return-orders",
-            lambda call: MockAnswer(403, {"code": "NO_AUTH", "message": "商户无权限", "detail": {"field": "x"}}))
+    mock.on(
+        "POST",
+        "v3/profitsharing/return-orders",
+        lambda call: MockAnswer(403, {"code": "NO_AUTH", "message": "商户无权限", "detail": {"field": "x"}}),
+    )
     with pytest.raises(ApiError) as caught:
         client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
     error = caught.value
@@ -120,8 +123,14 @@ def test_handler_sees_the_request(client: Client, mock: MockPlatform) -> None:
     @mock.on("POST", "v3/profitsharing/return-orders")
     def handler(call: MockCall) -> dict[str, Any]:
         seen.append(call)
-        return {**RETURN_ORDER, "order_id": "1", "return_id": "2", "result": "SUCCESS",
-                "create_time": "2015-05-20T13:29:35+08:00", "finish_time": "2015-05-20T13:29:35+08:00"}
+        return {
+            **RETURN_ORDER,
+            "order_id": "1",
+            "return_id": "2",
+            "result": "SUCCESS",
+            "create_time": "2015-05-20T13:29:35+08:00",
+            "finish_time": "2015-05-20T13:29:35+08:00",
+        }
 
     assert client.v3.profitsharing.return_orders.post(json=RETURN_ORDER).json()["return_id"] == "2"
     assert seen[0].mchid == "1900000109" and seen[0].json == RETURN_ORDER

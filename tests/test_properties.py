@@ -83,8 +83,16 @@ def test_query_targets_are_ascii(query: dict[str, object]) -> None:
 def test_signing_string_and_authorization_round_trip(method: str, target: str, body: bytes, nonce: str) -> None:
     message = request_signing_string(method, target, "1700000000", nonce, body)
     assert message == f"{method}\n{target}\n1700000000\n{nonce}\n".encode() + body + b"\n"
-    header = authorization_header(KEY, mchid="1900000109", serial="ABC", method=method, target=target, body=body,
-                                  timestamp="1700000000", nonce=nonce)
+    header = authorization_header(
+        KEY,
+        mchid="1900000109",
+        serial="ABC",
+        method=method,
+        target=target,
+        body=body,
+        timestamp="1700000000",
+        nonce=nonce,
+    )
     fields = parse_authorization(header)
     assert (fields["mchid"], fields["nonce_str"], fields["serial_no"]) == ("1900000109", nonce, "ABC")
 
@@ -98,10 +106,23 @@ def test_authorization_parser_never_crashes(text: str) -> None:
     assert {"mchid", "nonce_str", "signature", "timestamp", "serial_no"} <= set(fields)
 
 
-@given(st.dictionaries(st.sampled_from(["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature",
-                                        "Wechatpay-Serial", "wechatpay-timestamp", "Other"]),
-                       st.text(max_size=40), max_size=6),
-       st.binary(max_size=100))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "Wechatpay-Timestamp",
+                "Wechatpay-Nonce",
+                "Wechatpay-Signature",
+                "Wechatpay-Serial",
+                "wechatpay-timestamp",
+                "Other",
+            ]
+        ),
+        st.text(max_size=40),
+        max_size=6,
+    ),
+    st.binary(max_size=100),
+)
 def test_answer_verification_never_crashes(headers: dict[str, str], body: bytes) -> None:
     try:
         verify_signed_message(headers, body, {"S": KEY.public_key()}, now=lambda: 1_700_000_000.0)

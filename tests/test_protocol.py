@@ -28,7 +28,9 @@ NOW = 1_700_000_000.0
 def test_request_signing_string_layout() -> None:
     body = dump_json({"amount": 10, "description": "用户退款"})
     assert body == '{"amount":10,"description":"用户退款"}'.encode()
-    message = request_signing_string("post", "/v3/profitsharing/return-orders", "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242", body)
+    message = request_signing_string(
+        "post", "/v3/profitsharing/return-orders", "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242", body
+    )
     assert message == (
         b"POST\n/v3/profitsharing/return-orders\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n" + body + b"\n"
     )
@@ -42,10 +44,18 @@ def test_get_without_body_signs_an_empty_line() -> None:
 def test_authorization_header_signature_verifies_and_parses_back() -> None:
     body = b'{"a":1}'
     header = authorization_header(
-        KEY, mchid="1900000109", serial="5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
-        method="POST", target="/v3/x?y=1", body=body, timestamp="1554208460", nonce="593BEC0C930BF1AFEB40B4A08C8FB242",
+        KEY,
+        mchid="1900000109",
+        serial="5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+        method="POST",
+        target="/v3/x?y=1",
+        body=body,
+        timestamp="1554208460",
+        nonce="593BEC0C930BF1AFEB40B4A08C8FB242",
     )
-    assert header.startswith('WECHATPAY2-SHA256-RSA2048 mchid="1900000109",nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",signature="')
+    assert header.startswith(
+        'WECHATPAY2-SHA256-RSA2048 mchid="1900000109",nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",signature="'
+    )
     fields = parse_authorization(header)
     assert fields["mchid"] == "1900000109"
     assert fields["serial_no"] == "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
@@ -93,7 +103,9 @@ def test_header_names_are_case_insensitive() -> None:
     assert verify_signed_message(lowered, body, KEYS, now=lambda: NOW)
 
 
-@pytest.mark.parametrize("missing", ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"])
+@pytest.mark.parametrize(
+    "missing", ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
+)
 def test_each_missing_header_is_named(missing: str) -> None:
     headers = _signed(b"{}")
     del headers[missing]

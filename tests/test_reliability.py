@@ -18,14 +18,22 @@ from wechatpay_chain import ApiError, Client, SignatureError, Timeout, TimeoutEr
 from wechatpay_chain.mock import FAULTS, MockPlatform
 from wechatpay_chain.retry import Attempt, Retry
 
-RETURN_ORDER = {"out_order_no": "P1", "out_return_no": "R1", "return_mchid": "86693852", "amount": 10, "description": "x"}
+RETURN_ORDER = {
+    "out_order_no": "P1",
+    "out_return_no": "R1",
+    "return_mchid": "86693852",
+    "amount": 10,
+    "description": "x",
+}
 POST_KEY = ("POST", "v3/profitsharing/return-orders")
 GET_KEY = ("GET", "v3/pay/transactions/id/{transaction_id}")
 FAST = Retry(attempts=3, backoff=0.01, max_backoff=0.05)
 
 
 def _get(client: Client, **kwargs: Any) -> Any:
-    return client.v3.pay.transactions.id._transaction_id_.get(transaction_id="4200000001", query={"mchid": "1900000109"}, **kwargs)
+    return client.v3.pay.transactions.id._transaction_id_.get(
+        transaction_id="4200000001", query={"mchid": "1900000109"}, **kwargs
+    )
 
 
 def _post(client: Client, **kwargs: Any) -> Any:
@@ -38,7 +46,9 @@ def fast(mock: MockPlatform) -> Any:
         yield client
 
 
-@pytest.mark.parametrize("fault", ["server_error", "bad_gateway", "unavailable", "rate_limited", "reset", "truncated_body", "bad_signature"])
+@pytest.mark.parametrize(
+    "fault", ["server_error", "bad_gateway", "unavailable", "rate_limited", "reset", "truncated_body", "bad_signature"]
+)
 def test_get_is_retried_and_succeeds(fast: Client, mock: MockPlatform, fault: str) -> None:
     mock.fail(fault)
     assert _get(fast).status_code == 200
@@ -47,10 +57,19 @@ def test_get_is_retried_and_succeeds(fast: Client, mock: MockPlatform, fault: st
 
 @pytest.mark.parametrize(
     "fault, error",
-    [("server_error", ApiError), ("bad_gateway", ApiError), ("unavailable", ApiError), ("rate_limited", ApiError),
-     ("reset", TransportError), ("truncated_body", TransportError), ("bad_signature", SignatureError)],
+    [
+        ("server_error", ApiError),
+        ("bad_gateway", ApiError),
+        ("unavailable", ApiError),
+        ("rate_limited", ApiError),
+        ("reset", TransportError),
+        ("truncated_body", TransportError),
+        ("bad_signature", SignatureError),
+    ],
 )
-def test_post_without_idempotency_is_never_sent_twice(fast: Client, mock: MockPlatform, fault: str, error: type) -> None:
+def test_post_without_idempotency_is_never_sent_twice(
+    fast: Client, mock: MockPlatform, fault: str, error: type
+) -> None:
     mock.fail(fault)
     with pytest.raises(error):
         _post(fast)
@@ -97,7 +116,9 @@ def _closed_port() -> str:
 
 def test_connection_refused_fails_over_to_the_backup_host(mock: MockPlatform) -> None:
     events: list[Attempt] = []
-    with mock.client(base_url=_closed_port(), backup_urls=[mock.base_url], retry=FAST, on_attempt=events.append) as client:
+    with mock.client(
+        base_url=_closed_port(), backup_urls=[mock.base_url], retry=FAST, on_attempt=events.append
+    ) as client:
         assert _post(client).status_code == 200  # nothing was sent to the primary: safe for a POST
     assert mock.counts[POST_KEY] == 1
     assert [e.error for e in events] == ["TransportError", None]
@@ -105,8 +126,18 @@ def test_connection_refused_fails_over_to_the_backup_host(mock: MockPlatform) ->
 
 
 def test_connection_refused_everywhere_is_a_transport_error() -> None:
-    with Client(mchid="1", serial="S", private_key=MockPlatform().merchant_key, base_url=_closed_port(),
-                backup_urls=[], retry=FAST, validate=False) as client, pytest.raises(TransportError) as caught:
+    with (
+        Client(
+            mchid="1",
+            serial="S",
+            private_key=MockPlatform().merchant_key,
+            base_url=_closed_port(),
+            backup_urls=[],
+            retry=FAST,
+            validate=False,
+        ) as client,
+        pytest.raises(TransportError) as caught,
+    ):
         client.chain("v3/x").get()
     assert caught.value.sent is False
 
@@ -123,7 +154,8 @@ def test_slow_headers_time_out_within_the_total(mock: MockPlatform) -> None:
             async def main() -> None:
                 async with mock.client(retry=FAST) as async_client:
                     await async_client.v3.pay.transactions.id._transaction_id_.get_async(
-                        transaction_id="1", query={"mchid": "1900000109"}, timeout=0.6)
+                        transaction_id="1", query={"mchid": "1900000109"}, timeout=0.6
+                    )
 
             started = time.monotonic()
             with pytest.raises(TimeoutError):
@@ -187,9 +219,23 @@ def test_answers_signed_outside_the_window_are_rejected(client: Client, mock: Mo
 
 
 def test_all_faults_have_a_test() -> None:
-    tested = {"server_error", "bad_gateway", "unavailable", "rate_limited", "reset", "truncated_body",
-              "bad_signature", "slow_headers", "slow_body", "stale_timestamp", "future_timestamp",
-              "unknown_serial", "missing_headers", "tampered_body", "v2_bad_sign"}
+    tested = {
+        "server_error",
+        "bad_gateway",
+        "unavailable",
+        "rate_limited",
+        "reset",
+        "truncated_body",
+        "bad_signature",
+        "slow_headers",
+        "slow_body",
+        "stale_timestamp",
+        "future_timestamp",
+        "unknown_serial",
+        "missing_headers",
+        "tampered_body",
+        "v2_bad_sign",
+    }
     assert set(FAULTS) <= tested
 
 
@@ -213,7 +259,9 @@ def test_resources_stay_flat_over_many_calls(mock: MockPlatform) -> None:
         async def burst() -> None:
             async with mock.client(retry=FAST) as async_client:
                 node = async_client.v3.pay.transactions.id._transaction_id_
-                await asyncio.gather(*(node.get_async(transaction_id=str(i), query={"mchid": "1900000109"}) for i in range(200)))
+                await asyncio.gather(
+                    *(node.get_async(transaction_id=str(i), query={"mchid": "1900000109"}) for i in range(200))
+                )
 
         asyncio.run(burst())
         assert _open_fds() <= fds + 2

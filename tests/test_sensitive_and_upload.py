@@ -14,8 +14,13 @@ from wechatpay_chain import Client, ValidationError
 from wechatpay_chain.crypto import oaep_encrypt
 from wechatpay_chain.mock import MockAnswer, MockCall, MockPlatform
 
-RECEIVER = {"appid": "wx8888888888888888", "type": "MERCHANT_ID", "account": "86693852",
-            "name": "海南浦发奢侈品有限公司", "relation_type": "STORE"}
+RECEIVER = {
+    "appid": "wx8888888888888888",
+    "type": "MERCHANT_ID",
+    "account": "86693852",
+    "name": "海南浦发奢侈品有限公司",
+    "relation_type": "STORE",
+}
 OAEP_SHA1 = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 
 
@@ -103,7 +108,9 @@ def test_upload_from_a_file_object_in_async(mock: MockPlatform) -> None:
         ({"file": "logo.png"}, "type"),
     ],
 )
-def test_bad_uploads_are_refused_before_sending(client: Client, mock: MockPlatform, files: dict[str, object], rule: str) -> None:
+def test_bad_uploads_are_refused_before_sending(
+    client: Client, mock: MockPlatform, files: dict[str, object], rule: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         client.v3.merchant.media.upload.post(files=files)
     assert rule in [error.rule for error in caught.value.errors]
@@ -123,8 +130,11 @@ def test_mock_refuses_a_meta_that_does_not_match_the_file(client: Client, mock: 
 
 def test_sensitive_query_parameter_and_answer_fields(client: Client, mock: MockPlatform) -> None:
     for_merchant = oaep_encrypt(mock.merchant_key.public_key(), "13800138000")
-    mock.on("GET", "v3/smartguide/guides", lambda call: {"data": [{"guide_id": "g", "name": for_merchant,
-                                                                   "mobile": for_merchant}], "total_count": 1})
+    mock.on(
+        "GET",
+        "v3/smartguide/guides",
+        lambda call: {"data": [{"guide_id": "g", "name": for_merchant, "mobile": for_merchant}], "total_count": 1},
+    )
     answer = client.v3.smartguide.guides.get(query={"store_id": 1234, "mobile": "13800138000"}, decrypt=True)
     sent = mock.calls[-1]
     assert sent.query["store_id"] == "1234"

@@ -46,8 +46,15 @@ def test_soak(mock: MockPlatform) -> None:
                 async with gate:
                     try:
                         if index % 4 == 0:
-                            await post.post_async(json={"out_order_no": "P1", "out_return_no": f"R{index}",
-                                                        "return_mchid": "86693852", "amount": 1, "description": "x"})
+                            await post.post_async(
+                                json={
+                                    "out_order_no": "P1",
+                                    "out_return_no": f"R{index}",
+                                    "return_mchid": "86693852",
+                                    "amount": 1,
+                                    "description": "x",
+                                }
+                            )
                         else:
                             await node.get_async(transaction_id=str(index), query={"mchid": "1900000109"})
                         outcomes["answer"] += 1

@@ -1,8 +1,8 @@
 """wechatpay-chain: a spec-driven chain client for the WeChat Pay APIs.
 
-    from wechatpay_chain import Client
-    client = Client(mchid=..., serial=..., private_key=..., certs={...})
-    client.v3.profitsharing.return_orders.post(json={...})
+from wechatpay_chain import Client
+client = Client(mchid=..., serial=..., private_key=..., certs={...})
+client.v3.profitsharing.return_orders.post(json={...})
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .errors import ApiError, FieldError, ValidationError
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .media import build_multipart, read_upload
-from .errors import ApiError, FieldError, ValidationError
 from .naming import Segment
 from .protocol import authorization_header, dump_json, find_header, new_nonce, verify_signed_message
 from .response import Response

@@ -62,7 +62,9 @@ class Certificates:
     async def refresh_if_needed(self) -> None:
         """Automatic refresh: before the newest certificate nears expiry, at most hourly."""
         client = self._client
-        if client.apiv3_key is None or client.trusted_keys.public_key_ids and not client.trusted_keys.certificate_serials:
+        if client.apiv3_key is None or (
+            client.trusted_keys.public_key_ids and not client.trusted_keys.certificate_serials
+        ):
             return  # public-key mode: nothing expires
         if self._last_attempt is not None and client.clock() - self._last_attempt < MIN_REFRESH_INTERVAL:
             return

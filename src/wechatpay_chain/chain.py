@@ -106,9 +106,7 @@ class Node:
     @property
     def path(self) -> str:
         """The path as far as it is known: literal values, ``{name}`` for templates."""
-        return "/".join(
-            segment.text if segment.text is not None else segment.spec_text for segment in self._segments
-        )
+        return "/".join(segment.text if segment.text is not None else segment.spec_text for segment in self._segments)
 
     def __getattr__(self, name: str) -> Node:
         if name.startswith("__") and name.endswith("__"):

@@ -93,7 +93,8 @@ def command_certs_download(args: argparse.Namespace) -> int:
         certificates = client.certificates.download()
         paths = client.certificates.save(args.out, certificates)
     for certificate, path in zip(certificates, paths, strict=True):
-        print(f"{certificate.serial}  valid {certificate.not_before:%Y-%m-%d} .. {certificate.not_after:%Y-%m-%d}  -> {path}")
+        valid = f"{certificate.not_before:%Y-%m-%d} .. {certificate.not_after:%Y-%m-%d}"
+        print(f"{certificate.serial}  valid {valid}  -> {path}")
     return 0
 
 

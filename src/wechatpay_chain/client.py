@@ -15,16 +15,16 @@ import aiohttp
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import __version__
+from .calls import PreparedCall, prepare_call, sign_call
 from .certs import KeyRing
-from .calls import PreparedCall, finish_call, prepare_call, sign_call
-from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .chain import Node
 from .crypto import KeySource, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
 from .errors import ConfigError, FieldError, ValidationError
+from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .naming import Segment
 from .response import Response
-from .specs import Catalog
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
+from .specs import Catalog
 from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
 
@@ -87,22 +87,22 @@ class Client(Node):
         "apiv3_key",
         "auto_refresh_certs",
         "backup_urls",
-        "clock_offset",
-        "correct_clock",
-        "on_attempt",
-        "retry",
-        "wall_clock",
         "base_url",
         "catalog",
         "clock",
+        "clock_offset",
+        "correct_clock",
         "mchid",
+        "on_attempt",
         "private_key",
+        "retry",
         "serial",
         "strict",
         "transport",
         "v2_settings",
         "validate",
         "validate_responses",
+        "wall_clock",
     )
 
     def __init__(
@@ -381,13 +381,17 @@ class Client(Node):
     def download(self, url: str, to: str | os.PathLike[str], **checks: Any) -> Download:
         return self.transport.bridge.run(self.download_async(url, to, **checks))
 
-    async def download_bill_async(self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any) -> Download:
+    async def download_bill_async(
+        self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
+    ) -> Download:
         """Download the bill a tradebill/fundflowbill answer points to, checking its hash_value."""
         from .downloads import download_bill_async
 
         return await download_bill_async(self, answer, to, **options)
 
-    def download_bill(self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any) -> Download:
+    def download_bill(
+        self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
+    ) -> Download:
         return self.transport.bridge.run(self.download_bill_async(answer, to, **options))
 
     def aiter_download(self, url: str, **checks: Any) -> AsyncIterator[bytes]:
@@ -422,4 +426,3 @@ class Client(Node):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
-

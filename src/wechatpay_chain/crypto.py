@@ -175,9 +175,7 @@ def aes_gcm_decrypt(apiv3_key: str | bytes, nonce: str, ciphertext: str, associa
     except (ValueError, TypeError):
         raise DecryptionError("ciphertext is not valid base64") from None
     try:
-        return AESGCM(_aes_key(apiv3_key)).decrypt(
-            nonce.encode("utf-8"), data, associated_data.encode("utf-8") or None
-        )
+        return AESGCM(_aes_key(apiv3_key)).decrypt(nonce.encode("utf-8"), data, associated_data.encode("utf-8") or None)
     except InvalidTag:
         raise DecryptionError("AES-GCM authentication failed: wrong APIv3 key or tampered data") from None
     except ValueError as exc:

@@ -30,23 +30,35 @@ def _show(label: str, response: Response) -> None:
 
 def _sync_forms(client: Client) -> list[tuple[str, Callable[[], Response]]]:
     return [
-        ("client.v3.profitsharing.return_orders.post(json=...)",
-         lambda: client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)),
-        ('client.chain("v3/profitsharing/return-orders").post(...)',
-         lambda: client.chain("v3/profitsharing/return-orders").post(json=RETURN_ORDER)),
-        ('client["v3/profitsharing/return-orders"].post(...)',
-         lambda: client["v3/profitsharing/return-orders"].post(json=RETURN_ORDER)),
+        (
+            "client.v3.profitsharing.return_orders.post(json=...)",
+            lambda: client.v3.profitsharing.return_orders.post(json=RETURN_ORDER),
+        ),
+        (
+            'client.chain("v3/profitsharing/return-orders").post(...)',
+            lambda: client.chain("v3/profitsharing/return-orders").post(json=RETURN_ORDER),
+        ),
+        (
+            'client["v3/profitsharing/return-orders"].post(...)',
+            lambda: client["v3/profitsharing/return-orders"].post(json=RETURN_ORDER),
+        ),
     ]
 
 
 def _async_forms(client: Client) -> list[tuple[str, Callable[[], Awaitable[Response]]]]:
     return [
-        ("await client.v3.profitsharing.return_orders.post_async(...)",
-         lambda: client.v3.profitsharing.return_orders.post_async(json=RETURN_ORDER)),
-        ('await client.chain("v3/profitsharing/return-orders").post_async',
-         lambda: client.chain("v3/profitsharing/return-orders").post_async(json=RETURN_ORDER)),
-        ('await client["v3/profitsharing/return-orders"].post_async(...)',
-         lambda: client["v3/profitsharing/return-orders"].post_async(json=RETURN_ORDER)),
+        (
+            "await client.v3.profitsharing.return_orders.post_async(...)",
+            lambda: client.v3.profitsharing.return_orders.post_async(json=RETURN_ORDER),
+        ),
+        (
+            'await client.chain("v3/profitsharing/return-orders").post_async',
+            lambda: client.chain("v3/profitsharing/return-orders").post_async(json=RETURN_ORDER),
+        ),
+        (
+            'await client["v3/profitsharing/return-orders"].post_async(...)',
+            lambda: client["v3/profitsharing/return-orders"].post_async(json=RETURN_ORDER),
+        ),
     ]
 
 
@@ -95,5 +107,3 @@ def run_demo() -> int:
         calls = sum(mock.counts.values())
     print(f"\nDone: {calls} signed requests reached the mock, in {time.perf_counter() - started:.2f} s.")
     return 0
-
-

@@ -28,6 +28,7 @@ import os
 import secrets
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -77,6 +78,12 @@ class _Checks:
         return tail
 
 
+@dataclass
+class _Outcome:
+    size: int = 0
+    response: Response | None = None
+
+
 def _prepare(client: Client, url: str) -> PreparedCall:
     """A signed-GET preparation for a download URL (absolute, or a path with query)."""
     parts = urlsplit(url)
@@ -93,11 +100,15 @@ async def _stream(
     decompress: bool,
     progress: Progress | None,
     timeout: Timeout | None,
-) -> AsyncIterator[tuple[bytes, _Checks, Response]]:
+    outcome: _Outcome,
+) -> AsyncIterator[bytes]:
     prepared = _prepare(client, url)
     assert client.private_key is not None and client.serial is not None
     headers = sign_call(
-        prepared, private_key=client.private_key, mchid=client.mchid, serial=client.serial,
+        prepared,
+        private_key=client.private_key,
+        mchid=client.mchid,
+        serial=client.serial,
         timestamp=str(int(client.clock())),
     )
     headers["Accept"] = "*/*"
@@ -106,10 +117,15 @@ async def _stream(
     limit = timeout or Timeout(total=None, connect=client.transport.timeout.connect, read=client.transport.timeout.read)
     async with client.transport.open("GET", full_url, headers, timeout=limit) as answer:
         response = Response(answer.status, answer.headers, b"", method="GET", url=full_url)
+        outcome.response = response
         if not 200 <= answer.status < 300:
             content = await answer.read()
-            raise error_from_answer(answer.status, answer.headers, content, Response(
-                answer.status, answer.headers, content, method="GET", url=full_url))
+            raise error_from_answer(
+                answer.status,
+                answer.headers,
+                content,
+                Response(answer.status, answer.headers, content, method="GET", url=full_url),
+            )
         gzip = "gzip" in answer.headers.get("Content-Type", "") or "GZIP" in prepared.target
         checks = _Checks(hash_type, hash_value, gzip)
         operation = prepared.operation
@@ -121,10 +137,11 @@ async def _stream(
             plain = checks.feed(chunk)
             if progress is not None:
                 progress(checks.size, total)
-            yield (plain if decompress else chunk), checks, response
+            outcome.size = checks.size
+            yield plain if decompress else chunk
         tail = checks.finish()
         if decompress and tail:
-            yield tail, checks, response
+            yield tail
         _verify(checks, answer.headers, client, signed)
         digest_header = operation.spec.get("signature_digest_header") if operation is not None else None
         if digest_header:
@@ -145,9 +162,13 @@ def _start_signature(headers: Mapping[str, str], client: Client) -> Any:
 
 
 def _verify(checks: _Checks, headers: Mapping[str, str], client: Client, signed: bool) -> None:
-    if checks.expected is not None and checks.digest is not None:
-        if not hmac.compare_digest(checks.digest.hexdigest(), checks.expected[1]):
-            raise SignatureError("digest", f"{checks.expected[0].upper()} of the download does not match hash_value")
+    digest = checks.digest
+    if (
+        checks.expected is not None
+        and digest is not None
+        and not hmac.compare_digest(digest.hexdigest(), checks.expected[1])
+    ):
+        raise SignatureError("digest", f"{checks.expected[0].upper()} of the download does not match hash_value")
     statement = find_header(headers, "Wechatpay-Statement-Sha1")
     if statement and not hmac.compare_digest(checks.statement_sha1.hexdigest(), statement.lower()):
         raise SignatureError("digest", "SHA1 of the statement does not match Wechatpay-Statement-Sha1")
@@ -183,13 +204,18 @@ async def download_to_async(
     """Stream ``url`` into the file ``to``; the file appears only when every check passed."""
     target = Path(to)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-    response: Response | None = None
-    checks: _Checks | None = None
+    outcome = _Outcome()
     try:
         with partial.open("wb") as sink:
-            async for chunk, checks, response in _stream(
-                client, url, hash_type=hash_type, hash_value=hash_value, decompress=decompress,
-                progress=progress, timeout=timeout,
+            async for chunk in _stream(
+                client,
+                url,
+                hash_type=hash_type,
+                hash_value=hash_value,
+                decompress=decompress,
+                progress=progress,
+                timeout=timeout,
+                outcome=outcome,
             ):
                 sink.write(chunk)
             sink.flush()
@@ -198,17 +224,29 @@ async def download_to_async(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    return Download(target, checks.size if checks else 0, response)
+    return Download(target, outcome.size, outcome.response)
 
 
 async def iter_download_async(
-    client: Client, url: str, *, hash_type: str | None = None, hash_value: str | None = None,
-    decompress: bool = False, timeout: Timeout | None = None,
+    client: Client,
+    url: str,
+    *,
+    hash_type: str | None = None,
+    hash_value: str | None = None,
+    decompress: bool = False,
+    timeout: Timeout | None = None,
 ) -> AsyncIterator[bytes]:
     """Chunks of ``url`` as they arrive. Checks run at the end and raise there: a consumer
     that must not act on unchecked data should download to a file instead."""
-    async for chunk, _, _ in _stream(
-        client, url, hash_type=hash_type, hash_value=hash_value, decompress=decompress, progress=None, timeout=timeout
+    async for chunk in _stream(
+        client,
+        url,
+        hash_type=hash_type,
+        hash_value=hash_value,
+        decompress=decompress,
+        progress=None,
+        timeout=timeout,
+        outcome=_Outcome(),
     ):
         yield chunk
 

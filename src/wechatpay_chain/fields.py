@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 def transform_pointer(document: Any, pointer: str, change: Callable[[Any], Any]) -> None:
     """Replace in place each value ``pointer`` names by ``change(value)``."""
     parts = pointer.strip("/").split("/") if pointer.strip("/") else []
@@ -87,14 +86,18 @@ def encode_json_strings(payload: Any, pointers: Sequence[str]) -> Any:
         return payload
     copy = _copy(payload)
     for pointer in pointers:
-        transform_pointer(copy, pointer, lambda value: dump_json(value).decode() if isinstance(value, (dict, list)) else value)
+        transform_pointer(
+            copy, pointer, lambda value: dump_json(value).decode() if isinstance(value, (dict, list)) else value
+        )
     return copy
 
 
 def decrypt_oaep_fields(document: Any, pointers: Sequence[str], key: rsa.RSAPrivateKey) -> None:
     """Decrypt in place the answer fields encrypted for the merchant (RSA-OAEP)."""
     for pointer in pointers:
-        transform_pointer(document, pointer, lambda value: oaep_decrypt(key, value) if isinstance(value, str) and value else value)
+        transform_pointer(
+            document, pointer, lambda value: oaep_decrypt(key, value) if isinstance(value, str) and value else value
+        )
 
 
 def _open_aead(apiv3_key: str | bytes) -> Callable[[Any], Any]:
@@ -103,8 +106,9 @@ def _open_aead(apiv3_key: str | bytes) -> Callable[[Any], Any]:
             return value
         if value.get("algorithm", "AEAD_AES_256_GCM") != "AEAD_AES_256_GCM":
             raise DecryptionError(f"unsupported algorithm {value.get('algorithm')!r}")
-        plain = aes_gcm_decrypt(apiv3_key, str(value.get("nonce", "")), str(value["ciphertext"]),
-                                str(value.get("associated_data") or ""))
+        plain = aes_gcm_decrypt(
+            apiv3_key, str(value.get("nonce", "")), str(value["ciphertext"]), str(value.get("associated_data") or "")
+        )
         return plain.decode("utf-8")
 
     return open_sealed

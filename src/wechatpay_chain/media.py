@@ -37,8 +37,15 @@ __all__ = ["FileSpec", "build_multipart", "read_upload"]
 
 FileSpec = tuple[str, bytes | IO[bytes]] | tuple[str, bytes | IO[bytes], str]
 
-_CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "bmp": "image/bmp",
-                  "pdf": "application/pdf", "mp4": "video/mp4", "avi": "video/x-msvideo"}
+_CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "bmp": "image/bmp",
+    "pdf": "application/pdf",
+    "mp4": "video/mp4",
+    "avi": "video/x-msvideo",
+}
 
 
 def _content_type(filename: str) -> str:
@@ -59,7 +66,9 @@ def read_upload(
         problems.append(FieldError(f"/files/{field}", "required", f"the file part '{field}' is missing"))
         return field, "", b"", "", {}, problems
     if not isinstance(entry, tuple) or len(entry) not in (2, 3):
-        problems.append(FieldError(f"/files/{field}", "type", "expected (filename, bytes or binary file[, content type])"))
+        problems.append(
+            FieldError(f"/files/{field}", "type", "expected (filename, bytes or binary file[, content type])")
+        )
         return field, "", b"", "", {}, problems
     filename = os.path.basename(str(entry[0]))
     source = entry[1]
@@ -75,12 +84,16 @@ def read_upload(
         problems.append(FieldError(f"/files/{field}", "extensions", f"'.{extension}' is not one of {allowed}"))
     limit = (upload or {}).get("max_size")
     if limit and len(content) > int(limit):
-        problems.append(FieldError(f"/files/{field}", "max_size", f"{len(content)} bytes is over the {limit} byte limit"))
+        problems.append(
+            FieldError(f"/files/{field}", "max_size", f"{len(content)} bytes is over the {limit} byte limit")
+        )
     meta = {"filename": filename, "sha256": hashlib.sha256(content).hexdigest(), **dict(extra_meta or {})}
     return field, filename, content, content_type, meta, problems
 
 
-def build_multipart(meta: Mapping[str, Any], field: str, filename: str, content: bytes, content_type: str) -> tuple[bytes, bytes, str]:
+def build_multipart(
+    meta: Mapping[str, Any], field: str, filename: str, content: bytes, content_type: str
+) -> tuple[bytes, bytes, str]:
     """(body, the signed meta JSON, Content-Type header) of one upload."""
     boundary = secrets.token_hex(16)
     meta_json = dump_json(dict(meta))

@@ -118,11 +118,15 @@ class PaySign:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def jsapi(self, appid: str, prepay_id: str, *, timestamp: int | str | None = None, nonce: str | None = None) -> dict[str, str]:
+    def jsapi(
+        self, appid: str, prepay_id: str, *, timestamp: int | str | None = None, nonce: str | None = None
+    ) -> dict[str, str]:
         """JSAPI / mini-program parameters signed with the merchant key (APIv3)."""
         return jsapi_params(appid, prepay_id, self._key(), timestamp=timestamp, nonce=nonce)
 
-    def app(self, appid: str, prepayid: str, *, timestamp: int | str | None = None, nonce: str | None = None) -> dict[str, str]:
+    def app(
+        self, appid: str, prepayid: str, *, timestamp: int | str | None = None, nonce: str | None = None
+    ) -> dict[str, str]:
         """APP parameters signed with the merchant key (APIv3); ``partnerid`` is the merchant id."""
         return app_params(appid, self._client.mchid, prepayid, self._key(), timestamp=timestamp, nonce=nonce)
 

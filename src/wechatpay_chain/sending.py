@@ -60,8 +60,14 @@ async def _attempts(client: Client, prepared: PreparedCall, limit: Timeout) -> R
             url, answer = await client._exchange(prepared, limit, hosts[host])
             _learn_clock(client, answer)
             response = finish_call(
-                prepared, answer.status, answer.headers, answer.content, url=url,
-                keys=client.trusted_keys, now=client.clock, validate_response=client.validate_responses,
+                prepared,
+                answer.status,
+                answer.headers,
+                answer.content,
+                url=url,
+                keys=client.trusted_keys,
+                now=client.clock,
+                validate_response=client.validate_responses,
             )
         except WeChatPayError as error:
             retry = attempt < policy.attempts and policy.allows(error, idempotent)
@@ -129,8 +135,15 @@ def _report(
     if log.isEnabledFor(logging.DEBUG):
         log.debug(
             "%s %s%s -> %s attempt=%d %.1fms request_id=%s%s%s",
-            event.method, host, event.path, event.status, event.attempt, event.latency * 1000,
-            event.request_id, f" error={event.error}" if event.error else "", " (retrying)" if will_retry else "",
+            event.method,
+            host,
+            event.path,
+            event.status,
+            event.attempt,
+            event.latency * 1000,
+            event.request_id,
+            f" error={event.error}" if event.error else "",
+            " (retrying)" if will_retry else "",
         )
     if client.on_attempt is not None:
         try:

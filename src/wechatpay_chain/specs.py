@@ -180,9 +180,7 @@ class Catalog:
         """Operations whose path or summary contains every word of ``text``."""
         words = [word.lower() for word in text.split()]
         return [
-            entry
-            for entry in self
-            if all(word in entry.key.lower() or word in entry.summary.lower() for word in words)
+            entry for entry in self if all(word in entry.key.lower() or word in entry.summary.lower() for word in words)
         ]
 
     def suggest(self, key: str, limit: int = 3) -> list[str]:

@@ -199,7 +199,7 @@ class Transport:
         try:
             async with session.request(method, URL(url, encoded=True), headers=headers, **kwargs) as answer:
                 yield answer
-        except asyncio.TimeoutError:
+        except builtins.TimeoutError:
             raise TimeoutError(f"{method} {_safe_url(url)}: timed out", sent=True) from None
         except aiohttp.ClientConnectorError as exc:
             raise TransportError(f"{method} {_safe_url(url)}: cannot connect ({exc.os_error})") from None

@@ -19,7 +19,7 @@ def _pem_bytes(source: PemSource, argument: str) -> bytes:
         return source
     if isinstance(source, str) and "-----BEGIN" in source:
         return source.encode("ascii", errors="replace")
-    path = Path(source[len("file://"):] if isinstance(source, str) and source.startswith("file://") else source)
+    path = Path(source[len("file://") :] if isinstance(source, str) and source.startswith("file://") else source)
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -35,13 +35,13 @@ class V2Settings:
     key_pem: bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def load(
-        cls, *, secret: str | None, client_cert: PemSource | None, client_key: PemSource | None
-    ) -> V2Settings:
+    def load(cls, *, secret: str | None, client_cert: PemSource | None, client_key: PemSource | None) -> V2Settings:
         if secret is not None and (not isinstance(secret, str) or not secret):
             raise ConfigError("secret", "must be the APIv2 key as a non-empty string")
         if (client_cert is None) != (client_key is None):
-            raise ConfigError("client_cert" if client_cert is None else "client_key", "client_cert and client_key go together")
+            raise ConfigError(
+                "client_cert" if client_cert is None else "client_key", "client_cert and client_key go together"
+            )
         settings = cls(
             secret,
             _pem_bytes(client_cert, "client_cert") if client_cert is not None else None,

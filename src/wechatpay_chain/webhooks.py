@@ -34,9 +34,7 @@ class Notifications:
         client = self._client
         if client.apiv3_key is None:
             raise ConfigError("apiv3_key", "needed to decrypt notifications")
-        return parse_notification(
-            headers, body, keys=client.trusted_keys, apiv3_key=client.apiv3_key, now=client.clock
-        )
+        return parse_notification(headers, body, keys=client.trusted_keys, apiv3_key=client.apiv3_key, now=client.clock)
 
     def parse_v2(self, body: bytes | str) -> dict[str, str]:
         """Verify a v2 notification's sign, or decrypt a refund notification's ``req_info``."""
@@ -61,5 +59,3 @@ class Notifications:
 
     def __repr__(self) -> str:
         return f"<notifications of {self._client.mchid}>"
-
-

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Bill", "sample_bill_lines"]
 
-HEADER = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额\n"
+HEADER = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,"
+    "用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额\n"
+)
 
 
 def sample_bill_lines(count: int) -> Iterator[bytes]:
@@ -100,5 +103,3 @@ def bill_file_handler(platform: MockPlatform) -> Callable[[MockCall], MockAnswer
         return MockAnswer(200, None, {"Content-Type": content_type}, stream=bill.body, signed=False)
 
     return answer
-
-

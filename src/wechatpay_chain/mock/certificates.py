@@ -21,11 +21,13 @@ __all__ = ["certificates_answer", "mint_platform_certificate"]
 
 def mint_platform_certificate(key: rsa.RSAPrivateKey, now: float, days: int = 365 * 5) -> x509.Certificate:
     """A self-signed certificate for the mock's platform key (a test stand-in for Tenpay's CA)."""
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wechatpay-chain mock platform"),
-        x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com sign (mock)"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wechatpay-chain mock platform"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com sign (mock)"),
+        ]
+    )
     start = datetime.fromtimestamp(now, UTC) - timedelta(days=1)
     # A 40-hex-digit serial like the platform's: 159 bits (the X.509 maximum), top bit set.
     serial = secrets.randbits(158) | (1 << 158)

@@ -37,6 +37,8 @@ async def deliver(
         **options,
     )
     headers = {**headers, "Content-Type": "application/json", "User-Agent": "Mozilla/4.0 (wechatpay-chain mock)"}
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-        async with session.post(url, data=body, headers=headers) as answer:
-            return answer.status, await answer.read()
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+        session.post(url, data=body, headers=headers) as answer,
+    ):
+        return answer.status, await answer.read()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["coerce_query", "example_for"]
@@ -69,8 +69,7 @@ def example_for(schema: Mapping[str, Any] | None, depth: int = 0, root: Mapping[
         return example if has_example and example in enum else enum[0]
     if kind == "object" or (kind is None and "properties" in schema):
         instance = {
-            name: example_for(child, depth + 1, root)
-            for name, child in (schema.get("properties") or {}).items()
+            name: example_for(child, depth + 1, root) for name, child in (schema.get("properties") or {}).items()
         }
         # Some specs require a field they never describe: any value will do for them.
         for name in schema.get("required") or ():

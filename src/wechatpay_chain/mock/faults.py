@@ -50,16 +50,22 @@ def apply_fault(
     headers = dict(headers)
     if fault == "bad_signature":
         wrong = sign_answer_headers(
-            platform.platform_key, headers["Wechatpay-Serial"], body + b" ",
-            timestamp=headers["Wechatpay-Timestamp"], nonce=headers["Wechatpay-Nonce"],
+            platform.platform_key,
+            headers["Wechatpay-Serial"],
+            body + b" ",
+            timestamp=headers["Wechatpay-Timestamp"],
+            nonce=headers["Wechatpay-Nonce"],
         )
         headers["Wechatpay-Signature"] = wrong["Wechatpay-Signature"]
     elif fault in ("stale_timestamp", "future_timestamp"):
         shift = -600 if fault == "stale_timestamp" else 600
         headers.update(
             sign_answer_headers(
-                platform.platform_key, headers["Wechatpay-Serial"], body,
-                timestamp=str(int(platform.clock()) + shift), nonce=headers["Wechatpay-Nonce"],
+                platform.platform_key,
+                headers["Wechatpay-Serial"],
+                body,
+                timestamp=str(int(platform.clock()) + shift),
+                nonce=headers["Wechatpay-Nonce"],
             )
         )
     elif fault == "unknown_serial":

@@ -21,11 +21,11 @@ import re
 import secrets
 import threading
 import time
-from urllib.parse import unquote
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from aiohttp import web
 from cryptography import x509
@@ -36,9 +36,9 @@ from ..crypto import certificate_serial, rsa_verify
 from ..errors import SignatureError
 from ..protocol import dump_json, new_nonce, parse_authorization, request_signing_string, sign_answer_headers
 from ..specs import Catalog, Operation
-from .examples import coerce_query, example_for
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
+from .examples import coerce_query, example_for
 from .faults import FAULTS, NETWORK_FAULTS, STATUS_FAULTS, apply_fault, send_network_fault
 from .multipart import check_upload, parse_multipart
 
@@ -167,8 +167,12 @@ class MockPlatform:
             ),
             ("GET", "v3/billdownload/file"): bill_file_handler(self),
         }
-        for bill_key in ("v3/bill/tradebill", "v3/bill/fundflowbill", "v3/bill/sub-merchant-fundflowbill",
-                         "v3/ecommerce/bill/fundflowbill"):
+        for bill_key in (
+            "v3/bill/tradebill",
+            "v3/bill/fundflowbill",
+            "v3/bill/sub-merchant-fundflowbill",
+            "v3/ecommerce/bill/fundflowbill",
+        ):
             self.builtin_handlers[("GET", bill_key)] = bill_request_handler(self)
         self.bills: dict[str, Bill] = {}
         self._router: _Router | None = None
@@ -207,14 +211,18 @@ class MockPlatform:
     def signing_serial(self) -> str:
         return self.certificate_serial if self.sign_with == "certificate" else self.public_key_id
 
-    def notify(self, url: str, event_type: str = "TRANSACTION.SUCCESS", resource: Any = None, **options: Any) -> tuple[int, bytes]:
+    def notify(
+        self, url: str, event_type: str = "TRANSACTION.SUCCESS", resource: Any = None, **options: Any
+    ) -> tuple[int, bytes]:
         """Deliver a signed, encrypted notification to your webhook; return its (status, body)."""
         coroutine = self.notify_async(url, event_type, resource, **options)
         if self._loop is not None:
             return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
         return asyncio.run(coroutine)
 
-    async def notify_async(self, url: str, event_type: str = "TRANSACTION.SUCCESS", resource: Any = None, **options: Any) -> tuple[int, bytes]:
+    async def notify_async(
+        self, url: str, event_type: str = "TRANSACTION.SUCCESS", resource: Any = None, **options: Any
+    ) -> tuple[int, bytes]:
         from .delivery import deliver
 
         if resource is None:
@@ -501,4 +509,3 @@ class MockPlatform:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop_async()
-

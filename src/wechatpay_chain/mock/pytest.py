@@ -1,8 +1,8 @@
 """A pytest fixture for your own tests: ``from wechatpay_chain.mock.pytest import mock_platform``.
 
-    def test_refund(mock_platform):
-        client = mock_platform.client()
-        ...
+def test_refund(mock_platform):
+    client = mock_platform.client()
+    ...
 """
 
 from __future__ import annotations
