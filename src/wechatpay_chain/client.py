@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -88,6 +89,7 @@ class Client(Node):
         "auto_refresh_certs",
         "backup_urls",
         "base_url",
+        "cafile",
         "catalog",
         "clock",
         "clock_offset",
@@ -128,6 +130,7 @@ class Client(Node):
         backup_urls: Sequence[str] | None = None,
         on_attempt: Callable[[Attempt], None] | None = None,
         correct_clock: bool = False,
+        cafile: str | Path | None = None,
     ) -> None:
         super().__init__(self, ())
         self.wall_clock = clock
@@ -161,7 +164,13 @@ class Client(Node):
         self.validate_responses = validate_responses
         self.strict = strict
         self.catalog = Catalog(specs)
-        self.transport = Transport(timeout=Timeout.coerce(timeout), user_agent=_user_agent())
+        # cafile: trust another CA (a TLS-terminating proxy, a test server) besides the system's.
+        self.cafile = str(cafile) if cafile is not None else None
+        self.transport = Transport(
+            timeout=Timeout.coerce(timeout),
+            user_agent=_user_agent(),
+            ssl_context=ssl.create_default_context(cafile=self.cafile) if self.cafile else None,
+        )
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.
         self.v2_settings = V2Settings.load(secret=secret, client_cert=client_cert, client_key=client_key)
@@ -370,6 +379,12 @@ class Client(Node):
         if isinstance(segments, str):
             return self._extend(segments)._segments if segments else ()
         return segments
+
+    def v2_redirect_url(self, path: str | Node, params: Mapping[str, Any], *, validate: bool | None = None) -> str:
+        """The signed URL of a v2 page the user's browser opens (spec ``redirect``); nothing is sent."""
+        from .v2.flow import v2_redirect_url
+
+        return v2_redirect_url(self, path, params, validate=validate)
 
     # -- downloads (see downloads.py) -------------------------------------------------------
     async def download_async(self, url: str, to: str | os.PathLike[str], **checks: Any) -> Download:

@@ -13,9 +13,11 @@
   operation ``unsigned`` or ``MockAnswer(signed=False)``; ``MockAnswer(raw=...)``
   -> sent as is) or one built from the spec's response examples with
   ``return_code``/``result_code`` SUCCESS and the request's own values echoed;
-  ``download`` operations answer a CSV bill (gzip when ``tar_type=GZIP``);
+  ``download`` operations answer a CSV bill (gzip when ``tar_type=GZIP``), the
+  JSON one (``appauth/getaccesstoken``) JSON with ``retcode`` 0;
 - faults: ``mock.fail("v2_bad_sign")`` signs the next v2 answer with a wrong key;
-  ``server_error`` answers HTTP 500. v3 faults stay queued for v3 answers.
+  ``server_error`` (and the other HTTP-status faults of ``faults.STATUS_FAULTS``)
+  answer that status with a FAIL body. Other v3 faults stay queued for v3 answers.
 
 Calls are recorded in ``platform.calls`` (``call.json`` holds the decoded v2
 fields) and counted in ``platform.counts[(METHOD, key)]``.
@@ -37,8 +39,9 @@ from ..protocol import new_nonce
 from ..specs import Operation
 from ..v2.codec import XmlError, decode_xml, encode_xml
 from ..v2.messages import MERCHANT_ID_FIELDS, sign_v2_answer, v2_return_fail, verify_v2_fields
-from ..v2.rules import properties, rules_for, validate_fields
+from ..v2.rules import properties, rules_for, validate_fields, wire_view
 from ..v2.signing import MD5, detect_sign_type
+from . import faults
 from .examples import example_for
 from .platform import MockAnswer, MockCall
 
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["V2_FAULTS", "bill_csv", "handle_v2"]
 
-V2_FAULTS = ("v2_bad_sign", "server_error")
+V2_FAULTS = ("v2_bad_sign", "server_error")  # besides faults.STATUS_FAULTS, when it exists
 XML_TYPE = "text/xml; charset=utf-8"
 _ERROR_FIELDS = ("err_code", "err_code_des", "error_code", "err_msg")
 _NOT_ECHOED = ("sign", "nonce_str", "return_code", "return_msg", "result_code")
@@ -74,10 +77,15 @@ def _fail(message: str, status: int = 200) -> web.Response:
     return _xml(status, v2_return_fail(message))
 
 
+def _status_faults() -> dict[str, Any]:
+    """fault -> (status, code, message) of the gateway-like faults the v3 side defines."""
+    return dict(getattr(faults, "STATUS_FAULTS", None) or {"server_error": (500, "SYSTEM_ERROR", "系统繁忙")})
+
+
 def _take_v2_fault(platform: MockPlatform) -> str | None:
     """The next fault when it is one a v2 answer can carry; v3 faults wait for v3 answers."""
     queued = platform._faults
-    if queued and queued[0][0] in V2_FAULTS:
+    if queued and (queued[0][0] in V2_FAULTS or queued[0][0] in _status_faults()):
         return platform._take_fault()
     return None
 
@@ -106,7 +114,8 @@ def _default_fields(operation: Operation | None, request: Mapping[str, Any]) -> 
     for name, value in (example if isinstance(example, dict) else {}).items():
         if value is None or name in _ERROR_FIELDS or name in _NOT_ECHOED:
             continue
-        answer[name] = request.get(name, value)
+        value = request.get(name, value)
+        answer[name] = ("true" if value else "false") if isinstance(value, bool) else value
     if operation is None or "result_code" in properties(operation, "response"):
         answer["result_code"] = "SUCCESS"
     return answer
@@ -167,7 +176,7 @@ async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Respons
     if operation is not None and platform.validate:
         problems = validate_fields(operation, rules.part, fields, json_fields=rules.json_fields)
         if rules.part == "xml" and request.query and operation.schema("query") is not None:
-            problems += operation.validate({"query": dict(request.query.items())})
+            problems += operation.validate({"query": wire_view(operation, "query", dict(request.query.items()))})
         if problems:
             return _fail("参数错误: " + "; ".join(str(problem) for problem in problems))
     return await _answer(platform, operation, call, custom, fields, signed=not rules.unsigned_answer)
@@ -183,8 +192,9 @@ async def _answer(
     signed: bool,
 ) -> web.Response:
     fault = _take_v2_fault(platform)
-    if fault == "server_error":
-        return _fail("系统繁忙,请稍后再试.", 500)
+    status_fault = _status_faults().get(fault or "")
+    if status_fault is not None:
+        return _fail(str(status_fault[2]), int(status_fault[0]))
     sign_type = detect_sign_type(fields) or MD5
     handler = custom or platform.handlers.get((call.method, call.key or ""))
     status, headers, answer = 200, {}, None
@@ -204,6 +214,11 @@ async def _answer(
         if fields.get("tar_type") == "GZIP":
             return web.Response(body=gzip.compress(bill), headers={"Content-Type": "application/x-gzip"})
         return web.Response(body=bill, headers={"Content-Type": "text/plain; charset=utf-8"})
+    if answer is None and operation is not None and rules_for(operation, call.method).json_answer:
+        # getaccesstoken answers JSON: retcode 0, the schema's examples, no sign.
+        schema = operation.schema("response")
+        document = example_for(schema) if schema is not None else {}
+        return web.json_response({**(document if isinstance(document, dict) else {}), "retcode": 0, "retmsg": "OK"})
     if answer is None:
         answer = _default_fields(operation, fields)
     bad_sign = fault == "v2_bad_sign"

@@ -12,6 +12,17 @@ platform and the notification parser all call these.
                    v2_ack                                      (notification reply)
     notifications  parse_v2_notification, decrypt_req_info, encrypt_req_info
 
+Around the core, for the client and the mock platform:
+
+    rules          what a spec says about a v2 payload (signed part, sign type,
+                   CDATA/JSON fields, certificate...), validation in the wire view
+    flow           the chain's v2 call: prepare_v2_call, send_v2_call,
+                   finish_v2_call, v2_redirect_url (imported lazily by Client)
+    answer         V2Response: a Response with ``data`` (the verified fields)
+
+Bound to a client elsewhere: ``client.notifications.parse_v2(body)`` and
+``client.paysign.jsapi_v2(...)`` / ``app_v2(...)`` call the pure functions here.
+
 Errors: ``XmlError`` (this package; a ``WeChatPayError`` and a ``ValueError``) for
 bodies that cannot be written or are refused when read; ``ApiError`` for FAIL
 answers; ``SignatureError`` for a missing or wrong sign; ``DecryptionError`` for
@@ -19,6 +30,7 @@ a ``req_info`` that does not open; ``ValidationError`` for a payload that names
 another merchant or an unknown ``sign_type``. No message carries the secret.
 """
 
+from .answer import V2Response
 from .codec import MAX_XML_BYTES, XmlError, decode_xml, decode_xml_items, encode_xml, is_xml_body
 from .messages import (
     MERCHANT_ID_FIELDS,
@@ -51,6 +63,7 @@ __all__ = [
     "MD5",
     "MERCHANT_ID_FIELDS",
     "SIGN_TYPES",
+    "V2Response",
     "XmlError",
     "app_paysign_v2",
     "decode_xml",

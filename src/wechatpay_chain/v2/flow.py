@@ -1,0 +1,359 @@
+"""One APIv2 call through the chain: prepare (pure), send, finish.
+
+``client.v2.pay.micropay.post(xml={...})`` reaches ``Client._call``, which runs::
+
+    call = prepare_v2_call(client, "POST", segments, kwargs)  # raises before anything is sent
+    response = await send_v2_call(client, call, timeout)      # the only I/O, then finish_v2_call
+
+Everything an operation needs besides its URL comes from its spec through
+:func:`~.rules.rules_for`: the signed part (``xml`` body for POST, ``query``
+string for GET), ``nonceless``, the default ``sign_type``, CDATA/JSON fields,
+``cert_required`` (the merchant certificate on the TLS connection),
+``unsigned``/``download`` answers, ``base_url`` and ``redirect`` pages. Those
+pages are opened by the user's browser, not by us: :func:`v2_redirect_url`
+builds their signed URL, and calling one through the chain is refused.
+
+A v2-only client (``Client(mchid=..., secret=...)``) needs no v3 key; a client
+without ``secret`` is refused with ``ConfigError("secret", ...)`` before sending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from ..calls import build_target, fill_path
+from ..errors import ApiError, ConfigError, FieldError, ValidationError
+from ..naming import Segment, path_segments
+from ..protocol import new_nonce
+from ..specs import Operation
+from .answer import V2Response
+from .codec import decode_xml, field_text, is_xml_body
+from .messages import parse_v2_response, prepare_v2_request, verify_v2_fields
+from .rules import V2Rules, properties, rules_for, spec_values, validate_fields, wire_view
+from .signing import detect_sign_type
+
+if TYPE_CHECKING:
+    from ..chain import Node
+    from ..client import Client
+    from ..transport import Timeout
+
+__all__ = ["V2Call", "finish_v2_call", "prepare_v2_call", "send_v2_call", "v2_redirect_url", "v2_ssl_context"]
+
+log = logging.getLogger("wechatpay_chain")
+
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"
+# Options every verb accepts; the rest of the keywords are path values.
+_OPTIONS = ("xml", "query", "headers", "validate", "timeout")
+
+
+@dataclass(frozen=True)
+class V2Call:
+    """A prepared v2 request: what goes on the wire and how to read the answer."""
+
+    method: str
+    key: str  # spec key, e.g. v2/pay/micropay
+    url: str  # base + target, exactly what is sent
+    body: bytes
+    headers: Mapping[str, str]
+    fields: Mapping[str, Any]  # the signed fields (with nonce_str, sign_type, sign)
+    rules: V2Rules
+    operation: Operation | None = field(default=None, repr=False)
+    ssl_context: Any = field(default=None, repr=False)  # an ssl.SSLContext for cert_required
+
+
+# -- TLS: the merchant certificate ------------------------------------------------------------
+# client -> (settings, cafile, context): built once and reused, since aiohttp pools
+# keep-alive connections per TLS context. Typed Any: this package imports no network module.
+_SSL_CACHE: weakref.WeakKeyDictionary[Client, tuple[Any, str | None, Any]] = weakref.WeakKeyDictionary()
+
+
+def v2_ssl_context(client: Client) -> Any:
+    """The ``ssl.SSLContext`` presenting the merchant certificate (``cert_required`` operations).
+
+    Raises ``ConfigError("client_cert")`` when the client has none. A ``cafile``
+    attribute on the client (``Client(cafile=...)``) is trusted besides the system
+    store, for a TLS-intercepting proxy or a test server.
+    """
+    settings = client.v2_settings
+    if not settings.has_client_certificate:
+        raise ConfigError("client_cert", "this v2 operation needs the merchant certificate (client_cert, client_key)")
+    cafile = _client_option(client, "cafile")
+    cached = _SSL_CACHE.get(client)
+    if cached is not None and cached[0] is settings and cached[1] == cafile:
+        return cached[2]
+    context = settings.ssl_context(cafile=cafile)
+    _SSL_CACHE[client] = (settings, cafile, context)
+    return context
+
+
+def _client_option(client: Client, name: str) -> str | None:
+    """An optional client attribute, as text. ``getattr`` would not do: on the chain root
+    an unknown attribute is a path segment, never an ``AttributeError``."""
+    try:
+        value = object.__getattribute__(client, name)
+    except AttributeError:
+        return None
+    return None if value is None else str(value)
+
+
+def _base_url(client: Client, operation: Operation | None) -> str:
+    # Same rule as v3: a client pointed elsewhere (a mock, a proxy) keeps its host.
+    from ..client import DEFAULT_BASE_URL
+
+    override = operation.spec.get("base_url") if operation is not None else None
+    if override and client.base_url == DEFAULT_BASE_URL.rstrip("/"):
+        return str(override).rstrip("/")
+    return str(client.base_url)
+
+
+# -- prepare -------------------------------------------------------------------------------
+def _secret(client: Client, key: str) -> str:
+    secret = client.v2_settings.secret
+    if not secret:
+        raise ConfigError("secret", f"{key}: APIv2 calls need the v2 API key (Client(secret=...))")
+    return secret
+
+
+def _signed_fields(
+    client: Client,
+    operation: Operation | None,
+    rules: V2Rules,
+    params: Mapping[str, Any],
+    name: str,
+    validate: bool,
+    extra_errors: list[FieldError],
+) -> tuple[bytes, dict[str, Any]]:
+    """Check, complete and sign ``params``; raise one ValidationError with every problem."""
+    problems = list(extra_errors)
+    params = spec_values(operation, rules.part, params, rules)
+    defaults = {field_name: client.mchid for field_name in rules.merchant_fields}
+    body, fields = b"", {k: v for k, v in params.items()}
+    if rules.signed:
+        try:
+            body, fields = prepare_v2_request(
+                params,
+                mchid=client.mchid,
+                secret=_secret(client, name),
+                sign_type=rules.sign_type,
+                nonceless=rules.nonceless,
+                cdata=rules.cdata,
+                json_fields=rules.json_fields,
+                defaults=defaults,
+                operation=name,
+            )
+        except ValidationError as refused:  # merchant id or sign_type: report with the rest
+            problems.extend(refused.errors)
+            # What the request would have carried, so the spec reports only the caller's problems.
+            fields = {**defaults, **params, "sign": ""}
+            if not rules.nonceless:
+                fields.setdefault("nonce_str", new_nonce())
+    else:
+        for field_name, value in defaults.items():
+            fields.setdefault(field_name, value)
+    if validate and operation is not None:
+        problems.extend(validate_fields(operation, rules.part, fields, json_fields=rules.json_fields))
+    if problems:
+        unique = {(error.pointer, error.rule): error for error in problems}
+        raise ValidationError(name, sorted(unique.values(), key=lambda e: e.pointer))
+    return body, fields
+
+
+def _query_string(fields: Mapping[str, Any]) -> str:
+    """Signed fields as a query: sorted by name, empty ones left out (unsigned), ``sign`` last."""
+    pairs = []
+    for name in sorted(fields, key=lambda n: n.encode("utf-8")):
+        text = field_text(name, fields[name])
+        if text and name != "sign":
+            pairs.append((name, text))
+    if fields.get("sign"):
+        pairs.append(("sign", str(fields["sign"])))
+    return urlencode(pairs, quote_via=quote, safe="")
+
+
+def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kwargs: Mapping[str, Any]) -> V2Call:
+    """Everything before the wire; raises ``ValidationError``/``ConfigError``/``TypeError``.
+
+    kwargs: ``xml=`` (POST: the signed body), ``query=`` (GET: the signed query;
+    POST: an unsigned query, e.g. ``submchmanage?action=add``), ``headers=``,
+    ``validate=``, ``timeout=`` and path values.
+    """
+    options = {name: kwargs.get(name) for name in _OPTIONS}
+    method = method.upper()
+    key = "/".join(s.spec_text for s in segments)
+    name = f"{method} {key}"
+    for other in ("json", "files", "data", "form"):
+        if kwargs.get(other) is not None:
+            raise TypeError(f"{name}: APIv2 takes xml= (POST) or query= (GET), not {other}=")
+    operation = client.catalog.operation(key, method)
+    templates = {s.template for s in segments if s.template is not None}
+    unknown = set(kwargs) - set(_OPTIONS) - {"json", "files", "data", "form"} - templates
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)} for {key}")
+    if operation is None and client.strict:
+        suggestions = client.catalog.suggest(key)
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        raise ValidationError(name, [FieldError("", "catalogue", f"not in the catalogue{hint}")])
+    if operation is not None and operation.schema("form") is not None:
+        raise NotImplementedError(f"{name}: v2 multipart uploads are not supported by the chain yet")
+    rules = rules_for(operation, method)
+    if rules.redirect:
+        message = "a browser-redirect page: build its URL with v2_redirect_url() and send the browser there"
+        raise ValidationError(name, [FieldError("", "redirect", message)])
+    validate = client.validate if options["validate"] is None else bool(options["validate"])
+    path_values = {k: v for k, v in kwargs.items() if k in templates}
+    url_path, _, errors = fill_path(segments, path_values, operation)
+    xml, query = options["xml"], options["query"]
+    if rules.part == "query" and xml is not None:
+        raise TypeError(f"{name}: a v2 GET is signed over query=, not xml=")
+    signed = query if rules.part == "query" else xml
+    if signed is not None and not isinstance(signed, Mapping):
+        raise TypeError(f"{name}: {rules.part}= must be a mapping of field names to values")
+    unsigned_query = query if rules.part == "xml" else None
+    if validate and operation is not None and unsigned_query is not None and operation.schema("query") is not None:
+        errors.extend(operation.validate({"query": wire_view(operation, "query", unsigned_query)}))
+    body, fields = _signed_fields(client, operation, rules, signed or {}, name, validate, errors)
+    headers: dict[str, str] = {}
+    if rules.part == "query":
+        target = url_path + (f"?{qs}" if (qs := _query_string(fields)) else "")
+        body = b""
+    else:
+        target = build_target(url_path, unsigned_query)
+        headers["Content-Type"] = XML_CONTENT_TYPE
+    headers.update(options["headers"] or {})
+    context = v2_ssl_context(client) if rules.cert_required else None
+    url = _base_url(client, operation) + target
+    return V2Call(method, key, url, body, headers, fields, rules, operation, context)
+
+
+# -- send and finish -------------------------------------------------------------------------
+async def send_v2_call(client: Client, call: V2Call, timeout: Timeout | None) -> V2Response:
+    """Send a prepared call and read its answer (see :func:`finish_v2_call`)."""
+    answer = await client.transport.send(
+        call.method, call.url, call.headers, call.body or None, timeout=timeout, ssl_context=call.ssl_context
+    )
+    return finish_v2_call(
+        call,
+        answer.status,
+        answer.headers,
+        answer.content,
+        secret=client.v2_settings.secret,
+        validate_response=client.validate_responses,
+    )
+
+
+def _http_error(call: V2Call, status: int, content: bytes, response: V2Response) -> ApiError:
+    fields: dict[str, str] = {}
+    if is_xml_body(content):
+        try:
+            fields = decode_xml(content)
+        except ValueError:
+            fields = {}
+    code = fields.get("return_code") or None
+    message = fields.get("return_msg") or (None if fields else content[:200].decode("utf-8", errors="replace"))
+    return ApiError(status, code, message or None, detail=fields or None, response=response)
+
+
+def finish_v2_call(
+    call: V2Call,
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    secret: str | None,
+    validate_response: bool = False,
+) -> V2Response:
+    """The verified answer, or an error (pure: tests feed it bytes).
+
+    - HTTP 4xx/5xx: ``ApiError`` (with ``return_code``/``return_msg`` when the body is v2 XML);
+    - a bill of a ``download`` operation (not XML): returned as ``content``;
+    - XML: ``return_code``/``result_code`` FAIL -> ``ApiError``; then the sign is
+      verified (``SignatureError``) unless the spec marks the answer ``unsigned``.
+
+    Every ``ApiError`` carries the response (``.response``) and the decoded
+    fields (``.detail``).
+    """
+    response = V2Response(
+        status, headers, content, method=call.method, url=call.url, json_fields=call.rules.response_json
+    )
+    if not 200 <= status < 300:
+        raise _http_error(call, status, content, response)
+    if call.rules.download and not is_xml_body(content):
+        return response
+    if call.rules.json_answer and not is_xml_body(content):
+        return _finish_json(call, response, content, secret)
+    verify = not call.rules.unsigned_answer
+    try:
+        fields = parse_v2_response(content, secret=secret or "", verify_sign=verify, status_code=status)
+    except ApiError as failed:
+        failed.response = response
+        raise
+    response.data = fields
+    response.verified = detect_sign_type(fields) if verify else None
+    operation = call.operation
+    if validate_response and operation is not None and operation.schema("response") is not None:
+        for problem in validate_fields(operation, "response", fields, json_fields=call.rules.response_json):
+            log.warning("answer of %s %s does not match its spec: %s", call.method, call.key, problem)
+    return response
+
+
+def _finish_json(call: V2Call, response: V2Response, content: bytes, secret: str | None) -> V2Response:
+    """A v2 answer in JSON (``appauth/getaccesstoken``): ``retcode`` 0 or ``ApiError``.
+
+    Such answers carry no ``sign`` in the catalogue; one is verified when present,
+    and demanded when the spec's answer lists it.
+    """
+    try:
+        document = json.loads(content)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise ApiError(response.status_code, None, "the answer is not a JSON object", response=response)
+    retcode = document.get("retcode")
+    if retcode is not None and str(retcode) != "0":
+        raise ApiError(response.status_code, str(retcode), document.get("retmsg"), detail=document, response=response)
+    expected = call.operation is not None and "sign" in properties(call.operation, "response")
+    if (document.get("sign") or expected) and not call.rules.unsigned_answer:
+        verify_v2_fields(document, secret or "")
+        response.verified = detect_sign_type(document)
+    response.data = document
+    return response
+
+
+# -- browser-redirect pages ---------------------------------------------------------------------
+def v2_redirect_url(
+    client: Client, path: str | Node | Sequence[Segment], params: Mapping[str, Any], *, validate: bool | None = None
+) -> str:
+    """The signed URL of a v2 page the user's browser opens (``papay/entrustweb``...).
+
+    ``path`` is ``"v2/papay/entrustweb"`` (the ``v2/`` may be left out), a chain
+    node (``client.v2.papay.entrustweb``) or its segments. ``params`` are checked
+    against the spec's ``query`` (unless ``validate=False``), completed and signed
+    like a call; pages whose spec has no ``sign`` (``appauth/authindex``) get a
+    plain query. The spec's ``base_url`` applies as for calls. Nothing is sent.
+    """
+    segments = _segments_of(path)
+    key = "/".join(s.spec_text for s in segments)
+    operation = client.catalog.operation(key, "GET")
+    rules = rules_for(operation, "GET")
+    url_path, _, errors = fill_path(segments, {}, operation)
+    check = client.validate if validate is None else validate
+    _, fields = _signed_fields(client, operation, rules, params, f"GET {key}", check, errors)
+    query = _query_string(fields)
+    return _base_url(client, operation) + url_path + (f"?{query}" if query else "")
+
+
+def _segments_of(path: str | Node | Sequence[Segment]) -> tuple[Segment, ...]:
+    if isinstance(path, str):
+        text = path.strip("/")
+        return tuple(path_segments(text if text.startswith("v2/") else "v2/" + text))
+    from ..chain import Node
+
+    if isinstance(path, Node):
+        return path._segments
+    return tuple(path)
