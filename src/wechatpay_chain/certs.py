@@ -36,7 +36,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,8 +45,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import KeySource, aes_gcm_decrypt, load_public_key
+from .crypto import aes_gcm_decrypt
 from .errors import ConfigError, DecryptionError, SignatureError
+from .keyring import PUBLIC_KEY_ID_PREFIX, KeyRing
 from .protocol import verify_signed_message
 
 __all__ = [
@@ -61,7 +62,6 @@ __all__ = [
     "write_pem_files",
 ]
 
-PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
 # The platform issues the next certificate at least ten days before the current one
 # expires and recommends fetching daily; refreshing inside this margin catches it.
 REFRESH_MARGIN = timedelta(days=10)
@@ -244,118 +244,6 @@ def needs_refresh(
     return latest - datetime.fromtimestamp(moment, UTC) <= margin
 
 
-@dataclass(frozen=True)
-class _TrustedKey:
-    key_id: str
-    public_key: rsa.RSAPublicKey
-    not_after: datetime | None  # known for certificates, None for public keys and bare keys
-
-
-class KeyRing(Mapping[str, rsa.RSAPublicKey]):
-    """The platform keys a client trusts, by ``PUB_KEY_ID_...`` id or certificate serial.
-
-    A read-only mapping (pass it as ``keys=`` to the verifiers); updates return a new
-    ring, so a client swaps its ring in one assignment and readers never see a half
-    update. Lookups ignore case, and leading zeros of serials.
-
-    Encryption rule (:meth:`preferred_encryption_key`): the public key when one is
-    configured (the first one added), since the platform's migration moves encryption
-    and verification to it and answers with it when requests name it; otherwise the
-    certificate valid at ``now`` that expires last. Verification accepts every key in
-    the ring, so both modes verify during a migration.
-    """
-
-    __slots__ = ("_entries",)
-
-    def __init__(
-        self,
-        keys: Mapping[str, KeySource] | None = None,
-        *,
-        certificates: Iterable[PlatformCertificate] = (),
-    ) -> None:
-        entries: dict[str, _TrustedKey] = {}
-        for key_id, source in (keys or {}).items():
-            public_key = load_public_key(source, argument=f"keys[{key_id!r}]")
-            entries[_lookup_name(key_id)] = _TrustedKey(key_id, public_key, None)
-        for certificate in certificates:
-            entries[_lookup_name(certificate.serial)] = _TrustedKey(
-                certificate.serial, certificate.public_key, certificate.not_after
-            )
-        self._entries = entries
-
-    def __getitem__(self, key_id: str) -> rsa.RSAPublicKey:
-        return self._entries[_lookup_name(key_id)].public_key
-
-    def __iter__(self) -> Iterator[str]:
-        return (entry.key_id for entry in self._entries.values())
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __repr__(self) -> str:
-        return f"KeyRing({list(self)!r})"
-
-    @property
-    def public_key_ids(self) -> tuple[str, ...]:
-        """The ``PUB_KEY_ID_...`` ids (public-key mode)."""
-        return tuple(key_id for key_id in self if key_id.startswith(PUBLIC_KEY_ID_PREFIX))
-
-    @property
-    def certificate_serials(self) -> tuple[str, ...]:
-        """The certificate serials (certificate mode)."""
-        return tuple(key_id for key_id in self if not key_id.startswith(PUBLIC_KEY_ID_PREFIX))
-
-    def with_public_key(self, key_id: str, key: KeySource) -> KeyRing:
-        """A ring with the public-key-mode key ``key_id`` (``PUB_KEY_ID_...``) added."""
-        if not key_id.startswith(PUBLIC_KEY_ID_PREFIX):
-            raise ConfigError("public_key_id", f"must start with {PUBLIC_KEY_ID_PREFIX}")
-        public_key = load_public_key(key, argument="public_key")
-        return self._with([_TrustedKey(key_id, public_key, None)])
-
-    def with_certificates(self, certificates: Iterable[PlatformCertificate]) -> KeyRing:
-        """A ring with these certificates added (replacing entries of the same serial)."""
-        return self._with([_TrustedKey(item.serial, item.public_key, item.not_after) for item in certificates])
-
-    def without_expired(self, now: float | None = None) -> KeyRing:
-        """A ring without the certificates expired at ``now`` (epoch seconds; default: now).
-
-        The platform never signs with an expired certificate and asks merchants to drop
-        them; public keys do not expire.
-        """
-        moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-        ring = KeyRing()
-        ring._entries = {
-            name: entry for name, entry in self._entries.items() if entry.not_after is None or entry.not_after >= moment
-        }
-        return ring
-
-    def preferred_encryption_key(self, now: float | None = None) -> tuple[str, rsa.RSAPublicKey]:
-        """``(key_id, key)`` to encrypt sensitive fields with and name in ``Wechatpay-Serial``.
-
-        Raises ``ConfigError`` when the ring holds no usable key.
-        """
-        entries = list(self._entries.values())
-        for entry in entries:
-            if entry.key_id.startswith(PUBLIC_KEY_ID_PREFIX):
-                return entry.key_id, entry.public_key
-        moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-        usable = [entry for entry in entries if entry.not_after is None or entry.not_after >= moment]
-        if not usable:
-            raise ConfigError("certs", "no platform public key or valid platform certificate to encrypt with")
-        # Certificates with known dates: the one living longest (the newest in a rotation);
-        # bare keys without dates rank below them, the last added first.
-        dated = [entry for entry in usable if entry.not_after is not None]
-        best = max(dated, key=lambda entry: entry.not_after or moment) if dated else usable[-1]
-        return best.key_id, best.public_key
-
-    def _with(self, additions: Iterable[_TrustedKey]) -> KeyRing:
-        ring = KeyRing()
-        ring._entries = dict(self._entries)
-        for entry in additions:
-            ring._entries[_lookup_name(entry.key_id)] = entry
-        return ring
-
-
 def _decrypt_entry(entry: Any, apiv3_key: str | bytes) -> PlatformCertificate:
     if not isinstance(entry, Mapping):
         raise SignatureError("certificate", "a data entry is not an object")
@@ -385,9 +273,3 @@ def _same_serial(text: str, number: int) -> bool:
     """Compare a hex serial as a number, so case and leading zeros do not matter."""
     # plain hex digits only: int(..., 16) would also take "0x" prefixes and underscores
     return _HEX_SERIAL.fullmatch(text.upper()) is not None and int(text, 16) == number
-
-
-def _lookup_name(key_id: str) -> str:
-    """Ids compare without case; hex serials also without leading zeros (same number)."""
-    name = key_id.upper()
-    return (name.lstrip("0") or "0") if _HEX_SERIAL.fullmatch(name) else name

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import platform
 import ssl
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import __version__
 from .calls import PreparedCall, prepare_call, sign_call
-from .certs import KeyRing
 from .chain import Node
-from .crypto import KeySource, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
+from .crypto import load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
 from .errors import ConfigError, FieldError, ValidationError
 from .fields import decrypt_aead_fields, decrypt_oaep_fields
+from .keyring import KeyRing
 from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
@@ -31,6 +31,7 @@ from .v2_settings import V2Settings
 
 if TYPE_CHECKING:
     from .certificates import Certificates
+    from .crypto import KeySource
     from .downloads import Download
     from .paysign import PaySign
     from .webhooks import Notifications
@@ -57,7 +58,7 @@ def _coerce_retry(value: Retry | int | None) -> Retry:
 def _user_agent() -> str:
     return (
         f"wechatpay-chain/{__version__} aiohttp/{aiohttp.__version__} "
-        f"Python/{platform.python_version()} ({platform.system()})"
+        f"Python/{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro} ({sys.platform})"
     )
 
 
@@ -363,13 +364,13 @@ class Client(Node):
             decrypt_aead_fields(document, spec["decrypt_aead"], self.apiv3_key)
 
     def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
-        """Call synchronously (on the private loop thread). Verbs call this."""
+        """Call synchronously (see ``Transport.run_sync`` for where it runs). Verbs call this."""
         segments = self._segments_of(segments)
         timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
         total = (timeout or self.transport.timeout).total
         # The outer wait is a safety net past the transport's own total timeout.
         coroutine = self._call(method.upper(), segments, kwargs)
-        return self.transport.bridge.run(coroutine, None if total is None else total + 5)
+        return self.transport.run_sync(coroutine, None if total is None else total + 5)
 
     async def request_async(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
         """Call from the running event loop. ``*_async`` verbs call this."""
@@ -394,7 +395,7 @@ class Client(Node):
         return await download_to_async(self, url, to, **checks)
 
     def download(self, url: str, to: str | os.PathLike[str], **checks: Any) -> Download:
-        return self.transport.bridge.run(self.download_async(url, to, **checks))
+        return self.transport.run_sync(self.download_async(url, to, **checks))
 
     async def download_bill_async(
         self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
@@ -407,7 +408,7 @@ class Client(Node):
     def download_bill(
         self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
     ) -> Download:
-        return self.transport.bridge.run(self.download_bill_async(answer, to, **options))
+        return self.transport.run_sync(self.download_bill_async(answer, to, **options))
 
     def aiter_download(self, url: str, **checks: Any) -> AsyncIterator[bytes]:
         """The chunks of a download as they arrive (checks raise at the end)."""

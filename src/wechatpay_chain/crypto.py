@@ -14,9 +14,9 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -39,7 +39,10 @@ __all__ = [
     "rsa_verify_prehashed",
 ]
 
-KeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | rsa.RSAPublicKey | x509.Certificate
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    KeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | rsa.RSAPublicKey | x509.Certificate
 
 _SHA256 = hashes.SHA256()
 _PKCS1 = padding.PKCS1v15()
@@ -70,7 +73,7 @@ def load_private_key(source: KeySource, argument: str = "private_key") -> rsa.RS
     """Load the merchant's RSA private key (PKCS#1 or PKCS#8 PEM, or DER)."""
     if isinstance(source, rsa.RSAPrivateKey):
         return source
-    if isinstance(source, (rsa.RSAPublicKey, x509.Certificate)):
+    if isinstance(source, rsa.RSAPublicKey) or _is_certificate(source):
         raise ConfigError(argument, "expected a private key, got a public key or certificate")
     data = _read_source(source, argument)
     try:
@@ -92,6 +95,8 @@ def load_public_key(source: KeySource, argument: str = "certs") -> rsa.RSAPublic
     """Load an RSA public key from a PEM public key or an X.509 certificate."""
     if isinstance(source, rsa.RSAPublicKey):
         return source
+    from cryptography import x509  # imported when certificates are in play, not at package import
+
     key: object
     if isinstance(source, x509.Certificate):
         key = source.public_key()
@@ -113,6 +118,11 @@ def load_public_key(source: KeySource, argument: str = "certs") -> rsa.RSAPublic
     if not isinstance(key, rsa.RSAPublicKey):
         raise ConfigError(argument, f"expected an RSA key, got {type(key).__name__}")
     return key
+
+
+def _is_certificate(source: object) -> bool:
+    """isinstance(source, x509.Certificate) without importing x509 for plain keys."""
+    return type(source).__module__.startswith("cryptography") and type(source).__name__ == "Certificate"
 
 
 def certificate_serial(certificate: x509.Certificate) -> str:

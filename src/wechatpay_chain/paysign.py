@@ -20,12 +20,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .crypto import KeySource, load_private_key, rsa_sign
+from .crypto import load_private_key, rsa_sign
 from .errors import ConfigError
 from .protocol import new_nonce
 
 if TYPE_CHECKING:
     from .client import Client
+    from .crypto import KeySource
 
 __all__ = ["APP_PACKAGE", "PaySign", "app_params", "jsapi_params", "pay_signing_string"]
 

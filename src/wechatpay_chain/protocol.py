@@ -47,7 +47,13 @@ _AUTH_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
 
 
 def new_nonce(length: int = 32) -> str:
-    """A random string from the OS CSPRNG (the platform wants at most 32 characters)."""
+    """A random string from the OS CSPRNG (the platform wants at most 32 characters).
+
+    Hex from one read of the CSPRNG: 32 characters carry 128 bits, and cost one system
+    call instead of one per character.
+    """
+    if length == 32:
+        return secrets.token_hex(16)
     return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(length))
 
 

@@ -12,14 +12,13 @@ on ``wechatpay_chain``, without keys, signatures or the query string.
 from __future__ import annotations
 
 import asyncio
-import builtins
 import logging
 import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from .calls import PreparedCall, finish_call
-from .errors import ApiError, TimeoutError, TransportError, WeChatPayError
+from .errors import ApiError, TransportError, WeChatPayError
 from .response import Response
 from .retry import Attempt
 from .transport import RawAnswer, Timeout
@@ -33,31 +32,26 @@ log = logging.getLogger("wechatpay_chain")
 
 
 async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | None) -> Response:
-    """The call within its total timeout: a hung server never holds the caller longer."""
+    """Attempts until an answer, a final error, or the end of the call's total timeout.
+
+    The first attempt runs under the session's (or the call's) timeout as it is, which
+    costs nothing extra; later attempts get what remains of the total, and no retry
+    starts that could not finish in time, so retries never stretch the total.
+    """
     limit = timeout or client.transport.timeout
-    if limit.total is None:
-        return await _attempts(client, prepared, limit)
-    try:
-        async with asyncio.timeout(limit.total):
-            return await _attempts(client, prepared, limit)
-    except builtins.TimeoutError as exc:
-        if isinstance(exc, WeChatPayError):
-            raise
-        raise TimeoutError(f"{prepared.method} {prepared.key}: no answer within {limit.total} s", sent=True) from None
-
-
-async def _attempts(client: Client, prepared: PreparedCall, limit: Timeout) -> Response:
+    deadline = None if limit.total is None else time.monotonic() + limit.total
     policy = client.retry
     idempotent = bool(prepared.extra.get("idempotent"))
     hosts = client._hosts_for(prepared)
     host = 0
     attempt = 0
+    attempt_timeout = timeout
     while True:
         attempt += 1
         started = time.monotonic()
         answer: RawAnswer | None = None
         try:
-            url, answer = await client._exchange(prepared, limit, hosts[host])
+            url, answer = await client._exchange(prepared, attempt_timeout, hosts[host])
             _learn_clock(client, answer)
             response = finish_call(
                 prepared,
@@ -73,12 +67,18 @@ async def _attempts(client: Client, prepared: PreparedCall, limit: Timeout) -> R
             retry = attempt < policy.attempts and policy.allows(error, idempotent)
             if not retry and _clock_was_wrong(client, error, attempt):
                 retry = True  # the platform refused our timestamp; signing again with the corrected clock is safe
+            delay = policy.delay(attempt)
+            if retry and deadline is not None and time.monotonic() + delay >= deadline:
+                retry = False  # no time left for another attempt within the total timeout
             _report(client, prepared, hosts[host], attempt, answer, started, error, retry)
             if not retry:
                 raise
             if isinstance(error, TransportError) and not error.sent and len(hosts) > 1:
                 host = (host + 1) % len(hosts)  # could not connect: try the backup host
-            await asyncio.sleep(policy.delay(attempt))
+            await asyncio.sleep(delay)
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                attempt_timeout = Timeout(total=remaining, connect=limit.connect, read=limit.read)
             continue
         _report(client, prepared, hosts[host], attempt, answer, started, None, False)
         return response

@@ -13,23 +13,23 @@ there), then the repository's top-level ``specs/`` (a source checkout).
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import FieldError
 
+if TYPE_CHECKING:
+    from .fastcheck import Check
+
 __all__ = ["Catalog", "IndexEntry", "Operation", "default_folders"]
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
 PARTS = ("path", "query", "headers", "json", "xml", "form", "meta")
+_NO_SCHEMA: Any = object()  # a part the operation has no schema for: nothing to check
 
 
 def default_folders() -> list[Path]:
@@ -91,11 +91,28 @@ class Operation:
             compiled["response"] = Draft202012Validator(response, format_checker=FORMAT_CHECKER)
         return compiled
 
+    @cached_property
+    def _fast_checks(self) -> dict[str, Check | None]:
+        from .fastcheck import compile_check
+
+        return {part: compile_check(self.schema(part)) for part in (*PARTS, "response") if self.schema(part)}
+
     def validate(self, parts: Mapping[str, Any]) -> list[FieldError]:
-        """Every problem in ``parts`` (``{"json": ..., "query": ..., ...}``)."""
+        """Every problem in ``parts`` (``{"json": ..., "query": ..., ...}``).
+
+        A compiled yes/no check runs first (fastcheck.py); jsonschema only runs, to list
+        the problems, when that check fails or cannot judge the schema.
+        """
+        with self._lock:  # compile once even when first called from many threads
+            fast = self._fast_checks
+        if all(
+            (check := fast.get(part, _NO_SCHEMA)) is _NO_SCHEMA or (check is not None and check(instance))
+            for part, instance in parts.items()
+        ):
+            return []
         from .validation import collect_errors
 
-        with self._lock:  # compile once even when first called from many threads
+        with self._lock:
             validators = self._validators
         errors: list[FieldError] = []
         for part, instance in parts.items():
@@ -185,15 +202,20 @@ class Catalog:
 
     def suggest(self, key: str, limit: int = 3) -> list[str]:
         """Close matches for a key the catalogue does not have ("did you mean")."""
+        import difflib
+
         return difflib.get_close_matches(key, list(self.index.entries), n=limit, cutoff=0.6)
 
     # -- one path ----------------------------------------------------------------
     def _read(self, key: str) -> dict[str, Operation] | None:
+        import yaml  # on the first spec read, not at package import
+
+        loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
         for folder in self.folders:
             path = folder / f"{key}.yaml"
             if path.is_file():
                 with path.open("rb") as stream:
-                    document = yaml.load(stream, Loader=_Loader)
+                    document = yaml.load(stream, Loader=loader)  # a safe loader
                 url = str(document.get("url", "/" + key))
                 protocol = str(document.get("protocol", "v3"))
                 return {

@@ -138,6 +138,10 @@ class Transport:
         )
         self.bridge = LoopThread()
         self.closed = False
+        # Sync calls from a thread without a running loop run on that thread's own loop:
+        # no hand-off to another thread, which costs more than the HTTP exchange itself.
+        self._local = threading.local()
+        self._thread_loops: list[asyncio.AbstractEventLoop] = []
 
     def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -213,8 +217,30 @@ class Transport:
         if session is not None:
             await session.close()
 
+    def run_sync(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coroutine`` to completion for a sync caller.
+
+        From a plain thread: on that thread's persistent loop (one per thread, reused, so
+        its session keeps connections alive). From inside a running loop (a notebook, an
+        async framework calling sync code): on the private loop thread, since the running
+        loop cannot be re-entered.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
+            if loop is None or loop.is_closed():
+                if self.closed:
+                    coroutine.close()
+                    raise TransportError("the client is closed") from None
+                loop = asyncio.new_event_loop()
+                self._local.loop = loop
+                self._thread_loops.append(loop)
+            return loop.run_until_complete(coroutine)
+        return self.bridge.run(coroutine, timeout)
+
     def close(self) -> None:
-        """Close every session this transport owns, then its private loop."""
+        """Close every session this transport owns, then its private loops."""
         self.closed = True
         if self.bridge.running:
             loop = self.bridge.loop
@@ -228,8 +254,12 @@ class Transport:
             if loop.is_running():
                 asyncio.run_coroutine_threadsafe(session.close(), loop)
             elif not loop.is_closed():
-                loop.run_until_complete(session.close())
+                _run_elsewhere_if_needed(loop, session.close())
         self._sessions.clear()
+        for loop in self._thread_loops:
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+        self._thread_loops.clear()
 
     def open_sessions(self) -> int:
         return sum(1 for session in self._sessions.values() if not session.closed)
@@ -242,6 +272,19 @@ class Transport:
                 ResourceWarning,
                 stacklevel=2,
             )
+
+
+def _run_elsewhere_if_needed(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]) -> None:
+    """Run ``coroutine`` on the idle ``loop``; from a thread already running a loop
+    (close() called from async code), do it on a short-lived thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop.run_until_complete(coroutine)
+        return
+    worker = threading.Thread(target=loop.run_until_complete, args=(coroutine,), name="wechatpay-chain-close")
+    worker.start()
+    worker.join(timeout=10)
 
 
 def _safe_url(url: str) -> str:
