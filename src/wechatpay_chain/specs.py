@@ -21,6 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from .errors import FieldError
 
 if TYPE_CHECKING:
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["Catalog", "IndexEntry", "Operation", "default_folders"]
 
 PARTS = ("path", "query", "headers", "json", "xml", "form", "meta")
+# libyaml's C loader when present. PyYAML itself is imported with the package (~10 ms):
+# paid there, inside the import budget, rather than by the first call of a path.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NO_SCHEMA: Any = object()  # a part the operation has no schema for: nothing to check
 
 
@@ -208,14 +213,11 @@ class Catalog:
 
     # -- one path ----------------------------------------------------------------
     def _read(self, key: str) -> dict[str, Operation] | None:
-        import yaml  # on the first spec read, not at package import
-
-        loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
         for folder in self.folders:
             path = folder / f"{key}.yaml"
             if path.is_file():
                 with path.open("rb") as stream:
-                    document = yaml.load(stream, Loader=loader)  # a safe loader
+                    document = yaml.load(stream, Loader=_LOADER)  # a safe loader
                 url = str(document.get("url", "/" + key))
                 protocol = str(document.get("protocol", "v3"))
                 return {
