@@ -100,3 +100,31 @@ def test_bill_download(config: Path, tmp_path: Path) -> None:
 def test_missing_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(tmp_path / "none.toml"), "call", "GET", "v3/certificates"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_mock_serve_writes_a_config_a_client_can_use(tmp_path: Path) -> None:
+    from wechatpay_chain import Client
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wechatpay_chain", "mock", "serve", "--keys-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert first.startswith("mock platform on http://127.0.0.1:")
+        with Client.from_file(tmp_path / "wechatpay.toml") as client:
+            answer = client.v3.profitsharing.return_orders.post(
+                json={
+                    "out_order_no": "P1",
+                    "out_return_no": "R1",
+                    "return_mchid": "86693852",
+                    "amount": 1,
+                    "description": "x",
+                }
+            )
+            assert answer.verified and answer.verified.startswith("PUB_KEY_ID_")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

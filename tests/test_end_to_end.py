@@ -35,6 +35,18 @@ def test_three_sync_styles(client: Client, mock: MockPlatform) -> None:
     assert mock.counts[KEY] == 3
     sent = mock.calls[-1]
     assert sent.json == RETURN_ORDER  # the body arrived exactly as given
+    # compact JSON, UTF-8, not ASCII-escaped: exactly the bytes that were signed
+    assert (
+        sent.body
+        == (
+            '{"out_order_no":"P20150806125346","out_return_no":"R20190516001",'
+            '"return_mchid":"86693852","amount":10,"description":"用户退款"}'
+        ).encode()
+    )
+    assert sent.headers["Accept"] == "application/json"
+    assert sent.headers["Content-Type"] == "application/json"
+    assert sent.headers["User-Agent"].startswith("wechatpay-chain/0.1.0 aiohttp/")
+    assert "Python/3." in sent.headers["User-Agent"]
 
 
 def test_three_async_styles(mock: MockPlatform) -> None:

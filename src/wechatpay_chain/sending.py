@@ -120,6 +120,8 @@ def _report(
     error: WeChatPayError | None,
     will_retry: bool,
 ) -> None:
+    if client.on_attempt is None and not log.isEnabledFor(logging.DEBUG):
+        return  # nobody listens: build nothing
     status = answer.status if answer is not None else getattr(error, "status_code", None)
     event = Attempt(
         method=prepared.method,
