@@ -57,8 +57,13 @@ def test_every_upload_operation(client: Client, mock: MockPlatform, method: str,
     meta = example_for(upload.get("meta") or {}) or {}
     extra = {name: value for name, value in meta.items() if name not in ("filename", "sha256")}
     content = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    answer = client.request(method, key, files={upload["file"]: (f"upload.{extension}", content)},
-                            json=extra or None, **_path_values(key, operation))
+    answer = client.request(
+        method,
+        key,
+        files={upload["file"]: (f"upload.{extension}", content)},
+        json=extra or None,
+        **_path_values(key, operation),
+    )
     assert answer.status_code in (200, 204)
     call = mock.calls[-1]
     assert call.files[upload["file"]][1] == content  # the mock checked the meta's sha256 against it
@@ -69,7 +74,9 @@ def test_every_unsigned_download(client: Client, mock: MockPlatform, tmp_path: P
     operation = CATALOG.operation(key, method)
     assert operation is not None
     body = b"%PDF-1.4 receipt bytes"
-    mock.on(method, key, lambda call: MockAnswer(200, raw=body, signed=False, headers={"Content-Type": "application/pdf"}))
+    mock.on(
+        method, key, lambda call: MockAnswer(200, raw=body, signed=False, headers={"Content-Type": "application/pdf"})
+    )
     values = _path_values(key, operation)
     node = client.chain(key)
     path = node.spec_key

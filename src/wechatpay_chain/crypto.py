@@ -73,7 +73,7 @@ def load_private_key(source: KeySource, argument: str = "private_key") -> rsa.RS
     """Load the merchant's RSA private key (PKCS#1 or PKCS#8 PEM, or DER)."""
     if isinstance(source, rsa.RSAPrivateKey):
         return source
-    if isinstance(source, rsa.RSAPublicKey) or _is_certificate(source):
+    if isinstance(source, rsa.RSAPublicKey) or not isinstance(source, (str, bytes, os.PathLike)):
         raise ConfigError(argument, "expected a private key, got a public key or certificate")
     data = _read_source(source, argument)
     try:
@@ -118,11 +118,6 @@ def load_public_key(source: KeySource, argument: str = "certs") -> rsa.RSAPublic
     if not isinstance(key, rsa.RSAPublicKey):
         raise ConfigError(argument, f"expected an RSA key, got {type(key).__name__}")
     return key
-
-
-def _is_certificate(source: object) -> bool:
-    """isinstance(source, x509.Certificate) without importing x509 for plain keys."""
-    return type(source).__module__.startswith("cryptography") and type(source).__name__ == "Certificate"
 
 
 def certificate_serial(certificate: x509.Certificate) -> str:
