@@ -175,3 +175,22 @@ def test_handler_may_answer_no_content(client: Client, mock: MockPlatform) -> No
         out_trade_no="T1", json={"mchid": "1900000109"}
     )
     assert answer.status_code == 204 and answer.json() is None
+
+
+def test_typed_path_values_and_array_query_values(client: Client, mock: MockPlatform) -> None:
+    # The spec types store_id as an integer: 123 and "123" both pass, "abc" does not.
+    assert client.v3.merchant_store.stores._store_id_.get(store_id=123).status_code == 200
+    assert client.v3.merchant_store.stores["123"].get().status_code == 200
+    with pytest.raises(ValidationError) as caught:
+        client.v3.merchant_store.stores["abc"].get()
+    assert [(e.pointer, e.rule) for e in caught.value.errors] == [("/path/store_id", "type")]
+    # A list in query= travels comma-separated; the mock reads it back as an array.
+    client.v3.new_tax_control_fapiao.fapiaomerchant.getspinviteurl.get(
+        query={
+            "operation_type": "AUTH_BINDING",
+            "fapiao_mode": "TENCENT_DIGITAL_TAX",
+            "invite_code": "c",
+            "fapiao_ability_type_list": ["BASE_ABILITY", "REAL_ESTATE_ABILITY"],
+        }
+    )
+    assert mock.calls[-1].query["fapiao_ability_type_list"] == "BASE_ABILITY,REAL_ESTATE_ABILITY"

@@ -72,18 +72,6 @@ def known_failure(page: Page) -> str | None:
     part of the runtime or the mock that would have to change.
     """
     spec = page.operation.spec
-    path = page.operation.schema("path") or {}
-    if any(_typed(child, ("integer", "number")) for child in (path.get("properties") or {}).values()):
-        return (
-            "runtime: path values are validated as the text placed in the URL, so a path value the spec "
-            "types integer/number fails validation (wechatpay_chain.calls.fill_path)"
-        )
-    query = page.operation.schema("query") or {}
-    if any(_typed(child, ("array",)) for child in (query.get("properties") or {}).values()):
-        return (
-            "runtime/mock: a list in query= is sent as its str() and the mock validates the query text "
-            "against type array (400 PARAM_ERROR)"
-        )
     if page.operation.protocol == "v2" and spec.get("upload"):
         return "runtime: v2 multipart uploads (files=) are not supported by the client yet (TypeError)"
     return KNOWN_BY_SLUG.get(page.slug)

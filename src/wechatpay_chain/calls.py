@@ -26,6 +26,7 @@ from .naming import Segment
 from .protocol import authorization_header, dump_json, find_header, new_nonce, verify_signed_message
 from .response import Response
 from .specs import Operation
+from .wire_values import read_text_values
 
 __all__ = ["PreparedCall", "build_target", "finish_call", "prepare_call", "sign_call"]
 
@@ -52,6 +53,8 @@ class PreparedCall:
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_query_value(item) for item in value)  # arrays travel comma-separated
     return str(value)
 
 
@@ -150,7 +153,9 @@ def prepare_call(
             multipart = build_multipart(meta, field, filename, content, content_type)
         json_body = None  # for uploads, json= holds the extra meta fields
     if validate and operation is not None:
-        parts: dict[str, Any] = {"path": values}
+        # Path values go on the wire as text: validate what the caller meant (42, not "42").
+        given = {name: path_values.get(name, text) for name, text in values.items()}
+        parts: dict[str, Any] = {"path": read_text_values(operation.schema("path"), given)}
         if plain_query is not None or operation.schema("query") is not None:
             parts["query"] = dict(plain_query or {})
         if not upload and files is None and (plain_json is not None or operation.schema("json") is not None):

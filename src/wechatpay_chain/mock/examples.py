@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["coerce_query", "example_for"]
+__all__ = ["example_for"]
 
 _FORMAT_EXAMPLES = {
     "date-time": "2015-05-20T13:29:35+08:00",
@@ -172,21 +172,3 @@ def _from_category(category: Any, constants: Any) -> str:
     if category is constants.CATEGORY_WORD:
         return "a"
     return "~"
-
-
-def coerce_query(schema: Mapping[str, Any] | None, query: dict[str, str]) -> dict[str, Any]:
-    """Query values arrive as text; read them as the types their schema declares."""
-    properties = (schema or {}).get("properties") or {}
-    coerced: dict[str, Any] = {}
-    for name, text in query.items():
-        kind = (properties.get(name) or {}).get("type")
-        kinds = kind if isinstance(kind, list) else [kind]
-        value: Any = text
-        if "integer" in kinds and re.fullmatch(r"-?\d+", text):
-            value = int(text)
-        elif "number" in kinds and re.fullmatch(r"-?\d+(\.\d+)?", text):
-            value = float(text)
-        elif "boolean" in kinds and text in ("true", "false"):
-            value = text == "true"
-        coerced[name] = value
-    return coerced

@@ -36,9 +36,10 @@ from ..crypto import certificate_serial, rsa_verify
 from ..errors import SignatureError
 from ..protocol import dump_json, new_nonce, parse_authorization, request_signing_string, sign_answer_headers
 from ..specs import Catalog, Operation
+from ..wire_values import read_text_values
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
-from .examples import coerce_query, example_for
+from .examples import example_for
 from .faults import FAULTS, NETWORK_FAULTS, STATUS_FAULTS, apply_fault, send_network_fault
 from .multipart import check_upload, parse_multipart
 
@@ -115,12 +116,14 @@ class _Router:
             # Literal paths beat templates; a key equal to its URL beats hk/ twins.
             routes.sort(key=lambda item: (item[0].pattern.count("(?P<"), item[1] != item[0].pattern[2:-1]))
 
-    def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    def matches(self, method: str, path: str) -> list[tuple[str, dict[str, str]]]:
+        """Every spec key whose URL shape fits, best first (several share a shape)."""
+        found = []
         for pattern, key in self._routes.get(method, ()):
-            found = pattern.match(path)
-            if found is not None:
-                return key, {name: unquote(value) for name, value in found.groupdict().items()}
-        return None
+            match = pattern.match(path)
+            if match is not None:
+                found.append((key, {name: unquote(value) for name, value in match.groupdict().items()}))
+        return found
 
     def knows_path(self, path: str) -> bool:
         return any(pattern.match(path) for routes in self._routes.values() for pattern, _ in routes)
@@ -335,7 +338,7 @@ class MockPlatform:
         except SignatureError as exc:
             return _error(401, "SIGN_ERROR", f"签名错误: {exc.check}: {exc.reason}")
         method = request.method.upper()
-        matched = router.match(method, path)
+        matched = self._pick(method, router.matches(method, path))
         custom = None
         key: str | None = None
         values: dict[str, str] = {}
@@ -365,8 +368,9 @@ class MockPlatform:
                 return _error(400, "PARAM_ERROR", problem)
         if operation is not None and self.validate:
             part = "meta" if files else "json"
-            query = coerce_query(operation.schema("query"), dict(request.query))
-            problems = operation.validate({"path": values, "query": query, part: payload})
+            query = read_text_values(operation.schema("query"), dict(request.query))
+            path_values = read_text_values(operation.schema("path"), values)
+            problems = operation.validate({"path": path_values, "query": query, part: payload})
             if problems:
                 detail = {"field": problems[0].pointer, "issues": [str(problem) for problem in problems]}
                 return _error(400, "PARAM_ERROR", f"参数错误: {problems[0]}", detail)
@@ -380,6 +384,23 @@ class MockPlatform:
                 return _error(500, "SYSTEM_ERROR", f"mock handler raised {type(exc).__name__}: {exc}")
             return result if isinstance(result, MockAnswer) else MockAnswer(200 if result is not None else 204, result)
         return self._default_answer(operation)
+
+    def _pick(self, method: str, candidates: list[tuple[str, dict[str, str]]]) -> tuple[str, dict[str, str]] | None:
+        """Of specs sharing a URL shape (``applyment/{applyment_id}/cancel`` and
+        ``applyment/{business_code}/cancel``), the one with a handler, else the first whose
+        path values fit its spec, else the first."""
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else None
+        for key, values in candidates:
+            if (method, key) in self.handlers:
+                return key, values
+        for key, values in candidates:
+            operation = self.catalog.operation(key, method)
+            if operation is not None and not operation.validate(
+                {"path": read_text_values(operation.schema("path"), values)}
+            ):
+                return key, values
+        return candidates[0]
 
     def _default_answer(self, operation: Operation | None) -> MockAnswer:
         if operation is None:

@@ -121,9 +121,7 @@ def _default_fields(operation: Operation | None, request: Mapping[str, Any]) -> 
     return answer
 
 
-def _encode_answer(
-    fields: Mapping[str, Any], *, signed: bool, secret: str, sign_type: str, bad_sign: bool
-) -> bytes:
+def _encode_answer(fields: Mapping[str, Any], *, signed: bool, secret: str, sign_type: str, bad_sign: bool) -> bytes:
     if not signed:
         return encode_xml(fields, cdata=[name for name, value in fields.items() if isinstance(value, str)])
     answer = dict(fields)
@@ -165,8 +163,15 @@ async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Respons
             return _fail(f"签名错误: {refused.reason}")
     merchant = next((fields[name] for name in MERCHANT_ID_FIELDS if name in fields), None)
     call = MockCall(
-        method=method, key=call_key, path=path, path_values={}, query=dict(request.query.items()),
-        headers=request.headers, body=body, json=fields, mchid=merchant,
+        method=method,
+        key=call_key,
+        path=path,
+        path_values={},
+        query=dict(request.query.items()),
+        headers=request.headers,
+        body=body,
+        json=fields,
+        mchid=merchant,
     )
     platform.calls.append(call)
     platform.counts[(method, call_key)] += 1
