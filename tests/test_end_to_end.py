@@ -212,3 +212,13 @@ def test_sync_and_async_share_one_client(mock: MockPlatform) -> None:
         client.close()
     assert client.transport.open_sessions() == 0
     assert not client.transport.bridge.running
+
+
+def test_signing_in_threads(mock: MockPlatform) -> None:
+    async def main() -> list[Any]:
+        async with mock.client(signing_threads=2) as client:
+            node = client.v3.profitsharing.return_orders
+            return await asyncio.gather(*(node.post_async(json=RETURN_ORDER) for _ in range(40)))
+
+    assert all(answer.verified for answer in asyncio.run(main()))
+    assert mock.counts[KEY] == 40

@@ -64,6 +64,7 @@ class Client(ChainRoot):
     base_url: str
     backup_urls: list[Any]
     retry: Retry
+    signer: Any
     on_attempt: Callable[[Attempt], None] | None
     validate: bool
     validate_responses: bool
@@ -97,6 +98,7 @@ class Client(ChainRoot):
         on_attempt: Callable[[Attempt], None] | None = None,
         correct_clock: bool = False,
         cafile: str | Path | None = None,
+        signing_threads: int = 0,
     ) -> None:
         ...
     def _corrected_clock(self) -> float:

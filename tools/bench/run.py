@@ -396,6 +396,18 @@ def render(report: Report, settings: Settings, label: str) -> str:
             verdict(best, 3.0, False),
         )
     )
+    threaded = f"ours async c={top} 2 signers"
+    if threaded in rows and best_peer:
+        threaded_ratio = rate(threaded) / rate(best_peer)
+        checks.append(
+            (
+                f"our async c={top}, 2 signing threads / wechatpayv3 best",
+                threaded_ratio,
+                ">= 3x",
+                verdict(threaded_ratio, 3.0, False),
+            )
+        )
+        checks.append((f"our CPU/call / floor, async c={top}, 2 signing threads", cpu_ratio(threaded), "", ""))
     stream_ours = report.once.get("ours stream")
     if stream_ours is not None and stream_plain is not None:
         streaming = stream_ours.extra["mb_per_s"] / stream_plain.extra["mb_per_s"]
