@@ -284,3 +284,26 @@ def test_a_client_left_open_warns_once(mock: MockPlatform) -> None:
         transport.__del__()
         gc.collect()
     assert [w.category for w in caught if "not closed" in str(w.message)] == [ResourceWarning]
+
+
+MICROPAY = {
+    "appid": "wx8888888888888888",
+    "body": "x",
+    "out_trade_no": "T1",
+    "total_fee": 1,
+    "spbill_create_ip": "8.8.8.8",
+    "auth_code": "120061098828009406",
+}
+
+
+def test_v2_calls_follow_the_same_retry_rules(fast: Client, mock: MockPlatform) -> None:
+    events: list[Attempt] = []
+    fast.on_attempt = events.append
+    mock.fail("unavailable")
+    with pytest.raises(ApiError):
+        fast.v2.pay.micropay.post(xml=MICROPAY)  # a payment: never sent twice
+    assert mock.counts[("POST", "v2/pay/micropay")] == 1
+    assert [(e.status, e.will_retry) for e in events] == [(503, False)]
+    mock.fail("unavailable")
+    assert fast.v2.pay.micropay.post(xml=MICROPAY, idempotent=True).status_code == 200
+    assert mock.counts[("POST", "v2/pay/micropay")] == 3

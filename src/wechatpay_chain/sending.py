@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
@@ -26,23 +27,67 @@ from .transport import RawAnswer, Timeout
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["send_v3"]
+__all__ = ["send_v3", "send_with_retries"]
 
 log = logging.getLogger("wechatpay_chain")
 
 
+Exchange = Callable[[str, "Timeout | None"], Awaitable[tuple[str, RawAnswer]]]
+Finish = Callable[[str, RawAnswer], Response]
+
+
 async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | None) -> Response:
+    """A v3 call: each attempt signed afresh (new nonce and timestamp), every answer verified."""
+
+    async def exchange(host: str, attempt_timeout: Timeout | None) -> tuple[str, RawAnswer]:
+        return await client._exchange(prepared, attempt_timeout, host)
+
+    def finish(url: str, answer: RawAnswer) -> Response:
+        _learn_clock(client, answer)
+        return finish_call(
+            prepared,
+            answer.status,
+            answer.headers,
+            answer.content,
+            url=url,
+            keys=client.trusted_keys,
+            now=client.clock,
+            validate_response=client.validate_responses,
+        )
+
+    return await send_with_retries(
+        client,
+        method=prepared.method,
+        target=prepared.target,
+        hosts=client._hosts_for(prepared),
+        idempotent=bool(prepared.extra.get("idempotent")),
+        timeout=timeout,
+        exchange=exchange,
+        finish=finish,
+    )
+
+
+async def send_with_retries(
+    client: Client,
+    *,
+    method: str,
+    target: str,
+    hosts: list[str],
+    idempotent: bool,
+    timeout: Timeout | None,
+    exchange: Exchange,
+    finish: Finish,
+) -> Response:
     """Attempts until an answer, a final error, or the end of the call's total timeout.
 
-    The first attempt runs under the session's (or the call's) timeout as it is, which
-    costs nothing extra; later attempts get what remains of the total, and no retry
-    starts that could not finish in time, so retries never stretch the total.
+    One loop for v3 and v2: ``exchange(host, timeout)`` sends one attempt, ``finish``
+    verifies its answer or raises. The first attempt runs under the session's (or the
+    call's) timeout as it is, which costs nothing extra; later attempts get what remains
+    of the total, and no retry starts that could not finish in time.
     """
     limit = timeout or client.transport.timeout
     deadline = None if limit.total is None else time.monotonic() + limit.total
     policy = client.retry
-    idempotent = bool(prepared.extra.get("idempotent"))
-    hosts = client._hosts_for(prepared)
     host = 0
     attempt = 0
     attempt_timeout = timeout
@@ -51,18 +96,8 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
         started = time.monotonic()
         answer: RawAnswer | None = None
         try:
-            url, answer = await client._exchange(prepared, attempt_timeout, hosts[host])
-            _learn_clock(client, answer)
-            response = finish_call(
-                prepared,
-                answer.status,
-                answer.headers,
-                answer.content,
-                url=url,
-                keys=client.trusted_keys,
-                now=client.clock,
-                validate_response=client.validate_responses,
-            )
+            url, answer = await exchange(hosts[host], attempt_timeout)
+            response = finish(url, answer)
         except WeChatPayError as error:
             retry = attempt < policy.attempts and policy.allows(error, idempotent)
             if not retry and _clock_was_wrong(client, error, attempt):
@@ -70,7 +105,7 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
             delay = policy.delay(attempt)
             if retry and deadline is not None and time.monotonic() + delay >= deadline:
                 retry = False  # no time left for another attempt within the total timeout
-            _report(client, prepared, hosts[host], attempt, answer, started, error, retry)
+            _report(client, method, target, hosts[host], attempt, answer, started, error, retry)
             if not retry:
                 raise
             if isinstance(error, TransportError) and not error.sent and len(hosts) > 1:
@@ -80,7 +115,7 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
                 remaining = deadline - time.monotonic()
                 attempt_timeout = Timeout(total=remaining, connect=limit.connect, read=limit.read)
             continue
-        _report(client, prepared, hosts[host], attempt, answer, started, None, False)
+        _report(client, method, target, hosts[host], attempt, answer, started, None, False)
         return response
 
 
@@ -112,7 +147,8 @@ def _clock_was_wrong(client: Client, error: WeChatPayError, attempt: int) -> boo
 
 def _report(
     client: Client,
-    prepared: PreparedCall,
+    method: str,
+    target: str,
     host: str,
     attempt: int,
     answer: RawAnswer | None,
@@ -124,8 +160,8 @@ def _report(
         return  # nobody listens: build nothing
     status = answer.status if answer is not None else getattr(error, "status_code", None)
     event = Attempt(
-        method=prepared.method,
-        path=prepared.target.split("?", 1)[0],
+        method=method,
+        path=target.split("?", 1)[0],
         host=host,
         attempt=attempt,
         status=status,

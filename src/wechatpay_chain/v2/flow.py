@@ -41,7 +41,7 @@ from .signing import detect_sign_type
 if TYPE_CHECKING:
     from ..chain import Node
     from ..client import Client
-    from ..transport import Timeout
+    from ..transport import RawAnswer, Timeout
 
 __all__ = ["V2Call", "finish_v2_call", "prepare_v2_call", "send_v2_call", "v2_redirect_url", "v2_ssl_context"]
 
@@ -49,7 +49,7 @@ log = logging.getLogger("wechatpay_chain")
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 # Options every verb accepts; the rest of the keywords are path values.
-_OPTIONS = ("xml", "query", "headers", "validate", "timeout")
+_OPTIONS = ("xml", "query", "headers", "validate", "timeout", "idempotent")
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class V2Call:
     rules: V2Rules
     operation: Operation | None = field(default=None, repr=False)
     ssl_context: Any = field(default=None, repr=False)  # an ssl.SSLContext for cert_required
+    idempotent: bool = False  # may be sent again after it may have arrived (GET, or said so)
 
 
 # -- TLS: the merchant certificate ------------------------------------------------------------
@@ -181,7 +182,7 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
 
     kwargs: ``xml=`` (POST: the signed body), ``query=`` (GET: the signed query;
     POST: an unsigned query, e.g. ``submchmanage?action=add``), ``headers=``,
-    ``validate=``, ``timeout=`` and path values.
+    ``validate=``, ``timeout=``, ``idempotent=`` and path values.
     """
     options = {name: kwargs.get(name) for name in _OPTIONS}
     method = method.upper()
@@ -228,23 +229,56 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     headers.update(options["headers"] or {})
     context = v2_ssl_context(client) if rules.cert_required else None
     url = _base_url(client, operation) + target
-    return V2Call(method, key, url, body, headers, fields, rules, operation, context)
+    flag = options.get("idempotent")
+    idempotent = method == "GET" if flag is None else bool(flag)
+    return V2Call(method, key, url, body, headers, fields, rules, operation, context, idempotent)
 
 
 # -- send and finish -------------------------------------------------------------------------
 async def send_v2_call(client: Client, call: V2Call, timeout: Timeout | None) -> V2Response:
-    """Send a prepared call and read its answer (see :func:`finish_v2_call`)."""
-    answer = await client.transport.send(
-        call.method, call.url, call.headers, call.body or None, timeout=timeout, ssl_context=call.ssl_context
+    """Send a prepared call and read its answer (see :func:`finish_v2_call`).
+
+    Under the same retry rules, deadline and observation as v3 (sending.py): a v2 POST
+    that may have reached the platform is never repeated; v2 signs carry no timestamp, so
+    a retry sends the same bytes.
+    """
+    from ..sending import send_with_retries
+
+    async def exchange(host: str, attempt_timeout: Timeout | None) -> tuple[str, RawAnswer]:
+        answer = await client.transport.send(
+            call.method,
+            call.url,
+            call.headers,
+            call.body or None,
+            timeout=attempt_timeout,
+            ssl_context=call.ssl_context,
+        )
+        return call.url, answer
+
+    def finish(url: str, answer: RawAnswer) -> V2Response:
+        return finish_v2_call(
+            call,
+            answer.status,
+            answer.headers,
+            answer.content,
+            secret=client.v2_settings.secret,
+            validate_response=client.validate_responses,
+        )
+
+    target = call.url.split("://", 1)[-1]
+    host, _, path = target.partition("/")
+    response = await send_with_retries(
+        client,
+        method=call.method,
+        target="/" + path,
+        hosts=[host],
+        idempotent=call.idempotent,
+        timeout=timeout,
+        exchange=exchange,
+        finish=finish,
     )
-    return finish_v2_call(
-        call,
-        answer.status,
-        answer.headers,
-        answer.content,
-        secret=client.v2_settings.secret,
-        validate_response=client.validate_responses,
-    )
+    assert isinstance(response, V2Response)
+    return response
 
 
 def _http_error(call: V2Call, status: int, content: bytes, response: V2Response) -> ApiError:
