@@ -12,18 +12,11 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import Client, ConfigError, SignatureError
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.notify import build_notification
-
-RETURN_ORDER = {
-    "out_order_no": "P1",
-    "out_return_no": "R1",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "x",
-}
 
 
 def _webhook_app(client: Client, events: list[Any]) -> web.Application:

@@ -9,19 +9,12 @@ import sys
 
 import pytest
 from jsonschema import Draft202012Validator
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import ApiError, Client, ValidationError
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.examples import example_for
 from wechatpay_chain.specs import Catalog
-
-RETURN_ORDER = {
-    "out_order_no": "P1",
-    "out_return_no": "R1",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "x",
-}
 
 
 def test_validation_lists_every_problem_with_its_pointer(client: Client, mock: MockPlatform) -> None:

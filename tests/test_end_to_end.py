@@ -7,17 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import ApiError, Client, SignatureError, ValidationError
 from wechatpay_chain.mock import MockAnswer, MockCall, MockPlatform
 
-RETURN_ORDER = {
-    "out_order_no": "P20150806125346",
-    "out_return_no": "R20190516001",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "用户退款",
-}
 KEY = ("POST", "v3/profitsharing/return-orders")
 
 

@@ -13,18 +13,12 @@ import warnings
 from typing import Any
 
 import pytest
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import ApiError, Client, SignatureError, Timeout, TimeoutError, TransportError
 from wechatpay_chain.mock import FAULTS, MockPlatform
 from wechatpay_chain.retry import Attempt, Retry
 
-RETURN_ORDER = {
-    "out_order_no": "P1",
-    "out_return_no": "R1",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "x",
-}
 POST_KEY = ("POST", "v3/profitsharing/return-orders")
 GET_KEY = ("GET", "v3/pay/transactions/id/{transaction_id}")
 FAST = Retry(attempts=3, backoff=0.01, max_backoff=0.05)

@@ -170,45 +170,47 @@ class Transport:
         timeout: Timeout | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> RawAnswer:
+        """One request, the whole answer read."""
+        async with self.open(method, url, headers, body=body, timeout=timeout, ssl_context=ssl_context) as answer:
+            return RawAnswer(answer.status, answer.headers, await answer.read())
+
+    @contextlib.asynccontextmanager
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        body: bytes | aiohttp.FormData | None = None,
+        timeout: Timeout | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One request, the answer to read as the caller likes (downloads read it in chunks).
+
+        aiohttp's errors become ours, with ``sent`` saying whether the request may have
+        reached the platform (only a failed connection proves it did not): the retry rules
+        depend on it.
+        """
         session = self._session()
         kwargs: dict[str, Any] = {}
         if timeout is not None:
             kwargs["timeout"] = timeout.as_aiohttp()
         if ssl_context is not None:
             kwargs["ssl"] = ssl_context
-        sent = False
+        where = f"{method} {_safe_url(url)}"
         try:
             async with session.request(
                 method, URL(url, encoded=True), headers=headers, data=body or None, **kwargs
             ) as answer:
-                sent = True
-                content = await answer.read()
-                return RawAnswer(answer.status, answer.headers, content)
-        except builtins.TimeoutError:
-            raise TimeoutError(f"{method} {_safe_url(url)}: timed out", sent=sent) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise TransportError(f"{method} {_safe_url(url)}: cannot connect ({exc.os_error})") from None
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{method} {_safe_url(url)}: {type(exc).__name__}: {exc}", sent=True) from None
-
-    @contextlib.asynccontextmanager
-    async def open(
-        self, method: str, url: str, headers: Mapping[str, str], *, timeout: Timeout | None = None
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A streaming answer (downloads): the caller reads ``answer.content`` in chunks."""
-        session = self._session()
-        kwargs: dict[str, Any] = {}
-        if timeout is not None:
-            kwargs["timeout"] = timeout.as_aiohttp()
-        try:
-            async with session.request(method, URL(url, encoded=True), headers=headers, **kwargs) as answer:
                 yield answer
+        except aiohttp.ConnectionTimeoutError:
+            raise TimeoutError(f"{where}: timed out connecting", sent=False) from None
         except builtins.TimeoutError:
-            raise TimeoutError(f"{method} {_safe_url(url)}: timed out", sent=True) from None
+            raise TimeoutError(f"{where}: timed out", sent=True) from None
         except aiohttp.ClientConnectorError as exc:
-            raise TransportError(f"{method} {_safe_url(url)}: cannot connect ({exc.os_error})") from None
+            raise TransportError(f"{where}: cannot connect ({exc.os_error})", sent=False) from None
         except aiohttp.ClientError as exc:
-            raise TransportError(f"{method} {_safe_url(url)}: {type(exc).__name__}: {exc}", sent=True) from None
+            raise TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True) from None
 
     async def aclose(self) -> None:
         """Close the session of the running loop (async callers)."""
