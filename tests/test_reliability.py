@@ -301,3 +301,118 @@ def test_v2_calls_follow_the_same_retry_rules(fast: Client, mock: MockPlatform) 
     mock.fail("unavailable")
     assert fast.v2.pay.micropay.post(xml=MICROPAY, idempotent=True).status_code == 200
     assert mock.counts[("POST", "v2/pay/micropay")] == 3
+
+
+def test_aiohttp_never_replays_a_put_or_delete_by_itself() -> None:
+    """A server that reads the request and drops the connection: each verb arrives once."""
+    import aiohttp
+
+    assert "_retry_connection" in aiohttp.ClientSession.ATTRS  # the switch transport.py turns off
+    seen: list[bytes] = []
+
+    async def main() -> list[bytes]:
+        async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.close()
+
+        server = await asyncio.start_server(drop, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        key = MockPlatform().merchant_key
+        async with Client(
+            mchid="1",
+            serial="S",
+            private_key=key,
+            base_url=f"http://127.0.0.1:{port}/",
+            backup_urls=[],
+            retry=None,
+            validate=False,
+        ) as client:
+            for verb in ("delete_async", "put_async", "post_async", "patch_async"):
+                with pytest.raises(TransportError):
+                    await getattr(client.chain("v3/edu-papay/contracts/42"), verb)(json={"a": 1})
+        server.close()
+        return seen
+
+    requests = asyncio.run(main())
+    assert [r.split(b" ", 1)[0] for r in requests] == [b"DELETE", b"PUT", b"POST", b"PATCH"]
+
+
+def test_redirects_are_not_followed(client: Client, mock: MockPlatform) -> None:
+    from wechatpay_chain.mock import MockAnswer
+
+    mock.on("POST", "v3/profitsharing/return-orders", lambda call: MockAnswer(307, None, {"Location": "/v3/elsewhere"}))
+    with pytest.raises(ApiError) as caught:
+        _post(client)
+    assert caught.value.status_code == 307
+    assert [call.path for call in mock.calls] == ["/v3/profitsharing/return-orders"]
+
+
+def test_short_lived_threads_release_their_loops(mock: MockPlatform) -> None:
+    with mock.client() as client:
+        _get(client)
+        gc.collect()
+        fds = _open_fds()
+        for _ in range(3):
+            threads = [threading.Thread(target=_get, args=(client,)) for _ in range(20)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        gc.collect()
+        deadline = time.monotonic() + 5
+        while _open_fds() > fds + 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _open_fds() <= fds + 4
+        assert len(client.transport._thread_loops) <= 2  # the main thread's (and at most one in flight)
+
+
+def test_an_interrupted_sync_call_is_cancelled_not_left_pending() -> None:
+    from wechatpay_chain.transport import _ThreadLoop
+
+    owner = _ThreadLoop()
+    finished: list[str] = []
+
+    async def slow_request() -> None:
+        try:
+            await asyncio.sleep(5)
+            finished.append("sent later")
+        except asyncio.CancelledError:
+            finished.append("cancelled")
+            raise
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    owner.loop.call_later(0.05, interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        owner.run(slow_request())
+    owner.loop.run_until_complete(asyncio.sleep(0.01))  # a later, unrelated use of the loop
+    owner.loop.close()
+    assert finished == ["cancelled"]
+
+
+def test_close_while_other_threads_call(mock: MockPlatform) -> None:
+    client = mock.client()
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                _get(client)
+            except TransportError:
+                return  # "the client is closed": expected once close() ran
+            except BaseException as error:
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    client.close()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not errors, errors
+    assert client.transport.open_sessions() == 0

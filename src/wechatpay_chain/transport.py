@@ -104,7 +104,7 @@ class LoopThread:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise TimeoutError(f"no answer within {timeout} s") from None
+            raise TimeoutError(f"no answer within {timeout} s", sent=True) from None
 
     def stop(self) -> None:
         with self._lock:
@@ -132,7 +132,7 @@ class Transport:
         self.user_agent = user_agent
         self.ssl_context = ssl_context
         self.limit = limit
-        # loop -> session; a closed loop's entry goes away with the loop.
+        # loop -> session (a session belongs to the loop it was made in)
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
         )
@@ -141,7 +141,7 @@ class Transport:
         # Sync calls from a thread without a running loop run on that thread's own loop:
         # no hand-off to another thread, which costs more than the HTTP exchange itself.
         self._local = threading.local()
-        self._thread_loops: list[asyncio.AbstractEventLoop] = []
+        self._thread_loops: weakref.WeakSet[_ThreadLoop] = weakref.WeakSet()
 
     def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -157,6 +157,10 @@ class Transport:
                 auto_decompress=False,  # gzip bills stay as sent; digests cover raw bytes
                 skip_auto_headers=("Content-Type",),
             )
+            # aiohttp repeats a PUT or DELETE once, with the same headers, when the connection
+            # drops (its IDEMPOTENT_METHODS): a replayed payment-API request nobody asked for.
+            # Whether to try again is the retry policy's call (retry.py); a test pins this switch.
+            session._retry_connection = False
             self._sessions[loop] = session
         return session
 
@@ -200,7 +204,7 @@ class Transport:
         where = f"{method} {_safe_url(url)}"
         try:
             async with session.request(
-                method, URL(url, encoded=True), headers=headers, data=body or None, **kwargs
+                method, URL(url, encoded=True), headers=headers, data=body or None, allow_redirects=False, **kwargs
             ) as answer:
                 yield answer
         except aiohttp.ConnectionTimeoutError:
@@ -223,23 +227,32 @@ class Transport:
         """Run ``coroutine`` to completion for a sync caller.
 
         From a plain thread: on that thread's persistent loop (one per thread, reused, so
-        its session keeps connections alive). From inside a running loop (a notebook, an
-        async framework calling sync code): on the private loop thread, since the running
-        loop cannot be re-entered.
+        its session keeps connections alive; released when the thread ends). From inside a
+        running loop (a notebook, an async framework calling sync code): on the private
+        loop thread, since the running loop cannot be re-entered.
         """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
-            if loop is None or loop.is_closed():
-                if self.closed:
-                    coroutine.close()
-                    raise TransportError("the client is closed") from None
-                loop = asyncio.new_event_loop()
-                self._local.loop = loop
-                self._thread_loops.append(loop)
-            return loop.run_until_complete(coroutine)
-        return self.bridge.run(coroutine, timeout)
+            pass
+        else:
+            return self.bridge.run(coroutine, timeout)
+        owner: _ThreadLoop | None = getattr(self._local, "owner", None)
+        if owner is None or owner.loop.is_closed():
+            owner = _ThreadLoop()
+            self._local.owner = owner
+            self._thread_loops.add(owner)
+            # When the thread ends its locals go, and with them its loop and session.
+            weakref.finalize(owner, _retire_loop, owner.loop, weakref.ref(self))
+        with owner.lock:
+            if self.closed:
+                coroutine.close()
+                raise TransportError("the client is closed")
+            try:
+                return owner.run(coroutine)
+            finally:
+                if self.closed:  # close() came while this call ran: release this thread's loop now
+                    _retire_loop(owner.loop, weakref.ref(self))
 
     def close(self) -> None:
         """Close every session this transport owns, then its private loops."""
@@ -250,18 +263,26 @@ class Transport:
             if session is not None:
                 self.bridge.run(session.close())
             self.bridge.stop()
+        owners = list(self._thread_loops)
+        for owner in owners:
+            # A thread in the middle of a call keeps its loop; it releases it when the call
+            # ends (run_sync sees ``closed``). Never run or close another thread's busy loop.
+            if owner.lock.acquire(blocking=False):
+                try:
+                    _retire_loop(owner.loop, weakref.ref(self))
+                finally:
+                    owner.lock.release()
+        busy = {owner.loop for owner in owners}
         for loop, session in list(self._sessions.items()):
+            if loop in busy:
+                continue  # released by its own thread, above or when its call ends
+            del self._sessions[loop]
             if session.closed:
                 continue
-            if loop.is_running():
+            if loop.is_running():  # an async caller's loop, elsewhere: close there
                 asyncio.run_coroutine_threadsafe(session.close(), loop)
             elif not loop.is_closed():
                 _run_elsewhere_if_needed(loop, session.close())
-        self._sessions.clear()
-        for loop in self._thread_loops:
-            if not loop.is_running() and not loop.is_closed():
-                loop.close()
-        self._thread_loops.clear()
 
     def open_sessions(self) -> int:
         return sum(1 for session in self._sessions.values() if not session.closed)
@@ -274,6 +295,40 @@ class Transport:
                 ResourceWarning,
                 stacklevel=2,
             )
+
+
+class _ThreadLoop:
+    """A sync-calling thread's own event loop, and the lock that says it is in use."""
+
+    __slots__ = ("__weakref__", "lock", "loop")
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.lock = threading.Lock()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        task = self.loop.create_task(coroutine)
+        try:
+            return self.loop.run_until_complete(task)
+        except BaseException:
+            # Ctrl-C (or any interruption) must not leave the request pending on this loop,
+            # to go out during some later, unrelated call: cancel it now.
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    self.loop.run_until_complete(task)
+            raise
+
+
+def _retire_loop(loop: asyncio.AbstractEventLoop, transport_ref: weakref.ReferenceType[Transport]) -> None:
+    """Close a per-thread loop's session, then the loop (idle loops only)."""
+    if loop.is_closed() or loop.is_running():
+        return
+    transport = transport_ref()
+    session = transport._sessions.pop(loop, None) if transport is not None else None
+    if session is not None and not session.closed:
+        _run_elsewhere_if_needed(loop, session.close())
+    loop.close()
 
 
 def _run_elsewhere_if_needed(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]) -> None:
