@@ -103,7 +103,7 @@ def test_signed_download_is_verified_while_streaming(client: Client, mock: MockP
         client.download("v3/custom/report", to=tmp_path / "bad.csv")
     assert not (tmp_path / "bad.csv").exists()
     mock.on("GET", "v3/custom/report", lambda call: MockAnswer(200, raw=b"a,b\n", signed=False))
-    with pytest.raises(SignatureError, match="not signed"):
+    with pytest.raises(SignatureError, match="missing Wechatpay-Timestamp"):
         client.download("v3/custom/report", to=tmp_path / "unsigned.csv")
 
 
@@ -125,3 +125,56 @@ def test_50_mb_bill_streams_with_flat_memory(client: Client, mock: MockPlatform,
     # Client and mock (same process) together stay far below the bill's size.
     assert peak < 8 * 1024 * 1024, f"peak traced memory {peak / 1e6:.1f} MB"
     print(f"\n50 MB bill: {result.size / 1e6:.1f} MB streamed, peak traced memory {peak / 1e6:.2f} MB")
+
+
+def test_statements_through_the_chain_are_verified(client: Client, mock: MockPlatform) -> None:
+    body = b"statement,2026-11\n"
+    digest = hashlib.sha1(body).hexdigest()
+    mock.on(
+        "GET",
+        "v3/global/statements",
+        lambda call: MockAnswer(200, raw=body, headers={"Wechatpay-Statement-Sha1": digest}),
+    )
+    answer = client.v3.global_.statements.get(query={"date": "2026-11-01"})
+    assert answer.content == body and answer.verified == mock.public_key_id
+    # A body that does not match its digest, or an answer without signature headers: refused.
+    mock.on(
+        "GET",
+        "v3/global/statements",
+        lambda call: MockAnswer(200, raw=b"forged", headers={"Wechatpay-Statement-Sha1": digest}),
+    )
+    with pytest.raises(SignatureError) as caught:
+        client.v3.global_.statements.get(query={"date": "2026-11-01"})
+    assert caught.value.check == "digest"
+    mock.on(
+        "GET",
+        "v3/global/statements",
+        lambda call: MockAnswer(200, raw=body, signed=False, headers={"Wechatpay-Statement-Sha1": digest}),
+    )
+    with pytest.raises(SignatureError) as caught:
+        client.v3.global_.statements.get(query={"date": "2026-11-01"})
+    assert caught.value.check == "headers"
+
+
+def test_gzip_statement_digest_covers_the_plain_csv(client: Client, mock: MockPlatform, tmp_path: Path) -> None:
+    body = b"statement,2026-11\n" * 100
+    digest = hashlib.sha1(body).hexdigest()
+    mock.on(
+        "GET",
+        "hk/v3/statements",
+        lambda call: MockAnswer(
+            200,
+            raw=gzip.compress(body),
+            headers={"Wechatpay-Statement-Sha1": digest, "Content-Type": "application/x-gzip"},
+        ),
+    )
+    client.download("hk/v3/statements?date=2026-11-01&tar_type=GZIP", to=tmp_path / "s.csv.gz")
+    assert gzip.decompress((tmp_path / "s.csv.gz").read_bytes()) == body
+
+
+def test_unknown_hash_type_is_a_typed_error(client: Client, tmp_path: Path) -> None:
+    answer = dict(client.v3.bill.tradebill.get(query={"bill_date": "2026-11-24"}).json())
+    answer["hash_type"] = "WHIRLPOOL-9"
+    with pytest.raises(SignatureError, match="unknown hash_type"):
+        client.download_bill(answer, to=tmp_path / "x.csv")
+    assert list(tmp_path.iterdir()) == []

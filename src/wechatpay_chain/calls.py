@@ -10,6 +10,8 @@ The client runs these in order around the transport::
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -19,11 +21,19 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import ApiError, FieldError, ValidationError
+from .errors import ApiError, FieldError, SignatureError, ValidationError
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .media import build_multipart, read_upload
 from .naming import Segment
-from .protocol import authorization_header, dump_json, find_header, new_nonce, verify_signed_message
+from .protocol import (
+    authorization_header,
+    digest_matches,
+    dump_json,
+    find_header,
+    new_nonce,
+    verify_digest_signed,
+    verify_signed_message,
+)
 from .response import Response
 from .specs import Operation
 from .wire_values import read_text_values
@@ -235,7 +245,14 @@ def finish_call(
     if not 200 <= status < 300:
         raise error_from_answer(status, headers, content, response)
     operation = prepared.operation
-    if operation is None or not operation.flag("unsigned"):
+    digest_header = operation.spec.get("signature_digest_header") if operation is not None else None
+    if digest_header:
+        # Statements: signed over {"sha1": digest}, and the digest covers the plain CSV.
+        response.verified = verify_digest_signed(headers, str(digest_header), keys, now=now)
+        plain = gzip.decompress(content) if content[:2] == b"\x1f\x8b" else content
+        if not digest_matches(hashlib.sha1(plain).digest(), find_header(headers, str(digest_header)) or ""):
+            raise SignatureError("digest", f"SHA1 of the statement does not match {digest_header}")
+    elif operation is None or not operation.flag("unsigned"):
         response.verified = verify_signed_message(headers, content, keys, now=now)
     if validate_response and operation is not None and content and not operation.flag("download"):
         try:

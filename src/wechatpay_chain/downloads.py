@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .calls import PreparedCall, error_from_answer, sign_call
 from .crypto import rsa_verify_prehashed
 from .errors import SignatureError
-from .protocol import MAX_CLOCK_SKEW, dump_json, find_header, verify_signed_message
+from .protocol import digest_matches, find_header, read_signed_headers, verify_digest_signed
 from .response import Response
 from .transport import Timeout
 
@@ -52,30 +52,44 @@ Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or No
 class _Checks:
     """Everything computed over the stream, checked once it ended."""
 
-    def __init__(self, hash_type: str | None, hash_value: str | None, gzip: bool) -> None:
+    def __init__(self, hash_type: str | None, hash_value: str | None, statement: bool, gzip: bool | None) -> None:
         self.expected = (hash_type.lower(), hash_value.lower()) if hash_type and hash_value else None
-        self.digest = hashlib.new(self.expected[0]) if self.expected else None
-        self.statement_sha1 = hashlib.sha1()
-        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+        try:
+            self.digest = hashlib.new(self.expected[0]) if self.expected else None
+        except ValueError:
+            raise SignatureError("digest", f"unknown hash_type {hash_type!r}") from None
+        self.statement = hashlib.sha1() if statement else None  # over the plain CSV
+        self.gzip = gzip  # None: decided by the first bytes
+        self.inflate: Any = None
         self.signature: Any = None  # a running SHA-256 over the signed message, when signed
         self.size = 0
 
     def feed(self, chunk: bytes) -> bytes:
         """Account for ``chunk``; return its inflated bytes (or the chunk itself)."""
+        if self.size == 0 and self.gzip is None:
+            self.gzip = chunk[:2] == b"\x1f\x8b"
+        if self.gzip and self.inflate is None:
+            self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self.size += len(chunk)
-        self.statement_sha1.update(chunk)
         if self.signature is not None:
             self.signature.update(chunk)
-        plain = self.inflate.decompress(chunk) if self.inflate is not None else chunk
-        if self.digest is not None:
-            self.digest.update(plain)
+        try:
+            plain = self.inflate.decompress(chunk) if self.inflate is not None else chunk
+        except zlib.error:
+            raise SignatureError("digest", "the download is not valid gzip") from None
+        self._account(plain)
         return plain
 
     def finish(self) -> bytes:
         tail = self.inflate.flush() if self.inflate is not None else b""
-        if self.digest is not None and tail:
-            self.digest.update(tail)
+        self._account(tail)
         return tail
+
+    def _account(self, plain: bytes) -> None:
+        if plain and self.digest is not None:
+            self.digest.update(plain)
+        if plain and self.statement is not None:
+            self.statement.update(plain)
 
 
 @dataclass
@@ -126,12 +140,17 @@ async def _stream(
                 content,
                 Response(answer.status, answer.headers, content, method="GET", url=full_url),
             )
-        gzip = "gzip" in answer.headers.get("Content-Type", "") or "GZIP" in prepared.target
-        checks = _Checks(hash_type, hash_value, gzip)
+        content_type = answer.headers.get("Content-Type", "")
         operation = prepared.operation
-        signed = operation is None or not operation.flag("unsigned")
+        digest_header = str(operation.spec.get("signature_digest_header") or "") if operation is not None else ""
+        statement_header = digest_header or "Wechatpay-Statement-Sha1"
+        statement = find_header(answer.headers, statement_header) is not None
+        checks = _Checks(hash_type, hash_value, statement, True if "gzip" in content_type else None)
+        signed = not digest_header and (operation is None or not operation.flag("unsigned"))
+        signed_headers: tuple[str, str, str, str] | None = None
         if signed:
-            checks.signature = _start_signature(answer.headers, client)
+            signed_headers = read_signed_headers(answer.headers, now=client.clock)
+            checks.signature = hashlib.sha256(f"{signed_headers[0]}\n{signed_headers[1]}\n".encode())
         total = answer.content_length
         async for chunk in answer.content.iter_chunked(CHUNK_SIZE):
             plain = checks.feed(chunk)
@@ -142,26 +161,22 @@ async def _stream(
         tail = checks.finish()
         if decompress and tail:
             yield tail
-        _verify(checks, answer.headers, client, signed)
-        digest_header = operation.spec.get("signature_digest_header") if operation is not None else None
+        _verify(checks, answer.headers, client, signed_headers, statement_header)
         if digest_header:
-            _verify_digest_signature(answer.headers, str(digest_header), client)
-        response.verified = find_header(answer.headers, "Wechatpay-Serial") if signed else None
+            response.verified = verify_digest_signed(
+                answer.headers, digest_header, client.trusted_keys, now=client.clock
+            )
+        elif signed_headers is not None:
+            response.verified = signed_headers[3]
 
 
-def _start_signature(headers: Mapping[str, str], client: Client) -> Any:
-    timestamp = find_header(headers, "Wechatpay-Timestamp")
-    nonce = find_header(headers, "Wechatpay-Nonce")
-    if not timestamp or not nonce or not find_header(headers, "Wechatpay-Signature"):
-        raise SignatureError("headers", "the download answer is not signed")
-    if not (timestamp.isascii() and timestamp.isdigit()) or abs(client.clock() - int(timestamp)) > MAX_CLOCK_SKEW:
-        raise SignatureError("timestamp", "the download answer's timestamp is outside 300 s")
-    running = hashlib.sha256()
-    running.update(f"{timestamp}\n{nonce}\n".encode())
-    return running
-
-
-def _verify(checks: _Checks, headers: Mapping[str, str], client: Client, signed: bool) -> None:
+def _verify(
+    checks: _Checks,
+    headers: Mapping[str, str],
+    client: Client,
+    signed_headers: tuple[str, str, str, str] | None,
+    statement_header: str,
+) -> None:
     digest = checks.digest
     if (
         checks.expected is not None
@@ -169,25 +184,18 @@ def _verify(checks: _Checks, headers: Mapping[str, str], client: Client, signed:
         and not hmac.compare_digest(digest.hexdigest(), checks.expected[1])
     ):
         raise SignatureError("digest", f"{checks.expected[0].upper()} of the download does not match hash_value")
-    statement = find_header(headers, "Wechatpay-Statement-Sha1")
-    if statement and not hmac.compare_digest(checks.statement_sha1.hexdigest(), statement.lower()):
-        raise SignatureError("digest", "SHA1 of the statement does not match Wechatpay-Statement-Sha1")
-    if signed:
+    if checks.statement is not None and not digest_matches(
+        checks.statement.digest(), find_header(headers, statement_header) or ""
+    ):
+        raise SignatureError("digest", f"SHA1 of the statement does not match {statement_header}")
+    if signed_headers is not None:
         checks.signature.update(b"\n")
-        serial = find_header(headers, "Wechatpay-Serial") or ""
+        _, _, signature, serial = signed_headers
         key = client.trusted_keys.get(serial)
         if key is None:
             raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
-        if not rsa_verify_prehashed(key, checks.signature.digest(), find_header(headers, "Wechatpay-Signature") or ""):
+        if not rsa_verify_prehashed(key, checks.signature.digest(), signature):
             raise SignatureError("signature", "RSA-SHA256 signature does not match the download")
-
-
-def _verify_digest_signature(headers: Mapping[str, str], name: str, client: Client) -> None:
-    """Statements: the platform signs ``{"sha1": "<digest header>"}``, and the digest covers the body."""
-    digest = find_header(headers, name)
-    if not digest:
-        raise SignatureError("headers", f"missing {name}")
-    verify_signed_message(headers, dump_json({"sha1": digest}), client.trusted_keys, now=client.clock)
 
 
 async def download_to_async(

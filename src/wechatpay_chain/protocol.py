@@ -14,6 +14,8 @@ carried in the ``Wechatpay-Timestamp/-Nonce/-Signature/-Serial`` headers.
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import re
 import secrets
@@ -30,12 +32,15 @@ __all__ = [
     "MAX_CLOCK_SKEW",
     "answer_signing_string",
     "authorization_header",
+    "digest_matches",
     "dump_json",
     "find_header",
     "new_nonce",
     "parse_authorization",
+    "read_signed_headers",
     "request_signing_string",
     "sign_answer_headers",
+    "verify_digest_signed",
     "verify_signed_message",
 ]
 
@@ -142,6 +147,18 @@ def verify_signed_message(
     300 s of ``now()``), ``serial`` (a key we trust), ``signature`` (RSA-SHA256
     over ``TIMESTAMP\\nNONCE\\nBODY\\n`` on the raw body bytes).
     """
+    timestamp, nonce, signature, serial = read_signed_headers(headers, now=now)
+    key = keys.get(serial)
+    if key is None:
+        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+    if not rsa_verify(key, answer_signing_string(timestamp, nonce, body), signature):
+        raise SignatureError("signature", "RSA-SHA256 signature does not match the body")
+    return serial
+
+
+def read_signed_headers(headers: Mapping[str, str], *, now: Callable[[], float]) -> tuple[str, str, str, str]:
+    """(timestamp, nonce, signature, serial) once the four headers are there and the
+    timestamp is an integer within 300 s of ``now()``; ``SignatureError`` otherwise."""
     timestamp = find_header(headers, "Wechatpay-Timestamp")
     nonce = find_header(headers, "Wechatpay-Nonce")
     signature = find_header(headers, "Wechatpay-Signature")
@@ -168,12 +185,28 @@ def verify_signed_message(
     if abs(skew) > MAX_CLOCK_SKEW:
         direction = "old" if skew > 0 else "in the future"
         raise SignatureError("timestamp", f"answer is {abs(int(skew))} s {direction} (limit {MAX_CLOCK_SKEW} s)")
-    key = keys.get(serial)
-    if key is None:
-        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
-    if not rsa_verify(key, answer_signing_string(timestamp, nonce, body), signature):
-        raise SignatureError("signature", "RSA-SHA256 signature does not match the body")
-    return serial
+    return timestamp, nonce, signature, serial
+
+
+def digest_matches(digest: bytes, announced: str) -> bool:
+    """``announced`` names ``digest`` (hex in any case, or base64), compared in constant time."""
+    text = announced.strip()
+    return hmac.compare_digest(digest.hex(), text.lower()) or hmac.compare_digest(
+        base64.b64encode(digest).decode("ascii"), text
+    )
+
+
+def verify_digest_signed(
+    headers: Mapping[str, str], digest_header: str, keys: Mapping[str, rsa.RSAPublicKey], *, now: Callable[[], float]
+) -> str:
+    """Statements: the platform signs ``{"sha1":"<digest header>"}`` instead of the body.
+
+    The caller checks that the digest covers the body (the plain CSV, inflated when gzip).
+    """
+    digest = find_header(headers, digest_header)
+    if not digest:
+        raise SignatureError("headers", f"missing {digest_header}")
+    return verify_signed_message(headers, dump_json({"sha1": digest}), keys, now=now)
 
 
 def sign_answer_headers(
