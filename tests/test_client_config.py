@@ -183,3 +183,19 @@ def test_v3_call_without_keys_is_refused_before_sending() -> None:
     client = Client(mchid="1900000109")
     with pytest.raises(ConfigError, match="private_key"):
         client.chain("v3/certificates").get()
+
+
+def test_a_key_without_its_pem_lines_is_never_echoed() -> None:
+    body = "".join(PKCS8.strip().splitlines()[1:-1])  # the base64 body only, as env vars often hold it
+    for overrides in ({"private_key": body}, {"secret": "s", "client_cert": body, "client_key": body}):
+        with pytest.raises(ConfigError) as caught:
+            _client(**overrides)
+        message = str(caught.value)
+        assert body[:40] not in message and body[-40:] not in message
+        assert "not PEM text and not a readable file" in message
+
+
+def test_a_missing_key_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "apiclient_key.pem"
+    with pytest.raises(ConfigError, match=f"no such file: {missing}"):
+        _client(private_key=str(missing))

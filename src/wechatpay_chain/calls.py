@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import logging
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,7 +250,10 @@ def finish_call(
     if digest_header:
         # Statements: signed over {"sha1": digest}, and the digest covers the plain CSV.
         response.verified = verify_digest_signed(headers, str(digest_header), keys, now=now)
-        plain = gzip.decompress(content) if content[:2] == b"\x1f\x8b" else content
+        try:
+            plain = gzip.decompress(content) if content[:2] == b"\x1f\x8b" else content
+        except (OSError, EOFError, zlib.error):
+            raise SignatureError("digest", "the statement is not valid gzip") from None
         if not digest_matches(hashlib.sha1(plain).digest(), find_header(headers, str(digest_header)) or ""):
             raise SignatureError("digest", f"SHA1 of the statement does not match {digest_header}")
     elif operation is None or not operation.flag("unsigned"):

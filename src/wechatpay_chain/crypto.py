@@ -34,6 +34,7 @@ __all__ = [
     "load_public_key",
     "oaep_decrypt",
     "oaep_encrypt",
+    "read_key_source",
     "rsa_sign",
     "rsa_verify",
     "rsa_verify_prehashed",
@@ -49,7 +50,7 @@ _PKCS1 = padding.PKCS1v15()
 _OAEP_SHA1 = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 
 
-def _read_source(source: str | bytes | os.PathLike[str], argument: str) -> bytes:
+def read_key_source(source: str | bytes | os.PathLike[str], argument: str) -> bytes:
     """Return the PEM/DER bytes behind PEM text, a path or a file:// URL."""
     if isinstance(source, bytes):
         return source
@@ -63,10 +64,23 @@ def _read_source(source: str | bytes | os.PathLike[str], argument: str) -> bytes
         path = Path(source)
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(argument, f"no such file: {path}") from None
     except OSError as exc:
-        raise ConfigError(argument, f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(argument, _unreadable(source, path, exc)) from None
+
+
+def _unreadable(source: object, path: Path, error: OSError) -> str:
+    """Why a key source could not be read, naming the path only when it looks like one.
+
+    A key pasted without its ``-----BEGIN`` line (an environment variable holding only the
+    base64 body) also lands here: echoing it would put the key into the message.
+    """
+    reason = "no such file" if isinstance(error, FileNotFoundError) else (error.strerror or "cannot read")
+    looks_like_path = isinstance(source, os.PathLike) or (
+        len(str(path)) <= 255 and path.parent.is_dir() and "\n" not in str(path)
+    )
+    if looks_like_path:
+        return f"{reason}: {path}"
+    return f"not PEM text and not a readable file ({reason})"
 
 
 def load_private_key(source: KeySource, argument: str = "private_key") -> rsa.RSAPrivateKey:
@@ -75,7 +89,7 @@ def load_private_key(source: KeySource, argument: str = "private_key") -> rsa.RS
         return source
     if isinstance(source, rsa.RSAPublicKey) or not isinstance(source, (str, bytes, os.PathLike)):
         raise ConfigError(argument, "expected a private key, got a public key or certificate")
-    data = _read_source(source, argument)
+    data = read_key_source(source, argument)
     try:
         key = (
             serialization.load_pem_private_key(data, password=None)
@@ -103,7 +117,7 @@ def load_public_key(source: KeySource, argument: str = "certs") -> rsa.RSAPublic
     elif isinstance(source, rsa.RSAPrivateKey):
         raise ConfigError(argument, "expected a public key or certificate, got a private key")
     else:
-        data = _read_source(source, argument)
+        data = read_key_source(source, argument)
         if b"PRIVATE KEY-----" in data:
             raise ConfigError(argument, "expected a public key or certificate, got a private key")
         try:

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .crypto import read_key_source
 from .errors import ConfigError
 
 __all__ = ["V2Settings"]
@@ -15,15 +16,8 @@ PemSource = str | bytes | Path
 
 
 def _pem_bytes(source: PemSource, argument: str) -> bytes:
-    if isinstance(source, bytes):
-        return source
-    if isinstance(source, str) and "-----BEGIN" in source:
-        return source.encode("ascii", errors="replace")
-    path = Path(source[len("file://") :] if isinstance(source, str) and source.startswith("file://") else source)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(argument, f"cannot read {path}: {exc.strerror}") from None
+    """PEM text, a path or a file:// URL, read the way the v3 keys are (messages never echo a key)."""
+    return read_key_source(source, argument)
 
 
 @dataclass(frozen=True)
