@@ -216,3 +216,35 @@ def test_signing_in_threads(mock: MockPlatform) -> None:
 
     assert all(answer.verified for answer in asyncio.run(main()))
     assert mock.counts[KEY] == 40
+
+
+def test_a_path_value_never_changes_the_path(client: Client, mock: MockPlatform) -> None:
+    node = client.v3.pay.transactions.out_trade_no["../../../v3/refund/domestic/refunds/R1"]
+    assert node.spec_key == "v3/pay/transactions/out-trade-no/{out_trade_no}"
+    node.get(query={"mchid": "1900000109"})
+    assert (
+        mock.calls[-1].path == "/v3/pay/transactions/out-trade-no/..%2F..%2F..%2Fv3%2Frefund%2Fdomestic%2Frefunds%2FR1"
+    )
+    for value in (".", "..", ""):
+        with pytest.raises(ValidationError) as caught:
+            client.v3.pay.transactions.out_trade_no._out_trade_no_.get(out_trade_no=value, query={"mchid": "1"})
+        assert caught.value.errors[0].pointer == "/path/out_trade_no"
+        with pytest.raises(ValidationError):
+            client.v3.pay.transactions.out_trade_no[value].get(query={"mchid": "1"})
+    assert len(mock.calls) == 1
+
+
+def test_calls_after_close_are_a_typed_error(mock: MockPlatform) -> None:
+    from wechatpay_chain import TransportError
+
+    async def main() -> None:
+        client = mock.client(signing_threads=1)
+        await client.aclose()
+        with pytest.raises(TransportError, match="closed"):
+            await client.v3.profitsharing.return_orders.post_async(json=RETURN_ORDER)
+
+    asyncio.run(main())
+    client = mock.client()
+    client.close()
+    with pytest.raises(TransportError, match="closed"):
+        client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)

@@ -416,3 +416,13 @@ def test_close_while_other_threads_call(mock: MockPlatform) -> None:
         thread.join(timeout=10)
     assert not errors, errors
     assert client.transport.open_sessions() == 0
+
+
+def test_the_clock_is_not_learnt_from_unverified_answers(mock: MockPlatform) -> None:
+    from wechatpay_chain.mock import MockAnswer
+
+    mock.on("POST", POST_KEY[1], lambda call: MockAnswer(502, {"code": "X"}, {"Date": "Mon, 01 Jan 2001 00:00:00 GMT"}))
+    with mock.client(correct_clock=True, retry=None) as client:
+        with pytest.raises(ApiError):
+            _post(client)
+        assert client.clock_offset == 0.0

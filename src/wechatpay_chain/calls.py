@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .errors import ApiError, FieldError, SignatureError, ValidationError
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
+from .keyring import PUBLIC_KEY_ID_PREFIX
 from .media import build_multipart, read_upload
 from .naming import Segment
 from .protocol import (
@@ -45,8 +46,7 @@ log = logging.getLogger("wechatpay_chain")
 
 # Characters left as they are in a path value: RFC 3986 unreserved only, so that a
 # value is percent-encoded exactly once and the signature covers the same bytes.
-_PATH_SAFE = "-._~"
-_QUERY_SAFE = "-._~"
+_UNRESERVED = "-._~"
 
 
 @dataclass
@@ -74,7 +74,7 @@ def build_target(url_path: str, query: Mapping[str, Any] | None) -> str:
     if not query:
         return url_path
     pairs = "&".join(
-        f"{quote(str(name), safe=_QUERY_SAFE)}={quote(_query_value(value), safe=_QUERY_SAFE)}"
+        f"{quote(str(name), safe=_UNRESERVED)}={quote(_query_value(value), safe=_UNRESERVED)}"
         for name, value in query.items()
         if value is not None
     )
@@ -98,6 +98,10 @@ def fill_path(
             missing.append(
                 FieldError(f"/path/{segment.template}", "required", f"path value '{segment.template}' is missing")
             )
+    for name, value in path_values.items():
+        if value in ("", ".", ".."):
+            # Empty, "." and ".." would change the path the request goes to.
+            missing.append(FieldError(f"/path/{name}", "pattern", f"{value!r} cannot be a path value"))
     if operation is not None:
         template = operation.url
     else:
@@ -106,7 +110,7 @@ def fill_path(
             template = template[3:]
     wire = template
     for name, value in path_values.items():
-        wire = wire.replace("{" + name + "}", quote(value, safe=_PATH_SAFE))
+        wire = wire.replace("{" + name + "}", quote(value, safe=_UNRESERVED))
     return wire, path_values, missing
 
 
@@ -135,7 +139,7 @@ def prepare_call(
     plain_json, plain_query = json_body, query  # validated as the caller wrote them, before encryption
     # Ciphertext the caller made themselves comes with their own Wechatpay-Serial.
     caller_serial = find_header(headers or {}, "Wechatpay-Serial")
-    if caller_serial is None and encryption is not None and encryption[0].startswith("PUB_KEY_ID_"):
+    if caller_serial is None and encryption is not None and encryption[0].startswith(PUBLIC_KEY_ID_PREFIX):
         # In public-key mode the platform signs its answer with the public key only when
         # the request names it, so name it on every request.
         final_headers["Wechatpay-Serial"] = encryption[0]

@@ -142,6 +142,12 @@ class Node:
     def __getitem__(self, path: str) -> Node:
         if not isinstance(path, str):
             raise TypeError(f"a path segment must be a str, not {type(path).__name__}")
+        known = self._client.catalog.children(self.spec_key)
+        templates = [name[1:-1] for name in known if name.startswith("{")]
+        if len(templates) == 1 and path not in known:
+            # A value where the catalogue has a template: the whole string is the value,
+            # "/" included (it is percent-encoded), so a value can never change the path.
+            return Node(self._client, (*self._segments, Segment(path, templates[0])))
         return self._extend(path)
 
     def chain(self, path: str) -> Node:

@@ -21,7 +21,7 @@ from . import __version__
 from .calls import PreparedCall, prepare_call, sign_call
 from .chain import Node
 from .crypto import load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
-from .errors import ConfigError, FieldError, ValidationError
+from .errors import ConfigError, FieldError, TransportError, ValidationError
 from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .keyring import KeyRing
 from .naming import Segment
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
 DEFAULT_BASE_URL = "https://api.mch.weixin.qq.com/"
-PUBLIC_KEY_PREFIX = "PUB_KEY_ID_"
 DEFAULT_TIMEOUT = Timeout()
 BACKUP_BASE_URL = "https://api2.wechatpay.cn/"
 DEFAULT_RETRY = Retry()
@@ -344,6 +343,8 @@ class Client(Node):
     ) -> tuple[str, RawAnswer]:
         """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
         assert self.private_key is not None and self.serial is not None
+        if self.transport.closed:
+            raise TransportError("the client is closed")
         sign = functools.partial(
             sign_call,
             prepared,

@@ -28,7 +28,6 @@ from .webhooks import Notifications
 __all__ = ['DEFAULT_BASE_URL', 'Client']
 
 DEFAULT_BASE_URL: str
-PUBLIC_KEY_PREFIX: str
 DEFAULT_TIMEOUT: Timeout
 BACKUP_BASE_URL: str
 DEFAULT_RETRY: Retry

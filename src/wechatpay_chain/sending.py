@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["send_v3", "send_with_retries"]
 
 log = logging.getLogger("wechatpay_chain")
+MAX_CLOCK_CORRECTION = 24 * 3600.0  # seconds; a larger "skew" is a wrong Date header
 
 
 Exchange = Callable[[str, "Timeout | None"], Awaitable[tuple[str, RawAnswer]]]
@@ -43,17 +44,23 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
         return await client._exchange(prepared, attempt_timeout, host)
 
     def finish(url: str, answer: RawAnswer) -> Response:
-        _learn_clock(client, answer)
-        return finish_call(
-            prepared,
-            answer.status,
-            answer.headers,
-            answer.content,
-            url=url,
-            keys=client.trusted_keys,
-            now=client.clock,
-            validate_response=client.validate_responses,
-        )
+        try:
+            response = finish_call(
+                prepared,
+                answer.status,
+                answer.headers,
+                answer.content,
+                url=url,
+                keys=client.trusted_keys,
+                now=client.clock,
+                validate_response=client.validate_responses,
+            )
+        except ApiError as error:
+            if error.status_code == 401:  # perhaps our timestamp was refused: learn the platform's time
+                _learn_clock(client, answer)
+            raise
+        _learn_clock(client, answer)  # from verified answers only: an unverified Date proves nothing
+        return response
 
     return await send_with_retries(
         client,
@@ -131,6 +138,8 @@ def _learn_clock(client: Client, answer: RawAnswer) -> None:
     except (TypeError, ValueError):
         return
     offset = server - client.wall_clock()
+    if abs(offset) > MAX_CLOCK_CORRECTION:
+        return  # not a skewed clock but a wrong Date: ignore it
     # Only skews that matter: the Date header cannot tell apart less than a second or two.
     client.clock_offset = offset if abs(offset) > 2 else 0.0
 

@@ -1,10 +1,10 @@
 """aiohttp transport: one owned session per event loop, and the sync bridge.
 
 Async calls use a session created inside the caller's running loop (aiohttp
-sessions are bound to their loop). Sync calls are submitted to a private event
-loop running on a daemon thread, so they work from plain scripts, from many
-threads at once and from inside a running loop (a notebook), without
-``asyncio.run`` per call.
+sessions are bound to their loop). Sync calls run on an event loop of the calling
+thread's own, kept for the thread's life and released when it ends; from inside a
+running loop (a notebook) they go to a private loop on a daemon thread. Either way
+there is no ``asyncio.run`` per call.
 """
 
 from __future__ import annotations
