@@ -264,7 +264,7 @@ def finish_call(
         response.verified = verify_signed_message(headers, content, keys, now=now)
     if validate_response and operation is not None and content and not operation.flag("download"):
         try:
-            problems = operation.validate_response(json.loads(content))
+            problems = operation.validate_response(response.json())
         except ValueError:
             problems = [FieldError("/response", "json", "the answer is not JSON")]
         for problem in problems:

@@ -108,8 +108,10 @@ class Operation:
         A compiled yes/no check runs first (fastcheck.py); jsonschema only runs, to list
         the problems, when that check fails or cannot judge the schema.
         """
-        with self._lock:  # compile once even when first called from many threads
-            fast = self._fast_checks
+        fast = self.__dict__.get("_fast_checks")
+        if fast is None:
+            with self._lock:  # compile once even when first called from many threads
+                fast = self._fast_checks
         if all(
             (check := fast.get(part, _NO_SCHEMA)) is _NO_SCHEMA or (check is not None and check(instance))
             for part, instance in parts.items()
