@@ -14,6 +14,7 @@ its own platform key, and can inject faults.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import json
 import random
@@ -405,6 +406,18 @@ class MockPlatform:
     def _default_answer(self, operation: Operation | None) -> MockAnswer:
         if operation is None:
             return MockAnswer(204, None)
+        digest_header = operation.spec.get("signature_digest_header")
+        if digest_header:
+            # A statement: a small CSV, its SHA1 announced in the header the platform signs over.
+            csv = b"date,transaction_id,amount\n2026-11-24,4200000000000000000000000001,100\n"
+            return MockAnswer(
+                200,
+                raw=csv,
+                headers={
+                    str(digest_header): hashlib.sha1(csv).hexdigest(),
+                    "Content-Type": "text/plain; charset=utf-8",
+                },
+            )
         status = int(operation.spec.get("response_status") or 200)
         schema = operation.schema("response")
         if schema is None or status == 204:
