@@ -426,3 +426,15 @@ def test_the_clock_is_not_learnt_from_unverified_answers(mock: MockPlatform) -> 
         with pytest.raises(ApiError):
             _post(client)
         assert client.clock_offset == 0.0
+
+
+def test_sessions_of_ended_loops_are_let_go(mock: MockPlatform) -> None:
+    with mock.client() as client, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the unclosed sessions are the point here
+        for index in range(20):
+            asyncio.run(
+                client.v3.pay.transactions.id._transaction_id_.get_async(
+                    transaction_id=str(index), query={"mchid": "1900000109"}
+                )
+            )
+        assert len(client.transport._sessions) <= 1

@@ -149,6 +149,10 @@ class Transport:
         if session is None or session.closed:
             if self.closed:
                 raise TransportError("the client is closed")
+            # Sessions of loops that ended without closing them (asyncio.run after asyncio.run)
+            # can no longer be closed; let them go so their sockets are freed with them.
+            for ended in [other for other in self._sessions if other.is_closed()]:
+                del self._sessions[ended]
             connector = aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl_context or True)
             session = aiohttp.ClientSession(
                 connector=connector,
