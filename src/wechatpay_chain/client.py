@@ -27,7 +27,7 @@ from .keyring import KeyRing
 from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
-from .specs import Catalog
+from .specs import Catalog, Operation
 from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
 
@@ -289,11 +289,7 @@ class Client(Node):
         if kwargs.pop("xml", None) is not None:
             raise TypeError("xml= is for APIv2 paths (v2/...); APIv3 takes json=")
         key = "/".join(s.spec_text for s in segments)
-        operation = self.catalog.operation(key, method)
-        if operation is None and self.strict:
-            suggestions = self.catalog.suggest(key)
-            hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-            raise ValidationError(f"{method} {key}", [FieldError("", "catalogue", f"not in the catalogue{hint}")])
+        operation = self._operation_for(method, key)
         templates = {s.template for s in segments if s.template is not None}
         unknown = set(kwargs) - templates
         if unknown:
@@ -321,12 +317,27 @@ class Client(Node):
 
     def _hosts_for(self, prepared: PreparedCall) -> list[str]:
         """The hosts to try in order: the operation's own host, or ours and the backups."""
-        operation = prepared.operation
+        own = self._own_host(prepared.operation)
+        return [own] if own else [self.base_url, *self.backup_urls]
+
+    def _own_host(self, operation: Operation | None) -> str | None:
+        """The host an operation's spec names (hk, fraud, payapp...), for v3 and v2 alike.
+
+        A client pointed somewhere else than the platform (a mock, a proxy) keeps its host.
+        """
         override = operation.spec.get("base_url") if operation is not None else None
-        # A client pointed somewhere else than the platform (a mock, a proxy) keeps its host.
         if override and self.base_url == DEFAULT_BASE_URL.rstrip("/"):
-            return [str(override).rstrip("/")]
-        return [self.base_url, *self.backup_urls]
+            return str(override).rstrip("/")
+        return None
+
+    def _operation_for(self, method: str, key: str) -> Operation | None:
+        """The catalogue's operation; with ``strict=True`` a path outside it is refused."""
+        operation = self.catalog.operation(key, method)
+        if operation is None and self.strict:
+            suggestions = self.catalog.suggest(key)
+            hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+            raise ValidationError(f"{method} {key}", [FieldError("", "catalogue", f"not in the catalogue{hint}")])
+        return operation
 
     async def _call(self, method: str, segments: tuple[Segment, ...], kwargs: dict[str, Any]) -> Response:
         """The whole call: prepare (validation; nothing sent on error), sign, send, verify."""

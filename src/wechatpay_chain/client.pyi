@@ -20,7 +20,7 @@ from .naming import Segment
 from .paysign import PaySign
 from .response import Response
 from .retry import Attempt, Retry
-from .specs import Catalog
+from .specs import Catalog, Operation
 from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
 from .webhooks import Notifications
@@ -142,6 +142,13 @@ class Client(ChainRoot):
         ...
     def _hosts_for(self, prepared: PreparedCall) -> list[str]:
         """The hosts to try in order: the operation's own host, or ours and the backups."""
+    def _own_host(self, operation: Operation | None) -> str | None:
+        """The host an operation's spec names (hk, fraud, payapp...), for v3 and v2 alike.
+
+        A client pointed somewhere else than the platform (a mock, a proxy) keeps its host.
+        """
+    def _operation_for(self, method: str, key: str) -> Operation | None:
+        """The catalogue's operation; with ``strict=True`` a path outside it is refused."""
     async def _call(self, method: str, segments: tuple[Segment, ...], kwargs: dict[str, Any]) -> Response:
         """The whole call: prepare (validation; nothing sent on error), sign, send, verify."""
     async def _exchange(

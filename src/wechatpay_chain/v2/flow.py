@@ -84,7 +84,7 @@ def v2_ssl_context(client: Client) -> Any:
     settings = client.v2_settings
     if not settings.has_client_certificate:
         raise ConfigError("client_cert", "this v2 operation needs the merchant certificate (client_cert, client_key)")
-    cafile = _client_option(client, "cafile")
+    cafile = client.cafile
     cached = _SSL_CACHE.get(client)
     if cached is not None and cached[0] is settings and cached[1] == cafile:
         return cached[2]
@@ -93,24 +93,8 @@ def v2_ssl_context(client: Client) -> Any:
     return context
 
 
-def _client_option(client: Client, name: str) -> str | None:
-    """An optional client attribute, as text. ``getattr`` would not do: on the chain root
-    an unknown attribute is a path segment, never an ``AttributeError``."""
-    try:
-        value = object.__getattribute__(client, name)
-    except AttributeError:
-        return None
-    return None if value is None else str(value)
-
-
 def _base_url(client: Client, operation: Operation | None) -> str:
-    # Same rule as v3: a client pointed elsewhere (a mock, a proxy) keeps its host.
-    from ..client import DEFAULT_BASE_URL
-
-    override = operation.spec.get("base_url") if operation is not None else None
-    if override and client.base_url == DEFAULT_BASE_URL.rstrip("/"):
-        return str(override).rstrip("/")
-    return str(client.base_url)
+    return client._own_host(operation) or client.base_url
 
 
 # -- prepare -------------------------------------------------------------------------------
@@ -191,15 +175,11 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     for other in ("json", "files", "data", "form"):
         if kwargs.get(other) is not None:
             raise TypeError(f"{name}: APIv2 takes xml= (POST) or query= (GET), not {other}=")
-    operation = client.catalog.operation(key, method)
+    operation = client._operation_for(method, key)
     templates = {s.template for s in segments if s.template is not None}
     unknown = set(kwargs) - set(_OPTIONS) - {"json", "files", "data", "form"} - templates
     if unknown:
         raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)} for {key}")
-    if operation is None and client.strict:
-        suggestions = client.catalog.suggest(key)
-        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        raise ValidationError(name, [FieldError("", "catalogue", f"not in the catalogue{hint}")])
     if operation is not None and operation.schema("form") is not None:
         raise NotImplementedError(f"{name}: v2 multipart uploads are not supported by the chain yet")
     rules = rules_for(operation, method)
