@@ -16,7 +16,7 @@ import json
 import logging
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -58,7 +58,8 @@ class PreparedCall:
     headers: dict[str, str]
     operation: Operation | None
     signed_body: bytes | None = None  # what the signature covers when not the body (uploads: meta)
-    extra: dict[str, Any] = field(default_factory=dict)
+    decrypt: bool = False  # decrypt=True: open the answer fields the spec marks encrypted
+    idempotent: bool = False  # may be sent again after it may have reached the platform
 
 
 def _query_value(value: Any) -> str:

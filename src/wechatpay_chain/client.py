@@ -308,8 +308,8 @@ class Client(Node):
             encryption=self._encryption,
             files=files,
         )
-        prepared.extra["decrypt"] = decrypt
-        prepared.extra["idempotent"] = is_idempotent(method, prepared.headers, idempotent)
+        prepared.decrypt = decrypt
+        prepared.idempotent = is_idempotent(method, prepared.headers, idempotent)
         return prepared
 
     def _base_for(self, prepared: PreparedCall) -> str:
@@ -374,7 +374,7 @@ class Client(Node):
         if self.auto_refresh_certs:
             await self.certificates.refresh_if_needed()
         response = await send_v3(self, prepared, timeout)
-        if prepared.extra.get("decrypt") and prepared.operation is not None and response.content:
+        if prepared.decrypt and prepared.operation is not None and response.content:
             self._decrypt_answer(prepared.operation.spec, response)
         return response
 

@@ -67,7 +67,7 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
         method=prepared.method,
         target=prepared.target,
         hosts=client._hosts_for(prepared),
-        idempotent=bool(prepared.extra.get("idempotent")),
+        idempotent=prepared.idempotent,
         timeout=timeout,
         exchange=exchange,
         finish=finish,
