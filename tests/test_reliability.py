@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -347,23 +348,59 @@ def test_redirects_are_not_followed(client: Client, mock: MockPlatform) -> None:
     assert [call.path for call in mock.calls] == ["/v3/profitsharing/return-orders"]
 
 
-def test_short_lived_threads_release_their_loops(mock: MockPlatform) -> None:
+def test_sync_calls_from_short_lived_threads_share_a_bounded_pool(mock: MockPlatform) -> None:
+    from wechatpay_chain.blocking import MAX_IDLE_PER_HOST
+
     with mock.client() as client:
-        _get(client)
-        gc.collect()
-        fds = _open_fds()
-        for _ in range(3):
+
+        def round_of_threads() -> None:
             threads = [threading.Thread(target=_get, args=(client,)) for _ in range(20)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
+
+        _get(client)
+        gc.collect()
+        fds = _open_fds()
+        for _ in range(4):
+            round_of_threads()
+        gc.collect()
+        # 80 threads in all; at most 20 ran at once, so at most 20 connections (two
+        # descriptors each, with the mock in this process) were ever needed at a time.
+        assert _open_fds() <= fds + 2 * 20 + 4
+        assert 1 <= client.transport.blocking.idle_connections() <= min(20, MAX_IDLE_PER_HOST)
+        assert not client.transport._thread_loops  # sync calls need no event loop
+    assert client.transport.blocking.idle_connections() == 0
+
+
+def test_short_lived_threads_release_their_download_loops(mock: MockPlatform, tmp_path: Path) -> None:
+    from wechatpay_chain.mock.bills import sample_bill_lines
+
+    url = mock.add_bill(lambda: sample_bill_lines(10))["download_url"]
+    with mock.client() as client:
+
+        def round_of_threads() -> None:
+            threads = [
+                threading.Thread(target=client.download, args=(url, tmp_path / f"{index}.csv")) for index in range(20)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+        round_of_threads()
+        gc.collect()
+        fds = _open_fds()
+        for _ in range(3):
+            round_of_threads()
         gc.collect()
         deadline = time.monotonic() + 5
         while _open_fds() > fds + 4 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _open_fds() <= fds + 4
+        assert _open_fds() <= fds + 4  # each thread's loop and session went with the thread
         assert len(client.transport._thread_loops) <= 2  # the main thread's (and at most one in flight)
+        assert len(list(tmp_path.iterdir())) == 20
 
 
 def test_an_interrupted_sync_call_is_cancelled_not_left_pending() -> None:

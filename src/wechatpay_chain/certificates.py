@@ -45,7 +45,7 @@ class Certificates:
         )
 
     def download(self) -> list[PlatformCertificate]:
-        return self._client.transport.run_sync(self.download_async())
+        return self._client.transport.run_blocking(self.download_async())
 
     async def refresh_async(self) -> list[PlatformCertificate]:
         """Download, then trust the new certificates and drop the expired ones."""
@@ -57,7 +57,7 @@ class Certificates:
         return certificates
 
     def refresh(self) -> list[PlatformCertificate]:
-        return self._client.transport.run_sync(self.refresh_async())
+        return self._client.transport.run_blocking(self.refresh_async())
 
     async def refresh_if_needed(self) -> None:
         """Automatic refresh: before the newest certificate nears expiry, at most hourly."""

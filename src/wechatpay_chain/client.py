@@ -28,7 +28,7 @@ from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
 from .specs import Catalog, Operation
-from .transport import RawAnswer, Timeout, Transport
+from .transport import RawAnswer, Timeout, Transport, in_blocking_call
 from .v2_settings import V2Settings
 
 if TYPE_CHECKING:
@@ -364,7 +364,10 @@ class Client(Node):
             serial=self.serial,
             timestamp=str(int(self.clock())),
         )
-        headers = sign() if self.signer is None else await asyncio.get_running_loop().run_in_executor(self.signer, sign)
+        if self.signer is None or in_blocking_call():
+            headers = sign()
+        else:
+            headers = await asyncio.get_running_loop().run_in_executor(self.signer, sign)
         url = (host or self._base_for(prepared)) + prepared.target
         return url, await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
 
@@ -391,13 +394,8 @@ class Client(Node):
             decrypt_aead_fields(document, spec["decrypt_aead"], self.apiv3_key)
 
     def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
-        """Call synchronously (see ``Transport.run_sync`` for where it runs). Verbs call this."""
-        segments = self._segments_of(segments)
-        timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
-        total = (timeout or self.transport.timeout).total
-        # The outer wait is a safety net past the transport's own total timeout.
-        coroutine = self._call(method.upper(), segments, kwargs)
-        return self.transport.run_sync(coroutine, None if total is None else total + 5)
+        """Call synchronously, on blocking sockets (``Transport.run_blocking``). Verbs call this."""
+        return self.transport.run_blocking(self._call(method.upper(), self._segments_of(segments), kwargs))
 
     async def request_async(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
         """Call from the running event loop. ``*_async`` verbs call this."""

@@ -163,7 +163,7 @@ class Client(ChainRoot):
     def _decrypt_answer(self, spec: Mapping[str, Any], response: Response) -> None:
         """``decrypt=True``: open the answer fields the spec marks as encrypted."""
     def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
-        """Call synchronously (see ``Transport.run_sync`` for where it runs). Verbs call this."""
+        """Call synchronously, on blocking sockets (``Transport.run_blocking``). Verbs call this."""
     async def request_async(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
         """Call from the running event loop. ``*_async`` verbs call this."""
     def _segments_of(self, segments: tuple[Segment, ...] | str) -> tuple[Segment, ...]:

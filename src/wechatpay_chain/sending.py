@@ -11,7 +11,6 @@ on ``wechatpay_chain``, without keys, signatures or the query string.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +21,7 @@ from .calls import PreparedCall, finish_call
 from .errors import ApiError, TransportError, WeChatPayError
 from .response import Response
 from .retry import Attempt
-from .transport import RawAnswer, Timeout
+from .transport import RawAnswer, Timeout, pause
 
 if TYPE_CHECKING:
     from .client import Client
@@ -117,7 +116,7 @@ async def send_with_retries(
                 raise
             if isinstance(error, TransportError) and not error.sent and len(hosts) > 1:
                 host = (host + 1) % len(hosts)  # could not connect: try the backup host
-            await asyncio.sleep(delay)
+            await pause(delay)
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 attempt_timeout = Timeout(total=remaining, connect=limit.connect, read=limit.read)

@@ -1,10 +1,13 @@
-"""aiohttp transport: one owned session per event loop, and the sync bridge.
+"""The transport: blocking sockets for sync calls, aiohttp for async calls and streams.
 
-Async calls use a session created inside the caller's running loop (aiohttp
-sessions are bound to their loop). Sync calls run on an event loop of the calling
-thread's own, kept for the thread's life and released when it ends; from inside a
-running loop (a notebook) they go to a private loop on a daemon thread. Either way
-there is no ``asyncio.run`` per call.
+Sync calls (``client....post()``) run their coroutine to the end on the calling
+thread with no event loop at all (``run_blocking``): every await on their path
+completes at once, and ``send`` goes through ``blocking.BlockingPool``. Async calls
+use an aiohttp session created inside the caller's running loop (sessions are bound
+to their loop). Sync downloads, which stream through aiohttp, run on an event loop of
+the calling thread's own, kept for the thread's life; from inside a running loop (a
+notebook) they go to a private loop on a daemon thread. There is never an
+``asyncio.run`` per call.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import asyncio
 import builtins
 import concurrent.futures
 import contextlib
+import contextvars
 import ssl
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Mapping
@@ -25,11 +30,28 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from .blocking import BlockingPool
 from .errors import TimeoutError, TransportError
 
-__all__ = ["LoopThread", "RawAnswer", "Timeout", "Transport"]
+__all__ = ["LoopThread", "RawAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
 
 T = TypeVar("T")
+
+# True while a sync call runs its coroutine without a loop (Transport.run_blocking).
+_BLOCKING: contextvars.ContextVar[bool] = contextvars.ContextVar("wechatpay_chain_blocking", default=False)
+
+
+def in_blocking_call() -> bool:
+    """Whether the code running now belongs to a sync call (no event loop to await on)."""
+    return _BLOCKING.get()
+
+
+async def pause(seconds: float) -> None:
+    """Wait between attempts: sleep the calling thread in a sync call, yield to the loop otherwise."""
+    if _BLOCKING.get():
+        time.sleep(seconds)
+    else:
+        await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -137,6 +159,7 @@ class Transport:
             weakref.WeakKeyDictionary()
         )
         self.bridge = LoopThread()
+        self.blocking = BlockingPool(user_agent=user_agent, ssl_context=ssl_context)
         self.closed = False
         # Sync calls from a thread without a running loop run on that thread's own loop:
         # no hand-off to another thread, which costs more than the HTTP exchange itself.
@@ -179,6 +202,19 @@ class Transport:
         ssl_context: ssl.SSLContext | None = None,
     ) -> RawAnswer:
         """One request, the whole answer read."""
+        if _BLOCKING.get():
+            limit = timeout or self.timeout
+            status, reader = self.blocking.send(
+                method,
+                url,
+                headers,
+                body if isinstance(body, bytes) or body is None else _refuse_form(),
+                connect=limit.connect,
+                read=limit.read,
+                deadline=None if limit.total is None else time.monotonic() + limit.total,
+                ssl_context=ssl_context,
+            )
+            return RawAnswer(status, reader.headers, reader.body)
         async with self.open(method, url, headers, body=body, timeout=timeout, ssl_context=ssl_context) as answer:
             return RawAnswer(answer.status, answer.headers, await answer.read())
 
@@ -227,8 +263,28 @@ class Transport:
         if session is not None:
             await session.close()
 
+    def run_blocking(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a call's coroutine to its end on this thread, with blocking I/O and no loop.
+
+        Everything a call awaits checks ``in_blocking_call()`` and completes without
+        suspending, so one ``send(None)`` runs it all. This works from any thread, and
+        from inside a running loop too (which it blocks for the call, as any sync I/O does).
+        """
+        if self.closed:
+            coroutine.close()
+            raise TransportError("the client is closed")
+        token = _BLOCKING.set(True)
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        finally:
+            _BLOCKING.reset(token)
+        coroutine.close()
+        raise RuntimeError("a sync call tried to wait on an event loop (a wechatpay_chain bug: please report it)")
+
     def run_sync(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run ``coroutine`` to completion for a sync caller.
+        """Run ``coroutine`` (a download: it streams through aiohttp) to completion for a sync caller.
 
         From a plain thread: on that thread's persistent loop (one per thread, reused, so
         its session keeps connections alive; released when the thread ends). From inside a
@@ -259,8 +315,9 @@ class Transport:
                     _retire_loop(owner.loop, weakref.ref(self))
 
     def close(self) -> None:
-        """Close every session this transport owns, then its private loops."""
+        """Close every session and connection this transport owns, then its private loops."""
         self.closed = True
+        self.blocking.close()
         if self.bridge.running:
             loop = self.bridge.loop
             session = self._sessions.pop(loop, None)
@@ -289,7 +346,8 @@ class Transport:
                 _run_elsewhere_if_needed(loop, session.close())
 
     def open_sessions(self) -> int:
-        return sum(1 for session in self._sessions.values() if not session.closed)
+        """Open aiohttp sessions and idle sync connections: what close() would release."""
+        return sum(1 for session in self._sessions.values() if not session.closed) + self.blocking.idle_connections()
 
     def __del__(self) -> None:
         if not self.closed and self.open_sessions():
@@ -346,6 +404,10 @@ def _run_elsewhere_if_needed(loop: asyncio.AbstractEventLoop, coroutine: Corouti
     worker = threading.Thread(target=loop.run_until_complete, args=(coroutine,), name="wechatpay-chain-close")
     worker.start()
     worker.join(timeout=10)
+
+
+def _refuse_form() -> bytes:
+    raise TransportError("a multipart form cannot be sent by a sync call; pass its bytes", sent=False)
 
 
 def _safe_url(url: str) -> str:

@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
         responder, keys = start_responder(sys.executable, folder / "keys", blob_mb=1)
         rows = stages(keys, 4000)
         sync = run_sync(keys, 1000)
-        (async1,) = asyncio.run(run_async(keys, 1000, [1]))
+        async1 = asyncio.run(run_async(keys, 1000, [1]))[0]
         out.append("1. CPU per call by stage (each measured alone; us)")
         for name, value in rows:
             out.append(f"    {value:8.1f}  {name}")

@@ -1,0 +1,231 @@
+"""The blocking transport (blocking.py) against scripted servers on 127.0.0.1 sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from wechatpay_chain import Client, Response, TimeoutError, TransportError
+from wechatpay_chain.blocking import BlockingPool
+from wechatpay_chain.mock import MockPlatform
+from wechatpay_chain.transport import Timeout, Transport
+
+
+def _get(client: Client) -> Response:
+    return client.v3.pay.transactions.id._transaction_id_.get(transaction_id="42", query={"mchid": "1900000109"})
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+Handler = Callable[[socket.socket, int], None]  # (connection, its number)
+
+
+def read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+    )
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head
+
+
+class ScriptedServer:
+    """Accepts connections and hands each to ``handler``; counts them. Stops with the test."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        self.handler = handler
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn, self.connections), daemon=True).start()
+
+    def _handle(self, conn: socket.socket, number: int) -> None:
+        with conn, contextlib.suppress(OSError):
+            self.handler(conn, number)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    def start(handler: Handler) -> ScriptedServer:
+        servers.append(ScriptedServer(handler))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def send(pool: BlockingPool, url: str, *, read: float = 2.0, total: float | None = 5.0) -> tuple[int, bytes]:
+    deadline = None if total is None else time.monotonic() + total
+    status, reader = pool.send(
+        "POST", url + "/v3/x", {"Accept": "*/*"}, b"{}", connect=2.0, read=read, deadline=deadline
+    )
+    return status, reader.body
+
+
+def answer_forever(answer: bytes) -> Handler:
+    def handler(conn: socket.socket, number: int) -> None:
+        while read_request(conn):
+            conn.sendall(answer)
+
+    return handler
+
+
+def test_connections_are_kept_alive_and_reused(serve: Callable[[Handler], ScriptedServer]) -> None:
+    server = serve(answer_forever(OK))
+    pool = BlockingPool(user_agent="test")
+    assert [send(pool, server.url) for _ in range(5)] == [(200, b"ok")] * 5
+    assert server.connections == 1 and pool.idle_connections() == 1
+    pool.close()
+    assert pool.idle_connections() == 0
+    with pytest.raises(TransportError, match="closed"):
+        send(pool, server.url)
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced(serve: Callable[[Handler], ScriptedServer]) -> None:
+    def one_answer_then_close(conn: socket.socket, number: int) -> None:
+        read_request(conn)
+        conn.sendall(OK)  # keep-alive by its headers, closed anyway (an idle timeout on the server)
+
+    server = serve(one_answer_then_close)
+    pool = BlockingPool(user_agent="test")
+    for _ in range(3):
+        assert send(pool, server.url) == (200, b"ok")
+        time.sleep(0.05)  # the server's FIN arrives while the connection is idle
+    assert server.connections == 3  # each POST went out once, on a live connection
+
+
+def test_connection_close_and_chunked_answers(serve: Callable[[Handler], ScriptedServer]) -> None:
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\no\r\n1\r\nk\r\n0\r\n\r\n"
+    server = serve(answer_forever(chunked))
+    pool = BlockingPool(user_agent="test")
+    assert send(pool, server.url) == (200, b"ok")
+    assert pool.idle_connections() == 0
+
+
+def test_the_request_carries_host_user_agent_and_length(serve: Callable[[Handler], ScriptedServer]) -> None:
+    heads: list[bytes] = []
+
+    def record(conn: socket.socket, number: int) -> None:
+        heads.append(read_request(conn))
+        conn.sendall(OK)
+
+    server = serve(record)
+    send(BlockingPool(user_agent="wechatpay-chain/test"), server.url)
+    port = server.url.rsplit(":", 1)[1]
+    assert heads[0].split(b"\r\n") == [
+        b"POST /v3/x HTTP/1.1",
+        b"Host: 127.0.0.1:" + port.encode(),
+        b"User-Agent: wechatpay-chain/test",
+        b"Accept: */*",
+        b"Content-Length: 2",
+    ]
+
+
+def test_failures_say_whether_the_request_may_have_been_sent(serve: Callable[[Handler], ScriptedServer]) -> None:
+    pool = BlockingPool(user_agent="test")
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    with pytest.raises(TransportError, match="cannot connect") as refused:
+        send(pool, f"http://127.0.0.1:{port}")
+    assert refused.value.sent is False
+
+    def reset_mid_body(conn: socket.socket, number: int) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+    with pytest.raises(TransportError) as reset:
+        send(pool, serve(reset_mid_body).url)
+    assert reset.value.sent is True
+
+    with pytest.raises(TransportError, match="ProtocolError") as garbage:
+        send(pool, serve(answer_forever(b"SSH-2.0-OpenSSH\r\n\r\n")).url)
+    assert garbage.value.sent is True and pool.idle_connections() == 0
+
+
+def test_silence_times_out_within_the_read_and_total_limits(serve: Callable[[Handler], ScriptedServer]) -> None:
+    def silent(conn: socket.socket, number: int) -> None:
+        read_request(conn)
+        time.sleep(3)
+
+    server = serve(silent)
+    pool = BlockingPool(user_agent="test")
+    for read, total in ((0.2, 5.0), (5.0, 0.3)):
+        started = time.monotonic()
+        with pytest.raises(TimeoutError) as caught:
+            send(pool, server.url, read=read, total=total)
+        assert caught.value.sent is True and time.monotonic() - started < 1.5
+
+
+def test_run_blocking_refuses_a_coroutine_that_waits_on_a_loop() -> None:
+    transport = Transport(timeout=Timeout(), user_agent="test")
+
+    async def waits() -> None:
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="bug"):
+        transport.run_blocking(waits())
+    transport.close()
+
+
+def test_sync_calls_inside_a_running_loop_need_no_helper_thread(mock: MockPlatform) -> None:
+    with mock.client() as client:
+
+        async def main() -> int:
+            return _get(client).status_code  # blocks this loop for the call, as sync I/O does
+
+        assert asyncio.run(main()) == 200
+        assert not client.transport.bridge.running
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_does_not_share_the_parents_connections(mock: MockPlatform) -> None:
+    with mock.client() as client:
+        _get(client)
+        assert client.transport.blocking.idle_connections() == 1
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, then leave without running the parent's cleanup
+            os.write(writer, str(client.transport.blocking.idle_connections()).encode())
+            os._exit(0)
+        os.close(writer)
+        reported = os.read(reader, 16)
+        os.close(reader)
+        os.waitpid(pid, 0)
+        assert reported == b"0"
+        assert _get(client).status_code == 200  # the parent's connection is intact
+
+
+if sys.platform == "win32":  # pragma: no cover
+    pytest.skip("SO_LINGER layout differs", allow_module_level=True)
