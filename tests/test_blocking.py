@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import Client, Response, TimeoutError, TransportError
 from wechatpay_chain.blocking import BlockingPool
@@ -229,3 +230,23 @@ def test_a_forked_child_does_not_share_the_parents_connections(mock: MockPlatfor
 
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("SO_LINGER layout differs", allow_module_level=True)
+
+
+def test_sync_and_async_send_the_same_headers(mock: MockPlatform) -> None:
+    """The two transports differ only below the HTTP layer: same names, same values but the signature."""
+    with mock.client() as client:
+        client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
+
+        async def call_async() -> None:
+            async with mock.client() as async_client:
+                await async_client.v3.profitsharing.return_orders.post_async(json=RETURN_ORDER)
+
+        asyncio.run(call_async())
+    sync_call, async_call = mock.calls[-2:]
+    varying = {"authorization", "host"}  # the signature; aiohttp may write the host differently
+    sync_headers = {name.lower(): value for name, value in sync_call.headers.items() if name.lower() not in varying}
+    async_headers = {name.lower(): value for name, value in async_call.headers.items() if name.lower() not in varying}
+    assert sync_headers == async_headers
+    # No Accept-Encoding: the platform signs the body it sends, so it must come as sent (identity).
+    assert "accept-encoding" not in sync_headers
+    assert sync_call.body == async_call.body

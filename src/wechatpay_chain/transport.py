@@ -182,7 +182,9 @@ class Transport:
                 timeout=self.timeout.as_aiohttp(),
                 headers={"User-Agent": self.user_agent},
                 auto_decompress=False,  # gzip bills stay as sent; digests cover raw bytes
-                skip_auto_headers=("Content-Type",),
+                # Nor is gzip asked for: the platform signs the body it sends, and an answer
+                # compressed on the way would not verify. The blocking transport sends the same.
+                skip_auto_headers=("Content-Type", "Accept-Encoding"),
             )
             # aiohttp repeats a PUT or DELETE once, with the same headers, when the connection
             # drops (its IDEMPOTENT_METHODS): a replayed payment-API request nobody asked for.
