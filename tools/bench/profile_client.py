@@ -5,9 +5,10 @@
 
 Prints, against the same responder as run.py:
 1. per-stage CPU per call (chain walk, prepare + validation, sign_call, finish_call,
-   sync bridge hand-off) measured in isolation, and the rest (aiohttp and the loop)
-   as the residual of a whole call;
-2. a sampling profile of the sync path (both threads) and of post_async at the given
+   the sync driver) measured in isolation, then the same split measured inside real
+   calls (RSA sign, RSA verify and the transport timed with ``time.thread_time`` in
+   place), the rest being our own code;
+2. a sampling profile of the sync path (it runs on the calling thread) and of post_async at the given
    concurrency, run in a worker process under py-spy (non-idle samples only), grouped
    by what the time is for, then the hottest lines (file:line, self time) and the
    heaviest wechatpay_chain functions (inclusive). ``--tool pyinstrument`` profiles
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import PAYLOAD, BenchKeys, median, process_cpu, start_responder, stop_process
+from benchlib import PAYLOAD, BenchKeys, process_cpu, start_responder, stop_process
 from ours import make_client, run_async, run_sync
 
 BENCH = Path(__file__).resolve().parent
@@ -101,8 +102,56 @@ def stages(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
         async def nothing() -> None:
             return None
 
-        add("sync bridge hand-off (bridge.run of an empty coroutine)", lambda: client.transport.bridge.run(nothing()))
+        add("sync driver (run_blocking of an empty coroutine)", lambda: client.transport.run_blocking(nothing()))
     return rows
+
+
+def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
+    """CPU per call of sign, verify and the transport timed in place during real sync calls.
+
+    Each is wrapped with ``time.thread_time`` (the calling thread's CPU: sync calls run
+    entirely on it). This is how the crypto is costed inside a call, where caches are
+    cold and the responder works on the other core, against the tight-loop floor.
+    """
+    from wechatpay_chain import blocking, protocol
+
+    spent = {"sign": 0.0, "verify": 0.0, "send": 0.0}
+    originals = (protocol.rsa_sign, protocol.rsa_verify, blocking.BlockingPool.send)
+
+    def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - start
+
+        return wrapper
+
+    protocol.rsa_sign = timed("sign", originals[0])  # type: ignore[assignment]
+    protocol.rsa_verify = timed("verify", originals[1])  # type: ignore[assignment]
+    blocking.BlockingPool.send = timed("send", originals[2])  # type: ignore[method-assign]
+    try:
+        with make_client(keys) as client:
+            post = client.v3.profitsharing.return_orders.post
+            for _ in range(50):
+                post(json=PAYLOAD)
+            for name in spent:
+                spent[name] = 0.0
+            start = process_cpu()
+            for _ in range(n):
+                post(json=PAYLOAD)
+            whole = (process_cpu() - start) / n * 1e6
+    finally:
+        protocol.rsa_sign, protocol.rsa_verify, blocking.BlockingPool.send = originals  # type: ignore[method-assign]
+    per_call = {name: value / n * 1e6 for name, value in spent.items()}
+    return [
+        ("whole sync call", whole),
+        ("  RSA sign, in the call", per_call["sign"]),
+        ("  RSA verify, in the call", per_call["verify"]),
+        ("  transport: socket I/O and HTTP/1.1 (BlockingPool.send)", per_call["send"]),
+        ("  our own code (the rest)", whole - sum(per_call.values())),
+    ]
 
 
 # -- 2. sampling profile ------------------------------------------------------------------------
@@ -118,8 +167,8 @@ RULES: list[tuple[str, str]] = [  # (substring of a py-spy frame, group); first 
     ("(aiohttp/", "aiohttp (client request/response)"),
     ("(yarl/", "aiohttp (client request/response)"),
     ("(multidict/", "aiohttp (client request/response)"),
-    ("(concurrent/futures/", "sync bridge: futures/threading"),
-    ("(threading.py", "sync bridge: futures/threading"),
+    ("(concurrent/futures/", "threads: futures/threading (signing_threads, bridge)"),
+    ("(threading.py", "threads: futures/threading (signing_threads, bridge)"),
     ("(asyncio/", "asyncio event loop"),
     ("(selectors.py", "asyncio event loop"),
 ]
@@ -196,7 +245,7 @@ def py_spy_profiles(pyspy: str, keys: BenchKeys, calls: int, concurrency: int, f
     lines: list[str] = []
     worker = [sys.executable, str(BENCH / "ours.py"), "clients", "--keys-dir", str(keys.folder), "--calls", str(calls)]
     for title, extra in (
-        ("sync (both threads)", ["--concurrency", ""]),
+        ("sync (the calling thread)", ["--concurrency", ""]),
         (f"post_async c={concurrency}", ["--no-sync", "--concurrency", str(concurrency)]),
     ):
         raw = folder / "profile.raw"
@@ -238,7 +287,7 @@ def pyinstrument_profiles(keys: BenchKeys, calls: int, concurrency: int) -> list
     profiler.start()
     run_sync(keys, calls)
     profiler.stop()
-    lines.append("sync, the caller's thread only (the loop thread needs py-spy):")
+    lines.append("sync (pyinstrument):")
     lines.append(profiler.output_text(unicode=False, color=False, show_all=False))
     return lines
 
@@ -318,26 +367,20 @@ def main(argv: list[str] | None = None) -> None:
     try:
         responder, keys = start_responder(sys.executable, folder / "keys", blob_mb=1)
         rows = stages(keys, 4000)
-        sync = run_sync(keys, 1000)
+        inside = inside_calls(keys, 2000)
         async1 = asyncio.run(run_async(keys, 1000, [1]))[0]
         out.append("1. CPU per call by stage (each measured alone; us)")
         for name, value in rows:
             out.append(f"    {value:8.1f}  {name}")
         named = dict(rows)
-        parts = sum(named.get(name, 0.0) for name in named if not name.startswith(" ") and "bridge" not in name)
-        bridge = next((value for name, value in rows if "bridge" in name), 0.0)
-        out.append(
-            f"    {sync.cpu_per_call_us:8.1f}  whole sync call; rest (aiohttp, loop, bridge) "
-            f"{sync.cpu_per_call_us - parts:.1f}, of which bridge hand-off ~{bridge:.1f}"
-        )
+        parts = sum(named.get(name, 0.0) for name in named if not name.startswith(" ") and "driver" not in name)
         out.append(
             f"    {async1.cpu_per_call_us:8.1f}  whole post_async call at c=1; rest (aiohttp, loop) "
             f"{async1.cpu_per_call_us - parts:.1f}"
         )
-        out.append(
-            f"    (stage sum without the bridge: {parts:.1f}; median latency sync "
-            f"{median(sync.latencies) * 1e3:.2f} ms)"
-        )
+        out.append("   inside real sync calls (timed in place; us):")
+        for name, value in inside:
+            out.append(f"    {value:8.1f}  {name}")
         out.append("")
         out.append(f"2. sampling profile ({tool}, {options.calls} calls each)")
         out.append(
