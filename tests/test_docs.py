@@ -47,7 +47,8 @@ SEED = "post-v3-profitsharing-return-orders"
 SAMPLE_SIZE = 50
 # Operations the default sample always includes: the seed, a path template with a query,
 # a nested body with encrypted fields, an upload, a download, v2 XML, a v2 redirect page,
-# a v2 call over the merchant certificate, and one known failure (so the xfail path runs).
+# a v2 call over the merchant certificate, the v2 upload, and one known failure (so the
+# xfail path runs).
 ALWAYS = (
     SEED,
     "get-v3-pay-transactions-out-trade-no-_out_trade_no_",
@@ -57,7 +58,9 @@ ALWAYS = (
     "post-v2-pay-micropay",
     "get-v2-papay-entrustweb",
     "post-v2-secapi-pay-refund",
+    "post-v2-secapi-mch-uploadmedia",
     "get-v3-merchant-store-stores-_store_id_",
+    "get-v3-billdownload-file",
 )
 CODE_BLOCK = re.compile(r"^(?P<label>[^\n]+)\n\n```python\n(?P<code>.*?)\n```$", re.MULTILINE | re.DOTALL)
 
@@ -71,9 +74,6 @@ def known_failure(page: Page) -> str | None:
     Rules read the spec, so every operation of a kind is covered; each names the
     part of the runtime or the mock that would have to change.
     """
-    spec = page.operation.spec
-    if page.operation.protocol == "v2" and spec.get("upload"):
-        return "runtime: v2 multipart uploads (files=) are not supported by the client yet (TypeError)"
     return KNOWN_BY_SLUG.get(page.slug)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -69,6 +70,9 @@ ENTRUST = {
     "version": "1.0",
     "timestamp": "1414488825",
 }
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 @pytest.fixture(scope="module")
@@ -205,8 +209,10 @@ def test_wrong_keywords(client: Client) -> None:
         client.v2.papay.h5entrustweb.get(xml=ENTRUST)
     with pytest.raises(TypeError, match="unexpected"):
         client.v2.pay.micropay.post(xml=MICROPAY, out_trade_no="1")
-    with pytest.raises(NotImplementedError, match="upload"):  # multipart, signed over its form fields
+    with pytest.raises(TypeError, match="files="):  # multipart, signed over its form fields
         client.v2.secapi.mch.uploadmedia.post(xml={"media_hash": "0" * 32})
+    with pytest.raises(TypeError, match="xml="):
+        client.v2.pay.micropay.post(xml=MICROPAY, files={"media": ("a.png", PNG)})
 
 
 def test_prepare_is_pure_and_follows_the_base_url_rule(mock: MockPlatform, merchant_pem: tuple[str, str]) -> None:
@@ -468,3 +474,62 @@ def test_every_v2_operation_round_trips_through_the_mock(cert_client: Client, mo
     finally:
         mock.validate = True
     assert called > 120 and sum(mock.counts.values()) == called
+
+
+# -- the v2 upload (secapi/mch/uploadmedia): multipart, signed over its text fields ----------
+def test_v2_upload_signs_its_form_and_sends_the_file(cert_client: Client, mock: MockPlatform) -> None:
+    answer = cert_client.v2.secapi.mch.uploadmedia.post(files={"media": ("id-card.png", PNG)})
+    assert answer.data["result_code"] == "SUCCESS" and answer.data["media_id"]
+    call = mock.calls[-1]
+    assert call.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert call.files == {"media": ("id-card.png", PNG)}
+    fields = _sent(mock)  # the sign covers mch_id, media_hash and sign_type (the file is not a field)
+    assert set(fields) == {"mch_id", "media_hash", "sign_type", "sign"}
+    assert fields["media_hash"] == hashlib.md5(PNG).hexdigest() and fields["mch_id"] == mock.mchid
+    assert fields["sign_type"] == "MD5"  # the catalogue's default; the field is required, so it is written
+
+    async def upload_async() -> Any:
+        return await cert_client.chain("v2/secapi/mch/uploadmedia").post_async(
+            files={"media": ("id-card.jpg", PNG, "image/jpeg")}, form={"sign_type": "HMAC-SHA256"}
+        )
+
+    assert asyncio.run(upload_async()).data["result_code"] == "SUCCESS"
+    assert _sent(mock)["sign_type"] == "HMAC-SHA256" and mock.calls[-1].files["media"][0] == "id-card.jpg"
+
+
+@pytest.mark.parametrize(
+    ("files", "form", "pointer"),
+    [
+        (None, None, "/files/media"),
+        ({"media": ("id-card.gif", PNG)}, None, "/files/media"),
+        ({"media": ("big.png", b"x" * (2 * 1024 * 1024 + 1))}, None, "/files/media"),
+        ({"media": ("empty.png", b"")}, None, "/files/media"),
+        ({"media": ("id-card.png", PNG)}, {"media_hash": "0" * 32}, "/form/media_hash"),
+        ({"media": ("id-card.png", PNG)}, {"sign_type": "SHA1"}, "/form/sign_type"),
+    ],
+)
+def test_bad_v2_uploads_are_refused_before_sending(
+    cert_client: Client, mock: MockPlatform, files: Any, form: Any, pointer: str
+) -> None:
+    before = len(mock.calls)
+    with pytest.raises(ValidationError) as refused:
+        cert_client.v2.secapi.mch.uploadmedia.post(files=files, form=form)
+    assert pointer in {error.pointer for error in refused.value.errors}
+    assert len(mock.calls) == before
+
+
+def test_the_mock_checks_the_media_hash_of_a_v2_upload(cert_client: Client, mock: MockPlatform) -> None:
+    """What the platform checks: forge a request whose signed media_hash is not the file's."""
+    from wechatpay_chain.media import build_form
+    from wechatpay_chain.v2 import sign_v2
+
+    fields = {"mch_id": mock.mchid, "media_hash": hashlib.md5(b"another file").hexdigest(), "sign_type": "MD5"}
+    fields["sign"] = sign_v2(fields, mock.secret, "MD5")
+    body, content_type = build_form(fields, "media", "a.png", PNG, "image/png")
+    import urllib.request
+
+    request = urllib.request.Request(
+        mock.base_url + "secapi/mch/uploadmedia", data=body, headers={"Content-Type": content_type}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert b"media_hash does not match" in answer.read()

@@ -33,7 +33,7 @@ from typing import IO, Any
 from .errors import FieldError
 from .protocol import dump_json
 
-__all__ = ["FileSpec", "build_multipart", "read_upload"]
+__all__ = ["FileSpec", "build_form", "build_multipart", "read_upload"]
 
 FileSpec = tuple[str, bytes | IO[bytes]] | tuple[str, bytes | IO[bytes], str]
 
@@ -110,3 +110,25 @@ def build_multipart(
         ]
     )
     return body, meta_json, f"multipart/form-data; boundary={boundary}"
+
+
+def build_form(
+    fields: Mapping[str, str], field: str, filename: str, content: bytes, content_type: str
+) -> tuple[bytes, str]:
+    """(body, Content-Type header) of a v2 upload: its text fields, then the file.
+
+    The v2 platform signs the text fields (``mch_id``, ``media_hash``, ``sign_type``)
+    like any v2 request; the file travels beside them, covered by ``media_hash``.
+    """
+    boundary = secrets.token_hex(16)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    quoted = filename.replace('"', "%22")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{quoted}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+    )
+    body = b"".join([*parts, content, f"\r\n--{boundary}--\r\n".encode()])
+    return body, f"multipart/form-data; boundary={boundary}"

@@ -162,6 +162,7 @@ class SchemaConverter:
             values = [coerce_value(value, out.get("type")) for value in node["enum"]]
             out["enum"] = unique([*values, *([None] if nullable else [])])
         out.update({key: node[key] for key in COPIED_KEYWORDS if key in node})
+        self._repair_enum_length(out, f"{document}#{pointer(tokens)}")
         for key in ("default", "const"):
             if key in out:
                 out[key] = coerce_value(out[key], out.get("type"))
@@ -194,6 +195,16 @@ class SchemaConverter:
             self.repaired_types.append(
                 f"{where}: {'/'.join(sorted(numeric))} with enum {shorten(repr(words))} -> string"
             )
+
+    def _repair_enum_length(self, out: Schema, where: str) -> None:
+        """An enum word longer than `maxLength` (`sign_type: HMAC-SHA256` under maxLength 10)
+        can never be sent; the enum lists what the platform takes, so the limit follows it."""
+        limit = out.get("maxLength")
+        words = [value for value in out.get("enum") or () if isinstance(value, str)]
+        longest = max((len(word) for word in words), default=0)
+        if isinstance(limit, int) and longest > limit:
+            out["maxLength"] = longest
+            self.repaired_types.append(f"{where}: maxLength {limit} -> {longest} (enum {shorten(repr(words))})")
 
     def _merge_objects(self, parts: list[Schema], where: str) -> Schema:
         """Merge object schemas (from `allOf`) into one; later parts refine earlier ones."""

@@ -26,6 +26,7 @@ fields) and counted in ``platform.counts[(METHOD, key)]``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import inspect
 import threading
 import weakref
@@ -43,6 +44,7 @@ from ..v2.rules import properties, rules_for, validate_fields, wire_view
 from ..v2.signing import MD5, detect_sign_type
 from . import faults
 from .examples import example_for
+from .multipart import parse_multipart
 from .platform import MockAnswer, MockCall
 
 if TYPE_CHECKING:
@@ -131,10 +133,18 @@ def _encode_answer(fields: Mapping[str, Any], *, signed: bool, secret: str, sign
     return sign_v2_answer(answer, secret + "-wrong" if bad_sign else secret, sign_type)
 
 
-def _request_fields(request: web.Request, body: bytes, part: str) -> dict[str, str]:
+def _request_fields(
+    request: web.Request, body: bytes, part: str
+) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """The request's fields, and its files (uploads only)."""
     if part == "query":
-        return {name: value for name, value in request.query.items()}
-    return decode_xml(body)
+        return {name: value for name, value in request.query.items()}, {}
+    if part == "form":
+        parts = parse_multipart(request.headers.get("Content-Type", ""), body)
+        files = {name: part for name, part in parts.items() if part[0]}
+        fields = {name: content.decode("utf-8") for name, (filename, content) in parts.items() if not filename}
+        return fields, files
+    return decode_xml(body), {}
 
 
 async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Response:
@@ -153,9 +163,11 @@ async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Respons
     operation = platform.catalog.operation(key, method) if key is not None else None
     rules = rules_for(operation, method)
     try:
-        fields = _request_fields(request, body, rules.part)
+        fields, files = _request_fields(request, body, rules.part)
     except XmlError as refused:
         return _fail(f"XML格式错误: {refused}")
+    except UnicodeDecodeError:
+        return _fail("表单字段不是 UTF-8")
     if rules.signed:
         try:
             verify_v2_fields(fields, platform.secret, what="request")
@@ -172,12 +184,19 @@ async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Respons
         body=body,
         json=fields,
         mchid=merchant,
+        files=files,
     )
     platform.calls.append(call)
     platform.counts[(method, call_key)] += 1
     strangers = [name for name in MERCHANT_ID_FIELDS if name in fields and fields[name] != platform.mchid]
     if strangers:
         return _fail(f"{strangers[0]} is not a merchant of this platform")
+    if rules.part == "form":
+        # The platform's check on an upload: one file, and media_hash is the MD5 of its bytes.
+        if len(files) != 1:
+            return _fail(f"参数错误: expected one file, got {len(files)}")
+        if fields.get("media_hash") != hashlib.md5(next(iter(files.values()))[1]).hexdigest():
+            return _fail("参数错误: media_hash does not match the file")
     if operation is not None and platform.validate:
         problems = validate_fields(operation, rules.part, fields, json_fields=rules.json_fields)
         if rules.part == "xml" and request.query and operation.schema("query") is not None:

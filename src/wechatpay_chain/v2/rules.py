@@ -41,7 +41,7 @@ COMPUTED_FIELDS = ("sign",)
 class V2Rules:
     """The v2 facts of one operation (defaults for a path the catalogue lacks)."""
 
-    part: str  # where the signed fields travel: "xml" (POST body) or "query" (GET)
+    part: str  # where the signed fields travel: "xml" (POST body), "query" (GET) or "form" (upload)
     signed: bool  # the request carries a sign (every v2 call but the OAuth-like redirect)
     nonceless: bool
     sign_type: str  # the algorithm used when the payload names none
@@ -89,6 +89,8 @@ def rules_for(operation: Operation | None, method: str) -> V2Rules:
     part = "query" if method.upper() == "GET" else "xml"
     if operation is None:
         return V2Rules(part=part, signed=True, nonceless=False, sign_type=MD5)
+    if part == "xml" and operation.schema("form") is not None:
+        part = "form"  # a multipart upload (secapi/mch/uploadmedia): signed over its form fields
     fields = properties(operation, part)
     nesting = operation.spec.get("xml_nesting") or {}
     answer_nesting = operation.spec.get("response_xml_nesting") or {}
