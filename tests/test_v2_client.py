@@ -457,6 +457,7 @@ def test_every_v2_operation_round_trips_through_the_mock(cert_client: Client, mo
     the plumbing (signing, sign types, unsigned and download answers), not the payloads.
     """
     mock.validate = False
+    cert_client.bank_public_key = mock.bank_key.public_key()  # no extra getpublickey call for pay_bank
     try:
         called = 0
         for entry in mock.catalog.under("v2"):
@@ -533,3 +534,49 @@ def test_the_mock_checks_the_media_hash_of_a_v2_upload(cert_client: Client, mock
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert b"media_hash does not match" in answer.read()
+
+
+# -- bank transfers: the RSA fields are encrypted with the getpublickey key ------------------
+BANK_PLAIN = {**PAY_BANK, "enc_bank_no": "6222020202020202020", "enc_true_name": "张三"}
+
+
+def test_bank_fields_are_encrypted_with_a_key_fetched_once(cert_client: Client, mock: MockPlatform) -> None:
+    for _ in range(2):
+        cert_client.v2.mmpaysptrans.pay_bank.post(xml=BANK_PLAIN)
+        sent = _sent(mock)  # signed over the ciphertext, as sent
+        assert sent["enc_bank_no"] != BANK_PLAIN["enc_bank_no"] and len(sent["enc_bank_no"]) == 344
+        assert mock.calls[-1].decrypted == {"enc_bank_no": "6222020202020202020", "enc_true_name": "张三"}
+    assert mock.counts[("POST", "v2/risk/getpublickey")] == 1
+    assert cert_client.bank_public_key is not None
+
+
+def test_a_configured_bank_key_or_the_callers_ciphertext_needs_no_fetch(
+    mock: MockPlatform, merchant_pem: tuple[str, str]
+) -> None:
+    from wechatpay_chain.crypto import oaep_encrypt
+
+    public = mock.bank_key.public_key()
+    pair = {"client_cert": merchant_pem[0], "client_key": merchant_pem[1]}
+    with mock.client(bank_public_key=public, **pair) as configured:
+        configured.v2.mmpaysptrans.pay_bank.post(xml=BANK_PLAIN)
+    ciphertext = {name: oaep_encrypt(public, BANK_PLAIN[name]) for name in ("enc_bank_no", "enc_true_name")}
+    with mock.client(**pair) as own:
+        own.v2.mmpaysptrans.pay_bank.post(xml={**BANK_PLAIN, **ciphertext})
+        assert _sent(mock)["enc_bank_no"] == ciphertext["enc_bank_no"]  # left as the caller made it
+        assert own.bank_public_key is None
+    assert mock.counts[("POST", "v2/risk/getpublickey")] == 0
+    assert mock.calls[-1].decrypted["enc_true_name"] == "张三"
+
+
+def test_bank_fields_encrypted_with_another_key_are_refused_by_the_platform(
+    mock: MockPlatform, merchant_pem: tuple[str, str]
+) -> None:
+    other = rsa_key("not-the-bank-key").public_key()
+    pair = {"client_cert": merchant_pem[0], "client_key": merchant_pem[1]}
+    with mock.client(bank_public_key=other, **pair) as client, pytest.raises(ApiError, match="decrypted"):
+        client.v2.mmpaysptrans.pay_bank.post(xml=BANK_PLAIN)
+
+
+def test_a_bank_key_that_is_not_a_key_is_a_config_error(mock: MockPlatform) -> None:
+    with pytest.raises(ConfigError, match="bank_public_key"):
+        mock.client(bank_public_key="-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n")

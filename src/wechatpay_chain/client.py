@@ -90,6 +90,7 @@ class Client(Node):
         "apiv3_key",
         "auto_refresh_certs",
         "backup_urls",
+        "bank_public_key",
         "base_url",
         "cafile",
         "catalog",
@@ -135,6 +136,7 @@ class Client(Node):
         correct_clock: bool = False,
         cafile: str | Path | None = None,
         signing_threads: int = 0,
+        bank_public_key: KeySource | None = None,
     ) -> None:
         super().__init__(self, ())
         self.wall_clock = clock
@@ -187,6 +189,10 @@ class Client(Node):
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.
         self.v2_settings = V2Settings.load(secret=secret, client_cert=client_cert, client_key=client_key)
+        # The key of v2 bank transfers' encrypted fields; fetched once on first need when not given.
+        self.bank_public_key = (
+            load_public_key(bank_public_key, "bank_public_key") if bank_public_key is not None else None
+        )
 
     def _corrected_clock(self) -> float:
         """The wall clock plus the offset learnt from the platform (``correct_clock=True``)."""
@@ -343,8 +349,13 @@ class Client(Node):
         """The whole call: prepare (validation; nothing sent on error), sign, send, verify."""
         timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
         if segments and segments[0].text == "v2":
+            from .v2.bank import fetch_bank_key, plaintext_bank_fields
             from .v2.flow import prepare_v2_call, send_v2_call
 
+            if self.bank_public_key is None and kwargs.get("xml"):
+                key = "/".join(s.spec_text for s in segments)
+                if plaintext_bank_fields(self.catalog.operation(key, method), kwargs["xml"]):
+                    await fetch_bank_key(self)  # before prepare: the sign covers the ciphertext
             return await send_v2_call(self, prepare_v2_call(self, method, segments, kwargs), timeout)
         prepared = self._prepare(method, segments, kwargs)
         return await self._send(prepared, timeout)

@@ -73,6 +73,7 @@ class Client(ChainRoot):
     transport: Transport
     auto_refresh_certs: bool
     v2_settings: V2Settings
+    bank_public_key: rsa.RSAPublicKey | None
     def __init__(
         self,
         mchid: str,
@@ -98,6 +99,7 @@ class Client(ChainRoot):
         correct_clock: bool = False,
         cafile: str | Path | None = None,
         signing_threads: int = 0,
+        bank_public_key: KeySource | None = None,
     ) -> None:
         ...
     def _corrected_clock(self) -> float:

@@ -66,6 +66,7 @@ class MockCall:
     json: Any = None
     mchid: str | None = None
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # uploads: name -> (filename, bytes)
+    decrypted: dict[str, str] = field(default_factory=dict)  # v2 bank transfers: the RSA fields opened
 
 
 @dataclass
@@ -163,6 +164,7 @@ class MockPlatform:
         self.fault_delay = 2.0
         self._random_faults: tuple[float, tuple[str, ...], random.Random] = (0.0, (), random.Random(0))
         self._certificate: x509.Certificate | None = None
+        self._bank_key: rsa.RSAPrivateKey | None = None
         # Which key id signs answers: the public key (default) or the platform certificate.
         self.sign_with = "public_key"
         self.builtin_handlers: dict[tuple[str, str], Handler] = {
@@ -199,6 +201,13 @@ class MockPlatform:
     @property
     def platform_public_key_pem(self) -> str:
         return _pem_public(self.platform_key.public_key())
+
+    @property
+    def bank_key(self) -> rsa.RSAPrivateKey:
+        """The key of v2 bank transfers' encrypted fields (``v2/risk/getpublickey``), made on first use."""
+        if self._bank_key is None:
+            self._bank_key = generate_key()
+        return self._bank_key
 
     @property
     def platform_certificate(self) -> x509.Certificate:

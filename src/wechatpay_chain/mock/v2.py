@@ -34,10 +34,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ..errors import SignatureError
+from ..crypto import oaep_decrypt
+from ..errors import DecryptionError, SignatureError
 from ..protocol import new_nonce
 from ..specs import Operation
+from ..v2.bank import KEY_OPERATION as BANK_KEY_OPERATION
 from ..v2.codec import XmlError, decode_xml, encode_xml
 from ..v2.messages import MERCHANT_ID_FIELDS, sign_v2_answer, v2_return_fail, verify_v2_fields
 from ..v2.rules import properties, rules_for, validate_fields, wire_view
@@ -133,6 +136,12 @@ def _encode_answer(fields: Mapping[str, Any], *, signed: bool, secret: str, sign
     return sign_v2_answer(answer, secret + "-wrong" if bad_sign else secret, sign_type)
 
 
+def _encrypted_fields(operation: Operation | None, part: str) -> list[str]:
+    if operation is None or part != "xml":
+        return []
+    return [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
+
+
 def _request_fields(
     request: web.Request, body: bytes, part: str
 ) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
@@ -191,6 +200,12 @@ async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Respons
     strangers = [name for name in MERCHANT_ID_FIELDS if name in fields and fields[name] != platform.mchid]
     if strangers:
         return _fail(f"{strangers[0]} is not a merchant of this platform")
+    for name in _encrypted_fields(operation, rules.part):
+        if name in fields:  # what the platform does with a bank transfer: open the RSA fields
+            try:
+                call.decrypted[name] = oaep_decrypt(platform.bank_key, fields[name])
+            except DecryptionError:
+                return _fail(f"参数错误: {name} could not be decrypted with the getpublickey key")
     if rules.part == "form":
         # The platform's check on an upload: one file, and media_hash is the MD5 of its bytes.
         if len(files) != 1:
@@ -233,6 +248,9 @@ async def _answer(
             result = result.body
         if result is not None:
             answer = {"return_code": "SUCCESS", **dict(result)}
+    elif call.key == BANK_KEY_OPERATION:
+        pem = platform.bank_key.public_key().public_bytes(Encoding.PEM, PublicFormat.PKCS1).decode("ascii")
+        answer = {"return_code": "SUCCESS", "result_code": "SUCCESS", "mch_id": platform.mchid, "pub_key": pem}
     elif operation is not None and operation.flag("download"):
         bill = bill_csv(fields)
         if fields.get("tar_type") == "GZIP":

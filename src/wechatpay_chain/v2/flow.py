@@ -35,6 +35,7 @@ from ..naming import Segment, path_segments
 from ..protocol import new_nonce
 from ..specs import Operation
 from .answer import V2Response
+from .bank import encrypt_bank_fields, plaintext_bank_fields
 from .codec import decode_xml, field_text, is_xml_body
 from .messages import parse_v2_response, prepare_v2_request, verify_v2_fields
 from .rules import V2Rules, properties, rules_for, spec_values, validate_fields, wire_view
@@ -232,6 +233,15 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     unsigned_query = query if rules.part == "xml" else None
     if validate and operation is not None and unsigned_query is not None and operation.schema("query") is not None:
         errors.extend(operation.validate({"query": wire_view(operation, "query", unsigned_query)}))
+    plaintext = plaintext_bank_fields(operation, signed) if rules.part == "xml" and signed else []
+    if plaintext:
+        if client.bank_public_key is None:
+            errors.extend(
+                FieldError(f"/xml/{field_name}", "encrypt", "needs the bank transfer key: Client(bank_public_key=...)")
+                for field_name in plaintext
+            )
+        else:
+            signed = encrypt_bank_fields(signed or {}, plaintext, client.bank_public_key)
     upload: tuple[str, str, bytes, str] | None = None
     if rules.part == "form":
         signed, upload = _upload_fields(operation, kwargs.get("form"), kwargs.get("files"), errors)

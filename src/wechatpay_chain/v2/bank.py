@@ -1,0 +1,76 @@
+"""The RSA-encrypted fields of APIv2 bank transfers (``mmpaysptrans/pay_bank``).
+
+The card number and the holder's name travel encrypted with the platform's RSA
+public key (RSA-OAEP, SHA-1), which ``v2/risk/getpublickey`` hands out over the
+merchant certificate. The spec names the fields (``encrypt: [/enc_bank_no, ...]``);
+the client encrypts the plaintext values before signing, so the sign covers the
+ciphertext as sent. The key comes from ``Client(bank_public_key=...)`` or, when
+none is configured, from one ``getpublickey`` call, then kept on the client.
+
+A value that already is RSA ciphertext (base64 of 128, 256, 384 or 512 bytes: no
+card number or name looks like that) is left alone, for callers who encrypt
+themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..crypto import load_public_key, oaep_encrypt
+from ..errors import ApiError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ..client import Client
+    from ..specs import Operation
+
+__all__ = ["encrypt_bank_fields", "fetch_bank_key", "looks_encrypted", "plaintext_bank_fields"]
+
+KEY_OPERATION = "v2/risk/getpublickey"
+_CIPHERTEXT_SIZES = {128, 256, 384, 512}  # RSA-1024 .. RSA-4096
+
+
+def looks_encrypted(value: str) -> bool:
+    """Whether ``value`` is base64 of one RSA block (so the caller encrypted it already)."""
+    if len(value) < 172:  # base64 of 128 bytes
+        return False
+    try:
+        return len(base64.b64decode(value, validate=True)) in _CIPHERTEXT_SIZES
+    except (binascii.Error, ValueError):
+        return False
+
+
+def plaintext_bank_fields(operation: Operation | None, fields: Mapping[str, Any] | None) -> list[str]:
+    """The spec's encrypted fields that ``fields`` carries as plaintext."""
+    if operation is None or not fields:
+        return []
+    names = [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
+    return [
+        name
+        for name in names
+        if "/" not in name and isinstance(fields.get(name), str) and fields[name] and not looks_encrypted(fields[name])
+    ]
+
+
+def encrypt_bank_fields(fields: Mapping[str, Any], names: list[str], key: rsa.RSAPublicKey) -> dict[str, Any]:
+    """A copy of ``fields`` with ``names`` encrypted (RSA-OAEP SHA-1, base64)."""
+    copy = dict(fields)
+    for name in names:
+        copy[name] = oaep_encrypt(key, copy[name])
+    return copy
+
+
+async def fetch_bank_key(client: Client) -> rsa.RSAPublicKey:
+    """``POST v2/risk/getpublickey`` (over the merchant certificate), kept on the client."""
+    answer = await client.request_async("POST", KEY_OPERATION, xml={})
+    data = getattr(answer, "data", None)  # a V2Response: the answer's fields
+    pem = data.get("pub_key") if isinstance(data, Mapping) else None
+    if not isinstance(pem, str) or "PUBLIC KEY" not in pem:
+        raise ApiError(answer.status_code, "NO_PUB_KEY", f"{KEY_OPERATION} answered without pub_key", None, answer)
+    key = load_public_key(pem.encode("ascii"), "bank_public_key")
+    client.bank_public_key = key
+    return key
