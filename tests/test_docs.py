@@ -161,9 +161,10 @@ def code_blocks(markdown: str) -> list[tuple[str, str]]:
 
 
 def client_options(mock: MockPlatform, certificate: dict[str, bytes]) -> dict[str, Any]:
-    """A client that trusts both of the mock's keys (``v3/certificates`` is signed by the certificate)."""
+    """A client that trusts both of the mock's keys (``v3/certificates`` is signed by the certificate),
+    and knows its bank-transfer key (so a page's call count has no ``getpublickey`` fetch in it)."""
     trusted = {mock.public_key_id: mock.platform_key.public_key(), mock.certificate_serial: mock.platform_certificate}
-    return {"certs": trusted, **certificate}
+    return {"certs": trusted, "bank_public_key": mock.bank_key.public_key(), **certificate}
 
 
 def run_page(markdown: str, page: Page, mock: MockPlatform, options: dict[str, Any]) -> int:

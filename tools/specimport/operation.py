@@ -9,7 +9,14 @@ from typing import Any
 
 from .keywords import Schema
 from .marks import Marks
-from .policy import STATEMENT_DIGEST_HEADER, Overrides, host_for, is_sdk_unsigned
+from .policy import (
+    STATEMENT_DIGEST_HEADER,
+    V2_BANK_KEY_OPERATION,
+    V2_BANK_KEY_USERS,
+    Overrides,
+    host_for,
+    is_sdk_unsigned,
+)
 from .schema import SchemaConverter
 from .source import HTTP_METHODS, Catalogue, Json, SourcePath
 from .text import doc_link, says_retired, short_label, upload_extensions, upload_max_size
@@ -21,7 +28,7 @@ OPERATION_KEYS = (
     "path", "query", "headers", "form", "json", "xml", "upload",
     "response", "response_status", "response_headers", "produces", "download", "unsigned",
     "signature_digest_header", "redirect",
-    "encrypt", "encrypt_query", "serial_header", "decrypt", "decrypt_aead", "request_aead",
+    "encrypt", "encrypt_key", "encrypt_query", "serial_header", "decrypt", "decrypt_aead", "request_aead",
     "json_strings", "json_keys", "response_json_strings", "response_json_keys",
     "xml_nesting", "response_xml_nesting",
     "cert_required", "nonceless", "sign_type",
@@ -275,6 +282,8 @@ class OperationBuilder:
         encrypts = bool(marks.sensitive or query_marks.sensitive)
         out: Operation = {
             "encrypt": marks.sensitive,
+            # Which key v2 encrypts with is not in the source: known for the bank transfers only.
+            "encrypt_key": V2_BANK_KEY_OPERATION if marks.sensitive and path.key in V2_BANK_KEY_USERS else None,
             "encrypt_query": query_marks.sensitive,
             # v2 encrypts with keys of its own (e.g. risk/getpublickey); the header is v3's.
             "serial_header": lists_serial or (encrypts and path.protocol == "v3"),

@@ -75,6 +75,16 @@ UNSIGNED_V2 = (
 )
 """v2 paths whose answers carry no `sign` to verify."""
 
+V2_BANK_KEY_OPERATION = "v2/risk/getpublickey"
+V2_BANK_KEY_USERS = (
+    # The "付款到银行卡" pages (mch_pay_yhk chapter 24_2 and 24_7): enc_bank_no and
+    # enc_true_name are RSA-OAEP encrypted with the key getpublickey returns. Both spellings
+    # of the path, as for UNSIGNED_V2.
+    "v2/mmpaysptrans/pay_bank",
+    "v2/mmpaymkttransfers/pay_bank",
+)
+"""v2 operations whose `encrypt` fields take the key of `V2_BANK_KEY_OPERATION` (`encrypt_key`)."""
+
 STATEMENT_DIGEST_HEADER = "Wechatpay-Statement-Sha1"
 """Statements are signed over `{"sha1":"<this header>"}`, not over the body (wechatpay-php)."""
 

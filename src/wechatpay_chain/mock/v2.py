@@ -137,8 +137,8 @@ def _encode_answer(fields: Mapping[str, Any], *, signed: bool, secret: str, sign
 
 
 def _encrypted_fields(operation: Operation | None, part: str) -> list[str]:
-    if operation is None or part != "xml":
-        return []
+    if operation is None or part != "xml" or operation.spec.get("encrypt_key") != BANK_KEY_OPERATION:
+        return []  # fields encrypted with a key the catalogue does not name stay as sent
     return [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
 
 

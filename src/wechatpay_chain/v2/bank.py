@@ -2,7 +2,9 @@
 
 The card number and the holder's name travel encrypted with the platform's RSA
 public key (RSA-OAEP, SHA-1), which ``v2/risk/getpublickey`` hands out over the
-merchant certificate. The spec names the fields (``encrypt: [/enc_bank_no, ...]``);
+merchant certificate. The spec names the fields (``encrypt: [/enc_bank_no, ...]``) and
+the key (``encrypt_key: v2/risk/getpublickey``; other v2 ``encrypt`` fields, whose key
+the catalogue does not name, are the caller's to encrypt);
 the client encrypts the plaintext values before signing, so the sign covers the
 ciphertext as sent. The key comes from ``Client(bank_public_key=...)`` or, when
 none is configured, from one ``getpublickey`` call, then kept on the client.
@@ -45,8 +47,8 @@ def looks_encrypted(value: str) -> bool:
 
 
 def plaintext_bank_fields(operation: Operation | None, fields: Mapping[str, Any] | None) -> list[str]:
-    """The spec's encrypted fields that ``fields`` carries as plaintext."""
-    if operation is None or not fields:
+    """The spec's encrypted fields that ``fields`` carries as plaintext (``encrypt_key`` operations)."""
+    if operation is None or not fields or operation.spec.get("encrypt_key") != KEY_OPERATION:
         return []
     names = [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
     return [
