@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Download", "download_bill_async", "download_to_async", "iter_download_async"]
 
-CHUNK_SIZE = 64 * 1024
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
 
 
@@ -152,7 +151,7 @@ async def _stream(
             signed_headers = read_signed_headers(answer.headers, now=client.clock)
             checks.signature = hashlib.sha256(f"{signed_headers[0]}\n{signed_headers[1]}\n".encode())
         total = answer.content_length
-        async for chunk in answer.content.iter_chunked(CHUNK_SIZE):
+        async for chunk in answer.content.iter_any():  # what arrived, no re-slicing; aiohttp bounds it
             plain = checks.feed(chunk)
             if progress is not None:
                 progress(checks.size, total)
