@@ -104,15 +104,14 @@ class BlockingPool:
     ) -> tuple[int, http1.AnswerReader]:
         """One request and its whole answer; ``deadline`` is a ``time.monotonic()`` bound."""
         origin, target = self._split(url, ssl_context)
-        where = f"{method} {url.split('?', 1)[0]}"
         all_headers = {"User-Agent": self.user_agent, **headers} if "User-Agent" not in headers else headers
         try:
             data = http1.request_bytes(method, target, origin.host_header, all_headers, body)
         except ValueError as exc:
-            raise TransportError(f"{where}: {exc}", sent=False) from None
+            raise TransportError(f"{_where(method, url)}: {exc}", sent=False) from None
         connection = self._checkout(origin)
         if connection is None:
-            connection = self._connect(origin, connect, deadline, where)
+            connection = self._connect(origin, connect, deadline, _where(method, url))
         reader = http1.AnswerReader(method)
         sock = connection.sock
         try:
@@ -128,13 +127,13 @@ class BlockingPool:
                     break
         except builtins.TimeoutError:  # socket.timeout is this exception
             connection.close()
-            raise TimeoutError(f"{where}: timed out", sent=True) from None
+            raise TimeoutError(f"{_where(method, url)}: timed out", sent=True) from None
         except http1.ProtocolError as exc:
             connection.close()
-            raise TransportError(f"{where}: ProtocolError: {exc}", sent=True) from None
+            raise TransportError(f"{_where(method, url)}: ProtocolError: {exc}", sent=True) from None
         except (OSError, ValueError) as exc:
             connection.close()
-            raise TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True) from None
+            raise TransportError(f"{_where(method, url)}: {type(exc).__name__}: {exc}", sent=True) from None
         except BaseException:
             connection.close()  # interrupted mid-exchange (Ctrl-C): the connection's state is unknown
             raise
@@ -221,6 +220,11 @@ class BlockingPool:
             sock.close()
             raise TransportError(f"{where}: cannot connect ({exc})", sent=False) from None
         return _Connection(sock)
+
+
+def _where(method: str, url: str) -> str:
+    """The call in error messages, without its query (which may carry personal data)."""
+    return f"{method} {url.split('?', 1)[0]}"
 
 
 def _remaining(limit: float | None, deadline: float | None) -> float | None:
