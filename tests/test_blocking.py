@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from payloads import RETURN_ORDER
@@ -250,3 +251,100 @@ def test_sync_and_async_send_the_same_headers(mock: MockPlatform) -> None:
     # No Accept-Encoding: the platform signs the body it sends, so it must come as sent (identity).
     assert "accept-encoding" not in sync_headers
     assert sync_call.body == async_call.body
+
+
+# -- from the review of the blocking transport ---------------------------------------------------
+def test_connecting_to_many_silent_addresses_stays_within_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name with three addresses whose SYNs are dropped (a listener with a full backlog)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.1)
+    real = socket.getaddrinfo
+
+    def three_records(host: str, port_: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "pay.example.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] * 3
+        return real(host, port_, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", three_records)
+    pool = BlockingPool(user_agent="test")
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError) as caught:
+            pool.send("GET", f"http://pay.example.test:{port}/", {}, None, connect=5, read=5, deadline=started + 0.5)
+        assert caught.value.sent is False and time.monotonic() - started < 1.0
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def test_a_slow_name_lookup_is_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+
+    def slow(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "slow.example.test":
+            time.sleep(1.5)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="connecting") as caught:
+        BlockingPool(user_agent="test").send(
+            "GET", "http://slow.example.test/", {}, None, connect=0.3, read=5, deadline=None
+        )
+    assert caught.value.sent is False and time.monotonic() - started < 1.0
+
+
+def test_idle_connections_left_at_the_bottom_are_closed_once_expired(
+    serve: Callable[[Handler], ScriptedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wechatpay_chain.blocking as blocking
+
+    server = serve(answer_forever(OK))
+    pool = BlockingPool(user_agent="test")
+    threads = [threading.Thread(target=send, args=(pool, server.url)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    burst = pool.idle_connections()
+    assert burst >= 1
+    monkeypatch.setattr(blocking, "KEEP_IDLE", 0.2)
+    time.sleep(0.3)
+    send(pool, server.url)  # one call at a time from now on: the rest of the burst expires
+    assert pool.idle_connections() == 1
+
+
+def test_an_answer_with_stray_bytes_after_it_is_kept_and_its_connection_dropped(
+    serve: Callable[[Handler], ScriptedServer],
+) -> None:
+    server = serve(answer_forever(OK + b"\r\n"))
+    pool = BlockingPool(user_agent="test")
+    assert send(pool, server.url) == (200, b"ok")
+    assert pool.idle_connections() == 0
+
+
+@pytest.mark.parametrize("name", ["Host", "content-length", "Transfer-Encoding"])
+def test_framing_headers_from_the_caller_are_refused_on_both_paths(mock: MockPlatform, name: str) -> None:
+    with mock.client() as client:
+        with pytest.raises(TransportError, match="set by the transport") as sync_refused:
+            client.v3.profitsharing.return_orders.post(json=RETURN_ORDER, headers={name: "1"})
+
+        async def call_async() -> None:
+            async with mock.client() as async_client:
+                await async_client.v3.profitsharing.return_orders.post_async(json=RETURN_ORDER, headers={name: "1"})
+
+        with pytest.raises(TransportError, match="set by the transport") as async_refused:
+            asyncio.run(call_async())
+    assert sync_refused.value.sent is False and async_refused.value.sent is False
+    assert not mock.calls

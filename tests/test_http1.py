@@ -122,8 +122,10 @@ def test_keep_alive_follows_the_version_and_connection_header() -> None:
         (b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n", "Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: \xd9\xa3\r\n\r\n", "Content-Length"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabc", "after the end"),
-        (b"HTTP/1.1 204 No Content\r\n\r\nxyz", "after the end"),
+        (b"HTTP/1.1 200 OK\r\nWechatpay-Nonce: abc\nX-Injected: 1\r\nContent-Length: 0\r\n\r\n", "bare CR, LF"),
+        (b"HTTP/1.1 200 OK\r\nX-Cr: a\rb\r\nContent-Length: 0\r\n\r\n", "bare CR, LF"),
+        (b"HTTP/1.1 200 OK\r\nX-Nul: a\x00b\r\nContent-Length: 0\r\n\r\n", "bare CR, LF"),
+        (b"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n", "bare CR, LF"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "CRLF"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n", "trailer"),
@@ -149,7 +151,33 @@ def test_oversized_heads_and_chunk_lines_are_refused() -> None:
         AnswerReader("GET").feed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1" * 2000)
 
 
-def test_bytes_after_a_complete_answer_are_refused() -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [
+        PLAIN + b"\r\n",
+        b"HTTP/1.1 204 No Content\r\n\r\nxyz",
+        chunked(BODY, [4]) + b"junk",
+    ],
+)
+def test_bytes_after_a_complete_answer_end_the_connection_not_the_answer(raw: bytes) -> None:
+    reader = read(raw)
+    assert reader.status in (200, 204) and reader.body in (BODY, b"")
+    assert not reader.keep_alive  # out of step: the connection is dropped, never reused
     reader = read(PLAIN)
-    with pytest.raises(ProtocolError, match="after the end"):
-        reader.feed(b"HTTP/1.1 200 OK\r\n")
+    reader.feed(b"HTTP/1.1 200 OK\r\n")  # more after the fact: the same
+    assert reader.body == BODY and not reader.keep_alive
+
+
+def test_the_method_and_the_framing_headers_are_the_transports() -> None:
+    with pytest.raises(ValueError, match="method"):
+        request_bytes("GET / HTTP/1.1\r\nX-Injected: 1\r\n\r\nPOST", "/v3/x", "h", {}, None)
+    for name in ("Host", "content-length", "Transfer-Encoding", "Connection"):
+        with pytest.raises(ValueError, match="set by the transport"):
+            request_bytes("POST", "/v3/x", "h", {name: "1"}, b"{}")
+
+
+def test_the_user_agent_is_added_once_whatever_its_case() -> None:
+    mine = request_bytes("GET", "/v3/x", "h", {"user-agent": "MyApp/2.0"}, None, user_agent="wechatpay-chain/1")
+    assert mine.count(b"ser-Agent") + mine.count(b"ser-agent") == 1 and b"MyApp/2.0" in mine
+    default = request_bytes("GET", "/v3/x", "h", {}, None, user_agent="wechatpay-chain/1")
+    assert b"\r\nUser-Agent: wechatpay-chain/1\r\n" in default

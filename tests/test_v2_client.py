@@ -507,6 +507,8 @@ def test_v2_upload_signs_its_form_and_sends_the_file(cert_client: Client, mock: 
         ({"media": ("empty.png", b"")}, None, "/files/media"),
         ({"media": ("id-card.png", PNG)}, {"media_hash": "0" * 32}, "/form/media_hash"),
         ({"media": ("id-card.png", PNG)}, {"sign_type": "SHA1"}, "/form/sign_type"),
+        ({"media": ("id-card.png", PNG, "image/png\r\nX-Evil: 1")}, None, "/files/media"),
+        ({"media": ("id-card.png", PNG)}, {'x"\r\nX-Evil': "1"}, '/form/x"\r\nX-Evil'),
     ],
 )
 def test_bad_v2_uploads_are_refused_before_sending(
@@ -580,3 +582,34 @@ def test_bank_fields_encrypted_with_another_key_are_refused_by_the_platform(
 def test_a_bank_key_that_is_not_a_key_is_a_config_error(mock: MockPlatform) -> None:
     with pytest.raises(ConfigError, match="bank_public_key"):
         mock.client(bank_public_key="-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n")
+
+
+def test_a_card_number_given_as_a_number_is_encrypted_too(cert_client: Client, mock: MockPlatform) -> None:
+    cert_client.v2.mmpaysptrans.pay_bank.post(xml={**BANK_PLAIN, "enc_bank_no": 6222020202020202020})
+    assert b"6222020202020202020" not in mock.calls[-1].body
+    assert mock.calls[-1].decrypted["enc_bank_no"] == "6222020202020202020"
+    before = len(mock.calls)
+    with pytest.raises(ValidationError, match="to encrypt"):
+        cert_client.v2.mmpaysptrans.pay_bank.post(xml={**BANK_PLAIN, "enc_true_name": {"name": "张三"}})
+    assert len(mock.calls) == before
+
+
+def test_an_invalid_transfer_is_refused_before_the_key_is_fetched(cert_client: Client, mock: MockPlatform) -> None:
+    with pytest.raises(ValidationError) as refused:
+        cert_client.v2.mmpaysptrans.pay_bank.post(xml={**BANK_PLAIN, "amount": "a lot"})
+    assert "/xml/amount" in {error.pointer for error in refused.value.errors}
+    assert not mock.calls  # not even getpublickey
+
+
+def test_the_key_fetch_runs_under_the_calls_timeout(cert_client: Client, mock: MockPlatform) -> None:
+    import time
+
+    async def slow(call: MockCall) -> None:
+        await asyncio.sleep(3)
+
+    mock.on("POST", "v2/risk/getpublickey", slow)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        cert_client.v2.mmpaysptrans.pay_bank.post(xml=BANK_PLAIN, timeout=0.5)
+    assert time.monotonic() - started < 2.0
+    assert [call.key for call in mock.calls] == ["v2/risk/getpublickey"]  # the transfer never left

@@ -13,7 +13,9 @@ aiohttp transport's do: only a connection that was never made proves it did not.
 from __future__ import annotations
 
 import builtins
+import concurrent.futures
 import contextlib
+import ipaddress
 import os
 import select
 import socket
@@ -21,8 +23,8 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from . import http1
@@ -104,9 +106,8 @@ class BlockingPool:
     ) -> tuple[int, http1.AnswerReader]:
         """One request and its whole answer; ``deadline`` is a ``time.monotonic()`` bound."""
         origin, target = self._split(url, ssl_context)
-        all_headers = {"User-Agent": self.user_agent, **headers} if "User-Agent" not in headers else headers
         try:
-            data = http1.request_bytes(method, target, origin.host_header, all_headers, body)
+            data = http1.request_bytes(method, target, origin.host_header, headers, body, user_agent=self.user_agent)
         except ValueError as exc:
             raise TransportError(f"{_where(method, url)}: {exc}", sent=False) from None
         connection = self._checkout(origin)
@@ -178,7 +179,6 @@ class BlockingPool:
         return origin, target
 
     def _checkout(self, origin: _Origin) -> _Connection | None:
-        now = time.monotonic()
         while True:
             with self._lock:
                 if self.closed:
@@ -187,39 +187,113 @@ class BlockingPool:
                 if not connections:
                     return None
                 connection = connections.pop()  # the most recently used: the least likely to be stale
-            if now - connection.idle_since < KEEP_IDLE and not connection.dropped():
+            if time.monotonic() - connection.idle_since < KEEP_IDLE and not connection.dropped():
                 return connection
             connection.close()
 
     def _checkin(self, origin: _Origin, connection: _Connection) -> None:
-        connection.idle_since = time.monotonic()
+        now = connection.idle_since = time.monotonic()
+        to_close: list[_Connection] = []
         with self._lock:
-            if not self.closed:
-                connections = self._idle.setdefault(origin, [])
-                if len(connections) < MAX_IDLE_PER_HOST:
-                    connections.append(connection)
-                    return
-        connection.close()
+            connections = self._idle.setdefault(origin, []) if not self.closed else []
+            # The oldest sit at the bottom and are never reached by checkout after a burst:
+            # close them here once they have been idle too long (the server may have already).
+            while connections and now - connections[0].idle_since >= KEEP_IDLE:
+                to_close.append(connections.pop(0))
+            if not self.closed and len(connections) < MAX_IDLE_PER_HOST:
+                connections.append(connection)
+            else:
+                to_close.append(connection)
+        for stale in to_close:
+            stale.close()
 
     def _connect(self, origin: _Origin, connect: float | None, deadline: float | None, where: str) -> _Connection:
+        """A new connection within ``connect`` seconds and the call's deadline, DNS included."""
+        until = time.monotonic() + connect if connect is not None else None
+        if deadline is not None:
+            until = deadline if until is None else min(until, deadline)
+        sock: socket.socket | None = None
         try:
-            sock = socket.create_connection((origin.host, origin.port), timeout=_remaining(connect, deadline))
-        except builtins.TimeoutError:  # socket.timeout is this exception
-            raise TimeoutError(f"{where}: timed out connecting", sent=False) from None
-        except OSError as exc:
-            raise TransportError(f"{where}: cannot connect ({exc})", sent=False) from None
-        try:
+            sock = _open_socket(origin.host, origin.port, until)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if origin.context is not None:
-                sock.settimeout(_remaining(connect, deadline))
+                sock.settimeout(_until(until))
                 sock = origin.context.wrap_socket(sock, server_hostname=origin.host)
         except builtins.TimeoutError:  # socket.timeout is this exception
-            sock.close()
+            _close(sock)
             raise TimeoutError(f"{where}: timed out connecting", sent=False) from None
         except (OSError, ValueError) as exc:  # ssl.SSLError (a refused certificate) is an OSError
-            sock.close()
+            _close(sock)
             raise TransportError(f"{where}: cannot connect ({exc})", sent=False) from None
+        except BaseException:  # Ctrl-C while connecting: do not leave the socket to the collector
+            _close(sock)
+            raise
         return _Connection(sock)
+
+
+def _open_socket(host: str, port: int, until: float | None) -> socket.socket:
+    """Try each address of ``host`` in turn, all within ``until`` (DNS too), like
+    ``socket.create_connection`` but with one deadline instead of one timeout per address."""
+    addresses = _resolve(host, port, until)
+    error: OSError | None = None
+    for family, kind, proto, _, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(_until(until))
+            sock.connect(address)
+            return sock
+        except builtins.TimeoutError:
+            sock.close()
+            raise
+        except OSError as exc:
+            sock.close()
+            error = exc
+        except BaseException:
+            sock.close()
+            raise
+    raise error or OSError(f"no address for {host}")
+
+
+AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
+_resolver: concurrent.futures.ThreadPoolExecutor | None = None
+_resolver_lock = threading.Lock()
+
+
+def _resolve(host: str, port: int, until: float | None) -> Sequence[AddressInfo]:
+    """``getaddrinfo`` bounded by ``until``: it cannot be interrupted, so a slow lookup runs on
+    a helper thread and the call stops waiting for it (an IP address needs no lookup)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    global _resolver
+    with _resolver_lock:
+        if _resolver is None:
+            _resolver = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="wechatpay-chain-dns")
+        resolver = _resolver
+    lookup = resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return lookup.result(_until(until))
+    except concurrent.futures.TimeoutError:
+        raise builtins.TimeoutError(f"resolving {host} took too long") from None
+
+
+def _close(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+def _until(until: float | None) -> float | None:
+    """Seconds left before ``until`` (a ``time.monotonic()`` value); none left is a timeout."""
+    if until is None:
+        return None
+    left = until - time.monotonic()
+    if left <= 0:
+        raise builtins.TimeoutError("the time to connect has passed")
+    return left
 
 
 def _where(method: str, url: str) -> str:
@@ -254,8 +328,11 @@ _POOLS: weakref.WeakSet[BlockingPool] = weakref.WeakSet()
 
 
 def _forget_connections_in_child() -> None:
+    global _resolver
     for pool in list(_POOLS):
         pool._idle = {}
+        pool._lock = threading.Lock()  # another thread may have held it at the fork
+    _resolver = None  # its threads did not survive the fork
 
 
 if hasattr(os, "register_at_fork"):

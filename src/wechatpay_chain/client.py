@@ -349,14 +349,20 @@ class Client(Node):
         """The whole call: prepare (validation; nothing sent on error), sign, send, verify."""
         timeout = Timeout.coerce(kwargs["timeout"]) if kwargs.get("timeout") is not None else None
         if segments and segments[0].text == "v2":
-            from .v2.bank import fetch_bank_key, plaintext_bank_fields
-            from .v2.flow import prepare_v2_call, send_v2_call
+            from .v2.flow import MISSING_BANK_KEY, prepare_v2_call, send_v2_call
 
-            if self.bank_public_key is None and kwargs.get("xml"):
-                key = "/".join(s.spec_text for s in segments)
-                if plaintext_bank_fields(self.catalog.operation(key, method), kwargs["xml"]):
-                    await fetch_bank_key(self)  # before prepare: the sign covers the ciphertext
-            return await send_v2_call(self, prepare_v2_call(self, method, segments, kwargs), timeout)
+            try:
+                call = prepare_v2_call(self, method, segments, kwargs)
+            except ValidationError as refused:
+                # A bank transfer whose only problem is the key not fetched yet: fetch it, then
+                # prepare again (the sign covers the ciphertext). Anything else is refused first.
+                if self.bank_public_key is not None or any(e.message != MISSING_BANK_KEY for e in refused.errors):
+                    raise
+                from .v2.bank import fetch_bank_key
+
+                await fetch_bank_key(self, timeout)
+                call = prepare_v2_call(self, method, segments, kwargs)
+            return await send_v2_call(self, call, timeout)
         prepared = self._prepare(method, segments, kwargs)
         return await self._send(prepared, timeout)
 

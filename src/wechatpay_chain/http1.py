@@ -16,15 +16,18 @@ from collections.abc import Mapping
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-__all__ = ["AnswerReader", "ProtocolError", "request_bytes"]
+__all__ = ["FRAMING_HEADERS", "AnswerReader", "ProtocolError", "framing_headers", "request_bytes"]
 
 MAX_HEAD = 64 * 1024  # bytes of status line plus headers
 MAX_CHUNK_LINE = 1024
+# Headers that frame the message: set by the transport alone, refused from callers.
+FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"})
 
 # RFC 9110 token characters, for header names; values must not carry CR, LF or NUL.
 _TOKEN_CHARS = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _TOKEN_TEXT = re.compile(_TOKEN_CHARS)
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
+_STRAY_BREAK = re.compile(r"\r(?!\n)|(?<!\r)\n|\x00")
 _BAD_TARGET = re.compile(r"[\x00-\x20\x7f]")
 _STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r\n]*))?")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?")
@@ -34,8 +37,26 @@ class ProtocolError(Exception):
     """The peer's bytes are not an HTTP/1.1 answer we can trust the framing of."""
 
 
-def request_bytes(method: str, target: str, host: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
-    """The request on the wire. Names and values that could split the head are refused."""
+def framing_headers(headers: Mapping[str, str]) -> list[str]:
+    """The names in ``headers`` that only the transport may set (both transports refuse them)."""
+    return [name for name in headers if name.lower() in FRAMING_HEADERS]
+
+
+def request_bytes(
+    method: str,
+    target: str,
+    host: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    user_agent: str | None = None,
+) -> bytes:
+    """The request on the wire. Anything that could split or reframe the head is refused:
+    a method that is not a token, a target with spaces or controls, header names that are
+    not tokens, values with line breaks or NUL, and the framing headers (Host,
+    Content-Length, ...), which come from here only."""
+    if not _TOKEN_TEXT.fullmatch(method):
+        raise ValueError("the method is not an HTTP token")
     if _BAD_TARGET.search(target):
         raise ValueError("the request target holds a space or control character")
     # Two checks for all headers at once (this runs on every call): the names joined are
@@ -47,7 +68,12 @@ def request_bytes(method: str, target: str, host: str, headers: Mapping[str, str
             name for name, value in headers.items() if not _TOKEN_TEXT.fullmatch(name) or _BAD_VALUE.search(value)
         )
         raise ValueError(f"header {bad!r} cannot be sent: invalid name or a line break in its value")
+    lowered = {name.lower() for name in headers}
+    if lowered & FRAMING_HEADERS:
+        raise ValueError(f"header {framing_headers(headers)[0]!r} is set by the transport, not by the caller")
     lines = [f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
+    if user_agent is not None and "user-agent" not in lowered:
+        lines.append(f"User-Agent: {user_agent}\r\n")
     lines.extend(f"{name}: {value}\r\n" for name, value in headers.items())
     if body is not None or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body) if body else 0}\r\n")
@@ -61,8 +87,10 @@ class AnswerReader:
 
     ``feed(data)`` returns True once the whole answer has been read; ``feed_eof()`` when
     the peer closed (it completes an answer framed by the end of the connection, and
-    raises ``ProtocolError`` for a truncated one). Bytes after the answer are an error:
-    we never pipeline, so a server sending them is not speaking to us in turn.
+    raises ``ProtocolError`` for a truncated one). Bytes after a complete answer are
+    dropped with the connection (``keep_alive`` becomes False): we never pipeline, so a
+    server sending them is out of step, but the answer it framed is whole (aiohttp does
+    the same).
     """
 
     __slots__ = (
@@ -106,7 +134,7 @@ class AnswerReader:
     def feed(self, data: bytes) -> bool:
         if self.done:
             if data:
-                raise ProtocolError("bytes after the end of the answer")
+                self.keep_alive = False
             return True
         self._buffer += data
         while not self.done:
@@ -118,9 +146,7 @@ class AnswerReader:
                 available = len(self._buffer) - self._pos
                 if available < self._length:
                     break
-                if available > self._length:
-                    raise ProtocolError("bytes after the end of the answer")
-                self._finish(bytes(self._buffer[self._pos :]))
+                self._finish(bytes(self._buffer[self._pos : self._pos + self._length]), available > self._length)
             elif mode == "close":
                 break  # until feed_eof
             elif not self._read_chunked():
@@ -149,6 +175,10 @@ class AnswerReader:
             return False
         # latin-1 maps every byte to one character, so the text can be checked and split as str.
         head = buffer[pos:end].decode("latin-1")
+        if _STRAY_BREAK.search(head):
+            # A lone CR or LF (or NUL) in a value would reach the signature check as part of,
+            # say, the nonce, and move where the signed message's fields end (RFC 9110 5.5).
+            raise ProtocolError("a bare CR, LF or NUL in the answer's head")
         self._pos = end + 4
         line_end = head.find("\r\n")
         status_line = _STATUS_LINE.fullmatch(head if line_end < 0 else head[:line_end])
@@ -186,9 +216,7 @@ class AnswerReader:
         encodings = fields.getall("Transfer-Encoding", [])
         lengths = fields.getall("Content-Length", [])
         if self._no_body or status in (204, 304):
-            if len(buffer) > self._pos:
-                raise ProtocolError("bytes after the end of the answer")
-            self._finish(b"")
+            self._finish(b"", len(buffer) > self._pos)
         elif encodings:
             if lengths:
                 raise ProtocolError("both Transfer-Encoding and Content-Length")
@@ -230,9 +258,7 @@ class AnswerReader:
         self._pos = end + 2
         if self._mode == "trailer":
             if not line:
-                if len(buffer) > self._pos:
-                    raise ProtocolError("bytes after the end of the answer")
-                self._finish(b"".join(self._chunks))
+                self._finish(b"".join(self._chunks), len(buffer) > self._pos)
             elif b":" not in line:
                 raise ProtocolError("a malformed trailer line")
             return True
@@ -243,7 +269,9 @@ class AnswerReader:
         self._mode = "chunk-data" if self._chunk_left else "trailer"
         return True
 
-    def _finish(self, body: bytes) -> None:
+    def _finish(self, body: bytes, leftover: bool = False) -> None:
+        if leftover:
+            self.keep_alive = False  # the connection is out of step: never reuse it
         self.body = body
         self._buffer = bytearray()
         self._pos = 0

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from typing import IO, Any
@@ -34,6 +35,8 @@ from .errors import FieldError
 from .protocol import dump_json
 
 __all__ = ["FileSpec", "build_form", "build_multipart", "read_upload"]
+
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
 
 FileSpec = tuple[str, bytes | IO[bytes]] | tuple[str, bytes | IO[bytes], str]
 
@@ -76,6 +79,9 @@ def read_upload(
     content_type = entry[2] if len(entry) == 3 else _content_type(filename)
     if not filename:
         problems.append(FieldError(f"/files/{field}", "filename", "a file name is required"))
+    if _LINE_BREAK.search(filename) or _LINE_BREAK.search(str(content_type)):
+        # Both go into the part's head: a line break there would write headers of its own.
+        problems.append(FieldError(f"/files/{field}", "pattern", "a line break in the file name or content type"))
     if not content:
         problems.append(FieldError(f"/files/{field}", "minLength", "the file is empty"))
     allowed = [str(ext).lower() for ext in (upload or {}).get("extensions") or ()]

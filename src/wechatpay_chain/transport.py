@@ -32,6 +32,7 @@ from yarl import URL
 
 from .blocking import BlockingPool
 from .errors import TimeoutError, TransportError
+from .http1 import framing_headers
 
 __all__ = ["LoopThread", "RawAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
 
@@ -237,6 +238,10 @@ class Transport:
         reached the platform (only a failed connection proves it did not): the retry rules
         depend on it.
         """
+        framing = framing_headers(headers)
+        if framing:  # as the blocking transport: Host, Content-Length, ... are the transport's
+            message = f"{method} {_safe_url(url)}: header {framing[0]!r} is set by the transport"
+            raise TransportError(message, sent=False)
         session = self._session()
         kwargs: dict[str, Any] = {}
         if timeout is not None:

@@ -19,10 +19,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..crypto import load_public_key, oaep_encrypt
-from ..errors import ApiError
+from ..errors import ApiError, FieldError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -47,28 +48,47 @@ def looks_encrypted(value: str) -> bool:
 
 
 def plaintext_bank_fields(operation: Operation | None, fields: Mapping[str, Any] | None) -> list[str]:
-    """The spec's encrypted fields that ``fields`` carries as plaintext (``encrypt_key`` operations)."""
+    """The spec's encrypted fields that ``fields`` carries as plaintext (``encrypt_key`` operations).
+
+    Every value counts but ciphertext: a card number given as an ``int`` is plaintext too,
+    and must never go out as it is.
+    """
     if operation is None or not fields or operation.spec.get("encrypt_key") != KEY_OPERATION:
         return []
     names = [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
     return [
         name
         for name in names
-        if "/" not in name and isinstance(fields.get(name), str) and fields[name] and not looks_encrypted(fields[name])
+        if "/" not in name
+        and fields.get(name) is not None
+        and not (isinstance(fields[name], str) and (not fields[name] or looks_encrypted(fields[name])))
     ]
 
 
-def encrypt_bank_fields(fields: Mapping[str, Any], names: list[str], key: rsa.RSAPublicKey) -> dict[str, Any]:
-    """A copy of ``fields`` with ``names`` encrypted (RSA-OAEP SHA-1, base64)."""
+def encrypt_bank_fields(
+    fields: Mapping[str, Any], names: list[str], key: rsa.RSAPublicKey
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """A copy of ``fields`` with ``names`` encrypted (RSA-OAEP SHA-1, base64), and the
+    problems of values that are neither text nor a number (those are not sent at all)."""
     copy = dict(fields)
+    problems: list[FieldError] = []
     for name in names:
-        copy[name] = oaep_encrypt(key, copy[name])
-    return copy
+        value = copy[name]
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            problems.append(FieldError(f"/xml/{name}", "type", "must be text (or a number) to encrypt"))
+            copy[name] = ""  # never the plaintext, whatever happens to the problems
+            continue
+        copy[name] = oaep_encrypt(key, str(value))
+    return copy, problems
 
 
-async def fetch_bank_key(client: Client) -> rsa.RSAPublicKey:
-    """``POST v2/risk/getpublickey`` (over the merchant certificate), kept on the client."""
-    answer = await client.request_async("POST", KEY_OPERATION, xml={})
+async def fetch_bank_key(client: Client, timeout: Any = None) -> rsa.RSAPublicKey:
+    """``POST v2/risk/getpublickey`` (over the merchant certificate), kept on the client.
+
+    Runs under the timeout of the call that needs it (a call of its own, so the wait
+    for a transfer is at most twice that timeout, once).
+    """
+    answer = await client.request_async("POST", KEY_OPERATION, xml={}, timeout=timeout)
     data = getattr(answer, "data", None)  # a V2Response: the answer's fields
     pem = data.get("pub_key") if isinstance(data, Mapping) else None
     if not isinstance(pem, str) or "PUBLIC KEY" not in pem:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,11 +47,21 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..transport import RawAnswer, Timeout
 
-__all__ = ["V2Call", "finish_v2_call", "prepare_v2_call", "send_v2_call", "v2_redirect_url", "v2_ssl_context"]
+__all__ = [
+    "MISSING_BANK_KEY",
+    "V2Call",
+    "finish_v2_call",
+    "prepare_v2_call",
+    "send_v2_call",
+    "v2_redirect_url",
+    "v2_ssl_context",
+]
 
 log = logging.getLogger("wechatpay_chain")
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
+MISSING_BANK_KEY = "needs the v2/risk/getpublickey key (fetched when nothing else is wrong) or Client(bank_public_key=)"
+_FORM_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 # Options every verb accepts; the rest of the keywords are path values.
 _OPTIONS = ("xml", "query", "headers", "validate", "timeout", "idempotent")
 
@@ -169,7 +180,12 @@ def _upload_fields(
     spec = operation.spec.get("upload") if operation is not None else None
     field, filename, content, content_type, _, problems = read_upload(files or {}, spec, None)
     errors.extend(problems)
-    fields = dict(form or {})
+    fields = {}
+    for name, value in (form or {}).items():
+        if isinstance(name, str) and _FORM_NAME.fullmatch(name):
+            fields[name] = value
+        else:  # reported, and kept out of what is signed and encoded
+            errors.append(FieldError(f"/form/{name}", "propertyNames", "a form field name must be a plain token"))
     if problems:
         fields.setdefault("media_hash", "0" * 32)  # a stand-in, so the form is judged on its own
         return fields, None
@@ -236,12 +252,12 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     plaintext = plaintext_bank_fields(operation, signed) if rules.part == "xml" and signed else []
     if plaintext:
         if client.bank_public_key is None:
-            errors.extend(
-                FieldError(f"/xml/{field_name}", "encrypt", "needs the bank transfer key: Client(bank_public_key=...)")
-                for field_name in plaintext
-            )
+            # Client._call fetches the key and prepares again when this is the only problem.
+            errors.extend(FieldError(f"/xml/{field_name}", "encrypt", MISSING_BANK_KEY) for field_name in plaintext)
+            signed = {**(signed or {}), **dict.fromkeys(plaintext, "")}  # never the plaintext
         else:
-            signed = encrypt_bank_fields(signed or {}, plaintext, client.bank_public_key)
+            signed, problems = encrypt_bank_fields(signed or {}, plaintext, client.bank_public_key)
+            errors.extend(problems)
     upload: tuple[str, str, bytes, str] | None = None
     if rules.part == "form":
         signed, upload = _upload_fields(operation, kwargs.get("form"), kwargs.get("files"), errors)
