@@ -218,8 +218,14 @@ class Transport:
                 ssl_context=ssl_context,
             )
             return RawAnswer(status, reader.headers, reader.body)
-        async with self.open(method, url, headers, body=body, timeout=timeout, ssl_context=ssl_context) as answer:
-            return RawAnswer(answer.status, answer.headers, await answer.read())
+        # The request directly, not through open(): a generator-based context manager per
+        # call costs more than it is worth on the hot path.
+        request = self._request(method, url, headers, body, timeout, ssl_context)
+        try:
+            async with request as answer:
+                return RawAnswer(answer.status, answer.headers, await answer.read())
+        except (aiohttp.ClientError, builtins.TimeoutError) as exc:
+            raise _transport_error(exc, method, url) from None
 
     @contextlib.asynccontextmanager
     async def open(
@@ -232,12 +238,24 @@ class Transport:
         timeout: Timeout | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """One request, the answer to read as the caller likes (downloads read it in chunks).
+        """One request, the answer to read as the caller likes (downloads read it in chunks)."""
+        request = self._request(method, url, headers, body, timeout, ssl_context)
+        try:
+            async with request as answer:
+                yield answer
+        except (aiohttp.ClientError, builtins.TimeoutError) as exc:
+            raise _transport_error(exc, method, url) from None
 
-        aiohttp's errors become ours, with ``sent`` saying whether the request may have
-        reached the platform (only a failed connection proves it did not): the retry rules
-        depend on it.
-        """
+    def _request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | aiohttp.FormData | None,
+        timeout: Timeout | None,
+        ssl_context: ssl.SSLContext | None,
+    ) -> Any:
+        """aiohttp's request context for one call (not yet sent)."""
         framing = framing_headers(headers)
         if framing:  # as the blocking transport: Host, Content-Length, ... are the transport's
             message = f"{method} {_safe_url(url)}: header {framing[0]!r} is set by the transport"
@@ -248,20 +266,9 @@ class Transport:
             kwargs["timeout"] = timeout.as_aiohttp()
         if ssl_context is not None:
             kwargs["ssl"] = ssl_context
-        where = f"{method} {_safe_url(url)}"
-        try:
-            async with session.request(
-                method, URL(url, encoded=True), headers=headers, data=body or None, allow_redirects=False, **kwargs
-            ) as answer:
-                yield answer
-        except aiohttp.ConnectionTimeoutError:
-            raise TimeoutError(f"{where}: timed out connecting", sent=False) from None
-        except builtins.TimeoutError:
-            raise TimeoutError(f"{where}: timed out", sent=True) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise TransportError(f"{where}: cannot connect ({exc.os_error})", sent=False) from None
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True) from None
+        return session.request(
+            method, URL(url, encoded=True), headers=headers, data=body or None, allow_redirects=False, **kwargs
+        )
 
     async def aclose(self) -> None:
         """Close the session of the running loop (async callers)."""
@@ -411,6 +418,19 @@ def _run_elsewhere_if_needed(loop: asyncio.AbstractEventLoop, coroutine: Corouti
     worker = threading.Thread(target=loop.run_until_complete, args=(coroutine,), name="wechatpay-chain-close")
     worker.start()
     worker.join(timeout=10)
+
+
+def _transport_error(exc: BaseException, method: str, url: str) -> TransportError:
+    """aiohttp's error as ours, with ``sent`` saying whether the request may have reached the
+    platform (only a failed connection proves it did not): the retry rules depend on it."""
+    where = f"{method} {_safe_url(url)}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):  # before TimeoutError: it is one too
+        return TimeoutError(f"{where}: timed out connecting", sent=False)
+    if isinstance(exc, builtins.TimeoutError):
+        return TimeoutError(f"{where}: timed out", sent=True)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return TransportError(f"{where}: cannot connect ({exc.os_error})", sent=False)
+    return TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
 
 
 def _refuse_form() -> bytes:
