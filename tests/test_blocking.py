@@ -208,7 +208,7 @@ def test_sync_calls_inside_a_running_loop_need_no_helper_thread(mock: MockPlatfo
             return _get(client).status_code  # blocks this loop for the call, as sync I/O does
 
         assert asyncio.run(main()) == 200
-        assert not client.transport.bridge.running
+        assert not client.transport._sessions  # no aiohttp session, so no event loop, was needed
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
@@ -348,3 +348,17 @@ def test_framing_headers_from_the_caller_are_refused_on_both_paths(mock: MockPla
             asyncio.run(call_async())
     assert sync_refused.value.sent is False and async_refused.value.sent is False
     assert not mock.calls
+
+
+def test_a_sync_download_stopped_early_does_not_return_its_connection(mock: MockPlatform) -> None:
+    from wechatpay_chain.mock.bills import sample_bill_lines
+
+    url = mock.add_bill(lambda: sample_bill_lines(20000))["download_url"]
+    with mock.client() as client:
+        chunks = client.iter_download(url)
+        assert next(chunks)
+        chunks.close()  # the rest is unread: that connection must never carry another request
+        assert client.transport.blocking.idle_connections() == 0
+        assert _get(client).status_code == 200
+        assert sum(len(chunk) for chunk in client.iter_download(url)) > 1_000_000
+        assert client.transport.blocking.idle_connections() == 1  # read to its end: kept alive

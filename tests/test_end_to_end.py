@@ -205,7 +205,6 @@ def test_sync_and_async_share_one_client(mock: MockPlatform) -> None:
     finally:
         client.close()
     assert client.transport.open_sessions() == 0
-    assert not client.transport.bridge.running
 
 
 def test_signing_in_threads(mock: MockPlatform) -> None:

@@ -181,3 +181,38 @@ def test_the_user_agent_is_added_once_whatever_its_case() -> None:
     assert mine.count(b"ser-Agent") + mine.count(b"ser-agent") == 1 and b"MyApp/2.0" in mine
     default = request_bytes("GET", "/v3/x", "h", {}, None, user_agent="wechatpay-chain/1")
     assert b"\r\nUser-Agent: wechatpay-chain/1\r\n" in default
+
+
+def _streamed(raw: bytes, step: int, eof: bool = False) -> tuple[AnswerReader, bytes]:
+    reader = AnswerReader("GET", stream=True)
+    pieces = []
+    for start in range(0, len(raw), step):
+        reader.feed(raw[start : start + step])
+        pieces.append(reader.take())
+    if eof:
+        reader.feed_eof()
+        pieces.append(reader.take())
+    return reader, b"".join(pieces)
+
+
+@given(st.binary(max_size=3000), st.lists(st.integers(1, 700), max_size=12), st.integers(1, 97))
+def test_stream_mode_hands_out_the_same_body(body: bytes, sizes: list[int], step: int) -> None:
+    for raw, eof in (
+        (chunked(body, sizes), False),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body, False),
+        (b"HTTP/1.1 200 OK\r\n\r\n" + body, True),
+    ):
+        reader, streamed = _streamed(raw, step, eof)
+        assert reader.done and streamed == body and reader.body == b""
+
+
+def test_stream_mode_keeps_no_more_than_one_read() -> None:
+    body = bytes(range(256)) * 4096  # 1 MiB in one chunk
+    raw = chunked(body, [len(body)])
+    reader = AnswerReader("GET", stream=True)
+    taken = 0
+    for start in range(0, len(raw), 65536):
+        reader.feed(raw[start : start + 65536])
+        assert len(reader._buffer) <= 65536  # consumed bytes are dropped at each feed
+        taken += len(reader.take())
+    assert reader.done and taken == len(body)

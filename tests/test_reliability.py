@@ -265,14 +265,13 @@ def test_resources_stay_flat_over_many_calls(mock: MockPlatform) -> None:
             time.sleep(0.05)
         assert _open_fds() <= fds + 2
         assert threading.active_count() <= threads + 1
-    assert client.transport.open_sessions() == 0 and not client.transport.bridge.running
+    assert client.transport.open_sessions() == 0
 
 
 def test_a_client_left_open_warns_once(mock: MockPlatform) -> None:
     client = mock.client()
     _get(client)
     transport = client.transport
-    client.transport.bridge.stop()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         del client
@@ -370,62 +369,58 @@ def test_sync_calls_from_short_lived_threads_share_a_bounded_pool(mock: MockPlat
         # descriptors each, with the mock in this process) were ever needed at a time.
         assert _open_fds() <= fds + 2 * 20 + 4
         assert 1 <= client.transport.blocking.idle_connections() <= min(20, MAX_IDLE_PER_HOST)
-        assert not client.transport._thread_loops  # sync calls need no event loop
     assert client.transport.blocking.idle_connections() == 0
 
 
-def test_short_lived_threads_release_their_download_loops(mock: MockPlatform, tmp_path: Path) -> None:
+def test_sync_downloads_from_short_lived_threads_share_the_pool(mock: MockPlatform, tmp_path: Path) -> None:
     from wechatpay_chain.mock.bills import sample_bill_lines
 
     url = mock.add_bill(lambda: sample_bill_lines(10))["download_url"]
     with mock.client() as client:
 
-        def round_of_threads() -> None:
+        def round_of_threads(number: int) -> None:
             threads = [
-                threading.Thread(target=client.download, args=(url, tmp_path / f"{index}.csv")) for index in range(20)
+                threading.Thread(target=client.download, args=(url, tmp_path / f"{number}-{index}.csv"))
+                for index in range(20)
             ]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
 
-        round_of_threads()
+        client.download(url, tmp_path / "first.csv")
         gc.collect()
         fds = _open_fds()
-        for _ in range(3):
-            round_of_threads()
+        for number in range(4):
+            round_of_threads(number)
         gc.collect()
-        deadline = time.monotonic() + 5
-        while _open_fds() > fds + 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _open_fds() <= fds + 4  # each thread's loop and session went with the thread
-        assert len(client.transport._thread_loops) <= 2  # the main thread's (and at most one in flight)
-        assert len(list(tmp_path.iterdir())) == 20
+        assert _open_fds() <= fds + 2 * 20 + 4  # at most 20 at once, whatever the number of threads
+        assert len(list(tmp_path.iterdir())) == 81
+        assert not client.transport._sessions  # no aiohttp session, so no event loop, was needed
 
 
-def test_an_interrupted_sync_call_is_cancelled_not_left_pending() -> None:
-    from wechatpay_chain.transport import _ThreadLoop
+def test_an_interrupted_sync_call_leaves_nothing_to_be_sent_later(mock: MockPlatform) -> None:
+    """Ctrl-C while a sync call waits: its connection is closed, nothing stays pending."""
+    import signal
 
-    owner = _ThreadLoop()
-    finished: list[str] = []
+    mock.fail("slow_headers")
+    client = mock.client(retry=None)
 
-    async def slow_request() -> None:
-        try:
-            await asyncio.sleep(5)
-            finished.append("sent later")
-        except asyncio.CancelledError:
-            finished.append("cancelled")
-            raise
-
-    def interrupt() -> None:
+    def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    owner.loop.call_later(0.05, interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        owner.run(slow_request())
-    owner.loop.run_until_complete(asyncio.sleep(0.01))  # a later, unrelated use of the loop
-    owner.loop.close()
-    assert finished == ["cancelled"]
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _post(client)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert client.transport.blocking.idle_connections() == 0  # the interrupted connection is gone
+    assert _post(client).status_code == 200  # a later call goes on a fresh connection, alone
+    assert mock.counts[("POST", POST_KEY[1])] == 2
+    client.close()
 
 
 def test_close_while_other_threads_call(mock: MockPlatform) -> None:

@@ -27,10 +27,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from multidict import CIMultiDictProxy
+
 from . import http1
 from .errors import TimeoutError, TransportError
 
-__all__ = ["BlockingPool"]
+__all__ = ["BlockingAnswer", "BlockingPool"]
 
 KEEP_IDLE = 15.0  # seconds an idle connection is kept (aiohttp's keepalive_timeout)
 MAX_IDLE_PER_HOST = 32
@@ -105,6 +107,26 @@ class BlockingPool:
         ssl_context: ssl.SSLContext | None = None,
     ) -> tuple[int, http1.AnswerReader]:
         """One request and its whole answer; ``deadline`` is a ``time.monotonic()`` bound."""
+        answer = self.open(
+            method, url, headers, body, connect=connect, read=read, deadline=deadline, ssl_context=ssl_context
+        )
+        answer.read_to_end()
+        return answer.reader.status, answer.reader
+
+    def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        *,
+        connect: float | None,
+        read: float | None,
+        deadline: float | None,
+        ssl_context: ssl.SSLContext | None = None,
+        stream: bool = False,
+    ) -> BlockingAnswer:
+        """Send one request and read its head; the body is read through the answer."""
         origin, target = self._split(url, ssl_context)
         try:
             data = http1.request_bytes(method, target, origin.host_header, headers, body, user_agent=self.user_agent)
@@ -113,36 +135,9 @@ class BlockingPool:
         connection = self._checkout(origin)
         if connection is None:
             connection = self._connect(origin, connect, deadline, _where(method, url))
-        reader = http1.AnswerReader(method)
-        sock = connection.sock
-        try:
-            sock.settimeout(_remaining(read, deadline))
-            sock.sendall(data)
-            while True:
-                sock.settimeout(_remaining(read, deadline))
-                chunk = sock.recv(READ_SIZE)
-                if not chunk:
-                    reader.feed_eof()
-                    break
-                if reader.feed(chunk):
-                    break
-        except builtins.TimeoutError:  # socket.timeout is this exception
-            connection.close()
-            raise TimeoutError(f"{_where(method, url)}: timed out", sent=True) from None
-        except http1.ProtocolError as exc:
-            connection.close()
-            raise TransportError(f"{_where(method, url)}: ProtocolError: {exc}", sent=True) from None
-        except (OSError, ValueError) as exc:
-            connection.close()
-            raise TransportError(f"{_where(method, url)}: {type(exc).__name__}: {exc}", sent=True) from None
-        except BaseException:
-            connection.close()  # interrupted mid-exchange (Ctrl-C): the connection's state is unknown
-            raise
-        if reader.keep_alive:
-            self._checkin(origin, connection)
-        else:
-            connection.close()
-        return reader.status, reader
+        answer = BlockingAnswer(self, origin, connection, http1.AnswerReader(method, stream=stream), read, deadline)
+        answer.start(data, method, url)
+        return answer
 
     def close(self) -> None:
         with self._lock:
@@ -294,6 +289,117 @@ def _until(until: float | None) -> float | None:
     if left <= 0:
         raise builtins.TimeoutError("the time to connect has passed")
     return left
+
+
+class BlockingAnswer:
+    """An answer being read from its connection, which goes back to the pool once the
+    answer has been read to its end (or is closed with the answer otherwise)."""
+
+    __slots__ = ("_connection", "_deadline", "_origin", "_pool", "_read", "_where", "reader")
+
+    def __init__(
+        self,
+        pool: BlockingPool,
+        origin: _Origin,
+        connection: _Connection,
+        reader: http1.AnswerReader,
+        read: float | None,
+        deadline: float | None,
+    ) -> None:
+        self._pool = pool
+        self._origin = origin
+        self._connection: _Connection | None = connection
+        self.reader = reader
+        self._read = read
+        self._deadline = deadline
+        self._where = ("", "")
+
+    @property
+    def status(self) -> int:
+        return self.reader.status
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self.reader.headers
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.reader.headers.get("Content-Length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    def start(self, data: bytes, method: str, url: str) -> None:
+        """Send the request, then read until the head has come."""
+        self._where = (method, url)
+        connection = self._connection
+        assert connection is not None
+        try:
+            connection.sock.settimeout(_remaining(self._read, self._deadline))
+            connection.sock.sendall(data)
+        except BaseException as exc:
+            raise self._failed(exc) from None
+        while not self.reader.head_done:
+            self._receive()
+
+    def read_to_end(self) -> bytes:
+        """The rest of the body (without stream mode, the whole body is ``reader.body``)."""
+        pieces = []
+        while not self.reader.done:
+            self._receive()
+            if self.reader._stream:
+                pieces.append(self.reader.take())
+        self.close()
+        return b"".join(pieces)
+
+    def read_some(self) -> bytes:
+        """Stream mode: the next body bytes as they arrive; ``b""`` at the end."""
+        reader = self.reader
+        while True:
+            piece = reader.take()
+            if piece:
+                return piece
+            if reader.done:
+                self.close()
+                return b""
+            self._receive()
+
+    def close(self) -> None:
+        """Back to the pool when the answer was read to its end on a kept-alive connection."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if self.reader.done and self.reader.keep_alive:
+            self._pool._checkin(self._origin, connection)
+        else:
+            connection.close()
+
+    def _receive(self) -> None:
+        connection = self._connection
+        if connection is None:
+            raise TransportError(f"{_where(*self._where)}: the answer was closed", sent=True)
+        try:
+            connection.sock.settimeout(_remaining(self._read, self._deadline))
+            chunk = connection.sock.recv(READ_SIZE)
+            if chunk:
+                self.reader.feed(chunk)
+            else:
+                self.reader.feed_eof()
+        except BaseException as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: BaseException) -> BaseException:
+        """Close the connection (its state is unknown) and say what happened: the request
+        was sent, or may have been, so every error here has ``sent=True``."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+        where = _where(*self._where)
+        if isinstance(exc, builtins.TimeoutError):  # socket.timeout is this exception
+            return TimeoutError(f"{where}: timed out", sent=True)
+        if isinstance(exc, http1.ProtocolError):
+            return TransportError(f"{where}: ProtocolError: {exc}", sent=True)
+        if isinstance(exc, OSError | ValueError):
+            return TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
+        return exc  # interrupted mid-exchange (Ctrl-C): raised as it is, the connection closed
 
 
 def _where(method: str, url: str) -> str:

@@ -437,7 +437,7 @@ class Client(Node):
         return await download_to_async(self, url, to, **checks)
 
     def download(self, url: str, to: str | os.PathLike[str], **checks: Any) -> Download:
-        return self.transport.run_sync(self.download_async(url, to, **checks))
+        return self.transport.run_blocking(self.download_async(url, to, **checks))
 
     async def download_bill_async(
         self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
@@ -450,7 +450,7 @@ class Client(Node):
     def download_bill(
         self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
     ) -> Download:
-        return self.transport.run_sync(self.download_bill_async(answer, to, **options))
+        return self.transport.run_blocking(self.download_bill_async(answer, to, **options))
 
     def aiter_download(self, url: str, **checks: Any) -> AsyncIterator[bytes]:
         """The chunks of a download as they arrive (checks raise at the end)."""
@@ -459,9 +459,7 @@ class Client(Node):
         return iter_download_async(self, url, **checks)
 
     def iter_download(self, url: str, **checks: Any) -> Iterator[bytes]:
-        from .downloads import iterate_sync
-
-        return iterate_sync(self, self.aiter_download(url, **checks))
+        return self.transport.iterate_blocking(self.aiter_download(url, **checks))
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:

@@ -27,7 +27,7 @@ import hmac
 import os
 import secrets
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,22 +288,3 @@ class Download:
 
     def __fspath__(self) -> str:
         return str(self.path)
-
-
-def iterate_sync(client: Client, chunks: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """Drive an async chunk iterator from sync code through the client's loop thread."""
-    bridge = client.transport.bridge
-    try:
-        while True:
-            try:
-                yield bridge.run(_next(chunks))
-            except StopAsyncIteration:
-                return
-    finally:
-        aclose = getattr(chunks, "aclose", None)
-        if aclose is not None:
-            bridge.run(aclose())
-
-
-async def _next(chunks: AsyncIterator[bytes]) -> bytes:
-    return await chunks.__anext__()

@@ -90,6 +90,9 @@ class AnswerReader:
     dropped with the connection (``keep_alive`` becomes False): we never pipeline, so a
     server sending them is out of step, but the answer it framed is whole (aiohttp does
     the same).
+
+    With ``stream=True`` the body is not kept: each ``feed`` leaves the body bytes it
+    completed for ``take()`` (downloads read tens of MB; memory stays at one read).
     """
 
     __slots__ = (
@@ -99,7 +102,9 @@ class AnswerReader:
         "_length",
         "_mode",
         "_no_body",
+        "_out",
         "_pos",
+        "_stream",
         "body",
         "done",
         "headers",
@@ -108,7 +113,7 @@ class AnswerReader:
         "status",
     )
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, *, stream: bool = False) -> None:
         # One growing buffer and a read position: appending is amortised O(1), and consumed
         # bytes are dropped once per feed, so a large or finely chunked body stays linear.
         self._buffer = bytearray()
@@ -118,6 +123,8 @@ class AnswerReader:
         self._length = 0
         self._chunk_left = 0
         self._chunks: list[bytes] = []
+        self._stream = stream
+        self._out: list[bytes] = []  # stream mode: body bytes not yet taken
         self.status = 0
         self.reason = ""
         self.headers: CIMultiDictProxy[str] = _NO_HEADERS
@@ -126,9 +133,17 @@ class AnswerReader:
         self.done = False
 
     @property
-    def started(self) -> bool:
-        """Whether any byte of the answer has arrived."""
-        return bool(self._buffer) or self._mode != "head"
+    def head_done(self) -> bool:
+        """Whether the status and headers have been read."""
+        return self._mode != "head" or self.done
+
+    def take(self) -> bytes:
+        """Stream mode: the body bytes read since the last ``take``."""
+        out = self._out
+        if not out:
+            return b""
+        self._out = []
+        return out[0] if len(out) == 1 else b"".join(out)
 
     def feed(self, data: bytes) -> bool:
         if self.done:
@@ -143,10 +158,23 @@ class AnswerReader:
                     break
             elif mode == "length":
                 available = len(self._buffer) - self._pos
+                if self._stream:
+                    piece = min(available, self._length)
+                    if piece:
+                        self._out.append(bytes(self._buffer[self._pos : self._pos + piece]))
+                        self._pos += piece
+                        self._length -= piece
+                    if self._length:
+                        break
+                    self._finish(b"", available > piece)
+                    continue
                 if available < self._length:
                     break
                 self._finish(bytes(self._buffer[self._pos : self._pos + self._length]), available > self._length)
             elif mode == "close":
+                if self._stream and len(self._buffer) > self._pos:
+                    self._out.append(bytes(self._buffer[self._pos :]))
+                    self._pos = len(self._buffer)
                 break  # until feed_eof
             elif not self._read_chunked():
                 break
@@ -159,7 +187,7 @@ class AnswerReader:
         if self.done:
             return
         if self._mode == "close":
-            self._finish(bytes(self._buffer[self._pos :]))
+            self._finish(b"" if self._stream else bytes(self._buffer[self._pos :]))
             self.keep_alive = False
             return
         raise ProtocolError("the connection closed before the answer ended")
@@ -240,12 +268,23 @@ class AnswerReader:
         """One step of a chunked body; False when more bytes are needed."""
         buffer, pos = self._buffer, self._pos
         if self._mode == "chunk-data":
+            if self._stream and self._chunk_left:
+                # Hand out what has come of the chunk: a large chunk never waits whole in memory.
+                piece = min(len(buffer) - pos, self._chunk_left)
+                if not piece:
+                    return False
+                self._out.append(bytes(buffer[pos : pos + piece]))
+                self._pos = pos = pos + piece
+                self._chunk_left -= piece
+                if self._chunk_left:
+                    return False
             end = pos + self._chunk_left
             if len(buffer) < end + 2:
                 return False
             if buffer[end : end + 2] != b"\r\n":
                 raise ProtocolError("a chunk does not end with CRLF")
-            self._chunks.append(bytes(buffer[pos:end]))
+            if end > pos:
+                self._chunks.append(bytes(buffer[pos:end]))
             self._pos = end + 2
             self._mode = "chunk-size"
             return True

@@ -1,20 +1,17 @@
-"""The transport: blocking sockets for sync calls, aiohttp for async calls and streams.
+"""The transport: blocking sockets for sync code, aiohttp for async code.
 
-Sync calls (``client....post()``) run their coroutine to the end on the calling
-thread with no event loop at all (``run_blocking``): every await on their path
-completes at once, and ``send`` goes through ``blocking.BlockingPool``. Async calls
-use an aiohttp session created inside the caller's running loop (sessions are bound
-to their loop). Sync downloads, which stream through aiohttp, run on an event loop of
-the calling thread's own, kept for the thread's life; from inside a running loop (a
-notebook) they go to a private loop on a daemon thread. There is never an
-``asyncio.run`` per call.
+Sync calls and downloads (``client....post()``, ``client.download()``) run their
+coroutine to the end on the calling thread with no event loop at all
+(``run_blocking``): every await on their path completes at once, and ``send``/``open``
+go through ``blocking.BlockingPool``. Async calls and downloads use an aiohttp session
+created inside the caller's running loop (sessions are bound to their loop). One
+coroutine per call serves both: only the I/O at the bottom differs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
-import concurrent.futures
 import contextlib
 import contextvars
 import ssl
@@ -22,19 +19,19 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from .blocking import BlockingPool
+from .blocking import BlockingAnswer, BlockingPool
 from .errors import TimeoutError, TransportError
 from .http1 import framing_headers
 
-__all__ = ["LoopThread", "RawAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
+__all__ = ["RawAnswer", "StreamedAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
 
 T = TypeVar("T")
 
@@ -82,64 +79,6 @@ class RawAnswer:
     content: bytes
 
 
-class LoopThread:
-    """A private event loop on a daemon thread, started on first use."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        loop = self._loop
-        if loop is not None:
-            return loop
-        with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                ready = threading.Event()
-
-                def run() -> None:
-                    asyncio.set_event_loop(loop)
-                    loop.call_soon(ready.set)
-                    loop.run_forever()
-
-                thread = threading.Thread(target=run, name="wechatpay-chain-loop", daemon=True)
-                thread.start()
-                ready.wait()
-                self._thread = thread
-                self._loop = loop
-            return self._loop
-
-    @property
-    def running(self) -> bool:
-        return self._loop is not None
-
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run ``coroutine`` on the private loop and wait for it from this thread."""
-        loop = self.loop
-        if threading.current_thread() is self._thread:
-            coroutine.close()
-            raise RuntimeError("a sync call was made from inside the client's own loop thread")
-        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
-        try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise TimeoutError(f"no answer within {timeout} s", sent=True) from None
-
-    def stop(self) -> None:
-        with self._lock:
-            loop, thread = self._loop, self._thread
-            self._loop = self._thread = None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.close()
-
-
 class Transport:
     """Sends bytes, returns bytes. Knows nothing about signing."""
 
@@ -159,13 +98,8 @@ class Transport:
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
         )
-        self.bridge = LoopThread()
         self.blocking = BlockingPool(user_agent=user_agent, ssl_context=ssl_context)
         self.closed = False
-        # Sync calls from a thread without a running loop run on that thread's own loop:
-        # no hand-off to another thread, which costs more than the HTTP exchange itself.
-        self._local = threading.local()
-        self._thread_loops: weakref.WeakSet[_ThreadLoop] = weakref.WeakSet()
 
     def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -237,8 +171,26 @@ class Transport:
         body: bytes | aiohttp.FormData | None = None,
         timeout: Timeout | None = None,
         ssl_context: ssl.SSLContext | None = None,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AsyncIterator[StreamedAnswer]:
         """One request, the answer to read as the caller likes (downloads read it in chunks)."""
+        if _BLOCKING.get():
+            limit = timeout or self.timeout
+            answer = self.blocking.open(
+                method,
+                url,
+                headers,
+                body if isinstance(body, bytes) or body is None else _refuse_form(),
+                connect=limit.connect,
+                read=limit.read,
+                deadline=None if limit.total is None else time.monotonic() + limit.total,
+                ssl_context=ssl_context,
+                stream=True,
+            )
+            try:
+                yield _BlockingResponse(answer)
+            finally:
+                answer.close()  # back to the pool if read to its end, closed otherwise
+            return
         request = self._request(method, url, headers, body, timeout, ssl_context)
         try:
             async with request as answer:
@@ -287,74 +239,30 @@ class Transport:
         if self.closed:
             coroutine.close()
             raise TransportError("the client is closed")
-        token = _BLOCKING.set(True)
+        return _drive(coroutine)  # type: ignore[no-any-return]
+
+    def iterate_blocking(self, chunks: AsyncIterator[bytes]) -> Iterator[bytes]:
+        """A sync iterator over an async one whose steps never wait on a loop (downloads)."""
         try:
-            coroutine.send(None)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            while True:
+                try:
+                    yield self.run_blocking(_next(chunks))
+                except StopAsyncIteration:
+                    return
         finally:
-            _BLOCKING.reset(token)
-        coroutine.close()
-        raise RuntimeError("a sync call tried to wait on an event loop (a wechatpay_chain bug: please report it)")
-
-    def run_sync(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run ``coroutine`` (a download: it streams through aiohttp) to completion for a sync caller.
-
-        From a plain thread: on that thread's persistent loop (one per thread, reused, so
-        its session keeps connections alive; released when the thread ends). From inside a
-        running loop (a notebook, an async framework calling sync code): on the private
-        loop thread, since the running loop cannot be re-entered.
-        """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            return self.bridge.run(coroutine, timeout)
-        owner: _ThreadLoop | None = getattr(self._local, "owner", None)
-        if owner is None or owner.loop.is_closed():
-            owner = _ThreadLoop()
-            self._local.owner = owner
-            self._thread_loops.add(owner)
-            # When the thread ends its locals go, and with them its loop and session.
-            weakref.finalize(owner, _retire_loop, owner.loop, weakref.ref(self))
-        with owner.lock:
-            if self.closed:
-                coroutine.close()
-                raise TransportError("the client is closed")
-            try:
-                return owner.run(coroutine)
-            finally:
-                if self.closed:  # close() came while this call ran: release this thread's loop now
-                    _retire_loop(owner.loop, weakref.ref(self))
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                _drive(aclose())  # closes its connection, even after close()
 
     def close(self) -> None:
-        """Close every session and connection this transport owns, then its private loops."""
+        """Close the sync connections, and the sessions of async callers' loops."""
         self.closed = True
         self.blocking.close()
-        if self.bridge.running:
-            loop = self.bridge.loop
-            session = self._sessions.pop(loop, None)
-            if session is not None:
-                self.bridge.run(session.close())
-            self.bridge.stop()
-        owners = list(self._thread_loops)
-        for owner in owners:
-            # A thread in the middle of a call keeps its loop; it releases it when the call
-            # ends (run_sync sees ``closed``). Never run or close another thread's busy loop.
-            if owner.lock.acquire(blocking=False):
-                try:
-                    _retire_loop(owner.loop, weakref.ref(self))
-                finally:
-                    owner.lock.release()
-        busy = {owner.loop for owner in owners}
         for loop, session in list(self._sessions.items()):
-            if loop in busy:
-                continue  # released by its own thread, above or when its call ends
             del self._sessions[loop]
             if session.closed:
                 continue
-            if loop.is_running():  # an async caller's loop, elsewhere: close there
+            if loop.is_running():  # an async caller's loop, elsewhere (or this thread's): close there
                 asyncio.run_coroutine_threadsafe(session.close(), loop)
             elif not loop.is_closed():
                 _run_elsewhere_if_needed(loop, session.close())
@@ -373,40 +281,6 @@ class Transport:
             )
 
 
-class _ThreadLoop:
-    """A sync-calling thread's own event loop, and the lock that says it is in use."""
-
-    __slots__ = ("__weakref__", "lock", "loop")
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.lock = threading.Lock()
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        task = self.loop.create_task(coroutine)
-        try:
-            return self.loop.run_until_complete(task)
-        except BaseException:
-            # Ctrl-C (or any interruption) must not leave the request pending on this loop,
-            # to go out during some later, unrelated call: cancel it now.
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    self.loop.run_until_complete(task)
-            raise
-
-
-def _retire_loop(loop: asyncio.AbstractEventLoop, transport_ref: weakref.ReferenceType[Transport]) -> None:
-    """Close a per-thread loop's session, then the loop (idle loops only)."""
-    if loop.is_closed() or loop.is_running():
-        return
-    transport = transport_ref()
-    session = transport._sessions.pop(loop, None) if transport is not None else None
-    if session is not None and not session.closed:
-        _run_elsewhere_if_needed(loop, session.close())
-    loop.close()
-
-
 def _run_elsewhere_if_needed(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, Any]) -> None:
     """Run ``coroutine`` on the idle ``loop``; from a thread already running a loop
     (close() called from async code), do it on a short-lived thread instead."""
@@ -418,6 +292,77 @@ def _run_elsewhere_if_needed(loop: asyncio.AbstractEventLoop, coroutine: Corouti
     worker = threading.Thread(target=loop.run_until_complete, args=(coroutine,), name="wechatpay-chain-close")
     worker.start()
     worker.join(timeout=10)
+
+
+def _drive(coroutine: Any) -> Any:
+    """One ``send(None)`` to the end, in blocking mode (see ``Transport.run_blocking``)."""
+    token = _BLOCKING.set(True)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    finally:
+        _BLOCKING.reset(token)
+    coroutine.close()
+    raise RuntimeError("a sync call tried to wait on an event loop (a wechatpay_chain bug: please report it)")
+
+
+async def _next(chunks: AsyncIterator[bytes]) -> bytes:
+    return await chunks.__anext__()
+
+
+class _Body(Protocol):
+    def iter_any(self) -> AsyncIterator[bytes]: ...
+
+
+class StreamedAnswer(Protocol):
+    """What downloads read of an answer: aiohttp's ``ClientResponse``, or a blocking one."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]: ...
+
+    @property
+    def content_length(self) -> int | None: ...
+
+    @property
+    def content(self) -> _Body: ...
+
+    async def read(self) -> bytes: ...
+
+
+class _BlockingResponse:
+    """A blocking answer as downloads read an aiohttp one; its awaits never suspend."""
+
+    __slots__ = ("_answer",)
+
+    def __init__(self, answer: BlockingAnswer) -> None:
+        self._answer = answer
+
+    @property
+    def status(self) -> int:
+        return self._answer.status
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self._answer.headers
+
+    @property
+    def content_length(self) -> int | None:
+        return self._answer.content_length
+
+    @property
+    def content(self) -> _BlockingResponse:
+        return self
+
+    async def read(self) -> bytes:
+        return self._answer.read_to_end()
+
+    async def iter_any(self) -> AsyncIterator[bytes]:
+        while piece := self._answer.read_some():
+            yield piece
 
 
 def _transport_error(exc: BaseException, method: str, url: str) -> TransportError:
