@@ -150,6 +150,8 @@ class AnswerReader:
             if data:
                 self.keep_alive = False
             return True
+        if self._stream and not self._buffer and self._mode in ("length", "close"):
+            return self._pass_through(data)
         self._buffer += data
         while not self.done:
             mode = self._mode
@@ -191,6 +193,19 @@ class AnswerReader:
             self.keep_alive = False
             return
         raise ProtocolError("the connection closed before the answer ended")
+
+    def _pass_through(self, data: bytes) -> bool:
+        """Stream mode, body framed by length or close, nothing buffered: hand ``data`` out
+        as it is (downloads: no copy per read)."""
+        if self._mode == "close":
+            self._out.append(data)
+            return False
+        piece = min(len(data), self._length)
+        self._out.append(data if piece == len(data) else data[:piece])
+        self._length -= piece
+        if not self._length:
+            self._finish(b"", len(data) > piece)
+        return self.done
 
     # -- parts ---------------------------------------------------------------------------
     def _read_head(self) -> bool:
