@@ -47,8 +47,39 @@ def test_digest_mismatch_leaves_no_file(client: Client, tmp_path: Path) -> None:
 def test_unknown_token_is_an_api_error(client: Client, mock: MockPlatform, tmp_path: Path) -> None:
     with pytest.raises(ApiError) as caught:
         client.download(f"{mock.base_url}v3/billdownload/file?token=nope", to=tmp_path / "x.csv")
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 404 and caught.value.code == "RESOURCE_NOT_EXISTS"
     assert list(tmp_path.iterdir()) == []
+
+    async def main() -> ApiError:
+        async with mock.client() as async_client:
+            with pytest.raises(ApiError) as refused:
+                await async_client.download_async(f"{mock.base_url}v3/billdownload/file?token=nope", tmp_path / "y")
+            return refused.value
+
+    assert asyncio.run(main()).code == caught.value.code  # the error's body reaches both paths
+
+
+@pytest.mark.parametrize("first", [1, 2, 7])
+def test_gzip_is_told_and_checked_however_the_reads_split(first: int) -> None:
+    from wechatpay_chain.downloads import _Checks
+
+    plain = _bill_text(300)
+    packed = gzip.compress(plain[:5000]) + gzip.compress(plain[5000:])  # two members, as gzip allows
+    checks = _Checks("SHA1", hashlib.sha1(plain).hexdigest(), False, None)
+    out = [checks.feed(packed[:first])]
+    out += [checks.feed(packed[start : start + 997]) for start in range(first, len(packed), 997)]
+    out.append(checks.finish())
+    assert b"".join(out) == plain and checks.digest is not None
+    assert checks.digest.hexdigest() == hashlib.sha1(plain).hexdigest()
+
+
+def test_a_truncated_gzip_download_is_refused() -> None:
+    from wechatpay_chain.downloads import _Checks
+
+    checks = _Checks(None, None, False, None)
+    checks.feed(gzip.compress(_bill_text(100))[:-20])
+    with pytest.raises(SignatureError, match="ends early"):
+        checks.finish()
 
 
 def test_iterators_sync_and_async(client: Client, mock: MockPlatform) -> None:

@@ -342,11 +342,10 @@ class BlockingAnswer:
 
     def read_to_end(self) -> bytes:
         """The rest of the body (without stream mode, the whole body is ``reader.body``)."""
-        pieces = []
+        pieces = [self.reader.take()]  # what came with the head (often all of a small answer)
         while not self.reader.done:
             self._receive()
-            if self.reader._stream:
-                pieces.append(self.reader.take())
+            pieces.append(self.reader.take())
         self.close()
         return b"".join(pieces)
 

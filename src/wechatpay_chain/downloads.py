@@ -22,12 +22,13 @@ keeps the bytes as sent unless ``decompress=True``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,30 +60,56 @@ class _Checks:
             raise SignatureError("digest", f"unknown hash_type {hash_type!r}") from None
         self.statement = hashlib.sha1() if statement else None  # over the plain CSV
         self.gzip = gzip  # None: decided by the first bytes
-        self.inflate: Any = None
+        self.inflate: Any = None  # the decompressor of the gzip member being read
+        self._members = 0  # gzip members read to their end
+        self._pending = b""  # first bytes, until there are two to tell gzip by
         self.signature: Any = None  # a running SHA-256 over the signed message, when signed
         self.size = 0
 
     def feed(self, chunk: bytes) -> bytes:
         """Account for ``chunk``; return its inflated bytes (or the chunk itself)."""
-        if self.size == 0 and self.gzip is None:
-            self.gzip = chunk[:2] == b"\x1f\x8b"
-        if self.gzip and self.inflate is None:
-            self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self.size += len(chunk)
         if self.signature is not None:
             self.signature.update(chunk)
-        try:
-            plain = self.inflate.decompress(chunk) if self.inflate is not None else chunk
-        except zlib.error:
-            raise SignatureError("digest", "the download is not valid gzip") from None
+        if self.gzip is None:
+            # Decided on the first two bytes, however the reads split them.
+            self._pending += chunk
+            if len(self._pending) < 2:
+                return b""
+            self.gzip = self._pending[:2] == b"\x1f\x8b"
+            chunk, self._pending = self._pending, b""
+        plain = self._inflate(chunk) if self.gzip else chunk
         self._account(plain)
         return plain
 
     def finish(self) -> bytes:
-        tail = self.inflate.flush() if self.inflate is not None else b""
-        self._account(tail)
-        return tail
+        """What is left at the end; a gzip stream must have ended where the download did."""
+        if self.gzip is None:  # a body of less than two bytes
+            tail, self._pending = self._pending, b""
+            self._account(tail)
+            return tail
+        if not self.gzip:
+            return b""
+        if self.inflate is not None or not self._members:
+            raise SignatureError("digest", "the download's gzip stream ends early")
+        return b""
+
+    def _inflate(self, data: bytes) -> bytes:
+        """Inflate ``data``, member after member (a gzip file may hold several)."""
+        out = []
+        while data:
+            if self.inflate is None:
+                self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                out.append(self.inflate.decompress(data))
+            except zlib.error:
+                raise SignatureError("digest", "the download is not valid gzip") from None
+            if self.inflate.eof:
+                data, self.inflate = self.inflate.unused_data, None
+                self._members += 1
+            else:
+                data = b""
+        return b"".join(out)
 
     def _account(self, plain: bytes) -> None:
         if plain and self.digest is not None:
@@ -114,7 +141,7 @@ async def _stream(
     progress: Progress | None,
     timeout: Timeout | None,
     outcome: _Outcome,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     prepared = _prepare(client, url)
     assert client.private_key is not None and client.serial is not None
     headers = sign_call(
@@ -156,7 +183,9 @@ async def _stream(
             if progress is not None:
                 progress(checks.size, total)
             outcome.size = checks.size
-            yield plain if decompress else chunk
+            out = plain if decompress else chunk
+            if out:
+                yield out
         tail = checks.finish()
         if decompress and tail:
             yield tail
@@ -213,20 +242,24 @@ async def download_to_async(
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     outcome = _Outcome()
     try:
-        with partial.open("wb") as sink:
-            async for chunk in _stream(
-                client,
-                url,
-                hash_type=hash_type,
-                hash_value=hash_value,
-                decompress=decompress,
-                progress=progress,
-                timeout=timeout,
-                outcome=outcome,
-            ):
-                sink.write(chunk)
-            sink.flush()
-            os.fsync(sink.fileno())
+        # aclosing: a failed write closes the stream (and its connection) now, not when
+        # the collector or a running loop's finalizer gets to it.
+        chunks = _stream(
+            client,
+            url,
+            hash_type=hash_type,
+            hash_value=hash_value,
+            decompress=decompress,
+            progress=progress,
+            timeout=timeout,
+            outcome=outcome,
+        )
+        async with contextlib.aclosing(chunks):
+            with partial.open("wb") as sink:
+                async for chunk in chunks:
+                    sink.write(chunk)
+                sink.flush()
+                os.fsync(sink.fileno())
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -245,7 +278,7 @@ async def iter_download_async(
 ) -> AsyncIterator[bytes]:
     """Chunks of ``url`` as they arrive. Checks run at the end and raise there: a consumer
     that must not act on unchecked data should download to a file instead."""
-    async for chunk in _stream(
+    chunks = _stream(
         client,
         url,
         hash_type=hash_type,
@@ -254,8 +287,10 @@ async def iter_download_async(
         progress=None,
         timeout=timeout,
         outcome=_Outcome(),
-    ):
-        yield chunk
+    )
+    async with contextlib.aclosing(chunks):  # closing this iterator closes the stream at once
+        async for chunk in chunks:
+            yield chunk
 
 
 def bill_location(answer: Response | Mapping[str, Any]) -> tuple[str, str | None, str | None]:
