@@ -140,17 +140,8 @@ class Transport:
     ) -> RawAnswer:
         """One request, the whole answer read."""
         if _BLOCKING.get():
-            limit = timeout or self.timeout
-            status, reader = self.blocking.send(
-                method,
-                url,
-                headers,
-                body if isinstance(body, bytes) or body is None else _refuse_form(),
-                connect=limit.connect,
-                read=limit.read,
-                deadline=None if limit.total is None else time.monotonic() + limit.total,
-                ssl_context=ssl_context,
-            )
+            limits = self._blocking_limits(timeout)
+            status, reader = self.blocking.send(method, url, headers, _bytes(body), ssl_context=ssl_context, **limits)
             return RawAnswer(status, reader.headers, reader.body)
         # The request directly, not through open(): a generator-based context manager per
         # call costs more than it is worth on the hot path.
@@ -174,17 +165,9 @@ class Transport:
     ) -> AsyncIterator[StreamedAnswer]:
         """One request, the answer to read as the caller likes (downloads read it in chunks)."""
         if _BLOCKING.get():
-            limit = timeout or self.timeout
+            limits = self._blocking_limits(timeout)
             answer = self.blocking.open(
-                method,
-                url,
-                headers,
-                body if isinstance(body, bytes) or body is None else _refuse_form(),
-                connect=limit.connect,
-                read=limit.read,
-                deadline=None if limit.total is None else time.monotonic() + limit.total,
-                ssl_context=ssl_context,
-                stream=True,
+                method, url, headers, _bytes(body), ssl_context=ssl_context, stream=True, **limits
             )
             try:
                 yield _BlockingResponse(answer)
@@ -197,6 +180,12 @@ class Transport:
                 yield answer
         except (aiohttp.ClientError, builtins.TimeoutError) as exc:
             raise _transport_error(exc, method, url) from None
+
+    def _blocking_limits(self, timeout: Timeout | None) -> dict[str, float | None]:
+        """connect, read and the deadline of ``timeout`` (or the client's) for the blocking pool."""
+        limit = timeout or self.timeout
+        deadline = None if limit.total is None else time.monotonic() + limit.total
+        return {"connect": limit.connect, "read": limit.read, "deadline": deadline}
 
     def _request(
         self,
@@ -378,7 +367,9 @@ def _transport_error(exc: BaseException, method: str, url: str) -> TransportErro
     return TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
 
 
-def _refuse_form() -> bytes:
+def _bytes(body: bytes | aiohttp.FormData | None) -> bytes | None:
+    if isinstance(body, bytes) or body is None:
+        return body
     raise TransportError("a multipart form cannot be sent by a sync call; pass its bytes", sent=False)
 
 
