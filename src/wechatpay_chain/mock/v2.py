@@ -41,6 +41,7 @@ from ..errors import DecryptionError, SignatureError
 from ..protocol import new_nonce
 from ..specs import Operation
 from ..v2.bank import KEY_OPERATION as BANK_KEY_OPERATION
+from ..v2.bank import bank_fields
 from ..v2.codec import XmlError, decode_xml, encode_xml
 from ..v2.messages import MERCHANT_ID_FIELDS, sign_v2_answer, v2_return_fail, verify_v2_fields
 from ..v2.rules import properties, rules_for, validate_fields, wire_view
@@ -136,12 +137,6 @@ def _encode_answer(fields: Mapping[str, Any], *, signed: bool, secret: str, sign
     return sign_v2_answer(answer, secret + "-wrong" if bad_sign else secret, sign_type)
 
 
-def _encrypted_fields(operation: Operation | None, part: str) -> list[str]:
-    if operation is None or part != "xml" or operation.spec.get("encrypt_key") != BANK_KEY_OPERATION:
-        return []  # fields encrypted with a key the catalogue does not name stay as sent
-    return [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
-
-
 def _request_fields(
     request: web.Request, body: bytes, part: str
 ) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
@@ -200,7 +195,7 @@ async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Respons
     strangers = [name for name in MERCHANT_ID_FIELDS if name in fields and fields[name] != platform.mchid]
     if strangers:
         return _fail(f"{strangers[0]} is not a merchant of this platform")
-    for name in _encrypted_fields(operation, rules.part):
+    for name in bank_fields(operation) if rules.part == "xml" else ():
         if name in fields:  # what the platform does with a bank transfer: open the RSA fields
             try:
                 call.decrypted[name] = oaep_decrypt(platform.bank_key, fields[name])

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..specs import Operation
 
-__all__ = ["encrypt_bank_fields", "fetch_bank_key", "looks_encrypted", "plaintext_bank_fields"]
+__all__ = ["bank_fields", "encrypt_bank_fields", "fetch_bank_key", "looks_encrypted", "plaintext_bank_fields"]
 
 KEY_OPERATION = "v2/risk/getpublickey"
 _CIPHERTEXT_SIZES = {128, 256, 384, 512}  # RSA-1024 .. RSA-4096
@@ -47,20 +47,27 @@ def looks_encrypted(value: str) -> bool:
         return False
 
 
+def bank_fields(operation: Operation | None) -> list[str]:
+    """The top-level fields ``operation`` encrypts with the getpublickey key (``encrypt_key``);
+    none for fields encrypted with a key the catalogue does not name."""
+    if operation is None or operation.spec.get("encrypt_key") != KEY_OPERATION:
+        return []
+    names = [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
+    return [name for name in names if "/" not in name]
+
+
 def plaintext_bank_fields(operation: Operation | None, fields: Mapping[str, Any] | None) -> list[str]:
-    """The spec's encrypted fields that ``fields`` carries as plaintext (``encrypt_key`` operations).
+    """The bank fields (``bank_fields``) that ``fields`` carries as plaintext.
 
     Every value counts but ciphertext: a card number given as an ``int`` is plaintext too,
     and must never go out as it is.
     """
-    if operation is None or not fields or operation.spec.get("encrypt_key") != KEY_OPERATION:
+    if not fields:
         return []
-    names = [str(pointer).strip("/") for pointer in operation.spec.get("encrypt") or ()]
     return [
         name
-        for name in names
-        if "/" not in name
-        and fields.get(name) is not None
+        for name in bank_fields(operation)
+        if fields.get(name) is not None
         and not (isinstance(fields[name], str) and (not fields[name] or looks_encrypted(fields[name])))
     ]
 
