@@ -196,7 +196,7 @@ def test_sync_mtls_call(pki: Pki) -> None:
         server = asyncio.create_task(serve(ready, stop))
         mock, base_url = await ready
         with _client(mock, base_url, pki, pki.merchant) as client:
-            # the sync verb runs on the client's own loop thread; this loop keeps serving meanwhile
+            # the sync verb blocks a worker thread; this loop keeps serving the TLS server meanwhile
             refund = await loop.run_in_executor(None, lambda: client.v2.secapi.pay.refund.post(xml=REFUND))
         assert refund.json()["refund_fee"] == "100"
         stop.set()

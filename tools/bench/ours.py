@@ -232,7 +232,7 @@ def run_spec_first(samples: int = 20) -> Measurement:
 
 
 def run_call_first(keys: BenchKeys, steady_calls: int = 30) -> Measurement:
-    """A fresh process's first real call (chain, spec, validators, loop thread, session, connect)."""
+    """A fresh process's first real call (chain, spec, validators, TLS-free connect, first exchange)."""
     start = perf()
     from wechatpay_chain import Client  # noqa: F401
 

@@ -167,8 +167,8 @@ RULES: list[tuple[str, str]] = [  # (substring of a py-spy frame, group); first 
     ("(aiohttp/", "aiohttp (client request/response)"),
     ("(yarl/", "aiohttp (client request/response)"),
     ("(multidict/", "aiohttp (client request/response)"),
-    ("(concurrent/futures/", "threads: futures/threading (signing_threads, bridge)"),
-    ("(threading.py", "threads: futures/threading (signing_threads, bridge)"),
+    ("(concurrent/futures/", "threads: futures/threading (signing_threads, DNS lookups)"),
+    ("(threading.py", "threads: futures/threading (signing_threads, DNS lookups)"),
     ("(asyncio/", "asyncio event loop"),
     ("(selectors.py", "asyncio event loop"),
 ]
