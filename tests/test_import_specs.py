@@ -116,6 +116,26 @@ def test_the_importer_reproduces_the_committed_specs_byte_for_byte(
     )
 
 
+EXPECTED_REPAIRS = {
+    # Every class of repair the importer makes to the catalogue, with its count. A change
+    # here means the source or a rule changed: look at the report's lines for the class.
+    "enum-words-under-a-numeric-type": 1,
+    "example-breaking-its-schema": 51,
+    "example-written-as-type": 6,
+    "maxLength-below-an-enum-word": 7,
+    "property-outside-properties": 16,
+}
+
+
+@needs_source
+def test_the_report_counts_every_class_of_repair(imported: tuple[import_specs.ImportReport, Path]) -> None:
+    report, _out = imported
+    assert dict(report.repairs.counts) == EXPECTED_REPAIRS, "\n".join(report.repairs.lines())
+    printed = report.lines()
+    for kind, count in EXPECTED_REPAIRS.items():
+        assert f"repair {kind}: {count}" in printed
+
+
 @needs_source
 def test_the_import_drops_no_operation(imported: tuple[import_specs.ImportReport, Path]) -> None:
     report, _out = imported

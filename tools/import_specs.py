@@ -23,6 +23,7 @@ from typing import Any
 from specimport.operation import OperationBuilder, operations_of
 from specimport.output import INDEX_NAME, LICENSE_NAME, dump_yaml, header_line, index_text, sweep_stale, write_text
 from specimport.policy import UNSIGNED_V2, UNSIGNED_V3, load_overrides
+from specimport.repairs import Repairs
 from specimport.schema import SchemaConverter
 from specimport.source import EMPTY_SEGMENT_FILE, Catalogue, SourcePath
 
@@ -40,6 +41,7 @@ class ImportReport:
     dropped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    repairs: Repairs = field(default_factory=Repairs)
 
     def lines(self) -> list[str]:
         """The report as printed: counts, dropped operations, then notes and warnings."""
@@ -47,6 +49,7 @@ class ImportReport:
         out = [f"wrote {self.paths} paths, {sum(self.operations.values())} operations ({by_method})"]
         out.append(f"dropped {len(self.dropped)} operations" + (":" if self.dropped else ""))
         out += [f"  - {line}" for line in self.dropped]
+        out += self.repairs.lines()
         out += [f"note: {line}" for line in self.notes]
         out += [f"warning: {line}" for line in self.warnings]
         return out
@@ -56,9 +59,9 @@ def import_catalogue(source: Path, out_dir: Path, overrides_file: Path = DEFAULT
     """Convert every operation of the catalogue at `source` into spec files under `out_dir`."""
     catalogue = Catalogue(source)
     overrides = load_overrides(overrides_file)
-    converter = SchemaConverter(catalogue, overrides)
-    builder = OperationBuilder(catalogue, converter, overrides)
     report = ImportReport()
+    converter = SchemaConverter(catalogue, overrides, report.repairs)
+    builder = OperationBuilder(catalogue, converter, overrides)
     paths, unlisted = catalogue.list_paths()
     report.notes += [f"{doc} is not listed in swagger.yaml; imported from its file path" for doc in unlisted]
     header = header_line(catalogue.info_version())
@@ -84,12 +87,6 @@ def import_catalogue(source: Path, out_dir: Path, overrides_file: Path = DEFAULT
     report.warnings += [f"left unexpected file {name} in {out_dir}" for name in unexpected]
     report.warnings += builder.warnings
     report.warnings += [f"schema keyword {k!r} ignored ({n}x)" for k, n in sorted(converter.unknown_keywords.items())]
-    report.notes += [f"moved stray property {at} into properties" for at in sorted(set(converter.adopted_properties))]
-    report.notes += [
-        f"`type: {v}` read as type string with that example" for v in sorted(set(converter.misplaced_examples))
-    ]
-    report.notes += [f"dropped example {line}" for line in sorted(set(converter.dropped_examples))]
-    report.notes += [f"repaired type {line}" for line in sorted(set(converter.repaired_types))]
     keys = {key for key, *_ in index_rows}
     absent = [k for k in (*UNSIGNED_V3, *UNSIGNED_V2) if k not in keys]
     report.notes += [f"unsigned table entry {k} is not in the catalogue" for k in absent]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
+from .field_rules import apply_field_rules
 from .keywords import Schema
 from .marks import Marks
 from .policy import (
@@ -84,6 +85,7 @@ class OperationBuilder:
         entry.update(self._response(path, method, op))
         entry.update(self._request_marks(path, request_marks, query_marks, parameters))
         entry.update(self._v2_flags(path, op, entry))
+        apply_field_rules(path.key, method, entry, self.converter.repairs)
         return {key: entry[key] for key in OPERATION_KEYS if entry.get(key) not in (None, [], {}, False)}
 
     def _describe(self, path: SourcePath, op: dict[str, Any]) -> Operation:

@@ -44,6 +44,7 @@ from .keywords import (
 )
 from .marks import Marks, pointer
 from .policy import Overrides
+from .repairs import Repairs
 from .source import Catalogue, Json, Ref
 from .text import short_label
 
@@ -62,15 +63,12 @@ _NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 class SchemaConverter:
     """Converts schemas of one catalogue; remembers keywords it did not understand."""
 
-    def __init__(self, catalogue: Catalogue, overrides: Overrides) -> None:
+    def __init__(self, catalogue: Catalogue, overrides: Overrides, repairs: Repairs | None = None) -> None:
         self.catalogue = catalogue
         self.type_aliases = overrides.type_aliases
         self.keyword_aliases = overrides.keyword_aliases
         self.unknown_keywords: Counter[str] = Counter()
-        self.adopted_properties: list[str] = []
-        self.misplaced_examples: list[str] = []
-        self.dropped_examples: list[str] = []
-        self.repaired_types: list[str] = []
+        self.repairs = repairs if repairs is not None else Repairs()
         self.pattern_fixes = overrides.pattern_fixes
         self._stack: list[Ref] = []
         self._defs: dict[str, Ref] = {}
@@ -192,8 +190,9 @@ class SchemaConverter:
                 else ["string" if kind in numeric else kind for kind in out["type"]]
             )
             out.pop("format", None)
-            self.repaired_types.append(
-                f"{where}: {'/'.join(sorted(numeric))} with enum {shorten(repr(words))} -> string"
+            self.repairs.add(
+                "enum-words-under-a-numeric-type",
+                f"{where}: {'/'.join(sorted(numeric))} with enum {shorten(repr(words))} -> string",
             )
 
     def _repair_enum_length(self, out: Schema, where: str) -> None:
@@ -204,7 +203,9 @@ class SchemaConverter:
         longest = max((len(word) for word in words), default=0)
         if isinstance(limit, int) and longest > limit:
             out["maxLength"] = longest
-            self.repaired_types.append(f"{where}: maxLength {limit} -> {longest} (enum {shorten(repr(words))})")
+            self.repairs.add(
+                "maxLength-below-an-enum-word", f"{where}: maxLength {limit} -> {longest} (enum {shorten(repr(words))})"
+            )
 
     def _merge_objects(self, parts: list[Schema], where: str) -> Schema:
         """Merge object schemas (from `allOf`) into one; later parts refine earlier ones."""
@@ -260,7 +261,9 @@ class SchemaConverter:
         for example in schema["examples"]:
             if example not in kept:
                 reason = next(iter(validator.iter_errors(example))).message
-                self.dropped_examples.append(f"{where}: {shorten(repr(example))} ({shorten(reason)})")
+                self.repairs.add(
+                    "example-breaking-its-schema", f"{where}: {shorten(repr(example))} ({shorten(reason)})"
+                )
         if kept:
             schema["examples"] = kept
         else:
@@ -286,7 +289,10 @@ class SchemaConverter:
         }
         if not strays:
             return node
-        self.adopted_properties += [f"{document}#{pointer((*tokens, key))}" for key in strays]
+        for key in strays:
+            self.repairs.add(
+                "property-outside-properties", f"{document}#{pointer((*tokens, key))} moved into properties"
+            )
         kept = {key: value for key, value in node.items() if key not in strays}
         return {**kept, "properties": {**(node["properties"] or {}), **strays}}
 
@@ -299,7 +305,7 @@ class SchemaConverter:
             # Six v2 fields hold their example in `type` and prose in `example`
             # (v2/transit/queryorder.yaml out_trade_no: `type: '20150806125346'`).
             out.update({"type": "string", "examples": [declared]})
-            self.misplaced_examples.append(declared)
+            self.repairs.add("example-written-as-type", f"`type: {declared}` read as type string with that example")
         elif isinstance(declared, str):
             out["type"] = declared
         fmt = node.get("format")
