@@ -27,9 +27,10 @@ def test_validation_lists_every_problem_with_its_pointer(client: Client, mock: M
         ("/json/sub_mchid", "type"),
         ("/json/return_mchid", "required"),
         ("/json/description", "required"),
+        ("/json", "anyOf"),  # one of order_id, out_order_no
     }
     message = str(caught.value)
-    assert "5 problems, nothing was sent" in message and "/json/amount" in message
+    assert "6 problems, nothing was sent" in message and "/json/amount" in message
     assert not mock.calls
 
 

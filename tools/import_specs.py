@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specimport.field_rules import FieldRules
 from specimport.operation import OperationBuilder, operations_of
 from specimport.output import INDEX_NAME, LICENSE_NAME, dump_yaml, header_line, index_text, sweep_stale, write_text
 from specimport.policy import UNSIGNED_V2, UNSIGNED_V3, load_overrides
@@ -30,6 +31,7 @@ from specimport.source import EMPTY_SEGMENT_FILE, Catalogue, SourcePath
 DEFAULT_SOURCE = Path("../shared/wechatpay-openapi")
 DEFAULT_OUT = Path("specs/")
 DEFAULT_OVERRIDES = Path(__file__).resolve().parent / "spec_overrides.yaml"
+DEFAULT_RULES = Path(__file__).resolve().parent / "spec_rules.yaml"
 
 
 @dataclass
@@ -42,6 +44,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     repairs: Repairs = field(default_factory=Repairs)
+    undecided: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The report as printed: counts, dropped operations, then notes and warnings."""
@@ -55,13 +58,16 @@ class ImportReport:
         return out
 
 
-def import_catalogue(source: Path, out_dir: Path, overrides_file: Path = DEFAULT_OVERRIDES) -> ImportReport:
+def import_catalogue(
+    source: Path, out_dir: Path, overrides_file: Path = DEFAULT_OVERRIDES, rules_file: Path = DEFAULT_RULES
+) -> ImportReport:
     """Convert every operation of the catalogue at `source` into spec files under `out_dir`."""
     catalogue = Catalogue(source)
     overrides = load_overrides(overrides_file)
     report = ImportReport()
     converter = SchemaConverter(catalogue, overrides, report.repairs)
-    builder = OperationBuilder(catalogue, converter, overrides)
+    field_rules = FieldRules.load(rules_file)
+    builder = OperationBuilder(catalogue, converter, overrides, field_rules)
     paths, unlisted = catalogue.list_paths()
     report.notes += [f"{doc} is not listed in swagger.yaml; imported from its file path" for doc in unlisted]
     header = header_line(catalogue.info_version())
@@ -86,6 +92,9 @@ def import_catalogue(source: Path, out_dir: Path, overrides_file: Path = DEFAULT
     report.notes += [f"removed stale {name}" for name in removed]
     report.warnings += [f"left unexpected file {name} in {out_dir}" for name in unexpected]
     report.warnings += builder.warnings
+    report.undecided = field_rules.undecided
+    report.warnings += [f"undecided alternative ids {line}" for line in field_rules.undecided]
+    report.warnings += [f"tools/spec_rules.yaml: {line}" for line in field_rules.stale()]
     report.warnings += [f"schema keyword {k!r} ignored ({n}x)" for k, n in sorted(converter.unknown_keywords.items())]
     keys = {key for key, *_ in index_rows}
     absent = [k for k in (*UNSIGNED_V3, *UNSIGNED_V2) if k not in keys]
@@ -146,12 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE, help="the wechatpay-openapi folder")
     parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT, help="the specs folder to write")
     parser.add_argument("--overrides", type=Path, default=DEFAULT_OVERRIDES, help="repairs of source defects")
+    parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="one-of groups and conditions")
     args = parser.parse_args(argv)
     if not (args.source / "swagger.yaml").is_file():
         print(f"error: {args.source}/swagger.yaml not found", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    report = import_catalogue(args.source, args.out, args.overrides)
+    report = import_catalogue(args.source, args.out, args.overrides, args.rules)
     for line in report.lines():
         print(line)
     print(f"took {time.perf_counter() - started:.2f} s")

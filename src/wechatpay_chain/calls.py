@@ -38,7 +38,7 @@ from .protocol import (
 )
 from .response import Response
 from .specs import Operation
-from .wire_values import read_text_values
+from .wire_values import query_view, read_text_values
 
 __all__ = ["PreparedCall", "build_target", "finish_call", "prepare_call", "sign_call"]
 
@@ -173,7 +173,7 @@ def prepare_call(
         given = {name: path_values.get(name, text) for name, text in values.items()}
         parts: dict[str, Any] = {"path": read_text_values(operation.schema("path"), given)}
         if plain_query is not None or operation.schema("query") is not None:
-            parts["query"] = dict(plain_query or {})
+            parts["query"] = query_view(operation.schema("query"), plain_query or {})
         if not upload and files is None and (plain_json is not None or operation.schema("json") is not None):
             parts["json"] = plain_json
         if operation.schema("headers") is not None:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .specs import Operation
 
-__all__ = ["describe_operation", "field_rows"]
+from .schema_rules import conditions_of, group_text, groups_of
+
+__all__ = ["describe_operation", "field_rows", "rule_lines"]
 
 _PARTS = ("path", "query", "headers", "json", "xml", "form")
 
@@ -45,6 +47,27 @@ def field_rows(schema: Mapping[str, Any], depth: int = 0) -> Iterator[tuple[int,
                 yield from field_rows(branch, depth)
 
 
+def rule_lines(schema: Mapping[str, Any], where: str = "") -> Iterator[str]:
+    """The one-of groups and conditions of ``schema`` and of every object inside it.
+
+    ``one of transaction_id, out_trade_no is required``;
+    ``transfer_detail_list[].user_name: required when transfer_amount >= 200000``.
+    """
+    prefix = f"{where}: " if where else ""
+    for group in groups_of(schema):
+        yield f"{prefix}{group_text(group)} is required"
+    for condition in conditions_of(schema):
+        yield f"{where + '.' if where else ''}{condition.field}: {condition.text()}"
+    for name, child in (schema.get("properties") or {}).items():
+        if not isinstance(child, Mapping):
+            continue
+        inner = f"{where}.{name}" if where else str(name)
+        if child.get("type") == "array" and isinstance(child.get("items"), Mapping):
+            yield from rule_lines(child["items"], inner + "[]")
+        else:
+            yield from rule_lines(child, inner)
+
+
 def describe_operation(operation: Operation) -> str:
     lines = [f"{operation.method} {operation.key}  {operation.summary}"]
     spec = operation.spec
@@ -61,7 +84,10 @@ def describe_operation(operation: Operation) -> str:
             mark = "*" if required else " "
             enum_text = f"  one of {', '.join(map(str, enum))}" if enum else ""
             lines.append(f"  {'  ' * depth}{mark} {name}: {kind}  {label}{enum_text}".rstrip())
+        lines += [f"  ! {line}" for line in rule_lines(schema)]
     if spec.get("encrypt"):
         lines.append("encrypted automatically: " + ", ".join(spec["encrypt"]))
-    lines.append("(* required)")
+    lines.append(
+        "(* required; ! a rule over several fields: a one-of group, or a field required or refused by a value)"
+    )
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from .errors import FieldError
+from .schema_rules import Condition, conditions_of, group_text, groups_of
 
 __all__ = ["FORMAT_CHECKER", "collect_errors", "pointer"]
 
@@ -38,7 +39,9 @@ def pointer(parts: Iterable[Any]) -> str:
 
 def _leaves(error: SchemaError) -> Iterable[SchemaError]:
     """For oneOf/anyOf, the nested causes say more than "is not valid under any"."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
+    if error.validator == "anyOf" and groups_of({"anyOf": error.validator_value}):
+        yield error  # a one-of group: one problem that names the group (see _rule_problems)
+    elif error.validator in ("oneOf", "anyOf") and error.context:
         # Report the alternative that came closest: the branch with the fewest errors.
         by_branch: dict[Any, list[SchemaError]] = {}
         for sub in error.context:
@@ -54,6 +57,10 @@ def collect_errors(validator: Any, instance: Any, prefix: str) -> list[FieldErro
     for error in validator.iter_errors(instance):
         for leaf in _leaves(error):
             where = prefix + pointer(leaf.absolute_path)
+            rule_problems = _rule_problems(validator.schema, leaf, where)
+            if rule_problems is not None:
+                found.extend(rule_problems)
+                continue
             if leaf.validator == "required" and isinstance(leaf.instance, dict):
                 names: Any = leaf.validator_value
                 for name in names:
@@ -63,6 +70,43 @@ def collect_errors(validator: Any, instance: Any, prefix: str) -> list[FieldErro
             found.append(FieldError(where, str(leaf.validator), _message(leaf)))
     unique = sorted(set(found), key=lambda e: (e.pointer, e.rule, e.message))
     return unique
+
+
+def _rule_problems(root: Any, error: SchemaError, where: str) -> list[FieldError] | None:
+    """A group or a condition broken, in its own words; None for any other error.
+
+    ``/xml: one of transaction_id, out_trade_no is required`` for a group;
+    ``/json/.../user_name: required when transfer_amount >= 200000`` for a condition.
+    """
+    if error.validator == "anyOf":
+        groups = groups_of({"anyOf": error.validator_value})
+        if groups:
+            return [FieldError(where, "anyOf", f"{group_text(groups[0])} is required")]
+        return None
+    condition_path = list(error.absolute_schema_path)
+    if "then" not in condition_path:
+        return None
+    at = len(condition_path) - 1 - condition_path[::-1].index("then")
+    holder = _schema_at(root, condition_path[:at])
+    conditions: list[Condition] = conditions_of({"allOf": [holder]}) if isinstance(holder, dict) else []
+    if not conditions or not isinstance(error.instance, dict):
+        return None
+    problems = []
+    for condition in conditions:
+        present = condition.field in error.instance
+        if present == condition.forbidden:
+            problems.append(FieldError(f"{where}/{condition.field}", "if", condition.text()))
+    return problems or None
+
+
+def _schema_at(root: Any, path: list[Any]) -> Any:
+    node = root
+    for token in path:
+        try:
+            node = node[token]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
 
 
 def _message(error: SchemaError) -> str:

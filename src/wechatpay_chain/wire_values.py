@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["read_text_values"]
+__all__ = ["query_view", "read_text_values"]
 
 _INTEGER = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -28,9 +28,22 @@ def read_text_values(schema: Mapping[str, Any] | None, values: Mapping[str, Any]
                 value = int(value)
             elif "number" in kinds and _NUMBER.fullmatch(value):
                 value = float(value)
-            elif "boolean" in kinds and value in ("true", "false"):
-                value = value == "true"
+            elif "boolean" in kinds and value.lower() in ("true", "false"):
+                value = value.lower() == "true"  # text on the wire: 'TRUE' and 'true' alike
             elif "array" in kinds and "string" not in kinds:
                 value = value.split(",") if value else []
         read[name] = value
     return read
+
+
+def query_view(schema: Mapping[str, Any] | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Query values as validated: a single value where the spec types an array is a list
+    of one (``fapiao_ability_type_list="A"`` goes on the wire exactly as ``["A"]`` does)."""
+    properties = (schema or {}).get("properties") or {}
+    view = dict(values)
+    for name, value in values.items():
+        kind = (properties.get(name) or {}).get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if "array" in kinds and value is not None and not isinstance(value, (list, tuple)):
+            view[name] = [value]
+    return view

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from .field_rules import apply_field_rules
+from .field_rules import FieldRules
 from .keywords import Schema
 from .marks import Marks
 from .policy import (
@@ -68,6 +68,7 @@ class OperationBuilder:
     catalogue: Catalogue
     converter: SchemaConverter
     overrides: Overrides
+    field_rules: FieldRules | None = None
     warnings: list[str] = field(default_factory=list)
 
     def build(self, path: SourcePath, method: str, op: dict[str, Any]) -> Operation:
@@ -85,7 +86,8 @@ class OperationBuilder:
         entry.update(self._response(path, method, op))
         entry.update(self._request_marks(path, request_marks, query_marks, parameters))
         entry.update(self._v2_flags(path, op, entry))
-        apply_field_rules(path.key, method, entry, self.converter.repairs)
+        if self.field_rules is not None:
+            self.field_rules.apply(path.key, method, op, entry, self.converter.repairs)
         return {key: entry[key] for key in OPERATION_KEYS if entry.get(key) not in (None, [], {}, False)}
 
     def _describe(self, path: SourcePath, op: dict[str, Any]) -> Operation:

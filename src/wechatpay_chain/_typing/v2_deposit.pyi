@@ -285,7 +285,7 @@ class V2DepositMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2DepositOrderqueryPostXml(TypedDict):
+class V2DepositOrderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/deposit/orderquery: 查询订单"""
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
@@ -299,11 +299,34 @@ class V2DepositOrderqueryPostXml(TypedDict):
     """子商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2DepositOrderqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/deposit/orderquery: 查询订单"""
+    version: NotRequired[Literal["1.0"]]
+    """接口版本号"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -380,7 +403,7 @@ class V2DepositOrderqueryPostResponse(TypedDict):
     consume_fee: NotRequired[str | None]
     """押金消费金额 (int32)"""
 
-class V2DepositRefundPostXml(TypedDict):
+class V2DepositRefundPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/deposit/refund: 申请退款（押金）"""
     appid: str
     """公众账号ID"""
@@ -390,13 +413,48 @@ class V2DepositRefundPostXml(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    total_fee: int
+    """订单金额 (int32)"""
+    refund_fee: int
+    """退款金额 (int32)"""
+    refund_fee_type: NotRequired[str | None]
+    """退款货币种类"""
+    refund_desc: NotRequired[str | None]
+    """退款原因"""
+    refund_account: NotRequired[str | None]
+    """退款资金来源"""
+    notify_url: NotRequired[str | None]
+    """退款结果通知url"""
+
+class V2DepositRefundPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/deposit/refund: 申请退款（押金）"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
     """微信订单号"""
     out_trade_no: str
     """商户订单号"""
@@ -471,7 +529,7 @@ class V2DepositRefundPostResponse(TypedDict):
     coupon_refund_count: NotRequired[str | None]
     """退款代金券使用数量 (int32)"""
 
-class V2DepositRefundqueryPostXml(TypedDict):
+class V2DepositRefundqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
     appid: str
     """公众账号ID"""
@@ -481,19 +539,100 @@ class V2DepositRefundqueryPostXml(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: str
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2DepositRefundqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2DepositRefundqueryPostXmlOption3(TypedDict):
+    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2DepositRefundqueryPostXmlOption4(TypedDict):
+    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    out_refund_no: str
+    out_refund_no: NotRequired[str]
     """商户退款单号"""
-    refund_id: str
+    refund_id: NotRequired[str]
     """微信退款单号"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
@@ -545,7 +684,28 @@ class V2DepositRefundqueryPostResponse(TypedDict):
     refund_count: str
     """退款笔数 (int32)"""
 
-class V2DepositReversePostXml(TypedDict):
+class V2DepositReversePostXmlOption1(TypedDict):
+    """``xml=`` of POST v2/deposit/reverse: 撤销订单"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: str | None
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2DepositReversePostXmlOption2(TypedDict):
     """``xml=`` of POST v2/deposit/reverse: 撤销订单"""
     appid: str
     """公众账号ID"""
@@ -559,9 +719,9 @@ class V2DepositReversePostXml(TypedDict):
     """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -782,7 +942,7 @@ class V2DepositOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositOrderqueryPostXml,
+        xml: V2DepositOrderqueryPostXmlOption1 | V2DepositOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -795,7 +955,7 @@ class V2DepositOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositOrderqueryPostXml,
+        xml: V2DepositOrderqueryPostXmlOption1 | V2DepositOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -811,7 +971,7 @@ class V2DepositRefund(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositRefundPostXml,
+        xml: V2DepositRefundPostXmlOption1 | V2DepositRefundPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -824,7 +984,7 @@ class V2DepositRefund(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositRefundPostXml,
+        xml: V2DepositRefundPostXmlOption1 | V2DepositRefundPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -840,7 +1000,7 @@ class V2DepositRefundquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositRefundqueryPostXml,
+        xml: V2DepositRefundqueryPostXmlOption1 | V2DepositRefundqueryPostXmlOption2 | V2DepositRefundqueryPostXmlOption3 | V2DepositRefundqueryPostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -853,7 +1013,7 @@ class V2DepositRefundquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositRefundqueryPostXml,
+        xml: V2DepositRefundqueryPostXmlOption1 | V2DepositRefundqueryPostXmlOption2 | V2DepositRefundqueryPostXmlOption3 | V2DepositRefundqueryPostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -869,7 +1029,7 @@ class V2DepositReverse(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositReversePostXml,
+        xml: V2DepositReversePostXmlOption1 | V2DepositReversePostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -882,7 +1042,7 @@ class V2DepositReverse(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositReversePostXml,
+        xml: V2DepositReversePostXmlOption1 | V2DepositReversePostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

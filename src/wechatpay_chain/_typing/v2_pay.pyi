@@ -402,7 +402,7 @@ class V2PayFacepayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2PayFacepayqueryPostXml(TypedDict):
+class V2PayFacepayqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/facepayquery: 查询订单"""
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
@@ -416,11 +416,34 @@ class V2PayFacepayqueryPostXml(TypedDict):
     """子商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2PayFacepayqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/pay/facepayquery: 查询订单"""
+    version: NotRequired[Literal["1.0"]]
+    """接口版本号"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -607,7 +630,7 @@ class V2PayMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2PayOrderqueryPostXml(TypedDict):
+class V2PayOrderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/orderquery: 查询订单"""
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
@@ -621,11 +644,34 @@ class V2PayOrderqueryPostXml(TypedDict):
     """子商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2PayOrderqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/pay/orderquery: 查询订单"""
+    version: NotRequired[Literal["1.0"]]
+    """接口版本号"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -702,7 +748,7 @@ class V2PayOrderqueryPostResponse(TypedDict):
     consume_fee: NotRequired[str | None]
     """押金消费金额 (int32)"""
 
-class V2PayPaporderqueryPostXml(TypedDict):
+class V2PayPaporderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/paporderquery: 查询订单"""
     appid: str
     """请求appid"""
@@ -710,11 +756,26 @@ class V2PayPaporderqueryPostXml(TypedDict):
     """商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+
+class V2PayPaporderqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/pay/paporderquery: 查询订单"""
+    appid: str
+    """请求appid"""
+    mch_id: str
+    """商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
 
 class V2PayPaporderqueryPostResponse(TypedDict):
@@ -831,7 +892,7 @@ class V2PayPappayapplyPostResponse(TypedDict):
     err_code_des: NotRequired[str | None]
     """错误代码描述"""
 
-class V2PayPartnerPaporderqueryPostXml(TypedDict):
+class V2PayPartnerPaporderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/partner/paporderquery: 查询订单"""
     appid: str
     """请求appid"""
@@ -839,15 +900,34 @@ class V2PayPartnerPaporderqueryPostXml(TypedDict):
     """商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+
+class V2PayPartnerPaporderqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/pay/partner/paporderquery: 查询订单"""
+    appid: str
+    """请求appid"""
+    mch_id: str
+    """商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
 
 class V2PayPartnerPaporderqueryPostResponse(TypedDict):
@@ -1184,7 +1264,7 @@ class V2PayProfitsharingremovereceiverPostResponse(TypedDict):
     receiver: Any
     """分账接收方JSON格式字符串"""
 
-class V2PayProfitsharingreturnqueryPostXml(TypedDict):
+class V2PayProfitsharingreturnqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingreturnquery: 回退结果查询"""
     mch_id: str
     """商户号"""
@@ -1194,15 +1274,38 @@ class V2PayProfitsharingreturnqueryPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
-    sign_type: NotRequired[Literal["HMAC-SHA256"]]
+    sign_type: Literal["HMAC-SHA256"]
+    """签名类型"""
+    order_id: str
+    """微信分账单号"""
+    out_order_no: NotRequired[str]
+    """商户分账单号"""
+    out_return_no: str
+    """商户回退单号"""
+
+class V2PayProfitsharingreturnqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/pay/profitsharingreturnquery: 回退结果查询"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: Literal["HMAC-SHA256"]
     """签名类型"""
     order_id: NotRequired[str]
     """微信分账单号"""
-    out_order_no: NotRequired[str]
+    out_order_no: str
     """商户分账单号"""
     out_return_no: str
     """商户回退单号"""
@@ -1342,7 +1445,7 @@ class V2PayQueryexchageratePostResponse(TypedDict):
     sign: str
     """签名"""
 
-class V2PayRefundqueryPostXml(TypedDict):
+class V2PayRefundqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/refundquery: 查询退款"""
     appid: str
     """公众账号ID"""
@@ -1352,19 +1455,100 @@ class V2PayRefundqueryPostXml(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: str
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2PayRefundqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/pay/refundquery: 查询退款"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2PayRefundqueryPostXmlOption3(TypedDict):
+    """``xml=`` of POST v2/pay/refundquery: 查询退款"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2PayRefundqueryPostXmlOption4(TypedDict):
+    """``xml=`` of POST v2/pay/refundquery: 查询退款"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    out_refund_no: str
+    out_refund_no: NotRequired[str]
     """商户退款单号"""
-    refund_id: str
+    refund_id: NotRequired[str]
     """微信退款单号"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
@@ -1416,7 +1600,7 @@ class V2PayRefundqueryPostResponse(TypedDict):
     refund_count: str
     """退款笔数 (int32)"""
 
-class V2PayRefundqueryv2PostXml(TypedDict):
+class V2PayRefundqueryv2PostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
     appid: str
     """公众账号ID"""
@@ -1426,19 +1610,100 @@ class V2PayRefundqueryv2PostXml(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: str
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2PayRefundqueryv2PostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2PayRefundqueryv2PostXmlOption3(TypedDict):
+    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2PayRefundqueryv2PostXmlOption4(TypedDict):
+    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    out_refund_no: str
+    out_refund_no: NotRequired[str]
     """商户退款单号"""
-    refund_id: str
+    refund_id: NotRequired[str]
     """微信退款单号"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
@@ -1902,7 +2167,7 @@ class V2PayFacepayquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayFacepayqueryPostXml,
+        xml: V2PayFacepayqueryPostXmlOption1 | V2PayFacepayqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1915,7 +2180,7 @@ class V2PayFacepayquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayFacepayqueryPostXml,
+        xml: V2PayFacepayqueryPostXmlOption1 | V2PayFacepayqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1960,7 +2225,7 @@ class V2PayOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayOrderqueryPostXml,
+        xml: V2PayOrderqueryPostXmlOption1 | V2PayOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1973,7 +2238,7 @@ class V2PayOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayOrderqueryPostXml,
+        xml: V2PayOrderqueryPostXmlOption1 | V2PayOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1989,7 +2254,7 @@ class V2PayPaporderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayPaporderqueryPostXml,
+        xml: V2PayPaporderqueryPostXmlOption1 | V2PayPaporderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2002,7 +2267,7 @@ class V2PayPaporderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayPaporderqueryPostXml,
+        xml: V2PayPaporderqueryPostXmlOption1 | V2PayPaporderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2052,7 +2317,7 @@ class V2PayPartnerPaporderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayPartnerPaporderqueryPostXml,
+        xml: V2PayPartnerPaporderqueryPostXmlOption1 | V2PayPartnerPaporderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2065,7 +2330,7 @@ class V2PayPartnerPaporderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayPartnerPaporderqueryPostXml,
+        xml: V2PayPartnerPaporderqueryPostXmlOption1 | V2PayPartnerPaporderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2255,7 +2520,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayProfitsharingreturnqueryPostXml,
+        xml: V2PayProfitsharingreturnqueryPostXmlOption1 | V2PayProfitsharingreturnqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2268,7 +2533,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayProfitsharingreturnqueryPostXml,
+        xml: V2PayProfitsharingreturnqueryPostXmlOption1 | V2PayProfitsharingreturnqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2342,7 +2607,7 @@ class V2PayRefundquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayRefundqueryPostXml,
+        xml: V2PayRefundqueryPostXmlOption1 | V2PayRefundqueryPostXmlOption2 | V2PayRefundqueryPostXmlOption3 | V2PayRefundqueryPostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2355,7 +2620,7 @@ class V2PayRefundquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayRefundqueryPostXml,
+        xml: V2PayRefundqueryPostXmlOption1 | V2PayRefundqueryPostXmlOption2 | V2PayRefundqueryPostXmlOption3 | V2PayRefundqueryPostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2371,7 +2636,7 @@ class V2PayRefundqueryv2(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayRefundqueryv2PostXml,
+        xml: V2PayRefundqueryv2PostXmlOption1 | V2PayRefundqueryv2PostXmlOption2 | V2PayRefundqueryv2PostXmlOption3 | V2PayRefundqueryv2PostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2384,7 +2649,7 @@ class V2PayRefundqueryv2(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayRefundqueryv2PostXml,
+        xml: V2PayRefundqueryv2PostXmlOption1 | V2PayRefundqueryv2PostXmlOption2 | V2PayRefundqueryv2PostXmlOption3 | V2PayRefundqueryv2PostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -155,7 +155,7 @@ class V2SandboxnewPayMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2SandboxnewPayOrderqueryPostXml(TypedDict):
+class V2SandboxnewPayOrderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/orderquery: 查询订单"""
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
@@ -169,11 +169,34 @@ class V2SandboxnewPayOrderqueryPostXml(TypedDict):
     """子商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2SandboxnewPayOrderqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/orderquery: 查询订单"""
+    version: NotRequired[Literal["1.0"]]
+    """接口版本号"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -250,7 +273,7 @@ class V2SandboxnewPayOrderqueryPostResponse(TypedDict):
     consume_fee: NotRequired[str | None]
     """押金消费金额 (int32)"""
 
-class V2SandboxnewPayRefundPostXml(TypedDict):
+class V2SandboxnewPayRefundPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/refund: 申请退款"""
     appid: str
     """公众账号ID"""
@@ -260,13 +283,48 @@ class V2SandboxnewPayRefundPostXml(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    total_fee: int
+    """订单金额 (int32)"""
+    refund_fee: int
+    """退款金额 (int32)"""
+    refund_fee_type: NotRequired[str | None]
+    """退款货币种类"""
+    refund_desc: NotRequired[str | None]
+    """退款原因"""
+    refund_account: NotRequired[str | None]
+    """退款资金来源"""
+    notify_url: NotRequired[str | None]
+    """退款结果通知url"""
+
+class V2SandboxnewPayRefundPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/refund: 申请退款"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
     """微信订单号"""
     out_trade_no: str
     """商户订单号"""
@@ -341,7 +399,7 @@ class V2SandboxnewPayRefundPostResponse(TypedDict):
     coupon_refund_count: NotRequired[str | None]
     """退款代金券使用数量 (int32)"""
 
-class V2SandboxnewPayRefundqueryPostXml(TypedDict):
+class V2SandboxnewPayRefundqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
     appid: str
     """公众账号ID"""
@@ -351,19 +409,100 @@ class V2SandboxnewPayRefundqueryPostXml(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: str
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2SandboxnewPayRefundqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2SandboxnewPayRefundqueryPostXmlOption3(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: NotRequired[str]
+    """商户退款单号"""
+    refund_id: NotRequired[str]
+    """微信退款单号"""
+    offset: NotRequired[int | None]
+    """偏移量 (int32)"""
+
+class V2SandboxnewPayRefundqueryPostXmlOption4(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
+    appid: str
+    """公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    out_refund_no: str
+    out_refund_no: NotRequired[str]
     """商户退款单号"""
-    refund_id: str
+    refund_id: NotRequired[str]
     """微信退款单号"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
@@ -636,7 +775,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayOrderqueryPostXml,
+        xml: V2SandboxnewPayOrderqueryPostXmlOption1 | V2SandboxnewPayOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -651,7 +790,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayOrderqueryPostXml,
+        xml: V2SandboxnewPayOrderqueryPostXmlOption1 | V2SandboxnewPayOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -669,7 +808,7 @@ class V2SandboxnewPayRefund(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayRefundPostXml,
+        xml: V2SandboxnewPayRefundPostXmlOption1 | V2SandboxnewPayRefundPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -684,7 +823,7 @@ class V2SandboxnewPayRefund(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayRefundPostXml,
+        xml: V2SandboxnewPayRefundPostXmlOption1 | V2SandboxnewPayRefundPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -702,7 +841,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayRefundqueryPostXml,
+        xml: V2SandboxnewPayRefundqueryPostXmlOption1 | V2SandboxnewPayRefundqueryPostXmlOption2 | V2SandboxnewPayRefundqueryPostXmlOption3 | V2SandboxnewPayRefundqueryPostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -717,7 +856,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayRefundqueryPostXml,
+        xml: V2SandboxnewPayRefundqueryPostXmlOption1 | V2SandboxnewPayRefundqueryPostXmlOption2 | V2SandboxnewPayRefundqueryPostXmlOption3 | V2SandboxnewPayRefundqueryPostXmlOption4,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

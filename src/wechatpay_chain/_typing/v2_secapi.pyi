@@ -533,7 +533,28 @@ class V2SecapiMktAddrecommendconfPostResponse(TypedDict):
     sign: str
     """签名"""
 
-class V2SecapiPayFacepayreversePostXml(TypedDict):
+class V2SecapiPayFacepayreversePostXmlOption1(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/facepayreverse: 撤销订单"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: str | None
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2SecapiPayFacepayreversePostXmlOption2(TypedDict):
     """``xml=`` of POST v2/secapi/pay/facepayreverse: 撤销订单"""
     appid: str
     """公众账号ID"""
@@ -547,9 +568,9 @@ class V2SecapiPayFacepayreversePostXml(TypedDict):
     """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -751,7 +772,7 @@ class V2SecapiPayProfitsharingfinishPostResponse(TypedDict):
     order_id: str
     """微信分账单号"""
 
-class V2SecapiPayProfitsharingreturnPostXml(TypedDict):
+class V2SecapiPayProfitsharingreturnPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/secapi/pay/profitsharingreturn: 分账回退"""
     mch_id: str
     """商户号"""
@@ -761,15 +782,46 @@ class V2SecapiPayProfitsharingreturnPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
-    sign_type: NotRequired[Literal["HMAC-SHA256"]]
+    sign_type: Literal["HMAC-SHA256"]
+    """签名类型"""
+    order_id: str
+    """微信分账单号"""
+    out_order_no: NotRequired[str]
+    """商户分账单号"""
+    out_return_no: str
+    """商户回退单号"""
+    return_account_type: Literal["MERCHANT_ID"]
+    """回退方类型"""
+    return_account: str
+    """回退方账号"""
+    return_amount: int
+    """回退金额"""
+    description: str
+    """回退描述"""
+
+class V2SecapiPayProfitsharingreturnPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/profitsharingreturn: 分账回退"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: Literal["HMAC-SHA256"]
     """签名类型"""
     order_id: NotRequired[str]
     """微信分账单号"""
-    out_order_no: NotRequired[str]
+    out_order_no: str
     """商户分账单号"""
     out_return_no: str
     """商户回退单号"""
@@ -833,7 +885,7 @@ class V2SecapiPayProfitsharingreturnPostResponse(TypedDict):
     finish_time: NotRequired[str]
     """完成时间"""
 
-class V2SecapiPayRefundPostXml(TypedDict):
+class V2SecapiPayRefundPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/secapi/pay/refund: 申请退款"""
     appid: str
     """公众账号ID"""
@@ -843,13 +895,48 @@ class V2SecapiPayRefundPostXml(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    total_fee: int
+    """订单金额 (int32)"""
+    refund_fee: int
+    """退款金额 (int32)"""
+    refund_fee_type: NotRequired[str | None]
+    """退款货币种类"""
+    refund_desc: NotRequired[str | None]
+    """退款原因"""
+    refund_account: NotRequired[str | None]
+    """退款资金来源"""
+    notify_url: NotRequired[str | None]
+    """退款结果通知url"""
+
+class V2SecapiPayRefundPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/refund: 申请退款"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
     """微信订单号"""
     out_trade_no: str
     """商户订单号"""
@@ -924,9 +1011,9 @@ class V2SecapiPayRefundPostResponse(TypedDict):
     coupon_refund_count: NotRequired[str | None]
     """退款代金券使用数量 (int32)"""
 
-class V2SecapiPayRefundv2PostXml(TypedDict):
+class V2SecapiPayRefundv2PostXmlOption1(TypedDict):
     """``xml=`` of POST v2/secapi/pay/refundv2: 申请退款（支持单品）"""
-    detail: NotRequired[str | dict[str, Any] | list[Any]]
+    detail: NotRequired[str]
     """退款包含的商品列表信息"""
     appid: str
     """公众账号ID"""
@@ -936,13 +1023,50 @@ class V2SecapiPayRefundv2PostXml(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: str
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    total_fee: int
+    """订单金额 (int32)"""
+    refund_fee: int
+    """退款金额 (int32)"""
+    refund_fee_type: NotRequired[str | None]
+    """退款货币种类"""
+    refund_desc: NotRequired[str | None]
+    """退款原因"""
+    refund_account: NotRequired[str | None]
+    """退款资金来源"""
+    notify_url: NotRequired[str | None]
+    """退款结果通知url"""
+
+class V2SecapiPayRefundv2PostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/refundv2: 申请退款（支持单品）"""
+    detail: NotRequired[str]
+    """退款包含的商品列表信息"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+    transaction_id: NotRequired[str]
     """微信订单号"""
     out_trade_no: str
     """商户订单号"""
@@ -1019,7 +1143,28 @@ class V2SecapiPayRefundv2PostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2SecapiPayReversePostXml(TypedDict):
+class V2SecapiPayReversePostXmlOption1(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/reverse: 撤销订单"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: str | None
+    """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2SecapiPayReversePostXmlOption2(TypedDict):
     """``xml=`` of POST v2/secapi/pay/reverse: 撤销订单"""
     appid: str
     """公众账号ID"""
@@ -1033,9 +1178,9 @@ class V2SecapiPayReversePostXml(TypedDict):
     """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -1395,7 +1540,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayFacepayreversePostXml,
+        xml: V2SecapiPayFacepayreversePostXmlOption1 | V2SecapiPayFacepayreversePostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1408,7 +1553,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayFacepayreversePostXml,
+        xml: V2SecapiPayFacepayreversePostXmlOption1 | V2SecapiPayFacepayreversePostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1511,7 +1656,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayProfitsharingreturnPostXml,
+        xml: V2SecapiPayProfitsharingreturnPostXmlOption1 | V2SecapiPayProfitsharingreturnPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1524,7 +1669,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayProfitsharingreturnPostXml,
+        xml: V2SecapiPayProfitsharingreturnPostXmlOption1 | V2SecapiPayProfitsharingreturnPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1540,7 +1685,7 @@ class V2SecapiPayRefund(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayRefundPostXml,
+        xml: V2SecapiPayRefundPostXmlOption1 | V2SecapiPayRefundPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1553,7 +1698,7 @@ class V2SecapiPayRefund(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayRefundPostXml,
+        xml: V2SecapiPayRefundPostXmlOption1 | V2SecapiPayRefundPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1569,7 +1714,7 @@ class V2SecapiPayRefundv2(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayRefundv2PostXml,
+        xml: V2SecapiPayRefundv2PostXmlOption1 | V2SecapiPayRefundv2PostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1582,7 +1727,7 @@ class V2SecapiPayRefundv2(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayRefundv2PostXml,
+        xml: V2SecapiPayRefundv2PostXmlOption1 | V2SecapiPayRefundv2PostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1598,7 +1743,7 @@ class V2SecapiPayReverse(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayReversePostXml,
+        xml: V2SecapiPayReversePostXmlOption1 | V2SecapiPayReversePostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1611,7 +1756,7 @@ class V2SecapiPayReverse(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayReversePostXml,
+        xml: V2SecapiPayReversePostXmlOption1 | V2SecapiPayReversePostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

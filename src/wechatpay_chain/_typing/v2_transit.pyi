@@ -93,7 +93,7 @@ class V2TransitPartnerpayPayapplyPostResponse(TypedDict):
     err_code_des: NotRequired[str | None]
     """错误代码描述"""
 
-class V2TransitPartnerpayQueryorderPostXml(TypedDict):
+class V2TransitPartnerpayQueryorderPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/transit/partnerpay/queryorder: 查询订单"""
     appid: str
     """请求appid"""
@@ -105,13 +105,34 @@ class V2TransitPartnerpayQueryorderPostXml(TypedDict):
     """子商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign_type: Literal["HMAC-SHA256"]
+    """签名类型"""
+    sign: str
+    """签名"""
+
+class V2TransitPartnerpayQueryorderPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/transit/partnerpay/queryorder: 查询订单"""
+    appid: str
+    """请求appid"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号id"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: str
+    """子商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign_type: NotRequired[Literal["HMAC-SHA256"]]
+    sign_type: Literal["HMAC-SHA256"]
     """签名类型"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
 
 class V2TransitPartnerpayQueryorderPostResponse(TypedDict):
@@ -364,7 +385,7 @@ class V2TransitPayQuerystatePostResponse(TypedDict):
     contract_state: NotRequired[Literal["0", "1"]]
     """协议状态"""
 
-class V2TransitQueryorderPostXml(TypedDict):
+class V2TransitQueryorderPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/transit/queryorder: 查询订单"""
     appid: str
     """请求appid"""
@@ -372,13 +393,30 @@ class V2TransitQueryorderPostXml(TypedDict):
     """商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign_type: Literal["HMAC-SHA256"]
+    """签名类型"""
+    sign: str
+    """签名"""
+
+class V2TransitQueryorderPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/transit/queryorder: 查询订单"""
+    appid: str
+    """请求appid"""
+    mch_id: str
+    """商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign_type: NotRequired[Literal["HMAC-SHA256"]]
+    sign_type: Literal["HMAC-SHA256"]
     """签名类型"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
 
 class V2TransitQueryorderPostResponse(TypedDict):
@@ -487,7 +525,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
     def post(
         self,
         *,
-        xml: V2TransitPartnerpayQueryorderPostXml,
+        xml: V2TransitPartnerpayQueryorderPostXmlOption1 | V2TransitPartnerpayQueryorderPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -500,7 +538,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2TransitPartnerpayQueryorderPostXml,
+        xml: V2TransitPartnerpayQueryorderPostXmlOption1 | V2TransitPartnerpayQueryorderPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -608,7 +646,7 @@ class V2TransitQueryorder(TypedNode):
     def post(
         self,
         *,
-        xml: V2TransitQueryorderPostXml,
+        xml: V2TransitQueryorderPostXmlOption1 | V2TransitQueryorderPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -621,7 +659,7 @@ class V2TransitQueryorder(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2TransitQueryorderPostXml,
+        xml: V2TransitQueryorderPostXmlOption1 | V2TransitQueryorderPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -135,7 +135,7 @@ class V2XdcApiv2sandboxPayMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2XdcApiv2sandboxPayOrderqueryPostXml(TypedDict):
+class V2XdcApiv2sandboxPayOrderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/xdc/apiv2sandbox/pay/orderquery: 查询订单"""
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
@@ -149,11 +149,34 @@ class V2XdcApiv2sandboxPayOrderqueryPostXml(TypedDict):
     """子商户号"""
     transaction_id: str
     """微信订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号"""
+    nonce_str: str
+    """随机字符串"""
+    sign: str
+    """签名"""
+    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
+    """签名类型"""
+
+class V2XdcApiv2sandboxPayOrderqueryPostXmlOption2(TypedDict):
+    """``xml=`` of POST v2/xdc/apiv2sandbox/pay/orderquery: 查询订单"""
+    version: NotRequired[Literal["1.0"]]
+    """接口版本号"""
+    appid: str
+    """公众账号ID"""
+    sub_appid: NotRequired[str | None]
+    """子商户公众账号ID"""
+    mch_id: str
+    """商户号"""
+    sub_mch_id: NotRequired[str]
+    """子商户号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
     out_trade_no: str
     """商户订单号"""
-    nonce_str: NotRequired[str]
+    nonce_str: str
     """随机字符串"""
-    sign: NotRequired[str]
+    sign: str
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -315,7 +338,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2XdcApiv2sandboxPayOrderqueryPostXml,
+        xml: V2XdcApiv2sandboxPayOrderqueryPostXmlOption1 | V2XdcApiv2sandboxPayOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -328,7 +351,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2XdcApiv2sandboxPayOrderqueryPostXml,
+        xml: V2XdcApiv2sandboxPayOrderqueryPostXmlOption1 | V2XdcApiv2sandboxPayOrderqueryPostXmlOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

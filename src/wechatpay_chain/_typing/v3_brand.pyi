@@ -2375,7 +2375,18 @@ class V3BrandProfitsharingReceiversDeletePostResponse(TypedDict):
     account: str
     """分账接收方账号"""
 
-class V3BrandProfitsharingReturnordersGetQuery(TypedDict):
+class V3BrandProfitsharingReturnordersGetQueryOption1(TypedDict):
+    """``query=`` of GET v3/brand/profitsharing/returnorders: 查询分账回退结果API"""
+    sub_mchid: str
+    """子商户号"""
+    out_return_no: str
+    """商户回退单号"""
+    order_id: str
+    """微信分帐单号"""
+    out_order_no: NotRequired[str]
+    """商户分账单号"""
+
+class V3BrandProfitsharingReturnordersGetQueryOption2(TypedDict):
     """``query=`` of GET v3/brand/profitsharing/returnorders: 查询分账回退结果API"""
     sub_mchid: str
     """子商户号"""
@@ -2383,7 +2394,7 @@ class V3BrandProfitsharingReturnordersGetQuery(TypedDict):
     """商户回退单号"""
     order_id: NotRequired[str]
     """微信分帐单号"""
-    out_order_no: NotRequired[str]
+    out_order_no: str
     """商户分账单号"""
 
 class V3BrandProfitsharingReturnordersGetResponse(TypedDict):
@@ -2411,13 +2422,30 @@ class V3BrandProfitsharingReturnordersGetResponse(TypedDict):
     finish_time: str
     """完成时间 (date-time)"""
 
-class V3BrandProfitsharingReturnordersPostJson(TypedDict):
+class V3BrandProfitsharingReturnordersPostJsonOption1(TypedDict):
+    """``json=`` of POST v3/brand/profitsharing/returnorders: 请求分账回退API"""
+    sub_mchid: str
+    """子商户号"""
+    order_id: str
+    """微信分账单号"""
+    out_order_no: NotRequired[str]
+    """商户分账单号"""
+    out_return_no: str
+    """商户回退单号"""
+    return_mchid: str
+    """回退商户号"""
+    amount: int
+    """回退金额"""
+    description: str
+    """回退描述"""
+
+class V3BrandProfitsharingReturnordersPostJsonOption2(TypedDict):
     """``json=`` of POST v3/brand/profitsharing/returnorders: 请求分账回退API"""
     sub_mchid: str
     """子商户号"""
     order_id: NotRequired[str]
     """微信分账单号"""
-    out_order_no: NotRequired[str]
+    out_order_no: str
     """商户分账单号"""
     out_return_no: str
     """商户回退单号"""
@@ -4150,7 +4178,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     def get(
         self,
         *,
-        query: V3BrandProfitsharingReturnordersGetQuery,
+        query: V3BrandProfitsharingReturnordersGetQueryOption1 | V3BrandProfitsharingReturnordersGetQueryOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4164,7 +4192,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     async def get_async(
         self,
         *,
-        query: V3BrandProfitsharingReturnordersGetQuery,
+        query: V3BrandProfitsharingReturnordersGetQueryOption1 | V3BrandProfitsharingReturnordersGetQueryOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4178,7 +4206,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     def post(
         self,
         *,
-        json: V3BrandProfitsharingReturnordersPostJson,
+        json: V3BrandProfitsharingReturnordersPostJsonOption1 | V3BrandProfitsharingReturnordersPostJsonOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4192,7 +4220,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3BrandProfitsharingReturnordersPostJson,
+        json: V3BrandProfitsharingReturnordersPostJsonOption1 | V3BrandProfitsharingReturnordersPostJsonOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

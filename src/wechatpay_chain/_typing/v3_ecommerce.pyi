@@ -1808,13 +1808,24 @@ class V3EcommerceProfitsharingReceiversDeletePostResponse(TypedDict):
     account: str
     """接收方账号"""
 
-class V3EcommerceProfitsharingReturnordersGetQuery(TypedDict):
+class V3EcommerceProfitsharingReturnordersGetQueryOption1(TypedDict):
+    """``query=`` of GET v3/ecommerce/profitsharing/returnorders: 查询分账回退结果API"""
+    sub_mchid: str
+    """二级商户号"""
+    order_id: str | None
+    """微信订单号"""
+    out_order_no: NotRequired[str | None]
+    """商户分账单号"""
+    out_return_no: str
+    """商户回退单号"""
+
+class V3EcommerceProfitsharingReturnordersGetQueryOption2(TypedDict):
     """``query=`` of GET v3/ecommerce/profitsharing/returnorders: 查询分账回退结果API"""
     sub_mchid: str
     """二级商户号"""
     order_id: NotRequired[str | None]
     """微信订单号"""
-    out_order_no: NotRequired[str | None]
+    out_order_no: str | None
     """商户分账单号"""
     out_return_no: str
     """商户回退单号"""
@@ -1842,13 +1853,32 @@ class V3EcommerceProfitsharingReturnordersGetResponse(TypedDict):
     finish_time: str
     """完成时间 (date-time)"""
 
-class V3EcommerceProfitsharingReturnordersPostJson(TypedDict):
+class V3EcommerceProfitsharingReturnordersPostJsonOption1(TypedDict):
+    """``json=`` of POST v3/ecommerce/profitsharing/returnorders: 请求分账回退API"""
+    sub_mchid: str
+    """二级商户号"""
+    order_id: str
+    """微信分账单号"""
+    out_order_no: NotRequired[str]
+    """商户分账单号"""
+    out_return_no: str
+    """商户回退单号"""
+    return_mchid: str
+    """回退商户号"""
+    amount: int
+    """回退金额"""
+    description: str
+    """回退描述"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+
+class V3EcommerceProfitsharingReturnordersPostJsonOption2(TypedDict):
     """``json=`` of POST v3/ecommerce/profitsharing/returnorders: 请求分账回退API"""
     sub_mchid: str
     """二级商户号"""
     order_id: NotRequired[str]
     """微信分账单号"""
-    out_order_no: NotRequired[str]
+    out_order_no: str
     """商户分账单号"""
     out_return_no: str
     """商户回退单号"""
@@ -1902,7 +1932,7 @@ V3EcommerceRefundsApplyPostJsonAmount = TypedDict(
 )
 """订单金额"""
 
-class V3EcommerceRefundsApplyPostJson(TypedDict):
+class V3EcommerceRefundsApplyPostJsonOption1(TypedDict):
     """``json=`` of POST v3/ecommerce/refunds/apply: 退款申请API"""
     individual_auth_id: NotRequired[str]
     """商品单个人收款方受理授权ID"""
@@ -1916,7 +1946,7 @@ class V3EcommerceRefundsApplyPostJson(TypedDict):
     """还款服务商商户号"""
     combine_out_trade_no: NotRequired[str]
     """还款订单号"""
-    combine_transaction_id: str
+    combine_transaction_id: NotRequired[str]
     """交易单微信支付订单号"""
     transaction_id: str
     """微信订单号"""
@@ -1932,7 +1962,40 @@ class V3EcommerceRefundsApplyPostJson(TypedDict):
     """退款结果回调url"""
     refund_account: NotRequired[Literal["REFUND_SOURCE_SUB_MERCHANT", "REFUND_SOURCE_PARTNER_ADVANCE"]]
     """退款出资商户"""
-    funds_account: Literal["AVAILABLE", "UNSETTLED", "PREPAID"]
+    funds_account: NotRequired[Literal["AVAILABLE", "UNSETTLED", "PREPAID"]]
+    """资金账户"""
+
+class V3EcommerceRefundsApplyPostJsonOption2(TypedDict):
+    """``json=`` of POST v3/ecommerce/refunds/apply: 退款申请API"""
+    individual_auth_id: NotRequired[str]
+    """商品单个人收款方受理授权ID"""
+    sub_mchid: NotRequired[str]
+    """二级商户号"""
+    sp_appid: str
+    """电商平台APPID"""
+    sub_appid: NotRequired[str]
+    """二级商户APPID"""
+    combine_mchid: NotRequired[str]
+    """还款服务商商户号"""
+    combine_out_trade_no: NotRequired[str]
+    """还款订单号"""
+    combine_transaction_id: NotRequired[str]
+    """交易单微信支付订单号"""
+    transaction_id: NotRequired[str]
+    """微信订单号"""
+    out_trade_no: str
+    """商户订单号"""
+    out_refund_no: str
+    """商户退款单号"""
+    reason: NotRequired[str]
+    """退款原因"""
+    amount: V3EcommerceRefundsApplyPostJsonAmount
+    """订单金额"""
+    notify_url: NotRequired[str]
+    """退款结果回调url"""
+    refund_account: NotRequired[Literal["REFUND_SOURCE_SUB_MERCHANT", "REFUND_SOURCE_PARTNER_ADVANCE"]]
+    """退款出资商户"""
+    funds_account: NotRequired[Literal["AVAILABLE", "UNSETTLED", "PREPAID"]]
     """资金账户"""
 
 class V3EcommerceRefundsApplyPostResponseFromItem(TypedDict):
@@ -4024,7 +4087,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     def get(
         self,
         *,
-        query: V3EcommerceProfitsharingReturnordersGetQuery,
+        query: V3EcommerceProfitsharingReturnordersGetQueryOption1 | V3EcommerceProfitsharingReturnordersGetQueryOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4038,7 +4101,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     async def get_async(
         self,
         *,
-        query: V3EcommerceProfitsharingReturnordersGetQuery,
+        query: V3EcommerceProfitsharingReturnordersGetQueryOption1 | V3EcommerceProfitsharingReturnordersGetQueryOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4052,7 +4115,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     def post(
         self,
         *,
-        json: V3EcommerceProfitsharingReturnordersPostJson,
+        json: V3EcommerceProfitsharingReturnordersPostJsonOption1 | V3EcommerceProfitsharingReturnordersPostJsonOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4066,7 +4129,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3EcommerceProfitsharingReturnordersPostJson,
+        json: V3EcommerceProfitsharingReturnordersPostJsonOption1 | V3EcommerceProfitsharingReturnordersPostJsonOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4090,7 +4153,7 @@ class V3EcommerceRefundsApply(TypedNode):
     def post(
         self,
         *,
-        json: V3EcommerceRefundsApplyPostJson,
+        json: V3EcommerceRefundsApplyPostJsonOption1 | V3EcommerceRefundsApplyPostJsonOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4104,7 +4167,7 @@ class V3EcommerceRefundsApply(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3EcommerceRefundsApplyPostJson,
+        json: V3EcommerceRefundsApplyPostJsonOption1 | V3EcommerceRefundsApplyPostJsonOption2,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

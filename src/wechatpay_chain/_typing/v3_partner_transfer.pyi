@@ -15,7 +15,7 @@ class V3PartnerTransferBatchesPostJsonTransferDetailListItem(TypedDict):
     """转账备注"""
     openid: str
     """收款用户openid"""
-    user_name: str
+    user_name: NotRequired[str]
     """收款用户姓名"""
     user_id_card: NotRequired[str]
     """收款用户身份证"""

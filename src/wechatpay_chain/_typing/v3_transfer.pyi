@@ -15,7 +15,7 @@ class V3TransferBatchesPostJsonTransferDetailListItem(TypedDict):
     """转账备注"""
     openid: str
     """用户在直连商户应用下的用户标示"""
-    user_name: str
+    user_name: NotRequired[str]
     """收款用户姓名"""
     user_id_card: NotRequired[str]
     """收款用户身份证"""
@@ -36,7 +36,7 @@ class V3TransferBatchesPostJson(TypedDict):
     """转账总笔数"""
     transfer_detail_list: list[V3TransferBatchesPostJsonTransferDetailListItem]
     """转账明细列表"""
-    transfer_scene_id: str
+    transfer_scene_id: NotRequired[str]
     """转账场景ID"""
     notify_url: NotRequired[str]
     """通知地址"""

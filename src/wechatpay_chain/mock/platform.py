@@ -393,7 +393,7 @@ class MockPlatform:
             except Exception as exc:  # a test's handler failed: answer like the platform's 500
                 return _error(500, "SYSTEM_ERROR", f"mock handler raised {type(exc).__name__}: {exc}")
             return result if isinstance(result, MockAnswer) else MockAnswer(200 if result is not None else 204, result)
-        return self._default_answer(operation)
+        return self._default_answer(operation, call)
 
     def _pick(self, method: str, candidates: list[tuple[str, dict[str, str]]]) -> tuple[str, dict[str, str]] | None:
         """Of specs sharing a URL shape (``applyment/{applyment_id}/cancel`` and
@@ -412,7 +412,7 @@ class MockPlatform:
                 return key, values
         return candidates[0]
 
-    def _default_answer(self, operation: Operation | None) -> MockAnswer:
+    def _default_answer(self, operation: Operation | None, call: MockCall) -> MockAnswer:
         if operation is None:
             return MockAnswer(204, None)
         digest_header = operation.spec.get("signature_digest_header")
@@ -432,7 +432,7 @@ class MockPlatform:
         if schema is None or status == 204:
             # The platform answers 204 No Content where there is nothing to return.
             return MockAnswer(204 if status == 200 else status, None)
-        return MockAnswer(status, example_for(schema))
+        return MockAnswer(status, echo_request_ids(example_for(schema), call))
 
     def add_bill(self, chunks: Callable[[], Iterable[bytes]], *, gzip: bool = False) -> dict[str, Any]:
         """Serve a bill (``chunks()`` yields the uncompressed CSV); returns the bill answer."""
@@ -552,3 +552,21 @@ class MockPlatform:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop_async()
+
+
+def echo_request_ids(answer: Any, call: MockCall) -> Any:
+    """The example answer with the request's own values where the answer has the same field.
+
+    A query by ``out_trade_no`` (in the path), a refund by ``transaction_id`` (in the body):
+    the answer names the order the request named, whichever id it was given by. Only
+    top-level text fields are echoed, and only over text (a type the schema allows).
+    """
+    if not isinstance(answer, dict):
+        return answer
+    given: dict[str, Any] = {**call.query, **call.path_values}
+    if isinstance(call.json, dict):
+        given.update(call.json)
+    for name, value in given.items():
+        if isinstance(answer.get(name), str) and isinstance(value, str):
+            answer[name] = value
+    return answer

@@ -164,8 +164,10 @@ def wire_view(operation: Operation | None, part: str, fields: Mapping[str, Any])
         kinds = _types(_field_schema(operation, part, name))
         number: Any = text
         if "string" not in kinds:
-            if "boolean" in kinds and text in ("true", "false"):
-                number = text == "true"
+            if "boolean" in kinds and text.lower() in ("true", "false"):
+                number = text.lower() == "true"  # the platform reads 'TRUE' as 'true'
+            elif "array" in kinds and not isinstance(value, (list, tuple)):
+                number = [text]  # one value for a field the spec types as a list
             elif "integer" in kinds and _INTEGER.match(text):
                 number = int(text)
             elif "number" in kinds and _NUMBER.match(text):
