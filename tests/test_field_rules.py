@@ -98,6 +98,19 @@ def test_the_catalogue_words_make_groups_where_the_type_held_the_example() -> No
     assert not {"openid", "plate_number"} & set(twin["required"])
 
 
+def test_the_catalogue_words_make_a_condition_where_they_name_a_value() -> None:
+    # v3/catering/orders/sync-status: 支付订单号（status为PAY_SUCCESS时必填）
+    sync = _spec("v3/catering/orders/sync-status")
+    found = {(c.field, c.when, c.test.get("const")) for c in conditions_of(sync.schema("json"))}
+    assert found == {(name, "status", "PAY_SUCCESS") for name in ("pay_time", "transaction_id", "out_trade_no")}
+    paid = {"status": "PAY_SUCCESS", "transaction_id": ORDER_IDS["transaction_id"]}
+    problems = {p.pointer: p.message for p in sync.validate({"json": paid}) if p.rule == "if"}
+    assert problems == {
+        "/json/pay_time": "required when status is PAY_SUCCESS",
+        "/json/out_trade_no": "required when status is PAY_SUCCESS",
+    }
+
+
 def test_no_spec_requires_a_member_of_its_own_group() -> None:
     for entry in CATALOG:
         operation = _spec(entry.key, entry.method)
@@ -231,17 +244,21 @@ def test_the_mock_answers_an_order_query_by_the_id_given(mock: MockPlatform, giv
 
 
 def test_a_query_by_no_id_is_refused_before_anything_is_sent(mock: MockPlatform) -> None:
-    with Client(mchid=mock.mchid, secret=mock.secret, base_url=mock.base_url) as client:
-        with pytest.raises(ValidationError) as caught:
-            client.v2.pay.orderquery.post(xml={"appid": "wxd678efh567hg6787"})
+    with (
+        Client(mchid=mock.mchid, secret=mock.secret, base_url=mock.base_url) as client,
+        pytest.raises(ValidationError) as caught,
+    ):
+        client.v2.pay.orderquery.post(xml={"appid": "wxd678efh567hg6787"})
     assert "/xml: one of transaction_id, out_trade_no is required" in str(caught.value)
     assert not mock.calls
 
 
 def test_the_mock_refuses_what_the_client_refuses(mock: MockPlatform) -> None:
-    with Client(mchid=mock.mchid, secret=mock.secret, base_url=mock.base_url) as client:
-        with pytest.raises(ApiError) as caught:
-            client.v2.pay.orderquery.post(xml={"appid": "wxd678efh567hg6787"}, validate=False)
+    with (
+        Client(mchid=mock.mchid, secret=mock.secret, base_url=mock.base_url) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.v2.pay.orderquery.post(xml={"appid": "wxd678efh567hg6787"}, validate=False)
     assert caught.value.code == "FAIL"
     assert "/xml: one of transaction_id, out_trade_no is required" in str(caught.value.message)
 

@@ -95,6 +95,7 @@ def import_catalogue(
     report.undecided = field_rules.undecided
     report.warnings += [f"undecided alternative ids {line}" for line in field_rules.undecided]
     report.warnings += [f"tools/spec_rules.yaml: {line}" for line in field_rules.stale()]
+    report.notes += sorted(set(field_rules.notes))
     report.warnings += [f"schema keyword {k!r} ignored ({n}x)" for k, n in sorted(converter.unknown_keywords.items())]
     keys = {key for key, *_ in index_rows}
     absent = [k for k in (*UNSIGNED_V3, *UNSIGNED_V2) if k not in keys]

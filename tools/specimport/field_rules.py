@@ -34,6 +34,10 @@ REQUEST_PARTS = ("json", "xml", "query", "form")
 _NOT_GIVEN = re.compile(r"当没提供([A-Za-z_]+)时需要传")
 _EITHER_NAMED = re.compile(r"([A-Za-z_]+)和([^。，,；;、\s]+?)必须选传其中之一")
 _EITHER_LABELS = re.compile(r"([^。，,；;、\s]+?)和([^。，,；;、\s]+?)二者必须填写其中一个")
+# "(status为PAY_SUCCESS时必填)": required when another field has a value.
+_WHEN_VALUE = re.compile(r"([A-Za-z_]+)为([A-Z][A-Z0-9_]*)时必填")
+# Other "...时必填" prose names its condition in words only; it is listed, not encoded.
+_WHEN_WORDS = re.compile(r"时必填|时必传")
 
 
 @dataclass
@@ -101,6 +105,30 @@ class FieldRules:
                         "one-of-group-from-the-catalogue-words", f"{where} /{part}{pointer}: one of {', '.join(group)}"
                     )
                 self._check_families(target, decided, pointer, f"{where} /{part}{pointer}")
+            self._prose_conditions(schema, words, f"{where} /{part}", repairs)
+
+    def _prose_conditions(self, schema: Schema, words: dict[str, list[str]], where: str, repairs: Repairs) -> None:
+        """`required when` rules the catalogue states beside a top-level field."""
+        properties = schema.get("properties") or {}
+        for name in properties:
+            for text in words.get(name, ()):
+                found = _WHEN_VALUE.search(text)
+                tested = properties.get(found.group(1)) if found else None
+                if found and isinstance(tested, dict) and found.group(2) in (tested.get("enum") or [found.group(2)]):
+                    when, value = found.group(1), found.group(2)
+                    _unrequire(schema, [name])
+                    _add_rule(
+                        schema,
+                        {
+                            "if": {"required": [when], "properties": {when: {"const": value}}},
+                            "then": {"required": [name]},
+                        },
+                    )
+                    repairs.add(
+                        "condition-from-the-catalogue-words", f"{where}/{name}: required when {when} is {value}"
+                    )
+                elif _WHEN_WORDS.search(text):
+                    self.notes.append(f"{where}/{name}: a condition in words only, not encoded: {text.strip()[:60]}")
 
     def _check_families(
         self, target: Schema, decided: set[tuple[str, frozenset[str]]], pointer: str, where: str
