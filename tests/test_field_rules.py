@@ -98,6 +98,12 @@ def test_the_catalogue_words_make_groups_where_the_type_held_the_example() -> No
     assert not {"openid", "plate_number"} & set(twin["required"])
 
 
+def test_a_service_provider_jsapi_order_names_the_payer_by_either_openid() -> None:
+    payer = _spec("v3/pay/partner/transactions/jsapi").schema("json")["properties"]["payer"]
+    assert groups_of(payer) == [(("sp_openid",), ("sub_openid",))]
+    assert "required" not in payer or "sp_openid" not in payer["required"]
+
+
 def test_the_catalogue_words_make_a_condition_where_they_name_a_value() -> None:
     # v3/catering/orders/sync-status: 支付订单号（status为PAY_SUCCESS时必填）
     sync = _spec("v3/catering/orders/sync-status")
