@@ -10,10 +10,11 @@ does not list, goes through ``chain()``/``[...]``, which are loosely typed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wechatpay_chain.schema_rules import groups_of, rule_names
 from wechatpay_chain.specs import Operation
 
 from .schema_types import TypeWriter
@@ -116,7 +117,7 @@ class NodeWriter:
         json_text = set(nesting.get("json") or ()) if part == "xml" else set()
         doc = f"``{part}=`` of {operation.method} {operation.key}: {operation.summary}"
         annotation = self.types.expression(schema, (hint,), doc, filled=filled, json_text=json_text)
-        required = bool(set(_required(schema)) - filled)
+        required = _payload_required(schema, filled)
         return Param(part, annotation if required else f"{annotation} | None", required)
 
     def _returns(self, stem: str, operation: Operation) -> str:
@@ -151,6 +152,13 @@ def _required(schema: Mapping[str, Any]) -> list[str]:
         if isinstance(branch, Mapping):
             names.extend(_required(branch))
     return names
+
+
+def _payload_required(schema: Mapping[str, Any], filled: Collection[str]) -> bool:
+    """The caller must give the part: a required key, or a one-of group, that the client does not fill."""
+    if set(_required(schema)) - rule_names(schema) - set(filled):
+        return True
+    return any(all(set(branch) - set(filled) for branch in group) for group in groups_of(schema))
 
 
 def _upload_extra_meta(upload: Mapping[str, Any]) -> Mapping[str, Any] | None:
