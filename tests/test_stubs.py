@@ -4,8 +4,11 @@
 - every attribute the stubs offer reaches its segment at run time (same naming rules);
 - importing and using the package imports no generated module;
 - a correct user program passes ``mypy --strict`` and pyright (strict); a wrong copy
-  fails with exactly its three marked mistakes (misspelt segment, missing required
-  field, value outside an enum); the stubs themselves pass ``mypy --strict``.
+  fails with exactly its four marked mistakes (misspelt segment, missing required
+  field, value outside an enum, a keyword the verb does not take); the stubs themselves
+  pass ``mypy --strict``;
+- one-of groups and conditions (specs/README.md) keep one ``TypedDict`` with the governed
+  keys ``NotRequired``, checked on a synthetic catalogue of two specs.
 
 The type-checker tests take a few seconds each (mypy reads 3 MB of stubs cold); pyright
 is skipped with the reason when it is not installed or cannot start (it needs node).
@@ -38,6 +41,7 @@ from stubgen.schema_types import TypeWriter  # noqa: E402
 from stubgen.tree import ChainNode, Tree  # noqa: E402
 
 from wechatpay_chain import Client  # noqa: E402
+from wechatpay_chain.crypto import oaep_encrypt  # noqa: E402
 from wechatpay_chain.mock import MockPlatform  # noqa: E402
 
 EXPECT = re.compile(r"#\s*expect:\s*([a-z-]+)\s+(report\w+)\s*$")
@@ -155,13 +159,33 @@ def test_the_good_sample_also_runs_against_the_mock() -> None:
         assert sample.query_order(client) is None or isinstance(sample.query_order(client), str)
         assert sample.micropay(client) is True
         assert [r.status_code for r in sample.loose_styles(client)] == [200, 200]
+        assert sample.every_option(client) == [200, 200]
+        assert sample.upload_image(client)
+        assert sample.v2_options(client) == "SUCCESS"
+        # sample.v2_upload needs the merchant certificate (cert_required): type-checked only
 
-        async def asynchronous() -> tuple[str, str]:
+        public = mock.merchant_key.public_key()
+        sealed = {"guide_id": "g1", "name": oaep_encrypt(public, "张三"), "mobile": oaep_encrypt(public, "13800000000")}
+        mock.on(
+            "GET", "v3/smartguide/guides", lambda call: {"data": [sealed], "total_count": 1, "limit": 1, "offset": 0}
+        )
+
+        async def asynchronous() -> tuple[str, str, str | None]:
             async with mock.client() as a:
-                return await sample.jsapi_prepay(a), await sample.add_receiver(a)
+                return await sample.jsapi_prepay(a), await sample.add_receiver(a), await sample.decrypted_guides(a)
 
-        assert all(asyncio.run(asynchronous()))
+        *answers, mobile = asyncio.run(asynchronous())
+        assert all(answers) and mobile == "13800000000"
     assert sample.with_mock() == "v3/profitsharing/return-orders"
+
+
+def test_what_the_stubs_refuse_the_runtime_refuses() -> None:
+    """The bad sample's keyword mistake is one at run time too: v2 verbs take no ``decrypt=``, v3 no ``xml=``."""
+    with MockPlatform() as mock, mock.client() as client:
+        with pytest.raises(TypeError, match="decrypt"):
+            client.v2.pay.closeorder.post(xml={"appid": "a", "out_trade_no": "T"}, decrypt=True)
+        with pytest.raises(TypeError, match="xml="):
+            client.v3.profitsharing.return_orders.post(xml={"a": "b"})
 
 
 # ---------------------------------------------------------------- one-of groups and conditions
@@ -379,7 +403,7 @@ def test_mypy_strict_accepts_the_good_sample(mypy_cache: Path) -> None:
 def test_mypy_strict_reports_exactly_the_mistakes_of_the_bad_sample(mypy_cache: Path) -> None:
     errors = run_mypy(str(SAMPLES / "bad.py"), cache=mypy_cache)
     expected = sorted((line, codes[0]) for line, codes in expected_marks(SAMPLES / "bad.py").items())
-    assert len(expected) == 3
+    assert len(expected) == 4
     assert sorted(errors.get("bad.py", [])) == expected
 
 

@@ -1190,6 +1190,8 @@ class HkV3Certificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3CertificatesGetResponse]:
         """获取平台证书列表
 
@@ -1203,6 +1205,8 @@ class HkV3Certificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3CertificatesGetResponse]:
         """获取平台证书列表
 
@@ -1221,6 +1225,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -1235,6 +1241,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -1249,6 +1257,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPutResponse]:
         """修改子商户（融合钱包）
 
@@ -1263,6 +1273,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPutResponse]:
         """修改子商户（融合钱包）
 
@@ -1281,6 +1293,8 @@ class HkV3MerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -1296,6 +1310,8 @@ class HkV3MerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -1315,6 +1331,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsGetResponse]:
         """查询所有退款
 
@@ -1329,6 +1347,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsGetResponse]:
         """查询所有退款
 
@@ -1343,6 +1363,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsPostResponse]:
         """申请退款
 
@@ -1357,6 +1379,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsPostResponse]:
         """申请退款
 
@@ -1379,6 +1403,8 @@ class HkV3RefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -1394,6 +1420,8 @@ class HkV3RefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -1416,6 +1444,8 @@ class HkV3RefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -1431,6 +1461,8 @@ class HkV3RefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -1452,6 +1484,8 @@ class HkV3SettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3SettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -1466,6 +1500,8 @@ class HkV3SettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3SettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -1483,6 +1519,8 @@ class HkV3Statements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -1497,6 +1535,8 @@ class HkV3Statements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -1524,6 +1564,8 @@ class HkV3TransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsAppPostResponse]:
         """APP支付下单
 
@@ -1538,6 +1580,8 @@ class HkV3TransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsAppPostResponse]:
         """APP支付下单
 
@@ -1562,6 +1606,8 @@ class HkV3TransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -1577,6 +1623,8 @@ class HkV3TransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -1595,6 +1643,8 @@ class HkV3TransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -1610,6 +1660,8 @@ class HkV3TransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -1628,6 +1680,8 @@ class HkV3TransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -1643,6 +1697,8 @@ class HkV3TransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -1660,6 +1716,8 @@ class HkV3TransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsJsapiPostResponse]:
         """小程序/公众号支付下单
 
@@ -1674,6 +1732,8 @@ class HkV3TransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsJsapiPostResponse]:
         """小程序/公众号支付下单
 
@@ -1691,6 +1751,8 @@ class HkV3TransactionsMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMicropayPostResponse]:
         """提交付款码支付
 
@@ -1705,6 +1767,8 @@ class HkV3TransactionsMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMicropayPostResponse]:
         """提交付款码支付
 
@@ -1722,6 +1786,8 @@ class HkV3TransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -1736,6 +1802,8 @@ class HkV3TransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -1753,6 +1821,8 @@ class HkV3TransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsNativePostResponse]:
         """扫码支付下单
 
@@ -1767,6 +1837,8 @@ class HkV3TransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsNativePostResponse]:
         """扫码支付下单
 
@@ -1791,6 +1863,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -1806,6 +1880,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -1824,6 +1900,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 
@@ -1839,6 +1917,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 
@@ -1857,6 +1937,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -1872,6 +1954,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 

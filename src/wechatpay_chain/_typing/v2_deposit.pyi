@@ -11,7 +11,7 @@ class V2DepositConsumePostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -75,7 +75,7 @@ class V2DepositFacepayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -187,7 +187,7 @@ class V2DepositMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -293,7 +293,7 @@ class V2DepositOrderqueryPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -386,7 +386,7 @@ class V2DepositRefundPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -475,7 +475,7 @@ class V2DepositRefundqueryPostXml(TypedDict):
     """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -551,7 +551,7 @@ class V2DepositReversePostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -597,7 +597,7 @@ class V2DepositUnifiedorderPostXml(TypedDict):
     """``xml=`` of POST v2/deposit/unifiedorder: 支付押金（JSAPI/APP支付）"""
     appid: str
     """服务商应用ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户应用ID"""
@@ -699,6 +699,7 @@ class V2DepositConsume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositConsumePostResponse]:
         """消费押金
 
@@ -712,6 +713,7 @@ class V2DepositConsume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositConsumePostResponse]:
         """消费押金
 
@@ -728,6 +730,7 @@ class V2DepositFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositFacepayPostResponse]:
         """支付押金（人脸支付）
 
@@ -741,6 +744,7 @@ class V2DepositFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositFacepayPostResponse]:
         """支付押金（人脸支付）
 
@@ -757,6 +761,7 @@ class V2DepositMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositMicropayPostResponse]:
         """支付押金（付款码支付）
 
@@ -770,6 +775,7 @@ class V2DepositMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositMicropayPostResponse]:
         """支付押金（付款码支付）
 
@@ -786,6 +792,7 @@ class V2DepositOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositOrderqueryPostResponse]:
         """查询订单
 
@@ -799,6 +806,7 @@ class V2DepositOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositOrderqueryPostResponse]:
         """查询订单
 
@@ -815,6 +823,7 @@ class V2DepositRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundPostResponse]:
         """申请退款（押金）
 
@@ -828,6 +837,7 @@ class V2DepositRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundPostResponse]:
         """申请退款（押金）
 
@@ -844,6 +854,7 @@ class V2DepositRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundqueryPostResponse]:
         """查询退款（押金）
 
@@ -857,6 +868,7 @@ class V2DepositRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundqueryPostResponse]:
         """查询退款（押金）
 
@@ -873,6 +885,7 @@ class V2DepositReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositReversePostResponse]:
         """撤销订单
 
@@ -886,6 +899,7 @@ class V2DepositReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositReversePostResponse]:
         """撤销订单
 
@@ -902,6 +916,7 @@ class V2DepositUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositUnifiedorderPostResponse]:
         """支付押金（JSAPI/APP支付）
 
@@ -915,6 +930,7 @@ class V2DepositUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositUnifiedorderPostResponse]:
         """支付押金（JSAPI/APP支付）
 

@@ -10,7 +10,7 @@ class V2PayClosecombinedorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/closecombinedorder: 合单关单"""
     combine_appid: str
     """合单appid"""
-    combine_mch_id: str
+    combine_mch_id: NotRequired[str]
     """合单商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -48,7 +48,7 @@ class V2PayCloseorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/closeorder: 关闭订单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     out_trade_no: str
     """商户订单号"""
@@ -86,7 +86,7 @@ class V2PayCombinedorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/combinedorder: 合单下单"""
     combine_appid: str
     """合单appid"""
-    combine_mch_id: str
+    combine_mch_id: NotRequired[str]
     """合单商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -152,7 +152,7 @@ class V2PayContractorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/contractorder: 支付中签约"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -262,7 +262,7 @@ class V2PayDownloadbillPostXml(TypedDict):
     """``xml=`` of POST v2/pay/downloadbill: 下载对账单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -279,7 +279,7 @@ class V2PayDownloadfundflowPostXml(TypedDict):
     """``xml=`` of POST v2/pay/downloadfundflow: 下载资金账单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -302,7 +302,7 @@ class V2PayFacepayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -410,7 +410,7 @@ class V2PayFacepayqueryPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -509,7 +509,7 @@ class V2PayMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -615,7 +615,7 @@ class V2PayOrderqueryPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -706,7 +706,7 @@ class V2PayPaporderqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/paporderquery: 查询订单"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -779,7 +779,7 @@ class V2PayPappayapplyPostXml(TypedDict):
     """``xml=`` of POST v2/pay/pappayapply: 申请扣款"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -835,7 +835,7 @@ class V2PayPartnerPaporderqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/partner/paporderquery: 查询订单"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -920,7 +920,7 @@ class V2PayPartnerPappayapplyPostXml(TypedDict):
     """子商户号"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -978,7 +978,7 @@ class V2PayPartnerPappayapplyPostResponse(TypedDict):
 
 class V2PayProfitsharingaddreceiverPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingaddreceiver: 添加分账接收方"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1024,7 +1024,7 @@ class V2PayProfitsharingaddreceiverPostResponse(TypedDict):
 
 class V2PayProfitsharingmerchantratioqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingmerchantratioquery: 查询最大分账比例API"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1058,7 +1058,7 @@ class V2PayProfitsharingmerchantratioqueryPostResponse(TypedDict):
 
 class V2PayProfitsharingorderamountqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingorderamountquery: 查询订单待分账金额"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -1088,7 +1088,7 @@ class V2PayProfitsharingorderamountqueryPostResponse(TypedDict):
 
 class V2PayProfitsharingqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingquery: 查询分账结果"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1140,7 +1140,7 @@ class V2PayProfitsharingqueryPostResponse(TypedDict):
 
 class V2PayProfitsharingremovereceiverPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingremovereceiver: 删除分账接收方"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1186,7 +1186,7 @@ class V2PayProfitsharingremovereceiverPostResponse(TypedDict):
 
 class V2PayProfitsharingreturnqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingreturnquery: 回退结果查询"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1260,7 +1260,7 @@ class V2PayQuerycombinedorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/querycombinedorder: 合单查单"""
     combine_appid: str
     """合单appid"""
-    combine_mch_id: str
+    combine_mch_id: NotRequired[str]
     """合单商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -1312,7 +1312,7 @@ class V2PayQueryexchageratePostXml(TypedDict):
     """``xml=`` of POST v2/pay/queryexchagerate: 汇率查询API"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     fee_type: str
     """币种"""
@@ -1346,7 +1346,7 @@ class V2PayRefundqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/refundquery: 查询退款"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -1420,7 +1420,7 @@ class V2PayRefundqueryv2PostXml(TypedDict):
     """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -1496,7 +1496,7 @@ class V2PaySettlementqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/settlementquery: 查询结算资金"""
     appid: str
     """公众账号ID"""
-    mchid: str
+    mchid: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str | None]
     """子商户号"""
@@ -1574,7 +1574,7 @@ class V2PayUnifiedorderPostXml(TypedDict):
     """是否指定服务商分账"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -1705,6 +1705,7 @@ class V2PayClosecombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayClosecombinedorderPostResponse]:
         """合单关单
 
@@ -1718,6 +1719,7 @@ class V2PayClosecombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayClosecombinedorderPostResponse]:
         """合单关单
 
@@ -1734,6 +1736,7 @@ class V2PayCloseorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCloseorderPostResponse]:
         """关闭订单
 
@@ -1747,6 +1750,7 @@ class V2PayCloseorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCloseorderPostResponse]:
         """关闭订单
 
@@ -1763,6 +1767,7 @@ class V2PayCombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCombinedorderPostResponse]:
         """合单下单
 
@@ -1776,6 +1781,7 @@ class V2PayCombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCombinedorderPostResponse]:
         """合单下单
 
@@ -1792,6 +1798,7 @@ class V2PayContractorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayContractorderPostResponse]:
         """支付中签约
 
@@ -1804,6 +1811,7 @@ class V2PayContractorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayContractorderPostResponse]:
         """支付中签约
 
@@ -1819,6 +1827,7 @@ class V2PayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -1832,6 +1841,7 @@ class V2PayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -1848,6 +1858,7 @@ class V2PayDownloadfundflow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载资金账单
 
@@ -1861,6 +1872,7 @@ class V2PayDownloadfundflow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载资金账单
 
@@ -1877,6 +1889,7 @@ class V2PayFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayPostResponse]:
         """提交刷脸支付
 
@@ -1890,6 +1903,7 @@ class V2PayFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayPostResponse]:
         """提交刷脸支付
 
@@ -1906,6 +1920,7 @@ class V2PayFacepayquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayqueryPostResponse]:
         """查询订单
 
@@ -1919,6 +1934,7 @@ class V2PayFacepayquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayqueryPostResponse]:
         """查询订单
 
@@ -1935,6 +1951,7 @@ class V2PayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayMicropayPostResponse]:
         """提交付款码支付
 
@@ -1948,6 +1965,7 @@ class V2PayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayMicropayPostResponse]:
         """提交付款码支付
 
@@ -1964,6 +1982,7 @@ class V2PayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayOrderqueryPostResponse]:
         """查询订单
 
@@ -1977,6 +1996,7 @@ class V2PayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayOrderqueryPostResponse]:
         """查询订单
 
@@ -1993,6 +2013,7 @@ class V2PayPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPaporderqueryPostResponse]:
         """查询订单
 
@@ -2006,6 +2027,7 @@ class V2PayPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPaporderqueryPostResponse]:
         """查询订单
 
@@ -2022,6 +2044,7 @@ class V2PayPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPappayapplyPostResponse]:
         """申请扣款
 
@@ -2035,6 +2058,7 @@ class V2PayPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPappayapplyPostResponse]:
         """申请扣款
 
@@ -2056,6 +2080,7 @@ class V2PayPartnerPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPaporderqueryPostResponse]:
         """查询订单
 
@@ -2069,6 +2094,7 @@ class V2PayPartnerPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPaporderqueryPostResponse]:
         """查询订单
 
@@ -2085,6 +2111,7 @@ class V2PayPartnerPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPappayapplyPostResponse]:
         """申请扣款
 
@@ -2098,6 +2125,7 @@ class V2PayPartnerPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPappayapplyPostResponse]:
         """申请扣款
 
@@ -2114,6 +2142,7 @@ class V2PayProfitsharingaddreceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingaddreceiverPostResponse]:
         """添加分账接收方
 
@@ -2127,6 +2156,7 @@ class V2PayProfitsharingaddreceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingaddreceiverPostResponse]:
         """添加分账接收方
 
@@ -2139,10 +2169,11 @@ class V2PayProfitsharingmerchantratioquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayProfitsharingmerchantratioqueryPostXml,
+        xml: V2PayProfitsharingmerchantratioqueryPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingmerchantratioqueryPostResponse]:
         """查询最大分账比例API
 
@@ -2152,10 +2183,11 @@ class V2PayProfitsharingmerchantratioquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayProfitsharingmerchantratioqueryPostXml,
+        xml: V2PayProfitsharingmerchantratioqueryPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingmerchantratioqueryPostResponse]:
         """查询最大分账比例API
 
@@ -2172,6 +2204,7 @@ class V2PayProfitsharingorderamountquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingorderamountqueryPostResponse]:
         """查询订单待分账金额
 
@@ -2185,6 +2218,7 @@ class V2PayProfitsharingorderamountquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingorderamountqueryPostResponse]:
         """查询订单待分账金额
 
@@ -2201,6 +2235,7 @@ class V2PayProfitsharingquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingqueryPostResponse]:
         """查询分账结果
 
@@ -2214,6 +2249,7 @@ class V2PayProfitsharingquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingqueryPostResponse]:
         """查询分账结果
 
@@ -2230,6 +2266,7 @@ class V2PayProfitsharingremovereceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingremovereceiverPostResponse]:
         """删除分账接收方
 
@@ -2243,6 +2280,7 @@ class V2PayProfitsharingremovereceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingremovereceiverPostResponse]:
         """删除分账接收方
 
@@ -2259,6 +2297,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingreturnqueryPostResponse]:
         """回退结果查询
 
@@ -2272,6 +2311,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingreturnqueryPostResponse]:
         """回退结果查询
 
@@ -2288,6 +2328,7 @@ class V2PayQuerycombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQuerycombinedorderPostResponse]:
         """合单查单
 
@@ -2301,6 +2342,7 @@ class V2PayQuerycombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQuerycombinedorderPostResponse]:
         """合单查单
 
@@ -2317,6 +2359,7 @@ class V2PayQueryexchagerate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQueryexchageratePostResponse]:
         """汇率查询API
 
@@ -2330,6 +2373,7 @@ class V2PayQueryexchagerate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQueryexchageratePostResponse]:
         """汇率查询API
 
@@ -2346,6 +2390,7 @@ class V2PayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryPostResponse]:
         """查询退款
 
@@ -2359,6 +2404,7 @@ class V2PayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryPostResponse]:
         """查询退款
 
@@ -2375,6 +2421,7 @@ class V2PayRefundqueryv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryv2PostResponse]:
         """查询退款（支持单品）
 
@@ -2388,6 +2435,7 @@ class V2PayRefundqueryv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryv2PostResponse]:
         """查询退款（支持单品）
 
@@ -2404,6 +2452,7 @@ class V2PaySettlementquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PaySettlementqueryPostResponse]:
         """查询结算资金
 
@@ -2417,6 +2466,7 @@ class V2PaySettlementquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PaySettlementqueryPostResponse]:
         """查询结算资金
 
@@ -2433,6 +2483,7 @@ class V2PayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayUnifiedorderPostResponse]:
         """统一下单
 
@@ -2446,6 +2497,7 @@ class V2PayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayUnifiedorderPostResponse]:
         """统一下单
 

@@ -12,7 +12,7 @@ class V2SandboxnewPayDownloadbillPostXml(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/downloadbill: 下载对账单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -27,7 +27,7 @@ class V2SandboxnewPayDownloadbillPostXml(TypedDict):
 
 class V2SandboxnewPayGetsignkeyPostXml(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/getsignkey: 获取验签密钥API"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -57,7 +57,7 @@ class V2SandboxnewPayMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -163,7 +163,7 @@ class V2SandboxnewPayOrderqueryPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -256,7 +256,7 @@ class V2SandboxnewPayRefundPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -345,7 +345,7 @@ class V2SandboxnewPayRefundqueryPostXml(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -423,7 +423,7 @@ class V2SandboxnewPayUnifiedorderPostXml(TypedDict):
     """是否指定服务商分账"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -541,6 +541,7 @@ class V2SandboxnewPayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -556,6 +557,7 @@ class V2SandboxnewPayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -570,10 +572,11 @@ class V2SandboxnewPayGetsignkey(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayGetsignkeyPostXml,
+        xml: V2SandboxnewPayGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -585,10 +588,11 @@ class V2SandboxnewPayGetsignkey(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayGetsignkeyPostXml,
+        xml: V2SandboxnewPayGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -607,6 +611,7 @@ class V2SandboxnewPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -622,6 +627,7 @@ class V2SandboxnewPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -640,6 +646,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayOrderqueryPostResponse]:
         """查询订单
 
@@ -655,6 +662,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayOrderqueryPostResponse]:
         """查询订单
 
@@ -673,6 +681,7 @@ class V2SandboxnewPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundPostResponse]:
         """申请退款
 
@@ -688,6 +697,7 @@ class V2SandboxnewPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundPostResponse]:
         """申请退款
 
@@ -706,6 +716,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundqueryPostResponse]:
         """查询退款
 
@@ -721,6 +732,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundqueryPostResponse]:
         """查询退款
 
@@ -739,6 +751,7 @@ class V2SandboxnewPayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayUnifiedorderPostResponse]:
         """统一下单
 
@@ -754,6 +767,7 @@ class V2SandboxnewPayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayUnifiedorderPostResponse]:
         """统一下单
 

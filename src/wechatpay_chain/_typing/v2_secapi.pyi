@@ -11,7 +11,7 @@ class V2SecapiMchAddInstitutionsubPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/addInstitutionsub: 进件子商户"""
     app_id: str
     """机构appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """机构商户号"""
     sign: NotRequired[str]
     """签名"""
@@ -107,7 +107,7 @@ class V2SecapiMchAddsubdevconfigPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/addsubdevconfig: 服务商子商户开发配置新增支付目录/新增对应APPID关联"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -137,7 +137,7 @@ class V2SecapiMchChannelsettingPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/channelsetting: 银行服务商特约子商户指定渠道号API"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """特约商户号"""
@@ -175,7 +175,7 @@ class V2SecapiMchModifyInstitutionsubPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/modifyInstitutionsub: 修改子商户API"""
     app_id: str
     """机构appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """机构商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -265,7 +265,7 @@ class V2SecapiMchModifyInstitutionsubPostResponse(TypedDict):
 
 class V2SecapiMchModifymchinfoPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/modifymchinfo: 银行特约商户信息修改"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """商户识别码"""
@@ -299,7 +299,7 @@ class V2SecapiMchQueryInstitutionsubPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/queryInstitutionsub: 查询子商户"""
     app_id: str
     """机构appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """机构商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -393,7 +393,7 @@ class V2SecapiMchQuerysubdevconfigPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/querysubdevconfig: 配置查询"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -427,7 +427,7 @@ class V2SecapiMchSubmchmanagePostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/submchmanage: 银行特约商户录入/银行特约商户资料查询"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sign: NotRequired[str]
     """签名"""
@@ -480,6 +480,17 @@ class V2SecapiMchSubmchmanagePostResponse(TypedDict):
     mchinfo: list[V2SecapiMchSubmchmanagePostResponseMchinfoItem]
     """商户信息列表"""
 
+class V2SecapiMchUploadmediaPostForm(TypedDict):
+    """``form=`` of POST v2/secapi/mch/uploadmedia: 图片上传API"""
+    mch_id: NotRequired[str]
+    """服务商商户号或渠道号"""
+    media_hash: NotRequired[str]
+    """根据媒体文件内容进行MD5计算后的值"""
+    sign: NotRequired[str]
+    """签名"""
+    sign_type: NotRequired[Literal["HMAC-SHA256", "MD5"]]
+    """签名方式"""
+
 class V2SecapiMchUploadmediaPostResponse(TypedDict):
     """The answer of POST v2/secapi/mch/uploadmedia: 图片上传API"""
     return_code: Literal["SUCCESS", "FAIL"]
@@ -505,7 +516,7 @@ class V2SecapiMchUploadmediaPostResponse(TypedDict):
 
 class V2SecapiMktAddrecommendconfPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mkt/addrecommendconf: 服务商特约商户关注功能配置"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -539,7 +550,7 @@ class V2SecapiPayFacepayreversePostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -583,7 +594,7 @@ class V2SecapiPayFacepayreversePostResponse(TypedDict):
 
 class V2SecapiPayMultiprofitsharingPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/multiprofitsharing: 请求多次分账"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -639,7 +650,7 @@ class V2SecapiPayMultiprofitsharingPostResponse(TypedDict):
 
 class V2SecapiPayProfitsharingPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/profitsharing: 请求单次分账"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -701,7 +712,7 @@ class V2SecapiPayProfitsharingPostResponse(TypedDict):
 
 class V2SecapiPayProfitsharingfinishPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/profitsharingfinish: 完结分账"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -753,7 +764,7 @@ class V2SecapiPayProfitsharingfinishPostResponse(TypedDict):
 
 class V2SecapiPayProfitsharingreturnPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/profitsharingreturn: 分账回退"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -839,7 +850,7 @@ class V2SecapiPayRefundPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -932,7 +943,7 @@ class V2SecapiPayRefundv2PostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1025,7 +1036,7 @@ class V2SecapiPayReversePostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1094,6 +1105,7 @@ class V2SecapiMchAddInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddInstitutionsubPostResponse]:
         """进件子商户
 
@@ -1106,6 +1118,7 @@ class V2SecapiMchAddInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddInstitutionsubPostResponse]:
         """进件子商户
 
@@ -1121,6 +1134,7 @@ class V2SecapiMchAddsubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddsubdevconfigPostResponse]:
         """服务商子商户开发配置新增支付目录/新增对应APPID关联
 
@@ -1134,6 +1148,7 @@ class V2SecapiMchAddsubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddsubdevconfigPostResponse]:
         """服务商子商户开发配置新增支付目录/新增对应APPID关联
 
@@ -1150,6 +1165,7 @@ class V2SecapiMchChannelsetting(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchChannelsettingPostResponse]:
         """银行服务商特约子商户指定渠道号API
 
@@ -1163,6 +1179,7 @@ class V2SecapiMchChannelsetting(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchChannelsettingPostResponse]:
         """银行服务商特约子商户指定渠道号API
 
@@ -1179,6 +1196,7 @@ class V2SecapiMchModifyInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifyInstitutionsubPostResponse]:
         """修改子商户API
 
@@ -1191,6 +1209,7 @@ class V2SecapiMchModifyInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifyInstitutionsubPostResponse]:
         """修改子商户API
 
@@ -1206,6 +1225,7 @@ class V2SecapiMchModifymchinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifymchinfoPostResponse]:
         """银行特约商户信息修改
 
@@ -1219,6 +1239,7 @@ class V2SecapiMchModifymchinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifymchinfoPostResponse]:
         """银行特约商户信息修改
 
@@ -1235,6 +1256,7 @@ class V2SecapiMchQueryInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQueryInstitutionsubPostResponse]:
         """查询子商户
 
@@ -1247,6 +1269,7 @@ class V2SecapiMchQueryInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQueryInstitutionsubPostResponse]:
         """查询子商户
 
@@ -1262,6 +1285,7 @@ class V2SecapiMchQuerysubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQuerysubdevconfigPostResponse]:
         """配置查询
 
@@ -1275,6 +1299,7 @@ class V2SecapiMchQuerysubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQuerysubdevconfigPostResponse]:
         """配置查询
 
@@ -1292,6 +1317,7 @@ class V2SecapiMchSubmchmanage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchSubmchmanagePostResponse]:
         """银行特约商户录入/银行特约商户资料查询
 
@@ -1306,6 +1332,7 @@ class V2SecapiMchSubmchmanage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchSubmchmanagePostResponse]:
         """银行特约商户录入/银行特约商户资料查询
 
@@ -1319,9 +1346,11 @@ class V2SecapiMchUploadmedia(TypedNode):
         self,
         *,
         files: Files,
+        form: V2SecapiMchUploadmediaPostForm | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchUploadmediaPostResponse]:
         """图片上传API
 
@@ -1332,9 +1361,11 @@ class V2SecapiMchUploadmedia(TypedNode):
         self,
         *,
         files: Files,
+        form: V2SecapiMchUploadmediaPostForm | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchUploadmediaPostResponse]:
         """图片上传API
 
@@ -1356,6 +1387,7 @@ class V2SecapiMktAddrecommendconf(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMktAddrecommendconfPostResponse]:
         """服务商特约商户关注功能配置
 
@@ -1371,6 +1403,7 @@ class V2SecapiMktAddrecommendconf(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMktAddrecommendconfPostResponse]:
         """服务商特约商户关注功能配置
 
@@ -1399,6 +1432,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayFacepayreversePostResponse]:
         """撤销订单
 
@@ -1412,6 +1446,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayFacepayreversePostResponse]:
         """撤销订单
 
@@ -1428,6 +1463,7 @@ class V2SecapiPayMultiprofitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayMultiprofitsharingPostResponse]:
         """请求多次分账
 
@@ -1441,6 +1477,7 @@ class V2SecapiPayMultiprofitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayMultiprofitsharingPostResponse]:
         """请求多次分账
 
@@ -1457,6 +1494,7 @@ class V2SecapiPayProfitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingPostResponse]:
         """请求单次分账
 
@@ -1470,6 +1508,7 @@ class V2SecapiPayProfitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingPostResponse]:
         """请求单次分账
 
@@ -1486,6 +1525,7 @@ class V2SecapiPayProfitsharingfinish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingfinishPostResponse]:
         """完结分账
 
@@ -1499,6 +1539,7 @@ class V2SecapiPayProfitsharingfinish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingfinishPostResponse]:
         """完结分账
 
@@ -1515,6 +1556,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingreturnPostResponse]:
         """分账回退
 
@@ -1528,6 +1570,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingreturnPostResponse]:
         """分账回退
 
@@ -1544,6 +1587,7 @@ class V2SecapiPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundPostResponse]:
         """申请退款
 
@@ -1557,6 +1601,7 @@ class V2SecapiPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundPostResponse]:
         """申请退款
 
@@ -1573,6 +1618,7 @@ class V2SecapiPayRefundv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundv2PostResponse]:
         """申请退款（支持单品）
 
@@ -1586,6 +1632,7 @@ class V2SecapiPayRefundv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundv2PostResponse]:
         """申请退款（支持单品）
 
@@ -1602,6 +1649,7 @@ class V2SecapiPayReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayReversePostResponse]:
         """撤销订单
 
@@ -1615,6 +1663,7 @@ class V2SecapiPayReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayReversePostResponse]:
         """撤销订单
 

@@ -11,7 +11,7 @@ class V2TransitPartnerpayPayapplyPostXml(TypedDict):
     """公众账号id"""
     sub_appid: NotRequired[str]
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -99,7 +99,7 @@ class V2TransitPartnerpayQueryorderPostXml(TypedDict):
     """请求appid"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -186,7 +186,7 @@ class V2TransitPartnerpayQuerystatePostXml(TypedDict):
     """公众账号id"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -240,7 +240,7 @@ class V2TransitPayPayapplyPostXml(TypedDict):
     """``xml=`` of POST v2/transit/pay/payapply: 申请扣款"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -320,7 +320,7 @@ class V2TransitPayQuerystatePostXml(TypedDict):
     """``xml=`` of POST v2/transit/pay/querystate: 查询用户状态接口"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -368,7 +368,7 @@ class V2TransitQueryorderPostXml(TypedDict):
     """``xml=`` of POST v2/transit/queryorder: 查询订单"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -462,6 +462,7 @@ class V2TransitPartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -475,6 +476,7 @@ class V2TransitPartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -491,6 +493,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQueryorderPostResponse]:
         """查询订单
 
@@ -504,6 +507,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQueryorderPostResponse]:
         """查询订单
 
@@ -520,6 +524,7 @@ class V2TransitPartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -533,6 +538,7 @@ class V2TransitPartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -554,6 +560,7 @@ class V2TransitPayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayPayapplyPostResponse]:
         """申请扣款
 
@@ -567,6 +574,7 @@ class V2TransitPayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayPayapplyPostResponse]:
         """申请扣款
 
@@ -583,6 +591,7 @@ class V2TransitPayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -596,6 +605,7 @@ class V2TransitPayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -612,6 +622,7 @@ class V2TransitQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitQueryorderPostResponse]:
         """查询订单
 
@@ -625,6 +636,7 @@ class V2TransitQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitQueryorderPostResponse]:
         """查询订单
 

@@ -9,7 +9,7 @@ class V2VehiclePartnerpayNotificationPostXml(TypedDict):
     """``xml=`` of POST v2/vehicle/partnerpay/notification: 用户入场通知api"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: str
     """子商户公众账号id"""
@@ -63,7 +63,7 @@ class V2VehiclePartnerpayPayapplyPostXml(TypedDict):
     """公众账号id"""
     sub_appid: str
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -137,7 +137,7 @@ class V2VehiclePartnerpayQuerystatePostXml(TypedDict):
     """公众账号id"""
     sub_appid: str
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -201,7 +201,7 @@ class V2VehiclePayNotificationPostXml(TypedDict):
     """``xml=`` of POST v2/vehicle/pay/notification: 用户入场通知api"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -245,7 +245,7 @@ class V2VehiclePayPayapplyPostXml(TypedDict):
     """``xml=`` of POST v2/vehicle/pay/payapply: 申请扣款"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -311,7 +311,7 @@ class V2VehiclePayQuerystatePostXml(TypedDict):
     """``xml=`` of POST v2/vehicle/pay/querystate: 用户状态查询"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -381,6 +381,7 @@ class V2VehiclePartnerpayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayNotificationPostResponse]:
         """用户入场通知api
 
@@ -394,6 +395,7 @@ class V2VehiclePartnerpayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayNotificationPostResponse]:
         """用户入场通知api
 
@@ -410,6 +412,7 @@ class V2VehiclePartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -423,6 +426,7 @@ class V2VehiclePartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -439,6 +443,7 @@ class V2VehiclePartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayQuerystatePostResponse]:
         """用户状态查询
 
@@ -452,6 +457,7 @@ class V2VehiclePartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayQuerystatePostResponse]:
         """用户状态查询
 
@@ -474,6 +480,7 @@ class V2VehiclePayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayNotificationPostResponse]:
         """用户入场通知api
 
@@ -487,6 +494,7 @@ class V2VehiclePayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayNotificationPostResponse]:
         """用户入场通知api
 
@@ -503,6 +511,7 @@ class V2VehiclePayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayPayapplyPostResponse]:
         """申请扣款
 
@@ -516,6 +525,7 @@ class V2VehiclePayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayPayapplyPostResponse]:
         """申请扣款
 
@@ -532,6 +542,7 @@ class V2VehiclePayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayQuerystatePostResponse]:
         """用户状态查询
 
@@ -545,6 +556,7 @@ class V2VehiclePayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayQuerystatePostResponse]:
         """用户状态查询
 

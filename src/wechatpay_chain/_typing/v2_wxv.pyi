@@ -11,7 +11,7 @@ class V2WxvCancelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -59,7 +59,7 @@ class V2WxvChangerentmoneyPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -115,7 +115,7 @@ class V2WxvCreatehotelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -201,7 +201,7 @@ class V2WxvCreaterentbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -285,7 +285,7 @@ class V2WxvFinishhotelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -357,7 +357,7 @@ class V2WxvFinishrentbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -421,7 +421,7 @@ class V2WxvQueryhotelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -513,7 +513,7 @@ class V2WxvQueryrentbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -611,6 +611,7 @@ class V2WxvCancelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCancelbillPostResponse]:
         """撤销租借订单
 
@@ -624,6 +625,7 @@ class V2WxvCancelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCancelbillPostResponse]:
         """撤销租借订单
 
@@ -640,6 +642,7 @@ class V2WxvChangerentmoney(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvChangerentmoneyPostResponse]:
         """修改租借订单
 
@@ -653,6 +656,7 @@ class V2WxvChangerentmoney(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvChangerentmoneyPostResponse]:
         """修改租借订单
 
@@ -669,6 +673,7 @@ class V2WxvCreatehotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreatehotelbillPostResponse]:
         """创建速住订单
 
@@ -682,6 +687,7 @@ class V2WxvCreatehotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreatehotelbillPostResponse]:
         """创建速住订单
 
@@ -698,6 +704,7 @@ class V2WxvCreaterentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreaterentbillPostResponse]:
         """创建租借订单
 
@@ -711,6 +718,7 @@ class V2WxvCreaterentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreaterentbillPostResponse]:
         """创建租借订单
 
@@ -727,6 +735,7 @@ class V2WxvFinishhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishhotelbillPostResponse]:
         """完结速住订单
 
@@ -740,6 +749,7 @@ class V2WxvFinishhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishhotelbillPostResponse]:
         """完结速住订单
 
@@ -756,6 +766,7 @@ class V2WxvFinishrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishrentbillPostResponse]:
         """完结租借订单
 
@@ -769,6 +780,7 @@ class V2WxvFinishrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishrentbillPostResponse]:
         """完结租借订单
 
@@ -785,6 +797,7 @@ class V2WxvQueryhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryhotelbillPostResponse]:
         """查询速住订单
 
@@ -798,6 +811,7 @@ class V2WxvQueryhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryhotelbillPostResponse]:
         """查询速住订单
 
@@ -814,6 +828,7 @@ class V2WxvQueryrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryrentbillPostResponse]:
         """查询租借订单
 
@@ -827,6 +842,7 @@ class V2WxvQueryrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryrentbillPostResponse]:
         """查询租借订单
 

@@ -7,7 +7,7 @@ from ._base import Headers, TimeoutArg, TypedNode, TypedV2Response
 
 class V2XdcApiv2getsignkeySignGetsignkeyPostXml(TypedDict):
     """``xml=`` of POST v2/xdc/apiv2getsignkey/sign/getsignkey: 获取验签密钥API"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -37,7 +37,7 @@ class V2XdcApiv2sandboxPayMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -143,7 +143,7 @@ class V2XdcApiv2sandboxPayOrderqueryPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -248,10 +248,11 @@ class V2XdcApiv2getsignkeySignGetsignkey(TypedNode):
     def post(
         self,
         *,
-        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml,
+        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2getsignkeySignGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -261,10 +262,11 @@ class V2XdcApiv2getsignkeySignGetsignkey(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml,
+        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2getsignkeySignGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -290,6 +292,7 @@ class V2XdcApiv2sandboxPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -303,6 +306,7 @@ class V2XdcApiv2sandboxPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -319,6 +323,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayOrderqueryPostResponse]:
         """查询订单
 
@@ -332,6 +337,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayOrderqueryPostResponse]:
         """查询订单
 

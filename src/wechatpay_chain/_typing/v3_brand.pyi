@@ -2471,6 +2471,8 @@ class V3BrandApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsPostResponse]:
         """提交入驻申请
 
@@ -2484,6 +2486,8 @@ class V3BrandApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsPostResponse]:
         """提交入驻申请
 
@@ -2504,6 +2508,8 @@ class V3BrandApplymentsApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsApplymentIdByApplymentIdGetResponse]:
         """根据申请单ID查询申请状态
 
@@ -2517,6 +2523,8 @@ class V3BrandApplymentsApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsApplymentIdByApplymentIdGetResponse]:
         """根据申请单ID查询申请状态
 
@@ -2537,6 +2545,8 @@ class V3BrandApplymentsBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询申请状态
 
@@ -2550,6 +2560,8 @@ class V3BrandApplymentsBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询申请状态
 
@@ -2566,6 +2578,8 @@ class V3BrandApplymentsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsCancelApplymentPostResponse]:
         """撤销申请
 
@@ -2579,6 +2593,8 @@ class V3BrandApplymentsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsCancelApplymentPostResponse]:
         """撤销申请
 
@@ -2603,6 +2619,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsGetResponse]:
         """查询商家名片配置申请状态
 
@@ -2616,6 +2634,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsGetResponse]:
         """查询商家名片配置申请状态
 
@@ -2629,6 +2649,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPostResponse]:
         """提交商家名片配置申请
 
@@ -2642,6 +2664,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPostResponse]:
         """提交商家名片配置申请
 
@@ -2658,6 +2682,8 @@ class V3BrandCardCardConfigsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsCancelApplymentPostResponse]:
         """撤销商家名片配置申请
 
@@ -2671,6 +2697,8 @@ class V3BrandCardCardConfigsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsCancelApplymentPostResponse]:
         """撤销商家名片配置申请
 
@@ -2687,6 +2715,8 @@ class V3BrandCardCardConfigsPreviewUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPreviewUrlGetResponse]:
         """获取商家名片预览二维码
 
@@ -2700,6 +2730,8 @@ class V3BrandCardCardConfigsPreviewUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPreviewUrlGetResponse]:
         """获取商家名片预览二维码
 
@@ -2716,6 +2748,8 @@ class V3BrandCardCardConfigsPublish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPublishPostResponse]:
         """发布商家名片配置
 
@@ -2729,6 +2763,8 @@ class V3BrandCardCardConfigsPublish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPublishPostResponse]:
         """发布商家名片配置
 
@@ -2748,6 +2784,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksGetResponse]:
         """查询已生效交易连接名片规则
 
@@ -2761,6 +2799,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksGetResponse]:
         """查询已生效交易连接名片规则
 
@@ -2774,6 +2814,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksPostResponse]:
         """添加交易连接名片规则申请
 
@@ -2787,6 +2829,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksPostResponse]:
         """添加交易连接名片规则申请
 
@@ -2808,6 +2852,8 @@ class V3BrandCardCardLinksBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询添加申请状态
 
@@ -2822,6 +2868,8 @@ class V3BrandCardCardLinksBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询添加申请状态
 
@@ -2838,6 +2886,8 @@ class V3BrandCardCardLinksCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksCancelApplymentPostResponse]:
         """撤销交易连接名片配置申请
 
@@ -2851,6 +2901,8 @@ class V3BrandCardCardLinksCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksCancelApplymentPostResponse]:
         """撤销交易连接名片配置申请
 
@@ -2867,6 +2919,8 @@ class V3BrandCardCardLinksUnbindCardLink(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksUnbindCardLinkPostResponse]:
         """解除已生效交易连接名片场景
 
@@ -2880,6 +2934,8 @@ class V3BrandCardCardLinksUnbindCardLink(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksUnbindCardLinkPostResponse]:
         """解除已生效交易连接名片场景
 
@@ -2904,6 +2960,8 @@ class V3BrandMarketingShakeActivitiesActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandMarketingShakeActivitiesActivitiesGetResponse]:
         """查询摇优惠活动列表
 
@@ -2917,6 +2975,8 @@ class V3BrandMarketingShakeActivitiesActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandMarketingShakeActivitiesActivitiesGetResponse]:
         """查询摇优惠活动列表
 
@@ -2949,6 +3009,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsGetResponse]:
         """查询会员卡模板列表
 
@@ -2962,6 +3024,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsGetResponse]:
         """查询会员卡模板列表
 
@@ -2975,6 +3039,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsPostResponse]:
         """创建会员卡模板
 
@@ -2988,6 +3054,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsPostResponse]:
         """创建会员卡模板
 
@@ -3006,6 +3074,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdGetResponse]:
         """查询会员卡模板信息
 
@@ -3020,6 +3090,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdGetResponse]:
         """查询会员卡模板信息
 
@@ -3034,6 +3106,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdPatchResponse]:
         """修改会员卡模板信息
 
@@ -3048,6 +3122,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdPatchResponse]:
         """修改会员卡模板信息
 
@@ -3062,6 +3138,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdDeleteResponse]:
         """删除会员卡模板
 
@@ -3076,6 +3154,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdDeleteResponse]:
         """删除会员卡模板
 
@@ -3093,6 +3173,8 @@ class V3BrandPartnerCardMemberCardsByCardIdInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdInvalidatePostResponse]:
         """作废会员卡模板
 
@@ -3107,6 +3189,8 @@ class V3BrandPartnerCardMemberCardsByCardIdInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdInvalidatePostResponse]:
         """作废会员卡模板
 
@@ -3124,6 +3208,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesGetResponse]:
         """查询品牌会员发券活动列表
 
@@ -3137,6 +3223,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesGetResponse]:
         """查询品牌会员发券活动列表
 
@@ -3150,6 +3238,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesPostResponse]:
         """创建品牌会员发券活动
 
@@ -3163,6 +3253,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesPostResponse]:
         """创建品牌会员发券活动
 
@@ -3181,6 +3273,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetResponse]:
         """查询品牌会员发券活动
 
@@ -3195,6 +3289,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetResponse]:
         """查询品牌会员发券活动
 
@@ -3209,6 +3305,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchResponse]:
         """修改品牌会员发券活动信息
 
@@ -3223,6 +3321,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchResponse]:
         """修改品牌会员发券活动信息
 
@@ -3240,6 +3340,8 @@ class V3BrandCardMemberMembershipActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostResponse]:
         """终止品牌会员发券活动
 
@@ -3254,6 +3356,8 @@ class V3BrandCardMemberMembershipActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostResponse]:
         """终止品牌会员发券活动
 
@@ -3270,6 +3374,8 @@ class V3BrandPartnerCardMemberPayViewTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPayViewTokensPostResponse]:
         """品牌会员展示付款码组件预授权
 
@@ -3283,6 +3389,8 @@ class V3BrandPartnerCardMemberPayViewTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPayViewTokensPostResponse]:
         """品牌会员展示付款码组件预授权
 
@@ -3299,6 +3407,8 @@ class V3BrandPartnerCardMemberPreAuthTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPreAuthTokensPostResponse]:
         """入会组件预授权
 
@@ -3312,6 +3422,8 @@ class V3BrandPartnerCardMemberPreAuthTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPreAuthTokensPostResponse]:
         """入会组件预授权
 
@@ -3331,6 +3443,8 @@ class V3BrandPartnerCardMemberUserCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsGetResponse]:
         """查询用户在品牌下所有会员卡
 
@@ -3344,6 +3458,8 @@ class V3BrandPartnerCardMemberUserCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsGetResponse]:
         """查询用户在品牌下所有会员卡
 
@@ -3360,6 +3476,8 @@ class V3BrandPartnerCardMemberUserCardsImportByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse]:
         """根据openid导入用户会员卡
 
@@ -3373,6 +3491,8 @@ class V3BrandPartnerCardMemberUserCardsImportByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse]:
         """根据openid导入用户会员卡
 
@@ -3389,6 +3509,8 @@ class V3BrandPartnerCardMemberUserCardsImportByPhone(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByPhonePostResponse]:
         """根据手机号导入用户会员卡
 
@@ -3402,6 +3524,8 @@ class V3BrandPartnerCardMemberUserCardsImportByPhone(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByPhonePostResponse]:
         """根据手机号导入用户会员卡
 
@@ -3421,6 +3545,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeGetResponse]:
         """查询用户会员卡信息
 
@@ -3435,6 +3561,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeGetResponse]:
         """查询用户会员卡信息
 
@@ -3450,6 +3578,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodePatchResponse]:
         """修改用户会员卡信息
 
@@ -3465,6 +3595,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodePatchResponse]:
         """修改用户会员卡信息
 
@@ -3483,6 +3615,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostResponse]:
         """同步会员开通结果
 
@@ -3498,6 +3632,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostResponse]:
         """同步会员开通结果
 
@@ -3516,6 +3652,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostResponse]:
         """作废用户会员卡
 
@@ -3531,6 +3669,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostResponse]:
         """作废用户会员卡
 
@@ -3547,6 +3687,8 @@ class V3BrandPartnerCardMemberUserFeeds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserFeedsPostResponse]:
         """创建用户动态信息
 
@@ -3560,6 +3702,8 @@ class V3BrandPartnerCardMemberUserFeeds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserFeedsPostResponse]:
         """创建用户动态信息
 
@@ -3585,6 +3729,8 @@ class V3BrandPartnerCardMemberUserPointsExchangeCouponConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostResponse]:
         """同步积分兑券结果
 
@@ -3598,6 +3744,8 @@ class V3BrandPartnerCardMemberUserPointsExchangeCouponConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostResponse]:
         """同步积分兑券结果
 
@@ -3614,6 +3762,8 @@ class V3BrandPartnerCardMemberUserPointsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsSyncPostResponse]:
         """同步积分余额
 
@@ -3627,6 +3777,8 @@ class V3BrandPartnerCardMemberUserPointsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsSyncPostResponse]:
         """同步积分余额
 
@@ -3648,6 +3800,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresGetResponse]:
         """列表查询品牌门店信息
 
@@ -3661,6 +3815,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresGetResponse]:
         """列表查询品牌门店信息
 
@@ -3674,6 +3830,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresPostResponse]:
         """创建品牌门店
 
@@ -3687,6 +3845,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresPostResponse]:
         """创建品牌门店
 
@@ -3708,6 +3868,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdGetResponse]:
         """查询品牌门店
 
@@ -3722,6 +3884,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdGetResponse]:
         """查询品牌门店
 
@@ -3736,6 +3900,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdPatchResponse]:
         """更新品牌门店
 
@@ -3750,6 +3916,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdPatchResponse]:
         """更新品牌门店
 
@@ -3764,6 +3932,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除品牌门店
 
@@ -3778,6 +3948,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除品牌门店
 
@@ -3795,6 +3967,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdBindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdBindrecipientPostResponse]:
         """绑定收款商户号
 
@@ -3809,6 +3983,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdBindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdBindrecipientPostResponse]:
         """绑定收款商户号
 
@@ -3826,6 +4002,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdClosePostResponse]:
         """暂停门店营业
 
@@ -3840,6 +4018,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdClosePostResponse]:
         """暂停门店营业
 
@@ -3857,6 +4037,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdResume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdResumePostResponse]:
         """恢复门店营业
 
@@ -3871,6 +4053,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdResume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdResumePostResponse]:
         """恢复门店营业
 
@@ -3888,6 +4072,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipientPostResponse]:
         """解绑收款商户号
 
@@ -3902,6 +4088,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipientPostResponse]:
         """解绑收款商户号
 
@@ -3930,6 +4118,8 @@ class V3BrandProfitsharingBrandConfigsByBrandMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingBrandConfigsByBrandMchidGetResponse]:
         """查询最大分账比例API
 
@@ -3944,6 +4134,8 @@ class V3BrandProfitsharingBrandConfigsByBrandMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingBrandConfigsByBrandMchidGetResponse]:
         """查询最大分账比例API
 
@@ -3961,6 +4153,8 @@ class V3BrandProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -3975,6 +4169,8 @@ class V3BrandProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -3993,6 +4189,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -4007,6 +4205,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -4021,6 +4221,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -4035,6 +4237,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -4056,6 +4260,8 @@ class V3BrandProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -4070,6 +4276,8 @@ class V3BrandProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -4092,6 +4300,8 @@ class V3BrandProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -4106,6 +4316,8 @@ class V3BrandProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -4123,6 +4335,8 @@ class V3BrandProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4137,6 +4351,8 @@ class V3BrandProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4154,6 +4370,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4168,6 +4386,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4182,6 +4402,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 
@@ -4196,6 +4418,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 

@@ -2412,6 +2412,8 @@ class V3EcommerceAccountApplyCancelWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawPostResponse]:
         """提交注销提现申请
 
@@ -2425,6 +2427,8 @@ class V3EcommerceAccountApplyCancelWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawPostResponse]:
         """提交注销提现申请
 
@@ -2445,6 +2449,8 @@ class V3EcommerceApplyCancelWithdrawApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponse]:
         """微信支付注销提现申请单号查询申请单状态
 
@@ -2458,6 +2464,8 @@ class V3EcommerceApplyCancelWithdrawApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponse]:
         """微信支付注销提现申请单号查询申请单状态
 
@@ -2474,6 +2482,8 @@ class V3EcommerceAccountApplyCancelWithdrawConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawConfirmPostResponse]:
         """平台代商户确认注销
 
@@ -2487,6 +2497,8 @@ class V3EcommerceAccountApplyCancelWithdrawConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawConfirmPostResponse]:
         """平台代商户确认注销
 
@@ -2507,6 +2519,8 @@ class V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户注销提现申请单号查询申请单状态
 
@@ -2520,6 +2534,8 @@ class V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户注销提现申请单号查询申请单状态
 
@@ -2540,6 +2556,8 @@ class V3EcommerceApplyCancelWithdrawValidateCancelBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawValidateCancelBySubMchidGetResponse]:
         """商户注销资格校验
 
@@ -2553,6 +2571,8 @@ class V3EcommerceApplyCancelWithdrawValidateCancelBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawValidateCancelBySubMchidGetResponse]:
         """商户注销资格校验
 
@@ -2571,6 +2591,8 @@ class V3EcommerceAccountCancelApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsPostResponse]:
         """提交注销申请单
 
@@ -2585,6 +2607,8 @@ class V3EcommerceAccountCancelApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsPostResponse]:
         """提交注销申请单
 
@@ -2603,6 +2627,8 @@ class V3EcommerceAccountCancelApplicationsMedia(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsMediaPostResponse]:
         """图片上传API
 
@@ -2618,6 +2644,8 @@ class V3EcommerceAccountCancelApplicationsMedia(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsMediaPostResponse]:
         """图片上传API
 
@@ -2639,6 +2667,8 @@ class V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNoGetResponse]:
         """查询注销单状态
 
@@ -2653,6 +2683,8 @@ class V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNoGetResponse]:
         """查询注销单状态
 
@@ -2674,6 +2706,8 @@ class V3EcommerceApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsPostResponse]:
         """二级商户进件API
 
@@ -2688,6 +2722,8 @@ class V3EcommerceApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsPostResponse]:
         """二级商户进件API
 
@@ -2710,6 +2746,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoGetResponse]:
         """通过业务申请编号查询申请状态
 
@@ -2724,6 +2762,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoGetResponse]:
         """通过业务申请编号查询申请状态
 
@@ -2741,6 +2781,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNoRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoRevokePostResponse]:
         """撤销申请单-使用业务申请编号
 
@@ -2754,6 +2796,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNoRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoRevokePostResponse]:
         """撤销申请单-使用业务申请编号
 
@@ -2770,6 +2814,8 @@ class V3EcommerceApplymentsSubmitAccountHostingApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitAccountHostingApplymentPostResponse]:
         """提交申请单
 
@@ -2783,6 +2829,8 @@ class V3EcommerceApplymentsSubmitAccountHostingApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitAccountHostingApplymentPostResponse]:
         """提交申请单
 
@@ -2799,6 +2847,8 @@ class V3EcommerceApplymentsSubmitSignVerifyInfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitSignVerifyInfoPostResponse]:
         """平台代理签约核身
 
@@ -2812,6 +2862,8 @@ class V3EcommerceApplymentsSubmitSignVerifyInfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitSignVerifyInfoPostResponse]:
         """平台代理签约核身
 
@@ -2829,6 +2881,8 @@ class V3EcommerceApplymentsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdGetResponse]:
         """通过申请单ID查询申请状态
 
@@ -2843,6 +2897,8 @@ class V3EcommerceApplymentsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdGetResponse]:
         """通过申请单ID查询申请状态
 
@@ -2860,6 +2916,8 @@ class V3EcommerceApplymentsByApplymentIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdRevokePostResponse]:
         """撤销申请单-使用申请单号
 
@@ -2873,6 +2931,8 @@ class V3EcommerceApplymentsByApplymentIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdRevokePostResponse]:
         """撤销申请单-使用申请单号
 
@@ -2893,6 +2953,8 @@ class V3EcommerceBillFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceBillFundflowbillGetResponse]:
         """申请二级商户资金账单API
 
@@ -2907,6 +2969,8 @@ class V3EcommerceBillFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceBillFundflowbillGetResponse]:
         """申请二级商户资金账单API
 
@@ -2948,6 +3012,8 @@ class V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询协议API
 
@@ -2963,6 +3029,8 @@ class V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询协议API
 
@@ -2982,6 +3050,8 @@ class V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """商户协议号解约协议API
 
@@ -2998,6 +3068,8 @@ class V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """商户协议号解约协议API
 
@@ -3016,6 +3088,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignPostResponse]:
         """APP方式预签约API
 
@@ -3030,6 +3104,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignPostResponse]:
         """APP方式预签约API
 
@@ -3047,6 +3123,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序方式预签约API
 
@@ -3061,6 +3139,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序方式预签约API
 
@@ -3079,6 +3159,8 @@ class V3EcommerceCombinePapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsPostResponse]:
         """电商合单委托代扣支付API
 
@@ -3093,6 +3175,8 @@ class V3EcommerceCombinePapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsPostResponse]:
         """电商合单委托代扣支付API
 
@@ -3111,6 +3195,8 @@ class V3EcommerceCombinePapayTransactionsByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsByCombineOutTradeNoGetResponse]:
         """电商合单委托代扣查询订单API
 
@@ -3125,6 +3211,8 @@ class V3EcommerceCombinePapayTransactionsByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsByCombineOutTradeNoGetResponse]:
         """电商合单委托代扣查询订单API
 
@@ -3143,6 +3231,8 @@ class V3EcommerceTransactionsByCombineOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """电商合单委托代扣撤销订单API
 
@@ -3158,6 +3248,8 @@ class V3EcommerceTransactionsByCombineOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """电商合单委托代扣撤销订单API
 
@@ -3186,6 +3278,8 @@ class V3EcommerceFundBalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundBalanceBySubMchidGetResponse]:
         """查询二级商户账户实时余额API
 
@@ -3201,6 +3295,8 @@ class V3EcommerceFundBalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundBalanceBySubMchidGetResponse]:
         """查询二级商户账户实时余额API
 
@@ -3223,6 +3319,8 @@ class V3EcommerceFundEnddaybalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundEnddaybalanceBySubMchidGetResponse]:
         """查询二级商户账户日终余额API
 
@@ -3238,6 +3336,8 @@ class V3EcommerceFundEnddaybalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundEnddaybalanceBySubMchidGetResponse]:
         """查询二级商户账户日终余额API
 
@@ -3257,6 +3357,8 @@ class V3EcommerceFundWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawPostResponse]:
         """账户余额提现API
 
@@ -3271,6 +3373,8 @@ class V3EcommerceFundWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawPostResponse]:
         """账户余额提现API
 
@@ -3293,6 +3397,8 @@ class V3EcommerceFundWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户提现单号查询
 
@@ -3308,6 +3414,8 @@ class V3EcommerceFundWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户提现单号查询
 
@@ -3326,6 +3434,8 @@ class V3EcommerceFundWithdrawByWithdrawId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawByWithdrawIdGetResponse]:
         """微信支付提现单号查询
 
@@ -3341,6 +3451,8 @@ class V3EcommerceFundWithdrawByWithdrawId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawByWithdrawIdGetResponse]:
         """微信支付提现单号查询
 
@@ -3370,6 +3482,8 @@ class V3EcommerceOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceOutContractCodeByOutContractCodeGetResponse]:
         """根据业务申请单号查签约信息
 
@@ -3384,6 +3498,8 @@ class V3EcommerceOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceOutContractCodeByOutContractCodeGetResponse]:
         """根据业务申请单号查签约信息
 
@@ -3405,6 +3521,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityAppPostResponse]:
         """APP场景预签约（需要实名验证）
 
@@ -3418,6 +3536,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityAppPostResponse]:
         """APP场景预签约（需要实名验证）
 
@@ -3434,6 +3554,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityMiniProgramPostResponse]:
         """小程序场景预签约（需要实名验证）
 
@@ -3447,6 +3569,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityMiniProgramPostResponse]:
         """小程序场景预签约（需要实名验证）
 
@@ -3468,6 +3592,8 @@ class V3EcommerceIndividualContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignAppPostResponse]:
         """APP场景预签约
 
@@ -3481,6 +3607,8 @@ class V3EcommerceIndividualContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignAppPostResponse]:
         """APP场景预签约
 
@@ -3497,6 +3625,8 @@ class V3EcommerceIndividualContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预签约
 
@@ -3510,6 +3640,8 @@ class V3EcommerceIndividualContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预签约
 
@@ -3527,6 +3659,8 @@ class V3EcommerceIndividualContractsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsByOpenidGetResponse]:
         """查询个人收款方授权结果
 
@@ -3542,6 +3676,8 @@ class V3EcommerceIndividualContractsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsByOpenidGetResponse]:
         """查询个人收款方授权结果
 
@@ -3565,6 +3701,8 @@ class V3EcommerceMchTransferAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsPostResponse]:
         """申请二级商户商家转账授权
 
@@ -3579,6 +3717,8 @@ class V3EcommerceMchTransferAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsPostResponse]:
         """申请二级商户商家转账授权
 
@@ -3596,6 +3736,8 @@ class V3EcommerceMchTransferAuthorizationsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsBySubMchidGetResponse]:
         """查询二级商户商家转账授权状态
 
@@ -3610,6 +3752,8 @@ class V3EcommerceMchTransferAuthorizationsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsBySubMchidGetResponse]:
         """查询二级商户商家转账授权状态
 
@@ -3629,6 +3773,8 @@ class V3EcommerceMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsPostResponse]:
         """发起转账
 
@@ -3643,6 +3789,8 @@ class V3EcommerceMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsPostResponse]:
         """发起转账
 
@@ -3666,6 +3814,8 @@ class V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -3681,6 +3831,8 @@ class V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -3699,6 +3851,8 @@ class V3EcommerceTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -3714,6 +3868,8 @@ class V3EcommerceTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -3736,6 +3892,8 @@ class V3EcommerceTransferBillsTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetResponse]:
         """微信转账单号查询转账单
 
@@ -3751,6 +3909,8 @@ class V3EcommerceTransferBillsTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetResponse]:
         """微信转账单号查询转账单
 
@@ -3776,6 +3936,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersGetResponse]:
         """查询售后服务分账结果
 
@@ -3790,6 +3952,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersGetResponse]:
         """查询售后服务分账结果
 
@@ -3804,6 +3968,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersPostResponse]:
         """请求售后服务分账
 
@@ -3818,6 +3984,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersPostResponse]:
         """请求售后服务分账
 
@@ -3835,6 +4003,8 @@ class V3EcommerceProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -3849,6 +4019,8 @@ class V3EcommerceProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -3867,6 +4039,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -3881,6 +4055,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -3895,6 +4071,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -3909,6 +4087,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -3930,6 +4110,8 @@ class V3EcommerceProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -3944,6 +4126,8 @@ class V3EcommerceProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -3966,6 +4150,8 @@ class V3EcommerceProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -3980,6 +4166,8 @@ class V3EcommerceProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -3997,6 +4185,8 @@ class V3EcommerceProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4011,6 +4201,8 @@ class V3EcommerceProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4028,6 +4220,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4042,6 +4236,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4056,6 +4252,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 
@@ -4070,6 +4268,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 
@@ -4094,6 +4294,8 @@ class V3EcommerceRefundsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsApplyPostResponse]:
         """退款申请API
 
@@ -4108,6 +4310,8 @@ class V3EcommerceRefundsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsApplyPostResponse]:
         """退款申请API
 
@@ -4130,6 +4334,8 @@ class V3EcommerceRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsIdByRefundIdGetResponse]:
         """通过微信支付退款单号查询退款
 
@@ -4145,6 +4351,8 @@ class V3EcommerceRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsIdByRefundIdGetResponse]:
         """通过微信支付退款单号查询退款
 
@@ -4167,6 +4375,8 @@ class V3EcommerceRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsOutRefundNoByOutRefundNoGetResponse]:
         """通过商户退款单号查询退款
 
@@ -4182,6 +4392,8 @@ class V3EcommerceRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsOutRefundNoByOutRefundNoGetResponse]:
         """通过商户退款单号查询退款
 
@@ -4205,6 +4417,8 @@ class V3EcommerceRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 
@@ -4220,6 +4434,8 @@ class V3EcommerceRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 
@@ -4238,6 +4454,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvanceGetResponse]:
         """查询垫付回补结果API
 
@@ -4253,6 +4471,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvanceGetResponse]:
         """查询垫付回补结果API
 
@@ -4268,6 +4488,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvancePostResponse]:
         """垫付退款回补API
 
@@ -4283,6 +4505,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvancePostResponse]:
         """垫付退款回补API
 
@@ -4300,6 +4524,8 @@ class V3EcommerceSubjectSubMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubjectSubMerchantsGetResponse]:
         """查询指定主体子商户列表
 
@@ -4313,6 +4539,8 @@ class V3EcommerceSubjectSubMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubjectSubMerchantsGetResponse]:
         """查询指定主体子商户列表
 
@@ -4335,6 +4563,8 @@ class V3EcommerceSubsidiesCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCancelPostResponse]:
         """取消补差API
 
@@ -4349,6 +4579,8 @@ class V3EcommerceSubsidiesCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCancelPostResponse]:
         """取消补差API
 
@@ -4366,6 +4598,8 @@ class V3EcommerceSubsidiesCreate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCreatePostResponse]:
         """请求补差API
 
@@ -4380,6 +4614,8 @@ class V3EcommerceSubsidiesCreate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCreatePostResponse]:
         """请求补差API
 
@@ -4397,6 +4633,8 @@ class V3EcommerceSubsidiesReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesReturnPostResponse]:
         """请求补差回退API
 
@@ -4411,6 +4649,8 @@ class V3EcommerceSubsidiesReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesReturnPostResponse]:
         """请求补差回退API
 

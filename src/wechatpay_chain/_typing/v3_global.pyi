@@ -2944,6 +2944,8 @@ class V3GlobalCertificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCertificatesGetResponse]:
         """获取平台证书列表
 
@@ -2957,6 +2959,8 @@ class V3GlobalCertificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCertificatesGetResponse]:
         """获取平台证书列表
 
@@ -2980,6 +2984,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersGetResponse]:
         """报关查询API
 
@@ -2994,6 +3000,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersGetResponse]:
         """报关查询API
 
@@ -3008,6 +3016,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPostResponse]:
         """报关API
 
@@ -3022,6 +3032,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPostResponse]:
         """报关API
 
@@ -3036,6 +3048,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPatchResponse]:
         """报关信息修改API
 
@@ -3050,6 +3064,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPatchResponse]:
         """报关信息修改API
 
@@ -3067,6 +3083,8 @@ class V3GlobalCustomsRedeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsRedeclarePostResponse]:
         """报关重推API
 
@@ -3081,6 +3099,8 @@ class V3GlobalCustomsRedeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsRedeclarePostResponse]:
         """报关重推API
 
@@ -3098,6 +3118,8 @@ class V3GlobalCustomsVerifyCertificate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsVerifyCertificatePostResponse]:
         """身份信息校验API
 
@@ -3112,6 +3134,8 @@ class V3GlobalCustomsVerifyCertificate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsVerifyCertificatePostResponse]:
         """身份信息校验API
 
@@ -3134,6 +3158,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsGetResponse]:
         """查询投诉通知回调
 
@@ -3146,6 +3172,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsGetResponse]:
         """查询投诉通知回调
 
@@ -3159,6 +3187,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPostResponse]:
         """创建投诉通知回调
 
@@ -3172,6 +3202,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPostResponse]:
         """创建投诉通知回调
 
@@ -3185,6 +3217,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPutResponse]:
         """更新投诉通知回调
 
@@ -3198,13 +3232,23 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPutResponse]:
         """更新投诉通知回调
 
         PUT /v3/global/merchant-service/complaint-notifications
         roles: 服务商, 渠道商, 从业机构
         """
-    def delete(self, *, headers: Headers = None, validate: bool | None = None, timeout: TimeoutArg = None) -> Response:
+    def delete(
+        self,
+        *,
+        headers: Headers = None,
+        validate: bool | None = None,
+        timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
+    ) -> Response:
         """删除投诉通知回调
 
         DELETE /v3/global/merchant-service/complaint-notifications
@@ -3216,6 +3260,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除投诉通知回调
 
@@ -3233,6 +3279,8 @@ class V3GlobalMerchantServiceComplaints(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsGetResponse]:
         """查询投诉单列表
 
@@ -3246,6 +3294,8 @@ class V3GlobalMerchantServiceComplaints(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsGetResponse]:
         """查询投诉单列表
 
@@ -3266,6 +3316,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsByComplaintIdGetResponse]:
         """查询投诉单详情
 
@@ -3281,6 +3333,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsByComplaintIdGetResponse]:
         """查询投诉单详情
 
@@ -3299,6 +3353,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """反馈处理完成
 
@@ -3313,6 +3369,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """反馈处理完成
 
@@ -3330,6 +3388,8 @@ class V3GlobalComplaintsByComplaintIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalComplaintsByComplaintIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史
 
@@ -3345,6 +3405,8 @@ class V3GlobalComplaintsByComplaintIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalComplaintsByComplaintIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史
 
@@ -3363,6 +3425,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdResponse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """提交回复
 
@@ -3377,6 +3441,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdResponse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """提交回复
 
@@ -3398,6 +3464,8 @@ class V3GlobalMerchantServiceImagesUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceImagesUploadPostResponse]:
         """商户上传反馈图片API
 
@@ -3411,6 +3479,8 @@ class V3GlobalMerchantServiceImagesUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceImagesUploadPostResponse]:
         """商户上传反馈图片API
 
@@ -3428,6 +3498,8 @@ class V3GlobalMerchantServiceImagesByMediaId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """图片下载API
 
@@ -3442,6 +3514,8 @@ class V3GlobalMerchantServiceImagesByMediaId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """图片下载API
 
@@ -3466,6 +3540,8 @@ class V3GlobalMerchantStorageFileUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantStorageFileUploadPostResponse]:
         """上传文件API
 
@@ -3480,6 +3556,8 @@ class V3GlobalMerchantStorageFileUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantStorageFileUploadPostResponse]:
         """上传文件API
 
@@ -3512,6 +3590,8 @@ class V3GlobalMerchantH5PermissionApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsPostResponse]:
         """创建H5支付权限申请单
 
@@ -3526,6 +3606,8 @@ class V3GlobalMerchantH5PermissionApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsPostResponse]:
         """创建H5支付权限申请单
 
@@ -3543,6 +3625,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdGetResponse]:
         """查询H5支付权限申请单详情
 
@@ -3557,6 +3641,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdGetResponse]:
         """查询H5支付权限申请单详情
 
@@ -3572,6 +3658,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdPatchResponse]:
         """修改H5支付权限申请单
 
@@ -3587,6 +3675,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdPatchResponse]:
         """修改H5支付权限申请单
 
@@ -3609,6 +3699,8 @@ class V3GlobalMerchantH5PermissionDomainApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsPostResponse]:
         """创建H5支付域名修改申请单
 
@@ -3623,6 +3715,8 @@ class V3GlobalMerchantH5PermissionDomainApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsPostResponse]:
         """创建H5支付域名修改申请单
 
@@ -3640,6 +3734,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdGetResponse]:
         """查询H5支付域名修改申请单
 
@@ -3654,6 +3750,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdGetResponse]:
         """查询H5支付域名修改申请单
 
@@ -3669,6 +3767,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchResponse]:
         """修改H5支付域名修改申请单
 
@@ -3684,6 +3784,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchResponse]:
         """修改H5支付域名修改申请单
 
@@ -3701,6 +3803,8 @@ class V3GlobalMerchantH5PermissionBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionBySubMchidGetResponse]:
         """查询子商户H5支付权限状态
 
@@ -3715,6 +3819,8 @@ class V3GlobalMerchantH5PermissionBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionBySubMchidGetResponse]:
         """查询子商户H5支付权限状态
 
@@ -3733,6 +3839,8 @@ class V3GlobalMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -3746,6 +3854,8 @@ class V3GlobalMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -3763,6 +3873,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -3777,6 +3889,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -3791,6 +3905,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidPatchResponse]:
         """修改子商户（融合钱包）
 
@@ -3805,6 +3921,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidPatchResponse]:
         """修改子商户（融合钱包）
 
@@ -3840,6 +3958,8 @@ class V3GlobalMicropayTransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -3855,6 +3975,8 @@ class V3GlobalMicropayTransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -3881,6 +4003,8 @@ class V3GlobalMicropayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -3896,6 +4020,8 @@ class V3GlobalMicropayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -3913,6 +4039,8 @@ class V3GlobalMicropayTransactionsPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMicropayTransactionsPayPostResponse]:
         """提交付款码支付
 
@@ -3927,6 +4055,8 @@ class V3GlobalMicropayTransactionsPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMicropayTransactionsPayPostResponse]:
         """提交付款码支付
 
@@ -3959,6 +4089,8 @@ class V3GlobalPapayContractsAppPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsAppPreEntrustSignPostResponse]:
         """APP签约API
 
@@ -3973,6 +4105,8 @@ class V3GlobalPapayContractsAppPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsAppPreEntrustSignPostResponse]:
         """APP签约API
 
@@ -3990,6 +4124,8 @@ class V3GlobalPapayContractsH5PreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsH5PreEntrustSignPostResponse]:
         """H5预签约API
 
@@ -4004,6 +4140,8 @@ class V3GlobalPapayContractsH5PreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsH5PreEntrustSignPostResponse]:
         """H5预签约API
 
@@ -4021,6 +4159,8 @@ class V3GlobalPapayContractsJsapiPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsJsapiPreEntrustSignPostResponse]:
         """JSAPI预签约API
 
@@ -4035,6 +4175,8 @@ class V3GlobalPapayContractsJsapiPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsJsapiPreEntrustSignPostResponse]:
         """JSAPI预签约API
 
@@ -4052,6 +4194,8 @@ class V3GlobalPapayContractsMiniprogramPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsMiniprogramPreEntrustSignPostResponse]:
         """小程序签约API
 
@@ -4066,6 +4210,8 @@ class V3GlobalPapayContractsMiniprogramPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsMiniprogramPreEntrustSignPostResponse]:
         """小程序签约API
 
@@ -4088,6 +4234,8 @@ class V3GlobalPapayContractsOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsOutContractCodeByOutContractCodeGetResponse]:
         """商户协议号查询签约API
 
@@ -4103,6 +4251,8 @@ class V3GlobalPapayContractsOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsOutContractCodeByOutContractCodeGetResponse]:
         """商户协议号查询签约API
 
@@ -4120,6 +4270,8 @@ class V3GlobalPapayContractsWebPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsWebPreEntrustSignPostResponse]:
         """WEB预签约API
 
@@ -4133,6 +4285,8 @@ class V3GlobalPapayContractsWebPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsWebPreEntrustSignPostResponse]:
         """WEB预签约API
 
@@ -4151,6 +4305,8 @@ class V3GlobalPapayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsByContractIdGetResponse]:
         """代扣协议ID查询签约API
 
@@ -4166,6 +4322,8 @@ class V3GlobalPapayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsByContractIdGetResponse]:
         """代扣协议ID查询签约API
 
@@ -4184,6 +4342,8 @@ class V3GlobalPapayContractsByContractIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """申请解约API
 
@@ -4199,6 +4359,8 @@ class V3GlobalPapayContractsByContractIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """申请解约API
 
@@ -4218,6 +4380,8 @@ class V3GlobalPapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsPostResponse]:
         """支付扣款API
 
@@ -4232,6 +4396,8 @@ class V3GlobalPapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsPostResponse]:
         """支付扣款API
 
@@ -4255,6 +4421,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -4270,6 +4438,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -4288,6 +4458,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -4303,6 +4475,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -4321,6 +4495,8 @@ class V3GlobalPapayTransactionsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -4336,6 +4512,8 @@ class V3GlobalPapayTransactionsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -4361,6 +4539,8 @@ class V3GlobalProfitSharingBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingBillDownloadUrlGetResponse]:
         """获取分账账单文件下载地址API
 
@@ -4375,6 +4555,8 @@ class V3GlobalProfitSharingBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingBillDownloadUrlGetResponse]:
         """获取分账账单文件下载地址API
 
@@ -4394,6 +4576,8 @@ class V3GlobalProfitSharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersPostResponse]:
         """请求分账API
 
@@ -4408,6 +4592,8 @@ class V3GlobalProfitSharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersPostResponse]:
         """请求分账API
 
@@ -4425,6 +4611,8 @@ class V3GlobalProfitSharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersUnfreezePostResponse]:
         """解冻剩余资金API
 
@@ -4439,6 +4627,8 @@ class V3GlobalProfitSharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersUnfreezePostResponse]:
         """解冻剩余资金API
 
@@ -4457,6 +4647,8 @@ class V3GlobalProfitSharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果API
 
@@ -4472,6 +4664,8 @@ class V3GlobalProfitSharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果API
 
@@ -4490,6 +4684,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversPostResponse]:
         """添加分账接收方API
 
@@ -4504,6 +4700,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversPostResponse]:
         """添加分账接收方API
 
@@ -4518,6 +4716,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除分账接收方API
 
@@ -4532,6 +4732,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除分账接收方API
 
@@ -4550,6 +4752,8 @@ class V3GlobalProfitSharingReceiversByAccount(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversByAccountGetResponse]:
         """查询分账接收方添加结果API
 
@@ -4565,6 +4769,8 @@ class V3GlobalProfitSharingReceiversByAccount(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversByAccountGetResponse]:
         """查询分账接收方添加结果API
 
@@ -4587,6 +4793,8 @@ class V3GlobalProfitSharingRefundsBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsBillDownloadUrlGetResponse]:
         """获取分账退款账单下载链接API
 
@@ -4601,6 +4809,8 @@ class V3GlobalProfitSharingRefundsBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsBillDownloadUrlGetResponse]:
         """获取分账退款账单下载链接API
 
@@ -4617,6 +4827,8 @@ class V3GlobalProfitSharingRefundsRefundableBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsRefundableBalanceGetResponse]:
         """查询可供垫付退款实时余额API
 
@@ -4630,6 +4842,8 @@ class V3GlobalProfitSharingRefundsRefundableBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsRefundableBalanceGetResponse]:
         """查询可供垫付退款实时余额API
 
@@ -4652,6 +4866,8 @@ class V3GlobalProfitSharingTransactionsMark(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """分账标记API
 
@@ -4666,6 +4882,8 @@ class V3GlobalProfitSharingTransactionsMark(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """分账标记API
 
@@ -4689,6 +4907,8 @@ class V3GlobalProfitSharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额API
 
@@ -4704,6 +4924,8 @@ class V3GlobalProfitSharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额API
 
@@ -4722,6 +4944,8 @@ class V3GlobalTransactionsByTransactionIdRefundableAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsByTransactionIdRefundableAmountsGetResponse]:
         """查询订单剩余可退款金额API
 
@@ -4737,6 +4961,8 @@ class V3GlobalTransactionsByTransactionIdRefundableAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsByTransactionIdRefundableAmountsGetResponse]:
         """查询订单剩余可退款金额API
 
@@ -4771,6 +4997,8 @@ class V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchidGetResponse]:
         """商家充值退款余额查询
 
@@ -4785,6 +5013,8 @@ class V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchidGetResponse]:
         """商家充值退款余额查询
 
@@ -4801,6 +5031,8 @@ class V3GlobalRefundRechargeBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundRechargeBalanceGetResponse]:
         """商家充值退款余额查询
 
@@ -4814,6 +5046,8 @@ class V3GlobalRefundRechargeBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundRechargeBalanceGetResponse]:
         """商家充值退款余额查询
 
@@ -4833,6 +5067,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsGetResponse]:
         """查询所有退款
 
@@ -4846,6 +5082,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsGetResponse]:
         """查询所有退款
 
@@ -4859,6 +5097,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsPostResponse]:
         """申请退款
 
@@ -4872,6 +5112,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsPostResponse]:
         """申请退款
 
@@ -4893,6 +5135,8 @@ class V3GlobalRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -4907,6 +5151,8 @@ class V3GlobalRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -4928,6 +5174,8 @@ class V3GlobalRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -4942,6 +5190,8 @@ class V3GlobalRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -4962,6 +5212,8 @@ class V3GlobalSettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalSettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -4976,6 +5228,8 @@ class V3GlobalSettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalSettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -4993,6 +5247,8 @@ class V3GlobalStatements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -5006,6 +5262,8 @@ class V3GlobalStatements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -5031,6 +5289,8 @@ class V3GlobalTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsAppPostResponse]:
         """APP支付下单
 
@@ -5045,6 +5305,8 @@ class V3GlobalTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsAppPostResponse]:
         """APP支付下单
 
@@ -5068,6 +5330,8 @@ class V3GlobalTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -5083,6 +5347,8 @@ class V3GlobalTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -5101,6 +5367,8 @@ class V3GlobalTransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -5116,6 +5384,8 @@ class V3GlobalTransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -5133,6 +5403,8 @@ class V3GlobalTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsJsapiPostResponse]:
         """JSAPI支付下单API
 
@@ -5147,6 +5419,8 @@ class V3GlobalTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsJsapiPostResponse]:
         """JSAPI支付下单API
 
@@ -5164,6 +5438,8 @@ class V3GlobalTransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -5178,6 +5454,8 @@ class V3GlobalTransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -5195,6 +5473,8 @@ class V3GlobalTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsNativePostResponse]:
         """Native支付下单API
 
@@ -5209,6 +5489,8 @@ class V3GlobalTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsNativePostResponse]:
         """Native支付下单API
 
@@ -5232,6 +5514,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -5247,6 +5531,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -5265,6 +5551,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 
@@ -5280,6 +5568,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 

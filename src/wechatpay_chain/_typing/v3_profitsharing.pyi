@@ -414,6 +414,8 @@ class V3ProfitsharingBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingBillsGetResponse]:
         """申请分账账单
 
@@ -427,6 +429,8 @@ class V3ProfitsharingBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingBillsGetResponse]:
         """申请分账账单
 
@@ -447,6 +451,8 @@ class V3ProfitsharingMerchantConfigsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingMerchantConfigsBySubMchidGetResponse]:
         """查询最大分账比例
 
@@ -460,6 +466,8 @@ class V3ProfitsharingMerchantConfigsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingMerchantConfigsBySubMchidGetResponse]:
         """查询最大分账比例
 
@@ -478,6 +486,8 @@ class V3ProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersPostResponse]:
         """请求分账
 
@@ -491,6 +501,8 @@ class V3ProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersPostResponse]:
         """请求分账
 
@@ -507,6 +519,8 @@ class V3ProfitsharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersUnfreezePostResponse]:
         """解冻剩余资金
 
@@ -520,6 +534,8 @@ class V3ProfitsharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersUnfreezePostResponse]:
         """解冻剩余资金
 
@@ -537,6 +553,8 @@ class V3ProfitsharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果
 
@@ -551,6 +569,8 @@ class V3ProfitsharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果
 
@@ -572,6 +592,8 @@ class V3ProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversAddPostResponse]:
         """添加分账接收方
 
@@ -585,6 +607,8 @@ class V3ProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversAddPostResponse]:
         """添加分账接收方
 
@@ -601,6 +625,8 @@ class V3ProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方
 
@@ -614,6 +640,8 @@ class V3ProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方
 
@@ -631,6 +659,8 @@ class V3ProfitsharingReturnOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersPostResponse]:
         """请求分账回退
 
@@ -644,6 +674,8 @@ class V3ProfitsharingReturnOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersPostResponse]:
         """请求分账回退
 
@@ -661,6 +693,8 @@ class V3ProfitsharingReturnOrdersByOutReturnNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersByOutReturnNoGetResponse]:
         """查询分账回退结果
 
@@ -675,6 +709,8 @@ class V3ProfitsharingReturnOrdersByOutReturnNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersByOutReturnNoGetResponse]:
         """查询分账回退结果
 
@@ -699,6 +735,8 @@ class V3ProfitsharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额
 
@@ -712,6 +750,8 @@ class V3ProfitsharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额
 

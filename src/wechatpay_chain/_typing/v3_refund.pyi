@@ -302,6 +302,8 @@ class V3RefundDomesticRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsPostResponse]:
         """申请退款API
 
@@ -316,6 +318,8 @@ class V3RefundDomesticRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsPostResponse]:
         """申请退款API
 
@@ -334,6 +338,8 @@ class V3RefundDomesticRefundsByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByOutRefundNoGetResponse]:
         """查询单笔退款API
 
@@ -349,6 +355,8 @@ class V3RefundDomesticRefundsByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByOutRefundNoGetResponse]:
         """查询单笔退款API
 
@@ -371,6 +379,8 @@ class V3RefundDomesticRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 
@@ -386,6 +396,8 @@ class V3RefundDomesticRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 
