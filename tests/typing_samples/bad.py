@@ -1,9 +1,9 @@
-"""The good sample with three mistakes; mypy --strict and pyright must report exactly these.
+"""The good sample with four mistakes; mypy --strict and pyright must report exactly these.
 
 Each line that must fail carries ``# expect: <mypy error code> <pyright rule>``;
 tests/test_stubs.py compares the checkers' reports with these marks. Pyright runs in
 its standard mode here: strict mode adds follow-on "type is unknown" reports after
-the misspelt segment, which would hide whether the three mistakes are found.
+the misspelt segment, which would hide whether the mistakes are found.
 """
 
 from __future__ import annotations
@@ -44,3 +44,10 @@ async def add_receiver(client: Client) -> str:
         }
     )
     return answer.json()["account"]
+
+
+def close_order(client: Client) -> str:
+    # a keyword this verb does not take: decrypt= is APIv3's (the v2 runtime raises TypeError)
+    closeorder = client.v2.pay.closeorder
+    answer = closeorder.post(xml={"appid": "a", "out_trade_no": "T"}, decrypt=True)  # expect: call-arg reportCallIssue
+    return answer.json()["return_code"]

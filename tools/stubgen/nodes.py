@@ -1,19 +1,28 @@
 """The chain as typed classes: one class per node, one method pair per operation.
 
 A node class lists its children as attributes (``return_orders: V3ProfitsharingReturnOrders``)
-and its operations as verbs with keyword-only parameters: the path values, then
-``query=``/``json=``/``xml=``/``files=`` where the spec has them (required when the
-payload has required keys), then ``headers=``, ``validate=``, ``timeout=``. Parts the
-spec does not have are not offered: an operation outside the catalogue, or a part it
-does not list, goes through ``chain()``/``[...]``, which are loosely typed.
+and its operations as verbs with keyword-only parameters, exactly the keywords the
+runtime takes (``Client._prepare`` for v3, ``v2.flow.prepare_v2_call`` for v2):
+
+- the path values;
+- the payload parts the spec has (required when the payload has required keys or a
+  one-of group): ``query=`` and ``json=`` (v3), ``files=`` for an upload (v3: extra meta
+  fields as ``json=``; v2: its signed text fields as ``form=``), ``query=`` and ``xml=`` (v2);
+- the options: ``headers=``, ``validate=``, ``timeout=``, ``idempotent=`` (may a call
+  that may have reached the platform be retried), and for v3 ``decrypt=`` (open the
+  answer fields the spec marks encrypted). v2 refuses ``decrypt=``, v3 refuses ``xml=``.
+
+Parts the spec does not have are not offered: an operation outside the catalogue, or a
+part it does not list, goes through ``chain()``/``[...]``, which are loosely typed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wechatpay_chain.schema_rules import groups_of, rule_names
 from wechatpay_chain.specs import Operation
 
 from .schema_types import TypeWriter
@@ -22,8 +31,11 @@ from .tree import ChainNode
 
 __all__ = ["CLIENT_FILLED_V2", "NodeWriter", "operation_doc"]
 
-# v2 request fields the client computes itself (the specs list them as required).
-CLIENT_FILLED_V2 = frozenset({"sign", "nonce_str", "sign_type"})
+# v2 request fields the client computes itself (the specs list them as required): the
+# sign, the nonce, the sign type and the merchant id (v2.rules: MERCHANT_ID_FIELDS).
+CLIENT_FILLED_V2 = frozenset({"sign", "nonce_str", "sign_type", "mch_id", "mchid", "combine_mch_id"})
+# form fields of a v2 upload the client computes from the file.
+V2_UPLOAD_COMPUTED = frozenset({"media_hash"})
 # meta fields of an upload that the client computes from the file.
 UPLOAD_COMPUTED = frozenset({"filename", "sha256"})
 LINE_LIMIT = 120
@@ -34,9 +46,10 @@ class Param:
     name: str
     annotation: str
     required: bool
+    default: str = "None"
 
     def render(self) -> str:
-        return f"{self.name}: {self.annotation}" + ("" if self.required else " = None")
+        return f"{self.name}: {self.annotation}" + ("" if self.required else f" = {self.default}")
 
 
 @dataclass
@@ -66,7 +79,10 @@ class NodeWriter:
             Param("headers", "Headers", False),
             Param("validate", "bool | None", False),
             Param("timeout", "TimeoutArg", False),
+            Param("idempotent", "bool | None", False),
         ]
+        if operation.protocol != "v2":
+            params.append(Param("decrypt", "bool", False, "False"))
         returns = self._returns(stem, operation)
         doc = operation_doc(operation)
         decorator = ['    @deprecated("deprecated by the platform")'] if operation.flag("deprecated") else []
@@ -99,6 +115,11 @@ class NodeWriter:
         upload = operation.spec.get("upload")
         if isinstance(upload, Mapping):
             params.append(Param("files", "Files", True))
+            form = operation.schema("form")
+            if operation.protocol == "v2":
+                if form is not None:  # the signed text fields beside the file
+                    params.append(self._part("form", form, stem + "Form", operation))
+                return params
             meta = _upload_extra_meta(upload)
             if meta is not None:
                 params.append(self._part("json", meta, stem + "Meta", operation))
@@ -111,12 +132,15 @@ class NodeWriter:
 
     def _part(self, part: str, schema: Mapping[str, Any], hint: str, operation: Operation) -> Param:
         v2 = operation.protocol == "v2"
-        filled = CLIENT_FILLED_V2 if v2 and part == "xml" else frozenset()
+        signed = part in ("xml", "form") or (part == "query" and operation.method.upper() == "GET")
+        filled = CLIENT_FILLED_V2 if v2 and signed else frozenset()
+        if v2 and part == "form":
+            filled |= V2_UPLOAD_COMPUTED
         nesting = operation.spec.get("xml_nesting") or {}
         json_text = set(nesting.get("json") or ()) if part == "xml" else set()
         doc = f"``{part}=`` of {operation.method} {operation.key}: {operation.summary}"
         annotation = self.types.expression(schema, (hint,), doc, filled=filled, json_text=json_text)
-        required = bool(set(_required(schema)) - filled)
+        required = _payload_required(schema, filled)
         return Param(part, annotation if required else f"{annotation} | None", required)
 
     def _returns(self, stem: str, operation: Operation) -> str:
@@ -151,6 +175,13 @@ def _required(schema: Mapping[str, Any]) -> list[str]:
         if isinstance(branch, Mapping):
             names.extend(_required(branch))
     return names
+
+
+def _payload_required(schema: Mapping[str, Any], filled: Collection[str]) -> bool:
+    """The caller must give the part: a required key, or a one-of group, that the client does not fill."""
+    if set(_required(schema)) - rule_names(schema) - set(filled):
+        return True
+    return any(all(set(branch) - set(filled) for branch in group) for group in groups_of(schema))
 
 
 def _upload_extra_meta(upload: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -19,6 +19,15 @@ The mapping:
 | ``object`` without ``properties`` | ``dict[str, Any]`` |
 | ``allOf`` | merged into one object |
 | ``oneOf`` / ``anyOf`` | a union of the branches |
+| one-of group, ``if``/``then`` | no type: the fields stay ``NotRequired``, the rule goes in their docstring |
+
+The two rules a spec adds beyond ``required`` (see ``wechatpay_chain.schema_rules``)
+are not alternatives of shape: an ``anyOf`` whose branches are bare ``required`` sets
+("one of transaction_id, out_trade_no is required") and an ``if``/``then`` that makes a
+field required or forbidden by another's value. A ``TypedDict`` cannot say either, so
+the object stays one ``TypedDict``, every field a rule governs is ``NotRequired``
+(correct code type-checks), and the rule is written where an editor shows it: in
+the field's docstring and in the ``TypedDict``'s.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from wechatpay_chain.schema_rules import conditions_of, group_text, groups_of, is_rule, rule_names
 
 from .text import docstring, is_plain_name, pascal, py_string
 
@@ -129,11 +140,14 @@ class TypeWriter:
         schema = _merge_all_of(schema)
         for keyword in ("oneOf", "anyOf"):
             branches = schema.get(keyword)
+            if keyword == "anyOf" and is_rule({"anyOf": branches}):
+                continue  # a one-of group: a rule on this object's fields, not a union (see _typed_dict)
             if isinstance(branches, list) and branches:
                 base = {k: v for k, v in schema.items() if k != keyword}
+                rules = [node for node in base.get("allOf") or () if is_rule(node)]
                 options = [
                     self.expression(
-                        _merge_all_of({**base, "allOf": [branch]}),
+                        _merge_all_of({**base, "allOf": [*rules, branch]}),
                         (*hint, f"Option{i}"),
                         doc,
                         pointer=pointer,
@@ -201,12 +215,15 @@ class TypeWriter:
             return self._seen[fingerprint]
         name = self.unique(hint)
         self._seen[fingerprint] = name
-        required = set(schema.get("required") or ()) - set(filled)
+        # A name a group or a condition governs is never required alone, whatever ``required`` says.
+        required = set(schema.get("required") or ()) - set(filled) - rule_names(schema)
+        notes = _rule_notes(schema)
         fields: list[FieldDef] = []
         for key, child in schema["properties"].items():
             if not isinstance(child, Mapping):
                 continue
             label = _label(child)
+            note = "; ".join([label, *notes.get(str(key), ())]) if label else "; ".join(notes.get(str(key), ()))
             annotation = self.expression(
                 child,
                 (*hint, pascal(str(key))),
@@ -215,7 +232,10 @@ class TypeWriter:
                 pointer=f"{pointer}/{key}",
                 text=text,
             )
-            fields.append(FieldDef(str(key), annotation, key in required, label))
+            fields.append(FieldDef(str(key), annotation, key in required, note))
+        rules = _rule_summary(schema)
+        if rules:
+            doc += "\n\nRules: " + "; ".join(rules) + "."
         if schema.get("patternProperties"):
             doc += "\n\nAlso numbered keys: " + ", ".join(str(p) for p in schema["patternProperties"])
         self.typing_names.add("TypedDict")
@@ -234,16 +254,45 @@ def _label(schema: Mapping[str, Any]) -> str:
     return label
 
 
+def _rule_notes(schema: Mapping[str, Any]) -> dict[str, list[str]]:
+    """field -> the rules that govern it: ``one of a, b is required``, ``required when x >= 1``."""
+    notes: dict[str, list[str]] = {}
+    for group in groups_of(schema):
+        text = group_text(group) + " is required"
+        for name in dict.fromkeys(name for branch in group for name in branch):
+            notes.setdefault(name, []).append(text)
+    for condition in conditions_of(schema):
+        notes.setdefault(condition.field, []).append(condition.text())
+    return notes
+
+
+def _rule_summary(schema: Mapping[str, Any]) -> list[str]:
+    """Every rule of the object in one list, for the ``TypedDict``'s docstring."""
+    texts = [group_text(group) + " is required" for group in groups_of(schema)]
+    texts.extend(f"{condition.field} {condition.text()}" for condition in conditions_of(schema))
+    return texts
+
+
 def _merge_all_of(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``allOf`` of objects as one object (properties in order, ``required`` joined)."""
+    """``allOf`` of objects as one object (properties in order, ``required`` joined).
+
+    Rule nodes (one-of groups, conditions) declare no field: they stay under ``allOf``,
+    where ``wechatpay_chain.schema_rules`` reads them.
+    """
     branches = schema.get("allOf")
     if not isinstance(branches, list):
         return schema
+    rules = [branch for branch in branches if is_rule(branch)]
+    if len(rules) == len(branches):
+        return schema  # nothing to merge (also: merging is idempotent)
     merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
     properties = dict(merged.get("properties") or {})
     required = list(merged.get("required") or [])
     for branch in branches:
+        if is_rule(branch):
+            continue
         branch = _merge_all_of(branch) if isinstance(branch, Mapping) else {}
+        rules.extend(_own_rules(branch))  # a merged part's rules govern the whole object
         properties.update(branch.get("properties") or {})
         required.extend(name for name in branch.get("required") or [] if name not in required)
         if "type" in branch:
@@ -252,7 +301,21 @@ def _merge_all_of(schema: Mapping[str, Any]) -> Mapping[str, Any]:
         merged["properties"] = properties
     if required:
         merged["required"] = required
+    if rules:
+        merged["allOf"] = rules
     return merged
+
+
+def _own_rules(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The rule nodes an object carries: its one-of ``anyOf``, its ``if``/``then``, its ``allOf`` rules."""
+    found: list[Mapping[str, Any]] = []
+    if is_rule({"anyOf": schema.get("anyOf")}):
+        found.append({"anyOf": schema["anyOf"]})
+    condition = {k: schema[k] for k in ("if", "then") if k in schema}
+    if is_rule(condition):
+        found.append(condition)
+    found.extend(node for node in schema.get("allOf") or () if is_rule(node))
+    return found
 
 
 def _literal_value(value: Any) -> bool:

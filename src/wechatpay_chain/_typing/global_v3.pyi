@@ -321,6 +321,8 @@ class GlobalV3CustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsOrdersGetResponse]:
         """报关查询API
 
@@ -335,6 +337,8 @@ class GlobalV3CustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsOrdersGetResponse]:
         """报关查询API
 
@@ -349,6 +353,8 @@ class GlobalV3CustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsOrdersPostResponse]:
         """报关API
 
@@ -363,6 +369,8 @@ class GlobalV3CustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsOrdersPostResponse]:
         """报关API
 
@@ -377,6 +385,8 @@ class GlobalV3CustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsOrdersPatchResponse]:
         """报关信息修改API
 
@@ -391,6 +401,8 @@ class GlobalV3CustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsOrdersPatchResponse]:
         """报关信息修改API
 
@@ -408,6 +420,8 @@ class GlobalV3CustomsRedeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsRedeclarePostResponse]:
         """报关重推API
 
@@ -422,6 +436,8 @@ class GlobalV3CustomsRedeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsRedeclarePostResponse]:
         """报关重推API
 
@@ -439,6 +455,8 @@ class GlobalV3CustomsVerifyCertificate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsVerifyCertificatePostResponse]:
         """身份信息校验API
 
@@ -453,6 +471,8 @@ class GlobalV3CustomsVerifyCertificate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[GlobalV3CustomsVerifyCertificatePostResponse]:
         """身份信息校验API
 

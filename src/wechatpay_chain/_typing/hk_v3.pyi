@@ -1234,6 +1234,8 @@ class HkV3Certificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3CertificatesGetResponse]:
         """获取平台证书列表
 
@@ -1247,6 +1249,8 @@ class HkV3Certificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3CertificatesGetResponse]:
         """获取平台证书列表
 
@@ -1265,6 +1269,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -1279,6 +1285,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -1293,6 +1301,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPutResponse]:
         """修改子商户（融合钱包）
 
@@ -1307,6 +1317,8 @@ class HkV3Merchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsPutResponse]:
         """修改子商户（融合钱包）
 
@@ -1325,6 +1337,8 @@ class HkV3MerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -1340,6 +1354,8 @@ class HkV3MerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3MerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -1359,6 +1375,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsGetResponse]:
         """查询所有退款
 
@@ -1373,6 +1391,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsGetResponse]:
         """查询所有退款
 
@@ -1387,6 +1407,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsPostResponse]:
         """申请退款
 
@@ -1401,6 +1423,8 @@ class HkV3Refunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsPostResponse]:
         """申请退款
 
@@ -1423,6 +1447,8 @@ class HkV3RefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -1438,6 +1464,8 @@ class HkV3RefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -1460,6 +1488,8 @@ class HkV3RefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -1475,6 +1505,8 @@ class HkV3RefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3RefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -1496,6 +1528,8 @@ class HkV3SettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3SettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -1510,6 +1544,8 @@ class HkV3SettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3SettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -1527,6 +1563,8 @@ class HkV3Statements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -1541,6 +1579,8 @@ class HkV3Statements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -1568,6 +1608,8 @@ class HkV3TransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsAppPostResponse]:
         """APP支付下单
 
@@ -1582,6 +1624,8 @@ class HkV3TransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsAppPostResponse]:
         """APP支付下单
 
@@ -1606,6 +1650,8 @@ class HkV3TransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -1621,6 +1667,8 @@ class HkV3TransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -1639,6 +1687,8 @@ class HkV3TransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -1654,6 +1704,8 @@ class HkV3TransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -1672,6 +1724,8 @@ class HkV3TransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -1687,6 +1741,8 @@ class HkV3TransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -1704,6 +1760,8 @@ class HkV3TransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsJsapiPostResponse]:
         """小程序/公众号支付下单
 
@@ -1718,6 +1776,8 @@ class HkV3TransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsJsapiPostResponse]:
         """小程序/公众号支付下单
 
@@ -1735,6 +1795,8 @@ class HkV3TransactionsMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMicropayPostResponse]:
         """提交付款码支付
 
@@ -1749,6 +1811,8 @@ class HkV3TransactionsMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMicropayPostResponse]:
         """提交付款码支付
 
@@ -1766,6 +1830,8 @@ class HkV3TransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -1780,6 +1846,8 @@ class HkV3TransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -1797,6 +1865,8 @@ class HkV3TransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsNativePostResponse]:
         """扫码支付下单
 
@@ -1811,6 +1881,8 @@ class HkV3TransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsNativePostResponse]:
         """扫码支付下单
 
@@ -1835,6 +1907,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -1850,6 +1924,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[HkV3TransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -1868,6 +1944,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 
@@ -1883,6 +1961,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 
@@ -1901,6 +1981,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -1916,6 +1998,8 @@ class HkV3TransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 

@@ -11,7 +11,7 @@ class V2ApplymentMicroGetstatePostXml(TypedDict):
     """``xml=`` of POST v2/applyment/micro/getstate: 查询申请状态"""
     version: str
     """接口版本号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -61,7 +61,7 @@ class V2ApplymentMicroGetupgradestatePostXml(TypedDict):
     """``xml=`` of POST v2/applyment/micro/getupgradestate: 查询升级申请单状态"""
     version: str
     """接口版本号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -125,7 +125,7 @@ class V2ApplymentMicroModifyarchivesPostXml(TypedDict):
     """``xml=`` of POST v2/applyment/micro/modifyarchives: 修改结算银行卡"""
     version: Literal["1.0"]
     """接口版本号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -171,7 +171,7 @@ class V2ApplymentMicroModifycontactinfoPostXml(TypedDict):
     """``xml=`` of POST v2/applyment/micro/modifycontactinfo: 修改联系信息"""
     version: Literal["1.0"]
     """接口版本号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -217,7 +217,7 @@ class V2ApplymentMicroSubmitPostXml(TypedDict):
     """接口版本号"""
     cert_sn: str
     """平台证书序列号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -307,7 +307,7 @@ class V2ApplymentMicroSubmitupgradePostXml(TypedDict):
     """``xml=`` of POST v2/applyment/micro/submitupgrade: 提交升级申请单"""
     version: Literal["1.0"]
     """接口版本号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -409,6 +409,7 @@ class V2ApplymentMicroGetstate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroGetstatePostResponse]:
         """查询申请状态
 
@@ -424,6 +425,7 @@ class V2ApplymentMicroGetstate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroGetstatePostResponse]:
         """查询申请状态
 
@@ -442,6 +444,7 @@ class V2ApplymentMicroGetupgradestate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroGetupgradestatePostResponse]:
         """查询升级申请单状态
 
@@ -457,6 +460,7 @@ class V2ApplymentMicroGetupgradestate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroGetupgradestatePostResponse]:
         """查询升级申请单状态
 
@@ -475,6 +479,7 @@ class V2ApplymentMicroModifyarchives(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroModifyarchivesPostResponse]:
         """修改结算银行卡
 
@@ -490,6 +495,7 @@ class V2ApplymentMicroModifyarchives(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroModifyarchivesPostResponse]:
         """修改结算银行卡
 
@@ -508,6 +514,7 @@ class V2ApplymentMicroModifycontactinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroModifycontactinfoPostResponse]:
         """修改联系信息
 
@@ -523,6 +530,7 @@ class V2ApplymentMicroModifycontactinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroModifycontactinfoPostResponse]:
         """修改联系信息
 
@@ -541,6 +549,7 @@ class V2ApplymentMicroSigncontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[dict[str, Any]]:
         """签约报备
 
@@ -556,6 +565,7 @@ class V2ApplymentMicroSigncontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[dict[str, Any]]:
         """签约报备
 
@@ -574,6 +584,7 @@ class V2ApplymentMicroSubmit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroSubmitPostResponse]:
         """申请入驻
 
@@ -589,6 +600,7 @@ class V2ApplymentMicroSubmit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroSubmitPostResponse]:
         """申请入驻
 
@@ -607,6 +619,7 @@ class V2ApplymentMicroSubmitupgrade(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroSubmitupgradePostResponse]:
         """提交升级申请单
 
@@ -622,6 +635,7 @@ class V2ApplymentMicroSubmitupgrade(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ApplymentMicroSubmitupgradePostResponse]:
         """提交升级申请单
 

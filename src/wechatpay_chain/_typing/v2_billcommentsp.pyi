@@ -9,7 +9,7 @@ class V2BillcommentspBatchquerycommentPostXml(TypedDict):
     """``xml=`` of POST v2/billcommentsp/batchquerycomment: 拉取订单评价数据"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -52,6 +52,7 @@ class V2BillcommentspBatchquerycomment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2BillcommentspBatchquerycommentPostResponse]:
         """拉取订单评价数据
 
@@ -65,6 +66,7 @@ class V2BillcommentspBatchquerycomment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2BillcommentspBatchquerycommentPostResponse]:
         """拉取订单评价数据
 

@@ -11,7 +11,7 @@ class V2CgiBinMchCustomsCustomdeclareorderPostXml(TypedDict):
     """签名"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     out_trade_no: str
     """商户订单号"""
@@ -99,7 +99,7 @@ class V2CgiBinMchCustomsCustomdeclarequeryPostXml(TypedDict):
     """签名"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     out_trade_no: str
     """商户订单号"""
@@ -162,7 +162,7 @@ class V2CgiBinMchNewcustomsCustomdeclareredeclarePostXml(TypedDict):
     """签名"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     out_trade_no: str
     """商户订单号"""
@@ -245,6 +245,7 @@ class V2CgiBinMchCustomsCustomdeclareorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2CgiBinMchCustomsCustomdeclareorderPostResponse]:
         """订单附加信息提交接口
 
@@ -258,6 +259,7 @@ class V2CgiBinMchCustomsCustomdeclareorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2CgiBinMchCustomsCustomdeclareorderPostResponse]:
         """订单附加信息提交接口
 
@@ -274,6 +276,7 @@ class V2CgiBinMchCustomsCustomdeclarequery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2CgiBinMchCustomsCustomdeclarequeryPostResponse]:
         """订单附加信息查询接口
 
@@ -287,6 +290,7 @@ class V2CgiBinMchCustomsCustomdeclarequery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2CgiBinMchCustomsCustomdeclarequeryPostResponse]:
         """订单附加信息查询接口
 
@@ -307,6 +311,7 @@ class V2CgiBinMchNewcustomsCustomdeclareredeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2CgiBinMchNewcustomsCustomdeclareredeclarePostResponse]:
         """订单附加信息重推接口
 
@@ -320,6 +325,7 @@ class V2CgiBinMchNewcustomsCustomdeclareredeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2CgiBinMchNewcustomsCustomdeclareredeclarePostResponse]:
         """订单附加信息重推接口
 

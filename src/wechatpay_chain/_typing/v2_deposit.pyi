@@ -11,7 +11,7 @@ class V2DepositConsumePostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -75,7 +75,7 @@ class V2DepositFacepayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -187,7 +187,7 @@ class V2DepositMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -293,7 +293,7 @@ class V2DepositOrderqueryPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -409,7 +409,7 @@ class V2DepositRefundPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -533,7 +533,7 @@ class V2DepositRefundqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -711,7 +711,7 @@ class V2DepositReversePostXmlOption2(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -757,7 +757,7 @@ class V2DepositUnifiedorderPostXml(TypedDict):
     """``xml=`` of POST v2/deposit/unifiedorder: 支付押金（JSAPI/APP支付）"""
     appid: str
     """服务商应用ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户应用ID"""
@@ -859,6 +859,7 @@ class V2DepositConsume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositConsumePostResponse]:
         """消费押金
 
@@ -872,6 +873,7 @@ class V2DepositConsume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositConsumePostResponse]:
         """消费押金
 
@@ -888,6 +890,7 @@ class V2DepositFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositFacepayPostResponse]:
         """支付押金（人脸支付）
 
@@ -901,6 +904,7 @@ class V2DepositFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositFacepayPostResponse]:
         """支付押金（人脸支付）
 
@@ -917,6 +921,7 @@ class V2DepositMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositMicropayPostResponse]:
         """支付押金（付款码支付）
 
@@ -930,6 +935,7 @@ class V2DepositMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositMicropayPostResponse]:
         """支付押金（付款码支付）
 
@@ -946,6 +952,7 @@ class V2DepositOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositOrderqueryPostResponse]:
         """查询订单
 
@@ -959,6 +966,7 @@ class V2DepositOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositOrderqueryPostResponse]:
         """查询订单
 
@@ -975,6 +983,7 @@ class V2DepositRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundPostResponse]:
         """申请退款（押金）
 
@@ -988,6 +997,7 @@ class V2DepositRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundPostResponse]:
         """申请退款（押金）
 
@@ -1004,6 +1014,7 @@ class V2DepositRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundqueryPostResponse]:
         """查询退款（押金）
 
@@ -1017,6 +1028,7 @@ class V2DepositRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositRefundqueryPostResponse]:
         """查询退款（押金）
 
@@ -1033,6 +1045,7 @@ class V2DepositReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositReversePostResponse]:
         """撤销订单
 
@@ -1046,6 +1059,7 @@ class V2DepositReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositReversePostResponse]:
         """撤销订单
 
@@ -1062,6 +1076,7 @@ class V2DepositUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositUnifiedorderPostResponse]:
         """支付押金（JSAPI/APP支付）
 
@@ -1075,6 +1090,7 @@ class V2DepositUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2DepositUnifiedorderPostResponse]:
         """支付押金（JSAPI/APP支付）
 

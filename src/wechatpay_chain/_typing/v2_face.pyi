@@ -19,7 +19,7 @@ class V2FaceGetWxpayfaceAuthinfoPostXml(TypedDict):
     """初始化数据"""
     appid: str
     """商户号绑定的公众号/小程序 appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str]
     """子商户绑定的公众号/小程序 appid"""
@@ -72,6 +72,7 @@ class V2FaceGetWxpayfaceAuthinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2FaceGetWxpayfaceAuthinfoPostResponse]:
         """人脸识别SDK-获取调用凭证
 
@@ -85,6 +86,7 @@ class V2FaceGetWxpayfaceAuthinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2FaceGetWxpayfaceAuthinfoPostResponse]:
         """人脸识别SDK-获取调用凭证
 

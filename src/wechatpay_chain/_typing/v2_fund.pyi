@@ -9,7 +9,7 @@ from ._base import Headers, TimeoutArg, TypedNode, TypedV2Response
 
 class V2FundQueryautowithdrawbydatePostXml(TypedDict):
     """``xml=`` of POST v2/fund/queryautowithdrawbydate: 查询提现状态"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """小微商户号"""
@@ -63,7 +63,7 @@ class V2FundQueryautowithdrawbydatePostResponse(TypedDict):
 
 class V2FundReautowithdrawbydatePostXml(TypedDict):
     """``xml=`` of POST v2/fund/reautowithdrawbydate: 重新发起提现"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """服务商商户号"""
     sub_mch_id: str
     """小微商户号"""
@@ -122,6 +122,7 @@ class V2FundQueryautowithdrawbydate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2FundQueryautowithdrawbydatePostResponse]:
         """查询提现状态
 
@@ -137,6 +138,7 @@ class V2FundQueryautowithdrawbydate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2FundQueryautowithdrawbydatePostResponse]:
         """查询提现状态
 
@@ -155,6 +157,7 @@ class V2FundReautowithdrawbydate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2FundReautowithdrawbydatePostResponse]:
         """重新发起提现
 
@@ -170,6 +173,7 @@ class V2FundReautowithdrawbydate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2FundReautowithdrawbydatePostResponse]:
         """重新发起提现
 

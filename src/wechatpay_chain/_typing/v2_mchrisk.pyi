@@ -7,7 +7,7 @@ from ._base import Headers, TimeoutArg, TypedNode, TypedV2Response
 
 class V2MchriskBankquerymchauditinfoPostXml(TypedDict):
     """``xml=`` of POST v2/mchrisk/bankquerymchauditinfo: 间联模式查询商户审核状态开放接口"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """服务商号"""
     sub_mch_id: str
     """子商户号"""
@@ -51,7 +51,7 @@ class V2MchriskBankquerymchauditinfoPostResponse(TypedDict):
 
 class V2MchriskChannelquerymchauditinfoPostXml(TypedDict):
     """``xml=`` of POST v2/mchrisk/channelquerymchauditinfo: 渠道商查询商户审核信息"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """渠道商号"""
     sub_mch_id: str
     """子商户号"""
@@ -95,7 +95,7 @@ class V2MchriskChannelquerymchauditinfoPostResponse(TypedDict):
 
 class V2MchriskQuerymchriskPostXml(TypedDict):
     """``xml=`` of POST v2/mchrisk/querymchrisk: 事前-风险商户核查接口"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """服务商号"""
     cert_serial_number: NotRequired[str | None]
     """平台证书序列号"""
@@ -143,7 +143,7 @@ class V2MchriskQuerymchriskPostResponse(TypedDict):
 
 class V2MchriskSetmchriskcallbackPostXml(TypedDict):
     """``xml=`` of POST v2/mchrisk/setmchriskcallback: 设置风险通知回调链接"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """服务商号"""
     callback_url: str
     """回调链接"""
@@ -171,7 +171,7 @@ class V2MchriskSetmchriskcallbackPostResponse(TypedDict):
 
 class V2MchriskSyncmchriskresultPostXml(TypedDict):
     """``xml=`` of POST v2/mchrisk/syncmchriskresult: 事后-风险商户处理结果同步接口"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """服务商号"""
     sub_mch_id: str
     """商户ID"""
@@ -238,6 +238,7 @@ class V2MchriskBankquerymchauditinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskBankquerymchauditinfoPostResponse]:
         """间联模式查询商户审核状态开放接口
 
@@ -251,6 +252,7 @@ class V2MchriskBankquerymchauditinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskBankquerymchauditinfoPostResponse]:
         """间联模式查询商户审核状态开放接口
 
@@ -267,6 +269,7 @@ class V2MchriskChannelquerymchauditinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskChannelquerymchauditinfoPostResponse]:
         """渠道商查询商户审核信息
 
@@ -280,6 +283,7 @@ class V2MchriskChannelquerymchauditinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskChannelquerymchauditinfoPostResponse]:
         """渠道商查询商户审核信息
 
@@ -292,10 +296,11 @@ class V2MchriskQuerymchrisk(TypedNode):
     def post(
         self,
         *,
-        xml: V2MchriskQuerymchriskPostXml,
+        xml: V2MchriskQuerymchriskPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskQuerymchriskPostResponse]:
         """事前-风险商户核查接口
 
@@ -305,10 +310,11 @@ class V2MchriskQuerymchrisk(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2MchriskQuerymchriskPostXml,
+        xml: V2MchriskQuerymchriskPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskQuerymchriskPostResponse]:
         """事前-风险商户核查接口
 
@@ -325,6 +331,7 @@ class V2MchriskSetmchriskcallback(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskSetmchriskcallbackPostResponse]:
         """设置风险通知回调链接
 
@@ -338,6 +345,7 @@ class V2MchriskSetmchriskcallback(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskSetmchriskcallbackPostResponse]:
         """设置风险通知回调链接
 
@@ -354,6 +362,7 @@ class V2MchriskSyncmchriskresult(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskSyncmchriskresultPostResponse]:
         """事后-风险商户处理结果同步接口
 
@@ -367,6 +376,7 @@ class V2MchriskSyncmchriskresult(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MchriskSyncmchriskresultPostResponse]:
         """事后-风险商户处理结果同步接口
 

@@ -15,7 +15,7 @@ class V2MmpaymkttransfersGethbinfoPostXml(TypedDict):
     """签名"""
     mch_billno: str
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     appid: str
     """Appid"""
@@ -89,7 +89,7 @@ class V2MmpaymkttransfersGettransferinfoPostXml(TypedDict):
     """签名"""
     partner_trade_no: str
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     appid: str
     """Appid"""
@@ -135,7 +135,7 @@ class V2MmpaymkttransfersPromotionPaywwsptrans2pocketPostXml(TypedDict):
     """``xml=`` of POST v2/mmpaymkttransfers/promotion/paywwsptrans2pocket: 向员工付款"""
     appid: str
     """公众账号appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -205,7 +205,7 @@ class V2MmpaymkttransfersPromotionQuerywwsptrans2pocketPostXml(TypedDict):
     """签名"""
     partner_trade_no: NotRequired[str]
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     appid: str
     """Appid"""
@@ -245,7 +245,7 @@ class V2MmpaymkttransfersPromotionTransfersPostXml(TypedDict):
     """``xml=`` of POST v2/mmpaymkttransfers/promotion/transfers: 向微信用户个人付款"""
     mch_appid: str
     """商户账号appid"""
-    mchid: str
+    mchid: NotRequired[str]
     """商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -307,7 +307,7 @@ class V2MmpaymkttransfersQueryCouponStockPostXml(TypedDict):
     """代金券批次id"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     op_user_id: NotRequired[str | None]
     """操作员"""
@@ -383,7 +383,7 @@ class V2MmpaymkttransfersQuerycouponsinfoPostXml(TypedDict):
     """用户openid"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     stock_id: str
     """批次号"""
@@ -455,7 +455,7 @@ class V2MmpaymkttransfersQueryworkwxredpackPostXml(TypedDict):
     """签名"""
     mch_billno: str
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     appid: str
     """Appid"""
@@ -523,7 +523,7 @@ class V2MmpaymkttransfersSendCouponPostXml(TypedDict):
     """用户openid"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     op_user_id: NotRequired[str | None]
     """操作员"""
@@ -585,7 +585,7 @@ class V2MmpaymkttransfersSendgroupredpackPostXml(TypedDict):
     """签名"""
     mch_billno: str
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     wxappid: str
     """公众账号appid"""
@@ -655,7 +655,7 @@ class V2MmpaymkttransfersSendminiprogramhbPostXml(TypedDict):
     """签名"""
     mch_billno: str
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     wxappid: str
     """公众账号appid"""
@@ -725,7 +725,7 @@ class V2MmpaymkttransfersSendredpackPostXml(TypedDict):
     """签名"""
     mch_billno: str
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -799,7 +799,7 @@ class V2MmpaymkttransfersSendworkwxredpackPostXml(TypedDict):
     """签名"""
     mch_billno: str
     """商户订单号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     wxappid: str
     """公众账号appid"""
@@ -890,6 +890,7 @@ class V2MmpaymkttransfersGethbinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersGethbinfoPostResponse]:
         """查询红包记录
 
@@ -903,6 +904,7 @@ class V2MmpaymkttransfersGethbinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersGethbinfoPostResponse]:
         """查询红包记录
 
@@ -919,6 +921,7 @@ class V2MmpaymkttransfersGettransferinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersGettransferinfoPostResponse]:
         """查询企业向微信用户个人付款
 
@@ -932,6 +935,7 @@ class V2MmpaymkttransfersGettransferinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersGettransferinfoPostResponse]:
         """查询企业向微信用户个人付款
 
@@ -954,6 +958,7 @@ class V2MmpaymkttransfersPromotionPaywwsptrans2pocket(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersPromotionPaywwsptrans2pocketPostResponse]:
         """向员工付款
 
@@ -967,6 +972,7 @@ class V2MmpaymkttransfersPromotionPaywwsptrans2pocket(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersPromotionPaywwsptrans2pocketPostResponse]:
         """向员工付款
 
@@ -983,6 +989,7 @@ class V2MmpaymkttransfersPromotionQuerywwsptrans2pocket(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersPromotionQuerywwsptrans2pocketPostResponse]:
         """查询付款记录
 
@@ -996,6 +1003,7 @@ class V2MmpaymkttransfersPromotionQuerywwsptrans2pocket(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersPromotionQuerywwsptrans2pocketPostResponse]:
         """查询付款记录
 
@@ -1012,6 +1020,7 @@ class V2MmpaymkttransfersPromotionTransfers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersPromotionTransfersPostResponse]:
         """向微信用户个人付款
 
@@ -1025,6 +1034,7 @@ class V2MmpaymkttransfersPromotionTransfers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersPromotionTransfersPostResponse]:
         """向微信用户个人付款
 
@@ -1041,6 +1051,7 @@ class V2MmpaymkttransfersQueryCouponStock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersQueryCouponStockPostResponse]:
         """查询代金券批次
 
@@ -1054,6 +1065,7 @@ class V2MmpaymkttransfersQueryCouponStock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersQueryCouponStockPostResponse]:
         """查询代金券批次
 
@@ -1070,6 +1082,7 @@ class V2MmpaymkttransfersQuerycouponsinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersQuerycouponsinfoPostResponse]:
         """查询代金券信息
 
@@ -1083,6 +1096,7 @@ class V2MmpaymkttransfersQuerycouponsinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersQuerycouponsinfoPostResponse]:
         """查询代金券信息
 
@@ -1099,6 +1113,7 @@ class V2MmpaymkttransfersQueryworkwxredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersQueryworkwxredpackPostResponse]:
         """查询红包记录
 
@@ -1112,6 +1127,7 @@ class V2MmpaymkttransfersQueryworkwxredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersQueryworkwxredpackPostResponse]:
         """查询红包记录
 
@@ -1128,6 +1144,7 @@ class V2MmpaymkttransfersSendCoupon(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendCouponPostResponse]:
         """发放代金券
 
@@ -1141,6 +1158,7 @@ class V2MmpaymkttransfersSendCoupon(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendCouponPostResponse]:
         """发放代金券
 
@@ -1158,6 +1176,7 @@ class V2MmpaymkttransfersSendgroupredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendgroupredpackPostResponse]:
         """发放裂变红包
 
@@ -1173,6 +1192,7 @@ class V2MmpaymkttransfersSendgroupredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendgroupredpackPostResponse]:
         """发放裂变红包
 
@@ -1190,6 +1210,7 @@ class V2MmpaymkttransfersSendminiprogramhb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendminiprogramhbPostResponse]:
         """发放小程序红包接口
 
@@ -1203,6 +1224,7 @@ class V2MmpaymkttransfersSendminiprogramhb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendminiprogramhbPostResponse]:
         """发放小程序红包接口
 
@@ -1219,6 +1241,7 @@ class V2MmpaymkttransfersSendredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendredpackPostResponse]:
         """发放普通红包
 
@@ -1232,6 +1255,7 @@ class V2MmpaymkttransfersSendredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendredpackPostResponse]:
         """发放普通红包
 
@@ -1248,6 +1272,7 @@ class V2MmpaymkttransfersSendworkwxredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendworkwxredpackPostResponse]:
         """发放企业红包
 
@@ -1261,6 +1286,7 @@ class V2MmpaymkttransfersSendworkwxredpack(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaymkttransfersSendworkwxredpackPostResponse]:
         """发放企业红包
 

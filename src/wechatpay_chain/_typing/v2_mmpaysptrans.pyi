@@ -7,7 +7,7 @@ from ._base import Headers, TimeoutArg, TypedNode, TypedV2Response
 
 class V2MmpaysptransPayBankPostXml(TypedDict):
     """``xml=`` of POST v2/mmpaysptrans/pay_bank: 企业付款到银行卡"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     partner_trade_no: str
     """商户企业付款单号"""
@@ -55,7 +55,7 @@ class V2MmpaysptransPayBankPostResponse(TypedDict):
 
 class V2MmpaysptransQueryBankPostXml(TypedDict):
     """``xml=`` of POST v2/mmpaysptrans/query_bank: 查询企业付款银行卡"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     partner_trade_no: str
     """商户企业付款单号"""
@@ -113,6 +113,7 @@ class V2MmpaysptransPayBank(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaysptransPayBankPostResponse]:
         """企业付款到银行卡
 
@@ -126,6 +127,7 @@ class V2MmpaysptransPayBank(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaysptransPayBankPostResponse]:
         """企业付款到银行卡
 
@@ -142,6 +144,7 @@ class V2MmpaysptransQueryBank(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaysptransQueryBankPostResponse]:
         """查询企业付款银行卡
 
@@ -155,6 +158,7 @@ class V2MmpaysptransQueryBank(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2MmpaysptransQueryBankPostResponse]:
         """查询企业付款银行卡
 

@@ -10,7 +10,7 @@ class V2PapayDeletecontractPostXml(TypedDict):
     """``xml=`` of POST v2/papay/deletecontract: 申请解约"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sign: NotRequired[str]
     """签名"""
@@ -87,7 +87,7 @@ class V2PapayH5entrustwebGetQuery(TypedDict):
     """``query=`` of GET v2/papay/h5entrustweb: H5纯签约"""
     appid: str
     """应用ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     plan_id: str
     """模板id"""
@@ -101,7 +101,7 @@ class V2PapayH5entrustwebGetQuery(TypedDict):
     """回调通知url"""
     version: str
     """版本号"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["HMAC-SHA256", "MD5", None]]
     """签名类型"""
@@ -131,7 +131,7 @@ class V2PapayPartnerDeletecontractPostXml(TypedDict):
     """请求appid"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -210,7 +210,7 @@ class V2PapayPartnerH5entrustwebGetQuery(TypedDict):
     """``query=`` of GET v2/papay/partner/h5entrustweb: H5纯签约"""
     appid: str
     """应用ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str]
     """子商户应用ID"""
@@ -228,7 +228,7 @@ class V2PapayPartnerH5entrustwebGetQuery(TypedDict):
     """回调通知url"""
     version: str
     """版本号"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["HMAC-SHA256", "MD5", None]]
     """签名类型"""
@@ -270,7 +270,7 @@ class V2PapayPartnerPreentrustwebPostXml(TypedDict):
     """``xml=`` of POST v2/papay/partner/preentrustweb: APP纯签约"""
     appid: str
     """应用ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str]
     """子商户应用ID"""
@@ -332,7 +332,7 @@ class V2PapayPartnerQuerycontractPostXml(TypedDict):
     """``xml=`` of POST v2/papay/partner/querycontract: 查询签约关系"""
     appid: str
     """应用ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str]
     """子商户应用ID"""
@@ -400,7 +400,7 @@ class V2PapayPreentrustwebPostXml(TypedDict):
     """``xml=`` of POST v2/papay/preentrustweb: APP纯签约"""
     appid: str
     """应用ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str]
     """子商户应用ID"""
@@ -458,7 +458,7 @@ class V2PapayQuerycontractPostXml(TypedDict):
     """``xml=`` of POST v2/papay/querycontract: 查询签约关系"""
     appid: str
     """请求appid"""
-    mch_id: int
+    mch_id: NotRequired[int]
     """商户号 (int32)"""
     contract_id: NotRequired[str | None]
     """委托代扣协议id"""
@@ -532,6 +532,7 @@ class V2PapayDeletecontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayDeletecontractPostResponse]:
         """申请解约
 
@@ -545,6 +546,7 @@ class V2PapayDeletecontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayDeletecontractPostResponse]:
         """申请解约
 
@@ -561,6 +563,7 @@ class V2PapayEntrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """公众号纯签约
 
@@ -574,6 +577,7 @@ class V2PapayEntrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """公众号纯签约
 
@@ -590,6 +594,7 @@ class V2PapayH5entrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayH5entrustwebGetResponse]:
         """H5纯签约
 
@@ -603,6 +608,7 @@ class V2PapayH5entrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayH5entrustwebGetResponse]:
         """H5纯签约
 
@@ -627,6 +633,7 @@ class V2PapayPartnerDeletecontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerDeletecontractPostResponse]:
         """申请解约
 
@@ -639,6 +646,7 @@ class V2PapayPartnerDeletecontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerDeletecontractPostResponse]:
         """申请解约
 
@@ -654,6 +662,7 @@ class V2PapayPartnerEntrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """公众号纯签约
 
@@ -668,6 +677,7 @@ class V2PapayPartnerEntrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """公众号纯签约
 
@@ -685,6 +695,7 @@ class V2PapayPartnerH5entrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerH5entrustwebGetResponse]:
         """H5纯签约
 
@@ -699,6 +710,7 @@ class V2PapayPartnerH5entrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerH5entrustwebGetResponse]:
         """H5纯签约
 
@@ -716,6 +728,7 @@ class V2PapayPartnerPreentrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerPreentrustwebPostResponse]:
         """APP纯签约
 
@@ -730,6 +743,7 @@ class V2PapayPartnerPreentrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerPreentrustwebPostResponse]:
         """APP纯签约
 
@@ -747,6 +761,7 @@ class V2PapayPartnerQuerycontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerQuerycontractPostResponse]:
         """查询签约关系
 
@@ -761,6 +776,7 @@ class V2PapayPartnerQuerycontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPartnerQuerycontractPostResponse]:
         """查询签约关系
 
@@ -778,6 +794,7 @@ class V2PapayPreentrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPreentrustwebPostResponse]:
         """APP纯签约
 
@@ -792,6 +809,7 @@ class V2PapayPreentrustweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayPreentrustwebPostResponse]:
         """APP纯签约
 
@@ -809,6 +827,7 @@ class V2PapayQuerycontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayQuerycontractPostResponse]:
         """查询签约关系
 
@@ -822,6 +841,7 @@ class V2PapayQuerycontract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PapayQuerycontractPostResponse]:
         """查询签约关系
 

@@ -10,7 +10,7 @@ class V2PayClosecombinedorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/closecombinedorder: 合单关单"""
     combine_appid: str
     """合单appid"""
-    combine_mch_id: str
+    combine_mch_id: NotRequired[str]
     """合单商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -48,7 +48,7 @@ class V2PayCloseorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/closeorder: 关闭订单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     out_trade_no: str
     """商户订单号"""
@@ -86,7 +86,7 @@ class V2PayCombinedorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/combinedorder: 合单下单"""
     combine_appid: str
     """合单appid"""
-    combine_mch_id: str
+    combine_mch_id: NotRequired[str]
     """合单商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -152,7 +152,7 @@ class V2PayContractorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/contractorder: 支付中签约"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -262,7 +262,7 @@ class V2PayDownloadbillPostXml(TypedDict):
     """``xml=`` of POST v2/pay/downloadbill: 下载对账单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -279,7 +279,7 @@ class V2PayDownloadfundflowPostXml(TypedDict):
     """``xml=`` of POST v2/pay/downloadfundflow: 下载资金账单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -302,7 +302,7 @@ class V2PayFacepayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -410,7 +410,7 @@ class V2PayFacepayqueryPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -532,7 +532,7 @@ class V2PayMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -638,7 +638,7 @@ class V2PayOrderqueryPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -752,7 +752,7 @@ class V2PayPaporderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/paporderquery: 查询订单"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -840,7 +840,7 @@ class V2PayPappayapplyPostXml(TypedDict):
     """``xml=`` of POST v2/pay/pappayapply: 申请扣款"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -896,7 +896,7 @@ class V2PayPartnerPaporderqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/partner/paporderquery: 查询订单"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -1000,7 +1000,7 @@ class V2PayPartnerPappayapplyPostXml(TypedDict):
     """子商户号"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -1058,7 +1058,7 @@ class V2PayPartnerPappayapplyPostResponse(TypedDict):
 
 class V2PayProfitsharingaddreceiverPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingaddreceiver: 添加分账接收方"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1104,7 +1104,7 @@ class V2PayProfitsharingaddreceiverPostResponse(TypedDict):
 
 class V2PayProfitsharingmerchantratioqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingmerchantratioquery: 查询最大分账比例API"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1138,7 +1138,7 @@ class V2PayProfitsharingmerchantratioqueryPostResponse(TypedDict):
 
 class V2PayProfitsharingorderamountqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingorderamountquery: 查询订单待分账金额"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -1168,7 +1168,7 @@ class V2PayProfitsharingorderamountqueryPostResponse(TypedDict):
 
 class V2PayProfitsharingqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingquery: 查询分账结果"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1220,7 +1220,7 @@ class V2PayProfitsharingqueryPostResponse(TypedDict):
 
 class V2PayProfitsharingremovereceiverPostXml(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingremovereceiver: 删除分账接收方"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1266,7 +1266,7 @@ class V2PayProfitsharingremovereceiverPostResponse(TypedDict):
 
 class V2PayProfitsharingreturnqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/profitsharingreturnquery: 回退结果查询"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1363,7 +1363,7 @@ class V2PayQuerycombinedorderPostXml(TypedDict):
     """``xml=`` of POST v2/pay/querycombinedorder: 合单查单"""
     combine_appid: str
     """合单appid"""
-    combine_mch_id: str
+    combine_mch_id: NotRequired[str]
     """合单商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -1415,7 +1415,7 @@ class V2PayQueryexchageratePostXml(TypedDict):
     """``xml=`` of POST v2/pay/queryexchagerate: 汇率查询API"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     fee_type: str
     """币种"""
@@ -1449,7 +1449,7 @@ class V2PayRefundqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/refundquery: 查询退款"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -1604,7 +1604,7 @@ class V2PayRefundqueryv2PostXmlOption1(TypedDict):
     """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -1761,7 +1761,7 @@ class V2PaySettlementqueryPostXml(TypedDict):
     """``xml=`` of POST v2/pay/settlementquery: 查询结算资金"""
     appid: str
     """公众账号ID"""
-    mchid: str
+    mchid: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str | None]
     """子商户号"""
@@ -1839,7 +1839,7 @@ class V2PayUnifiedorderPostXml(TypedDict):
     """是否指定服务商分账"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -1970,6 +1970,7 @@ class V2PayClosecombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayClosecombinedorderPostResponse]:
         """合单关单
 
@@ -1983,6 +1984,7 @@ class V2PayClosecombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayClosecombinedorderPostResponse]:
         """合单关单
 
@@ -1999,6 +2001,7 @@ class V2PayCloseorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCloseorderPostResponse]:
         """关闭订单
 
@@ -2012,6 +2015,7 @@ class V2PayCloseorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCloseorderPostResponse]:
         """关闭订单
 
@@ -2028,6 +2032,7 @@ class V2PayCombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCombinedorderPostResponse]:
         """合单下单
 
@@ -2041,6 +2046,7 @@ class V2PayCombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayCombinedorderPostResponse]:
         """合单下单
 
@@ -2057,6 +2063,7 @@ class V2PayContractorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayContractorderPostResponse]:
         """支付中签约
 
@@ -2069,6 +2076,7 @@ class V2PayContractorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayContractorderPostResponse]:
         """支付中签约
 
@@ -2084,6 +2092,7 @@ class V2PayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -2097,6 +2106,7 @@ class V2PayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -2113,6 +2123,7 @@ class V2PayDownloadfundflow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载资金账单
 
@@ -2126,6 +2137,7 @@ class V2PayDownloadfundflow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载资金账单
 
@@ -2142,6 +2154,7 @@ class V2PayFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayPostResponse]:
         """提交刷脸支付
 
@@ -2155,6 +2168,7 @@ class V2PayFacepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayPostResponse]:
         """提交刷脸支付
 
@@ -2171,6 +2185,7 @@ class V2PayFacepayquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayqueryPostResponse]:
         """查询订单
 
@@ -2184,6 +2199,7 @@ class V2PayFacepayquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayFacepayqueryPostResponse]:
         """查询订单
 
@@ -2200,6 +2216,7 @@ class V2PayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayMicropayPostResponse]:
         """提交付款码支付
 
@@ -2213,6 +2230,7 @@ class V2PayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayMicropayPostResponse]:
         """提交付款码支付
 
@@ -2229,6 +2247,7 @@ class V2PayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayOrderqueryPostResponse]:
         """查询订单
 
@@ -2242,6 +2261,7 @@ class V2PayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayOrderqueryPostResponse]:
         """查询订单
 
@@ -2258,6 +2278,7 @@ class V2PayPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPaporderqueryPostResponse]:
         """查询订单
 
@@ -2271,6 +2292,7 @@ class V2PayPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPaporderqueryPostResponse]:
         """查询订单
 
@@ -2287,6 +2309,7 @@ class V2PayPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPappayapplyPostResponse]:
         """申请扣款
 
@@ -2300,6 +2323,7 @@ class V2PayPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPappayapplyPostResponse]:
         """申请扣款
 
@@ -2321,6 +2345,7 @@ class V2PayPartnerPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPaporderqueryPostResponse]:
         """查询订单
 
@@ -2334,6 +2359,7 @@ class V2PayPartnerPaporderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPaporderqueryPostResponse]:
         """查询订单
 
@@ -2350,6 +2376,7 @@ class V2PayPartnerPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPappayapplyPostResponse]:
         """申请扣款
 
@@ -2363,6 +2390,7 @@ class V2PayPartnerPappayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayPartnerPappayapplyPostResponse]:
         """申请扣款
 
@@ -2379,6 +2407,7 @@ class V2PayProfitsharingaddreceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingaddreceiverPostResponse]:
         """添加分账接收方
 
@@ -2392,6 +2421,7 @@ class V2PayProfitsharingaddreceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingaddreceiverPostResponse]:
         """添加分账接收方
 
@@ -2404,10 +2434,11 @@ class V2PayProfitsharingmerchantratioquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayProfitsharingmerchantratioqueryPostXml,
+        xml: V2PayProfitsharingmerchantratioqueryPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingmerchantratioqueryPostResponse]:
         """查询最大分账比例API
 
@@ -2417,10 +2448,11 @@ class V2PayProfitsharingmerchantratioquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayProfitsharingmerchantratioqueryPostXml,
+        xml: V2PayProfitsharingmerchantratioqueryPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingmerchantratioqueryPostResponse]:
         """查询最大分账比例API
 
@@ -2437,6 +2469,7 @@ class V2PayProfitsharingorderamountquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingorderamountqueryPostResponse]:
         """查询订单待分账金额
 
@@ -2450,6 +2483,7 @@ class V2PayProfitsharingorderamountquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingorderamountqueryPostResponse]:
         """查询订单待分账金额
 
@@ -2466,6 +2500,7 @@ class V2PayProfitsharingquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingqueryPostResponse]:
         """查询分账结果
 
@@ -2479,6 +2514,7 @@ class V2PayProfitsharingquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingqueryPostResponse]:
         """查询分账结果
 
@@ -2495,6 +2531,7 @@ class V2PayProfitsharingremovereceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingremovereceiverPostResponse]:
         """删除分账接收方
 
@@ -2508,6 +2545,7 @@ class V2PayProfitsharingremovereceiver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingremovereceiverPostResponse]:
         """删除分账接收方
 
@@ -2524,6 +2562,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingreturnqueryPostResponse]:
         """回退结果查询
 
@@ -2537,6 +2576,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayProfitsharingreturnqueryPostResponse]:
         """回退结果查询
 
@@ -2553,6 +2593,7 @@ class V2PayQuerycombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQuerycombinedorderPostResponse]:
         """合单查单
 
@@ -2566,6 +2607,7 @@ class V2PayQuerycombinedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQuerycombinedorderPostResponse]:
         """合单查单
 
@@ -2582,6 +2624,7 @@ class V2PayQueryexchagerate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQueryexchageratePostResponse]:
         """汇率查询API
 
@@ -2595,6 +2638,7 @@ class V2PayQueryexchagerate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayQueryexchageratePostResponse]:
         """汇率查询API
 
@@ -2611,6 +2655,7 @@ class V2PayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryPostResponse]:
         """查询退款
 
@@ -2624,6 +2669,7 @@ class V2PayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryPostResponse]:
         """查询退款
 
@@ -2640,6 +2686,7 @@ class V2PayRefundqueryv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryv2PostResponse]:
         """查询退款（支持单品）
 
@@ -2653,6 +2700,7 @@ class V2PayRefundqueryv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayRefundqueryv2PostResponse]:
         """查询退款（支持单品）
 
@@ -2669,6 +2717,7 @@ class V2PaySettlementquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PaySettlementqueryPostResponse]:
         """查询结算资金
 
@@ -2682,6 +2731,7 @@ class V2PaySettlementquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PaySettlementqueryPostResponse]:
         """查询结算资金
 
@@ -2698,6 +2748,7 @@ class V2PayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayUnifiedorderPostResponse]:
         """统一下单
 
@@ -2711,6 +2762,7 @@ class V2PayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayUnifiedorderPostResponse]:
         """统一下单
 

@@ -9,7 +9,7 @@ class V2PayitilReportPostXml(TypedDict):
     """``xml=`` of POST v2/payitil/report: 交易保障"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -46,6 +46,7 @@ class V2PayitilReport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayitilReportPostResponse]:
         """交易保障
 
@@ -59,6 +60,7 @@ class V2PayitilReport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2PayitilReportPostResponse]:
         """交易保障
 

@@ -7,7 +7,7 @@ from ._base import Headers, TimeoutArg, TypedNode, TypedV2Response
 
 class V2RiskGetcertficatesPostXml(TypedDict):
     """``xml=`` of POST v2/risk/getcertficates: 获取平台证书"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -39,7 +39,7 @@ class V2RiskGetcertficatesPostResponse(TypedDict):
 
 class V2RiskGetpublickeyPostXml(TypedDict):
     """``xml=`` of POST v2/risk/getpublickey: 获取RSA加密公钥API"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -114,10 +114,11 @@ class V2RiskGetcertficates(TypedNode):
     def post(
         self,
         *,
-        xml: V2RiskGetcertficatesPostXml,
+        xml: V2RiskGetcertficatesPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2RiskGetcertficatesPostResponse]:
         """获取平台证书
 
@@ -127,10 +128,11 @@ class V2RiskGetcertficates(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2RiskGetcertficatesPostXml,
+        xml: V2RiskGetcertficatesPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2RiskGetcertficatesPostResponse]:
         """获取平台证书
 
@@ -143,10 +145,11 @@ class V2RiskGetpublickey(TypedNode):
     def post(
         self,
         *,
-        xml: V2RiskGetpublickeyPostXml,
+        xml: V2RiskGetpublickeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2RiskGetpublickeyPostResponse]:
         """获取RSA加密公钥API
 
@@ -156,10 +159,11 @@ class V2RiskGetpublickey(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2RiskGetpublickeyPostXml,
+        xml: V2RiskGetpublickeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2RiskGetpublickeyPostResponse]:
         """获取RSA加密公钥API
 
@@ -176,6 +180,7 @@ class V2RiskGetviolation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2RiskGetviolationPostResponse]:
         """银行特约商户违规信息查询
 
@@ -189,6 +194,7 @@ class V2RiskGetviolation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2RiskGetviolationPostResponse]:
         """银行特约商户违规信息查询
 

@@ -12,7 +12,7 @@ class V2SandboxnewPayDownloadbillPostXml(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/downloadbill: 下载对账单"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -27,7 +27,7 @@ class V2SandboxnewPayDownloadbillPostXml(TypedDict):
 
 class V2SandboxnewPayGetsignkeyPostXml(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/getsignkey: 获取验签密钥API"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -57,7 +57,7 @@ class V2SandboxnewPayMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -163,7 +163,7 @@ class V2SandboxnewPayOrderqueryPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -279,7 +279,7 @@ class V2SandboxnewPayRefundPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -403,7 +403,7 @@ class V2SandboxnewPayRefundqueryPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -562,7 +562,7 @@ class V2SandboxnewPayUnifiedorderPostXml(TypedDict):
     """是否指定服务商分账"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     device_info: NotRequired[str | None]
     """设备号"""
@@ -680,6 +680,7 @@ class V2SandboxnewPayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -695,6 +696,7 @@ class V2SandboxnewPayDownloadbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> V2Response:
         """下载对账单
 
@@ -709,10 +711,11 @@ class V2SandboxnewPayGetsignkey(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayGetsignkeyPostXml,
+        xml: V2SandboxnewPayGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -724,10 +727,11 @@ class V2SandboxnewPayGetsignkey(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayGetsignkeyPostXml,
+        xml: V2SandboxnewPayGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -746,6 +750,7 @@ class V2SandboxnewPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -761,6 +766,7 @@ class V2SandboxnewPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -779,6 +785,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayOrderqueryPostResponse]:
         """查询订单
 
@@ -794,6 +801,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayOrderqueryPostResponse]:
         """查询订单
 
@@ -812,6 +820,7 @@ class V2SandboxnewPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundPostResponse]:
         """申请退款
 
@@ -827,6 +836,7 @@ class V2SandboxnewPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundPostResponse]:
         """申请退款
 
@@ -845,6 +855,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundqueryPostResponse]:
         """查询退款
 
@@ -860,6 +871,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayRefundqueryPostResponse]:
         """查询退款
 
@@ -878,6 +890,7 @@ class V2SandboxnewPayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayUnifiedorderPostResponse]:
         """统一下单
 
@@ -893,6 +906,7 @@ class V2SandboxnewPayUnifiedorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SandboxnewPayUnifiedorderPostResponse]:
         """统一下单
 

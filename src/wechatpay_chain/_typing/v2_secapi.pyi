@@ -11,7 +11,7 @@ class V2SecapiMchAddInstitutionsubPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/addInstitutionsub: 进件子商户"""
     app_id: str
     """机构appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """机构商户号"""
     sign: NotRequired[str]
     """签名"""
@@ -107,7 +107,7 @@ class V2SecapiMchAddsubdevconfigPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/addsubdevconfig: 服务商子商户开发配置新增支付目录/新增对应APPID关联"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -137,7 +137,7 @@ class V2SecapiMchChannelsettingPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/channelsetting: 银行服务商特约子商户指定渠道号API"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """特约商户号"""
@@ -175,7 +175,7 @@ class V2SecapiMchModifyInstitutionsubPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/modifyInstitutionsub: 修改子商户API"""
     app_id: str
     """机构appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """机构商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -265,7 +265,7 @@ class V2SecapiMchModifyInstitutionsubPostResponse(TypedDict):
 
 class V2SecapiMchModifymchinfoPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/modifymchinfo: 银行特约商户信息修改"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """商户识别码"""
@@ -299,7 +299,7 @@ class V2SecapiMchQueryInstitutionsubPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/queryInstitutionsub: 查询子商户"""
     app_id: str
     """机构appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """机构商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -393,7 +393,7 @@ class V2SecapiMchQuerysubdevconfigPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/querysubdevconfig: 配置查询"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -427,7 +427,7 @@ class V2SecapiMchSubmchmanagePostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mch/submchmanage: 银行特约商户录入/银行特约商户资料查询"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sign: NotRequired[str]
     """签名"""
@@ -480,6 +480,17 @@ class V2SecapiMchSubmchmanagePostResponse(TypedDict):
     mchinfo: list[V2SecapiMchSubmchmanagePostResponseMchinfoItem]
     """商户信息列表"""
 
+class V2SecapiMchUploadmediaPostForm(TypedDict):
+    """``form=`` of POST v2/secapi/mch/uploadmedia: 图片上传API"""
+    mch_id: NotRequired[str]
+    """服务商商户号或渠道号"""
+    media_hash: NotRequired[str]
+    """根据媒体文件内容进行MD5计算后的值"""
+    sign: NotRequired[str]
+    """签名"""
+    sign_type: NotRequired[Literal["HMAC-SHA256", "MD5"]]
+    """签名方式"""
+
 class V2SecapiMchUploadmediaPostResponse(TypedDict):
     """The answer of POST v2/secapi/mch/uploadmedia: 图片上传API"""
     return_code: Literal["SUCCESS", "FAIL"]
@@ -505,7 +516,7 @@ class V2SecapiMchUploadmediaPostResponse(TypedDict):
 
 class V2SecapiMktAddrecommendconfPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/mkt/addrecommendconf: 服务商特约商户关注功能配置"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -560,7 +571,7 @@ class V2SecapiPayFacepayreversePostXmlOption2(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -604,7 +615,7 @@ class V2SecapiPayFacepayreversePostResponse(TypedDict):
 
 class V2SecapiPayMultiprofitsharingPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/multiprofitsharing: 请求多次分账"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -660,7 +671,7 @@ class V2SecapiPayMultiprofitsharingPostResponse(TypedDict):
 
 class V2SecapiPayProfitsharingPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/profitsharing: 请求单次分账"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -722,7 +733,7 @@ class V2SecapiPayProfitsharingPostResponse(TypedDict):
 
 class V2SecapiPayProfitsharingfinishPostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/profitsharingfinish: 完结分账"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -774,7 +785,7 @@ class V2SecapiPayProfitsharingfinishPostResponse(TypedDict):
 
 class V2SecapiPayProfitsharingreturnPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/secapi/pay/profitsharingreturn: 分账回退"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -891,7 +902,7 @@ class V2SecapiPayRefundPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1019,7 +1030,7 @@ class V2SecapiPayRefundv2PostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1170,7 +1181,7 @@ class V2SecapiPayReversePostXmlOption2(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -1239,6 +1250,7 @@ class V2SecapiMchAddInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddInstitutionsubPostResponse]:
         """进件子商户
 
@@ -1251,6 +1263,7 @@ class V2SecapiMchAddInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddInstitutionsubPostResponse]:
         """进件子商户
 
@@ -1266,6 +1279,7 @@ class V2SecapiMchAddsubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddsubdevconfigPostResponse]:
         """服务商子商户开发配置新增支付目录/新增对应APPID关联
 
@@ -1279,6 +1293,7 @@ class V2SecapiMchAddsubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchAddsubdevconfigPostResponse]:
         """服务商子商户开发配置新增支付目录/新增对应APPID关联
 
@@ -1295,6 +1310,7 @@ class V2SecapiMchChannelsetting(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchChannelsettingPostResponse]:
         """银行服务商特约子商户指定渠道号API
 
@@ -1308,6 +1324,7 @@ class V2SecapiMchChannelsetting(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchChannelsettingPostResponse]:
         """银行服务商特约子商户指定渠道号API
 
@@ -1324,6 +1341,7 @@ class V2SecapiMchModifyInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifyInstitutionsubPostResponse]:
         """修改子商户API
 
@@ -1336,6 +1354,7 @@ class V2SecapiMchModifyInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifyInstitutionsubPostResponse]:
         """修改子商户API
 
@@ -1351,6 +1370,7 @@ class V2SecapiMchModifymchinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifymchinfoPostResponse]:
         """银行特约商户信息修改
 
@@ -1364,6 +1384,7 @@ class V2SecapiMchModifymchinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchModifymchinfoPostResponse]:
         """银行特约商户信息修改
 
@@ -1380,6 +1401,7 @@ class V2SecapiMchQueryInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQueryInstitutionsubPostResponse]:
         """查询子商户
 
@@ -1392,6 +1414,7 @@ class V2SecapiMchQueryInstitutionsub(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQueryInstitutionsubPostResponse]:
         """查询子商户
 
@@ -1407,6 +1430,7 @@ class V2SecapiMchQuerysubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQuerysubdevconfigPostResponse]:
         """配置查询
 
@@ -1420,6 +1444,7 @@ class V2SecapiMchQuerysubdevconfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchQuerysubdevconfigPostResponse]:
         """配置查询
 
@@ -1437,6 +1462,7 @@ class V2SecapiMchSubmchmanage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchSubmchmanagePostResponse]:
         """银行特约商户录入/银行特约商户资料查询
 
@@ -1451,6 +1477,7 @@ class V2SecapiMchSubmchmanage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchSubmchmanagePostResponse]:
         """银行特约商户录入/银行特约商户资料查询
 
@@ -1464,9 +1491,11 @@ class V2SecapiMchUploadmedia(TypedNode):
         self,
         *,
         files: Files,
+        form: V2SecapiMchUploadmediaPostForm | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchUploadmediaPostResponse]:
         """图片上传API
 
@@ -1477,9 +1506,11 @@ class V2SecapiMchUploadmedia(TypedNode):
         self,
         *,
         files: Files,
+        form: V2SecapiMchUploadmediaPostForm | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMchUploadmediaPostResponse]:
         """图片上传API
 
@@ -1501,6 +1532,7 @@ class V2SecapiMktAddrecommendconf(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMktAddrecommendconfPostResponse]:
         """服务商特约商户关注功能配置
 
@@ -1516,6 +1548,7 @@ class V2SecapiMktAddrecommendconf(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiMktAddrecommendconfPostResponse]:
         """服务商特约商户关注功能配置
 
@@ -1544,6 +1577,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayFacepayreversePostResponse]:
         """撤销订单
 
@@ -1557,6 +1591,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayFacepayreversePostResponse]:
         """撤销订单
 
@@ -1573,6 +1608,7 @@ class V2SecapiPayMultiprofitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayMultiprofitsharingPostResponse]:
         """请求多次分账
 
@@ -1586,6 +1622,7 @@ class V2SecapiPayMultiprofitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayMultiprofitsharingPostResponse]:
         """请求多次分账
 
@@ -1602,6 +1639,7 @@ class V2SecapiPayProfitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingPostResponse]:
         """请求单次分账
 
@@ -1615,6 +1653,7 @@ class V2SecapiPayProfitsharing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingPostResponse]:
         """请求单次分账
 
@@ -1631,6 +1670,7 @@ class V2SecapiPayProfitsharingfinish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingfinishPostResponse]:
         """完结分账
 
@@ -1644,6 +1684,7 @@ class V2SecapiPayProfitsharingfinish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingfinishPostResponse]:
         """完结分账
 
@@ -1660,6 +1701,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingreturnPostResponse]:
         """分账回退
 
@@ -1673,6 +1715,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayProfitsharingreturnPostResponse]:
         """分账回退
 
@@ -1689,6 +1732,7 @@ class V2SecapiPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundPostResponse]:
         """申请退款
 
@@ -1702,6 +1746,7 @@ class V2SecapiPayRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundPostResponse]:
         """申请退款
 
@@ -1718,6 +1763,7 @@ class V2SecapiPayRefundv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundv2PostResponse]:
         """申请退款（支持单品）
 
@@ -1731,6 +1777,7 @@ class V2SecapiPayRefundv2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayRefundv2PostResponse]:
         """申请退款（支持单品）
 
@@ -1747,6 +1794,7 @@ class V2SecapiPayReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayReversePostResponse]:
         """撤销订单
 
@@ -1760,6 +1808,7 @@ class V2SecapiPayReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecapiPayReversePostResponse]:
         """撤销订单
 

@@ -9,7 +9,7 @@ class V2SecsvcGetrealnameinfoPostXml(TypedDict):
     """``xml=`` of POST v2/secsvc/getrealnameinfo: 微信支付实名授权"""
     version: Literal["1.0", "2.0"]
     """接口版本号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     appid: str
     """公众账号ID"""
@@ -82,7 +82,7 @@ class V2SecsvcRealnameauthPostXml(TypedDict):
     """``xml=`` of POST v2/secsvc/realnameauth: 微信支付实名验证"""
     version: Literal["1.0", "1.1"]
     """接口版本号"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     appid: str
     """公众账号ID"""
@@ -148,6 +148,7 @@ class V2SecsvcGetrealnameinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecsvcGetrealnameinfoPostResponse]:
         """微信支付实名授权
 
@@ -161,6 +162,7 @@ class V2SecsvcGetrealnameinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecsvcGetrealnameinfoPostResponse]:
         """微信支付实名授权
 
@@ -177,6 +179,7 @@ class V2SecsvcRealnameauth(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecsvcRealnameauthPostResponse]:
         """微信支付实名验证
 
@@ -190,6 +193,7 @@ class V2SecsvcRealnameauth(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2SecsvcRealnameauthPostResponse]:
         """微信支付实名验证
 

@@ -9,7 +9,7 @@ class V2ToolsAuthcodetoopenidPostXml(TypedDict):
     """``xml=`` of POST v2/tools/authcodetoopenid: 授权码查询openid"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
@@ -53,7 +53,7 @@ class V2ToolsShorturlPostXml(TypedDict):
     """``xml=`` of POST v2/tools/shorturl: 转换短链接"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     long_url: str
     """URL链接"""
@@ -99,6 +99,7 @@ class V2ToolsAuthcodetoopenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ToolsAuthcodetoopenidPostResponse]:
         """授权码查询openid
 
@@ -112,6 +113,7 @@ class V2ToolsAuthcodetoopenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ToolsAuthcodetoopenidPostResponse]:
         """授权码查询openid
 
@@ -128,6 +130,7 @@ class V2ToolsShorturl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ToolsShorturlPostResponse]:
         """转换短链接
 
@@ -141,6 +144,7 @@ class V2ToolsShorturl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2ToolsShorturlPostResponse]:
         """转换短链接
 

@@ -11,7 +11,7 @@ class V2TransitPartnerpayPayapplyPostXml(TypedDict):
     """公众账号id"""
     sub_appid: NotRequired[str]
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -99,7 +99,7 @@ class V2TransitPartnerpayQueryorderPostXmlOption1(TypedDict):
     """请求appid"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -207,7 +207,7 @@ class V2TransitPartnerpayQuerystatePostXml(TypedDict):
     """公众账号id"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -261,7 +261,7 @@ class V2TransitPayPayapplyPostXml(TypedDict):
     """``xml=`` of POST v2/transit/pay/payapply: 申请扣款"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -341,7 +341,7 @@ class V2TransitPayQuerystatePostXml(TypedDict):
     """``xml=`` of POST v2/transit/pay/querystate: 查询用户状态接口"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -389,7 +389,7 @@ class V2TransitQueryorderPostXmlOption1(TypedDict):
     """``xml=`` of POST v2/transit/queryorder: 查询订单"""
     appid: str
     """请求appid"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     transaction_id: str
     """微信订单号"""
@@ -500,6 +500,7 @@ class V2TransitPartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -513,6 +514,7 @@ class V2TransitPartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -529,6 +531,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQueryorderPostResponse]:
         """查询订单
 
@@ -542,6 +545,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQueryorderPostResponse]:
         """查询订单
 
@@ -558,6 +562,7 @@ class V2TransitPartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -571,6 +576,7 @@ class V2TransitPartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPartnerpayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -592,6 +598,7 @@ class V2TransitPayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayPayapplyPostResponse]:
         """申请扣款
 
@@ -605,6 +612,7 @@ class V2TransitPayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayPayapplyPostResponse]:
         """申请扣款
 
@@ -621,6 +629,7 @@ class V2TransitPayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -634,6 +643,7 @@ class V2TransitPayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitPayQuerystatePostResponse]:
         """查询用户状态接口
 
@@ -650,6 +660,7 @@ class V2TransitQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitQueryorderPostResponse]:
         """查询订单
 
@@ -663,6 +674,7 @@ class V2TransitQueryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2TransitQueryorderPostResponse]:
         """查询订单
 

@@ -9,7 +9,7 @@ class V2VehiclePartnerpayNotificationPostXml(TypedDict):
     """``xml=`` of POST v2/vehicle/partnerpay/notification: 用户入场通知api"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_appid: str
     """子商户公众账号id"""
@@ -63,7 +63,7 @@ class V2VehiclePartnerpayPayapplyPostXml(TypedDict):
     """公众账号id"""
     sub_appid: str
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -137,7 +137,7 @@ class V2VehiclePartnerpayQuerystatePostXmlOption1(TypedDict):
     """公众账号id"""
     sub_appid: str
     """子商户公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: str
     """子商户号"""
@@ -259,7 +259,7 @@ class V2VehiclePayNotificationPostXml(TypedDict):
     """``xml=`` of POST v2/vehicle/pay/notification: 用户入场通知api"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -303,7 +303,7 @@ class V2VehiclePayPayapplyPostXml(TypedDict):
     """``xml=`` of POST v2/vehicle/pay/payapply: 申请扣款"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -369,7 +369,7 @@ class V2VehiclePayQuerystatePostXmlOption1(TypedDict):
     """``xml=`` of POST v2/vehicle/pay/querystate: 用户状态查询"""
     appid: str
     """公众账号id"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: str
     """随机字符串"""
@@ -462,6 +462,7 @@ class V2VehiclePartnerpayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayNotificationPostResponse]:
         """用户入场通知api
 
@@ -475,6 +476,7 @@ class V2VehiclePartnerpayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayNotificationPostResponse]:
         """用户入场通知api
 
@@ -491,6 +493,7 @@ class V2VehiclePartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -504,6 +507,7 @@ class V2VehiclePartnerpayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayPayapplyPostResponse]:
         """申请扣款
 
@@ -520,6 +524,7 @@ class V2VehiclePartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayQuerystatePostResponse]:
         """用户状态查询
 
@@ -533,6 +538,7 @@ class V2VehiclePartnerpayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePartnerpayQuerystatePostResponse]:
         """用户状态查询
 
@@ -555,6 +561,7 @@ class V2VehiclePayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayNotificationPostResponse]:
         """用户入场通知api
 
@@ -568,6 +575,7 @@ class V2VehiclePayNotification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayNotificationPostResponse]:
         """用户入场通知api
 
@@ -584,6 +592,7 @@ class V2VehiclePayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayPayapplyPostResponse]:
         """申请扣款
 
@@ -597,6 +606,7 @@ class V2VehiclePayPayapply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayPayapplyPostResponse]:
         """申请扣款
 
@@ -613,6 +623,7 @@ class V2VehiclePayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayQuerystatePostResponse]:
         """用户状态查询
 
@@ -626,6 +637,7 @@ class V2VehiclePayQuerystate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2VehiclePayQuerystatePostResponse]:
         """用户状态查询
 

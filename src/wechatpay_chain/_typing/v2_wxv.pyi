@@ -11,7 +11,7 @@ class V2WxvCancelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -59,7 +59,7 @@ class V2WxvChangerentmoneyPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -115,7 +115,7 @@ class V2WxvCreatehotelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -201,7 +201,7 @@ class V2WxvCreaterentbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -285,7 +285,7 @@ class V2WxvFinishhotelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -357,7 +357,7 @@ class V2WxvFinishrentbillPostXmlOption1(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: str
     """随机字符串"""
@@ -458,7 +458,7 @@ class V2WxvQueryhotelbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -550,7 +550,7 @@ class V2WxvQueryrentbillPostXml(TypedDict):
     """接口版本号"""
     appid: str
     """公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -648,6 +648,7 @@ class V2WxvCancelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCancelbillPostResponse]:
         """撤销租借订单
 
@@ -661,6 +662,7 @@ class V2WxvCancelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCancelbillPostResponse]:
         """撤销租借订单
 
@@ -677,6 +679,7 @@ class V2WxvChangerentmoney(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvChangerentmoneyPostResponse]:
         """修改租借订单
 
@@ -690,6 +693,7 @@ class V2WxvChangerentmoney(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvChangerentmoneyPostResponse]:
         """修改租借订单
 
@@ -706,6 +710,7 @@ class V2WxvCreatehotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreatehotelbillPostResponse]:
         """创建速住订单
 
@@ -719,6 +724,7 @@ class V2WxvCreatehotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreatehotelbillPostResponse]:
         """创建速住订单
 
@@ -735,6 +741,7 @@ class V2WxvCreaterentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreaterentbillPostResponse]:
         """创建租借订单
 
@@ -748,6 +755,7 @@ class V2WxvCreaterentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvCreaterentbillPostResponse]:
         """创建租借订单
 
@@ -764,6 +772,7 @@ class V2WxvFinishhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishhotelbillPostResponse]:
         """完结速住订单
 
@@ -777,6 +786,7 @@ class V2WxvFinishhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishhotelbillPostResponse]:
         """完结速住订单
 
@@ -793,6 +803,7 @@ class V2WxvFinishrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishrentbillPostResponse]:
         """完结租借订单
 
@@ -806,6 +817,7 @@ class V2WxvFinishrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvFinishrentbillPostResponse]:
         """完结租借订单
 
@@ -822,6 +834,7 @@ class V2WxvQueryhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryhotelbillPostResponse]:
         """查询速住订单
 
@@ -835,6 +848,7 @@ class V2WxvQueryhotelbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryhotelbillPostResponse]:
         """查询速住订单
 
@@ -851,6 +865,7 @@ class V2WxvQueryrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryrentbillPostResponse]:
         """查询租借订单
 
@@ -864,6 +879,7 @@ class V2WxvQueryrentbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2WxvQueryrentbillPostResponse]:
         """查询租借订单
 

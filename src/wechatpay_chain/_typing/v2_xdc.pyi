@@ -7,7 +7,7 @@ from ._base import Headers, TimeoutArg, TypedNode, TypedV2Response
 
 class V2XdcApiv2getsignkeySignGetsignkeyPostXml(TypedDict):
     """``xml=`` of POST v2/xdc/apiv2getsignkey/sign/getsignkey: 获取验签密钥API"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     nonce_str: NotRequired[str]
     """随机字符串"""
@@ -37,7 +37,7 @@ class V2XdcApiv2sandboxPayMicropayPostXml(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -143,7 +143,7 @@ class V2XdcApiv2sandboxPayOrderqueryPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    mch_id: str
+    mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
@@ -271,10 +271,11 @@ class V2XdcApiv2getsignkeySignGetsignkey(TypedNode):
     def post(
         self,
         *,
-        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml,
+        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2getsignkeySignGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -284,10 +285,11 @@ class V2XdcApiv2getsignkeySignGetsignkey(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml,
+        xml: V2XdcApiv2getsignkeySignGetsignkeyPostXml | None = None,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2getsignkeySignGetsignkeyPostResponse]:
         """获取验签密钥API
 
@@ -313,6 +315,7 @@ class V2XdcApiv2sandboxPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -326,6 +329,7 @@ class V2XdcApiv2sandboxPayMicropay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayMicropayPostResponse]:
         """提交付款码支付
 
@@ -342,6 +346,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayOrderqueryPostResponse]:
         """查询订单
 
@@ -355,6 +360,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
     ) -> TypedV2Response[V2XdcApiv2sandboxPayOrderqueryPostResponse]:
         """查询订单
 

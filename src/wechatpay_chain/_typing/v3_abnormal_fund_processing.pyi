@@ -196,6 +196,8 @@ class V3AbnormalFundProcessingReceiptsByReceiptId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AbnormalFundProcessingReceiptsByReceiptIdGetResponse]:
         """查询在途异常资金付款结果
 
@@ -209,6 +211,8 @@ class V3AbnormalFundProcessingReceiptsByReceiptId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AbnormalFundProcessingReceiptsByReceiptIdGetResponse]:
         """查询在途异常资金付款结果
 
@@ -227,6 +231,8 @@ class V3AbnormalFundProcessingByReceiptIdTransferInstructions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AbnormalFundProcessingByReceiptIdTransferInstructionsPostResponse]:
         """发起在途异常资金付款指令
 
@@ -241,6 +247,8 @@ class V3AbnormalFundProcessingByReceiptIdTransferInstructions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AbnormalFundProcessingByReceiptIdTransferInstructionsPostResponse]:
         """发起在途异常资金付款指令
 
@@ -258,6 +266,8 @@ class V3AbnormalFundProcessingByOutInstructionNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AbnormalFundProcessingByOutInstructionNoGetResponse]:
         """查询在途异常资金付款指令执行结果
 
@@ -272,6 +282,8 @@ class V3AbnormalFundProcessingByOutInstructionNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AbnormalFundProcessingByOutInstructionNoGetResponse]:
         """查询在途异常资金付款指令执行结果
 

@@ -529,6 +529,8 @@ class V3AggracctBcWbChannelAccountBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelAccountBalanceGetResponse]:
         """查询渠道额度
 
@@ -542,6 +544,8 @@ class V3AggracctBcWbChannelAccountBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelAccountBalanceGetResponse]:
         """查询渠道额度
 
@@ -558,6 +562,8 @@ class V3AggracctBcWbChannelAccountMchArchives(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelAccountMchArchivesGetResponse]:
         """查询商户资料
 
@@ -571,6 +577,8 @@ class V3AggracctBcWbChannelAccountMchArchives(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelAccountMchArchivesGetResponse]:
         """查询商户资料
 
@@ -587,6 +595,8 @@ class V3AggracctBcWbChannelAccountMchMedia(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelAccountMchMediaGetResponse]:
         """查询商户影像件资料
 
@@ -600,6 +610,8 @@ class V3AggracctBcWbChannelAccountMchMedia(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelAccountMchMediaGetResponse]:
         """查询商户影像件资料
 
@@ -621,6 +633,8 @@ class V3AggracctBcWbChannelBankChannelAccountRename(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelBankChannelAccountRenamePostResponse]:
         """受理渠道结算银行账户更名申请
 
@@ -634,6 +648,8 @@ class V3AggracctBcWbChannelBankChannelAccountRename(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelBankChannelAccountRenamePostResponse]:
         """受理渠道结算银行账户更名申请
 
@@ -651,6 +667,8 @@ class V3AggracctBcWbChannelBankChannelAccountRenameByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelBankChannelAccountRenameByApplicationIdGetResponse]:
         """查询渠道结算银行账户更名申请
 
@@ -665,6 +683,8 @@ class V3AggracctBcWbChannelBankChannelAccountRenameByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelBankChannelAccountRenameByApplicationIdGetResponse]:
         """查询渠道结算银行账户更名申请
 
@@ -700,6 +720,8 @@ class V3AggracctBcWbChannelControlOrdersInfoUpdateResultNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersInfoUpdateResultNotifyPostResponse]:
         """资料更新请求审核结果回调通知
 
@@ -713,6 +735,8 @@ class V3AggracctBcWbChannelControlOrdersInfoUpdateResultNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersInfoUpdateResultNotifyPostResponse]:
         """资料更新请求审核结果回调通知
 
@@ -729,6 +753,8 @@ class V3AggracctBcWbChannelControlOrdersPunish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersPunishPostResponse]:
         """发起微众台账管控
 
@@ -742,6 +768,8 @@ class V3AggracctBcWbChannelControlOrdersPunish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersPunishPostResponse]:
         """发起微众台账管控
 
@@ -758,6 +786,8 @@ class V3AggracctBcWbChannelControlOrdersRecover(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersRecoverPostResponse]:
         """解除对微众台账的管控
 
@@ -771,6 +801,8 @@ class V3AggracctBcWbChannelControlOrdersRecover(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersRecoverPostResponse]:
         """解除对微众台账的管控
 
@@ -788,6 +820,8 @@ class V3AggracctBcWbChannelControlOrdersByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersByOutRequestNoGetResponse]:
         """查询控制单
 
@@ -802,6 +836,8 @@ class V3AggracctBcWbChannelControlOrdersByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelControlOrdersByOutRequestNoGetResponse]:
         """查询控制单
 
@@ -819,6 +855,8 @@ class V3AggracctBcWbChannelSpecialReduction(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelSpecialReductionPostResponse]:
         """特殊减额
 
@@ -832,6 +870,8 @@ class V3AggracctBcWbChannelSpecialReduction(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelSpecialReductionPostResponse]:
         """特殊减额
 
@@ -849,6 +889,8 @@ class V3AggracctBcWbChannelSpecialReductionByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelSpecialReductionByOutRequestNoGetResponse]:
         """查询特殊减额结果
 
@@ -863,6 +905,8 @@ class V3AggracctBcWbChannelSpecialReductionByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3AggracctBcWbChannelSpecialReductionByOutRequestNoGetResponse]:
         """查询特殊减额结果
 

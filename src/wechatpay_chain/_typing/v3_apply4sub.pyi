@@ -103,6 +103,8 @@ class V3Apply4subSubMerchantsBySubMchidApplicationByApplicationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subSubMerchantsBySubMchidApplicationByApplicationNoGetResponse]:
         """查询结算账户修改申请状态
 
@@ -119,6 +121,8 @@ class V3Apply4subSubMerchantsBySubMchidApplicationByApplicationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subSubMerchantsBySubMchidApplicationByApplicationNoGetResponse]:
         """查询结算账户修改申请状态
 
@@ -137,6 +141,8 @@ class V3Apply4subSubMerchantsBySubMchidModifySettlement(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subSubMerchantsBySubMchidModifySettlementPostResponse]:
         """修改结算帐号API
 
@@ -152,6 +158,8 @@ class V3Apply4subSubMerchantsBySubMchidModifySettlement(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subSubMerchantsBySubMchidModifySettlementPostResponse]:
         """修改结算帐号API
 
@@ -169,6 +177,8 @@ class V3Apply4subSubMerchantsBySubMchidSettlement(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subSubMerchantsBySubMchidSettlementGetResponse]:
         """查询结算账户API
 
@@ -183,6 +193,8 @@ class V3Apply4subSubMerchantsBySubMchidSettlement(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subSubMerchantsBySubMchidSettlementGetResponse]:
         """查询结算账户API
 

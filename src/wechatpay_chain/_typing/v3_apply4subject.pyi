@@ -282,6 +282,8 @@ class V3Apply4subjectApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subjectApplymentGetResponse]:
         """查询商户开户意愿申请单审核结果API
 
@@ -296,6 +298,8 @@ class V3Apply4subjectApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subjectApplymentGetResponse]:
         """查询商户开户意愿申请单审核结果API
 
@@ -311,6 +315,8 @@ class V3Apply4subjectApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subjectApplymentPostResponse]:
         """提交商户开户意愿申请单API
 
@@ -326,6 +332,8 @@ class V3Apply4subjectApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subjectApplymentPostResponse]:
         """提交商户开户意愿申请单API
 
@@ -351,6 +359,8 @@ class V3Apply4subjectApplymentMerchantsBySubMchidState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subjectApplymentMerchantsBySubMchidStateGetResponse]:
         """获取商户开户意愿确认状态API
 
@@ -365,6 +375,8 @@ class V3Apply4subjectApplymentMerchantsBySubMchidState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Apply4subjectApplymentMerchantsBySubMchidStateGetResponse]:
         """获取商户开户意愿确认状态API
 
@@ -386,6 +398,8 @@ class V3Apply4subjectApplymentByApplymentIdCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销商户开户意愿申请单API
 
@@ -400,6 +414,8 @@ class V3Apply4subjectApplymentByApplymentIdCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销商户开户意愿申请单API
 
@@ -421,6 +437,8 @@ class V3Apply4subjectApplymentByBusinessCodeCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销商户开户意愿申请单API
 
@@ -435,6 +453,8 @@ class V3Apply4subjectApplymentByBusinessCodeCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销商户开户意愿申请单API
 

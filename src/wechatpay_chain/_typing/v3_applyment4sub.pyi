@@ -517,6 +517,8 @@ class V3Applyment4subApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Applyment4subApplymentPostResponse]:
         """提交申请单API
 
@@ -531,6 +533,8 @@ class V3Applyment4subApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Applyment4subApplymentPostResponse]:
         """提交申请单API
 
@@ -552,6 +556,8 @@ class V3Applyment4subApplymentApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Applyment4subApplymentApplymentIdByApplymentIdGetResponse]:
         """通过申请单号查询申请状态
 
@@ -566,6 +572,8 @@ class V3Applyment4subApplymentApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Applyment4subApplymentApplymentIdByApplymentIdGetResponse]:
         """通过申请单号查询申请状态
 
@@ -587,6 +595,8 @@ class V3Applyment4subApplymentBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Applyment4subApplymentBusinessCodeByBusinessCodeGetResponse]:
         """通过业务申请编号查询申请状态
 
@@ -601,6 +611,8 @@ class V3Applyment4subApplymentBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3Applyment4subApplymentBusinessCodeByBusinessCodeGetResponse]:
         """通过业务申请编号查询申请状态
 

@@ -119,6 +119,8 @@ class V3BankBatchTransferReceiptDetailReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptDetailReceiptsGetResponse]:
         """查询明细电子回单受理结果API
 
@@ -133,6 +135,8 @@ class V3BankBatchTransferReceiptDetailReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptDetailReceiptsGetResponse]:
         """查询明细电子回单受理结果API
 
@@ -147,6 +151,8 @@ class V3BankBatchTransferReceiptDetailReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptDetailReceiptsPostResponse]:
         """受理明细电子回单API
 
@@ -161,6 +167,8 @@ class V3BankBatchTransferReceiptDetailReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptDetailReceiptsPostResponse]:
         """受理明细电子回单API
 
@@ -178,6 +186,8 @@ class V3BankBatchTransferReceiptSummaryReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptSummaryReceiptsGetResponse]:
         """查询汇总电子回单受理结果API
 
@@ -192,6 +202,8 @@ class V3BankBatchTransferReceiptSummaryReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptSummaryReceiptsGetResponse]:
         """查询汇总电子回单受理结果API
 
@@ -206,6 +218,8 @@ class V3BankBatchTransferReceiptSummaryReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptSummaryReceiptsPostResponse]:
         """受理汇总电子回单API
 
@@ -220,6 +234,8 @@ class V3BankBatchTransferReceiptSummaryReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankBatchTransferReceiptSummaryReceiptsPostResponse]:
         """受理汇总电子回单API
 

@@ -401,6 +401,8 @@ class V3BankTransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -415,6 +417,8 @@ class V3BankTransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -438,6 +442,8 @@ class V3BankTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付批次单号查询批次单API
 
@@ -453,6 +459,8 @@ class V3BankTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付批次单号查询批次单API
 
@@ -479,6 +487,8 @@ class V3BankTransferBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付明细单号查询明细单API
 
@@ -494,6 +504,8 @@ class V3BankTransferBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付明细单号查询明细单API
 
@@ -517,6 +529,8 @@ class V3BankTransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """银行批次单号查询批次单API
 
@@ -532,6 +546,8 @@ class V3BankTransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """银行批次单号查询批次单API
 
@@ -558,6 +574,8 @@ class V3BankTransferByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """银行明细单号查询明细单API
 
@@ -573,6 +591,8 @@ class V3BankTransferByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BankTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """银行明细单号查询明细单API
 

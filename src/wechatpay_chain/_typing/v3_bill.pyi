@@ -97,6 +97,8 @@ class V3BillFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BillFundflowbillGetResponse]:
         """申请资金账单API
 
@@ -111,6 +113,8 @@ class V3BillFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BillFundflowbillGetResponse]:
         """申请资金账单API
 
@@ -128,6 +132,8 @@ class V3BillSubMerchantFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BillSubMerchantFundflowbillGetResponse]:
         """申请单个子商户资金账单API
 
@@ -142,6 +148,8 @@ class V3BillSubMerchantFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BillSubMerchantFundflowbillGetResponse]:
         """申请单个子商户资金账单API
 
@@ -159,6 +167,8 @@ class V3BillTradebill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BillTradebillGetResponse]:
         """申请交易账单API
 
@@ -173,6 +183,8 @@ class V3BillTradebill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BillTradebillGetResponse]:
         """申请交易账单API
 

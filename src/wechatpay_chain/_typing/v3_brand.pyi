@@ -2499,6 +2499,8 @@ class V3BrandApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsPostResponse]:
         """提交入驻申请
 
@@ -2512,6 +2514,8 @@ class V3BrandApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsPostResponse]:
         """提交入驻申请
 
@@ -2532,6 +2536,8 @@ class V3BrandApplymentsApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsApplymentIdByApplymentIdGetResponse]:
         """根据申请单ID查询申请状态
 
@@ -2545,6 +2551,8 @@ class V3BrandApplymentsApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsApplymentIdByApplymentIdGetResponse]:
         """根据申请单ID查询申请状态
 
@@ -2565,6 +2573,8 @@ class V3BrandApplymentsBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询申请状态
 
@@ -2578,6 +2588,8 @@ class V3BrandApplymentsBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询申请状态
 
@@ -2594,6 +2606,8 @@ class V3BrandApplymentsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsCancelApplymentPostResponse]:
         """撤销申请
 
@@ -2607,6 +2621,8 @@ class V3BrandApplymentsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandApplymentsCancelApplymentPostResponse]:
         """撤销申请
 
@@ -2631,6 +2647,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsGetResponse]:
         """查询商家名片配置申请状态
 
@@ -2644,6 +2662,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsGetResponse]:
         """查询商家名片配置申请状态
 
@@ -2657,6 +2677,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPostResponse]:
         """提交商家名片配置申请
 
@@ -2670,6 +2692,8 @@ class V3BrandCardCardConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPostResponse]:
         """提交商家名片配置申请
 
@@ -2686,6 +2710,8 @@ class V3BrandCardCardConfigsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsCancelApplymentPostResponse]:
         """撤销商家名片配置申请
 
@@ -2699,6 +2725,8 @@ class V3BrandCardCardConfigsCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsCancelApplymentPostResponse]:
         """撤销商家名片配置申请
 
@@ -2715,6 +2743,8 @@ class V3BrandCardCardConfigsPreviewUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPreviewUrlGetResponse]:
         """获取商家名片预览二维码
 
@@ -2728,6 +2758,8 @@ class V3BrandCardCardConfigsPreviewUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPreviewUrlGetResponse]:
         """获取商家名片预览二维码
 
@@ -2744,6 +2776,8 @@ class V3BrandCardCardConfigsPublish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPublishPostResponse]:
         """发布商家名片配置
 
@@ -2757,6 +2791,8 @@ class V3BrandCardCardConfigsPublish(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardConfigsPublishPostResponse]:
         """发布商家名片配置
 
@@ -2776,6 +2812,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksGetResponse]:
         """查询已生效交易连接名片规则
 
@@ -2789,6 +2827,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksGetResponse]:
         """查询已生效交易连接名片规则
 
@@ -2802,6 +2842,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksPostResponse]:
         """添加交易连接名片规则申请
 
@@ -2815,6 +2857,8 @@ class V3BrandCardCardLinks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksPostResponse]:
         """添加交易连接名片规则申请
 
@@ -2836,6 +2880,8 @@ class V3BrandCardCardLinksBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询添加申请状态
 
@@ -2850,6 +2896,8 @@ class V3BrandCardCardLinksBusinessCodeByBusinessCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksBusinessCodeByBusinessCodeGetResponse]:
         """根据业务申请编号查询添加申请状态
 
@@ -2866,6 +2914,8 @@ class V3BrandCardCardLinksCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksCancelApplymentPostResponse]:
         """撤销交易连接名片配置申请
 
@@ -2879,6 +2929,8 @@ class V3BrandCardCardLinksCancelApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksCancelApplymentPostResponse]:
         """撤销交易连接名片配置申请
 
@@ -2895,6 +2947,8 @@ class V3BrandCardCardLinksUnbindCardLink(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksUnbindCardLinkPostResponse]:
         """解除已生效交易连接名片场景
 
@@ -2908,6 +2962,8 @@ class V3BrandCardCardLinksUnbindCardLink(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardCardLinksUnbindCardLinkPostResponse]:
         """解除已生效交易连接名片场景
 
@@ -2932,6 +2988,8 @@ class V3BrandMarketingShakeActivitiesActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandMarketingShakeActivitiesActivitiesGetResponse]:
         """查询摇优惠活动列表
 
@@ -2945,6 +3003,8 @@ class V3BrandMarketingShakeActivitiesActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandMarketingShakeActivitiesActivitiesGetResponse]:
         """查询摇优惠活动列表
 
@@ -2977,6 +3037,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsGetResponse]:
         """查询会员卡模板列表
 
@@ -2990,6 +3052,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsGetResponse]:
         """查询会员卡模板列表
 
@@ -3003,6 +3067,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsPostResponse]:
         """创建会员卡模板
 
@@ -3016,6 +3082,8 @@ class V3BrandPartnerCardMemberCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsPostResponse]:
         """创建会员卡模板
 
@@ -3034,6 +3102,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdGetResponse]:
         """查询会员卡模板信息
 
@@ -3048,6 +3118,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdGetResponse]:
         """查询会员卡模板信息
 
@@ -3062,6 +3134,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdPatchResponse]:
         """修改会员卡模板信息
 
@@ -3076,6 +3150,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdPatchResponse]:
         """修改会员卡模板信息
 
@@ -3090,6 +3166,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdDeleteResponse]:
         """删除会员卡模板
 
@@ -3104,6 +3182,8 @@ class V3BrandPartnerCardMemberCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdDeleteResponse]:
         """删除会员卡模板
 
@@ -3121,6 +3201,8 @@ class V3BrandPartnerCardMemberCardsByCardIdInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdInvalidatePostResponse]:
         """作废会员卡模板
 
@@ -3135,6 +3217,8 @@ class V3BrandPartnerCardMemberCardsByCardIdInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberCardsByCardIdInvalidatePostResponse]:
         """作废会员卡模板
 
@@ -3152,6 +3236,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesGetResponse]:
         """查询品牌会员发券活动列表
 
@@ -3165,6 +3251,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesGetResponse]:
         """查询品牌会员发券活动列表
 
@@ -3178,6 +3266,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesPostResponse]:
         """创建品牌会员发券活动
 
@@ -3191,6 +3281,8 @@ class V3BrandPartnerCardMemberMembershipActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesPostResponse]:
         """创建品牌会员发券活动
 
@@ -3209,6 +3301,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetResponse]:
         """查询品牌会员发券活动
 
@@ -3223,6 +3317,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetResponse]:
         """查询品牌会员发券活动
 
@@ -3237,6 +3333,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchResponse]:
         """修改品牌会员发券活动信息
 
@@ -3251,6 +3349,8 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchResponse]:
         """修改品牌会员发券活动信息
 
@@ -3268,6 +3368,8 @@ class V3BrandCardMemberMembershipActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostResponse]:
         """终止品牌会员发券活动
 
@@ -3282,6 +3384,8 @@ class V3BrandCardMemberMembershipActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostResponse]:
         """终止品牌会员发券活动
 
@@ -3298,6 +3402,8 @@ class V3BrandPartnerCardMemberPayViewTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPayViewTokensPostResponse]:
         """品牌会员展示付款码组件预授权
 
@@ -3311,6 +3417,8 @@ class V3BrandPartnerCardMemberPayViewTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPayViewTokensPostResponse]:
         """品牌会员展示付款码组件预授权
 
@@ -3327,6 +3435,8 @@ class V3BrandPartnerCardMemberPreAuthTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPreAuthTokensPostResponse]:
         """入会组件预授权
 
@@ -3340,6 +3450,8 @@ class V3BrandPartnerCardMemberPreAuthTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberPreAuthTokensPostResponse]:
         """入会组件预授权
 
@@ -3359,6 +3471,8 @@ class V3BrandPartnerCardMemberUserCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsGetResponse]:
         """查询用户在品牌下所有会员卡
 
@@ -3372,6 +3486,8 @@ class V3BrandPartnerCardMemberUserCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsGetResponse]:
         """查询用户在品牌下所有会员卡
 
@@ -3388,6 +3504,8 @@ class V3BrandPartnerCardMemberUserCardsImportByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse]:
         """根据openid导入用户会员卡
 
@@ -3401,6 +3519,8 @@ class V3BrandPartnerCardMemberUserCardsImportByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse]:
         """根据openid导入用户会员卡
 
@@ -3417,6 +3537,8 @@ class V3BrandPartnerCardMemberUserCardsImportByPhone(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByPhonePostResponse]:
         """根据手机号导入用户会员卡
 
@@ -3430,6 +3552,8 @@ class V3BrandPartnerCardMemberUserCardsImportByPhone(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsImportByPhonePostResponse]:
         """根据手机号导入用户会员卡
 
@@ -3449,6 +3573,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeGetResponse]:
         """查询用户会员卡信息
 
@@ -3463,6 +3589,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeGetResponse]:
         """查询用户会员卡信息
 
@@ -3478,6 +3606,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodePatchResponse]:
         """修改用户会员卡信息
 
@@ -3493,6 +3623,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodePatchResponse]:
         """修改用户会员卡信息
 
@@ -3511,6 +3643,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostResponse]:
         """同步会员开通结果
 
@@ -3526,6 +3660,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostResponse]:
         """同步会员开通结果
 
@@ -3544,6 +3680,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostResponse]:
         """作废用户会员卡
 
@@ -3559,6 +3697,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostResponse]:
         """作废用户会员卡
 
@@ -3575,6 +3715,8 @@ class V3BrandPartnerCardMemberUserFeeds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserFeedsPostResponse]:
         """创建用户动态信息
 
@@ -3588,6 +3730,8 @@ class V3BrandPartnerCardMemberUserFeeds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserFeedsPostResponse]:
         """创建用户动态信息
 
@@ -3613,6 +3757,8 @@ class V3BrandPartnerCardMemberUserPointsExchangeCouponConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostResponse]:
         """同步积分兑券结果
 
@@ -3626,6 +3772,8 @@ class V3BrandPartnerCardMemberUserPointsExchangeCouponConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostResponse]:
         """同步积分兑券结果
 
@@ -3642,6 +3790,8 @@ class V3BrandPartnerCardMemberUserPointsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsSyncPostResponse]:
         """同步积分余额
 
@@ -3655,6 +3805,8 @@ class V3BrandPartnerCardMemberUserPointsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerCardMemberUserPointsSyncPostResponse]:
         """同步积分余额
 
@@ -3676,6 +3828,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresGetResponse]:
         """列表查询品牌门店信息
 
@@ -3689,6 +3843,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresGetResponse]:
         """列表查询品牌门店信息
 
@@ -3702,6 +3858,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresPostResponse]:
         """创建品牌门店
 
@@ -3715,6 +3873,8 @@ class V3BrandPartnerStoreBrandstores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresPostResponse]:
         """创建品牌门店
 
@@ -3736,6 +3896,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdGetResponse]:
         """查询品牌门店
 
@@ -3750,6 +3912,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdGetResponse]:
         """查询品牌门店
 
@@ -3764,6 +3928,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdPatchResponse]:
         """更新品牌门店
 
@@ -3778,6 +3944,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdPatchResponse]:
         """更新品牌门店
 
@@ -3792,6 +3960,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除品牌门店
 
@@ -3806,6 +3976,8 @@ class V3BrandPartnerStoreBrandstoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除品牌门店
 
@@ -3823,6 +3995,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdBindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdBindrecipientPostResponse]:
         """绑定收款商户号
 
@@ -3837,6 +4011,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdBindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdBindrecipientPostResponse]:
         """绑定收款商户号
 
@@ -3854,6 +4030,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdClosePostResponse]:
         """暂停门店营业
 
@@ -3868,6 +4046,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdClosePostResponse]:
         """暂停门店营业
 
@@ -3885,6 +4065,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdResume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdResumePostResponse]:
         """恢复门店营业
 
@@ -3899,6 +4081,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdResume(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdResumePostResponse]:
         """恢复门店营业
 
@@ -3916,6 +4100,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipientPostResponse]:
         """解绑收款商户号
 
@@ -3930,6 +4116,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipient(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipientPostResponse]:
         """解绑收款商户号
 
@@ -3958,6 +4146,8 @@ class V3BrandProfitsharingBrandConfigsByBrandMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingBrandConfigsByBrandMchidGetResponse]:
         """查询最大分账比例API
 
@@ -3972,6 +4162,8 @@ class V3BrandProfitsharingBrandConfigsByBrandMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingBrandConfigsByBrandMchidGetResponse]:
         """查询最大分账比例API
 
@@ -3989,6 +4181,8 @@ class V3BrandProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -4003,6 +4197,8 @@ class V3BrandProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -4021,6 +4217,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -4035,6 +4233,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -4049,6 +4249,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -4063,6 +4265,8 @@ class V3BrandProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -4084,6 +4288,8 @@ class V3BrandProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -4098,6 +4304,8 @@ class V3BrandProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -4120,6 +4328,8 @@ class V3BrandProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -4134,6 +4344,8 @@ class V3BrandProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -4151,6 +4363,8 @@ class V3BrandProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4165,6 +4379,8 @@ class V3BrandProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4182,6 +4398,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4196,6 +4414,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4210,6 +4430,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 
@@ -4224,6 +4446,8 @@ class V3BrandProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 

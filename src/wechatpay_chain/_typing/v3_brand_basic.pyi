@@ -58,6 +58,8 @@ class V3BrandBasicPartnerBrandsByBrandIdProductAuthorities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandBasicPartnerBrandsByBrandIdProductAuthoritiesGetResponse]:
         """获得品牌已授权且在生效中的产品权限信息
 
@@ -71,6 +73,8 @@ class V3BrandBasicPartnerBrandsByBrandIdProductAuthorities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BrandBasicPartnerBrandsByBrandIdProductAuthoritiesGetResponse]:
         """获得品牌已授权且在生效中的产品权限信息
 

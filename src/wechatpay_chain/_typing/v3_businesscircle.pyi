@@ -87,6 +87,8 @@ class V3BusinesscircleParkings(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商圈会员停车状态同步
 
@@ -101,6 +103,8 @@ class V3BusinesscircleParkings(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商圈会员停车状态同步
 
@@ -122,6 +126,8 @@ class V3BusinesscirclePointsNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商圈会员积分同步
 
@@ -136,6 +142,8 @@ class V3BusinesscirclePointsNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商圈会员积分同步
 
@@ -158,6 +166,8 @@ class V3BusinesscircleUserAuthorizationsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BusinesscircleUserAuthorizationsByOpenidGetResponse]:
         """商圈积分授权查询
 
@@ -173,6 +183,8 @@ class V3BusinesscircleUserAuthorizationsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3BusinesscircleUserAuthorizationsByOpenidGetResponse]:
         """商圈积分授权查询
 
@@ -203,6 +215,8 @@ class V3BusinesscircleUsersByOpenidPointsCommitStatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商圈会员待积分状态查询
 
@@ -218,6 +232,8 @@ class V3BusinesscircleUsersByOpenidPointsCommitStatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商圈会员待积分状态查询
 

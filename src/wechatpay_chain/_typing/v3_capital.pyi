@@ -184,6 +184,8 @@ class V3CapitalCapitallhhAreasProvinces(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhAreasProvincesGetResponse]:
         """查询省份列表API
 
@@ -197,6 +199,8 @@ class V3CapitalCapitallhhAreasProvinces(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhAreasProvincesGetResponse]:
         """查询省份列表API
 
@@ -218,6 +222,8 @@ class V3CapitalCapitallhhAreasProvincesByProvinceCodeCities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhAreasProvincesByProvinceCodeCitiesGetResponse]:
         """查询城市列表API
 
@@ -232,6 +238,8 @@ class V3CapitalCapitallhhAreasProvincesByProvinceCodeCities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhAreasProvincesByProvinceCodeCitiesGetResponse]:
         """查询城市列表API
 
@@ -256,6 +264,8 @@ class V3CapitalCapitallhhBanksCorporateBanking(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksCorporateBankingGetResponse]:
         """查询支持对公业务的银行列表API
 
@@ -270,6 +280,8 @@ class V3CapitalCapitallhhBanksCorporateBanking(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksCorporateBankingGetResponse]:
         """查询支持对公业务的银行列表API
 
@@ -287,6 +299,8 @@ class V3CapitalCapitallhhBanksPersonalBanking(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksPersonalBankingGetResponse]:
         """查询支持个人业务的银行列表API
 
@@ -301,6 +315,8 @@ class V3CapitalCapitallhhBanksPersonalBanking(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksPersonalBankingGetResponse]:
         """查询支持个人业务的银行列表API
 
@@ -318,6 +334,8 @@ class V3CapitalCapitallhhBanksSearchBanksByBankAccount(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksSearchBanksByBankAccountGetResponse]:
         """获取对私银行卡号开户银行API
 
@@ -332,6 +350,8 @@ class V3CapitalCapitallhhBanksSearchBanksByBankAccount(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksSearchBanksByBankAccountGetResponse]:
         """获取对私银行卡号开户银行API
 
@@ -354,6 +374,8 @@ class V3CapitalCapitallhhBanksByBankAliasCodeBranches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponse]:
         """查询支行列表API
 
@@ -369,6 +391,8 @@ class V3CapitalCapitallhhBanksByBankAliasCodeBranches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponse]:
         """查询支行列表API
 

@@ -102,6 +102,8 @@ class V3CateringOrdersSyncStatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """点餐订单信息同步（渠道商/服务商）
 
@@ -116,6 +118,8 @@ class V3CateringOrdersSyncStatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """点餐订单信息同步（渠道商/服务商）
 

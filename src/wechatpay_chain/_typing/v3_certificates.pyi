@@ -39,6 +39,8 @@ class V3Certificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CertificatesGetResponse]:
         """获取平台证书列表
 
@@ -53,6 +55,8 @@ class V3Certificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CertificatesGetResponse]:
         """获取平台证书列表
 

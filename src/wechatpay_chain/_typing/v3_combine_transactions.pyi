@@ -604,6 +604,8 @@ class V3CombineTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsAppPostResponse]:
         """合单下单-APP支付API
 
@@ -618,6 +620,8 @@ class V3CombineTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsAppPostResponse]:
         """合单下单-APP支付API
 
@@ -635,6 +639,8 @@ class V3CombineTransactionsH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsH5PostResponse]:
         """合单下单-H5支付API
 
@@ -649,6 +655,8 @@ class V3CombineTransactionsH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsH5PostResponse]:
         """合单下单-H5支付API
 
@@ -670,6 +678,8 @@ class V3CombineTransactionsIdByCombineTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsIdByCombineTransactionIdGetResponse]:
         """个人收款交易通过微信支付订单号查单
 
@@ -684,6 +694,8 @@ class V3CombineTransactionsIdByCombineTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsIdByCombineTransactionIdGetResponse]:
         """个人收款交易通过微信支付订单号查单
 
@@ -701,6 +713,8 @@ class V3CombineTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsJsapiPostResponse]:
         """合单下单-JSAPI支付API
 
@@ -715,6 +729,8 @@ class V3CombineTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsJsapiPostResponse]:
         """合单下单-JSAPI支付API
 
@@ -732,6 +748,8 @@ class V3CombineTransactionsMiniprogram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsMiniprogramPostResponse]:
         """个人收款交易下单-小程序
 
@@ -746,6 +764,8 @@ class V3CombineTransactionsMiniprogram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsMiniprogramPostResponse]:
         """个人收款交易下单-小程序
 
@@ -763,6 +783,8 @@ class V3CombineTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsNativePostResponse]:
         """合单下单-Native支付API
 
@@ -777,6 +799,8 @@ class V3CombineTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsNativePostResponse]:
         """合单下单-Native支付API
 
@@ -799,6 +823,8 @@ class V3CombineTransactionsOutTradeNoByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsOutTradeNoByCombineOutTradeNoGetResponse]:
         """合单查询订单API
 
@@ -813,6 +839,8 @@ class V3CombineTransactionsOutTradeNoByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CombineTransactionsOutTradeNoByCombineOutTradeNoGetResponse]:
         """合单查询订单API
 
@@ -831,6 +859,8 @@ class V3CombineTransactionsOutTradeNoByCombineOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """合单关闭订单API
 
@@ -845,6 +875,8 @@ class V3CombineTransactionsOutTradeNoByCombineOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """合单关闭订单API
 

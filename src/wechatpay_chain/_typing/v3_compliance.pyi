@@ -51,6 +51,8 @@ class V3ComplianceInactiveMerchantIdentityVerificationMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ComplianceInactiveMerchantIdentityVerificationMerchantsPostResponse]:
         """发起不活跃商户身份核实
 
@@ -65,6 +67,8 @@ class V3ComplianceInactiveMerchantIdentityVerificationMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ComplianceInactiveMerchantIdentityVerificationMerchantsPostResponse]:
         """发起不活跃商户身份核实
 
@@ -92,6 +96,8 @@ class V3ComplianceMerchantsBySubMchidVerificationsByVerificationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ComplianceMerchantsBySubMchidVerificationsByVerificationIdGetResponse]:
         """查询不活跃商户身份核实结果
 
@@ -108,6 +114,8 @@ class V3ComplianceMerchantsBySubMchidVerificationsByVerificationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ComplianceMerchantsBySubMchidVerificationsByVerificationIdGetResponse]:
         """查询不活跃商户身份核实结果
 

@@ -363,6 +363,8 @@ class V3CreditRepaymentPartnerContractsAppPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsAppPresignPostResponse]:
         """APP预签约自动还款协议
 
@@ -376,6 +378,8 @@ class V3CreditRepaymentPartnerContractsAppPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsAppPresignPostResponse]:
         """APP预签约自动还款协议
 
@@ -392,6 +396,8 @@ class V3CreditRepaymentPartnerContractsH5Presign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsH5PresignPostResponse]:
         """H5预签约自动还款协议
 
@@ -405,6 +411,8 @@ class V3CreditRepaymentPartnerContractsH5Presign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsH5PresignPostResponse]:
         """H5预签约自动还款协议
 
@@ -421,6 +429,8 @@ class V3CreditRepaymentPartnerContractsTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsTerminatePostResponse]:
         """解除自动还款协议
 
@@ -434,6 +444,8 @@ class V3CreditRepaymentPartnerContractsTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsTerminatePostResponse]:
         """解除自动还款协议
 
@@ -450,6 +462,8 @@ class V3CreditRepaymentPartnerContractsByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsByOutContractCodeGetResponse]:
         """查询自动还款协议
 
@@ -463,6 +477,8 @@ class V3CreditRepaymentPartnerContractsByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerContractsByOutContractCodeGetResponse]:
         """查询自动还款协议
 
@@ -480,6 +496,8 @@ class V3CreditRepaymentPartnerDeductOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerDeductOrdersPostResponse]:
         """发起还款
 
@@ -493,6 +511,8 @@ class V3CreditRepaymentPartnerDeductOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerDeductOrdersPostResponse]:
         """发起还款
 
@@ -509,6 +529,8 @@ class V3CreditRepaymentPartnerDeductOrdersByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerDeductOrdersByOutTradeNoGetResponse]:
         """查询还款单
 
@@ -522,6 +544,8 @@ class V3CreditRepaymentPartnerDeductOrdersByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerDeductOrdersByOutTradeNoGetResponse]:
         """查询还款单
 
@@ -543,6 +567,8 @@ class V3CreditRepaymentPartnerScheduleRecordsBatchCreate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerScheduleRecordsBatchCreatePostResponse]:
         """预约还款
 
@@ -556,6 +582,8 @@ class V3CreditRepaymentPartnerScheduleRecordsBatchCreate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerScheduleRecordsBatchCreatePostResponse]:
         """预约还款
 
@@ -573,6 +601,8 @@ class V3CreditRepaymentPartnerScheduleRecordsByOutRecordId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerScheduleRecordsByOutRecordIdGetResponse]:
         """查询预约还款记录
 
@@ -587,6 +617,8 @@ class V3CreditRepaymentPartnerScheduleRecordsByOutRecordId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3CreditRepaymentPartnerScheduleRecordsByOutRecordIdGetResponse]:
         """查询预约还款记录
 

@@ -390,6 +390,8 @@ class V3DiscountCardCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardCardsPostResponse]:
         """预受理领卡请求API
 
@@ -404,6 +406,8 @@ class V3DiscountCardCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardCardsPostResponse]:
         """预受理领卡请求API
 
@@ -422,6 +426,8 @@ class V3DiscountCardCardsByOutCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardCardsByOutCardCodeGetResponse]:
         """查询先享卡订单API
 
@@ -436,6 +442,8 @@ class V3DiscountCardCardsByOutCardCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardCardsByOutCardCodeGetResponse]:
         """查询先享卡订单API
 
@@ -454,6 +462,8 @@ class V3DiscountCardCardsByOutCardCodeAddUserRecords(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """增加用户记录API
 
@@ -469,6 +479,8 @@ class V3DiscountCardCardsByOutCardCodeAddUserRecords(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """增加用户记录API
 
@@ -496,6 +508,8 @@ class V3DiscountCardOrdersOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardOrdersOutTradeNoByOutTradeNoGetResponse]:
         """通过先享卡订单号查询订单API
 
@@ -512,6 +526,8 @@ class V3DiscountCardOrdersOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardOrdersOutTradeNoByOutTradeNoGetResponse]:
         """通过先享卡订单号查询订单API
 
@@ -531,6 +547,8 @@ class V3DiscountCardOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardOrdersByOutOrderNoGetResponse]:
         """通过先享卡订单号查询订单API
 
@@ -547,6 +565,8 @@ class V3DiscountCardOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardOrdersByOutOrderNoGetResponse]:
         """通过先享卡订单号查询订单API
 
@@ -564,6 +584,8 @@ class V3DiscountCardOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardOrdersByOutOrderNoPatchResponse]:
         """更新先享卡订单API
 
@@ -581,6 +603,8 @@ class V3DiscountCardOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3DiscountCardOrdersByOutOrderNoPatchResponse]:
         """更新先享卡订单API
 

@@ -303,6 +303,8 @@ class V3EbikeChargeContractsPreopen(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeContractsPreopenPostResponse]:
         """预开通服务API
 
@@ -319,6 +321,8 @@ class V3EbikeChargeContractsPreopen(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeContractsPreopenPostResponse]:
         """预开通服务API
 
@@ -340,6 +344,8 @@ class V3EbikeChargeContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeContractsByContractIdGetResponse]:
         """通过签约号查询用户状态API
 
@@ -357,6 +363,8 @@ class V3EbikeChargeContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeContractsByContractIdGetResponse]:
         """通过签约号查询用户状态API
 
@@ -377,6 +385,8 @@ class V3EbikeChargeContractsByContractIdConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeContractsByContractIdConfirmPostResponse]:
         """创建用户当次充电代扣凭证API
 
@@ -394,6 +404,8 @@ class V3EbikeChargeContractsByContractIdConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeContractsByContractIdConfirmPostResponse]:
         """创建用户当次充电代扣凭证API
 
@@ -415,6 +427,8 @@ class V3EbikeChargeTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeTransactionsPostResponse]:
         """充电自行车代扣受理扣款API
 
@@ -431,6 +445,8 @@ class V3EbikeChargeTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeTransactionsPostResponse]:
         """充电自行车代扣受理扣款API
 
@@ -455,6 +471,8 @@ class V3EbikeChargeTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeTransactionsIdByTransactionIdGetResponse]:
         """查询订单API
 
@@ -472,6 +490,8 @@ class V3EbikeChargeTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeTransactionsIdByTransactionIdGetResponse]:
         """查询订单API
 
@@ -496,6 +516,8 @@ class V3EbikeChargeTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单API
 
@@ -513,6 +535,8 @@ class V3EbikeChargeTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单API
 
@@ -541,6 +565,8 @@ class V3EbikeChargeUsersByOpenidContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeUsersByOpenidContractGetResponse]:
         """通过用户标识查询用户状态API
 
@@ -558,6 +584,8 @@ class V3EbikeChargeUsersByOpenidContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EbikeChargeUsersByOpenidContractGetResponse]:
         """通过用户标识查询用户状态API
 

@@ -2475,6 +2475,8 @@ class V3EcommerceAccountApplyCancelWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawPostResponse]:
         """提交注销提现申请
 
@@ -2488,6 +2490,8 @@ class V3EcommerceAccountApplyCancelWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawPostResponse]:
         """提交注销提现申请
 
@@ -2508,6 +2512,8 @@ class V3EcommerceApplyCancelWithdrawApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponse]:
         """微信支付注销提现申请单号查询申请单状态
 
@@ -2521,6 +2527,8 @@ class V3EcommerceApplyCancelWithdrawApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponse]:
         """微信支付注销提现申请单号查询申请单状态
 
@@ -2537,6 +2545,8 @@ class V3EcommerceAccountApplyCancelWithdrawConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawConfirmPostResponse]:
         """平台代商户确认注销
 
@@ -2550,6 +2560,8 @@ class V3EcommerceAccountApplyCancelWithdrawConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountApplyCancelWithdrawConfirmPostResponse]:
         """平台代商户确认注销
 
@@ -2570,6 +2582,8 @@ class V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户注销提现申请单号查询申请单状态
 
@@ -2583,6 +2597,8 @@ class V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户注销提现申请单号查询申请单状态
 
@@ -2603,6 +2619,8 @@ class V3EcommerceApplyCancelWithdrawValidateCancelBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawValidateCancelBySubMchidGetResponse]:
         """商户注销资格校验
 
@@ -2616,6 +2634,8 @@ class V3EcommerceApplyCancelWithdrawValidateCancelBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplyCancelWithdrawValidateCancelBySubMchidGetResponse]:
         """商户注销资格校验
 
@@ -2634,6 +2654,8 @@ class V3EcommerceAccountCancelApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsPostResponse]:
         """提交注销申请单
 
@@ -2648,6 +2670,8 @@ class V3EcommerceAccountCancelApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsPostResponse]:
         """提交注销申请单
 
@@ -2666,6 +2690,8 @@ class V3EcommerceAccountCancelApplicationsMedia(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsMediaPostResponse]:
         """图片上传API
 
@@ -2681,6 +2707,8 @@ class V3EcommerceAccountCancelApplicationsMedia(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsMediaPostResponse]:
         """图片上传API
 
@@ -2702,6 +2730,8 @@ class V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNoGetResponse]:
         """查询注销单状态
 
@@ -2716,6 +2746,8 @@ class V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNoGetResponse]:
         """查询注销单状态
 
@@ -2737,6 +2769,8 @@ class V3EcommerceApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsPostResponse]:
         """二级商户进件API
 
@@ -2751,6 +2785,8 @@ class V3EcommerceApplyments(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsPostResponse]:
         """二级商户进件API
 
@@ -2773,6 +2809,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoGetResponse]:
         """通过业务申请编号查询申请状态
 
@@ -2787,6 +2825,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoGetResponse]:
         """通过业务申请编号查询申请状态
 
@@ -2804,6 +2844,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNoRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoRevokePostResponse]:
         """撤销申请单-使用业务申请编号
 
@@ -2817,6 +2859,8 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNoRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsOutRequestNoByOutRequestNoRevokePostResponse]:
         """撤销申请单-使用业务申请编号
 
@@ -2833,6 +2877,8 @@ class V3EcommerceApplymentsSubmitAccountHostingApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitAccountHostingApplymentPostResponse]:
         """提交申请单
 
@@ -2846,6 +2892,8 @@ class V3EcommerceApplymentsSubmitAccountHostingApplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitAccountHostingApplymentPostResponse]:
         """提交申请单
 
@@ -2862,6 +2910,8 @@ class V3EcommerceApplymentsSubmitSignVerifyInfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitSignVerifyInfoPostResponse]:
         """平台代理签约核身
 
@@ -2875,6 +2925,8 @@ class V3EcommerceApplymentsSubmitSignVerifyInfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsSubmitSignVerifyInfoPostResponse]:
         """平台代理签约核身
 
@@ -2892,6 +2944,8 @@ class V3EcommerceApplymentsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdGetResponse]:
         """通过申请单ID查询申请状态
 
@@ -2906,6 +2960,8 @@ class V3EcommerceApplymentsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdGetResponse]:
         """通过申请单ID查询申请状态
 
@@ -2923,6 +2979,8 @@ class V3EcommerceApplymentsByApplymentIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdRevokePostResponse]:
         """撤销申请单-使用申请单号
 
@@ -2936,6 +2994,8 @@ class V3EcommerceApplymentsByApplymentIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceApplymentsByApplymentIdRevokePostResponse]:
         """撤销申请单-使用申请单号
 
@@ -2956,6 +3016,8 @@ class V3EcommerceBillFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceBillFundflowbillGetResponse]:
         """申请二级商户资金账单API
 
@@ -2970,6 +3032,8 @@ class V3EcommerceBillFundflowbill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceBillFundflowbillGetResponse]:
         """申请二级商户资金账单API
 
@@ -3011,6 +3075,8 @@ class V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询协议API
 
@@ -3026,6 +3092,8 @@ class V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询协议API
 
@@ -3045,6 +3113,8 @@ class V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """商户协议号解约协议API
 
@@ -3061,6 +3131,8 @@ class V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """商户协议号解约协议API
 
@@ -3079,6 +3151,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignPostResponse]:
         """APP方式预签约API
 
@@ -3093,6 +3167,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignPostResponse]:
         """APP方式预签约API
 
@@ -3110,6 +3186,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序方式预签约API
 
@@ -3124,6 +3202,8 @@ class V3EcommerceCombinePapayContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序方式预签约API
 
@@ -3142,6 +3222,8 @@ class V3EcommerceCombinePapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsPostResponse]:
         """电商合单委托代扣支付API
 
@@ -3156,6 +3238,8 @@ class V3EcommerceCombinePapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsPostResponse]:
         """电商合单委托代扣支付API
 
@@ -3174,6 +3258,8 @@ class V3EcommerceCombinePapayTransactionsByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsByCombineOutTradeNoGetResponse]:
         """电商合单委托代扣查询订单API
 
@@ -3188,6 +3274,8 @@ class V3EcommerceCombinePapayTransactionsByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceCombinePapayTransactionsByCombineOutTradeNoGetResponse]:
         """电商合单委托代扣查询订单API
 
@@ -3206,6 +3294,8 @@ class V3EcommerceTransactionsByCombineOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """电商合单委托代扣撤销订单API
 
@@ -3221,6 +3311,8 @@ class V3EcommerceTransactionsByCombineOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """电商合单委托代扣撤销订单API
 
@@ -3249,6 +3341,8 @@ class V3EcommerceFundBalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundBalanceBySubMchidGetResponse]:
         """查询二级商户账户实时余额API
 
@@ -3264,6 +3358,8 @@ class V3EcommerceFundBalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundBalanceBySubMchidGetResponse]:
         """查询二级商户账户实时余额API
 
@@ -3286,6 +3382,8 @@ class V3EcommerceFundEnddaybalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundEnddaybalanceBySubMchidGetResponse]:
         """查询二级商户账户日终余额API
 
@@ -3301,6 +3399,8 @@ class V3EcommerceFundEnddaybalanceBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundEnddaybalanceBySubMchidGetResponse]:
         """查询二级商户账户日终余额API
 
@@ -3320,6 +3420,8 @@ class V3EcommerceFundWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawPostResponse]:
         """账户余额提现API
 
@@ -3334,6 +3436,8 @@ class V3EcommerceFundWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawPostResponse]:
         """账户余额提现API
 
@@ -3356,6 +3460,8 @@ class V3EcommerceFundWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户提现单号查询
 
@@ -3371,6 +3477,8 @@ class V3EcommerceFundWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """商户提现单号查询
 
@@ -3389,6 +3497,8 @@ class V3EcommerceFundWithdrawByWithdrawId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawByWithdrawIdGetResponse]:
         """微信支付提现单号查询
 
@@ -3404,6 +3514,8 @@ class V3EcommerceFundWithdrawByWithdrawId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceFundWithdrawByWithdrawIdGetResponse]:
         """微信支付提现单号查询
 
@@ -3433,6 +3545,8 @@ class V3EcommerceOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceOutContractCodeByOutContractCodeGetResponse]:
         """根据业务申请单号查签约信息
 
@@ -3447,6 +3561,8 @@ class V3EcommerceOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceOutContractCodeByOutContractCodeGetResponse]:
         """根据业务申请单号查签约信息
 
@@ -3468,6 +3584,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityAppPostResponse]:
         """APP场景预签约（需要实名验证）
 
@@ -3481,6 +3599,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityAppPostResponse]:
         """APP场景预签约（需要实名验证）
 
@@ -3497,6 +3617,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityMiniProgramPostResponse]:
         """小程序场景预签约（需要实名验证）
 
@@ -3510,6 +3632,8 @@ class V3EcommercePreEntrustSignWithRealNameIdentityMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommercePreEntrustSignWithRealNameIdentityMiniProgramPostResponse]:
         """小程序场景预签约（需要实名验证）
 
@@ -3531,6 +3655,8 @@ class V3EcommerceIndividualContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignAppPostResponse]:
         """APP场景预签约
 
@@ -3544,6 +3670,8 @@ class V3EcommerceIndividualContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignAppPostResponse]:
         """APP场景预签约
 
@@ -3560,6 +3688,8 @@ class V3EcommerceIndividualContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预签约
 
@@ -3573,6 +3703,8 @@ class V3EcommerceIndividualContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预签约
 
@@ -3590,6 +3722,8 @@ class V3EcommerceIndividualContractsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsByOpenidGetResponse]:
         """查询个人收款方授权结果
 
@@ -3605,6 +3739,8 @@ class V3EcommerceIndividualContractsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceIndividualContractsByOpenidGetResponse]:
         """查询个人收款方授权结果
 
@@ -3628,6 +3764,8 @@ class V3EcommerceMchTransferAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsPostResponse]:
         """申请二级商户商家转账授权
 
@@ -3642,6 +3780,8 @@ class V3EcommerceMchTransferAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsPostResponse]:
         """申请二级商户商家转账授权
 
@@ -3659,6 +3799,8 @@ class V3EcommerceMchTransferAuthorizationsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsBySubMchidGetResponse]:
         """查询二级商户商家转账授权状态
 
@@ -3673,6 +3815,8 @@ class V3EcommerceMchTransferAuthorizationsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferAuthorizationsBySubMchidGetResponse]:
         """查询二级商户商家转账授权状态
 
@@ -3692,6 +3836,8 @@ class V3EcommerceMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsPostResponse]:
         """发起转账
 
@@ -3706,6 +3852,8 @@ class V3EcommerceMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsPostResponse]:
         """发起转账
 
@@ -3729,6 +3877,8 @@ class V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -3744,6 +3894,8 @@ class V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -3762,6 +3914,8 @@ class V3EcommerceTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -3777,6 +3931,8 @@ class V3EcommerceTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -3799,6 +3955,8 @@ class V3EcommerceTransferBillsTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetResponse]:
         """微信转账单号查询转账单
 
@@ -3814,6 +3972,8 @@ class V3EcommerceTransferBillsTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetResponse]:
         """微信转账单号查询转账单
 
@@ -3839,6 +3999,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersGetResponse]:
         """查询售后服务分账结果
 
@@ -3853,6 +4015,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersGetResponse]:
         """查询售后服务分账结果
 
@@ -3867,6 +4031,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersPostResponse]:
         """请求售后服务分账
 
@@ -3881,6 +4047,8 @@ class V3EcommerceProfitsharingAfterSalesOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingAfterSalesOrdersPostResponse]:
         """请求售后服务分账
 
@@ -3898,6 +4066,8 @@ class V3EcommerceProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -3912,6 +4082,8 @@ class V3EcommerceProfitsharingFinishOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingFinishOrderPostResponse]:
         """完结分账API
 
@@ -3930,6 +4102,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -3944,6 +4118,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersGetResponse]:
         """查询分账结果API
 
@@ -3958,6 +4134,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -3972,6 +4150,8 @@ class V3EcommerceProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersPostResponse]:
         """请求分账API
 
@@ -3993,6 +4173,8 @@ class V3EcommerceProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -4007,6 +4189,8 @@ class V3EcommerceProfitsharingOrdersByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingOrdersByTransactionIdAmountsGetResponse]:
         """查询订单剩余待分金额API
 
@@ -4029,6 +4213,8 @@ class V3EcommerceProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -4043,6 +4229,8 @@ class V3EcommerceProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversAddPostResponse]:
         """添加分账接收方API
 
@@ -4060,6 +4248,8 @@ class V3EcommerceProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4074,6 +4264,8 @@ class V3EcommerceProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方API
 
@@ -4091,6 +4283,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4105,6 +4299,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersGetResponse]:
         """查询分账回退结果API
 
@@ -4119,6 +4315,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 
@@ -4133,6 +4331,8 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceProfitsharingReturnordersPostResponse]:
         """请求分账回退API
 
@@ -4157,6 +4357,8 @@ class V3EcommerceRefundsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsApplyPostResponse]:
         """退款申请API
 
@@ -4171,6 +4373,8 @@ class V3EcommerceRefundsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsApplyPostResponse]:
         """退款申请API
 
@@ -4193,6 +4397,8 @@ class V3EcommerceRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsIdByRefundIdGetResponse]:
         """通过微信支付退款单号查询退款
 
@@ -4208,6 +4414,8 @@ class V3EcommerceRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsIdByRefundIdGetResponse]:
         """通过微信支付退款单号查询退款
 
@@ -4230,6 +4438,8 @@ class V3EcommerceRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsOutRefundNoByOutRefundNoGetResponse]:
         """通过商户退款单号查询退款
 
@@ -4245,6 +4455,8 @@ class V3EcommerceRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsOutRefundNoByOutRefundNoGetResponse]:
         """通过商户退款单号查询退款
 
@@ -4268,6 +4480,8 @@ class V3EcommerceRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 
@@ -4283,6 +4497,8 @@ class V3EcommerceRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 
@@ -4301,6 +4517,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvanceGetResponse]:
         """查询垫付回补结果API
 
@@ -4316,6 +4534,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvanceGetResponse]:
         """查询垫付回补结果API
 
@@ -4331,6 +4551,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvancePostResponse]:
         """垫付退款回补API
 
@@ -4346,6 +4568,8 @@ class V3EcommerceRefundsByRefundIdReturnAdvance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceRefundsByRefundIdReturnAdvancePostResponse]:
         """垫付退款回补API
 
@@ -4363,6 +4587,8 @@ class V3EcommerceSubjectSubMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubjectSubMerchantsGetResponse]:
         """查询指定主体子商户列表
 
@@ -4376,6 +4602,8 @@ class V3EcommerceSubjectSubMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubjectSubMerchantsGetResponse]:
         """查询指定主体子商户列表
 
@@ -4398,6 +4626,8 @@ class V3EcommerceSubsidiesCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCancelPostResponse]:
         """取消补差API
 
@@ -4412,6 +4642,8 @@ class V3EcommerceSubsidiesCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCancelPostResponse]:
         """取消补差API
 
@@ -4429,6 +4661,8 @@ class V3EcommerceSubsidiesCreate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCreatePostResponse]:
         """请求补差API
 
@@ -4443,6 +4677,8 @@ class V3EcommerceSubsidiesCreate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesCreatePostResponse]:
         """请求补差API
 
@@ -4460,6 +4696,8 @@ class V3EcommerceSubsidiesReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesReturnPostResponse]:
         """请求补差回退API
 
@@ -4474,6 +4712,8 @@ class V3EcommerceSubsidiesReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EcommerceSubsidiesReturnPostResponse]:
         """请求补差回退API
 

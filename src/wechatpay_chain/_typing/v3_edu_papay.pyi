@@ -310,6 +310,8 @@ class V3EduPapayContractsIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayContractsIdByContractIdGetResponse]:
         """通过协议号查询签约API
 
@@ -325,6 +327,8 @@ class V3EduPapayContractsIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayContractsIdByContractIdGetResponse]:
         """通过协议号查询签约API
 
@@ -342,6 +346,8 @@ class V3EduPapayContractsPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayContractsPresignPostResponse]:
         """预签约API
 
@@ -356,6 +362,8 @@ class V3EduPapayContractsPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayContractsPresignPostResponse]:
         """预签约API
 
@@ -373,6 +381,8 @@ class V3EduPapayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解约API
 
@@ -387,6 +397,8 @@ class V3EduPapayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解约API
 
@@ -406,6 +418,8 @@ class V3EduPapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """教育通扣款受理API
 
@@ -420,6 +434,8 @@ class V3EduPapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """教育通扣款受理API
 
@@ -442,6 +458,8 @@ class V3EduPapayTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayTransactionsIdByTransactionIdGetResponse]:
         """微信订单号查单API
 
@@ -457,6 +475,8 @@ class V3EduPapayTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayTransactionsIdByTransactionIdGetResponse]:
         """微信订单号查单API
 
@@ -479,6 +499,8 @@ class V3EduPapayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查单API
 
@@ -494,6 +516,8 @@ class V3EduPapayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查单API
 
@@ -520,6 +544,8 @@ class V3EduPapayUserNotificationsByContractIdSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """发送扣款预通知API
 
@@ -535,6 +561,8 @@ class V3EduPapayUserNotificationsByContractIdSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """发送扣款预通知API
 
@@ -561,6 +589,8 @@ class V3EduPapayUserByOpenidContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayUserByOpenidContractsGetResponse]:
         """通过用户标识查询签约API
 
@@ -576,6 +606,8 @@ class V3EduPapayUserByOpenidContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduPapayUserByOpenidContractsGetResponse]:
         """通过用户标识查询签约API
 

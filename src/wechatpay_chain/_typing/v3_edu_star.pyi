@@ -126,6 +126,8 @@ class V3EduStarOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarOrdersGetResponse]:
         """通过QQ账号查询核销订单列表API
 
@@ -140,6 +142,8 @@ class V3EduStarOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarOrdersGetResponse]:
         """通过QQ账号查询核销订单列表API
 
@@ -154,6 +158,8 @@ class V3EduStarOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarOrdersPostResponse]:
         """创建核销订单API
 
@@ -168,6 +174,8 @@ class V3EduStarOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarOrdersPostResponse]:
         """创建核销订单API
 
@@ -195,6 +203,8 @@ class V3EduStarUsersOpenidByWechatOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarUsersOpenidByWechatOpenidGetResponse]:
         """通过微信用户标识查询用户信息API
 
@@ -210,6 +220,8 @@ class V3EduStarUsersOpenidByWechatOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarUsersOpenidByWechatOpenidGetResponse]:
         """通过微信用户标识查询用户信息API
 
@@ -232,6 +244,8 @@ class V3EduStarUsersQqByQq(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarUsersQqByQqGetResponse]:
         """通过QQ账号查询用户信息API
 
@@ -247,6 +261,8 @@ class V3EduStarUsersQqByQq(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduStarUsersQqByQqGetResponse]:
         """通过QQ账号查询用户信息API
 

@@ -419,6 +419,8 @@ class V3EduschoolpayContractsPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayContractsPresignPostResponse]:
         """预签约API
 
@@ -433,6 +435,8 @@ class V3EduschoolpayContractsPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayContractsPresignPostResponse]:
         """预签约API
 
@@ -451,6 +455,8 @@ class V3EduschoolpayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayContractsByContractIdGetResponse]:
         """通过协议号查询签约API
 
@@ -465,6 +471,8 @@ class V3EduschoolpayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayContractsByContractIdGetResponse]:
         """通过协议号查询签约API
 
@@ -482,6 +490,8 @@ class V3EduschoolpayContractsByContractIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户主动解约API
 
@@ -496,6 +506,8 @@ class V3EduschoolpayContractsByContractIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户主动解约API
 
@@ -515,6 +527,8 @@ class V3EduschoolpayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayTransactionsPostResponse]:
         """扣款API
 
@@ -529,6 +543,8 @@ class V3EduschoolpayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayTransactionsPostResponse]:
         """扣款API
 
@@ -551,6 +567,8 @@ class V3EduschoolpayTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayTransactionsIdByTransactionIdGetResponse]:
         """微信支付订单号查单API
 
@@ -566,6 +584,8 @@ class V3EduschoolpayTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayTransactionsIdByTransactionIdGetResponse]:
         """微信支付订单号查单API
 
@@ -588,6 +608,8 @@ class V3EduschoolpayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查单API
 
@@ -603,6 +625,8 @@ class V3EduschoolpayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查单API
 
@@ -630,6 +654,8 @@ class V3EduschoolpayUsersByOpenidContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayUsersByOpenidContractsGetResponse]:
         """查询用户签约列表API
 
@@ -645,6 +671,8 @@ class V3EduschoolpayUsersByOpenidContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayUsersByOpenidContractsGetResponse]:
         """查询用户签约列表API
 
@@ -662,6 +690,8 @@ class V3EduschoolpayUsersByOpenidDebtState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayUsersByOpenidDebtStateGetResponse]:
         """商户查询用户欠款状态API
 
@@ -676,6 +706,8 @@ class V3EduschoolpayUsersByOpenidDebtState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3EduschoolpayUsersByOpenidDebtStateGetResponse]:
         """商户查询用户欠款状态API
 

@@ -37,6 +37,8 @@ class V3ExpressUsersByOpenidTransform(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ExpressUsersByOpenidTransformPostResponse]:
         """用户openid转换API
 
@@ -52,6 +54,8 @@ class V3ExpressUsersByOpenidTransform(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ExpressUsersByOpenidTransformPostResponse]:
         """用户openid转换API
 

@@ -55,6 +55,8 @@ class V3FacemchUsersByFaceSid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FacemchUsersByFaceSidGetResponse]:
         """查询用户授权的实名信息
 
@@ -70,6 +72,8 @@ class V3FacemchUsersByFaceSid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FacemchUsersByFaceSidGetResponse]:
         """查询用户授权的实名信息
 

@@ -1558,6 +1558,8 @@ class V3FundAppBrandRedpacketBrandMerchantBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandRedpacketBrandMerchantBatchesPostResponse]:
         """品牌商户发放红包
 
@@ -1571,6 +1573,8 @@ class V3FundAppBrandRedpacketBrandMerchantBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandRedpacketBrandMerchantBatchesPostResponse]:
         """品牌商户发放红包
 
@@ -1589,6 +1593,8 @@ class V3FundAppBrandRedpacketBrandMerchantBatchesByBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandRedpacketBrandMerchantBatchesByBatchNoGetResponse]:
         """微信支付批次单号查询批次单
 
@@ -1603,6 +1609,8 @@ class V3FundAppBrandRedpacketBrandMerchantBatchesByBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandRedpacketBrandMerchantBatchesByBatchNoGetResponse]:
         """微信支付批次单号查询批次单
 
@@ -1624,6 +1632,8 @@ class V3FundAppBrandMerchantBatchesByBatchNoDetailsByDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandMerchantBatchesByBatchNoDetailsByDetailNoGetResponse]:
         """商家明细单号查询明细单
 
@@ -1638,6 +1648,8 @@ class V3FundAppBrandMerchantBatchesByBatchNoDetailsByDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandMerchantBatchesByBatchNoDetailsByDetailNoGetResponse]:
         """商家明细单号查询明细单
 
@@ -1660,6 +1672,8 @@ class V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNoGetResponse]:
         """商家批次单号查询批次单
 
@@ -1674,6 +1688,8 @@ class V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNoGetResponse]:
         """商家批次单号查询批次单
 
@@ -1695,6 +1711,8 @@ class V3FundAppByOutBatchNoOutDetailsByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppByOutBatchNoOutDetailsByOutDetailNoGetResponse]:
         """商家明细单号查询明细单
 
@@ -1709,6 +1727,8 @@ class V3FundAppByOutBatchNoOutDetailsByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppByOutBatchNoOutDetailsByOutDetailNoGetResponse]:
         """商家明细单号查询明细单
 
@@ -1739,6 +1759,8 @@ class V3FundAppMchTransferElecsignOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignOutBillNoPostResponse]:
         """商户单号申请电子回单
 
@@ -1753,6 +1775,8 @@ class V3FundAppMchTransferElecsignOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignOutBillNoPostResponse]:
         """商户单号申请电子回单
 
@@ -1770,6 +1794,8 @@ class V3FundAppMchTransferElecsignOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignOutBillNoByOutBillNoGetResponse]:
         """商户单号查询电子回单
 
@@ -1784,6 +1810,8 @@ class V3FundAppMchTransferElecsignOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignOutBillNoByOutBillNoGetResponse]:
         """商户单号查询电子回单
 
@@ -1802,6 +1830,8 @@ class V3FundAppMchTransferElecsignTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignTransferBillNoPostResponse]:
         """微信单号申请电子回单
 
@@ -1816,6 +1846,8 @@ class V3FundAppMchTransferElecsignTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignTransferBillNoPostResponse]:
         """微信单号申请电子回单
 
@@ -1833,6 +1865,8 @@ class V3FundAppMchTransferElecsignTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignTransferBillNoByTransferBillNoGetResponse]:
         """微信单号查询电子回单
 
@@ -1847,6 +1881,8 @@ class V3FundAppMchTransferElecsignTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferElecsignTransferBillNoByTransferBillNoGetResponse]:
         """微信单号查询电子回单
 
@@ -1883,6 +1919,8 @@ class V3FundAppPartnerBudgetByOutBudgetNoElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsGetResponse]:
         """查询预算出资的电子回单
 
@@ -1897,6 +1935,8 @@ class V3FundAppPartnerBudgetByOutBudgetNoElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsGetResponse]:
         """查询预算出资的电子回单
 
@@ -1911,6 +1951,8 @@ class V3FundAppPartnerBudgetByOutBudgetNoElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsPostResponse]:
         """申请预算出资的电子回单
 
@@ -1925,6 +1967,8 @@ class V3FundAppPartnerBudgetByOutBudgetNoElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsPostResponse]:
         """申请预算出资的电子回单
 
@@ -1942,6 +1986,8 @@ class V3FundAppMchTransferPartnerCharityBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityBudgetPostResponse]:
         """申请公益捐赠预算
 
@@ -1955,6 +2001,8 @@ class V3FundAppMchTransferPartnerCharityBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityBudgetPostResponse]:
         """申请公益捐赠预算
 
@@ -1973,6 +2021,8 @@ class V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoGetResponse]:
         """商户单号查询公益捐赠预算详情
 
@@ -1987,6 +2037,8 @@ class V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoGetResponse]:
         """商户单号查询公益捐赠预算详情
 
@@ -2004,6 +2056,8 @@ class V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoUnlockPostResponse]:
         """解锁公益捐赠预算
 
@@ -2018,6 +2072,8 @@ class V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoUnlockPostResponse]:
         """解锁公益捐赠预算
 
@@ -2035,6 +2091,8 @@ class V3FundAppMchTransferPartnerCharityTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityTransferBillsPostResponse]:
         """发起公益捐赠
 
@@ -2048,6 +2106,8 @@ class V3FundAppMchTransferPartnerCharityTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerCharityTransferBillsPostResponse]:
         """发起公益捐赠
 
@@ -2069,6 +2129,8 @@ class V3FundAppCharityTransferBillsOutTransferNoByOutTransferNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppCharityTransferBillsOutTransferNoByOutTransferNoGetResponse]:
         """商户单号查询公益捐赠详情
 
@@ -2083,6 +2145,8 @@ class V3FundAppCharityTransferBillsOutTransferNoByOutTransferNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppCharityTransferBillsOutTransferNoByOutTransferNoGetResponse]:
         """商户单号查询公益捐赠详情
 
@@ -2100,6 +2164,8 @@ class V3FundAppMchTransferPartnerElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerElectronicReceiptsPostResponse]:
         """申请单笔转账电子回单
 
@@ -2113,6 +2179,8 @@ class V3FundAppMchTransferPartnerElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerElectronicReceiptsPostResponse]:
         """申请单笔转账电子回单
 
@@ -2130,6 +2198,8 @@ class V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNoGetResponse]:
         """查询单笔转账电子回单
 
@@ -2144,6 +2214,8 @@ class V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNoGetResponse]:
         """查询单笔转账电子回单
 
@@ -2161,6 +2233,8 @@ class V3FundAppMchTransferPartnerSubMchAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerSubMchAuthorizationsPostResponse]:
         """申请子商户商家转账授权
 
@@ -2174,6 +2248,8 @@ class V3FundAppMchTransferPartnerSubMchAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerSubMchAuthorizationsPostResponse]:
         """申请子商户商家转账授权
 
@@ -2190,6 +2266,8 @@ class V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchidGetResponse]:
         """查询子商户商家转账授权状态
 
@@ -2203,6 +2281,8 @@ class V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchidGetResponse]:
         """查询子商户商家转账授权状态
 
@@ -2222,6 +2302,8 @@ class V3FundAppMchTransferPartnerTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerTransferBillsPostResponse]:
         """发起转账
 
@@ -2235,6 +2317,8 @@ class V3FundAppMchTransferPartnerTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerTransferBillsPostResponse]:
         """发起转账
 
@@ -2257,6 +2341,8 @@ class V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -2271,6 +2357,8 @@ class V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -2288,6 +2376,8 @@ class V3FundAppPartnerTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -2302,6 +2392,8 @@ class V3FundAppPartnerTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -2318,6 +2410,8 @@ class V3FundAppPartnerTransferBillsPreTransferWithAuthorization(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerTransferBillsPreTransferWithAuthorizationPostResponse]:
         """发起转账并完成自动收款授权
 
@@ -2331,6 +2425,8 @@ class V3FundAppPartnerTransferBillsPreTransferWithAuthorization(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppPartnerTransferBillsPreTransferWithAuthorizationPostResponse]:
         """发起转账并完成自动收款授权
 
@@ -2347,6 +2443,8 @@ class V3FundAppMchTransferPartnerTransferBillsTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerTransferBillsTransferPostResponse]:
         """转账（用户自动收款）
 
@@ -2360,6 +2458,8 @@ class V3FundAppMchTransferPartnerTransferBillsTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerTransferBillsTransferPostResponse]:
         """转账（用户自动收款）
 
@@ -2377,6 +2477,8 @@ class V3FundAppMchTransferPartnerUserConfirmAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerUserConfirmAuthorizationsPostResponse]:
         """申请免确认收款授权
 
@@ -2390,6 +2492,8 @@ class V3FundAppMchTransferPartnerUserConfirmAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferPartnerUserConfirmAuthorizationsPostResponse]:
         """申请免确认收款授权
 
@@ -2407,6 +2511,8 @@ class V3FundAppUserConfirmAuthorizationsByOutAuthorizationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppUserConfirmAuthorizationsByOutAuthorizationNoGetResponse]:
         """商户单号查询自动收款授权
 
@@ -2420,6 +2526,8 @@ class V3FundAppUserConfirmAuthorizationsByOutAuthorizationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppUserConfirmAuthorizationsByOutAuthorizationNoGetResponse]:
         """商户单号查询自动收款授权
 
@@ -2436,6 +2544,8 @@ class V3FundAppUserConfirmAuthorizationsByOutAuthorizationNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppUserConfirmAuthorizationsByOutAuthorizationNoClosePostResponse]:
         """解除免确认收款授权
 
@@ -2449,6 +2559,8 @@ class V3FundAppUserConfirmAuthorizationsByOutAuthorizationNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppUserConfirmAuthorizationsByOutAuthorizationNoClosePostResponse]:
         """解除免确认收款授权
 
@@ -2469,6 +2581,8 @@ class V3FundAppMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsPostResponse]:
         """发起转账
 
@@ -2483,6 +2597,8 @@ class V3FundAppMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsPostResponse]:
         """发起转账
 
@@ -2505,6 +2621,8 @@ class V3FundAppMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -2519,6 +2637,8 @@ class V3FundAppMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """商户单号查询转账单
 
@@ -2536,6 +2656,8 @@ class V3FundAppMchTransferTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -2550,6 +2672,8 @@ class V3FundAppMchTransferTransferBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsOutBillNoByOutBillNoCancelPostResponse]:
         """撤销转账
 
@@ -2567,6 +2691,8 @@ class V3FundAppTransferBillsPreTransferWithAuthorization(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppTransferBillsPreTransferWithAuthorizationPostResponse]:
         """发起转账并完成自动收款授权
 
@@ -2580,6 +2706,8 @@ class V3FundAppTransferBillsPreTransferWithAuthorization(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppTransferBillsPreTransferWithAuthorizationPostResponse]:
         """发起转账并完成自动收款授权
 
@@ -2596,6 +2724,8 @@ class V3FundAppMchTransferTransferBillsTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsTransferPostResponse]:
         """用户授权后转账
 
@@ -2609,6 +2739,8 @@ class V3FundAppMchTransferTransferBillsTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferBillsTransferPostResponse]:
         """用户授权后转账
 
@@ -2629,6 +2761,8 @@ class V3FundAppTransferBillsTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppTransferBillsTransferBillNoByTransferBillNoGetResponse]:
         """微信转账单号查询转账单
 
@@ -2643,6 +2777,8 @@ class V3FundAppTransferBillsTransferBillNoByTransferBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppTransferBillsTransferBillNoByTransferBillNoGetResponse]:
         """微信转账单号查询转账单
 
@@ -2661,6 +2797,8 @@ class V3FundAppMchTransferTransferToQqWalletBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferToQqWalletBillsPostResponse]:
         """发起转账到QQ钱包
 
@@ -2674,6 +2812,8 @@ class V3FundAppMchTransferTransferToQqWalletBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferToQqWalletBillsPostResponse]:
         """发起转账到QQ钱包
 
@@ -2691,6 +2831,8 @@ class V3FundAppMchTransferTransferToQqWalletBillsByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoGetResponse]:
         """查询转账到QQ钱包的结果
 
@@ -2704,6 +2846,8 @@ class V3FundAppMchTransferTransferToQqWalletBillsByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoGetResponse]:
         """查询转账到QQ钱包的结果
 
@@ -2720,6 +2864,8 @@ class V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoCancelPostResponse]:
         """撤销转账到QQ钱包
 
@@ -2733,6 +2879,8 @@ class V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoCancelPostResponse]:
         """撤销转账到QQ钱包
 
@@ -2750,6 +2898,8 @@ class V3FundAppMchTransferUserConfirmAuthorization(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferUserConfirmAuthorizationPostResponse]:
         """申请免确认收款授权
 
@@ -2763,6 +2913,8 @@ class V3FundAppMchTransferUserConfirmAuthorization(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppMchTransferUserConfirmAuthorizationPostResponse]:
         """申请免确认收款授权
 
@@ -2785,6 +2937,8 @@ class V3FundAppOutAuthorizationNoByOutAuthorizationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppOutAuthorizationNoByOutAuthorizationNoGetResponse]:
         """商户单号查询自动收款授权
 
@@ -2799,6 +2953,8 @@ class V3FundAppOutAuthorizationNoByOutAuthorizationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppOutAuthorizationNoByOutAuthorizationNoGetResponse]:
         """商户单号查询自动收款授权
 
@@ -2815,6 +2971,8 @@ class V3FundAppOutAuthorizationNoByOutAuthorizationNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppOutAuthorizationNoByOutAuthorizationNoClosePostResponse]:
         """解除免确认收款授权
 
@@ -2828,6 +2986,8 @@ class V3FundAppOutAuthorizationNoByOutAuthorizationNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundAppOutAuthorizationNoByOutAuthorizationNoClosePostResponse]:
         """解除免确认收款授权
 

@@ -266,6 +266,8 @@ class V3FundsToOverseaBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaBillDownloadUrlGetResponse]:
         """获取购付汇账单文件下载链接API
 
@@ -280,6 +282,8 @@ class V3FundsToOverseaBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaBillDownloadUrlGetResponse]:
         """获取购付汇账单文件下载链接API
 
@@ -298,6 +302,8 @@ class V3FundsToOverseaOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaOrdersPostResponse]:
         """申请资金出境API
 
@@ -312,6 +318,8 @@ class V3FundsToOverseaOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaOrdersPostResponse]:
         """申请资金出境API
 
@@ -330,6 +338,8 @@ class V3FundsToOverseaOrdersByOutOrderId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaOrdersByOutOrderIdGetResponse]:
         """查询出境结果API
 
@@ -345,6 +355,8 @@ class V3FundsToOverseaOrdersByOutOrderId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaOrdersByOutOrderIdGetResponse]:
         """查询出境结果API
 
@@ -367,6 +379,8 @@ class V3FundsToOverseaReturnReturnOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaReturnReturnOrdersPostResponse]:
         """申请资金出境退回
 
@@ -381,6 +395,8 @@ class V3FundsToOverseaReturnReturnOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaReturnReturnOrdersPostResponse]:
         """申请资金出境退回
 
@@ -403,6 +419,8 @@ class V3FundsToOverseaReturnReturnOrdersOutReturnNoByOutReturnNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaReturnReturnOrdersOutReturnNoByOutReturnNoGetResponse]:
         """查询出境退回结果（通过商户出境退回单号）
 
@@ -418,6 +436,8 @@ class V3FundsToOverseaReturnReturnOrdersOutReturnNoByOutReturnNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaReturnReturnOrdersOutReturnNoByOutReturnNoGetResponse]:
         """查询出境退回结果（通过商户出境退回单号）
 
@@ -444,6 +464,8 @@ class V3FundsToOverseaByTransactionIdAvailableAbroadAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaByTransactionIdAvailableAbroadAmountsGetResponse]:
         """查询订单剩余可出境余额API
 
@@ -459,6 +481,8 @@ class V3FundsToOverseaByTransactionIdAvailableAbroadAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3FundsToOverseaByTransactionIdAvailableAbroadAmountsGetResponse]:
         """查询订单剩余可出境余额API
 

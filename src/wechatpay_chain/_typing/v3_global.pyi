@@ -2988,6 +2988,8 @@ class V3GlobalCertificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCertificatesGetResponse]:
         """获取平台证书列表
 
@@ -3001,6 +3003,8 @@ class V3GlobalCertificates(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCertificatesGetResponse]:
         """获取平台证书列表
 
@@ -3024,6 +3028,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersGetResponse]:
         """报关查询API
 
@@ -3038,6 +3044,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersGetResponse]:
         """报关查询API
 
@@ -3052,6 +3060,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPostResponse]:
         """报关API
 
@@ -3066,6 +3076,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPostResponse]:
         """报关API
 
@@ -3080,6 +3092,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPatchResponse]:
         """报关信息修改API
 
@@ -3094,6 +3108,8 @@ class V3GlobalCustomsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsOrdersPatchResponse]:
         """报关信息修改API
 
@@ -3111,6 +3127,8 @@ class V3GlobalCustomsRedeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsRedeclarePostResponse]:
         """报关重推API
 
@@ -3125,6 +3143,8 @@ class V3GlobalCustomsRedeclare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsRedeclarePostResponse]:
         """报关重推API
 
@@ -3142,6 +3162,8 @@ class V3GlobalCustomsVerifyCertificate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsVerifyCertificatePostResponse]:
         """身份信息校验API
 
@@ -3156,6 +3178,8 @@ class V3GlobalCustomsVerifyCertificate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalCustomsVerifyCertificatePostResponse]:
         """身份信息校验API
 
@@ -3178,6 +3202,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsGetResponse]:
         """查询投诉通知回调
 
@@ -3190,6 +3216,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsGetResponse]:
         """查询投诉通知回调
 
@@ -3203,6 +3231,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPostResponse]:
         """创建投诉通知回调
 
@@ -3216,6 +3246,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPostResponse]:
         """创建投诉通知回调
 
@@ -3229,6 +3261,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPutResponse]:
         """更新投诉通知回调
 
@@ -3242,13 +3276,23 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintNotificationsPutResponse]:
         """更新投诉通知回调
 
         PUT /v3/global/merchant-service/complaint-notifications
         roles: 服务商, 渠道商, 从业机构
         """
-    def delete(self, *, headers: Headers = None, validate: bool | None = None, timeout: TimeoutArg = None) -> Response:
+    def delete(
+        self,
+        *,
+        headers: Headers = None,
+        validate: bool | None = None,
+        timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
+    ) -> Response:
         """删除投诉通知回调
 
         DELETE /v3/global/merchant-service/complaint-notifications
@@ -3260,6 +3304,8 @@ class V3GlobalMerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除投诉通知回调
 
@@ -3277,6 +3323,8 @@ class V3GlobalMerchantServiceComplaints(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsGetResponse]:
         """查询投诉单列表
 
@@ -3290,6 +3338,8 @@ class V3GlobalMerchantServiceComplaints(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsGetResponse]:
         """查询投诉单列表
 
@@ -3310,6 +3360,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsByComplaintIdGetResponse]:
         """查询投诉单详情
 
@@ -3325,6 +3377,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceComplaintsByComplaintIdGetResponse]:
         """查询投诉单详情
 
@@ -3343,6 +3397,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """反馈处理完成
 
@@ -3357,6 +3413,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """反馈处理完成
 
@@ -3374,6 +3432,8 @@ class V3GlobalComplaintsByComplaintIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalComplaintsByComplaintIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史
 
@@ -3389,6 +3449,8 @@ class V3GlobalComplaintsByComplaintIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalComplaintsByComplaintIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史
 
@@ -3407,6 +3469,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdResponse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """提交回复
 
@@ -3421,6 +3485,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdResponse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """提交回复
 
@@ -3442,6 +3508,8 @@ class V3GlobalMerchantServiceImagesUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceImagesUploadPostResponse]:
         """商户上传反馈图片API
 
@@ -3455,6 +3523,8 @@ class V3GlobalMerchantServiceImagesUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantServiceImagesUploadPostResponse]:
         """商户上传反馈图片API
 
@@ -3472,6 +3542,8 @@ class V3GlobalMerchantServiceImagesByMediaId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """图片下载API
 
@@ -3486,6 +3558,8 @@ class V3GlobalMerchantServiceImagesByMediaId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """图片下载API
 
@@ -3510,6 +3584,8 @@ class V3GlobalMerchantStorageFileUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantStorageFileUploadPostResponse]:
         """上传文件API
 
@@ -3524,6 +3600,8 @@ class V3GlobalMerchantStorageFileUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantStorageFileUploadPostResponse]:
         """上传文件API
 
@@ -3556,6 +3634,8 @@ class V3GlobalMerchantH5PermissionApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsPostResponse]:
         """创建H5支付权限申请单
 
@@ -3570,6 +3650,8 @@ class V3GlobalMerchantH5PermissionApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsPostResponse]:
         """创建H5支付权限申请单
 
@@ -3587,6 +3669,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdGetResponse]:
         """查询H5支付权限申请单详情
 
@@ -3601,6 +3685,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdGetResponse]:
         """查询H5支付权限申请单详情
 
@@ -3616,6 +3702,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdPatchResponse]:
         """修改H5支付权限申请单
 
@@ -3631,6 +3719,8 @@ class V3GlobalMerchantH5PermissionApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionApplicationsByApplymentIdPatchResponse]:
         """修改H5支付权限申请单
 
@@ -3653,6 +3743,8 @@ class V3GlobalMerchantH5PermissionDomainApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsPostResponse]:
         """创建H5支付域名修改申请单
 
@@ -3667,6 +3759,8 @@ class V3GlobalMerchantH5PermissionDomainApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsPostResponse]:
         """创建H5支付域名修改申请单
 
@@ -3684,6 +3778,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdGetResponse]:
         """查询H5支付域名修改申请单
 
@@ -3698,6 +3794,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdGetResponse]:
         """查询H5支付域名修改申请单
 
@@ -3713,6 +3811,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchResponse]:
         """修改H5支付域名修改申请单
 
@@ -3728,6 +3828,8 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchResponse]:
         """修改H5支付域名修改申请单
 
@@ -3745,6 +3847,8 @@ class V3GlobalMerchantH5PermissionBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionBySubMchidGetResponse]:
         """查询子商户H5支付权限状态
 
@@ -3759,6 +3863,8 @@ class V3GlobalMerchantH5PermissionBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantH5PermissionBySubMchidGetResponse]:
         """查询子商户H5支付权限状态
 
@@ -3777,6 +3883,8 @@ class V3GlobalMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -3790,6 +3898,8 @@ class V3GlobalMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsPostResponse]:
         """子商户进件（融合钱包）
 
@@ -3807,6 +3917,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -3821,6 +3933,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidGetResponse]:
         """查询子商户（融合钱包）
 
@@ -3835,6 +3949,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidPatchResponse]:
         """修改子商户（融合钱包）
 
@@ -3849,6 +3965,8 @@ class V3GlobalMerchantsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMerchantsBySubMchidPatchResponse]:
         """修改子商户（融合钱包）
 
@@ -3884,6 +4002,8 @@ class V3GlobalMicropayTransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -3899,6 +4019,8 @@ class V3GlobalMicropayTransactionsIdByTransactionIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(微信支付订单号)
 
@@ -3925,6 +4047,8 @@ class V3GlobalMicropayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -3940,6 +4064,8 @@ class V3GlobalMicropayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -3957,6 +4083,8 @@ class V3GlobalMicropayTransactionsPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMicropayTransactionsPayPostResponse]:
         """提交付款码支付
 
@@ -3971,6 +4099,8 @@ class V3GlobalMicropayTransactionsPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalMicropayTransactionsPayPostResponse]:
         """提交付款码支付
 
@@ -4003,6 +4133,8 @@ class V3GlobalPapayContractsAppPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsAppPreEntrustSignPostResponse]:
         """APP签约API
 
@@ -4017,6 +4149,8 @@ class V3GlobalPapayContractsAppPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsAppPreEntrustSignPostResponse]:
         """APP签约API
 
@@ -4034,6 +4168,8 @@ class V3GlobalPapayContractsH5PreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsH5PreEntrustSignPostResponse]:
         """H5预签约API
 
@@ -4048,6 +4184,8 @@ class V3GlobalPapayContractsH5PreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsH5PreEntrustSignPostResponse]:
         """H5预签约API
 
@@ -4065,6 +4203,8 @@ class V3GlobalPapayContractsJsapiPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsJsapiPreEntrustSignPostResponse]:
         """JSAPI预签约API
 
@@ -4079,6 +4219,8 @@ class V3GlobalPapayContractsJsapiPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsJsapiPreEntrustSignPostResponse]:
         """JSAPI预签约API
 
@@ -4096,6 +4238,8 @@ class V3GlobalPapayContractsMiniprogramPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsMiniprogramPreEntrustSignPostResponse]:
         """小程序签约API
 
@@ -4110,6 +4254,8 @@ class V3GlobalPapayContractsMiniprogramPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsMiniprogramPreEntrustSignPostResponse]:
         """小程序签约API
 
@@ -4132,6 +4278,8 @@ class V3GlobalPapayContractsOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsOutContractCodeByOutContractCodeGetResponse]:
         """商户协议号查询签约API
 
@@ -4147,6 +4295,8 @@ class V3GlobalPapayContractsOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsOutContractCodeByOutContractCodeGetResponse]:
         """商户协议号查询签约API
 
@@ -4164,6 +4314,8 @@ class V3GlobalPapayContractsWebPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsWebPreEntrustSignPostResponse]:
         """WEB预签约API
 
@@ -4177,6 +4329,8 @@ class V3GlobalPapayContractsWebPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsWebPreEntrustSignPostResponse]:
         """WEB预签约API
 
@@ -4195,6 +4349,8 @@ class V3GlobalPapayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsByContractIdGetResponse]:
         """代扣协议ID查询签约API
 
@@ -4210,6 +4366,8 @@ class V3GlobalPapayContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayContractsByContractIdGetResponse]:
         """代扣协议ID查询签约API
 
@@ -4228,6 +4386,8 @@ class V3GlobalPapayContractsByContractIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """申请解约API
 
@@ -4243,6 +4403,8 @@ class V3GlobalPapayContractsByContractIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """申请解约API
 
@@ -4262,6 +4424,8 @@ class V3GlobalPapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsPostResponse]:
         """支付扣款API
 
@@ -4276,6 +4440,8 @@ class V3GlobalPapayTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsPostResponse]:
         """支付扣款API
 
@@ -4299,6 +4465,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -4314,6 +4482,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -4332,6 +4502,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -4347,6 +4519,8 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤销订单(商户订单号)
 
@@ -4365,6 +4539,8 @@ class V3GlobalPapayTransactionsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -4380,6 +4556,8 @@ class V3GlobalPapayTransactionsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalPapayTransactionsByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -4405,6 +4583,8 @@ class V3GlobalProfitSharingBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingBillDownloadUrlGetResponse]:
         """获取分账账单文件下载地址API
 
@@ -4419,6 +4599,8 @@ class V3GlobalProfitSharingBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingBillDownloadUrlGetResponse]:
         """获取分账账单文件下载地址API
 
@@ -4438,6 +4620,8 @@ class V3GlobalProfitSharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersPostResponse]:
         """请求分账API
 
@@ -4452,6 +4636,8 @@ class V3GlobalProfitSharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersPostResponse]:
         """请求分账API
 
@@ -4469,6 +4655,8 @@ class V3GlobalProfitSharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersUnfreezePostResponse]:
         """解冻剩余资金API
 
@@ -4483,6 +4671,8 @@ class V3GlobalProfitSharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersUnfreezePostResponse]:
         """解冻剩余资金API
 
@@ -4501,6 +4691,8 @@ class V3GlobalProfitSharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果API
 
@@ -4516,6 +4708,8 @@ class V3GlobalProfitSharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果API
 
@@ -4534,6 +4728,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversPostResponse]:
         """添加分账接收方API
 
@@ -4548,6 +4744,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversPostResponse]:
         """添加分账接收方API
 
@@ -4562,6 +4760,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除分账接收方API
 
@@ -4576,6 +4776,8 @@ class V3GlobalProfitSharingReceivers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除分账接收方API
 
@@ -4594,6 +4796,8 @@ class V3GlobalProfitSharingReceiversByAccount(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversByAccountGetResponse]:
         """查询分账接收方添加结果API
 
@@ -4609,6 +4813,8 @@ class V3GlobalProfitSharingReceiversByAccount(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingReceiversByAccountGetResponse]:
         """查询分账接收方添加结果API
 
@@ -4631,6 +4837,8 @@ class V3GlobalProfitSharingRefundsBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsBillDownloadUrlGetResponse]:
         """获取分账退款账单下载链接API
 
@@ -4645,6 +4853,8 @@ class V3GlobalProfitSharingRefundsBillDownloadUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsBillDownloadUrlGetResponse]:
         """获取分账退款账单下载链接API
 
@@ -4661,6 +4871,8 @@ class V3GlobalProfitSharingRefundsRefundableBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsRefundableBalanceGetResponse]:
         """查询可供垫付退款实时余额API
 
@@ -4674,6 +4886,8 @@ class V3GlobalProfitSharingRefundsRefundableBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingRefundsRefundableBalanceGetResponse]:
         """查询可供垫付退款实时余额API
 
@@ -4696,6 +4910,8 @@ class V3GlobalProfitSharingTransactionsMark(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """分账标记API
 
@@ -4710,6 +4926,8 @@ class V3GlobalProfitSharingTransactionsMark(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """分账标记API
 
@@ -4733,6 +4951,8 @@ class V3GlobalProfitSharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额API
 
@@ -4748,6 +4968,8 @@ class V3GlobalProfitSharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalProfitSharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额API
 
@@ -4766,6 +4988,8 @@ class V3GlobalTransactionsByTransactionIdRefundableAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsByTransactionIdRefundableAmountsGetResponse]:
         """查询订单剩余可退款金额API
 
@@ -4781,6 +5005,8 @@ class V3GlobalTransactionsByTransactionIdRefundableAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsByTransactionIdRefundableAmountsGetResponse]:
         """查询订单剩余可退款金额API
 
@@ -4815,6 +5041,8 @@ class V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchidGetResponse]:
         """商家充值退款余额查询
 
@@ -4829,6 +5057,8 @@ class V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchidGetResponse]:
         """商家充值退款余额查询
 
@@ -4845,6 +5075,8 @@ class V3GlobalRefundRechargeBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundRechargeBalanceGetResponse]:
         """商家充值退款余额查询
 
@@ -4858,6 +5090,8 @@ class V3GlobalRefundRechargeBalance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundRechargeBalanceGetResponse]:
         """商家充值退款余额查询
 
@@ -4877,6 +5111,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsGetResponse]:
         """查询所有退款
 
@@ -4890,6 +5126,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsGetResponse]:
         """查询所有退款
 
@@ -4903,6 +5141,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsPostResponse]:
         """申请退款
 
@@ -4916,6 +5156,8 @@ class V3GlobalRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsPostResponse]:
         """申请退款
 
@@ -4937,6 +5179,8 @@ class V3GlobalRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -4951,6 +5195,8 @@ class V3GlobalRefundsIdByRefundId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsIdByRefundIdGetResponse]:
         """查询单笔退款(微信支付退款订单号)
 
@@ -4972,6 +5218,8 @@ class V3GlobalRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -4986,6 +5234,8 @@ class V3GlobalRefundsOutRefundNoByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalRefundsOutRefundNoByOutRefundNoGetResponse]:
         """查询单笔退款(商户退款订单号)
 
@@ -5006,6 +5256,8 @@ class V3GlobalSettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalSettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -5020,6 +5272,8 @@ class V3GlobalSettleSettlements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalSettleSettlementsGetResponse]:
         """查询结算资金明细API
 
@@ -5037,6 +5291,8 @@ class V3GlobalStatements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -5050,6 +5306,8 @@ class V3GlobalStatements(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载对账单
 
@@ -5075,6 +5333,8 @@ class V3GlobalTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsAppPostResponse]:
         """APP支付下单
 
@@ -5089,6 +5349,8 @@ class V3GlobalTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsAppPostResponse]:
         """APP支付下单
 
@@ -5112,6 +5374,8 @@ class V3GlobalTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -5127,6 +5391,8 @@ class V3GlobalTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsIdByTransactionIdGetResponse]:
         """查询订单(微信支付订单号)
 
@@ -5145,6 +5411,8 @@ class V3GlobalTransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -5160,6 +5428,8 @@ class V3GlobalTransactionsIdByTransactionIdClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(微信支付订单号)
 
@@ -5177,6 +5447,8 @@ class V3GlobalTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsJsapiPostResponse]:
         """JSAPI支付下单API
 
@@ -5191,6 +5463,8 @@ class V3GlobalTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsJsapiPostResponse]:
         """JSAPI支付下单API
 
@@ -5208,6 +5482,8 @@ class V3GlobalTransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -5222,6 +5498,8 @@ class V3GlobalTransactionsMweb(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsMwebPostResponse]:
         """H5支付下单
 
@@ -5239,6 +5517,8 @@ class V3GlobalTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsNativePostResponse]:
         """Native支付下单API
 
@@ -5253,6 +5533,8 @@ class V3GlobalTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsNativePostResponse]:
         """Native支付下单API
 
@@ -5276,6 +5558,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -5291,6 +5575,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GlobalTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单(商户订单号)
 
@@ -5309,6 +5595,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 
@@ -5324,6 +5612,8 @@ class V3GlobalTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭订单(商户订单号)
 

@@ -156,6 +156,8 @@ class V3GoldplanMerchantsChangecustompagestatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GoldplanMerchantsChangecustompagestatusPostResponse]:
         """商家小票管理API
 
@@ -170,6 +172,8 @@ class V3GoldplanMerchantsChangecustompagestatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GoldplanMerchantsChangecustompagestatusPostResponse]:
         """商家小票管理API
 
@@ -187,6 +191,8 @@ class V3GoldplanMerchantsChangegoldplanstatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GoldplanMerchantsChangegoldplanstatusPostResponse]:
         """点金计划管理API
 
@@ -201,6 +207,8 @@ class V3GoldplanMerchantsChangegoldplanstatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GoldplanMerchantsChangegoldplanstatusPostResponse]:
         """点金计划管理API
 
@@ -218,6 +226,8 @@ class V3GoldplanMerchantsCloseAdvertisingShow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭广告展示API
 
@@ -232,6 +242,8 @@ class V3GoldplanMerchantsCloseAdvertisingShow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关闭广告展示API
 
@@ -249,6 +261,8 @@ class V3GoldplanMerchantsOpenAdvertisingShow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开通广告展示API
 
@@ -263,6 +277,8 @@ class V3GoldplanMerchantsOpenAdvertisingShow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开通广告展示API
 
@@ -280,6 +296,8 @@ class V3GoldplanMerchantsSetAdvertisingIndustryFilter(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同业过滤标签管理API
 
@@ -294,6 +312,8 @@ class V3GoldplanMerchantsSetAdvertisingIndustryFilter(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同业过滤标签管理API
 

@@ -1654,6 +1654,8 @@ class V3GovSubsidyAuditCupInvalid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupInvalidPostResponse]:
         """查询审核结果
 
@@ -1667,6 +1669,8 @@ class V3GovSubsidyAuditCupInvalid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupInvalidPostResponse]:
         """查询审核结果
 
@@ -1683,6 +1687,8 @@ class V3GovSubsidyAuditCupQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupQueryPostResponse]:
         """查询审核结果
 
@@ -1696,6 +1702,8 @@ class V3GovSubsidyAuditCupQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupQueryPostResponse]:
         """查询审核结果
 
@@ -1716,6 +1724,8 @@ class V3GovSubsidyAuditCupRefundSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupRefundSyncPostResponse]:
         """同步非银联支付交易退款信息
 
@@ -1729,6 +1739,8 @@ class V3GovSubsidyAuditCupRefundSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupRefundSyncPostResponse]:
         """同步非银联支付交易退款信息
 
@@ -1745,6 +1757,8 @@ class V3GovSubsidyAuditCupUpdate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupUpdatePostResponse]:
         """更新审核数据
 
@@ -1758,6 +1772,8 @@ class V3GovSubsidyAuditCupUpdate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupUpdatePostResponse]:
         """更新审核数据
 
@@ -1774,6 +1790,8 @@ class V3GovSubsidyAuditCupUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupUploadPostResponse]:
         """上传审核数据
 
@@ -1787,6 +1805,8 @@ class V3GovSubsidyAuditCupUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyAuditCupUploadPostResponse]:
         """上传审核数据
 
@@ -1807,6 +1827,8 @@ class V3GovSubsidyCompaniesQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyCompaniesQueryPostResponse]:
         """企业信息查询
 
@@ -1820,6 +1842,8 @@ class V3GovSubsidyCompaniesQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyCompaniesQueryPostResponse]:
         """企业信息查询
 
@@ -1840,6 +1864,8 @@ class V3GovSubsidyGoodsUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyGoodsUploadPostResponse]:
         """商品信息上传
 
@@ -1853,6 +1879,8 @@ class V3GovSubsidyGoodsUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyGoodsUploadPostResponse]:
         """商品信息上传
 
@@ -1873,6 +1901,8 @@ class V3GovSubsidyNQualificationsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyNQualificationsSyncPostResponse]:
         """N品类同步资格核销信息
 
@@ -1886,6 +1916,8 @@ class V3GovSubsidyNQualificationsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyNQualificationsSyncPostResponse]:
         """N品类同步资格核销信息
 
@@ -1902,6 +1934,8 @@ class V3GovSubsidyQualification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationGetResponse]:
         """查询补贴资格
 
@@ -1915,6 +1949,8 @@ class V3GovSubsidyQualification(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationGetResponse]:
         """查询补贴资格
 
@@ -1943,6 +1979,8 @@ class V3GovSubsidyQualificationsPassthroughCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsPassthroughCancelPostResponse]:
         """取消资格(透传模式)
 
@@ -1956,6 +1994,8 @@ class V3GovSubsidyQualificationsPassthroughCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsPassthroughCancelPostResponse]:
         """取消资格(透传模式)
 
@@ -1972,6 +2012,8 @@ class V3GovSubsidyQualificationsPassthroughClaim(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsPassthroughClaimPostResponse]:
         """领取资格(透传模式)
 
@@ -1985,6 +2027,8 @@ class V3GovSubsidyQualificationsPassthroughClaim(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsPassthroughClaimPostResponse]:
         """领取资格(透传模式)
 
@@ -2001,6 +2045,8 @@ class V3GovSubsidyQualificationsPassthroughQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsPassthroughQueryPostResponse]:
         """批量查询用户资格(透传模式)
 
@@ -2014,6 +2060,8 @@ class V3GovSubsidyQualificationsPassthroughQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsPassthroughQueryPostResponse]:
         """批量查询用户资格(透传模式)
 
@@ -2030,6 +2078,8 @@ class V3GovSubsidyQualificationsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsQueryPostResponse]:
         """批量查询用户资格
 
@@ -2043,6 +2093,8 @@ class V3GovSubsidyQualificationsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsQueryPostResponse]:
         """批量查询用户资格
 
@@ -2059,6 +2111,8 @@ class V3GovSubsidyQualificationsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsSyncPostResponse]:
         """同步资格核销信息
 
@@ -2072,6 +2126,8 @@ class V3GovSubsidyQualificationsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyQualificationsSyncPostResponse]:
         """同步资格核销信息
 
@@ -2094,6 +2150,8 @@ class V3GovSubsidySncodeLock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidySncodeLockPostResponse]:
         """sn码锁定
 
@@ -2107,6 +2165,8 @@ class V3GovSubsidySncodeLock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidySncodeLockPostResponse]:
         """sn码锁定
 
@@ -2123,6 +2183,8 @@ class V3GovSubsidySncodeQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidySncodeQueryPostResponse]:
         """查询sn码状态
 
@@ -2136,6 +2198,8 @@ class V3GovSubsidySncodeQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidySncodeQueryPostResponse]:
         """查询sn码状态
 
@@ -2152,6 +2216,8 @@ class V3GovSubsidySncodeUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidySncodeUnlockPostResponse]:
         """sn码解锁
 
@@ -2165,6 +2231,8 @@ class V3GovSubsidySncodeUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidySncodeUnlockPostResponse]:
         """sn码解锁
 
@@ -2187,6 +2255,8 @@ class V3GovSubsidyTransactionsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyTransactionsQueryPostResponse]:
         """交易信息查询
 
@@ -2200,6 +2270,8 @@ class V3GovSubsidyTransactionsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyTransactionsQueryPostResponse]:
         """交易信息查询
 
@@ -2220,6 +2292,8 @@ class V3GovSubsidyTransactionsSummaryQueryDay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyTransactionsSummaryQueryDayPostResponse]:
         """查询单日交易汇总
 
@@ -2233,6 +2307,8 @@ class V3GovSubsidyTransactionsSummaryQueryDay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyTransactionsSummaryQueryDayPostResponse]:
         """查询单日交易汇总
 
@@ -2249,6 +2325,8 @@ class V3GovSubsidyTransactionsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyTransactionsSyncPostResponse]:
         """交易信息回传
 
@@ -2262,6 +2340,8 @@ class V3GovSubsidyTransactionsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyTransactionsSyncPostResponse]:
         """交易信息回传
 
@@ -2294,6 +2374,8 @@ class V3GovSubsidyZhejiangAuthcodeCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeCancelPostResponse]:
         """品类凭证码预核销撤销
 
@@ -2307,6 +2389,8 @@ class V3GovSubsidyZhejiangAuthcodeCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeCancelPostResponse]:
         """品类凭证码预核销撤销
 
@@ -2323,6 +2407,8 @@ class V3GovSubsidyZhejiangAuthcodeCommit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeCommitPostResponse]:
         """品类凭证码上报确认
 
@@ -2336,6 +2422,8 @@ class V3GovSubsidyZhejiangAuthcodeCommit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeCommitPostResponse]:
         """品类凭证码上报确认
 
@@ -2352,6 +2440,8 @@ class V3GovSubsidyZhejiangAuthcodeIssue(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeIssuePostResponse]:
         """申请品类凭证码
 
@@ -2365,6 +2455,8 @@ class V3GovSubsidyZhejiangAuthcodeIssue(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeIssuePostResponse]:
         """申请品类凭证码
 
@@ -2381,6 +2473,8 @@ class V3GovSubsidyZhejiangAuthcodeRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeRefundPostResponse]:
         """品类凭证码上报撤销
 
@@ -2394,6 +2488,8 @@ class V3GovSubsidyZhejiangAuthcodeRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeRefundPostResponse]:
         """品类凭证码上报撤销
 
@@ -2410,6 +2506,8 @@ class V3GovSubsidyZhejiangAuthcodeTry(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeTryPostResponse]:
         """预核销品类凭证码
 
@@ -2423,6 +2521,8 @@ class V3GovSubsidyZhejiangAuthcodeTry(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangAuthcodeTryPostResponse]:
         """预核销品类凭证码
 
@@ -2443,6 +2543,8 @@ class V3GovSubsidyZhejiangGoodsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangGoodsQueryPostResponse]:
         """商品信息查询
 
@@ -2456,6 +2558,8 @@ class V3GovSubsidyZhejiangGoodsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangGoodsQueryPostResponse]:
         """商品信息查询
 
@@ -2476,6 +2580,8 @@ class V3GovSubsidyZhejiangNQualificationsConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangNQualificationsConfirmPostResponse]:
         """n品类核销
 
@@ -2489,6 +2595,8 @@ class V3GovSubsidyZhejiangNQualificationsConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangNQualificationsConfirmPostResponse]:
         """n品类核销
 
@@ -2512,6 +2620,8 @@ class V3GovSubsidyZhejiangQualificationsAlter(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsAlterPostResponse]:
         """变更资格
 
@@ -2525,6 +2635,8 @@ class V3GovSubsidyZhejiangQualificationsAlter(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsAlterPostResponse]:
         """变更资格
 
@@ -2541,6 +2653,8 @@ class V3GovSubsidyZhejiangQualificationsClaim(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsClaimPostResponse]:
         """领取资格
 
@@ -2554,6 +2668,8 @@ class V3GovSubsidyZhejiangQualificationsClaim(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsClaimPostResponse]:
         """领取资格
 
@@ -2570,6 +2686,8 @@ class V3GovSubsidyZhejiangQualificationsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsQueryPostResponse]:
         """查询补贴资格
 
@@ -2583,6 +2701,8 @@ class V3GovSubsidyZhejiangQualificationsQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsQueryPostResponse]:
         """查询补贴资格
 
@@ -2599,6 +2719,8 @@ class V3GovSubsidyZhejiangQualificationsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsSyncPostResponse]:
         """核销资格
 
@@ -2612,6 +2734,8 @@ class V3GovSubsidyZhejiangQualificationsSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangQualificationsSyncPostResponse]:
         """核销资格
 
@@ -2634,6 +2758,8 @@ class V3GovSubsidyZhejiangSncodeLock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangSncodeLockPostResponse]:
         """sn码锁定
 
@@ -2647,6 +2773,8 @@ class V3GovSubsidyZhejiangSncodeLock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangSncodeLockPostResponse]:
         """sn码锁定
 
@@ -2663,6 +2791,8 @@ class V3GovSubsidyZhejiangSncodeQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangSncodeQueryPostResponse]:
         """sn码销售状态查询
 
@@ -2676,6 +2806,8 @@ class V3GovSubsidyZhejiangSncodeQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangSncodeQueryPostResponse]:
         """sn码销售状态查询
 
@@ -2692,6 +2824,8 @@ class V3GovSubsidyZhejiangSncodeUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangSncodeUnlockPostResponse]:
         """sn码解锁
 
@@ -2705,6 +2839,8 @@ class V3GovSubsidyZhejiangSncodeUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3GovSubsidyZhejiangSncodeUnlockPostResponse]:
         """sn码解锁
 

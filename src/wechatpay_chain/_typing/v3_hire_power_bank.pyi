@@ -78,6 +78,8 @@ class V3HirePowerBankInsuranceOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3HirePowerBankInsuranceOrdersPostResponse]:
         """创建保险订单
 
@@ -92,6 +94,8 @@ class V3HirePowerBankInsuranceOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3HirePowerBankInsuranceOrdersPostResponse]:
         """创建保险订单
 
@@ -109,6 +113,8 @@ class V3HirePowerBankInsuranceOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3HirePowerBankInsuranceOrdersByOutOrderNoGetResponse]:
         """查询保险订单详情
 
@@ -123,6 +129,8 @@ class V3HirePowerBankInsuranceOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3HirePowerBankInsuranceOrdersByOutOrderNoGetResponse]:
         """查询保险订单详情
 
@@ -144,6 +152,8 @@ class V3HirePowerBankUserQualificationsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3HirePowerBankUserQualificationsByOpenidGetResponse]:
         """查询用户保险订单领取资格
 
@@ -158,6 +168,8 @@ class V3HirePowerBankUserQualificationsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3HirePowerBankUserQualificationsByOpenidGetResponse]:
         """查询用户保险订单领取资格
 

@@ -39,6 +39,8 @@ class V3IndustryCouponTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3IndustryCouponTokensPostResponse]:
         """出行券切卡组件预下单API
 
@@ -53,6 +55,8 @@ class V3IndustryCouponTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3IndustryCouponTokensPostResponse]:
         """出行券切卡组件预下单API
 

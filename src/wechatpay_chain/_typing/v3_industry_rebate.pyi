@@ -61,6 +61,8 @@ class V3IndustryRebateRetailIndustryTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """回传SN和商品编码
 
@@ -74,6 +76,8 @@ class V3IndustryRebateRetailIndustryTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """回传SN和商品编码
 
@@ -95,6 +99,8 @@ class V3IndustryRebateTransactionsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """支付码牌/点餐码牌交易回传
 
@@ -109,6 +115,8 @@ class V3IndustryRebateTransactionsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """支付码牌/点餐码牌交易回传
 

@@ -510,6 +510,8 @@ class V3InspolicymgrDeductAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductAuthorizationsPostResponse]:
         """提交保单授权信息
 
@@ -523,6 +525,8 @@ class V3InspolicymgrDeductAuthorizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductAuthorizationsPostResponse]:
         """提交保单授权信息
 
@@ -539,6 +543,8 @@ class V3InspolicymgrDeductAuthorizationsByOutInsuranceNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductAuthorizationsByOutInsuranceNoGetResponse]:
         """查询保单授权信息
 
@@ -552,6 +558,8 @@ class V3InspolicymgrDeductAuthorizationsByOutInsuranceNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductAuthorizationsByOutInsuranceNoGetResponse]:
         """查询保单授权信息
 
@@ -569,6 +577,8 @@ class V3InspolicymgrDeductPolicies(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductPoliciesPostResponse]:
         """上传保单
 
@@ -582,6 +592,8 @@ class V3InspolicymgrDeductPolicies(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductPoliciesPostResponse]:
         """上传保单
 
@@ -598,6 +610,8 @@ class V3InspolicymgrDeductPoliciesByOutInsuranceNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductPoliciesByOutInsuranceNoGetResponse]:
         """查询保单
 
@@ -611,6 +625,8 @@ class V3InspolicymgrDeductPoliciesByOutInsuranceNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductPoliciesByOutInsuranceNoGetResponse]:
         """查询保单
 
@@ -625,6 +641,8 @@ class V3InspolicymgrDeductPoliciesByOutInsuranceNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductPoliciesByOutInsuranceNoPatchResponse]:
         """更新保单信息
 
@@ -639,6 +657,8 @@ class V3InspolicymgrDeductPoliciesByOutInsuranceNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3InspolicymgrDeductPoliciesByOutInsuranceNoPatchResponse]:
         """更新保单信息
 

@@ -112,6 +112,8 @@ class V3IotmanageDeviceInspectionsByDeviceSn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3IotmanageDeviceInspectionsByDeviceSnGetResponse]:
         """获取出厂检查结果
 
@@ -126,6 +128,8 @@ class V3IotmanageDeviceInspectionsByDeviceSn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3IotmanageDeviceInspectionsByDeviceSnGetResponse]:
         """获取出厂检查结果
 
@@ -143,6 +147,8 @@ class V3IotmanageDevices(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3IotmanageDevicesGetResponse]:
         """智能设备列表
 
@@ -157,6 +163,8 @@ class V3IotmanageDevices(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3IotmanageDevicesGetResponse]:
         """智能设备列表
 

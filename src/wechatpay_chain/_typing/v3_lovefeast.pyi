@@ -130,6 +130,8 @@ class V3LovefeastBrandsByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3LovefeastBrandsByBrandIdGetResponse]:
         """查询爱心餐品牌信息
 
@@ -144,6 +146,8 @@ class V3LovefeastBrandsByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3LovefeastBrandsByBrandIdGetResponse]:
         """查询爱心餐品牌信息
 
@@ -180,6 +184,8 @@ class V3LovefeastUsersByOpenidOrdersBrandIdByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3LovefeastUsersByOpenidOrdersBrandIdByBrandIdGetResponse]:
         """查询用户捐赠单列表
 
@@ -195,6 +201,8 @@ class V3LovefeastUsersByOpenidOrdersBrandIdByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3LovefeastUsersByOpenidOrdersBrandIdByBrandIdGetResponse]:
         """查询用户捐赠单列表
 
@@ -216,6 +224,8 @@ class V3LovefeastUsersByOpenidOrdersOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3LovefeastUsersByOpenidOrdersOutTradeNoByOutTradeNoGetResponse]:
         """查询用户捐赠单详情
 
@@ -230,6 +240,8 @@ class V3LovefeastUsersByOpenidOrdersOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3LovefeastUsersByOpenidOrdersOutTradeNoByOutTradeNoGetResponse]:
         """查询用户捐赠单详情
 

@@ -7119,6 +7119,8 @@ class V3MarketingBankFavorUsersByOpenidBankMultiActivity(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankFavorUsersByOpenidBankMultiActivityPostResponse]:
         """给指定用户报名多笔立减活动
 
@@ -7133,6 +7135,8 @@ class V3MarketingBankFavorUsersByOpenidBankMultiActivity(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankFavorUsersByOpenidBankMultiActivityPostResponse]:
         """给指定用户报名多笔立减活动
 
@@ -7155,6 +7159,8 @@ class V3MarketingBankFavorUsersByOpenidCouponsByCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankFavorUsersByOpenidCouponsByCouponIdGetResponse]:
         """查询绑定多笔立减活动的代金券详情
 
@@ -7170,6 +7176,8 @@ class V3MarketingBankFavorUsersByOpenidCouponsByCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankFavorUsersByOpenidCouponsByCouponIdGetResponse]:
         """查询绑定多笔立减活动的代金券详情
 
@@ -7199,6 +7207,8 @@ class V3MarketingBankPackagesByPackageIdTasks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankPackagesByPackageIdTasksGetResponse]:
         """查询上传任务列表API
 
@@ -7214,6 +7224,8 @@ class V3MarketingBankPackagesByPackageIdTasks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankPackagesByPackageIdTasksGetResponse]:
         """查询上传任务列表API
 
@@ -7230,6 +7242,8 @@ class V3MarketingBankPackagesByPackageIdTasks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankPackagesByPackageIdTasksPostResponse]:
         """导入定向用户协议号API
 
@@ -7246,6 +7260,8 @@ class V3MarketingBankPackagesByPackageIdTasks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBankPackagesByPackageIdTasksPostResponse]:
         """导入定向用户协议号API
 
@@ -7272,6 +7288,8 @@ class V3MarketingBusifavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCallbacksGetResponse]:
         """查询商家券事件通知地址API
 
@@ -7286,6 +7304,8 @@ class V3MarketingBusifavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCallbacksGetResponse]:
         """查询商家券事件通知地址API
 
@@ -7300,6 +7320,8 @@ class V3MarketingBusifavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCallbacksPostResponse]:
         """设置商家券事件通知地址API
 
@@ -7314,6 +7336,8 @@ class V3MarketingBusifavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCallbacksPostResponse]:
         """设置商家券事件通知地址API
 
@@ -7341,6 +7365,8 @@ class V3MarketingBusifavorCouponsAssociate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsAssociatePostResponse]:
         """关联订单信息API
 
@@ -7355,6 +7381,8 @@ class V3MarketingBusifavorCouponsAssociate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsAssociatePostResponse]:
         """关联订单信息API
 
@@ -7372,6 +7400,8 @@ class V3MarketingBusifavorCouponsDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsDeactivatePostResponse]:
         """使券失效API
 
@@ -7386,6 +7416,8 @@ class V3MarketingBusifavorCouponsDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsDeactivatePostResponse]:
         """使券失效API
 
@@ -7403,6 +7435,8 @@ class V3MarketingBusifavorCouponsDisassociate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsDisassociatePostResponse]:
         """取消关联订单信息API
 
@@ -7417,6 +7451,8 @@ class V3MarketingBusifavorCouponsDisassociate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsDisassociatePostResponse]:
         """取消关联订单信息API
 
@@ -7434,6 +7470,8 @@ class V3MarketingBusifavorCouponsReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsReturnPostResponse]:
         """申请退券API
 
@@ -7448,6 +7486,8 @@ class V3MarketingBusifavorCouponsReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsReturnPostResponse]:
         """申请退券API
 
@@ -7465,6 +7505,8 @@ class V3MarketingBusifavorCouponsSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsSendPostResponse]:
         """向用户发券
 
@@ -7479,6 +7521,8 @@ class V3MarketingBusifavorCouponsSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsSendPostResponse]:
         """向用户发券
 
@@ -7496,6 +7540,8 @@ class V3MarketingBusifavorCouponsUse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsUsePostResponse]:
         """核销用户券API
 
@@ -7510,6 +7556,8 @@ class V3MarketingBusifavorCouponsUse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsUsePostResponse]:
         """核销用户券API
 
@@ -7532,6 +7580,8 @@ class V3MarketingBusifavorCouponsByCardIdSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsByCardIdSendPostResponse]:
         """发放消费卡API
 
@@ -7547,6 +7597,8 @@ class V3MarketingBusifavorCouponsByCardIdSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorCouponsByCardIdSendPostResponse]:
         """发放消费卡API
 
@@ -7569,6 +7621,8 @@ class V3MarketingBusifavorProductCouponsPreSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorProductCouponsPreSendPostResponse]:
         """向用户预发放商品券
 
@@ -7582,6 +7636,8 @@ class V3MarketingBusifavorProductCouponsPreSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorProductCouponsPreSendPostResponse]:
         """向用户预发放商品券
 
@@ -7598,6 +7654,8 @@ class V3MarketingBusifavorProductCouponsSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorProductCouponsSendPostResponse]:
         """向用户发放商品券
 
@@ -7611,6 +7669,8 @@ class V3MarketingBusifavorProductCouponsSend(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorProductCouponsSendPostResponse]:
         """向用户发放商品券
 
@@ -7628,6 +7688,8 @@ class V3MarketingBusifavorStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksPostResponse]:
         """创建商家券API
 
@@ -7642,6 +7704,8 @@ class V3MarketingBusifavorStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksPostResponse]:
         """创建商家券API
 
@@ -7661,6 +7725,8 @@ class V3MarketingBusifavorStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdGetResponse]:
         """查询商家券详情API
 
@@ -7675,6 +7741,8 @@ class V3MarketingBusifavorStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdGetResponse]:
         """查询商家券详情API
 
@@ -7690,6 +7758,8 @@ class V3MarketingBusifavorStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改商家券基本信息API
 
@@ -7705,6 +7775,8 @@ class V3MarketingBusifavorStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改商家券基本信息API
 
@@ -7723,6 +7795,8 @@ class V3MarketingBusifavorStocksByStockIdBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdBudgetPatchResponse]:
         """修改批次预算API
 
@@ -7738,6 +7812,8 @@ class V3MarketingBusifavorStocksByStockIdBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdBudgetPatchResponse]:
         """修改批次预算API
 
@@ -7757,6 +7833,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesGetResponse]:
         """查询预存code列表
 
@@ -7772,6 +7850,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesGetResponse]:
         """查询预存code列表
 
@@ -7787,6 +7867,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesPostResponse]:
         """上传预存code API
 
@@ -7802,6 +7884,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesPostResponse]:
         """上传预存code API
 
@@ -7821,6 +7905,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponse]:
         """查询预存code详情
 
@@ -7837,6 +7923,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponse]:
         """查询预存code详情
 
@@ -7853,6 +7941,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeDeleteResponse]:
         """删除预存code
 
@@ -7869,6 +7959,8 @@ class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeDeleteResponse]:
         """删除预存code
 
@@ -7892,6 +7984,8 @@ class V3MarketingBusifavorSubsidyPayReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyPayReceiptsGetResponse]:
         """查询营销补差付款单列表API
 
@@ -7906,6 +8000,8 @@ class V3MarketingBusifavorSubsidyPayReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyPayReceiptsGetResponse]:
         """查询营销补差付款单列表API
 
@@ -7920,6 +8016,8 @@ class V3MarketingBusifavorSubsidyPayReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyPayReceiptsPostResponse]:
         """营销补差付款API
 
@@ -7934,6 +8032,8 @@ class V3MarketingBusifavorSubsidyPayReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyPayReceiptsPostResponse]:
         """营销补差付款API
 
@@ -7951,6 +8051,8 @@ class V3MarketingBusifavorSubsidyPayReceiptsBySubsidyReceiptId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyPayReceiptsBySubsidyReceiptIdGetResponse]:
         """查询营销补差付款单详情API
 
@@ -7965,6 +8067,8 @@ class V3MarketingBusifavorSubsidyPayReceiptsBySubsidyReceiptId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyPayReceiptsBySubsidyReceiptIdGetResponse]:
         """查询营销补差付款单详情API
 
@@ -7983,6 +8087,8 @@ class V3MarketingBusifavorSubsidyReturnReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyReturnReceiptsPostResponse]:
         """营销补差回退API
 
@@ -7997,6 +8103,8 @@ class V3MarketingBusifavorSubsidyReturnReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorSubsidyReturnReceiptsPostResponse]:
         """营销补差回退API
 
@@ -8014,6 +8122,8 @@ class V3MarketingSubsidyReturnReceiptsBySubsidyReturnReceiptId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingSubsidyReturnReceiptsBySubsidyReturnReceiptIdGetResponse]:
         """查询商家券营销补差回退单详情
 
@@ -8028,6 +8138,8 @@ class V3MarketingSubsidyReturnReceiptsBySubsidyReturnReceiptId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingSubsidyReturnReceiptsBySubsidyReturnReceiptIdGetResponse]:
         """查询商家券营销补差回退单详情
 
@@ -8055,6 +8167,8 @@ class V3MarketingBusifavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorUsersByOpenidCouponsGetResponse]:
         """根据过滤条件查询用户券API
 
@@ -8070,6 +8184,8 @@ class V3MarketingBusifavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingBusifavorUsersByOpenidCouponsGetResponse]:
         """根据过滤条件查询用户券API
 
@@ -8097,6 +8213,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeAppidsByAppid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeAppidsByAppidGetResponse]:
         """查询用户单张券详情API
 
@@ -8113,6 +8231,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeAppidsByAppid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeAppidsByAppidGetResponse]:
         """查询用户单张券详情API
 
@@ -8138,6 +8258,8 @@ class V3MarketingFavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorCallbacksGetResponse]:
         """获取已设置的消息通知地址API
 
@@ -8152,6 +8274,8 @@ class V3MarketingFavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorCallbacksGetResponse]:
         """获取已设置的消息通知地址API
 
@@ -8166,6 +8290,8 @@ class V3MarketingFavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorCallbacksPostResponse]:
         """设置消息通知地址API
 
@@ -8180,6 +8306,8 @@ class V3MarketingFavorCallbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorCallbacksPostResponse]:
         """设置消息通知地址API
 
@@ -8197,6 +8325,8 @@ class V3MarketingFavorCouponStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorCouponStocksPostResponse]:
         """创建代金券批次API
 
@@ -8211,6 +8341,8 @@ class V3MarketingFavorCouponStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorCouponStocksPostResponse]:
         """创建代金券批次API
 
@@ -8232,6 +8364,8 @@ class V3MarketingFavorMediaImageUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorMediaImageUploadPostResponse]:
         """（营销）图片上传API
 
@@ -8246,6 +8380,8 @@ class V3MarketingFavorMediaImageUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorMediaImageUploadPostResponse]:
         """（营销）图片上传API
 
@@ -8264,6 +8400,8 @@ class V3MarketingFavorStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksGetResponse]:
         """条件查询批次列表API
 
@@ -8278,6 +8416,8 @@ class V3MarketingFavorStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksGetResponse]:
         """条件查询批次列表API
 
@@ -8306,6 +8446,8 @@ class V3MarketingFavorStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdGetResponse]:
         """查询批次详情API
 
@@ -8321,6 +8463,8 @@ class V3MarketingFavorStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdGetResponse]:
         """查询批次详情API
 
@@ -8339,6 +8483,8 @@ class V3MarketingFavorStocksByStockIdItems(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdItemsGetResponse]:
         """查询代金券可用单品API
 
@@ -8354,6 +8500,8 @@ class V3MarketingFavorStocksByStockIdItems(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdItemsGetResponse]:
         """查询代金券可用单品API
 
@@ -8372,6 +8520,8 @@ class V3MarketingFavorStocksByStockIdMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdMerchantsGetResponse]:
         """查询代金券可用商户API
 
@@ -8387,6 +8537,8 @@ class V3MarketingFavorStocksByStockIdMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdMerchantsGetResponse]:
         """查询代金券可用商户API
 
@@ -8405,6 +8557,8 @@ class V3MarketingFavorStocksByStockIdModifyGoodsId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdModifyGoodsIdPostResponse]:
         """修改可用单品编码
 
@@ -8419,6 +8573,8 @@ class V3MarketingFavorStocksByStockIdModifyGoodsId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdModifyGoodsIdPostResponse]:
         """修改可用单品编码
 
@@ -8436,6 +8592,8 @@ class V3MarketingFavorStocksByStockIdPause(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdPausePostResponse]:
         """暂停代金券批次API
 
@@ -8451,6 +8609,8 @@ class V3MarketingFavorStocksByStockIdPause(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdPausePostResponse]:
         """暂停代金券批次API
 
@@ -8468,6 +8628,8 @@ class V3MarketingFavorStocksByStockIdRefundFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdRefundFlowGetResponse]:
         """下载批次退款明细API
 
@@ -8482,6 +8644,8 @@ class V3MarketingFavorStocksByStockIdRefundFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdRefundFlowGetResponse]:
         """下载批次退款明细API
 
@@ -8500,6 +8664,8 @@ class V3MarketingFavorStocksByStockIdRefundFlowByDay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdRefundFlowByDayGetResponse]:
         """获取批次退款明细下载链接
 
@@ -8514,6 +8680,8 @@ class V3MarketingFavorStocksByStockIdRefundFlowByDay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdRefundFlowByDayGetResponse]:
         """获取批次退款明细下载链接
 
@@ -8531,6 +8699,8 @@ class V3MarketingFavorStocksByStockIdRestart(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdRestartPostResponse]:
         """重启代金券批次API
 
@@ -8546,6 +8716,8 @@ class V3MarketingFavorStocksByStockIdRestart(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdRestartPostResponse]:
         """重启代金券批次API
 
@@ -8564,6 +8736,8 @@ class V3MarketingFavorStocksByStockIdStart(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdStartPostResponse]:
         """激活代金券批次API
 
@@ -8579,6 +8753,8 @@ class V3MarketingFavorStocksByStockIdStart(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdStartPostResponse]:
         """激活代金券批次API
 
@@ -8596,6 +8772,8 @@ class V3MarketingFavorStocksByStockIdUseFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdUseFlowGetResponse]:
         """下载批次核销明细API
 
@@ -8610,6 +8788,8 @@ class V3MarketingFavorStocksByStockIdUseFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdUseFlowGetResponse]:
         """下载批次核销明细API
 
@@ -8628,6 +8808,8 @@ class V3MarketingFavorStocksByStockIdUseFlowByDay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdUseFlowByDayGetResponse]:
         """获取批次核销明细下载链接
 
@@ -8642,6 +8824,8 @@ class V3MarketingFavorStocksByStockIdUseFlowByDay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorStocksByStockIdUseFlowByDayGetResponse]:
         """获取批次核销明细下载链接
 
@@ -8668,6 +8852,8 @@ class V3MarketingFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorUsersByOpenidCouponsGetResponse]:
         """根据商户号查用户的券
 
@@ -8683,6 +8869,8 @@ class V3MarketingFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorUsersByOpenidCouponsGetResponse]:
         """根据商户号查用户的券
 
@@ -8698,6 +8886,8 @@ class V3MarketingFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorUsersByOpenidCouponsPostResponse]:
         """发放代金券API
 
@@ -8713,6 +8903,8 @@ class V3MarketingFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorUsersByOpenidCouponsPostResponse]:
         """发放代金券API
 
@@ -8732,6 +8924,8 @@ class V3MarketingFavorUsersByOpenidCouponsByCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorUsersByOpenidCouponsByCouponIdGetResponse]:
         """查询代金券详情API
 
@@ -8748,6 +8942,8 @@ class V3MarketingFavorUsersByOpenidCouponsByCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingFavorUsersByOpenidCouponsByCouponIdGetResponse]:
         """查询代金券详情API
 
@@ -8772,6 +8968,8 @@ class V3MarketingGoodsSubsidyActivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityActivitiesGetResponse]:
         """按区域查询品牌加价购活动
 
@@ -8786,6 +8984,8 @@ class V3MarketingGoodsSubsidyActivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityActivitiesGetResponse]:
         """按区域查询品牌加价购活动
 
@@ -8812,6 +9012,8 @@ class V3MarketingGoodsSubsidyActivityActivityByActivityIdApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponse]:
         """门店报名品牌加价购活动
 
@@ -8827,6 +9029,8 @@ class V3MarketingGoodsSubsidyActivityActivityByActivityIdApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponse]:
         """门店报名品牌加价购活动
 
@@ -8849,6 +9053,8 @@ class V3MarketingGoodsSubsidyActivityQualificationLock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityQualificationLockPostResponse]:
         """锁定品牌加价购活动资格
 
@@ -8863,6 +9069,8 @@ class V3MarketingGoodsSubsidyActivityQualificationLock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityQualificationLockPostResponse]:
         """锁定品牌加价购活动资格
 
@@ -8880,6 +9088,8 @@ class V3MarketingGoodsSubsidyActivityQualificationUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityQualificationUnlockPostResponse]:
         """解锁品牌加价购活动资格
 
@@ -8894,6 +9104,8 @@ class V3MarketingGoodsSubsidyActivityQualificationUnlock(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityQualificationUnlockPostResponse]:
         """解锁品牌加价购活动资格
 
@@ -8922,6 +9134,8 @@ class V3MarketingRetailStoreActByActivityIdRepresentative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByActivityIdRepresentativePutResponse]:
         """添加零售小店活动业务代理
 
@@ -8937,6 +9151,8 @@ class V3MarketingRetailStoreActByActivityIdRepresentative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByActivityIdRepresentativePutResponse]:
         """添加零售小店活动业务代理
 
@@ -8952,6 +9168,8 @@ class V3MarketingRetailStoreActByActivityIdRepresentative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByActivityIdRepresentativeDeleteResponse]:
         """删除零售小店活动业务代理
 
@@ -8967,6 +9185,8 @@ class V3MarketingRetailStoreActByActivityIdRepresentative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByActivityIdRepresentativeDeleteResponse]:
         """删除零售小店活动业务代理
 
@@ -8985,6 +9205,8 @@ class V3MarketingRetailStoreActByActivityIdRepresentatives(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByActivityIdRepresentativesGetResponse]:
         """查询零售小店活动业务代理
 
@@ -9000,6 +9222,8 @@ class V3MarketingRetailStoreActByActivityIdRepresentatives(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByActivityIdRepresentativesGetResponse]:
         """查询零售小店活动业务代理
 
@@ -9023,6 +9247,8 @@ class V3MarketingRetailStoreActByBrandIdMaterials(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByBrandIdMaterialsPostResponse]:
         """生成小店活动物料码
 
@@ -9038,6 +9264,8 @@ class V3MarketingRetailStoreActByBrandIdMaterials(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByBrandIdMaterialsPostResponse]:
         """生成小店活动物料码
 
@@ -9057,6 +9285,8 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponse]:
         """查询小店活动门店列表
 
@@ -9072,6 +9302,8 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponse]:
         """查询小店活动门店列表
 
@@ -9087,6 +9319,8 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostResponse]:
         """添加小店活动门店
 
@@ -9102,6 +9336,8 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostResponse]:
         """添加小店活动门店
 
@@ -9117,6 +9353,8 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteResponse]:
         """删除小店活动门店
 
@@ -9132,6 +9370,8 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteResponse]:
         """删除小店活动门店
 
@@ -9150,6 +9390,8 @@ class V3MarketingRetailStoreActByBrandIdStoresByStoreCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByBrandIdStoresByStoreCodeGetResponse]:
         """查询小店活动门店详情
 
@@ -9165,6 +9407,8 @@ class V3MarketingRetailStoreActByBrandIdStoresByStoreCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingRetailStoreActByBrandIdStoresByStoreCodeGetResponse]:
         """查询小店活动门店详情
 
@@ -9187,6 +9431,8 @@ class V3MarketingMembercardActivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesGetResponse]:
         """查询活动列表API
 
@@ -9201,6 +9447,8 @@ class V3MarketingMembercardActivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesGetResponse]:
         """查询活动列表API
 
@@ -9215,6 +9463,8 @@ class V3MarketingMembercardActivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesPostResponse]:
         """创建活动API
 
@@ -9229,6 +9479,8 @@ class V3MarketingMembercardActivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesPostResponse]:
         """创建活动API
 
@@ -9247,6 +9499,8 @@ class V3MarketingMembercardActivityActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesByActivityIdGetResponse]:
         """查询活动详情API
 
@@ -9261,6 +9515,8 @@ class V3MarketingMembercardActivityActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesByActivityIdGetResponse]:
         """查询活动详情API
 
@@ -9278,6 +9534,8 @@ class V3MarketingMembercardActivityActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesByActivityIdTerminatePostResponse]:
         """终止活动API
 
@@ -9292,6 +9550,8 @@ class V3MarketingMembercardActivityActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardActivityActivitiesByActivityIdTerminatePostResponse]:
         """终止活动API
 
@@ -9321,6 +9581,8 @@ class V3MarketingActivateInformationsByActivateTicket(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingActivateInformationsByActivateTicketGetResponse]:
         """获取用户信息（跳转型激活）API
 
@@ -9335,6 +9597,8 @@ class V3MarketingActivateInformationsByActivateTicket(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingActivateInformationsByActivateTicketGetResponse]:
         """获取用户信息（跳转型激活）API
 
@@ -9351,6 +9615,8 @@ class V3MarketingMembercardOpenCallback(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCallbackGetResponse]:
         """查询回调地址API
 
@@ -9364,6 +9630,8 @@ class V3MarketingMembercardOpenCallback(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCallbackGetResponse]:
         """查询回调地址API
 
@@ -9378,6 +9646,8 @@ class V3MarketingMembercardOpenCallback(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCallbackPatchResponse]:
         """设置回调地址API
 
@@ -9392,6 +9662,8 @@ class V3MarketingMembercardOpenCallback(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCallbackPatchResponse]:
         """设置回调地址API
 
@@ -9410,6 +9682,8 @@ class V3MarketingMembercardOpenCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsGetResponse]:
         """查询会员卡模板列表API
 
@@ -9423,6 +9697,8 @@ class V3MarketingMembercardOpenCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsGetResponse]:
         """查询会员卡模板列表API
 
@@ -9436,6 +9712,8 @@ class V3MarketingMembercardOpenCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsPostResponse]:
         """创建会员卡模板API
 
@@ -9449,6 +9727,8 @@ class V3MarketingMembercardOpenCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsPostResponse]:
         """创建会员卡模板API
 
@@ -9474,6 +9754,8 @@ class V3MarketingMembercardOpenCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdGetResponse]:
         """查询会员卡模板信息API
 
@@ -9487,6 +9769,8 @@ class V3MarketingMembercardOpenCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdGetResponse]:
         """查询会员卡模板信息API
 
@@ -9501,6 +9785,8 @@ class V3MarketingMembercardOpenCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改会员卡模板信息API
 
@@ -9515,6 +9801,8 @@ class V3MarketingMembercardOpenCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改会员卡模板信息API
 
@@ -9528,6 +9816,8 @@ class V3MarketingMembercardOpenCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除会员卡模板API
 
@@ -9541,6 +9831,8 @@ class V3MarketingMembercardOpenCardsByCardId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除会员卡模板API
 
@@ -9563,6 +9855,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesDeposit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdCodesDepositPostResponse]:
         """导入会员Code API
 
@@ -9578,6 +9872,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesDeposit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdCodesDepositPostResponse]:
         """导入会员Code API
 
@@ -9601,6 +9897,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdCodesByCodeGetResponse]:
         """查询用户会员卡信息API
 
@@ -9615,6 +9913,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdCodesByCodeGetResponse]:
         """查询用户会员卡信息API
 
@@ -9630,6 +9930,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改用户会员卡信息API
 
@@ -9645,6 +9947,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改用户会员卡信息API
 
@@ -9663,6 +9967,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeActivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """激活会员卡（跳转型激活）API
 
@@ -9679,6 +9985,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeActivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """激活会员卡（跳转型激活）API
 
@@ -9703,6 +10011,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeBonusCommit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置支付后展示的积分到账API
 
@@ -9719,6 +10029,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeBonusCommit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置支付后展示的积分到账API
 
@@ -9738,6 +10050,8 @@ class V3MarketingCardsByCardIdCodesByCodeBonusPrepare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """支付结果页展示会员积分API
 
@@ -9754,6 +10068,8 @@ class V3MarketingCardsByCardIdCodesByCodeBonusPrepare(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """支付结果页展示会员积分API
 
@@ -9773,6 +10089,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeRights(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置会员权益API
 
@@ -9788,6 +10106,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeRights(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置会员权益API
 
@@ -9806,6 +10126,8 @@ class V3MarketingCardsByCardIdCodesByCodeSetServiceModuleData(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置会员服务项用户信息
 
@@ -9821,6 +10143,8 @@ class V3MarketingCardsByCardIdCodesByCodeSetServiceModuleData(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置会员服务项用户信息
 
@@ -9839,6 +10163,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeUnavailable(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """作废用户会员卡API
 
@@ -9855,6 +10181,8 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeUnavailable(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """作废用户会员卡API
 
@@ -9873,6 +10201,8 @@ class V3MarketingMembercardOpenCardsByCardIdDecryptCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdDecryptCodeGetResponse]:
         """加密code解码（跳转型激活）API
 
@@ -9888,6 +10218,8 @@ class V3MarketingMembercardOpenCardsByCardIdDecryptCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdDecryptCodeGetResponse]:
         """加密code解码（跳转型激活）API
 
@@ -9906,6 +10238,8 @@ class V3MarketingMembercardOpenCardsByCardIdPermissionTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdPermissionTokensPostResponse]:
         """商户预授权
 
@@ -9921,6 +10255,8 @@ class V3MarketingMembercardOpenCardsByCardIdPermissionTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdPermissionTokensPostResponse]:
         """商户预授权
 
@@ -9943,6 +10279,8 @@ class V3MarketingMembercardOpenCardsByCardIdPhoneMembercardImport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdPhoneMembercardImportPostResponse]:
         """根据手机号导入用户会员卡API
 
@@ -9957,6 +10295,8 @@ class V3MarketingMembercardOpenCardsByCardIdPhoneMembercardImport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdPhoneMembercardImportPostResponse]:
         """根据手机号导入用户会员卡API
 
@@ -9974,6 +10314,8 @@ class V3MarketingMembercardOpenCardsByCardIdQrcode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdQrcodePostResponse]:
         """创建会员卡二维码API
 
@@ -9989,6 +10331,8 @@ class V3MarketingMembercardOpenCardsByCardIdQrcode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdQrcodePostResponse]:
         """创建会员卡二维码API
 
@@ -10007,6 +10351,8 @@ class V3MarketingMembercardOpenCardsByCardIdRights(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置会员卡模板权益项API
 
@@ -10021,6 +10367,8 @@ class V3MarketingMembercardOpenCardsByCardIdRights(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """设置会员卡模板权益项API
 
@@ -10039,6 +10387,8 @@ class V3MarketingMembercardOpenCardsByCardIdServiceModules(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdServiceModulesPostResponse]:
         """添加会员卡服务项
 
@@ -10053,6 +10403,8 @@ class V3MarketingMembercardOpenCardsByCardIdServiceModules(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdServiceModulesPostResponse]:
         """添加会员卡服务项
 
@@ -10071,6 +10423,8 @@ class V3MarketingCardsByCardIdServiceModulesByServiceModuleId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingCardsByCardIdServiceModulesByServiceModuleIdPatchResponse]:
         """修改会员卡服务项
 
@@ -10086,6 +10440,8 @@ class V3MarketingCardsByCardIdServiceModulesByServiceModuleId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingCardsByCardIdServiceModulesByServiceModuleIdPatchResponse]:
         """修改会员卡服务项
 
@@ -10100,6 +10456,8 @@ class V3MarketingCardsByCardIdServiceModulesByServiceModuleId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """移除会员卡服务项
 
@@ -10114,6 +10472,8 @@ class V3MarketingCardsByCardIdServiceModulesByServiceModuleId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """移除会员卡服务项
 
@@ -10131,6 +10491,8 @@ class V3MarketingMembercardOpenCardsByCardIdUpgrade(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """老会员卡模板升级API
 
@@ -10146,6 +10508,8 @@ class V3MarketingMembercardOpenCardsByCardIdUpgrade(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """老会员卡模板升级API
 
@@ -10168,6 +10532,8 @@ class V3MarketingMembercardOpenCardsByCardIdUsersImport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdUsersImportPostResponse]:
         """根据openid导入用户会员卡API
 
@@ -10183,6 +10549,8 @@ class V3MarketingMembercardOpenCardsByCardIdUsersImport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenCardsByCardIdUsersImportPostResponse]:
         """根据openid导入用户会员卡API
 
@@ -10205,6 +10573,8 @@ class V3MarketingMembercardOpenPhonenumberMemberImport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """导入加密手机号提醒会员领卡API
 
@@ -10219,6 +10589,8 @@ class V3MarketingMembercardOpenPhonenumberMemberImport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """导入加密手机号提醒会员领卡API
 
@@ -10236,6 +10608,8 @@ class V3MarketingMembercardOpenPhonenumberMemberSearch(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenPhonenumberMemberSearchGetResponse]:
         """通过加密手机号查询会员领卡状态API
 
@@ -10250,6 +10624,8 @@ class V3MarketingMembercardOpenPhonenumberMemberSearch(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenPhonenumberMemberSearchGetResponse]:
         """通过加密手机号查询会员领卡状态API
 
@@ -10271,6 +10647,8 @@ class V3MarketingMembercardOpenUserCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenUserCardsGetResponse]:
         """查询用户在品牌下所有会员卡API
 
@@ -10285,6 +10663,8 @@ class V3MarketingMembercardOpenUserCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingMembercardOpenUserCardsGetResponse]:
         """查询用户在品牌下所有会员卡API
 
@@ -10314,6 +10694,8 @@ class V3MarketingPartnerDeliveryPlanDeliveryPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerDeliveryPlanDeliveryPlansPostResponse]:
         """创建投放计划
 
@@ -10327,6 +10709,8 @@ class V3MarketingPartnerDeliveryPlanDeliveryPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerDeliveryPlanDeliveryPlansPostResponse]:
         """创建投放计划
 
@@ -10348,6 +10732,8 @@ class V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetResponse]:
         """分页查询投放计划列表
 
@@ -10362,6 +10748,8 @@ class V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetResponse]:
         """分页查询投放计划列表
 
@@ -10380,6 +10768,8 @@ class V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdPatchResponse]:
         """更新投放计划
 
@@ -10394,6 +10784,8 @@ class V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdPatchResponse]:
         """更新投放计划
 
@@ -10410,6 +10802,8 @@ class V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """终止投放计划
 
@@ -10423,6 +10817,8 @@ class V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """终止投放计划
 
@@ -10444,6 +10840,8 @@ class V3MarketingPartnerDeliveryPlanBySpMchidNotifyUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerDeliveryPlanBySpMchidNotifyUrlPostResponse]:
         """设置投放计划回调地址
 
@@ -10458,6 +10856,8 @@ class V3MarketingPartnerDeliveryPlanBySpMchidNotifyUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerDeliveryPlanBySpMchidNotifyUrlPostResponse]:
         """设置投放计划回调地址
 
@@ -10483,6 +10883,8 @@ class V3MarketingPartnerProductCouponImageGenerationTasks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponImageGenerationTasksPostResponse]:
         """提交图片生成任务
 
@@ -10496,6 +10898,8 @@ class V3MarketingPartnerProductCouponImageGenerationTasks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponImageGenerationTasksPostResponse]:
         """提交图片生成任务
 
@@ -10513,6 +10917,8 @@ class V3MarketingPartnerProductCouponImageGenerationTasksByTaskId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponse]:
         """查询图片生成任务执行结果
 
@@ -10527,6 +10933,8 @@ class V3MarketingPartnerProductCouponImageGenerationTasksByTaskId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponse]:
         """查询图片生成任务执行结果
 
@@ -10547,6 +10955,8 @@ class V3MarketingPartnerProductCouponMediaUploadImage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponMediaUploadImagePostResponse]:
         """图片上传
 
@@ -10560,6 +10970,8 @@ class V3MarketingPartnerProductCouponMediaUploadImage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponMediaUploadImagePostResponse]:
         """图片上传
 
@@ -10575,6 +10987,8 @@ class V3MarketingPartnerProductCouponNotifyConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponNotifyConfigsGetResponse]:
         """获取商品券事件通知地址
 
@@ -10587,6 +11001,8 @@ class V3MarketingPartnerProductCouponNotifyConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponNotifyConfigsGetResponse]:
         """获取商品券事件通知地址
 
@@ -10600,6 +11016,8 @@ class V3MarketingPartnerProductCouponNotifyConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponNotifyConfigsPostResponse]:
         """设置商品券事件通知地址
 
@@ -10613,6 +11031,8 @@ class V3MarketingPartnerProductCouponNotifyConfigs(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponNotifyConfigsPostResponse]:
         """设置商品券事件通知地址
 
@@ -10630,6 +11050,8 @@ class V3MarketingPartnerProductCouponProductCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponProductCouponsPostResponse]:
         """创建商品券
 
@@ -10643,6 +11065,8 @@ class V3MarketingPartnerProductCouponProductCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponProductCouponsPostResponse]:
         """创建商品券
 
@@ -10663,6 +11087,8 @@ class V3MarketingProductCouponProductCouponsByProductCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse]:
         """查询商品券
 
@@ -10677,6 +11103,8 @@ class V3MarketingProductCouponProductCouponsByProductCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse]:
         """查询商品券
 
@@ -10691,6 +11119,8 @@ class V3MarketingProductCouponProductCouponsByProductCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponProductCouponsByProductCouponIdPatchResponse]:
         """修改商品券
 
@@ -10705,6 +11135,8 @@ class V3MarketingProductCouponProductCouponsByProductCouponId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponProductCouponsByProductCouponIdPatchResponse]:
         """修改商品券
 
@@ -10722,6 +11154,8 @@ class V3MarketingProductCouponsByProductCouponIdDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdDeactivatePostResponse]:
         """失效商品券
 
@@ -10736,6 +11170,8 @@ class V3MarketingProductCouponsByProductCouponIdDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdDeactivatePostResponse]:
         """失效商品券
 
@@ -10754,6 +11190,8 @@ class V3MarketingProductCouponsByProductCouponIdStockBundles(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponse]:
         """添加商品券批次组
 
@@ -10768,6 +11206,8 @@ class V3MarketingProductCouponsByProductCouponIdStockBundles(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponse]:
         """添加商品券批次组
 
@@ -10789,6 +11229,8 @@ class V3MarketingByProductCouponIdStockBundlesByStockBundleId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStockBundlesByStockBundleIdPatchResponse]:
         """修改商品券批次组
 
@@ -10805,6 +11247,8 @@ class V3MarketingByProductCouponIdStockBundlesByStockBundleId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStockBundlesByStockBundleIdPatchResponse]:
         """修改商品券批次组
 
@@ -10825,6 +11269,8 @@ class V3MarketingStockBundlesByStockBundleIdAssociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponse]:
         """批次组批量关联门店
 
@@ -10841,6 +11287,8 @@ class V3MarketingStockBundlesByStockBundleIdAssociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponse]:
         """批次组批量关联门店
 
@@ -10861,6 +11309,8 @@ class V3MarketingStockBundlesByStockBundleIdDisassociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponse]:
         """批次组批量取消关联门店
 
@@ -10877,6 +11327,8 @@ class V3MarketingStockBundlesByStockBundleIdDisassociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponse]:
         """批次组批量取消关联门店
 
@@ -10897,6 +11349,8 @@ class V3MarketingStockBundlesByStockBundleIdUpdateBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStockBundlesByStockBundleIdUpdateBudgetPostResponse]:
         """修改商品券批次组发放预算
 
@@ -10913,6 +11367,8 @@ class V3MarketingStockBundlesByStockBundleIdUpdateBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStockBundlesByStockBundleIdUpdateBudgetPostResponse]:
         """修改商品券批次组发放预算
 
@@ -10932,6 +11388,8 @@ class V3MarketingProductCouponsByProductCouponIdStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksGetResponse]:
         """查询商品券批次列表
 
@@ -10946,6 +11404,8 @@ class V3MarketingProductCouponsByProductCouponIdStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksGetResponse]:
         """查询商品券批次列表
 
@@ -10960,6 +11420,8 @@ class V3MarketingProductCouponsByProductCouponIdStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksPostResponse]:
         """添加商品券批次
 
@@ -10974,6 +11436,8 @@ class V3MarketingProductCouponsByProductCouponIdStocks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksPostResponse]:
         """添加商品券批次
 
@@ -10998,6 +11462,8 @@ class V3MarketingProductCouponsByProductCouponIdStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksByStockIdGetResponse]:
         """查询商品券指定批次
 
@@ -11013,6 +11479,8 @@ class V3MarketingProductCouponsByProductCouponIdStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksByStockIdGetResponse]:
         """查询商品券指定批次
 
@@ -11028,6 +11496,8 @@ class V3MarketingProductCouponsByProductCouponIdStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksByStockIdPatchResponse]:
         """修改商品券指定批次
 
@@ -11043,6 +11513,8 @@ class V3MarketingProductCouponsByProductCouponIdStocksByStockId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponsByProductCouponIdStocksByStockIdPatchResponse]:
         """修改商品券指定批次
 
@@ -11061,6 +11533,8 @@ class V3MarketingByProductCouponIdStocksByStockIdAssociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdAssociateStoresPostResponse]:
         """批次关联门店
 
@@ -11077,6 +11551,8 @@ class V3MarketingByProductCouponIdStocksByStockIdAssociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdAssociateStoresPostResponse]:
         """批次关联门店
 
@@ -11097,6 +11573,8 @@ class V3MarketingByProductCouponIdStocksByStockIdAssociatedStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdAssociatedStoresGetResponse]:
         """查询批次关联门店列表
 
@@ -11113,6 +11591,8 @@ class V3MarketingByProductCouponIdStocksByStockIdAssociatedStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdAssociatedStoresGetResponse]:
         """查询批次关联门店列表
 
@@ -11132,6 +11612,8 @@ class V3MarketingByProductCouponIdStocksByStockIdDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdDeactivatePostResponse]:
         """失效商品券批次
 
@@ -11147,6 +11629,8 @@ class V3MarketingByProductCouponIdStocksByStockIdDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdDeactivatePostResponse]:
         """失效商品券批次
 
@@ -11166,6 +11650,8 @@ class V3MarketingStocksByStockIdDisassociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStocksByStockIdDisassociateStoresPostResponse]:
         """批次取消关联门店
 
@@ -11182,6 +11668,8 @@ class V3MarketingStocksByStockIdDisassociateStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingStocksByStockIdDisassociateStoresPostResponse]:
         """批次取消关联门店
 
@@ -11201,6 +11689,8 @@ class V3MarketingByProductCouponIdStocksByStockIdUpdateBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdUpdateBudgetPostResponse]:
         """修改商品券批次发放预算
 
@@ -11216,6 +11706,8 @@ class V3MarketingByProductCouponIdStocksByStockIdUpdateBudget(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdUpdateBudgetPostResponse]:
         """修改商品券批次发放预算
 
@@ -11235,6 +11727,8 @@ class V3MarketingByProductCouponIdStocksByStockIdUploadCouponCodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdUploadCouponCodesPostResponse]:
         """预上传券Code
 
@@ -11251,6 +11745,8 @@ class V3MarketingByProductCouponIdStocksByStockIdUploadCouponCodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingByProductCouponIdStocksByStockIdUploadCouponCodesPostResponse]:
         """预上传券Code
 
@@ -11281,6 +11777,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponBundles(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponse]:
         """向用户发放商品券批次组
 
@@ -11295,6 +11793,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponBundles(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponse]:
         """向用户发放商品券批次组
 
@@ -11317,6 +11817,8 @@ class V3MarketingCouponBundlesByUserCouponBundleIdDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingCouponBundlesByUserCouponBundleIdDeactivatePostResponse]:
         """失效用户商品券组
 
@@ -11332,6 +11834,8 @@ class V3MarketingCouponBundlesByUserCouponBundleIdDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingCouponBundlesByUserCouponBundleIdDeactivatePostResponse]:
         """失效用户商品券组
 
@@ -11350,6 +11854,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponse]:
         """指定券状态查询用户商品券列表
 
@@ -11364,6 +11870,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponse]:
         """指定券状态查询用户商品券列表
 
@@ -11378,6 +11886,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidCouponsPostResponse]:
         """向用户发放商品券
 
@@ -11392,6 +11902,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidCouponsPostResponse]:
         """向用户发放商品券
 
@@ -11414,6 +11926,8 @@ class V3MarketingProductCouponUsersByOpenidCouponsByCouponCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponse]:
         """查询用户商品券详情
 
@@ -11429,6 +11943,8 @@ class V3MarketingProductCouponUsersByOpenidCouponsByCouponCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponse]:
         """查询用户商品券详情
 
@@ -11447,6 +11963,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeConfirmPostResponse]:
         """确认发放用户商品券
 
@@ -11462,6 +11980,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeConfirm(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeConfirmPostResponse]:
         """确认发放用户商品券
 
@@ -11480,6 +12000,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeDeactivatePostResponse]:
         """失效用户商品券
 
@@ -11495,6 +12017,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeDeactivate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeDeactivatePostResponse]:
         """失效用户商品券
 
@@ -11513,6 +12037,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeReturnPostResponse]:
         """退券
 
@@ -11528,6 +12054,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeReturn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingUsersByOpenidCouponsByCouponCodeReturnPostResponse]:
         """退券
 
@@ -11546,6 +12074,8 @@ class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeUse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeUsePostResponse]:
         """核销用户商品券
 
@@ -11561,6 +12091,8 @@ class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeUse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeUsePostResponse]:
         """核销用户商品券
 
@@ -11578,6 +12110,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidPreSendCoupon(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidPreSendCouponPostResponse]:
         """向用户预发放商品券
 
@@ -11592,6 +12126,8 @@ class V3MarketingPartnerProductCouponUsersByOpenidPreSendCoupon(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnerProductCouponUsersByOpenidPreSendCouponPostResponse]:
         """向用户预发放商品券
 
@@ -11609,6 +12145,8 @@ class V3MarketingProductCouponUsersByOpenidPreSendCouponBundle(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponUsersByOpenidPreSendCouponBundlePostResponse]:
         """向用户预发放商品券批次组
 
@@ -11623,6 +12161,8 @@ class V3MarketingProductCouponUsersByOpenidPreSendCouponBundle(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingProductCouponUsersByOpenidPreSendCouponBundlePostResponse]:
         """向用户预发放商品券批次组
 
@@ -11641,6 +12181,8 @@ class V3MarketingPartnerships(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnershipsGetResponse]:
         """查询合作关系列表API
 
@@ -11655,6 +12197,8 @@ class V3MarketingPartnerships(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnershipsGetResponse]:
         """查询合作关系列表API
 
@@ -11672,6 +12216,8 @@ class V3MarketingPartnershipsBuild(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnershipsBuildPostResponse]:
         """建立合作关系API
 
@@ -11686,6 +12232,8 @@ class V3MarketingPartnershipsBuild(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnershipsBuildPostResponse]:
         """建立合作关系API
 
@@ -11703,6 +12251,8 @@ class V3MarketingPartnershipsTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnershipsTerminatePostResponse]:
         """终止合作关系API
 
@@ -11717,6 +12267,8 @@ class V3MarketingPartnershipsTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPartnershipsTerminatePostResponse]:
         """终止合作关系API
 
@@ -11740,6 +12292,8 @@ class V3MarketingPaygiftactivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesGetResponse]:
         """获取支付有礼活动列表API
 
@@ -11754,6 +12308,8 @@ class V3MarketingPaygiftactivityActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesGetResponse]:
         """获取支付有礼活动列表API
 
@@ -11774,6 +12330,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdGetResponse]:
         """查询活动详情接口API
 
@@ -11788,6 +12346,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdGetResponse]:
         """查询活动详情接口API
 
@@ -11806,6 +12366,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdGoods(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdGoodsGetResponse]:
         """查询活动指定商品列表API
 
@@ -11821,6 +12383,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdGoods(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdGoodsGetResponse]:
         """查询活动指定商品列表API
 
@@ -11841,6 +12405,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsGetResponse]:
         """查询活动发券商户号API
 
@@ -11856,6 +12422,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdMerchants(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsGetResponse]:
         """查询活动发券商户号API
 
@@ -11874,6 +12442,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsAddPostResponse]:
         """新增活动发券商户号API
 
@@ -11889,6 +12459,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsAddPostResponse]:
         """新增活动发券商户号API
 
@@ -11907,6 +12479,8 @@ class V3MarketingActivitiesByActivityIdMerchantsDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingActivitiesByActivityIdMerchantsDeletePostResponse]:
         """删除活动发券商户号API
 
@@ -11922,6 +12496,8 @@ class V3MarketingActivitiesByActivityIdMerchantsDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingActivitiesByActivityIdMerchantsDeletePostResponse]:
         """删除活动发券商户号API
 
@@ -11939,6 +12515,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdTerminatePostResponse]:
         """终止活动API
 
@@ -11953,6 +12531,8 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityActivitiesByActivityIdTerminatePostResponse]:
         """终止活动API
 
@@ -11970,6 +12550,8 @@ class V3MarketingPaygiftactivityUniqueThresholdActivity(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityUniqueThresholdActivityPostResponse]:
         """创建全场满额送活动API
 
@@ -11983,6 +12565,8 @@ class V3MarketingPaygiftactivityUniqueThresholdActivity(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingPaygiftactivityUniqueThresholdActivityPostResponse]:
         """创建全场满额送活动API
 
@@ -12006,6 +12590,8 @@ class V3MarketingShoppingReceiptCustomentrances(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptCustomentrancesPostResponse]:
         """创建自定义入口
 
@@ -12019,6 +12605,8 @@ class V3MarketingShoppingReceiptCustomentrances(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptCustomentrancesPostResponse]:
         """创建自定义入口
 
@@ -12035,6 +12623,8 @@ class V3MarketingShoppingReceiptCustomentrancesByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptCustomentrancesByBrandIdGetResponse]:
         """查询自定义入口
 
@@ -12048,6 +12638,8 @@ class V3MarketingShoppingReceiptCustomentrancesByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptCustomentrancesByBrandIdGetResponse]:
         """查询自定义入口
 
@@ -12062,6 +12654,8 @@ class V3MarketingShoppingReceiptCustomentrancesByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptCustomentrancesByBrandIdPatchResponse]:
         """更新自定义入口
 
@@ -12076,6 +12670,8 @@ class V3MarketingShoppingReceiptCustomentrancesByBrandId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptCustomentrancesByBrandIdPatchResponse]:
         """更新自定义入口
 
@@ -12092,6 +12688,8 @@ class V3MarketingShoppingReceiptMerchantshoppingreceiptjumpinfos(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptMerchantshoppingreceiptjumpinfosPostResponse]:
         """上传商家电子小票跳转信息
 
@@ -12105,6 +12703,8 @@ class V3MarketingShoppingReceiptMerchantshoppingreceiptjumpinfos(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptMerchantshoppingreceiptjumpinfosPostResponse]:
         """上传商家电子小票跳转信息
 
@@ -12122,6 +12722,8 @@ class V3MarketingShoppingReceiptShoppingreceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptShoppingreceiptsPostResponse]:
         """上传电子小票
 
@@ -12136,6 +12738,8 @@ class V3MarketingShoppingReceiptShoppingreceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingShoppingReceiptShoppingreceiptsPostResponse]:
         """上传电子小票
 
@@ -12157,6 +12761,8 @@ class V3MarketingWeeklyDiscountActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWeeklyDiscountActivitiesGetResponse]:
         """查询周周惠活动列表API
 
@@ -12171,6 +12777,8 @@ class V3MarketingWeeklyDiscountActivities(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWeeklyDiscountActivitiesGetResponse]:
         """查询周周惠活动列表API
 
@@ -12189,6 +12797,8 @@ class V3MarketingWeeklyDiscountActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWeeklyDiscountActivitiesByActivityIdGetResponse]:
         """查询周周惠活动详情API
 
@@ -12203,6 +12813,8 @@ class V3MarketingWeeklyDiscountActivitiesByActivityId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWeeklyDiscountActivitiesByActivityIdGetResponse]:
         """查询周周惠活动详情API
 
@@ -12221,6 +12833,8 @@ class V3MarketingWeeklyDiscountActivitiesByActivityIdApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWeeklyDiscountActivitiesByActivityIdApplyPostResponse]:
         """报名周周惠活动API
 
@@ -12236,6 +12850,8 @@ class V3MarketingWeeklyDiscountActivitiesByActivityIdApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWeeklyDiscountActivitiesByActivityIdApplyPostResponse]:
         """报名周周惠活动API
 
@@ -12266,6 +12882,8 @@ class V3MarketingWithdrawFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWithdrawFavorUsersByOpenidCouponsGetResponse]:
         """查询批次下用户银行提现免费券列表API
 
@@ -12281,6 +12899,8 @@ class V3MarketingWithdrawFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWithdrawFavorUsersByOpenidCouponsGetResponse]:
         """查询批次下用户银行提现免费券列表API
 
@@ -12296,6 +12916,8 @@ class V3MarketingWithdrawFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWithdrawFavorUsersByOpenidCouponsPostResponse]:
         """为用户发银行提现免费券API
 
@@ -12311,6 +12933,8 @@ class V3MarketingWithdrawFavorUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MarketingWithdrawFavorUsersByOpenidCouponsPostResponse]:
         """为用户发银行提现免费券API
 

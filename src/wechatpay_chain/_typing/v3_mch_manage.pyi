@@ -168,6 +168,8 @@ class V3MchManageMchManageRecordsSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageMchManageRecordsSubMchidBySubMchidGetResponse]:
         """分页查询子商户名下的商户管理记录
 
@@ -182,6 +184,8 @@ class V3MchManageMchManageRecordsSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageMchManageRecordsSubMchidBySubMchidGetResponse]:
         """分页查询子商户名下的商户管理记录
 
@@ -200,6 +204,8 @@ class V3MchManageMchManageRecordsByManageRecordId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageMchManageRecordsByManageRecordIdGetResponse]:
         """查询子商户下指定商户管理记录
 
@@ -214,6 +220,8 @@ class V3MchManageMchManageRecordsByManageRecordId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageMchManageRecordsByManageRecordIdGetResponse]:
         """查询子商户下指定商户管理记录
 
@@ -231,6 +239,8 @@ class V3MchManageByManageRecordIdMchManageSubmissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageByManageRecordIdMchManageSubmissionsPostResponse]:
         """对指定商户管理记录提交资料
 
@@ -245,6 +255,8 @@ class V3MchManageByManageRecordIdMchManageSubmissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageByManageRecordIdMchManageSubmissionsPostResponse]:
         """对指定商户管理记录提交资料
 
@@ -275,6 +287,8 @@ class V3MchManageSubmissionFilesSubMchidBySubMchidUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageSubmissionFilesSubMchidBySubMchidUploadPostResponse]:
         """上传商户提交资料文件
 
@@ -290,6 +304,8 @@ class V3MchManageSubmissionFilesSubMchidBySubMchidUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchManageSubmissionFilesSubMchidBySubMchidUploadPostResponse]:
         """上传商户提交资料文件
 

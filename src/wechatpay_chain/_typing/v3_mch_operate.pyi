@@ -149,6 +149,8 @@ class V3MchOperateRiskWithdrawlApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperateRiskWithdrawlApplyPostResponse]:
         """提交已注销商户号可用余额提现申请单API
 
@@ -163,6 +165,8 @@ class V3MchOperateRiskWithdrawlApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperateRiskWithdrawlApplyPostResponse]:
         """提交已注销商户号可用余额提现申请单API
 
@@ -184,6 +188,8 @@ class V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentIdGetResponse]:
         """微信支付提现申请单号查询提现申请单状态API
 
@@ -198,6 +204,8 @@ class V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentIdGetResponse]:
         """微信支付提现申请单号查询提现申请单状态API
 
@@ -219,6 +227,8 @@ class V3MchOperateRiskWithdrawlApplyOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperateRiskWithdrawlApplyOutRequestNoByOutRequestNoGetResponse]:
         """商户提现申请单号查询提现申请单状态
 
@@ -233,6 +243,8 @@ class V3MchOperateRiskWithdrawlApplyOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperateRiskWithdrawlApplyOutRequestNoByOutRequestNoGetResponse]:
         """商户提现申请单号查询提现申请单状态
 

@@ -207,6 +207,8 @@ class V3MchOperationManageEnhancedDueDiligenceByDueDiligenceId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageEnhancedDueDiligenceByDueDiligenceIdGetResponse]:
         """查询子商户强化尽调单信息
 
@@ -221,6 +223,8 @@ class V3MchOperationManageEnhancedDueDiligenceByDueDiligenceId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageEnhancedDueDiligenceByDueDiligenceIdGetResponse]:
         """查询子商户强化尽调单信息
 
@@ -238,6 +242,8 @@ class V3MchOperationManageByDueDiligenceIdSubmit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageByDueDiligenceIdSubmitPostResponse]:
         """提交尽调资料
 
@@ -252,6 +258,8 @@ class V3MchOperationManageByDueDiligenceIdSubmit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageByDueDiligenceIdSubmitPostResponse]:
         """提交尽调资料
 
@@ -270,6 +278,8 @@ class V3MchOperationManageByDueDiligenceIdUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageByDueDiligenceIdUploadPostResponse]:
         """上传尽调资料文件
 
@@ -285,6 +295,8 @@ class V3MchOperationManageByDueDiligenceIdUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageByDueDiligenceIdUploadPostResponse]:
         """上传尽调资料文件
 
@@ -309,6 +321,8 @@ class V3MchOperationManageMerchantLimitationsSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageMerchantLimitationsSubMchidBySubMchidGetResponse]:
         """查询子商户管控情况
 
@@ -323,6 +337,8 @@ class V3MchOperationManageMerchantLimitationsSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchOperationManageMerchantLimitationsSubMchidBySubMchidGetResponse]:
         """查询子商户管控情况
 

@@ -430,6 +430,8 @@ class V3MchalterapplyMchcontactalterapplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchcontactalterapplymentPostResponse]:
         """提交超管变更申请单
 
@@ -443,6 +445,8 @@ class V3MchalterapplyMchcontactalterapplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchcontactalterapplymentPostResponse]:
         """提交超管变更申请单
 
@@ -472,6 +476,8 @@ class V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNoGetResponse]:
         """查询超管变更申请单状态-使用业务单号和商户号
 
@@ -487,6 +493,8 @@ class V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNoGetResponse]:
         """查询超管变更申请单状态-使用业务单号和商户号
 
@@ -505,6 +513,8 @@ class V3MchalterapplyMchcontactalterapplymentByApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchcontactalterapplymentByApplyIdGetResponse]:
         """查询超管变更申请单状态-使用申请单号
 
@@ -518,6 +528,8 @@ class V3MchalterapplyMchcontactalterapplymentByApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchcontactalterapplymentByApplyIdGetResponse]:
         """查询超管变更申请单状态-使用申请单号
 
@@ -534,6 +546,8 @@ class V3MchalterapplyMchcontactalterapplymentByApplyIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchcontactalterapplymentByApplyIdRevokePostResponse]:
         """撤销超管变更申请单
 
@@ -547,6 +561,8 @@ class V3MchalterapplyMchcontactalterapplymentByApplyIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchcontactalterapplymentByApplyIdRevokePostResponse]:
         """撤销超管变更申请单
 
@@ -565,6 +581,8 @@ class V3MchalterapplyMchsubjectalterapplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchsubjectalterapplymentPostResponse]:
         """提交资料变更申请单
 
@@ -579,6 +597,8 @@ class V3MchalterapplyMchsubjectalterapplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchsubjectalterapplymentPostResponse]:
         """提交资料变更申请单
 
@@ -609,6 +629,8 @@ class V3MchalterapplyMerchantByMerchantCodeOutRequestNoByOutRequestNo(TypedNode)
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantByMerchantCodeOutRequestNoByOutRequestNoGetResponse]:
         """查询申请单状态-使用业务单号
 
@@ -624,6 +646,8 @@ class V3MchalterapplyMerchantByMerchantCodeOutRequestNoByOutRequestNo(TypedNode)
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantByMerchantCodeOutRequestNoByOutRequestNoGetResponse]:
         """查询申请单状态-使用业务单号
 
@@ -642,6 +666,8 @@ class V3MchalterapplyMchsubjectalterapplymentByApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchsubjectalterapplymentByApplyIdGetResponse]:
         """查询资料变更申请单状态-使用申请单号
 
@@ -656,6 +682,8 @@ class V3MchalterapplyMchsubjectalterapplymentByApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchsubjectalterapplymentByApplyIdGetResponse]:
         """查询资料变更申请单状态-使用申请单号
 
@@ -673,6 +701,8 @@ class V3MchalterapplyMchsubjectalterapplymentByApplyIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchsubjectalterapplymentByApplyIdRevokePostResponse]:
         """撤销资料变更申请单
 
@@ -687,6 +717,8 @@ class V3MchalterapplyMchsubjectalterapplymentByApplyIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMchsubjectalterapplymentByApplyIdRevokePostResponse]:
         """撤销资料变更申请单
 
@@ -706,6 +738,8 @@ class V3MchalterapplyMerchantnamealterapplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantnamealterapplymentPostResponse]:
         """提交商户简称变更申请单
 
@@ -719,6 +753,8 @@ class V3MchalterapplyMerchantnamealterapplyment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantnamealterapplymentPostResponse]:
         """提交商户简称变更申请单
 
@@ -748,6 +784,8 @@ class V3MchalterapplyMerchantBySubMchidOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantBySubMchidOutRequestNoByOutRequestNoGetResponse]:
         """查询商户简称申请单状态-使用业务单号和商户号
 
@@ -762,6 +800,8 @@ class V3MchalterapplyMerchantBySubMchidOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantBySubMchidOutRequestNoByOutRequestNoGetResponse]:
         """查询商户简称申请单状态-使用业务单号和商户号
 
@@ -779,6 +819,8 @@ class V3MchalterapplyMerchantnamealterapplymentByApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantnamealterapplymentByApplyIdGetResponse]:
         """查询商户简称变更申请单状态-使用申请单号
 
@@ -792,6 +834,8 @@ class V3MchalterapplyMerchantnamealterapplymentByApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantnamealterapplymentByApplyIdGetResponse]:
         """查询商户简称变更申请单状态-使用申请单号
 
@@ -808,6 +852,8 @@ class V3MchalterapplyMerchantnamealterapplymentByApplyIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantnamealterapplymentByApplyIdRevokePostResponse]:
         """撤销商户简称变更申请单
 
@@ -821,6 +867,8 @@ class V3MchalterapplyMerchantnamealterapplymentByApplyIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MchalterapplyMerchantnamealterapplymentByApplyIdRevokePostResponse]:
         """撤销商户简称变更申请单
 

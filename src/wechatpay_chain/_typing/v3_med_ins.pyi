@@ -537,6 +537,8 @@ class V3MedInsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MedInsOrdersPostResponse]:
         """医保自费混合收款下单
 
@@ -550,6 +552,8 @@ class V3MedInsOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MedInsOrdersPostResponse]:
         """医保自费混合收款下单
 
@@ -571,6 +575,8 @@ class V3MedInsOrdersMixTradeNoByMixTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MedInsOrdersMixTradeNoByMixTradeNoGetResponse]:
         """使用医保自费混合订单号查看下单结果
 
@@ -585,6 +591,8 @@ class V3MedInsOrdersMixTradeNoByMixTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MedInsOrdersMixTradeNoByMixTradeNoGetResponse]:
         """使用医保自费混合订单号查看下单结果
 
@@ -606,6 +614,8 @@ class V3MedInsOrdersOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MedInsOrdersOutTradeNoByOutTradeNoGetResponse]:
         """使用商户订单号查看下单结果
 
@@ -620,6 +630,8 @@ class V3MedInsOrdersOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MedInsOrdersOutTradeNoByOutTradeNoGetResponse]:
         """使用商户订单号查看下单结果
 
@@ -641,6 +653,8 @@ class V3MedInsRefundsNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """医保退款通知
 
@@ -655,6 +669,8 @@ class V3MedInsRefundsNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """医保退款通知
 

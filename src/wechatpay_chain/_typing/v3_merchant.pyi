@@ -149,6 +149,8 @@ class V3MerchantFundBalanceByAccountType(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundBalanceByAccountTypeGetResponse]:
         """查询账户实时余额API
 
@@ -163,6 +165,8 @@ class V3MerchantFundBalanceByAccountType(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundBalanceByAccountTypeGetResponse]:
         """查询账户实时余额API
 
@@ -185,6 +189,8 @@ class V3MerchantFundDayendbalanceByAccountType(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundDayendbalanceByAccountTypeGetResponse]:
         """查询账户日终余额API
 
@@ -200,6 +206,8 @@ class V3MerchantFundDayendbalanceByAccountType(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundDayendbalanceByAccountTypeGetResponse]:
         """查询账户日终余额API
 
@@ -220,6 +228,8 @@ class V3MerchantFundWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawPostResponse]:
         """电商平台提现API
 
@@ -233,6 +243,8 @@ class V3MerchantFundWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawPostResponse]:
         """电商平台提现API
 
@@ -254,6 +266,8 @@ class V3MerchantFundWithdrawBillTypeByBillType(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawBillTypeByBillTypeGetResponse]:
         """按日下载提现异常文件API
 
@@ -269,6 +283,8 @@ class V3MerchantFundWithdrawBillTypeByBillType(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawBillTypeByBillTypeGetResponse]:
         """按日下载提现异常文件API
 
@@ -290,6 +306,8 @@ class V3MerchantFundWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """电商平台(商户提现单号查询)提现状态API
 
@@ -304,6 +322,8 @@ class V3MerchantFundWithdrawOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawOutRequestNoByOutRequestNoGetResponse]:
         """电商平台(商户提现单号查询)提现状态API
 
@@ -325,6 +345,8 @@ class V3MerchantFundWithdrawWithdrawIdByWithdrawId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawWithdrawIdByWithdrawIdGetResponse]:
         """电商平台(微信支付提现单号)查询提现状态API
 
@@ -339,6 +361,8 @@ class V3MerchantFundWithdrawWithdrawIdByWithdrawId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantFundWithdrawWithdrawIdByWithdrawIdGetResponse]:
         """电商平台(微信支付提现单号)查询提现状态API
 
@@ -361,6 +385,8 @@ class V3MerchantMediaUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantMediaUploadPostResponse]:
         """文件上传
 
@@ -374,6 +400,8 @@ class V3MerchantMediaUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantMediaUploadPostResponse]:
         """文件上传
 
@@ -390,6 +418,8 @@ class V3MerchantMediaVideoUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantMediaVideoUploadPostResponse]:
         """视频上传API
 
@@ -404,6 +434,8 @@ class V3MerchantMediaVideoUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantMediaVideoUploadPostResponse]:
         """视频上传API
 

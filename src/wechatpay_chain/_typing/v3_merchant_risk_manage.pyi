@@ -370,6 +370,8 @@ class V3MerchantRiskManageEcTradeRiskQueryRiskTrades(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageEcTradeRiskQueryRiskTradesPostResponse]:
         """查询风险订单
 
@@ -383,6 +385,8 @@ class V3MerchantRiskManageEcTradeRiskQueryRiskTrades(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageEcTradeRiskQueryRiskTradesPostResponse]:
         """查询风险订单
 
@@ -399,6 +403,8 @@ class V3MerchantRiskManageEcTradeRiskRecvDisposeResult(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageEcTradeRiskRecvDisposeResultPostResponse]:
         """回传处置结果
 
@@ -412,6 +418,8 @@ class V3MerchantRiskManageEcTradeRiskRecvDisposeResult(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageEcTradeRiskRecvDisposeResultPostResponse]:
         """回传处置结果
 
@@ -428,6 +436,8 @@ class V3MerchantRiskManageReportTradeUnionInformation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageReportTradeUnionInformationPostResponse]:
         """上报订单关联信息
 
@@ -442,6 +452,8 @@ class V3MerchantRiskManageReportTradeUnionInformation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageReportTradeUnionInformationPostResponse]:
         """上报订单关联信息
 
@@ -459,6 +471,8 @@ class V3MerchantRiskManageTradeRiskInformation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageTradeRiskInformationGetResponse]:
         """查询风险信息
 
@@ -473,6 +487,8 @@ class V3MerchantRiskManageTradeRiskInformation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageTradeRiskInformationGetResponse]:
         """查询风险信息
 
@@ -490,6 +506,8 @@ class V3MerchantRiskManageTradeRiskResult(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageTradeRiskResultPostResponse]:
         """处置结果回传
 
@@ -504,6 +522,8 @@ class V3MerchantRiskManageTradeRiskResult(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageTradeRiskResultPostResponse]:
         """处置结果回传
 
@@ -520,6 +540,8 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageViolationNotificationsGetResponse]:
         """查询商户违规通知回调地址API
 
@@ -533,6 +555,8 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageViolationNotificationsGetResponse]:
         """查询商户违规通知回调地址API
 
@@ -547,6 +571,8 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageViolationNotificationsPostResponse]:
         """创建商户违规通知回调地址API
 
@@ -561,6 +587,8 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageViolationNotificationsPostResponse]:
         """创建商户违规通知回调地址API
 
@@ -575,6 +603,8 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageViolationNotificationsPutResponse]:
         """修改商户违规通知回调地址API
 
@@ -589,6 +619,8 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantRiskManageViolationNotificationsPutResponse]:
         """修改商户违规通知回调地址API
 
@@ -596,7 +628,15 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         roles: 服务商, 渠道商, 从业机构
         https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml
         """
-    def delete(self, *, headers: Headers = None, validate: bool | None = None, timeout: TimeoutArg = None) -> Response:
+    def delete(
+        self,
+        *,
+        headers: Headers = None,
+        validate: bool | None = None,
+        timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
+    ) -> Response:
         """删除商户违规通知回调地址API
 
         DELETE /v3/merchant-risk-manage/violation-notifications
@@ -609,6 +649,8 @@ class V3MerchantRiskManageViolationNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除商户违规通知回调地址API
 

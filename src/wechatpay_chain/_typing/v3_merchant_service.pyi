@@ -723,6 +723,8 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintNotificationsGetResponse]:
         """查询投诉通知回调API
 
@@ -736,6 +738,8 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintNotificationsGetResponse]:
         """查询投诉通知回调API
 
@@ -750,6 +754,8 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintNotificationsPostResponse]:
         """创建投诉通知回调API
 
@@ -764,6 +770,8 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintNotificationsPostResponse]:
         """创建投诉通知回调API
 
@@ -778,6 +786,8 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintNotificationsPutResponse]:
         """更新投诉通知回调API
 
@@ -792,6 +802,8 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintNotificationsPutResponse]:
         """更新投诉通知回调API
 
@@ -799,7 +811,15 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         roles: 直连商户, 服务商, 渠道商
         https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html
         """
-    def delete(self, *, headers: Headers = None, validate: bool | None = None, timeout: TimeoutArg = None) -> Response:
+    def delete(
+        self,
+        *,
+        headers: Headers = None,
+        validate: bool | None = None,
+        timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
+    ) -> Response:
         """删除投诉通知回调API
 
         DELETE /v3/merchant-service/complaint-notifications
@@ -812,6 +832,8 @@ class V3MerchantServiceComplaintNotifications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """删除投诉通知回调API
 
@@ -831,6 +853,8 @@ class V3MerchantServiceComplaints(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsGetResponse]:
         """查询投诉信息API
 
@@ -847,6 +871,8 @@ class V3MerchantServiceComplaints(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsGetResponse]:
         """查询投诉信息API
 
@@ -867,6 +893,8 @@ class V3MerchantServiceComplaintsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsByTransactionIdGetResponse]:
         """查询投诉详情API
 
@@ -883,6 +911,8 @@ class V3MerchantServiceComplaintsByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsByTransactionIdGetResponse]:
         """查询投诉详情API
 
@@ -902,6 +932,8 @@ class V3MerchantServiceByTransactionIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceByTransactionIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史API
 
@@ -918,6 +950,8 @@ class V3MerchantServiceByTransactionIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceByTransactionIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史API
 
@@ -937,6 +971,8 @@ class V3MerchantServiceComplaintsV2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsV2GetResponse]:
         """查询投诉单列表API
 
@@ -951,6 +987,8 @@ class V3MerchantServiceComplaintsV2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsV2GetResponse]:
         """查询投诉单列表API
 
@@ -973,6 +1011,8 @@ class V3MerchantServiceComplaintsV2ByComplaintId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsV2ByComplaintIdGetResponse]:
         """查询投诉单详情API
 
@@ -987,6 +1027,8 @@ class V3MerchantServiceComplaintsV2ByComplaintId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceComplaintsV2ByComplaintIdGetResponse]:
         """查询投诉单详情API
 
@@ -1005,6 +1047,8 @@ class V3MerchantServiceComplaintsV2ByComplaintIdComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """反馈处理完成API
 
@@ -1020,6 +1064,8 @@ class V3MerchantServiceComplaintsV2ByComplaintIdComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """反馈处理完成API
 
@@ -1038,6 +1084,8 @@ class V3MerchantServiceByComplaintIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史API
 
@@ -1053,6 +1101,8 @@ class V3MerchantServiceByComplaintIdNegotiationHistorys(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponse]:
         """查询投诉协商历史API
 
@@ -1071,6 +1121,8 @@ class V3MerchantServiceComplaintsV2ByComplaintIdResponse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """提交回复API
 
@@ -1086,6 +1138,8 @@ class V3MerchantServiceComplaintsV2ByComplaintIdResponse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """提交回复API
 
@@ -1104,6 +1158,8 @@ class V3MerchantServiceByComplaintIdResponseImmediateService(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceByComplaintIdResponseImmediateServicePostResponse]:
         """回复需要即时服务的投诉单
 
@@ -1118,6 +1174,8 @@ class V3MerchantServiceByComplaintIdResponseImmediateService(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceByComplaintIdResponseImmediateServicePostResponse]:
         """回复需要即时服务的投诉单
 
@@ -1135,6 +1193,8 @@ class V3MerchantServiceByComplaintIdUpdateRefundProgress(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """更新退款审批结果API
 
@@ -1150,6 +1210,8 @@ class V3MerchantServiceByComplaintIdUpdateRefundProgress(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """更新退款审批结果API
 
@@ -1168,6 +1230,8 @@ class V3MerchantServiceFeedbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户反馈API
 
@@ -1184,6 +1248,8 @@ class V3MerchantServiceFeedbacks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户反馈API
 
@@ -1207,6 +1273,8 @@ class V3MerchantServiceImagesUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceImagesUploadPostResponse]:
         """商户上传反馈图片API
 
@@ -1221,6 +1289,8 @@ class V3MerchantServiceImagesUpload(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantServiceImagesUploadPostResponse]:
         """商户上传反馈图片API
 
@@ -1238,6 +1308,8 @@ class V3MerchantServiceImagesByMediaId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """图片下载API
 
@@ -1252,6 +1324,8 @@ class V3MerchantServiceImagesByMediaId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """图片下载API
 

@@ -70,6 +70,8 @@ class V3MerchantSettlementMerchantSettleRuleApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantSettlementMerchantSettleRuleApplicationsPostResponse]:
         """申请修改特约商户结算规则API
 
@@ -84,6 +86,8 @@ class V3MerchantSettlementMerchantSettleRuleApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantSettlementMerchantSettleRuleApplicationsPostResponse]:
         """申请修改特约商户结算规则API
 
@@ -101,6 +105,8 @@ class V3MerchantSettlementByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantSettlementByApplicationIdGetResponse]:
         """根据申请单ID查询结果API
 
@@ -115,6 +121,8 @@ class V3MerchantSettlementByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantSettlementByApplicationIdGetResponse]:
         """根据申请单ID查询结果API
 

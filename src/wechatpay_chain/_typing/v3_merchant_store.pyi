@@ -156,6 +156,8 @@ class V3MerchantStoreStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresPostResponse]:
         """创建门店API
 
@@ -170,6 +172,8 @@ class V3MerchantStoreStores(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresPostResponse]:
         """创建门店API
 
@@ -189,6 +193,8 @@ class V3MerchantStoreStoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresByStoreIdGetResponse]:
         """查询门店API
 
@@ -204,6 +210,8 @@ class V3MerchantStoreStoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresByStoreIdGetResponse]:
         """查询门店API
 
@@ -219,6 +227,8 @@ class V3MerchantStoreStoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改门店API
 
@@ -234,6 +244,8 @@ class V3MerchantStoreStoresByStoreId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改门店API
 
@@ -257,6 +269,8 @@ class V3MerchantStoreStoresByStoreIdRecipientsBind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresByStoreIdRecipientsBindPostResponse]:
         """绑定门店收款信息
 
@@ -272,6 +286,8 @@ class V3MerchantStoreStoresByStoreIdRecipientsBind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresByStoreIdRecipientsBindPostResponse]:
         """绑定门店收款信息
 
@@ -290,6 +306,8 @@ class V3MerchantStoreStoresByStoreIdRecipientsUnbind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresByStoreIdRecipientsUnbindPostResponse]:
         """解除门店收款信息绑定
 
@@ -305,6 +323,8 @@ class V3MerchantStoreStoresByStoreIdRecipientsUnbind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantStoreStoresByStoreIdRecipientsUnbindPostResponse]:
         """解除门店收款信息绑定
 

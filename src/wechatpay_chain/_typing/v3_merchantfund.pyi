@@ -137,6 +137,8 @@ class V3MerchantfundMerchantIncomeRecords(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantfundMerchantIncomeRecordsGetResponse]:
         """服务商银行来账查询
 
@@ -150,6 +152,8 @@ class V3MerchantfundMerchantIncomeRecords(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantfundMerchantIncomeRecordsGetResponse]:
         """服务商银行来账查询
 
@@ -170,6 +174,8 @@ class V3MerchantfundPartnerIncomeRecords(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantfundPartnerIncomeRecordsGetResponse]:
         """特约商户银行来账查询
 
@@ -183,6 +189,8 @@ class V3MerchantfundPartnerIncomeRecords(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MerchantfundPartnerIncomeRecordsGetResponse]:
         """特约商户银行来账查询
 

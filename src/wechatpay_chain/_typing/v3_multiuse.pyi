@@ -66,6 +66,8 @@ class V3MultiuseStocksByStockIdRefundFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseStocksByStockIdRefundFlowGetResponse]:
         """下载批次退款明细
 
@@ -80,6 +82,8 @@ class V3MultiuseStocksByStockIdRefundFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseStocksByStockIdRefundFlowGetResponse]:
         """下载批次退款明细
 
@@ -97,6 +101,8 @@ class V3MultiuseStocksByStockIdSendFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseStocksByStockIdSendFlowGetResponse]:
         """下载批次发放明细
 
@@ -111,6 +117,8 @@ class V3MultiuseStocksByStockIdSendFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseStocksByStockIdSendFlowGetResponse]:
         """下载批次发放明细
 
@@ -128,6 +136,8 @@ class V3MultiuseStocksByStockIdUseFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseStocksByStockIdUseFlowGetResponse]:
         """下载核销明细
 
@@ -142,6 +152,8 @@ class V3MultiuseStocksByStockIdUseFlow(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseStocksByStockIdUseFlowGetResponse]:
         """下载核销明细
 
@@ -168,6 +180,8 @@ class V3MultiuseUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseUsersByOpenidCouponsPostResponse]:
         """发放指定批次的消费金
 
@@ -183,6 +197,8 @@ class V3MultiuseUsersByOpenidCoupons(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3MultiuseUsersByOpenidCouponsPostResponse]:
         """发放指定批次的消费金
 

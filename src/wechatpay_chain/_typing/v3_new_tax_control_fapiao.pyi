@@ -1101,6 +1101,8 @@ class V3NewTaxControlFapiaoCardTemplate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoCardTemplatePostResponse]:
         """创建电子发票卡券模板
 
@@ -1115,6 +1117,8 @@ class V3NewTaxControlFapiaoCardTemplate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoCardTemplatePostResponse]:
         """创建电子发票卡券模板
 
@@ -1138,6 +1142,8 @@ class V3NewTaxControlFapiaoFapiaoApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具电子发票
 
@@ -1152,6 +1158,8 @@ class V3NewTaxControlFapiaoFapiaoApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具电子发票
 
@@ -1169,6 +1177,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneral(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具通用行业电子发票
 
@@ -1182,6 +1192,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneral(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具通用行业电子发票
 
@@ -1198,6 +1210,8 @@ class V3NewTaxControlFapiaoIssuePassengerTransport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具旅客运输行业电子发票
 
@@ -1211,6 +1225,8 @@ class V3NewTaxControlFapiaoIssuePassengerTransport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具旅客运输行业电子发票
 
@@ -1227,6 +1243,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsIssueRefinedOil(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具成品油行业电子发票
 
@@ -1240,6 +1258,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsIssueRefinedOil(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具成品油行业电子发票
 
@@ -1256,6 +1276,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具不动产租赁行业电子发票
 
@@ -1269,6 +1291,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasing(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """开具不动产租赁行业电子发票
 
@@ -1286,6 +1310,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsUploadFapiaoFile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaoApplicationsUploadFapiaoFilePostResponse]:
         """上传电子发票文件
 
@@ -1301,6 +1327,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsUploadFapiaoFile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaoApplicationsUploadFapiaoFilePostResponse]:
         """上传电子发票文件
 
@@ -1322,6 +1350,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponse]:
         """查询电子发票
 
@@ -1337,6 +1367,8 @@ class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponse]:
         """查询电子发票
 
@@ -1355,6 +1387,8 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdFapiaoFiles(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoByFapiaoApplyIdFapiaoFilesGetResponse]:
         """获取发票下载信息
 
@@ -1370,6 +1404,8 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdFapiaoFiles(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoByFapiaoApplyIdFapiaoFilesGetResponse]:
         """获取发票下载信息
 
@@ -1388,6 +1424,8 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdInsertCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """将电子发票插入微信用户卡包
 
@@ -1403,6 +1441,8 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdInsertCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """将电子发票插入微信用户卡包
 
@@ -1421,6 +1461,8 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """冲红电子发票
 
@@ -1435,6 +1477,8 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """冲红电子发票
 
@@ -1456,6 +1500,8 @@ class V3NewTaxControlFapiaoFapiaomerchantGetspinviteurl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaomerchantGetspinviteurlGetResponse]:
         """获取邀请商户开通服务商电子发票能力
 
@@ -1469,6 +1515,8 @@ class V3NewTaxControlFapiaoFapiaomerchantGetspinviteurl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaomerchantGetspinviteurlGetResponse]:
         """获取邀请商户开通服务商电子发票能力
 
@@ -1485,6 +1533,8 @@ class V3NewTaxControlFapiaoFapiaomerchantListspinvitemchinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaomerchantListspinvitemchinfoGetResponse]:
         """获取邀请开通的商户信息
 
@@ -1498,6 +1548,8 @@ class V3NewTaxControlFapiaoFapiaomerchantListspinvitemchinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoFapiaomerchantListspinvitemchinfoGetResponse]:
         """获取邀请开通的商户信息
 
@@ -1521,6 +1573,8 @@ class V3NewTaxControlFapiaoMerchantBaseInformation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantBaseInformationGetResponse]:
         """获取商户开票基础信息
 
@@ -1535,6 +1589,8 @@ class V3NewTaxControlFapiaoMerchantBaseInformation(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantBaseInformationGetResponse]:
         """获取商户开票基础信息
 
@@ -1551,6 +1607,8 @@ class V3NewTaxControlFapiaoMerchantDevelopmentConfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantDevelopmentConfigGetResponse]:
         """查询商户配置的开发选项
 
@@ -1564,6 +1622,8 @@ class V3NewTaxControlFapiaoMerchantDevelopmentConfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantDevelopmentConfigGetResponse]:
         """查询商户配置的开发选项
 
@@ -1578,6 +1638,8 @@ class V3NewTaxControlFapiaoMerchantDevelopmentConfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantDevelopmentConfigPatchResponse]:
         """配置开发选项
 
@@ -1591,6 +1653,8 @@ class V3NewTaxControlFapiaoMerchantDevelopmentConfig(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantDevelopmentConfigPatchResponse]:
         """配置开发选项
 
@@ -1607,6 +1671,8 @@ class V3NewTaxControlFapiaoMerchantTaxCodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantTaxCodesGetResponse]:
         """获取商品和服务税收分类对照表
 
@@ -1621,6 +1687,8 @@ class V3NewTaxControlFapiaoMerchantTaxCodes(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantTaxCodesGetResponse]:
         """获取商品和服务税收分类对照表
 
@@ -1643,6 +1711,8 @@ class V3NewTaxControlFapiaoMerchantBySubMchidCheck(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """检查子商户开票功能状态
 
@@ -1657,6 +1727,8 @@ class V3NewTaxControlFapiaoMerchantBySubMchidCheck(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """检查子商户开票功能状态
 
@@ -1674,6 +1746,8 @@ class V3NewTaxControlFapiaoMerchantBySubMchidCheckStatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantBySubMchidCheckStatusGetResponse]:
         """检查子商户开票功能状态
 
@@ -1687,6 +1761,8 @@ class V3NewTaxControlFapiaoMerchantBySubMchidCheckStatus(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoMerchantBySubMchidCheckStatusGetResponse]:
         """检查子商户开票功能状态
 
@@ -1704,6 +1780,8 @@ class V3NewTaxControlFapiaoUserTitle(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoUserTitleGetResponse]:
         """获取用户填写的抬头
 
@@ -1718,6 +1796,8 @@ class V3NewTaxControlFapiaoUserTitle(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoUserTitleGetResponse]:
         """获取用户填写的抬头
 
@@ -1735,6 +1815,8 @@ class V3NewTaxControlFapiaoUserTitleTitleUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoUserTitleTitleUrlGetResponse]:
         """获取抬头填写链接
 
@@ -1749,6 +1831,8 @@ class V3NewTaxControlFapiaoUserTitleTitleUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3NewTaxControlFapiaoUserTitleTitleUrlGetResponse]:
         """获取抬头填写链接
 

@@ -346,6 +346,8 @@ class V3OfflinefaceAuthinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceAuthinfoPostResponse]:
         """获取authinfo接口
 
@@ -360,6 +362,8 @@ class V3OfflinefaceAuthinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceAuthinfoPostResponse]:
         """获取authinfo接口
 
@@ -382,6 +386,8 @@ class V3OfflinefaceContractsPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceContractsPresignPostResponse]:
         """预签约接口
 
@@ -396,6 +402,8 @@ class V3OfflinefaceContractsPresign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceContractsPresignPostResponse]:
         """预签约接口
 
@@ -414,6 +422,8 @@ class V3OfflinefaceContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceContractsByContractIdGetResponse]:
         """签约查询接口
 
@@ -429,6 +439,8 @@ class V3OfflinefaceContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceContractsByContractIdGetResponse]:
         """签约查询接口
 
@@ -447,6 +459,8 @@ class V3OfflinefaceFaceCollections(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceFaceCollectionsGetResponse]:
         """查询重采用户列表
 
@@ -461,6 +475,8 @@ class V3OfflinefaceFaceCollections(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceFaceCollectionsGetResponse]:
         """查询重采用户列表
 
@@ -478,6 +494,8 @@ class V3OfflinefaceFaceCollectionsByCollectionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceFaceCollectionsByCollectionIdGetResponse]:
         """查询重采请求详情
 
@@ -492,6 +510,8 @@ class V3OfflinefaceFaceCollectionsByCollectionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceFaceCollectionsByCollectionIdGetResponse]:
         """查询重采请求详情
 
@@ -509,6 +529,8 @@ class V3OfflinefaceRepaymentUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceRepaymentUrlPostResponse]:
         """获取还款链接接口
 
@@ -523,6 +545,8 @@ class V3OfflinefaceRepaymentUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceRepaymentUrlPostResponse]:
         """获取还款链接接口
 
@@ -541,6 +565,8 @@ class V3OfflinefaceTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceTransactionsPostResponse]:
         """申请扣款接口
 
@@ -555,6 +581,8 @@ class V3OfflinefaceTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceTransactionsPostResponse]:
         """申请扣款接口
 
@@ -577,6 +605,8 @@ class V3OfflinefaceTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查单接口
 
@@ -592,6 +622,8 @@ class V3OfflinefaceTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefaceTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查单接口
 

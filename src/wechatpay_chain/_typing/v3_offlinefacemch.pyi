@@ -108,6 +108,8 @@ class V3OfflinefacemchOrganizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefacemchOrganizationsGetResponse]:
         """查询机构信息接口
 
@@ -122,6 +124,8 @@ class V3OfflinefacemchOrganizations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefacemchOrganizationsGetResponse]:
         """查询机构信息接口
 
@@ -153,6 +157,8 @@ class V3OfflinefacemchByOrganizationIdUsersOutUserIdByOutUserId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefacemchByOrganizationIdUsersOutUserIdByOutUserIdGetResponse]:
         """刷脸用户信息查询接口
 
@@ -168,6 +174,8 @@ class V3OfflinefacemchByOrganizationIdUsersOutUserIdByOutUserId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefacemchByOrganizationIdUsersOutUserIdByOutUserIdGetResponse]:
         """刷脸用户信息查询接口
 
@@ -184,6 +192,8 @@ class V3OfflinefacemchByOrganizationIdUsersOutUserIdByOutUserId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """刷脸用户信息修改接口
 
@@ -200,6 +210,8 @@ class V3OfflinefacemchByOrganizationIdUsersOutUserIdByOutUserId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """刷脸用户信息修改接口
 
@@ -226,6 +238,8 @@ class V3OfflinefacemchUsersUserIdByUserIdTerminateContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除刷脸用户签约关系接口
 
@@ -241,6 +255,8 @@ class V3OfflinefacemchUsersUserIdByUserIdTerminateContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除刷脸用户签约关系接口
 
@@ -258,6 +274,8 @@ class V3OfflinefacemchTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefacemchTokensPostResponse]:
         """获取凭证授权接口
 
@@ -272,6 +290,8 @@ class V3OfflinefacemchTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3OfflinefacemchTokensPostResponse]:
         """获取凭证授权接口
 

@@ -58,6 +58,8 @@ class V3PalmserviceAuthorizationOpenidByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PalmserviceAuthorizationOpenidByOpenidGetResponse]:
         """查询刷掌授权
 
@@ -72,6 +74,8 @@ class V3PalmserviceAuthorizationOpenidByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PalmserviceAuthorizationOpenidByOpenidGetResponse]:
         """查询刷掌授权
 
@@ -88,6 +92,8 @@ class V3PalmserviceAuthorizationPreauthorize(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PalmserviceAuthorizationPreauthorizePostResponse]:
         """服务关联预授权
 
@@ -101,6 +107,8 @@ class V3PalmserviceAuthorizationPreauthorize(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PalmserviceAuthorizationPreauthorizePostResponse]:
         """服务关联预授权
 

@@ -1322,6 +1322,8 @@ class V3PapayContractsByContractIdFailNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """重试扣费通知API
 
@@ -1337,6 +1339,8 @@ class V3PapayContractsByContractIdFailNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """重试扣费通知API
 
@@ -1355,6 +1359,8 @@ class V3PapayContractsByContractIdNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """直连商户预扣费通知API
 
@@ -1370,6 +1376,8 @@ class V3PapayContractsByContractIdNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """直连商户预扣费通知API
 
@@ -1410,6 +1418,8 @@ class V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponse]:
         """保险商户查询保险自动续费预约API
 
@@ -1425,6 +1435,8 @@ class V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponse]:
         """保险商户查询保险自动续费预约API
 
@@ -1445,6 +1457,8 @@ class V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedule(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostResponse]:
         """保险商户预约保险自动续费API
 
@@ -1462,6 +1476,8 @@ class V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedule(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostResponse]:
         """保险商户预约保险自动续费API
 
@@ -1484,6 +1500,8 @@ class V3PapayInsurancePayTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsurancePayTransactionsApplyPostResponse]:
         """保险商户受理保险自动续费扣款API
 
@@ -1498,6 +1516,8 @@ class V3PapayInsurancePayTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsurancePayTransactionsApplyPostResponse]:
         """保险商户受理保险自动续费扣款API
 
@@ -1544,6 +1564,8 @@ class V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenew(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """保险商户受理续期自动续费协议
 
@@ -1560,6 +1582,8 @@ class V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenew(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """保险商户受理续期自动续费协议
 
@@ -1583,6 +1607,8 @@ class V3PapayPlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """保险商户查询保险自动续费协议
 
@@ -1597,6 +1623,8 @@ class V3PapayPlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """保险商户查询保险自动续费协议
 
@@ -1615,6 +1643,8 @@ class V3PapayByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """保险商户通过商户协议号解除保险自动续费协议
 
@@ -1630,6 +1660,8 @@ class V3PapayByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """保险商户通过商户协议号解除保险自动续费协议
 
@@ -1653,6 +1685,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignAppPostResponse]:
         """保险商户App预签约API
 
@@ -1667,6 +1701,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignAppPostResponse]:
         """保险商户App预签约API
 
@@ -1684,6 +1720,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignH5PostResponse]:
         """保险商户H5预签约API
 
@@ -1698,6 +1736,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignH5PostResponse]:
         """保险商户H5预签约API
 
@@ -1715,6 +1755,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignJsapiPostResponse]:
         """保险商户JSAPI预签约API
 
@@ -1729,6 +1771,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignJsapiPostResponse]:
         """保险商户JSAPI预签约API
 
@@ -1746,6 +1790,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignMiniProgramPostResponse]:
         """保险商户小程序预签约API
 
@@ -1760,6 +1806,8 @@ class V3PapayInsuranceSignContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayInsuranceSignContractsPreEntrustSignMiniProgramPostResponse]:
         """保险商户小程序预签约API
 
@@ -1799,6 +1847,8 @@ class V3PapayPlanIdByPlanIdContractIdByContractIdModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPlanIdByPlanIdContractIdByContractIdModifyPostResponse]:
         """保险商户修改保险扣费周期列表
 
@@ -1815,6 +1865,8 @@ class V3PapayPlanIdByPlanIdContractIdByContractIdModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPlanIdByPlanIdContractIdByContractIdModifyPostResponse]:
         """保险商户修改保险扣费周期列表
 
@@ -1847,6 +1899,8 @@ class V3PapayPayHarmonyTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayHarmonyTransactionsApplyPostResponse]:
         """代扣受理扣款
 
@@ -1860,6 +1914,8 @@ class V3PapayPayHarmonyTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayHarmonyTransactionsApplyPostResponse]:
         """代扣受理扣款
 
@@ -1891,6 +1947,8 @@ class V3PapayPayPartnerSchedulesContractIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayPartnerSchedulesContractIdByContractIdGetResponse]:
         """查询扣费预约API
 
@@ -1906,6 +1964,8 @@ class V3PapayPayPartnerSchedulesContractIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayPartnerSchedulesContractIdByContractIdGetResponse]:
         """查询扣费预约API
 
@@ -1924,6 +1984,8 @@ class V3PapayPayPartnerSchedulesContractIdByContractIdSchedule(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostResponse]:
         """预约扣费API
 
@@ -1939,6 +2001,8 @@ class V3PapayPayPartnerSchedulesContractIdByContractIdSchedule(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostResponse]:
         """预约扣费API
 
@@ -1960,6 +2024,8 @@ class V3PapayPayPartnerTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayPartnerTransactionsApplyPostResponse]:
         """受理扣款API
 
@@ -1974,6 +2040,8 @@ class V3PapayPayPartnerTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayPartnerTransactionsApplyPostResponse]:
         """受理扣款API
 
@@ -2000,6 +2068,8 @@ class V3PapayPaySchedulesContractIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPaySchedulesContractIdByContractIdGetResponse]:
         """查询扣费预约API
 
@@ -2014,6 +2084,8 @@ class V3PapayPaySchedulesContractIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPaySchedulesContractIdByContractIdGetResponse]:
         """查询扣费预约API
 
@@ -2032,6 +2104,8 @@ class V3PapayPaySchedulesContractIdByContractIdSchedule(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPaySchedulesContractIdByContractIdSchedulePostResponse]:
         """预约扣费API
 
@@ -2047,6 +2121,8 @@ class V3PapayPaySchedulesContractIdByContractIdSchedule(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPaySchedulesContractIdByContractIdSchedulePostResponse]:
         """预约扣费API
 
@@ -2068,6 +2144,8 @@ class V3PapayPayTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayTransactionsApplyPostResponse]:
         """受理扣款API
 
@@ -2082,6 +2160,8 @@ class V3PapayPayTransactionsApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPayTransactionsApplyPostResponse]:
         """受理扣款API
 
@@ -2115,6 +2195,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignAppPostResponse]:
         """App场景预约扣费类型签约的预签约API
 
@@ -2129,6 +2211,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignAppPostResponse]:
         """App场景预约扣费类型签约的预签约API
 
@@ -2146,6 +2230,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignH5PostResponse]:
         """H5场景预约扣费类型签约的预签约API
 
@@ -2160,6 +2246,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignH5PostResponse]:
         """H5场景预约扣费类型签约的预签约API
 
@@ -2177,6 +2265,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignJsapiPostResponse]:
         """JSAPI场景预约扣费类型签约的预签约API
 
@@ -2191,6 +2281,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignJsapiPostResponse]:
         """JSAPI场景预约扣费类型签约的预签约API
 
@@ -2208,6 +2300,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预约扣费类型签约的预签约API
 
@@ -2222,6 +2316,8 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预约扣费类型签约的预签约API
 
@@ -2254,6 +2350,8 @@ class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostResponse]:
         """App场景预约扣费类型签约的预签约API
 
@@ -2268,6 +2366,8 @@ class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostResponse]:
         """App场景预约扣费类型签约的预签约API
 
@@ -2285,6 +2385,8 @@ class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5PostResponse]:
         """H5场景预约扣费类型签约的预签约API
 
@@ -2299,6 +2401,8 @@ class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5PostResponse]:
         """H5场景预约扣费类型签约的预签约API
 
@@ -2316,6 +2420,8 @@ class V3PapayPartnerContractsPreEntrustSignJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPartnerContractsPreEntrustSignJsapiPostResponse]:
         """JSAPI场景预约扣费类型签约的预签约API
 
@@ -2330,6 +2436,8 @@ class V3PapayPartnerContractsPreEntrustSignJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPartnerContractsPreEntrustSignJsapiPostResponse]:
         """JSAPI场景预约扣费类型签约的预签约API
 
@@ -2347,6 +2455,8 @@ class V3PapayPartnerContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPartnerContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预约扣费类型签约的预签约API
 
@@ -2361,6 +2471,8 @@ class V3PapayPartnerContractsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPartnerContractsPreEntrustSignMiniProgramPostResponse]:
         """小程序场景预约扣费类型签约的预签约API
 
@@ -2402,6 +2514,8 @@ class V3PapayHarmonyPlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayHarmonyPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询委托代扣签约协议
 
@@ -2416,6 +2530,8 @@ class V3PapayHarmonyPlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayHarmonyPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询委托代扣签约协议
 
@@ -2446,6 +2562,8 @@ class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询委托代扣签约协议API
 
@@ -2461,6 +2579,8 @@ class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询委托代扣签约协议API
 
@@ -2480,6 +2600,8 @@ class V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """通过商户协议号解除委托代扣签约协议API
 
@@ -2496,6 +2618,8 @@ class V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """通过商户协议号解除委托代扣签约协议API
 
@@ -2513,6 +2637,8 @@ class V3PapaySignContractsPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapaySignContractsPreEntrustSignPostResponse]:
         """代扣预签约
 
@@ -2527,6 +2653,8 @@ class V3PapaySignContractsPreEntrustSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapaySignContractsPreEntrustSignPostResponse]:
         """代扣预签约
 
@@ -2567,6 +2695,8 @@ class V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCode(Type
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询委托代扣签约协议API
 
@@ -2583,6 +2713,8 @@ class V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCode(Type
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse]:
         """通过商户协议号查询委托代扣签约协议API
 
@@ -2602,6 +2734,8 @@ class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminate(Ty
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """通过商户协议号解除委托代扣签约协议API
 
@@ -2618,6 +2752,8 @@ class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminate(Ty
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse]:
         """通过商户协议号解除委托代扣签约协议API
 

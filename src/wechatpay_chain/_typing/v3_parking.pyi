@@ -819,6 +819,8 @@ class V3ParkingRemindersApplication(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersApplicationPostResponse]:
         """提交停车场进件申请
 
@@ -832,6 +834,8 @@ class V3ParkingRemindersApplication(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersApplicationPostResponse]:
         """提交停车场进件申请
 
@@ -848,6 +852,8 @@ class V3ParkingRemindersApplicationQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersApplicationQueryGetResponse]:
         """查询停车场进件申请单
 
@@ -861,6 +867,8 @@ class V3ParkingRemindersApplicationQuery(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersApplicationQueryGetResponse]:
         """查询停车场进件申请单
 
@@ -877,6 +885,8 @@ class V3ParkingRemindersApplicationWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤回停车场进件申请
 
@@ -890,6 +900,8 @@ class V3ParkingRemindersApplicationWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """撤回停车场进件申请
 
@@ -906,6 +918,8 @@ class V3ParkingRemindersApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersApplicationsGetResponse]:
         """查询停车场进件申请单列表
 
@@ -919,6 +933,8 @@ class V3ParkingRemindersApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersApplicationsGetResponse]:
         """查询停车场进件申请单列表
 
@@ -935,6 +951,8 @@ class V3ParkingRemindersEntry(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersEntryPostResponse]:
         """同步车辆入场通知
 
@@ -948,6 +966,8 @@ class V3ParkingRemindersEntry(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersEntryPostResponse]:
         """同步车辆入场通知
 
@@ -964,6 +984,8 @@ class V3ParkingRemindersExit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步车辆离场通知
 
@@ -977,6 +999,8 @@ class V3ParkingRemindersExit(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步车辆离场通知
 
@@ -993,6 +1017,8 @@ class V3ParkingRemindersExtPayment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步非临停扩展支付
 
@@ -1006,6 +1032,8 @@ class V3ParkingRemindersExtPayment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步非临停扩展支付
 
@@ -1022,6 +1050,8 @@ class V3ParkingRemindersParkingFee(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersParkingFeePostResponse]:
         """查询停车费用
 
@@ -1035,6 +1065,8 @@ class V3ParkingRemindersParkingFee(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersParkingFeePostResponse]:
         """查询停车费用
 
@@ -1051,6 +1083,8 @@ class V3ParkingRemindersParkingLot(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersParkingLotGetResponse]:
         """查询停车场信息
 
@@ -1064,6 +1098,8 @@ class V3ParkingRemindersParkingLot(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ParkingRemindersParkingLotGetResponse]:
         """查询停车场信息
 
@@ -1080,6 +1116,8 @@ class V3ParkingRemindersPayment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步支付结果通知
 
@@ -1093,6 +1131,8 @@ class V3ParkingRemindersPayment(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步支付结果通知
 

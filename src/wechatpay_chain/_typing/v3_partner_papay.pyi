@@ -69,6 +69,8 @@ class V3PartnerPapayContractsByContractIdFailNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务商商户重试扣费通知API
 
@@ -84,6 +86,8 @@ class V3PartnerPapayContractsByContractIdFailNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务商商户重试扣费通知API
 
@@ -102,6 +106,8 @@ class V3PartnerPapayContractsByContractIdNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务商商户预扣费通知API
 
@@ -117,6 +123,8 @@ class V3PartnerPapayContractsByContractIdNotify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务商商户预扣费通知API
 

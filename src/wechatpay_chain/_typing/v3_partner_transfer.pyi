@@ -282,6 +282,8 @@ class V3PartnerTransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -296,6 +298,8 @@ class V3PartnerTransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -319,6 +323,8 @@ class V3PartnerTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付批次单号查询批次单API
 
@@ -334,6 +340,8 @@ class V3PartnerTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付批次单号查询批次单API
 
@@ -360,6 +368,8 @@ class V3PartnerTransferBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付明细单号查询明细单API
 
@@ -375,6 +385,8 @@ class V3PartnerTransferBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付明细单号查询明细单API
 
@@ -398,6 +410,8 @@ class V3PartnerTransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """商家批次单号查询批次单API
 
@@ -413,6 +427,8 @@ class V3PartnerTransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """商家批次单号查询批次单API
 
@@ -439,6 +455,8 @@ class V3PartnerTransferByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商家明细单号查询明细单API
 
@@ -454,6 +472,8 @@ class V3PartnerTransferByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PartnerTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商家明细单号查询明细单API
 

@@ -380,6 +380,8 @@ class V3PasswordExemptContractEcommercePreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractEcommercePreEntrustSignMiniProgramPostResponse]:
         """电商收付通模式小程序场景预签约API
 
@@ -394,6 +396,8 @@ class V3PasswordExemptContractEcommercePreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractEcommercePreEntrustSignMiniProgramPostResponse]:
         """电商收付通模式小程序场景预签约API
 
@@ -411,6 +415,8 @@ class V3PasswordExemptContractPreEntrustSignPayRedirectSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractPreEntrustSignPayRedirectSignPostResponse]:
         """电商收付通模式支付后场景预签约API
 
@@ -425,6 +431,8 @@ class V3PasswordExemptContractPreEntrustSignPayRedirectSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractPreEntrustSignPayRedirectSignPostResponse]:
         """电商收付通模式支付后场景预签约API
 
@@ -451,6 +459,8 @@ class V3PasswordExemptContractNormalPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractNormalPreEntrustSignMiniProgramPostResponse]:
         """直连商户模式小程序场景预签约API
 
@@ -465,6 +475,8 @@ class V3PasswordExemptContractNormalPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractNormalPreEntrustSignMiniProgramPostResponse]:
         """直连商户模式小程序场景预签约API
 
@@ -482,6 +494,8 @@ class V3PasswordExemptContractNormalPreEntrustSignPayRedirectSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractNormalPreEntrustSignPayRedirectSignPostResponse]:
         """直连商户模式支付后场景预签约API
 
@@ -496,6 +510,8 @@ class V3PasswordExemptContractNormalPreEntrustSignPayRedirectSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractNormalPreEntrustSignPayRedirectSignPostResponse]:
         """直连商户模式支付后场景预签约API
 
@@ -522,6 +538,8 @@ class V3PasswordExemptContractContractsQsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractContractsQsPreEntrustSignMiniProgramPostResponse]:
         """清算机构模式小程序场景预签约API
 
@@ -536,6 +554,8 @@ class V3PasswordExemptContractContractsQsPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractContractsQsPreEntrustSignMiniProgramPostResponse]:
         """清算机构模式小程序场景预签约API
 
@@ -553,6 +573,8 @@ class V3PasswordExemptContractQsPreEntrustSignPayRedirectSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractQsPreEntrustSignPayRedirectSignPostResponse]:
         """清算机构模式支付后场景预签约API
 
@@ -567,6 +589,8 @@ class V3PasswordExemptContractQsPreEntrustSignPayRedirectSign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractQsPreEntrustSignPayRedirectSignPostResponse]:
         """清算机构模式支付后场景预签约API
 
@@ -598,6 +622,8 @@ class V3PasswordExemptContractOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractOutContractCodeByOutContractCodeGetResponse]:
         """商户通过商户协议号查询协议API
 
@@ -613,6 +639,8 @@ class V3PasswordExemptContractOutContractCodeByOutContractCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractOutContractCodeByOutContractCodeGetResponse]:
         """商户通过商户协议号查询协议API
 
@@ -633,6 +661,8 @@ class V3PasswordExemptContractByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractByOutContractCodeTerminatePostResponse]:
         """商户通过商户协议号解约协议API
 
@@ -650,6 +680,8 @@ class V3PasswordExemptContractByOutContractCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractByOutContractCodeTerminatePostResponse]:
         """商户通过商户协议号解约协议API
 
@@ -677,6 +709,8 @@ class V3PasswordExemptContractPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractPreEntrustSignMiniProgramPostResponse]:
         """服务商模式小程序场景预签约API
 
@@ -691,6 +725,8 @@ class V3PasswordExemptContractPreEntrustSignMiniProgram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractPreEntrustSignMiniProgramPostResponse]:
         """服务商模式小程序场景预签约API
 
@@ -708,6 +744,8 @@ class V3PasswordExemptContractServiceProviderPreEntrustSignPayRedirectSign(Typed
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractServiceProviderPreEntrustSignPayRedirectSignPostResponse]:
         """服务商模式支付后场景预签约API
 
@@ -722,6 +760,8 @@ class V3PasswordExemptContractServiceProviderPreEntrustSignPayRedirectSign(Typed
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PasswordExemptContractServiceProviderPreEntrustSignPayRedirectSignPostResponse]:
         """服务商模式支付后场景预签约API
 

@@ -1550,6 +1550,8 @@ class V3PayAcquiringBankTransactionsExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayAcquiringBankTransactionsExposurePostResponse]:
         """微信分付-支付方式前置服务
 
@@ -1563,6 +1565,8 @@ class V3PayAcquiringBankTransactionsExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayAcquiringBankTransactionsExposurePostResponse]:
         """微信分付-支付方式前置服务
 
@@ -1584,6 +1588,8 @@ class V3PayInstalExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayInstalExposurePostResponse]:
         """商户贴息-获取微信分付曝光建议
 
@@ -1597,6 +1603,8 @@ class V3PayInstalExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayInstalExposurePostResponse]:
         """商户贴息-获取微信分付曝光建议
 
@@ -1617,6 +1625,8 @@ class V3PayInstalPartnerExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayInstalPartnerExposurePostResponse]:
         """商户贴息-获取微信分付曝光建议
 
@@ -1630,6 +1640,8 @@ class V3PayInstalPartnerExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayInstalPartnerExposurePostResponse]:
         """商户贴息-获取微信分付曝光建议
 
@@ -1665,6 +1677,8 @@ class V3PayPartnerTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsAppPostResponse]:
         """APP下单API
 
@@ -1679,6 +1693,8 @@ class V3PayPartnerTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsAppPostResponse]:
         """APP下单API
 
@@ -1696,6 +1712,8 @@ class V3PayPartnerTransactionsAppWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsAppWithContractPostResponse]:
         """APP下单并签约
 
@@ -1709,6 +1727,8 @@ class V3PayPartnerTransactionsAppWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsAppWithContractPostResponse]:
         """APP下单并签约
 
@@ -1725,6 +1745,8 @@ class V3PayPartnerTransactionsCodepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsCodepayPostResponse]:
         """付款码支付
 
@@ -1739,6 +1761,8 @@ class V3PayPartnerTransactionsCodepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsCodepayPostResponse]:
         """付款码支付
 
@@ -1756,6 +1780,8 @@ class V3PayPartnerTransactionsExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsExposurePostResponse]:
         """微信分付-支付方式前置服务
 
@@ -1769,6 +1795,8 @@ class V3PayPartnerTransactionsExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsExposurePostResponse]:
         """微信分付-支付方式前置服务
 
@@ -1785,6 +1813,8 @@ class V3PayPartnerTransactionsH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsH5PostResponse]:
         """H5下单API
 
@@ -1799,6 +1829,8 @@ class V3PayPartnerTransactionsH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsH5PostResponse]:
         """H5下单API
 
@@ -1821,6 +1853,8 @@ class V3PayPartnerTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsIdByTransactionIdGetResponse]:
         """微信支付订单号查询
 
@@ -1835,6 +1869,8 @@ class V3PayPartnerTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsIdByTransactionIdGetResponse]:
         """微信支付订单号查询
 
@@ -1851,6 +1887,8 @@ class V3PayPartnerTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsJsapiPostResponse]:
         """JSAPI下单API
 
@@ -1865,6 +1903,8 @@ class V3PayPartnerTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsJsapiPostResponse]:
         """JSAPI下单API
 
@@ -1882,6 +1922,8 @@ class V3PayPartnerTransactionsJsapiWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsJsapiWithContractPostResponse]:
         """JSAPI下单并授权/签约
 
@@ -1895,6 +1937,8 @@ class V3PayPartnerTransactionsJsapiWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsJsapiWithContractPostResponse]:
         """JSAPI下单并授权/签约
 
@@ -1911,6 +1955,8 @@ class V3PayPartnerTransactionsMiniprogram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsMiniprogramPostResponse]:
         """小程序支付下单
 
@@ -1924,6 +1970,8 @@ class V3PayPartnerTransactionsMiniprogram(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsMiniprogramPostResponse]:
         """小程序支付下单
 
@@ -1940,6 +1988,8 @@ class V3PayPartnerTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsNativePostResponse]:
         """Native下单API
 
@@ -1954,6 +2004,8 @@ class V3PayPartnerTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsNativePostResponse]:
         """Native下单API
 
@@ -1978,6 +2030,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查询
 
@@ -1992,6 +2046,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查询
 
@@ -2009,6 +2065,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关单API
 
@@ -2023,6 +2081,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关单API
 
@@ -2040,6 +2100,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsOutTradeNoByOutTradeNoReversePostResponse]:
         """撤销
 
@@ -2055,6 +2117,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsOutTradeNoByOutTradeNoReversePostResponse]:
         """撤销
 
@@ -2072,6 +2136,8 @@ class V3PayPartnerTransactionsScannedpos(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsScannedposPostResponse]:
         """扫码支付下单
 
@@ -2086,6 +2152,8 @@ class V3PayPartnerTransactionsScannedpos(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayPartnerTransactionsScannedposPostResponse]:
         """扫码支付下单
 
@@ -2116,6 +2184,8 @@ class V3PayTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsAppPostResponse]:
         """APP下单API
 
@@ -2130,6 +2200,8 @@ class V3PayTransactionsApp(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsAppPostResponse]:
         """APP下单API
 
@@ -2147,6 +2219,8 @@ class V3PayTransactionsAppWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsAppWithContractPostResponse]:
         """APP下单并签约
 
@@ -2160,6 +2234,8 @@ class V3PayTransactionsAppWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsAppWithContractPostResponse]:
         """APP下单并签约
 
@@ -2176,6 +2252,8 @@ class V3PayTransactionsCodepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsCodepayPostResponse]:
         """付款码支付
 
@@ -2190,6 +2268,8 @@ class V3PayTransactionsCodepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsCodepayPostResponse]:
         """付款码支付
 
@@ -2207,6 +2287,8 @@ class V3PayTransactionsExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsExposurePostResponse]:
         """微信分付-支付方式前置服务
 
@@ -2220,6 +2302,8 @@ class V3PayTransactionsExposure(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsExposurePostResponse]:
         """微信分付-支付方式前置服务
 
@@ -2236,6 +2320,8 @@ class V3PayTransactionsH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsH5PostResponse]:
         """H5下单API
 
@@ -2250,6 +2336,8 @@ class V3PayTransactionsH5(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsH5PostResponse]:
         """H5下单API
 
@@ -2272,6 +2360,8 @@ class V3PayTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsIdByTransactionIdGetResponse]:
         """微信支付订单号查询
 
@@ -2286,6 +2376,8 @@ class V3PayTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsIdByTransactionIdGetResponse]:
         """微信支付订单号查询
 
@@ -2302,6 +2394,8 @@ class V3PayTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsJsapiPostResponse]:
         """JSAPI下单API
 
@@ -2316,6 +2410,8 @@ class V3PayTransactionsJsapi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsJsapiPostResponse]:
         """JSAPI下单API
 
@@ -2333,6 +2429,8 @@ class V3PayTransactionsJsapiWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsJsapiWithContractPostResponse]:
         """JSAPI下单并授权/签约
 
@@ -2346,6 +2444,8 @@ class V3PayTransactionsJsapiWithContract(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsJsapiWithContractPostResponse]:
         """JSAPI下单并授权/签约
 
@@ -2362,6 +2462,8 @@ class V3PayTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsNativePostResponse]:
         """Native下单API
 
@@ -2376,6 +2478,8 @@ class V3PayTransactionsNative(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsNativePostResponse]:
         """Native下单API
 
@@ -2400,6 +2504,8 @@ class V3PayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查询
 
@@ -2414,6 +2520,8 @@ class V3PayTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """商户订单号查询
 
@@ -2431,6 +2539,8 @@ class V3PayTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关单API
 
@@ -2445,6 +2555,8 @@ class V3PayTransactionsOutTradeNoByOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """关单API
 
@@ -2462,6 +2574,8 @@ class V3PayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsOutTradeNoByOutTradeNoReversePostResponse]:
         """撤销
 
@@ -2477,6 +2591,8 @@ class V3PayTransactionsOutTradeNoByOutTradeNoReverse(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayTransactionsOutTradeNoByOutTradeNoReversePostResponse]:
         """撤销
 

@@ -157,6 +157,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnGetResponse]:
         """查询音箱绑定信息
 
@@ -170,6 +172,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSn(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnGetResponse]:
         """查询音箱绑定信息
 
@@ -187,6 +191,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnBind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnBindPostResponse]:
         """绑定音箱设备码牌
 
@@ -201,6 +207,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnBind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnBindPostResponse]:
         """绑定音箱设备码牌
 
@@ -218,6 +226,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnPrebind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnPrebindPostResponse]:
         """出厂预绑定音箱和码牌
 
@@ -232,6 +242,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnPrebind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnPrebindPostResponse]:
         """出厂预绑定音箱和码牌
 
@@ -248,6 +260,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnUnbind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnUnbindPostResponse]:
         """解绑音箱设备码牌
 
@@ -261,6 +275,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnUnbind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerByDeviceSnUnbindPostResponse]:
         """解绑音箱设备码牌
 
@@ -286,6 +302,8 @@ class V3PayDevicesOpenScenarioSpeakerorderByTransactionIdReport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerorderByTransactionIdReportPostResponse]:
         """码牌支付结果上报
 
@@ -300,6 +318,8 @@ class V3PayDevicesOpenScenarioSpeakerorderByTransactionIdReport(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesOpenScenarioSpeakerorderByTransactionIdReportPostResponse]:
         """码牌支付结果上报
 
@@ -326,6 +346,8 @@ class V3PayDevicesPrintersByDeviceIdPrintOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """小票机打印
 
@@ -340,6 +362,8 @@ class V3PayDevicesPrintersByDeviceIdPrintOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """小票机打印
 
@@ -357,6 +381,8 @@ class V3PayDevicesPrintersByDeviceIdPrintOrdersByPrintOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesPrintersByDeviceIdPrintOrdersByPrintOrderNoGetResponse]:
         """查询订单
 
@@ -371,6 +397,8 @@ class V3PayDevicesPrintersByDeviceIdPrintOrdersByPrintOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayDevicesPrintersByDeviceIdPrintOrdersByPrintOrderNoGetResponse]:
         """查询订单
 

@@ -333,6 +333,8 @@ class V3PayrollCardAuthentications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsGetResponse]:
         """查询核身记录API
 
@@ -347,6 +349,8 @@ class V3PayrollCardAuthentications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsGetResponse]:
         """查询核身记录API
 
@@ -364,6 +368,8 @@ class V3PayrollCardAuthenticationsPreOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsPreOrderPostResponse]:
         """微工卡核身预下单API
 
@@ -378,6 +384,8 @@ class V3PayrollCardAuthenticationsPreOrder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsPreOrderPostResponse]:
         """微工卡核身预下单API
 
@@ -395,6 +403,8 @@ class V3PayrollCardAuthenticationsPreOrderWithAuth(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsPreOrderWithAuthPostResponse]:
         """微工卡核身预下单（流程中完成授权）
 
@@ -409,6 +419,8 @@ class V3PayrollCardAuthenticationsPreOrderWithAuth(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsPreOrderWithAuthPostResponse]:
         """微工卡核身预下单（流程中完成授权）
 
@@ -427,6 +439,8 @@ class V3PayrollCardAuthenticationsByAuthenticateNumber(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsByAuthenticateNumberGetResponse]:
         """获取核身结果API
 
@@ -442,6 +456,8 @@ class V3PayrollCardAuthenticationsByAuthenticateNumber(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardAuthenticationsByAuthenticateNumberGetResponse]:
         """获取核身结果API
 
@@ -464,6 +480,8 @@ class V3PayrollCardRelationsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardRelationsByOpenidGetResponse]:
         """查询微工卡授权关系API
 
@@ -479,6 +497,8 @@ class V3PayrollCardRelationsByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardRelationsByOpenidGetResponse]:
         """查询微工卡授权关系API
 
@@ -496,6 +516,8 @@ class V3PayrollCardTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardTokensPostResponse]:
         """生成授权token API
 
@@ -510,6 +532,8 @@ class V3PayrollCardTokens(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardTokensPostResponse]:
         """生成授权token API
 
@@ -527,6 +551,8 @@ class V3PayrollCardTransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardTransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -541,6 +567,8 @@ class V3PayrollCardTransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardTransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -563,6 +591,8 @@ class V3PayrollCardWesureInsurance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """生成投保结果API
 
@@ -577,6 +607,8 @@ class V3PayrollCardWesureInsurance(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """生成投保结果API
 
@@ -594,6 +626,8 @@ class V3PayrollCardWesureTokenValidations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardWesureTokenValidationsPostResponse]:
         """校验核身结果API
 
@@ -608,6 +642,8 @@ class V3PayrollCardWesureTokenValidations(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayrollCardWesureTokenValidationsPostResponse]:
         """校验核身结果API
 

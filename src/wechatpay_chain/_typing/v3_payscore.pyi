@@ -4242,6 +4242,8 @@ class V3PayscoreAcquiringbankPermissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankPermissionsPostResponse]:
         """从业机构预授权
 
@@ -4256,6 +4258,8 @@ class V3PayscoreAcquiringbankPermissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankPermissionsPostResponse]:
         """从业机构预授权
 
@@ -4279,6 +4283,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeGetResponse]:
         """从业机构查询与用户授权记录（授权协议号）
 
@@ -4294,6 +4300,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCode(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeGetResponse]:
         """从业机构查询与用户授权记录（授权协议号）
 
@@ -4312,6 +4320,8 @@ class V3PayscoreAuthorizationCodeByAuthorizationCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构解除用户授权关系（授权协议号）
 
@@ -4327,6 +4337,8 @@ class V3PayscoreAuthorizationCodeByAuthorizationCodeTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构解除用户授权关系（授权协议号）
 
@@ -4346,6 +4358,8 @@ class V3PayscoreAcquiringbankServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServiceorderGetResponse]:
         """从业机构查询微信支付分订单
 
@@ -4359,6 +4373,8 @@ class V3PayscoreAcquiringbankServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServiceorderGetResponse]:
         """从业机构查询微信支付分订单
 
@@ -4372,6 +4388,8 @@ class V3PayscoreAcquiringbankServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServiceorderPostResponse]:
         """从业机构创建微信支付分订单
 
@@ -4385,6 +4403,8 @@ class V3PayscoreAcquiringbankServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServiceorderPostResponse]:
         """从业机构创建微信支付分订单
 
@@ -4401,6 +4421,8 @@ class V3PayscoreAcquiringbankServiceorderDeduction(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServiceorderDeductionGetResponse]:
         """从业机构查询微信支付分扣款信息
 
@@ -4415,6 +4437,8 @@ class V3PayscoreAcquiringbankServiceorderDeduction(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServiceorderDeductionGetResponse]:
         """从业机构查询微信支付分扣款信息
 
@@ -4441,6 +4465,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构取消微信支付分订单
 
@@ -4456,6 +4482,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构取消微信支付分订单
 
@@ -4474,6 +4502,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构完结微信支付分订单
 
@@ -4489,6 +4519,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构完结微信支付分订单
 
@@ -4507,6 +4539,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构修改微信支付分订单金额
 
@@ -4522,6 +4556,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构修改微信支付分订单金额
 
@@ -4540,6 +4576,8 @@ class V3PayscoreServiceorderByOutOrderNoRegisterdeductinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoRegisterdeductinfoPostResponse]:
         """从业机构登记微信支付分扣款信息
 
@@ -4554,6 +4592,8 @@ class V3PayscoreServiceorderByOutOrderNoRegisterdeductinfo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoRegisterdeductinfoPostResponse]:
         """从业机构登记微信支付分扣款信息
 
@@ -4571,6 +4611,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构同步微信支付分订单信息
 
@@ -4586,6 +4628,8 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """从业机构同步微信支付分订单信息
 
@@ -4603,6 +4647,8 @@ class V3PayscoreAcquiringbankServicepayondeliveryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponse]:
         """从业机构创建先用后付订单
 
@@ -4616,6 +4662,8 @@ class V3PayscoreAcquiringbankServicepayondeliveryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponse]:
         """从业机构创建先用后付订单
 
@@ -4632,6 +4680,8 @@ class V3PayscoreMerchantBill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreMerchantBillGetResponse]:
         """商户申请获取对账单API
 
@@ -4646,6 +4696,8 @@ class V3PayscoreMerchantBill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreMerchantBillGetResponse]:
         """商户申请获取对账单API
 
@@ -4672,6 +4724,8 @@ class V3PayscoreOverseaPartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreOverseaPartnerServiceorderGetResponse]:
         """查询支付分订单
 
@@ -4685,6 +4739,8 @@ class V3PayscoreOverseaPartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreOverseaPartnerServiceorderGetResponse]:
         """查询支付分订单
 
@@ -4698,6 +4754,8 @@ class V3PayscoreOverseaPartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreOverseaPartnerServiceorderPostResponse]:
         """创建支付分订单
 
@@ -4711,6 +4769,8 @@ class V3PayscoreOverseaPartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreOverseaPartnerServiceorderPostResponse]:
         """创建支付分订单
 
@@ -4734,6 +4794,8 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """取消支付分订单
 
@@ -4748,6 +4810,8 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """取消支付分订单
 
@@ -4765,6 +4829,8 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """完结支付分订单
 
@@ -4779,6 +4845,8 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """完结支付分订单
 
@@ -4796,6 +4864,8 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步支付分订单信息
 
@@ -4810,6 +4880,8 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步支付分订单信息
 
@@ -4839,6 +4911,8 @@ class V3PayscorePartnerPermissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsPostResponse]:
         """商户预授权API
 
@@ -4853,6 +4927,8 @@ class V3PayscorePartnerPermissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsPostResponse]:
         """商户预授权API
 
@@ -4870,6 +4946,8 @@ class V3PayscorePartnerPermissionsApplyForScene(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsApplyForScenePostResponse]:
         """服务商场景中预授权
 
@@ -4884,6 +4962,8 @@ class V3PayscorePartnerPermissionsApplyForScene(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsApplyForScenePostResponse]:
         """服务商场景中预授权
 
@@ -4902,6 +4982,8 @@ class V3PayscorePartnerPermissionsAssessUserRiskLevel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsAssessUserRiskLevelPostResponse]:
         """服务商评估用户分层
 
@@ -4917,6 +4999,8 @@ class V3PayscorePartnerPermissionsAssessUserRiskLevel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsAssessUserRiskLevelPostResponse]:
         """服务商评估用户分层
 
@@ -4940,6 +5024,8 @@ class V3PayscorePartnerPermissionsAuthorizationCodeByAuthorizationCode(TypedNode
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsAuthorizationCodeByAuthorizationCodeGetResponse]:
         """查询与用户授权记录（授权协议号）API
 
@@ -4955,6 +5041,8 @@ class V3PayscorePartnerPermissionsAuthorizationCodeByAuthorizationCode(TypedNode
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsAuthorizationCodeByAuthorizationCodeGetResponse]:
         """查询与用户授权记录（授权协议号）API
 
@@ -4973,6 +5061,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeTerminate(TypedNo
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（授权协议号）API
 
@@ -4988,6 +5078,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeTerminate(TypedNo
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（授权协议号）API
 
@@ -5005,6 +5097,8 @@ class V3PayscorePartnerPermissionsSearch(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsSearchGetResponse]:
         """查询与用户授权记录（openid）API
 
@@ -5019,6 +5113,8 @@ class V3PayscorePartnerPermissionsSearch(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPermissionsSearchGetResponse]:
         """查询与用户授权记录（openid）API
 
@@ -5036,6 +5132,8 @@ class V3PayscorePartnerPermissionsTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（openid）API
 
@@ -5050,6 +5148,8 @@ class V3PayscorePartnerPermissionsTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（openid）API
 
@@ -5068,6 +5168,8 @@ class V3PayscorePartnerServiceAccountApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceAccountApplicationsPostResponse]:
         """收付通子商户申请绑定支付分服务
 
@@ -5082,6 +5184,8 @@ class V3PayscorePartnerServiceAccountApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceAccountApplicationsPostResponse]:
         """收付通子商户申请绑定支付分服务
 
@@ -5099,6 +5203,8 @@ class V3PayscorePartnerServiceAccountApplicationsByOutApplyNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceAccountApplicationsByOutApplyNoGetResponse]:
         """查询收付通子商户服务绑定结果
 
@@ -5113,6 +5219,8 @@ class V3PayscorePartnerServiceAccountApplicationsByOutApplyNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceAccountApplicationsByOutApplyNoGetResponse]:
         """查询收付通子商户服务绑定结果
 
@@ -5132,6 +5240,8 @@ class V3PayscorePartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceorderGetResponse]:
         """查询支付分订单
 
@@ -5145,6 +5255,8 @@ class V3PayscorePartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceorderGetResponse]:
         """查询支付分订单
 
@@ -5158,6 +5270,8 @@ class V3PayscorePartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceorderPostResponse]:
         """创建支付分订单
 
@@ -5171,6 +5285,8 @@ class V3PayscorePartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServiceorderPostResponse]:
         """创建支付分订单
 
@@ -5187,6 +5303,8 @@ class V3PayscorePartnerServiceorderDirectComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """创单结单合并API
 
@@ -5201,6 +5319,8 @@ class V3PayscorePartnerServiceorderDirectComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """创单结单合并API
 
@@ -5229,6 +5349,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """取消支付分订单API
 
@@ -5244,6 +5366,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """取消支付分订单API
 
@@ -5262,6 +5386,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """完结支付分订单API
 
@@ -5277,6 +5403,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """完结支付分订单API
 
@@ -5295,6 +5423,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改订单金额API
 
@@ -5310,6 +5440,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """修改订单金额API
 
@@ -5328,6 +5460,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户发起催收扣款API
 
@@ -5343,6 +5477,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户发起催收扣款API
 
@@ -5361,6 +5497,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoSendPendingmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务费用待处理消息
 
@@ -5376,6 +5514,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoSendPendingmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务费用待处理消息
 
@@ -5394,6 +5534,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoSendPrepaidmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务预扣费消息
 
@@ -5409,6 +5551,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoSendPrepaidmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务预扣费消息
 
@@ -5427,6 +5571,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步订单信息API
 
@@ -5442,6 +5588,8 @@ class V3PayscorePartnerServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """同步订单信息API
 
@@ -5459,6 +5607,8 @@ class V3PayscorePartnerServicepayondeliveryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServicepayondeliveryorderPostResponse]:
         """创建先用后付订单
 
@@ -5473,6 +5623,8 @@ class V3PayscorePartnerServicepayondeliveryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServicepayondeliveryorderPostResponse]:
         """创建先用后付订单
 
@@ -5499,6 +5651,8 @@ class V3PayscorePartnerServicequotasServiceIdByServiceId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServicequotasServiceIdByServiceIdGetResponse]:
         """查询用户分层对应建议先享金额
 
@@ -5514,6 +5668,8 @@ class V3PayscorePartnerServicequotasServiceIdByServiceId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerServicequotasServiceIdByServiceIdGetResponse]:
         """查询用户分层对应建议先享金额
 
@@ -5532,6 +5688,8 @@ class V3PayscorePayafterOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersGetResponse]:
         """查询先享后付订单
 
@@ -5546,6 +5704,8 @@ class V3PayscorePayafterOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersGetResponse]:
         """查询先享后付订单
 
@@ -5560,6 +5720,8 @@ class V3PayscorePayafterOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersPostResponse]:
         """创建先享后付订单
 
@@ -5574,6 +5736,8 @@ class V3PayscorePayafterOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersPostResponse]:
         """创建先享后付订单
 
@@ -5598,6 +5762,8 @@ class V3PayscorePayafterOrdersByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersByOutOrderNoCancelPostResponse]:
         """撤销先享后付订单
 
@@ -5613,6 +5779,8 @@ class V3PayscorePayafterOrdersByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersByOutOrderNoCancelPostResponse]:
         """撤销先享后付订单
 
@@ -5631,6 +5799,8 @@ class V3PayscorePayafterOrdersByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersByOutOrderNoCompletePostResponse]:
         """完结先享后付订单
 
@@ -5646,6 +5816,8 @@ class V3PayscorePayafterOrdersByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersByOutOrderNoCompletePostResponse]:
         """完结先享后付订单
 
@@ -5664,6 +5836,8 @@ class V3PayscorePayafterOrdersByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersByOutOrderNoSyncPostResponse]:
         """支付分订单同步
 
@@ -5679,6 +5853,8 @@ class V3PayscorePayafterOrdersByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayafterOrdersByOutOrderNoSyncPostResponse]:
         """支付分订单同步
 
@@ -5699,6 +5875,8 @@ class V3PayscorePermissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsPostResponse]:
         """商户预授权API
 
@@ -5713,6 +5891,8 @@ class V3PayscorePermissions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsPostResponse]:
         """商户预授权API
 
@@ -5730,6 +5910,8 @@ class V3PayscorePermissionsAssessUserRiskLevel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsAssessUserRiskLevelPostResponse]:
         """商户评估用户分层
 
@@ -5744,6 +5926,8 @@ class V3PayscorePermissionsAssessUserRiskLevel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsAssessUserRiskLevelPostResponse]:
         """商户评估用户分层
 
@@ -5767,6 +5951,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCode2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsAuthorizationCodeByAuthorizationCode2GetResponse]:
         """查询与用户授权记录（授权协议号）API
 
@@ -5782,6 +5968,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCode2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsAuthorizationCodeByAuthorizationCode2GetResponse]:
         """查询与用户授权记录（授权协议号）API
 
@@ -5800,6 +5988,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeTerminate2(TypedN
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（授权协议号）API
 
@@ -5815,6 +6005,8 @@ class V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeTerminate2(TypedN
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（授权协议号）API
 
@@ -5838,6 +6030,8 @@ class V3PayscorePermissionsOpenidByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsOpenidByOpenidGetResponse]:
         """查询与用户授权记录（openid）API
 
@@ -5853,6 +6047,8 @@ class V3PayscorePermissionsOpenidByOpenid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePermissionsOpenidByOpenidGetResponse]:
         """查询与用户授权记录（openid）API
 
@@ -5871,6 +6067,8 @@ class V3PayscorePermissionsOpenidByOpenidTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（openid）API
 
@@ -5886,6 +6084,8 @@ class V3PayscorePermissionsOpenidByOpenidTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """解除用户授权关系（openid）API
 
@@ -5913,6 +6113,8 @@ class V3PayscorePlanPartnerPayscorePlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPartnerPayscorePlansPostResponse]:
         """创建支付分计划
 
@@ -5927,6 +6129,8 @@ class V3PayscorePlanPartnerPayscorePlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPartnerPayscorePlansPostResponse]:
         """创建支付分计划
 
@@ -5950,6 +6154,8 @@ class V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse]:
         """查询支付分计划
 
@@ -5965,6 +6171,8 @@ class V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse]:
         """查询支付分计划
 
@@ -5983,6 +6191,8 @@ class V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStop(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse]:
         """停止支付分计划
 
@@ -5998,6 +6208,8 @@ class V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStop(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse]:
         """停止支付分计划
 
@@ -6016,6 +6228,8 @@ class V3PayscorePlanPayscorePlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPayscorePlansPostResponse]:
         """创建支付分计划
 
@@ -6030,6 +6244,8 @@ class V3PayscorePlanPayscorePlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPayscorePlansPostResponse]:
         """创建支付分计划
 
@@ -6052,6 +6268,8 @@ class V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse]:
         """查询支付分计划
 
@@ -6066,6 +6284,8 @@ class V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse]:
         """查询支付分计划
 
@@ -6083,6 +6303,8 @@ class V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoStop(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse]:
         """停止支付分计划
 
@@ -6097,6 +6319,8 @@ class V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoStop(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse]:
         """停止支付分计划
 
@@ -6116,6 +6340,8 @@ class V3PayscoreServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderGetResponse]:
         """查询支付分订单API
 
@@ -6130,6 +6356,8 @@ class V3PayscoreServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderGetResponse]:
         """查询支付分订单API
 
@@ -6144,6 +6372,8 @@ class V3PayscoreServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderPostResponse]:
         """创建支付分订单API
 
@@ -6158,6 +6388,8 @@ class V3PayscoreServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderPostResponse]:
         """创建支付分订单API
 
@@ -6175,6 +6407,8 @@ class V3PayscoreServiceorderDirectComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderDirectCompletePostResponse]:
         """创单结单合并API
 
@@ -6189,6 +6423,8 @@ class V3PayscoreServiceorderDirectComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderDirectCompletePostResponse]:
         """创单结单合并API
 
@@ -6217,6 +6453,8 @@ class V3PayscoreServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoCancelPostResponse]:
         """取消支付分订单API
 
@@ -6232,6 +6470,8 @@ class V3PayscoreServiceorderByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoCancelPostResponse]:
         """取消支付分订单API
 
@@ -6250,6 +6490,8 @@ class V3PayscoreServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoCompletePostResponse]:
         """完结支付分订单API
 
@@ -6265,6 +6507,8 @@ class V3PayscoreServiceorderByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoCompletePostResponse]:
         """完结支付分订单API
 
@@ -6283,6 +6527,8 @@ class V3PayscoreServiceorderByOutOrderNoModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoModifyPostResponse]:
         """修改订单金额API
 
@@ -6298,6 +6544,8 @@ class V3PayscoreServiceorderByOutOrderNoModify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoModifyPostResponse]:
         """修改订单金额API
 
@@ -6316,6 +6564,8 @@ class V3PayscoreServiceorderByOutOrderNoPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoPayPostResponse]:
         """商户发起催收扣款API
 
@@ -6331,6 +6581,8 @@ class V3PayscoreServiceorderByOutOrderNoPay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoPayPostResponse]:
         """商户发起催收扣款API
 
@@ -6349,6 +6601,8 @@ class V3PayscoreServiceorderByOutOrderNoSendPendingmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务费用待处理消息
 
@@ -6364,6 +6618,8 @@ class V3PayscoreServiceorderByOutOrderNoSendPendingmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务费用待处理消息
 
@@ -6382,6 +6638,8 @@ class V3PayscoreServiceorderByOutOrderNoSendPrepaidmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务预扣费消息
 
@@ -6397,6 +6655,8 @@ class V3PayscoreServiceorderByOutOrderNoSendPrepaidmessage(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下发服务预扣费消息
 
@@ -6415,6 +6675,8 @@ class V3PayscoreServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoSyncPostResponse]:
         """同步服务订单信息API
 
@@ -6430,6 +6692,8 @@ class V3PayscoreServiceorderByOutOrderNoSync(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServiceorderByOutOrderNoSyncPostResponse]:
         """同步服务订单信息API
 
@@ -6447,6 +6711,8 @@ class V3PayscoreServicepayondeliveryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServicepayondeliveryorderPostResponse]:
         """创建先用后付订单
 
@@ -6461,6 +6727,8 @@ class V3PayscoreServicepayondeliveryorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreServicepayondeliveryorderPostResponse]:
         """创建先用后付订单
 
@@ -6489,6 +6757,8 @@ class V3PayscoreSignPlanPartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanPartnerServiceorderPostResponse]:
         """创建用户的签约计划详情对应的服务订单
 
@@ -6503,6 +6773,8 @@ class V3PayscoreSignPlanPartnerServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanPartnerServiceorderPostResponse]:
         """创建用户的签约计划详情对应的服务订单
 
@@ -6521,6 +6793,8 @@ class V3PayscoreSignPlanPartnerUserSignPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanPartnerUserSignPlansPostResponse]:
         """创建用户的签约计划
 
@@ -6535,6 +6809,8 @@ class V3PayscoreSignPlanPartnerUserSignPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanPartnerUserSignPlansPostResponse]:
         """创建用户的签约计划
 
@@ -6558,6 +6834,8 @@ class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoGetResponse]:
         """查询用户的签约计划
 
@@ -6573,6 +6851,8 @@ class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoGetResponse]:
         """查询用户的签约计划
 
@@ -6591,6 +6871,8 @@ class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStop(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse]:
         """取消用户的签约计划
 
@@ -6606,6 +6888,8 @@ class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStop(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse]:
         """取消用户的签约计划
 
@@ -6623,6 +6907,8 @@ class V3PayscoreSignPlanServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanServiceorderPostResponse]:
         """创建用户的签约计划详情对应的服务订单
 
@@ -6637,6 +6923,8 @@ class V3PayscoreSignPlanServiceorder(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanServiceorderPostResponse]:
         """创建用户的签约计划详情对应的服务订单
 
@@ -6655,6 +6943,8 @@ class V3PayscoreSignPlanUserSignPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanUserSignPlansPostResponse]:
         """创建用户的签约计划
 
@@ -6669,6 +6959,8 @@ class V3PayscoreSignPlanUserSignPlans(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSignPlanUserSignPlansPostResponse]:
         """创建用户的签约计划
 
@@ -6691,6 +6983,8 @@ class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoGetResponse]:
         """查询用户的签约计划
 
@@ -6705,6 +6999,8 @@ class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoGetResponse]:
         """查询用户的签约计划
 
@@ -6723,6 +7019,8 @@ class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStop(TypedNod
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse]:
         """直连商户取消用户的签约计划
 
@@ -6738,6 +7036,8 @@ class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStop(TypedNod
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse]:
         """直连商户取消用户的签约计划
 
@@ -6756,6 +7056,8 @@ class V3PayscoreSmartretailOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersGetResponse]:
         """查询智慧零售订单
 
@@ -6770,6 +7072,8 @@ class V3PayscoreSmartretailOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersGetResponse]:
         """查询智慧零售订单
 
@@ -6784,6 +7088,8 @@ class V3PayscoreSmartretailOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersPostResponse]:
         """创建智慧零售订单
 
@@ -6798,6 +7104,8 @@ class V3PayscoreSmartretailOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersPostResponse]:
         """创建智慧零售订单
 
@@ -6821,6 +7129,8 @@ class V3PayscoreSmartretailOrdersByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersByOutOrderNoCancelPostResponse]:
         """撤销智慧零售订单
 
@@ -6836,6 +7146,8 @@ class V3PayscoreSmartretailOrdersByOutOrderNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersByOutOrderNoCancelPostResponse]:
         """撤销智慧零售订单
 
@@ -6854,6 +7166,8 @@ class V3PayscoreSmartretailOrdersByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersByOutOrderNoCompletePostResponse]:
         """完结智慧零售订单
 
@@ -6869,6 +7183,8 @@ class V3PayscoreSmartretailOrdersByOutOrderNoComplete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreSmartretailOrdersByOutOrderNoCompletePostResponse]:
         """完结智慧零售订单
 
@@ -6886,6 +7202,8 @@ class V3PayscoreUserServiceState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreUserServiceStateGetResponse]:
         """查询用户授权状态API
 
@@ -6900,6 +7218,8 @@ class V3PayscoreUserServiceState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PayscoreUserServiceStateGetResponse]:
         """查询用户授权状态API
 
@@ -6935,6 +7255,8 @@ class V3PayscoreUsersByOpenidPermissionsByServiceIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户解除用户授权关系API
 
@@ -6951,6 +7273,8 @@ class V3PayscoreUsersByOpenidPermissionsByServiceIdTerminate(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户解除用户授权关系API
 

@@ -2810,6 +2810,8 @@ class V3PlatsolutionEcommerceBankTransferRechargesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceBankTransferRechargesApplyPostResponse]:
         """申请银行转账充值
 
@@ -2824,6 +2826,8 @@ class V3PlatsolutionEcommerceBankTransferRechargesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceBankTransferRechargesApplyPostResponse]:
         """申请银行转账充值
 
@@ -2845,6 +2849,8 @@ class V3PlatsolutionOutRechargeNoByOutRechargeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutRechargeNoByOutRechargeNoGetResponse]:
         """查询银行转账充值结果
 
@@ -2859,6 +2865,8 @@ class V3PlatsolutionOutRechargeNoByOutRechargeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutRechargeNoByOutRechargeNoGetResponse]:
         """查询银行转账充值结果
 
@@ -2877,6 +2885,8 @@ class V3PlatsolutionEcommerceInsuranceCompensationContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceInsuranceCompensationContractsPostResponse]:
         """开通保险理赔功能
 
@@ -2891,6 +2901,8 @@ class V3PlatsolutionEcommerceInsuranceCompensationContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceInsuranceCompensationContractsPostResponse]:
         """开通保险理赔功能
 
@@ -2916,6 +2928,8 @@ class V3PlatsolutionSubMchidBySubMchidCheckOpened(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSubMchidBySubMchidCheckOpenedPostResponse]:
         """查询保险理赔功能开通状态
 
@@ -2930,6 +2944,8 @@ class V3PlatsolutionSubMchidBySubMchidCheckOpened(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSubMchidBySubMchidCheckOpenedPostResponse]:
         """查询保险理赔功能开通状态
 
@@ -2960,6 +2976,8 @@ class V3PlatsolutionEcommerceMchTransferCompensateBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponse]:
         """请求赔付
 
@@ -2974,6 +2992,8 @@ class V3PlatsolutionEcommerceMchTransferCompensateBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponse]:
         """请求赔付
 
@@ -2995,6 +3015,8 @@ class V3PlatsolutionMchTransferCompensateBillsBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferCompensateBillsBillIdByBillIdGetResponse]:
         """查询赔付结果（按微信支付赔付单号）
 
@@ -3009,6 +3031,8 @@ class V3PlatsolutionMchTransferCompensateBillsBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferCompensateBillsBillIdByBillIdGetResponse]:
         """查询赔付结果（按微信支付赔付单号）
 
@@ -3031,6 +3055,8 @@ class V3PlatsolutionMchTransferCompensateBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferCompensateBillsOutBillNoByOutBillNoGetResponse]:
         """查询赔付结果（按商户赔付单号）
 
@@ -3045,6 +3071,8 @@ class V3PlatsolutionMchTransferCompensateBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferCompensateBillsOutBillNoByOutBillNoGetResponse]:
         """查询赔付结果（按商户赔付单号）
 
@@ -3062,6 +3090,8 @@ class V3PlatsolutionCompensateBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionCompensateBillsOutBillNoByOutBillNoCancelPostResponse]:
         """请求撤销赔付
 
@@ -3076,6 +3106,8 @@ class V3PlatsolutionCompensateBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionCompensateBillsOutBillNoByOutBillNoCancelPostResponse]:
         """请求撤销赔付
 
@@ -3093,6 +3125,8 @@ class V3PlatsolutionEcommerceMchTransferCompensateBillsPreTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferCompensateBillsPreTransferPostResponse]:
         """请求赔付预下单
 
@@ -3107,6 +3141,8 @@ class V3PlatsolutionEcommerceMchTransferCompensateBillsPreTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferCompensateBillsPreTransferPostResponse]:
         """请求赔付预下单
 
@@ -3126,6 +3162,8 @@ class V3PlatsolutionMchTransferDepositAfterSalesCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponse]:
         """请求保证金售后赔付
 
@@ -3140,6 +3178,8 @@ class V3PlatsolutionMchTransferDepositAfterSalesCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponse]:
         """请求保证金售后赔付
 
@@ -3162,6 +3202,8 @@ class V3PlatsolutionBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBillIdByBillIdGetResponse]:
         """查询保证金售后赔付结果（按微信支付赔付单号）
 
@@ -3177,6 +3219,8 @@ class V3PlatsolutionBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBillIdByBillIdGetResponse]:
         """查询保证金售后赔付结果（按微信支付赔付单号）
 
@@ -3199,6 +3243,8 @@ class V3PlatsolutionOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBillNoByOutBillNoGetResponse]:
         """查询保证金售后赔付结果（按商户赔付单号）
 
@@ -3214,6 +3260,8 @@ class V3PlatsolutionOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBillNoByOutBillNoGetResponse]:
         """查询保证金售后赔付结果（按商户赔付单号）
 
@@ -3232,6 +3280,8 @@ class V3PlatsolutionDepositInsurancePremiumsCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDepositInsurancePremiumsCompensationBillsPostResponse]:
         """发起保证金赔付保司保费
 
@@ -3245,6 +3295,8 @@ class V3PlatsolutionDepositInsurancePremiumsCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDepositInsurancePremiumsCompensationBillsPostResponse]:
         """发起保证金赔付保司保费
 
@@ -3261,6 +3313,8 @@ class V3PlatsolutionByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionByOutBillNoGetResponse]:
         """查询保证金赔付保司保费结果（按商户赔付单号）
 
@@ -3274,6 +3328,8 @@ class V3PlatsolutionByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionByOutBillNoGetResponse]:
         """查询保证金赔付保司保费结果（按商户赔付单号）
 
@@ -3291,6 +3347,8 @@ class V3PlatsolutionDepositShippingCostCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDepositShippingCostCompensationBillsPostResponse]:
         """发起保证金赔付用户运费
 
@@ -3305,6 +3363,8 @@ class V3PlatsolutionDepositShippingCostCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDepositShippingCostCompensationBillsPostResponse]:
         """发起保证金赔付用户运费
 
@@ -3327,6 +3387,8 @@ class V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNo(Typ
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNoGetResponse]:
         """查询保证金售后赔付运费结果（按商户赔付单号）
 
@@ -3343,6 +3405,8 @@ class V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNo(Typ
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNoGetResponse]:
         """查询保证金售后赔付运费结果（按商户赔付单号）
 
@@ -3364,6 +3428,8 @@ class V3PlatsolutionEcommerceMchTransferInsuranceClaimBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferInsuranceClaimBillsPostResponse]:
         """请求保险理赔
 
@@ -3378,6 +3444,8 @@ class V3PlatsolutionEcommerceMchTransferInsuranceClaimBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferInsuranceClaimBillsPostResponse]:
         """请求保险理赔
 
@@ -3400,6 +3468,8 @@ class V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetResponse]:
         """查询保险理赔结果（按微信支付赔付单号）
 
@@ -3415,6 +3485,8 @@ class V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetResponse]:
         """查询保险理赔结果（按微信支付赔付单号）
 
@@ -3438,6 +3510,8 @@ class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoGetResponse]:
         """查询保险理赔结果（按商户赔付单号）
 
@@ -3453,6 +3527,8 @@ class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoGetResponse]:
         """查询保险理赔结果（按商户赔付单号）
 
@@ -3471,6 +3547,8 @@ class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancelPostResponse]:
         """请求撤销保险理赔
 
@@ -3486,6 +3564,8 @@ class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancelPostResponse]:
         """请求撤销保险理赔
 
@@ -3503,6 +3583,8 @@ class V3PlatsolutionMchTransferInsuranceClaimBillsPreTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferInsuranceClaimBillsPreTransferPostResponse]:
         """请求保险理赔预下单
 
@@ -3517,6 +3599,8 @@ class V3PlatsolutionMchTransferInsuranceClaimBillsPreTransfer(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferInsuranceClaimBillsPreTransferPostResponse]:
         """请求保险理赔预下单
 
@@ -3535,6 +3619,8 @@ class V3PlatsolutionEcommerceMchTransferSubMchCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferSubMchCompensationBillsPostResponse]:
         """请求赔付
 
@@ -3548,6 +3634,8 @@ class V3PlatsolutionEcommerceMchTransferSubMchCompensationBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferSubMchCompensationBillsPostResponse]:
         """请求赔付
 
@@ -3565,6 +3653,8 @@ class V3PlatsolutionMchTransferSubMchCompensationBillsByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferSubMchCompensationBillsByOutBillNoGetResponse]:
         """查询赔付结果（按商户赔付单号）
 
@@ -3579,6 +3669,8 @@ class V3PlatsolutionMchTransferSubMchCompensationBillsByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferSubMchCompensationBillsByOutBillNoGetResponse]:
         """查询赔付结果（按商户赔付单号）
 
@@ -3597,6 +3689,8 @@ class V3PlatsolutionEcommerceMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferTransferBillsPostResponse]:
         """保证金赔付
 
@@ -3611,6 +3705,8 @@ class V3PlatsolutionEcommerceMchTransferTransferBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceMchTransferTransferBillsPostResponse]:
         """保证金赔付
 
@@ -3633,6 +3729,8 @@ class V3PlatsolutionMchTransferTransferBillsBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferTransferBillsBillIdByBillIdGetResponse]:
         """查询保证金赔付结果（按微信支付赔付单号）
 
@@ -3648,6 +3746,8 @@ class V3PlatsolutionMchTransferTransferBillsBillIdByBillId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferTransferBillsBillIdByBillIdGetResponse]:
         """查询保证金赔付结果（按微信支付赔付单号）
 
@@ -3670,6 +3770,8 @@ class V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """查询保证金赔付结果（按商户赔付单号）
 
@@ -3685,6 +3787,8 @@ class V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNoGetResponse]:
         """查询保证金赔付结果（按商户赔付单号）
 
@@ -3703,6 +3807,8 @@ class V3PlatsolutionEcommerceRechargeEmployees(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargeEmployeesPostResponse]:
         """添加二级商户可扫码充值员工
 
@@ -3717,6 +3823,8 @@ class V3PlatsolutionEcommerceRechargeEmployees(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargeEmployeesPostResponse]:
         """添加二级商户可扫码充值员工
 
@@ -3739,6 +3847,8 @@ class V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchidGetResponse]:
         """查询二级商户可扫码充值员工列表
 
@@ -3753,6 +3863,8 @@ class V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchidGetResponse]:
         """查询二级商户可扫码充值员工列表
 
@@ -3779,6 +3891,8 @@ class V3PlatsolutionSubMchidBySubMchidSpOpenidBySpOpenidDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSubMchidBySubMchidSpOpenidBySpOpenidDeletePostResponse]:
         """删除二级商户可扫码充值员工
 
@@ -3794,6 +3908,8 @@ class V3PlatsolutionSubMchidBySubMchidSpOpenidBySpOpenidDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSubMchidBySubMchidSpOpenidBySpOpenidDeletePostResponse]:
         """删除二级商户可扫码充值员工
 
@@ -3816,6 +3932,8 @@ class V3PlatsolutionEcommerceRechargesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargesApplyPostResponse]:
         """申请二级商户充值
 
@@ -3830,6 +3948,8 @@ class V3PlatsolutionEcommerceRechargesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargesApplyPostResponse]:
         """申请二级商户充值
 
@@ -3853,6 +3973,8 @@ class V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetResponse]:
         """查询二级商户充值结果
 
@@ -3868,6 +3990,8 @@ class V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetResponse]:
         """查询二级商户充值结果
 
@@ -3886,6 +4010,8 @@ class V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClosePostResponse]:
         """关闭二级商户充值
 
@@ -3901,6 +4027,8 @@ class V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClosePostResponse]:
         """关闭二级商户充值
 
@@ -3923,6 +4051,8 @@ class V3PlatsolutionEcommerceSettlePrepaySettleOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceSettlePrepaySettleOrdersPostResponse]:
         """个人收款-申请批量结算
 
@@ -3937,6 +4067,8 @@ class V3PlatsolutionEcommerceSettlePrepaySettleOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceSettlePrepaySettleOrdersPostResponse]:
         """个人收款-申请批量结算
 
@@ -3955,6 +4087,8 @@ class V3PlatsolutionSettlePrepaySettleOrdersBySettleBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSettlePrepaySettleOrdersBySettleBatchNoGetResponse]:
         """个人收款-查询批量结算信息
 
@@ -3969,6 +4103,8 @@ class V3PlatsolutionSettlePrepaySettleOrdersBySettleBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSettlePrepaySettleOrdersBySettleBatchNoGetResponse]:
         """个人收款-查询批量结算信息
 
@@ -3987,6 +4123,8 @@ class V3PlatsolutionBySettleBatchNoApplyAbnormalSettle(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBySettleBatchNoApplyAbnormalSettlePostResponse]:
         """个人收款-申请异常结算批次单处理
 
@@ -4001,6 +4139,8 @@ class V3PlatsolutionBySettleBatchNoApplyAbnormalSettle(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBySettleBatchNoApplyAbnormalSettlePostResponse]:
         """个人收款-申请异常结算批次单处理
 
@@ -4022,6 +4162,8 @@ class V3PlatsolutionEcommerceWithdrawDayEndBalanceWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceWithdrawDayEndBalanceWithdrawPostResponse]:
         """二级商户按日终余额预约提现
 
@@ -4035,6 +4177,8 @@ class V3PlatsolutionEcommerceWithdrawDayEndBalanceWithdraw(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionEcommerceWithdrawDayEndBalanceWithdrawPostResponse]:
         """二级商户按日终余额预约提现
 
@@ -4056,6 +4200,8 @@ class V3PlatsolutionOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutRequestNoByOutRequestNoGetResponse]:
         """查询二级商户按日终余额预约提现状态
 
@@ -4070,6 +4216,8 @@ class V3PlatsolutionOutRequestNoByOutRequestNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutRequestNoByOutRequestNoGetResponse]:
         """查询二级商户按日终余额预约提现状态
 
@@ -4103,6 +4251,8 @@ class V3PlatsolutionInsuranceMchTransferBatchesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceMchTransferBatchesApplyPostResponse]:
         """受理商家转账
 
@@ -4116,6 +4266,8 @@ class V3PlatsolutionInsuranceMchTransferBatchesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceMchTransferBatchesApplyPostResponse]:
         """受理商家转账
 
@@ -4138,6 +4290,8 @@ class V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付转账批次单号查询批次单
 
@@ -4152,6 +4306,8 @@ class V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付转账批次单号查询批次单
 
@@ -4178,6 +4334,8 @@ class V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付转账明细单号查询明细单
 
@@ -4193,6 +4351,8 @@ class V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付转账明细单号查询明细单
 
@@ -4229,6 +4389,8 @@ class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetResponse]:
         """查询商家转账明细电子回单
 
@@ -4245,6 +4407,8 @@ class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetResponse]:
         """查询商家转账明细电子回单
 
@@ -4265,6 +4429,8 @@ class V3PlatsolutionByOutBatchNoOutDetailNoByOutDetailNoApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionByOutBatchNoOutDetailNoByOutDetailNoApplyPostResponse]:
         """申请商家转账明细电子回单
 
@@ -4281,6 +4447,8 @@ class V3PlatsolutionByOutBatchNoOutDetailNoByOutDetailNoApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionByOutBatchNoOutDetailNoByOutDetailNoApplyPostResponse]:
         """申请商家转账明细电子回单
 
@@ -4304,6 +4472,8 @@ class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """商户转账批次单号查询批次单
 
@@ -4318,6 +4488,8 @@ class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """商户转账批次单号查询批次单
 
@@ -4345,6 +4517,8 @@ class V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商户明细单号查询明细单
 
@@ -4361,6 +4535,8 @@ class V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商户明细单号查询明细单
 
@@ -4388,6 +4564,8 @@ class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetResponse]:
         """查询商家转账批次电子回单
 
@@ -4402,6 +4580,8 @@ class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetResponse]:
         """查询商家转账批次电子回单
 
@@ -4419,6 +4599,8 @@ class V3PlatsolutionSummaryReceiptsOutBatchNoByOutBatchNoApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSummaryReceiptsOutBatchNoByOutBatchNoApplyPostResponse]:
         """申请商家转账批次电子回单
 
@@ -4433,6 +4615,8 @@ class V3PlatsolutionSummaryReceiptsOutBatchNoByOutBatchNoApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionSummaryReceiptsOutBatchNoByOutBatchNoApplyPostResponse]:
         """申请商家转账批次电子回单
 
@@ -4455,6 +4639,8 @@ class V3PlatsolutionInsuranceMchTransferReservationApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceMchTransferReservationApplyPostResponse]:
         """受理单次预约商家转账
 
@@ -4468,6 +4654,8 @@ class V3PlatsolutionInsuranceMchTransferReservationApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionInsuranceMchTransferReservationApplyPostResponse]:
         """受理单次预约商家转账
 
@@ -4490,6 +4678,8 @@ class V3PlatsolutionReservationOutReservationNoByOutReservationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponse]:
         """商户预约单号查询预约商家转账记录
 
@@ -4504,6 +4694,8 @@ class V3PlatsolutionReservationOutReservationNoByOutReservationNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponse]:
         """商户预约单号查询预约商家转账记录
 
@@ -4521,6 +4713,8 @@ class V3PlatsolutionOutReservationNoByOutReservationNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutReservationNoByOutReservationNoClosePostResponse]:
         """关闭预约商家转账记录
 
@@ -4535,6 +4729,8 @@ class V3PlatsolutionOutReservationNoByOutReservationNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutReservationNoByOutReservationNoClosePostResponse]:
         """关闭预约商家转账记录
 
@@ -4556,6 +4752,8 @@ class V3PlatsolutionReservationReservationIdByReservationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionReservationReservationIdByReservationIdGetResponse]:
         """微信支付预约单号查询预约商家转账记录
 
@@ -4570,6 +4768,8 @@ class V3PlatsolutionReservationReservationIdByReservationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionReservationReservationIdByReservationIdGetResponse]:
         """微信支付预约单号查询预约商家转账记录
 
@@ -4599,6 +4799,8 @@ class V3PlatsolutionMchTransferBatchesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesApplyPostResponse]:
         """受理商家转账
 
@@ -4613,6 +4815,8 @@ class V3PlatsolutionMchTransferBatchesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesApplyPostResponse]:
         """受理商家转账
 
@@ -4636,6 +4840,8 @@ class V3PlatsolutionMchTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付转账批次单号查询批次单
 
@@ -4651,6 +4857,8 @@ class V3PlatsolutionMchTransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesBatchIdByBatchIdGetResponse]:
         """微信支付转账批次单号查询批次单
 
@@ -4678,6 +4886,8 @@ class V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付转账明细单号查询明细单
 
@@ -4694,6 +4904,8 @@ class V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信支付转账明细单号查询明细单
 
@@ -4731,6 +4943,8 @@ class V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNo
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetResponse]:
         """查询商家转账明细电子回单
 
@@ -4748,6 +4962,8 @@ class V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNo
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetResponse]:
         """查询商家转账明细电子回单
 
@@ -4769,6 +4985,8 @@ class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApply(TypedNod
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApplyPostResponse]:
         """申请商家转账明细电子回单
 
@@ -4786,6 +5004,8 @@ class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApply(TypedNod
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApplyPostResponse]:
         """申请商家转账明细电子回单
 
@@ -4810,6 +5030,8 @@ class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2GetResponse]:
         """商户转账批次单号查询批次单
 
@@ -4825,6 +5047,8 @@ class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2GetResponse]:
         """商户转账批次单号查询批次单
 
@@ -4852,6 +5076,8 @@ class V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedN
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商户明细单号查询明细单
 
@@ -4868,6 +5094,8 @@ class V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedN
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商户明细单号查询明细单
 
@@ -4895,6 +5123,8 @@ class V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNo(Type
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetResponse]:
         """查询商家转账批次电子回单
 
@@ -4910,6 +5140,8 @@ class V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNo(Type
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetResponse]:
         """查询商家转账批次电子回单
 
@@ -4928,6 +5160,8 @@ class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply(TypedNode)
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApplyPostResponse]:
         """申请商家转账批次电子回单
 
@@ -4943,6 +5177,8 @@ class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply(TypedNode)
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApplyPostResponse]:
         """申请商家转账批次电子回单
 
@@ -4966,6 +5202,8 @@ class V3PlatsolutionMchTransferReservationApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferReservationApplyPostResponse]:
         """受理单次预约商家转账
 
@@ -4980,6 +5218,8 @@ class V3PlatsolutionMchTransferReservationApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferReservationApplyPostResponse]:
         """受理单次预约商家转账
 
@@ -5003,6 +5243,8 @@ class V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNo(Typ
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponse]:
         """商户预约单号查询预约商家转账记录
 
@@ -5018,6 +5260,8 @@ class V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNo(Typ
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponse]:
         """商户预约单号查询预约商家转账记录
 
@@ -5036,6 +5280,8 @@ class V3PlatsolutionReservationOutReservationNoByOutReservationNoClose(TypedNode
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionReservationOutReservationNoByOutReservationNoClosePostResponse]:
         """关闭预约商家转账记录
 
@@ -5051,6 +5297,8 @@ class V3PlatsolutionReservationOutReservationNoByOutReservationNoClose(TypedNode
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionReservationOutReservationNoByOutReservationNoClosePostResponse]:
         """关闭预约商家转账记录
 
@@ -5073,6 +5321,8 @@ class V3PlatsolutionMchTransferReservationReservationIdByReservationId(TypedNode
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferReservationReservationIdByReservationIdGetResponse]:
         """微信支付预约单号查询预约商家转账记录
 
@@ -5088,6 +5338,8 @@ class V3PlatsolutionMchTransferReservationReservationIdByReservationId(TypedNode
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3PlatsolutionMchTransferReservationReservationIdByReservationIdGetResponse]:
         """微信支付预约单号查询预约商家转账记录
 

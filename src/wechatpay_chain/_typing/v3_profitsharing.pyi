@@ -431,6 +431,8 @@ class V3ProfitsharingBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingBillsGetResponse]:
         """申请分账账单
 
@@ -444,6 +446,8 @@ class V3ProfitsharingBills(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingBillsGetResponse]:
         """申请分账账单
 
@@ -464,6 +468,8 @@ class V3ProfitsharingMerchantConfigsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingMerchantConfigsBySubMchidGetResponse]:
         """查询最大分账比例
 
@@ -477,6 +483,8 @@ class V3ProfitsharingMerchantConfigsBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingMerchantConfigsBySubMchidGetResponse]:
         """查询最大分账比例
 
@@ -495,6 +503,8 @@ class V3ProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersPostResponse]:
         """请求分账
 
@@ -508,6 +518,8 @@ class V3ProfitsharingOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersPostResponse]:
         """请求分账
 
@@ -524,6 +536,8 @@ class V3ProfitsharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersUnfreezePostResponse]:
         """解冻剩余资金
 
@@ -537,6 +551,8 @@ class V3ProfitsharingOrdersUnfreeze(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersUnfreezePostResponse]:
         """解冻剩余资金
 
@@ -554,6 +570,8 @@ class V3ProfitsharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果
 
@@ -568,6 +586,8 @@ class V3ProfitsharingOrdersByOutOrderNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingOrdersByOutOrderNoGetResponse]:
         """查询分账结果
 
@@ -589,6 +609,8 @@ class V3ProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversAddPostResponse]:
         """添加分账接收方
 
@@ -602,6 +624,8 @@ class V3ProfitsharingReceiversAdd(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversAddPostResponse]:
         """添加分账接收方
 
@@ -618,6 +642,8 @@ class V3ProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方
 
@@ -631,6 +657,8 @@ class V3ProfitsharingReceiversDelete(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReceiversDeletePostResponse]:
         """删除分账接收方
 
@@ -648,6 +676,8 @@ class V3ProfitsharingReturnOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersPostResponse]:
         """请求分账回退
 
@@ -661,6 +691,8 @@ class V3ProfitsharingReturnOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersPostResponse]:
         """请求分账回退
 
@@ -678,6 +710,8 @@ class V3ProfitsharingReturnOrdersByOutReturnNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersByOutReturnNoGetResponse]:
         """查询分账回退结果
 
@@ -692,6 +726,8 @@ class V3ProfitsharingReturnOrdersByOutReturnNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingReturnOrdersByOutReturnNoGetResponse]:
         """查询分账回退结果
 
@@ -716,6 +752,8 @@ class V3ProfitsharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额
 
@@ -729,6 +767,8 @@ class V3ProfitsharingTransactionsByTransactionIdAmounts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3ProfitsharingTransactionsByTransactionIdAmountsGetResponse]:
         """查询剩余待分金额
 

@@ -242,6 +242,8 @@ class V3QrcodeTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3QrcodeTransactionsPostResponse]:
         """扣费受理
 
@@ -255,6 +257,8 @@ class V3QrcodeTransactions(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3QrcodeTransactionsPostResponse]:
         """扣费受理
 
@@ -276,6 +280,8 @@ class V3QrcodeTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3QrcodeTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单
 
@@ -290,6 +296,8 @@ class V3QrcodeTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3QrcodeTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单
 
@@ -315,6 +323,8 @@ class V3QrcodeUserServicesContractIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3QrcodeUserServicesContractIdByContractIdGetResponse]:
         """查询用户服务可用信息
 
@@ -329,6 +339,8 @@ class V3QrcodeUserServicesContractIdByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3QrcodeUserServicesContractIdByContractIdGetResponse]:
         """查询用户服务可用信息
 

@@ -100,6 +100,8 @@ class V3RateActivityApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RateActivityApplicationsPostResponse]:
         """报名费率优惠活动API
 
@@ -114,6 +116,8 @@ class V3RateActivityApplications(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RateActivityApplicationsPostResponse]:
         """报名费率优惠活动API
 
@@ -135,6 +139,8 @@ class V3RateActivityApplicationsIdByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RateActivityApplicationsIdByApplicationIdGetResponse]:
         """根据申请单ID查询申请单结果API
 
@@ -149,6 +155,8 @@ class V3RateActivityApplicationsIdByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RateActivityApplicationsIdByApplicationIdGetResponse]:
         """根据申请单ID查询申请单结果API
 
@@ -164,6 +172,8 @@ class V3RateActivityApplicationsIdByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RateActivityApplicationsIdByApplicationIdPatchResponse]:
         """修改单据信息API
 
@@ -179,6 +189,8 @@ class V3RateActivityApplicationsIdByApplicationId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RateActivityApplicationsIdByApplicationIdPatchResponse]:
         """修改单据信息API
 

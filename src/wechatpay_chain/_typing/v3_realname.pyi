@@ -36,6 +36,8 @@ class V3RealnameVerify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RealnameVerifyGetResponse]:
         """实名信息校验
 
@@ -50,6 +52,8 @@ class V3RealnameVerify(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RealnameVerifyGetResponse]:
         """实名信息校验
 

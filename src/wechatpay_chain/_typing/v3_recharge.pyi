@@ -105,6 +105,8 @@ class V3RechargeBankTransferRechargesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RechargeBankTransferRechargesApplyPostResponse]:
         """申请银行转账充值
 
@@ -119,6 +121,8 @@ class V3RechargeBankTransferRechargesApply(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RechargeBankTransferRechargesApplyPostResponse]:
         """申请银行转账充值
 
@@ -140,6 +144,8 @@ class V3RechargeBankTransferRechargesOutRechargeNoByOutRechargeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RechargeBankTransferRechargesOutRechargeNoByOutRechargeNoGetResponse]:
         """查询银行转账充值结果
 
@@ -154,6 +160,8 @@ class V3RechargeBankTransferRechargesOutRechargeNoByOutRechargeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RechargeBankTransferRechargesOutRechargeNoByOutRechargeNoGetResponse]:
         """查询银行转账充值结果
 

@@ -323,6 +323,8 @@ class V3RefundDomesticRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsPostResponse]:
         """申请退款API
 
@@ -337,6 +339,8 @@ class V3RefundDomesticRefunds(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsPostResponse]:
         """申请退款API
 
@@ -355,6 +359,8 @@ class V3RefundDomesticRefundsByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByOutRefundNoGetResponse]:
         """查询单笔退款API
 
@@ -370,6 +376,8 @@ class V3RefundDomesticRefundsByOutRefundNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByOutRefundNoGetResponse]:
         """查询单笔退款API
 
@@ -392,6 +400,8 @@ class V3RefundDomesticRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 
@@ -407,6 +417,8 @@ class V3RefundDomesticRefundsByRefundIdApplyAbnormalRefund(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RefundDomesticRefundsByRefundIdApplyAbnormalRefundPostResponse]:
         """发起异常退款
 

@@ -223,6 +223,8 @@ class V3RepaymentPartnerOutTradeNoByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RepaymentPartnerOutTradeNoByCombineOutTradeNoGetResponse]:
         """还款单查询
 
@@ -236,6 +238,8 @@ class V3RepaymentPartnerOutTradeNoByCombineOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RepaymentPartnerOutTradeNoByCombineOutTradeNoGetResponse]:
         """还款单查询
 
@@ -253,6 +257,8 @@ class V3RepaymentPartnerOutTradeNoByCombineOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户关单
 
@@ -267,6 +273,8 @@ class V3RepaymentPartnerOutTradeNoByCombineOutTradeNoClose(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """商户关单
 
@@ -283,6 +291,8 @@ class V3RepaymentCombineTransactionsPartnerPrepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RepaymentCombineTransactionsPartnerPrepayPostResponse]:
         """还款下单
 
@@ -296,6 +306,8 @@ class V3RepaymentCombineTransactionsPartnerPrepay(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3RepaymentCombineTransactionsPartnerPrepayPostResponse]:
         """还款下单
 

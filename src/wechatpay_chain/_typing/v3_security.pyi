@@ -34,6 +34,8 @@ class V3SecurityEcho(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3SecurityEchoPostResponse]:
         """商户签名验签／加解密测试
 
@@ -47,6 +49,8 @@ class V3SecurityEcho(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3SecurityEchoPostResponse]:
         """商户签名验签／加解密测试
 

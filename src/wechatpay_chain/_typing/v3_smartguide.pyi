@@ -111,6 +111,8 @@ class V3SmartguideGuides(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3SmartguideGuidesGetResponse]:
         """服务人员查询API
 
@@ -125,6 +127,8 @@ class V3SmartguideGuides(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3SmartguideGuidesGetResponse]:
         """服务人员查询API
 
@@ -139,6 +143,8 @@ class V3SmartguideGuides(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3SmartguideGuidesPostResponse]:
         """服务人员注册API
 
@@ -153,6 +159,8 @@ class V3SmartguideGuides(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3SmartguideGuidesPostResponse]:
         """服务人员注册API
 
@@ -172,6 +180,8 @@ class V3SmartguideGuidesByGuideId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务人员信息更新API
 
@@ -187,6 +197,8 @@ class V3SmartguideGuidesByGuideId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务人员信息更新API
 
@@ -205,6 +217,8 @@ class V3SmartguideGuidesByGuideIdAssign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务人员分配API
 
@@ -220,6 +234,8 @@ class V3SmartguideGuidesByGuideIdAssign(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """服务人员分配API
 

@@ -505,6 +505,8 @@ class V3TaxiInvoiceAttendancePunch(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """签到签退API
 
@@ -519,6 +521,8 @@ class V3TaxiInvoiceAttendancePunch(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """签到签退API
 
@@ -537,6 +541,8 @@ class V3TaxiInvoiceCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceCardsPostResponse]:
         """将出租车电子发票插入微信用户卡包API
 
@@ -551,6 +557,8 @@ class V3TaxiInvoiceCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceCardsPostResponse]:
         """将出租车电子发票插入微信用户卡包API
 
@@ -569,6 +577,8 @@ class V3TaxiInvoiceCardsUploadFile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceCardsUploadFilePostResponse]:
         """上传出租车电子发票文件
 
@@ -584,6 +594,8 @@ class V3TaxiInvoiceCardsUploadFile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceCardsUploadFilePostResponse]:
         """上传出租车电子发票文件
 
@@ -605,6 +617,8 @@ class V3TaxiInvoiceDriverUpdateDriver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceDriverUpdateDriverPostResponse]:
         """更新司机信息API
 
@@ -619,6 +633,8 @@ class V3TaxiInvoiceDriverUpdateDriver(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceDriverUpdateDriverPostResponse]:
         """更新司机信息API
 
@@ -641,6 +657,8 @@ class V3TaxiInvoiceDriversByDriverLicense(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceDriversByDriverLicenseGetResponse]:
         """获取司机信息API
 
@@ -656,6 +674,8 @@ class V3TaxiInvoiceDriversByDriverLicense(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceDriversByDriverLicenseGetResponse]:
         """获取司机信息API
 
@@ -678,6 +698,8 @@ class V3TaxiInvoiceTaxiCompaniesByCompanyMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiCompaniesByCompanyMchidGetResponse]:
         """获取出租车公司商户信息API
 
@@ -693,6 +715,8 @@ class V3TaxiInvoiceTaxiCompaniesByCompanyMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiCompaniesByCompanyMchidGetResponse]:
         """获取出租车公司商户信息API
 
@@ -714,6 +738,8 @@ class V3TaxiInvoiceTaxiCompanyCreateTaxiCompany(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiCompanyCreateTaxiCompanyPostResponse]:
         """新增出租车公司API
 
@@ -728,6 +754,8 @@ class V3TaxiInvoiceTaxiCompanyCreateTaxiCompany(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiCompanyCreateTaxiCompanyPostResponse]:
         """新增出租车公司API
 
@@ -749,6 +777,8 @@ class V3TaxiInvoiceTaxiUpdateTaxi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiUpdateTaxiPostResponse]:
         """更新出租车信息API
 
@@ -763,6 +793,8 @@ class V3TaxiInvoiceTaxiUpdateTaxi(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiUpdateTaxiPostResponse]:
         """更新出租车信息API
 
@@ -785,6 +817,8 @@ class V3TaxiInvoiceTaxiesByPlateNumber(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiesByPlateNumberGetResponse]:
         """获取出租车信息API
 
@@ -800,6 +834,8 @@ class V3TaxiInvoiceTaxiesByPlateNumber(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceTaxiesByPlateNumberGetResponse]:
         """获取出租车信息API
 
@@ -821,6 +857,8 @@ class V3TaxiInvoiceUserTaxiOrderFindByToken(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceUserTaxiOrderFindByTokenGetResponse]:
         """根据凭证查询乘客行程单API
 
@@ -835,6 +873,8 @@ class V3TaxiInvoiceUserTaxiOrderFindByToken(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceUserTaxiOrderFindByTokenGetResponse]:
         """根据凭证查询乘客行程单API
 
@@ -852,6 +892,8 @@ class V3TaxiInvoiceUserTaxiOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceUserTaxiOrdersGetResponse]:
         """获取乘客行程单列表API
 
@@ -866,6 +908,8 @@ class V3TaxiInvoiceUserTaxiOrders(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TaxiInvoiceUserTaxiOrdersGetResponse]:
         """获取乘客行程单列表API
 

@@ -124,6 +124,8 @@ class V3TransactionBlockTransactionBlockRecordsSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockTransactionBlockRecordsSubMchidBySubMchidGetResponse]:
         """分页查询子商户名下的交易拦截记录
 
@@ -138,6 +140,8 @@ class V3TransactionBlockTransactionBlockRecordsSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockTransactionBlockRecordsSubMchidBySubMchidGetResponse]:
         """分页查询子商户名下的交易拦截记录
 
@@ -155,6 +159,8 @@ class V3TransactionBlockTransactionBlockRecordsByBlockRecordId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockTransactionBlockRecordsByBlockRecordIdGetResponse]:
         """查询子商户交易拦截记录详情
 
@@ -169,6 +175,8 @@ class V3TransactionBlockTransactionBlockRecordsByBlockRecordId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockTransactionBlockRecordsByBlockRecordIdGetResponse]:
         """查询子商户交易拦截记录详情
 
@@ -195,6 +203,8 @@ class V3TransactionBlockSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockSubMchidBySubMchidPostResponse]:
         """发起交易拦截申诉
 
@@ -209,6 +219,8 @@ class V3TransactionBlockSubMchidBySubMchid(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockSubMchidBySubMchidPostResponse]:
         """发起交易拦截申诉
 
@@ -225,6 +237,8 @@ class V3TransactionBlockByBlockSubmissionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockByBlockSubmissionIdGetResponse]:
         """查询交易拦截申诉详情
 
@@ -238,6 +252,8 @@ class V3TransactionBlockByBlockSubmissionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransactionBlockByBlockSubmissionIdGetResponse]:
         """查询交易拦截申诉详情
 

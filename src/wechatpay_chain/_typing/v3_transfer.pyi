@@ -265,6 +265,8 @@ class V3TransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -279,6 +281,8 @@ class V3TransferBatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesPostResponse]:
         """发起批量转账API
 
@@ -302,6 +306,8 @@ class V3TransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesBatchIdByBatchIdGetResponse]:
         """微信批次单号查询批次单API
 
@@ -317,6 +323,8 @@ class V3TransferBatchesBatchIdByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesBatchIdByBatchIdGetResponse]:
         """微信批次单号查询批次单API
 
@@ -343,6 +351,8 @@ class V3TransferBatchesBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信明细单号查询明细单API
 
@@ -358,6 +368,8 @@ class V3TransferBatchesBatchIdByBatchIdDetailsDetailIdByDetailId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse]:
         """微信明细单号查询明细单API
 
@@ -381,6 +393,8 @@ class V3TransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """商家批次单号查询批次单API
 
@@ -396,6 +410,8 @@ class V3TransferBatchesOutBatchNoByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBatchesOutBatchNoByOutBatchNoGetResponse]:
         """商家批次单号查询批次单API
 
@@ -422,6 +438,8 @@ class V3TransferByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商家明细单号查询明细单API
 
@@ -437,6 +455,8 @@ class V3TransferByOutBatchNoDetailsOutDetailNoByOutDetailNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse]:
         """商家明细单号查询明细单API
 
@@ -455,6 +475,8 @@ class V3TransferBillReceipt(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBillReceiptPostResponse]:
         """转账电子回单申请受理API
 
@@ -469,6 +491,8 @@ class V3TransferBillReceipt(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBillReceiptPostResponse]:
         """转账电子回单申请受理API
 
@@ -486,6 +510,8 @@ class V3TransferBillReceiptByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBillReceiptByOutBatchNoGetResponse]:
         """查询转账电子回单API
 
@@ -500,6 +526,8 @@ class V3TransferBillReceiptByOutBatchNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferBillReceiptByOutBatchNoGetResponse]:
         """查询转账电子回单API
 

@@ -74,6 +74,8 @@ class V3TransferDetailElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferDetailElectronicReceiptsGetResponse]:
         """查询转账明细电子回单受理结果API
 
@@ -88,6 +90,8 @@ class V3TransferDetailElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferDetailElectronicReceiptsGetResponse]:
         """查询转账明细电子回单受理结果API
 
@@ -102,6 +106,8 @@ class V3TransferDetailElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferDetailElectronicReceiptsPostResponse]:
         """转账明细电子回单受理API
 
@@ -116,6 +122,8 @@ class V3TransferDetailElectronicReceipts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3TransferDetailElectronicReceiptsPostResponse]:
         """转账明细电子回单受理API
 

@@ -32,6 +32,8 @@ class V3TransferdownloadElecvoucherfile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载电子回单API
 
@@ -46,6 +48,8 @@ class V3TransferdownloadElecvoucherfile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载电子回单API
 
@@ -63,6 +67,8 @@ class V3TransferdownloadSignfile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载电子回单API
 
@@ -77,6 +83,8 @@ class V3TransferdownloadSignfile(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> Response:
         """下载电子回单API
 

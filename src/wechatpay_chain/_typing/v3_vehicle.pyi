@@ -625,6 +625,8 @@ class V3VehicleEtcContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcContractsByContractIdGetResponse]:
         """通过商户ETC绑定号查询签约状态
 
@@ -640,6 +642,8 @@ class V3VehicleEtcContractsByContractId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcContractsByContractIdGetResponse]:
         """通过商户ETC绑定号查询签约状态
 
@@ -657,6 +661,8 @@ class V3VehicleEtcPreopen(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcPreopenPostResponse]:
         """预开通用户ETC指定卡扣费API
 
@@ -671,6 +677,8 @@ class V3VehicleEtcPreopen(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcPreopenPostResponse]:
         """预开通用户ETC指定卡扣费API
 
@@ -694,6 +702,8 @@ class V3VehicleEtcTransactionsHighway(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcTransactionsHighwayPostResponse]:
         """高速场景商户扣款API
 
@@ -708,6 +718,8 @@ class V3VehicleEtcTransactionsHighway(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcTransactionsHighwayPostResponse]:
         """高速场景商户扣款API
 
@@ -730,6 +742,8 @@ class V3VehicleEtcTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcTransactionsIdByTransactionIdGetResponse]:
         """查询订单API
 
@@ -745,6 +759,8 @@ class V3VehicleEtcTransactionsIdByTransactionId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcTransactionsIdByTransactionIdGetResponse]:
         """查询订单API
 
@@ -767,6 +783,8 @@ class V3VehicleEtcTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单API
 
@@ -782,6 +800,8 @@ class V3VehicleEtcTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单API
 
@@ -808,6 +828,8 @@ class V3VehicleEtcUsersByOpenidContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcUsersByOpenidContractsGetResponse]:
         """查询ETC签约状态API
 
@@ -823,6 +845,8 @@ class V3VehicleEtcUsersByOpenidContracts(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleEtcUsersByOpenidContractsGetResponse]:
         """查询ETC签约状态API
 
@@ -845,6 +869,8 @@ class V3VehicleParkingParkings(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleParkingParkingsPostResponse]:
         """创建停车入场API
 
@@ -859,6 +885,8 @@ class V3VehicleParkingParkings(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleParkingParkingsPostResponse]:
         """创建停车入场API
 
@@ -880,6 +908,8 @@ class V3VehicleParkingServicesFind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleParkingServicesFindGetResponse]:
         """查询车牌服务开通信息API
 
@@ -894,6 +924,8 @@ class V3VehicleParkingServicesFind(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleParkingServicesFindGetResponse]:
         """查询车牌服务开通信息API
 
@@ -921,6 +953,8 @@ class V3VehicleTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单API
 
@@ -936,6 +970,8 @@ class V3VehicleTransactionsOutTradeNoByOutTradeNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleTransactionsOutTradeNoByOutTradeNoGetResponse]:
         """查询订单API
 
@@ -953,6 +989,8 @@ class V3VehicleTransactionsParking(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleTransactionsParkingPostResponse]:
         """扣费受理API
 
@@ -967,6 +1005,8 @@ class V3VehicleTransactionsParking(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3VehicleTransactionsParkingPostResponse]:
         """扣费受理API
 

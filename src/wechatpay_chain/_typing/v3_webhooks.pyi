@@ -110,6 +110,8 @@ class V3Webhooks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebhooksPostResponse]:
         """南桥接口-微信支付平台通知商户平台协议及数据结构
 
@@ -124,6 +126,8 @@ class V3Webhooks(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebhooksPostResponse]:
         """南桥接口-微信支付平台通知商户平台协议及数据结构
 

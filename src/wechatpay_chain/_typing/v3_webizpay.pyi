@@ -503,6 +503,8 @@ class V3WebizpayAvailMchRanges(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesGetResponse]:
         """查询可用商户范围列表
 
@@ -516,6 +518,8 @@ class V3WebizpayAvailMchRanges(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesGetResponse]:
         """查询可用商户范围列表
 
@@ -529,6 +533,8 @@ class V3WebizpayAvailMchRanges(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesPostResponse]:
         """创建可用商户范围
 
@@ -542,6 +548,8 @@ class V3WebizpayAvailMchRanges(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesPostResponse]:
         """创建可用商户范围
 
@@ -564,6 +572,8 @@ class V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiersGetResponse]:
         """查询商户标识列表
 
@@ -578,6 +588,8 @@ class V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiersGetResponse]:
         """查询商户标识列表
 
@@ -592,6 +604,8 @@ class V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiersPostResponse]:
         """添加商户标识
 
@@ -606,6 +620,8 @@ class V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiers(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiersPostResponse]:
         """添加商户标识
 
@@ -624,6 +640,8 @@ class V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifier(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifierDeleteResponse]:
         """删除商户标识
 
@@ -639,6 +657,8 @@ class V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifier(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifierDeleteResponse]:
         """删除商户标识
 
@@ -660,6 +680,8 @@ class V3WebizpayBillProof(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayBillProofPostResponse]:
         """申请企业商户企业支付出资凭证
 
@@ -673,6 +695,8 @@ class V3WebizpayBillProof(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayBillProofPostResponse]:
         """申请企业商户企业支付出资凭证
 
@@ -689,6 +713,8 @@ class V3WebizpayBillTradeBill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayBillTradeBillPostResponse]:
         """申请企业商户企业支付业务账单
 
@@ -702,6 +728,8 @@ class V3WebizpayBillTradeBill(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayBillTradeBillPostResponse]:
         """申请企业商户企业支付业务账单
 
@@ -734,6 +762,8 @@ class V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNoGetResponse]:
         """使用商户卡号查询企业支付额度卡
 
@@ -749,6 +779,8 @@ class V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNoGetResponse]:
         """使用商户卡号查询企业支付额度卡
 
@@ -767,6 +799,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsPostResponse]:
         """企业商户为员工下发企业支付额度卡
 
@@ -781,6 +815,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCards(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsPostResponse]:
         """企业商户为员工下发企业支付额度卡
 
@@ -801,6 +837,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoGetResponse]:
         """企业商户查询企业支付额度卡
 
@@ -816,6 +854,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNo(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoGetResponse]:
         """企业商户查询企业支付额度卡
 
@@ -834,6 +874,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoCancelPostResponse]:
         """企业商户作废员工企业支付额度卡
 
@@ -849,6 +891,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoCancel(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoCancelPostResponse]:
         """企业商户作废员工企业支付额度卡
 
@@ -867,6 +911,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoPaymentUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoPaymentUrlGetResponse]:
         """企业商户获取指定额度卡支付链接
 
@@ -882,6 +928,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoPaymentUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoPaymentUrlGetResponse]:
         """企业商户获取指定额度卡支付链接
 
@@ -899,6 +947,8 @@ class V3WebizpayEmployeesByEmployeeIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdRevokePostResponse]:
         """企业商户发起解除员工企业支付授权
 
@@ -913,6 +963,8 @@ class V3WebizpayEmployeesByEmployeeIdRevoke(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayEmployeesByEmployeeIdRevokePostResponse]:
         """企业商户发起解除员工企业支付授权
 
@@ -934,6 +986,8 @@ class V3WebizpayStoresEntityMatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayStoresEntityMatchesPostResponse]:
         """发起门店主体匹配
 
@@ -947,6 +1001,8 @@ class V3WebizpayStoresEntityMatches(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayStoresEntityMatchesPostResponse]:
         """发起门店主体匹配
 
@@ -964,6 +1020,8 @@ class V3WebizpayStoresEntityMatchesByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayStoresEntityMatchesByBatchIdGetResponse]:
         """查询门店主体匹配结果
 
@@ -978,6 +1036,8 @@ class V3WebizpayStoresEntityMatchesByBatchId(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayStoresEntityMatchesByBatchIdGetResponse]:
         """查询门店主体匹配结果
 
@@ -1004,6 +1064,8 @@ class V3WebizpayUsersByUserIdAuthorizationState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayUsersByUserIdAuthorizationStateGetResponse]:
         """企业商户查询企业员工开通授权状态
 
@@ -1018,6 +1080,8 @@ class V3WebizpayUsersByUserIdAuthorizationState(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayUsersByUserIdAuthorizationStateGetResponse]:
         """企业商户查询企业员工开通授权状态
 
@@ -1035,6 +1099,8 @@ class V3WebizpayUsersByUserIdAuthorizationUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayUsersByUserIdAuthorizationUrlPostResponse]:
         """企业商户发起员工开通企业支付授权
 
@@ -1049,6 +1115,8 @@ class V3WebizpayUsersByUserIdAuthorizationUrl(TypedNode):
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
+        idempotent: bool | None = None,
+        decrypt: bool = False,
     ) -> TypedResponse[V3WebizpayUsersByUserIdAuthorizationUrlPostResponse]:
         """企业商户发起员工开通企业支付授权
 
