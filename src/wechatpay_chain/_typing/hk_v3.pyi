@@ -236,29 +236,15 @@ class HkV3MerchantsBySubMchidGetResponse(TypedDict):
     principal: NotRequired[HkV3MerchantsBySubMchidGetResponsePrincipal]
     """负责人信息"""
 
-class HkV3RefundsGetQueryOption1(TypedDict):
-    """``query=`` of GET hk/v3/refunds: 查询所有退款"""
-    transaction_id: str
-    """微信支付订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    offset: int
-    """记录起始位置"""
-    count: int
-    """每页笔数"""
+class HkV3RefundsGetQuery(TypedDict):
+    """``query=`` of GET hk/v3/refunds: 查询所有退款
 
-class HkV3RefundsGetQueryOption2(TypedDict):
-    """``query=`` of GET hk/v3/refunds: 查询所有退款"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     transaction_id: NotRequired[str]
-    """微信支付订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信支付订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     mchid: str
     """商户号"""
     sub_mchid: str
@@ -369,35 +355,11 @@ class HkV3RefundsPostJsonAmount(TypedDict):
     currency: str
     """退款币种"""
 
-class HkV3RefundsPostJsonOption1(TypedDict):
-    """``json=`` of POST hk/v3/refunds: 申请退款"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sp_mchid: str
-    """机构商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    reason: NotRequired[str]
-    """退款原因"""
-    amount: HkV3RefundsPostJsonAmount
-    """订单金额"""
-    notify_url: NotRequired[str]
-    """退款通知地址"""
+class HkV3RefundsPostJson(TypedDict):
+    """``json=`` of POST hk/v3/refunds: 申请退款
 
-class HkV3RefundsPostJsonOption2(TypedDict):
-    """``json=`` of POST hk/v3/refunds: 申请退款"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     mchid: str
     """商户号"""
     appid: str
@@ -411,9 +373,9 @@ class HkV3RefundsPostJsonOption2(TypedDict):
     sub_appid: NotRequired[str]
     """子商户APPID"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     reason: NotRequired[str]
@@ -1371,7 +1333,7 @@ class HkV3Refunds(TypedNode):
     def get(
         self,
         *,
-        query: HkV3RefundsGetQueryOption1 | HkV3RefundsGetQueryOption2,
+        query: HkV3RefundsGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1387,7 +1349,7 @@ class HkV3Refunds(TypedNode):
     async def get_async(
         self,
         *,
-        query: HkV3RefundsGetQueryOption1 | HkV3RefundsGetQueryOption2,
+        query: HkV3RefundsGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1403,7 +1365,7 @@ class HkV3Refunds(TypedNode):
     def post(
         self,
         *,
-        json: HkV3RefundsPostJsonOption1 | HkV3RefundsPostJsonOption2,
+        json: HkV3RefundsPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1419,7 +1381,7 @@ class HkV3Refunds(TypedNode):
     async def post_async(
         self,
         *,
-        json: HkV3RefundsPostJsonOption1 | HkV3RefundsPostJsonOption2,
+        json: HkV3RefundsPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -285,8 +285,11 @@ class V2DepositMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2DepositOrderqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/deposit/orderquery: 查询订单"""
+class V2DepositOrderqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/deposit/orderquery: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
     appid: str
@@ -297,36 +300,13 @@ class V2DepositOrderqueryPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-
-class V2DepositOrderqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/deposit/orderquery: 查询订单"""
-    version: NotRequired[Literal["1.0"]]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -403,8 +383,11 @@ class V2DepositOrderqueryPostResponse(TypedDict):
     consume_fee: NotRequired[str | None]
     """押金消费金额 (int32)"""
 
-class V2DepositRefundPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/deposit/refund: 申请退款（押金）"""
+class V2DepositRefundPostXml(TypedDict):
+    """``xml=`` of POST v2/deposit/refund: 申请退款（押金）
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
@@ -413,51 +396,16 @@ class V2DepositRefundPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    total_fee: int
-    """订单金额 (int32)"""
-    refund_fee: int
-    """退款金额 (int32)"""
-    refund_fee_type: NotRequired[str | None]
-    """退款货币种类"""
-    refund_desc: NotRequired[str | None]
-    """退款原因"""
-    refund_account: NotRequired[str | None]
-    """退款资金来源"""
-    notify_url: NotRequired[str | None]
-    """退款结果通知url"""
-
-class V2DepositRefundPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/deposit/refund: 申请退款（押金）"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     total_fee: int
@@ -529,8 +477,11 @@ class V2DepositRefundPostResponse(TypedDict):
     coupon_refund_count: NotRequired[str | None]
     """退款代金券使用数量 (int32)"""
 
-class V2DepositRefundqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
+class V2DepositRefundqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）
+
+    Rules: one of refund_id, out_refund_no, transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     mch_id: NotRequired[str]
@@ -539,101 +490,20 @@ class V2DepositRefundqueryPostXmlOption1(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
+    """微信订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_trade_no: NotRequired[str]
-    """商户订单号"""
+    """商户订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: str
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2DepositRefundqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
+    """商户退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2DepositRefundqueryPostXmlOption3(TypedDict):
-    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2DepositRefundqueryPostXmlOption4(TypedDict):
-    """``xml=`` of POST v2/deposit/refundquery: 查询退款（押金）"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
+    """微信退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
 
@@ -684,29 +554,11 @@ class V2DepositRefundqueryPostResponse(TypedDict):
     refund_count: str
     """退款笔数 (int32)"""
 
-class V2DepositReversePostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/deposit/reverse: 撤销订单"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    transaction_id: str | None
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
+class V2DepositReversePostXml(TypedDict):
+    """``xml=`` of POST v2/deposit/reverse: 撤销订单
 
-class V2DepositReversePostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/deposit/reverse: 撤销订单"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
@@ -716,12 +568,12 @@ class V2DepositReversePostXmlOption2(TypedDict):
     sub_mch_id: NotRequired[str]
     """子商户号"""
     transaction_id: NotRequired[str | None]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -948,7 +800,7 @@ class V2DepositOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositOrderqueryPostXmlOption1 | V2DepositOrderqueryPostXmlOption2,
+        xml: V2DepositOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -962,7 +814,7 @@ class V2DepositOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositOrderqueryPostXmlOption1 | V2DepositOrderqueryPostXmlOption2,
+        xml: V2DepositOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -979,7 +831,7 @@ class V2DepositRefund(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositRefundPostXmlOption1 | V2DepositRefundPostXmlOption2,
+        xml: V2DepositRefundPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -993,7 +845,7 @@ class V2DepositRefund(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositRefundPostXmlOption1 | V2DepositRefundPostXmlOption2,
+        xml: V2DepositRefundPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1010,7 +862,7 @@ class V2DepositRefundquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositRefundqueryPostXmlOption1 | V2DepositRefundqueryPostXmlOption2 | V2DepositRefundqueryPostXmlOption3 | V2DepositRefundqueryPostXmlOption4,
+        xml: V2DepositRefundqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1024,7 +876,7 @@ class V2DepositRefundquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositRefundqueryPostXmlOption1 | V2DepositRefundqueryPostXmlOption2 | V2DepositRefundqueryPostXmlOption3 | V2DepositRefundqueryPostXmlOption4,
+        xml: V2DepositRefundqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1041,7 +893,7 @@ class V2DepositReverse(TypedNode):
     def post(
         self,
         *,
-        xml: V2DepositReversePostXmlOption1 | V2DepositReversePostXmlOption2,
+        xml: V2DepositReversePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1055,7 +907,7 @@ class V2DepositReverse(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2DepositReversePostXmlOption1 | V2DepositReversePostXmlOption2,
+        xml: V2DepositReversePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -402,8 +402,11 @@ class V2PayFacepayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2PayFacepayqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/pay/facepayquery: 查询订单"""
+class V2PayFacepayqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/pay/facepayquery: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
     appid: str
@@ -414,36 +417,13 @@ class V2PayFacepayqueryPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-
-class V2PayFacepayqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/pay/facepayquery: 查询订单"""
-    version: NotRequired[Literal["1.0"]]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -630,8 +610,11 @@ class V2PayMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2PayOrderqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/pay/orderquery: 查询订单"""
+class V2PayOrderqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/pay/orderquery: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
     appid: str
@@ -642,36 +625,13 @@ class V2PayOrderqueryPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-
-class V2PayOrderqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/pay/orderquery: 查询订单"""
-    version: NotRequired[Literal["1.0"]]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -748,34 +708,22 @@ class V2PayOrderqueryPostResponse(TypedDict):
     consume_fee: NotRequired[str | None]
     """押金消费金额 (int32)"""
 
-class V2PayPaporderqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/pay/paporderquery: 查询订单"""
+class V2PayPaporderqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/pay/paporderquery: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """请求appid"""
     mch_id: NotRequired[str]
     """商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-
-class V2PayPaporderqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/pay/paporderquery: 查询订单"""
-    appid: str
-    """请求appid"""
-    mch_id: str
-    """商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
 
 class V2PayPaporderqueryPostResponse(TypedDict):
@@ -892,42 +840,26 @@ class V2PayPappayapplyPostResponse(TypedDict):
     err_code_des: NotRequired[str | None]
     """错误代码描述"""
 
-class V2PayPartnerPaporderqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/pay/partner/paporderquery: 查询订单"""
+class V2PayPartnerPaporderqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/pay/partner/paporderquery: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """请求appid"""
     mch_id: NotRequired[str]
     """商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-
-class V2PayPartnerPaporderqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/pay/partner/paporderquery: 查询订单"""
-    appid: str
-    """请求appid"""
-    mch_id: str
-    """商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
 
 class V2PayPartnerPaporderqueryPostResponse(TypedDict):
@@ -1264,8 +1196,11 @@ class V2PayProfitsharingremovereceiverPostResponse(TypedDict):
     receiver: Any
     """分账接收方JSON格式字符串"""
 
-class V2PayProfitsharingreturnqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/pay/profitsharingreturnquery: 回退结果查询"""
+class V2PayProfitsharingreturnqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/pay/profitsharingreturnquery: 回退结果查询
+
+    Rules: one of order_id, out_order_no is required.
+    """
     mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
@@ -1274,39 +1209,16 @@ class V2PayProfitsharingreturnqueryPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    order_id: str
-    """微信分账单号"""
-    out_order_no: NotRequired[str]
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
-
-class V2PayProfitsharingreturnqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/pay/profitsharingreturnquery: 回退结果查询"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: Literal["HMAC-SHA256"]
+    sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
     order_id: NotRequired[str]
-    """微信分账单号"""
-    out_order_no: str
-    """商户分账单号"""
+    """微信分账单号; one of order_id, out_order_no is required"""
+    out_order_no: NotRequired[str]
+    """商户分账单号; one of order_id, out_order_no is required"""
     out_return_no: str
     """商户回退单号"""
 
@@ -1445,8 +1357,11 @@ class V2PayQueryexchageratePostResponse(TypedDict):
     sign: str
     """签名"""
 
-class V2PayRefundqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/pay/refundquery: 查询退款"""
+class V2PayRefundqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/pay/refundquery: 查询退款
+
+    Rules: one of refund_id, out_refund_no, transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     mch_id: NotRequired[str]
@@ -1455,101 +1370,20 @@ class V2PayRefundqueryPostXmlOption1(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
+    """微信订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_trade_no: NotRequired[str]
-    """商户订单号"""
+    """商户订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: str
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2PayRefundqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/pay/refundquery: 查询退款"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
+    """商户退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2PayRefundqueryPostXmlOption3(TypedDict):
-    """``xml=`` of POST v2/pay/refundquery: 查询退款"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2PayRefundqueryPostXmlOption4(TypedDict):
-    """``xml=`` of POST v2/pay/refundquery: 查询退款"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
+    """微信退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
 
@@ -1600,8 +1434,11 @@ class V2PayRefundqueryPostResponse(TypedDict):
     refund_count: str
     """退款笔数 (int32)"""
 
-class V2PayRefundqueryv2PostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
+class V2PayRefundqueryv2PostXml(TypedDict):
+    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）
+
+    Rules: one of refund_id, out_refund_no, transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     mch_id: NotRequired[str]
@@ -1610,101 +1447,20 @@ class V2PayRefundqueryv2PostXmlOption1(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
+    """微信订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_trade_no: NotRequired[str]
-    """商户订单号"""
+    """商户订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: str
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2PayRefundqueryv2PostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
+    """商户退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2PayRefundqueryv2PostXmlOption3(TypedDict):
-    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2PayRefundqueryv2PostXmlOption4(TypedDict):
-    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
+    """微信退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
 
@@ -2181,7 +1937,7 @@ class V2PayFacepayquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayFacepayqueryPostXmlOption1 | V2PayFacepayqueryPostXmlOption2,
+        xml: V2PayFacepayqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2195,7 +1951,7 @@ class V2PayFacepayquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayFacepayqueryPostXmlOption1 | V2PayFacepayqueryPostXmlOption2,
+        xml: V2PayFacepayqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2243,7 +1999,7 @@ class V2PayOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayOrderqueryPostXmlOption1 | V2PayOrderqueryPostXmlOption2,
+        xml: V2PayOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2257,7 +2013,7 @@ class V2PayOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayOrderqueryPostXmlOption1 | V2PayOrderqueryPostXmlOption2,
+        xml: V2PayOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2274,7 +2030,7 @@ class V2PayPaporderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayPaporderqueryPostXmlOption1 | V2PayPaporderqueryPostXmlOption2,
+        xml: V2PayPaporderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2288,7 +2044,7 @@ class V2PayPaporderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayPaporderqueryPostXmlOption1 | V2PayPaporderqueryPostXmlOption2,
+        xml: V2PayPaporderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2341,7 +2097,7 @@ class V2PayPartnerPaporderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayPartnerPaporderqueryPostXmlOption1 | V2PayPartnerPaporderqueryPostXmlOption2,
+        xml: V2PayPartnerPaporderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2355,7 +2111,7 @@ class V2PayPartnerPaporderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayPartnerPaporderqueryPostXmlOption1 | V2PayPartnerPaporderqueryPostXmlOption2,
+        xml: V2PayPartnerPaporderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2558,7 +2314,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayProfitsharingreturnqueryPostXmlOption1 | V2PayProfitsharingreturnqueryPostXmlOption2,
+        xml: V2PayProfitsharingreturnqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2572,7 +2328,7 @@ class V2PayProfitsharingreturnquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayProfitsharingreturnqueryPostXmlOption1 | V2PayProfitsharingreturnqueryPostXmlOption2,
+        xml: V2PayProfitsharingreturnqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2651,7 +2407,7 @@ class V2PayRefundquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayRefundqueryPostXmlOption1 | V2PayRefundqueryPostXmlOption2 | V2PayRefundqueryPostXmlOption3 | V2PayRefundqueryPostXmlOption4,
+        xml: V2PayRefundqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2665,7 +2421,7 @@ class V2PayRefundquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayRefundqueryPostXmlOption1 | V2PayRefundqueryPostXmlOption2 | V2PayRefundqueryPostXmlOption3 | V2PayRefundqueryPostXmlOption4,
+        xml: V2PayRefundqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2682,7 +2438,7 @@ class V2PayRefundqueryv2(TypedNode):
     def post(
         self,
         *,
-        xml: V2PayRefundqueryv2PostXmlOption1 | V2PayRefundqueryv2PostXmlOption2 | V2PayRefundqueryv2PostXmlOption3 | V2PayRefundqueryv2PostXmlOption4,
+        xml: V2PayRefundqueryv2PostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -2696,7 +2452,7 @@ class V2PayRefundqueryv2(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2PayRefundqueryv2PostXmlOption1 | V2PayRefundqueryv2PostXmlOption2 | V2PayRefundqueryv2PostXmlOption3 | V2PayRefundqueryv2PostXmlOption4,
+        xml: V2PayRefundqueryv2PostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -155,8 +155,11 @@ class V2SandboxnewPayMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2SandboxnewPayOrderqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/orderquery: 查询订单"""
+class V2SandboxnewPayOrderqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/orderquery: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
     appid: str
@@ -167,36 +170,13 @@ class V2SandboxnewPayOrderqueryPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-
-class V2SandboxnewPayOrderqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/orderquery: 查询订单"""
-    version: NotRequired[Literal["1.0"]]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -273,8 +253,11 @@ class V2SandboxnewPayOrderqueryPostResponse(TypedDict):
     consume_fee: NotRequired[str | None]
     """押金消费金额 (int32)"""
 
-class V2SandboxnewPayRefundPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/refund: 申请退款"""
+class V2SandboxnewPayRefundPostXml(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/refund: 申请退款
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
@@ -283,51 +266,16 @@ class V2SandboxnewPayRefundPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    total_fee: int
-    """订单金额 (int32)"""
-    refund_fee: int
-    """退款金额 (int32)"""
-    refund_fee_type: NotRequired[str | None]
-    """退款货币种类"""
-    refund_desc: NotRequired[str | None]
-    """退款原因"""
-    refund_account: NotRequired[str | None]
-    """退款资金来源"""
-    notify_url: NotRequired[str | None]
-    """退款结果通知url"""
-
-class V2SandboxnewPayRefundPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/refund: 申请退款"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     total_fee: int
@@ -399,8 +347,11 @@ class V2SandboxnewPayRefundPostResponse(TypedDict):
     coupon_refund_count: NotRequired[str | None]
     """退款代金券使用数量 (int32)"""
 
-class V2SandboxnewPayRefundqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
+class V2SandboxnewPayRefundqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款
+
+    Rules: one of refund_id, out_refund_no, transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     mch_id: NotRequired[str]
@@ -409,101 +360,20 @@ class V2SandboxnewPayRefundqueryPostXmlOption1(TypedDict):
     """子商户公众账号ID"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
+    """微信订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_trade_no: NotRequired[str]
-    """商户订单号"""
+    """商户订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: str
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2SandboxnewPayRefundqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
+    """商户退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2SandboxnewPayRefundqueryPostXmlOption3(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
-
-class V2SandboxnewPayRefundqueryPostXmlOption4(TypedDict):
-    """``xml=`` of POST v2/sandboxnew/pay/refundquery: 查询退款"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号"""
-    refund_id: NotRequired[str]
-    """微信退款单号"""
+    """微信退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
     offset: NotRequired[int | None]
     """偏移量 (int32)"""
 
@@ -781,7 +651,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayOrderqueryPostXmlOption1 | V2SandboxnewPayOrderqueryPostXmlOption2,
+        xml: V2SandboxnewPayOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -797,7 +667,7 @@ class V2SandboxnewPayOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayOrderqueryPostXmlOption1 | V2SandboxnewPayOrderqueryPostXmlOption2,
+        xml: V2SandboxnewPayOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -816,7 +686,7 @@ class V2SandboxnewPayRefund(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayRefundPostXmlOption1 | V2SandboxnewPayRefundPostXmlOption2,
+        xml: V2SandboxnewPayRefundPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -832,7 +702,7 @@ class V2SandboxnewPayRefund(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayRefundPostXmlOption1 | V2SandboxnewPayRefundPostXmlOption2,
+        xml: V2SandboxnewPayRefundPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -851,7 +721,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2SandboxnewPayRefundqueryPostXmlOption1 | V2SandboxnewPayRefundqueryPostXmlOption2 | V2SandboxnewPayRefundqueryPostXmlOption3 | V2SandboxnewPayRefundqueryPostXmlOption4,
+        xml: V2SandboxnewPayRefundqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -867,7 +737,7 @@ class V2SandboxnewPayRefundquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SandboxnewPayRefundqueryPostXmlOption1 | V2SandboxnewPayRefundqueryPostXmlOption2 | V2SandboxnewPayRefundqueryPostXmlOption3 | V2SandboxnewPayRefundqueryPostXmlOption4,
+        xml: V2SandboxnewPayRefundqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -544,29 +544,11 @@ class V2SecapiMktAddrecommendconfPostResponse(TypedDict):
     sign: str
     """签名"""
 
-class V2SecapiPayFacepayreversePostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/facepayreverse: 撤销订单"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    transaction_id: str | None
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
+class V2SecapiPayFacepayreversePostXml(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/facepayreverse: 撤销订单
 
-class V2SecapiPayFacepayreversePostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/facepayreverse: 撤销订单"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
@@ -576,12 +558,12 @@ class V2SecapiPayFacepayreversePostXmlOption2(TypedDict):
     sub_mch_id: NotRequired[str]
     """子商户号"""
     transaction_id: NotRequired[str | None]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -783,8 +765,11 @@ class V2SecapiPayProfitsharingfinishPostResponse(TypedDict):
     order_id: str
     """微信分账单号"""
 
-class V2SecapiPayProfitsharingreturnPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/profitsharingreturn: 分账回退"""
+class V2SecapiPayProfitsharingreturnPostXml(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/profitsharingreturn: 分账回退
+
+    Rules: one of order_id, out_order_no is required.
+    """
     mch_id: NotRequired[str]
     """商户号"""
     sub_mch_id: NotRequired[str]
@@ -793,47 +778,16 @@ class V2SecapiPayProfitsharingreturnPostXmlOption1(TypedDict):
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
     """子商户公众账号ID"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    order_id: str
-    """微信分账单号"""
-    out_order_no: NotRequired[str]
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
-    return_account_type: Literal["MERCHANT_ID"]
-    """回退方类型"""
-    return_account: str
-    """回退方账号"""
-    return_amount: int
-    """回退金额"""
-    description: str
-    """回退描述"""
-
-class V2SecapiPayProfitsharingreturnPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/profitsharingreturn: 分账回退"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: Literal["HMAC-SHA256"]
+    sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
     order_id: NotRequired[str]
-    """微信分账单号"""
-    out_order_no: str
-    """商户分账单号"""
+    """微信分账单号; one of order_id, out_order_no is required"""
+    out_order_no: NotRequired[str]
+    """商户分账单号; one of order_id, out_order_no is required"""
     out_return_no: str
     """商户回退单号"""
     return_account_type: Literal["MERCHANT_ID"]
@@ -896,8 +850,11 @@ class V2SecapiPayProfitsharingreturnPostResponse(TypedDict):
     finish_time: NotRequired[str]
     """完成时间"""
 
-class V2SecapiPayRefundPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/refund: 申请退款"""
+class V2SecapiPayRefundPostXml(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/refund: 申请退款
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
@@ -906,51 +863,16 @@ class V2SecapiPayRefundPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    total_fee: int
-    """订单金额 (int32)"""
-    refund_fee: int
-    """退款金额 (int32)"""
-    refund_fee_type: NotRequired[str | None]
-    """退款货币种类"""
-    refund_desc: NotRequired[str | None]
-    """退款原因"""
-    refund_account: NotRequired[str | None]
-    """退款资金来源"""
-    notify_url: NotRequired[str | None]
-    """退款结果通知url"""
-
-class V2SecapiPayRefundPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/refund: 申请退款"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     total_fee: int
@@ -1022,9 +944,12 @@ class V2SecapiPayRefundPostResponse(TypedDict):
     coupon_refund_count: NotRequired[str | None]
     """退款代金券使用数量 (int32)"""
 
-class V2SecapiPayRefundv2PostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/refundv2: 申请退款（支持单品）"""
-    detail: NotRequired[str]
+class V2SecapiPayRefundv2PostXml(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/refundv2: 申请退款（支持单品）
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
+    detail: NotRequired[str | dict[str, Any] | list[Any]]
     """退款包含的商品列表信息"""
     appid: str
     """公众账号ID"""
@@ -1034,53 +959,16 @@ class V2SecapiPayRefundv2PostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    total_fee: int
-    """订单金额 (int32)"""
-    refund_fee: int
-    """退款金额 (int32)"""
-    refund_fee_type: NotRequired[str | None]
-    """退款货币种类"""
-    refund_desc: NotRequired[str | None]
-    """退款原因"""
-    refund_account: NotRequired[str | None]
-    """退款资金来源"""
-    notify_url: NotRequired[str | None]
-    """退款结果通知url"""
-
-class V2SecapiPayRefundv2PostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/refundv2: 申请退款（支持单品）"""
-    detail: NotRequired[str]
-    """退款包含的商品列表信息"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     total_fee: int
@@ -1154,29 +1042,11 @@ class V2SecapiPayRefundv2PostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2SecapiPayReversePostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/reverse: 撤销订单"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    transaction_id: str | None
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
+class V2SecapiPayReversePostXml(TypedDict):
+    """``xml=`` of POST v2/secapi/pay/reverse: 撤销订单
 
-class V2SecapiPayReversePostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/reverse: 撤销订单"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """公众账号ID"""
     sub_appid: NotRequired[str | None]
@@ -1186,12 +1056,12 @@ class V2SecapiPayReversePostXmlOption2(TypedDict):
     sub_mch_id: NotRequired[str]
     """子商户号"""
     transaction_id: NotRequired[str | None]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -1573,7 +1443,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayFacepayreversePostXmlOption1 | V2SecapiPayFacepayreversePostXmlOption2,
+        xml: V2SecapiPayFacepayreversePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1587,7 +1457,7 @@ class V2SecapiPayFacepayreverse(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayFacepayreversePostXmlOption1 | V2SecapiPayFacepayreversePostXmlOption2,
+        xml: V2SecapiPayFacepayreversePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1697,7 +1567,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayProfitsharingreturnPostXmlOption1 | V2SecapiPayProfitsharingreturnPostXmlOption2,
+        xml: V2SecapiPayProfitsharingreturnPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1711,7 +1581,7 @@ class V2SecapiPayProfitsharingreturn(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayProfitsharingreturnPostXmlOption1 | V2SecapiPayProfitsharingreturnPostXmlOption2,
+        xml: V2SecapiPayProfitsharingreturnPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1728,7 +1598,7 @@ class V2SecapiPayRefund(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayRefundPostXmlOption1 | V2SecapiPayRefundPostXmlOption2,
+        xml: V2SecapiPayRefundPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1742,7 +1612,7 @@ class V2SecapiPayRefund(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayRefundPostXmlOption1 | V2SecapiPayRefundPostXmlOption2,
+        xml: V2SecapiPayRefundPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1759,7 +1629,7 @@ class V2SecapiPayRefundv2(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayRefundv2PostXmlOption1 | V2SecapiPayRefundv2PostXmlOption2,
+        xml: V2SecapiPayRefundv2PostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1773,7 +1643,7 @@ class V2SecapiPayRefundv2(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayRefundv2PostXmlOption1 | V2SecapiPayRefundv2PostXmlOption2,
+        xml: V2SecapiPayRefundv2PostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1790,7 +1660,7 @@ class V2SecapiPayReverse(TypedNode):
     def post(
         self,
         *,
-        xml: V2SecapiPayReversePostXmlOption1 | V2SecapiPayReversePostXmlOption2,
+        xml: V2SecapiPayReversePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -1804,7 +1674,7 @@ class V2SecapiPayReverse(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2SecapiPayReversePostXmlOption1 | V2SecapiPayReversePostXmlOption2,
+        xml: V2SecapiPayReversePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -93,8 +93,11 @@ class V2TransitPartnerpayPayapplyPostResponse(TypedDict):
     err_code_des: NotRequired[str | None]
     """错误代码描述"""
 
-class V2TransitPartnerpayQueryorderPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/transit/partnerpay/queryorder: 查询订单"""
+class V2TransitPartnerpayQueryorderPostXml(TypedDict):
+    """``xml=`` of POST v2/transit/partnerpay/queryorder: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """请求appid"""
     sub_appid: NotRequired[str | None]
@@ -103,36 +106,15 @@ class V2TransitPartnerpayQueryorderPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: str
     """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    sign: str
-    """签名"""
-
-class V2TransitPartnerpayQueryorderPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/transit/partnerpay/queryorder: 查询订单"""
-    appid: str
-    """请求appid"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号id"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: str
-    """子商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
+    sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
 
 class V2TransitPartnerpayQueryorderPostResponse(TypedDict):
@@ -385,38 +367,24 @@ class V2TransitPayQuerystatePostResponse(TypedDict):
     contract_state: NotRequired[Literal["0", "1"]]
     """协议状态"""
 
-class V2TransitQueryorderPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/transit/queryorder: 查询订单"""
+class V2TransitQueryorderPostXml(TypedDict):
+    """``xml=`` of POST v2/transit/queryorder: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     appid: str
     """请求appid"""
     mch_id: NotRequired[str]
     """商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    sign: str
-    """签名"""
-
-class V2TransitQueryorderPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/transit/queryorder: 查询订单"""
-    appid: str
-    """请求appid"""
-    mch_id: str
-    """商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
+    sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
 
 class V2TransitQueryorderPostResponse(TypedDict):
@@ -527,7 +495,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
     def post(
         self,
         *,
-        xml: V2TransitPartnerpayQueryorderPostXmlOption1 | V2TransitPartnerpayQueryorderPostXmlOption2,
+        xml: V2TransitPartnerpayQueryorderPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -541,7 +509,7 @@ class V2TransitPartnerpayQueryorder(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2TransitPartnerpayQueryorderPostXmlOption1 | V2TransitPartnerpayQueryorderPostXmlOption2,
+        xml: V2TransitPartnerpayQueryorderPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -656,7 +624,7 @@ class V2TransitQueryorder(TypedNode):
     def post(
         self,
         *,
-        xml: V2TransitQueryorderPostXmlOption1 | V2TransitQueryorderPostXmlOption2,
+        xml: V2TransitQueryorderPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -670,7 +638,7 @@ class V2TransitQueryorder(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2TransitQueryorderPostXmlOption1 | V2TransitQueryorderPostXmlOption2,
+        xml: V2TransitQueryorderPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

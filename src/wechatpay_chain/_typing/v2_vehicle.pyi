@@ -131,8 +131,11 @@ class V2VehiclePartnerpayPayapplyPostResponse(TypedDict):
     err_code_des: NotRequired[str | None]
     """错误代码描述"""
 
-class V2VehiclePartnerpayQuerystatePostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/vehicle/partnerpay/querystate: 用户状态查询"""
+class V2VehiclePartnerpayQuerystatePostXml(TypedDict):
+    """``xml=`` of POST v2/vehicle/partnerpay/querystate: 用户状态查询
+
+    Rules: one of openid, sub_openid, plate_number is required.
+    """
     appid: str
     """公众账号id"""
     sub_appid: str
@@ -141,80 +144,22 @@ class V2VehiclePartnerpayQuerystatePostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: str
     """子商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
+    sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
-    sign: str
-    """签名"""
-    trade_scene: Literal["PARKING", "PARKING SPACE", "GAS", "HIGHWAY", "BRIDGE"]
-    """交易场景"""
-    jump_scene: NotRequired[Literal["APP", "H5", None]]
-    """跳转场景"""
-    openid: str
-    """用户标识"""
-    sub_openid: NotRequired[str]
-    """用户子标识"""
-    plate_number: NotRequired[str]
-    """车牌号"""
-    version: Literal["3.0"]
-    """版本号"""
-
-class V2VehiclePartnerpayQuerystatePostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/vehicle/partnerpay/querystate: 用户状态查询"""
-    appid: str
-    """公众账号id"""
-    sub_appid: str
-    """子商户公众账号id"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: str
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     trade_scene: Literal["PARKING", "PARKING SPACE", "GAS", "HIGHWAY", "BRIDGE"]
     """交易场景"""
     jump_scene: NotRequired[Literal["APP", "H5", None]]
     """跳转场景"""
     openid: NotRequired[str]
-    """用户标识"""
-    sub_openid: str
-    """用户子标识"""
-    plate_number: NotRequired[str]
-    """车牌号"""
-    version: Literal["3.0"]
-    """版本号"""
-
-class V2VehiclePartnerpayQuerystatePostXmlOption3(TypedDict):
-    """``xml=`` of POST v2/vehicle/partnerpay/querystate: 用户状态查询"""
-    appid: str
-    """公众账号id"""
-    sub_appid: str
-    """子商户公众账号id"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: str
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    sign: str
-    """签名"""
-    trade_scene: Literal["PARKING", "PARKING SPACE", "GAS", "HIGHWAY", "BRIDGE"]
-    """交易场景"""
-    jump_scene: NotRequired[Literal["APP", "H5", None]]
-    """跳转场景"""
-    openid: NotRequired[str]
-    """用户标识"""
+    """用户标识; one of openid, sub_openid, plate_number is required"""
     sub_openid: NotRequired[str]
-    """用户子标识"""
-    plate_number: str
-    """车牌号"""
+    """用户子标识; one of openid, sub_openid, plate_number is required"""
+    plate_number: NotRequired[str]
+    """车牌号; one of openid, sub_openid, plate_number is required"""
     version: Literal["3.0"]
     """版本号"""
 
@@ -365,49 +310,29 @@ class V2VehiclePayPayapplyPostResponse(TypedDict):
     err_code_des: NotRequired[str | None]
     """错误代码描述"""
 
-class V2VehiclePayQuerystatePostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/vehicle/pay/querystate: 用户状态查询"""
+class V2VehiclePayQuerystatePostXml(TypedDict):
+    """``xml=`` of POST v2/vehicle/pay/querystate: 用户状态查询
+
+    Rules: one of openid, plate_number is required.
+    """
     appid: str
     """公众账号id"""
     mch_id: NotRequired[str]
     """商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
+    sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
-    sign: str
-    """签名"""
-    trade_scene: Literal["PARKING", "PARKING SPACE", "GAS", "HIGHWAY", "BRIDGE"]
-    """交易场景"""
-    jump_scene: NotRequired[str | None]
-    """跳转场景"""
-    openid: str
-    """用户标识"""
-    plate_number: NotRequired[str]
-    """车牌号"""
-    version: Literal["3.0"]
-    """版本号"""
-
-class V2VehiclePayQuerystatePostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/vehicle/pay/querystate: 用户状态查询"""
-    appid: str
-    """公众账号id"""
-    mch_id: str
-    """商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     trade_scene: Literal["PARKING", "PARKING SPACE", "GAS", "HIGHWAY", "BRIDGE"]
     """交易场景"""
     jump_scene: NotRequired[str | None]
     """跳转场景"""
     openid: NotRequired[str]
-    """用户标识"""
-    plate_number: str
-    """车牌号"""
+    """用户标识; one of openid, plate_number is required"""
+    plate_number: NotRequired[str]
+    """车牌号; one of openid, plate_number is required"""
     version: Literal["3.0"]
     """版本号"""
 
@@ -520,7 +445,7 @@ class V2VehiclePartnerpayQuerystate(TypedNode):
     def post(
         self,
         *,
-        xml: V2VehiclePartnerpayQuerystatePostXmlOption1 | V2VehiclePartnerpayQuerystatePostXmlOption2 | V2VehiclePartnerpayQuerystatePostXmlOption3,
+        xml: V2VehiclePartnerpayQuerystatePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -534,7 +459,7 @@ class V2VehiclePartnerpayQuerystate(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2VehiclePartnerpayQuerystatePostXmlOption1 | V2VehiclePartnerpayQuerystatePostXmlOption2 | V2VehiclePartnerpayQuerystatePostXmlOption3,
+        xml: V2VehiclePartnerpayQuerystatePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -619,7 +544,7 @@ class V2VehiclePayQuerystate(TypedNode):
     def post(
         self,
         *,
-        xml: V2VehiclePayQuerystatePostXmlOption1 | V2VehiclePayQuerystatePostXmlOption2,
+        xml: V2VehiclePayQuerystatePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -633,7 +558,7 @@ class V2VehiclePayQuerystate(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2VehiclePayQuerystatePostXmlOption1 | V2VehiclePayQuerystatePostXmlOption2,
+        xml: V2VehiclePayQuerystatePostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -351,56 +351,22 @@ class V2WxvFinishhotelbillPostResponse(TypedDict):
     order_id: str
     """微信支付服务订单号"""
 
-class V2WxvFinishrentbillPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/wxv/finishrentbill: 完结租借订单"""
+class V2WxvFinishrentbillPostXml(TypedDict):
+    """``xml=`` of POST v2/wxv/finishrentbill: 完结租借订单
+
+    Rules: one of rent_fee, compensation_fee is required.
+    """
     version: Literal["1.0"]
     """接口版本号"""
     appid: str
     """公众账号ID"""
     mch_id: NotRequired[str]
     """商户号"""
-    nonce_str: str
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
-    sign_type: Literal["HMAC-SHA256"]
-    """签名类型"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    returned: str
-    """是否归还"""
-    real_end_time: NotRequired[str | None]
-    """实际归还时间"""
-    service_end_location: NotRequired[str | None]
-    """归还地点"""
-    total_amount: int
-    """总金额 (int32)"""
-    rent_fee: int
-    """租金费用 (int32)"""
-    compensation_fee: NotRequired[str]
-    """赔偿金费用"""
-    compensation_fee_desc: str
-    """赔偿金费用说明"""
-    finish_ticket: str
-    """完结凭证"""
-    profit_sharing: Literal["Y", "N"]
-    """分账标识"""
-
-class V2WxvFinishrentbillPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/wxv/finishrentbill: 完结租借订单"""
-    version: Literal["1.0"]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: Literal["HMAC-SHA256"]
+    sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
     out_order_no: str
     """商户服务订单号"""
@@ -415,9 +381,9 @@ class V2WxvFinishrentbillPostXmlOption2(TypedDict):
     total_amount: int
     """总金额 (int32)"""
     rent_fee: NotRequired[int]
-    """租金费用 (int32)"""
-    compensation_fee: str
-    """赔偿金费用"""
+    """租金费用 (int32); one of rent_fee, compensation_fee is required"""
+    compensation_fee: NotRequired[str]
+    """赔偿金费用; one of rent_fee, compensation_fee is required"""
     compensation_fee_desc: str
     """赔偿金费用说明"""
     finish_ticket: str
@@ -799,7 +765,7 @@ class V2WxvFinishrentbill(TypedNode):
     def post(
         self,
         *,
-        xml: V2WxvFinishrentbillPostXmlOption1 | V2WxvFinishrentbillPostXmlOption2,
+        xml: V2WxvFinishrentbillPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -813,7 +779,7 @@ class V2WxvFinishrentbill(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2WxvFinishrentbillPostXmlOption1 | V2WxvFinishrentbillPostXmlOption2,
+        xml: V2WxvFinishrentbillPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

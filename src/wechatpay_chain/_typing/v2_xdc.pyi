@@ -135,8 +135,11 @@ class V2XdcApiv2sandboxPayMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2XdcApiv2sandboxPayOrderqueryPostXmlOption1(TypedDict):
-    """``xml=`` of POST v2/xdc/apiv2sandbox/pay/orderquery: 查询订单"""
+class V2XdcApiv2sandboxPayOrderqueryPostXml(TypedDict):
+    """``xml=`` of POST v2/xdc/apiv2sandbox/pay/orderquery: 查询订单
+
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     version: NotRequired[Literal["1.0"]]
     """接口版本号"""
     appid: str
@@ -147,36 +150,13 @@ class V2XdcApiv2sandboxPayOrderqueryPostXmlOption1(TypedDict):
     """商户号"""
     sub_mch_id: NotRequired[str]
     """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-
-class V2XdcApiv2sandboxPayOrderqueryPostXmlOption2(TypedDict):
-    """``xml=`` of POST v2/xdc/apiv2sandbox/pay/orderquery: 查询订单"""
-    version: NotRequired[Literal["1.0"]]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    nonce_str: str
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
+    nonce_str: NotRequired[str]
     """随机字符串"""
-    sign: str
+    sign: NotRequired[str]
     """签名"""
     sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
     """签名类型"""
@@ -342,7 +322,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
     def post(
         self,
         *,
-        xml: V2XdcApiv2sandboxPayOrderqueryPostXmlOption1 | V2XdcApiv2sandboxPayOrderqueryPostXmlOption2,
+        xml: V2XdcApiv2sandboxPayOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -356,7 +336,7 @@ class V2XdcApiv2sandboxPayOrderquery(TypedNode):
     async def post_async(
         self,
         *,
-        xml: V2XdcApiv2sandboxPayOrderqueryPostXmlOption1 | V2XdcApiv2sandboxPayOrderqueryPostXmlOption2,
+        xml: V2XdcApiv2sandboxPayOrderqueryPostXml,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

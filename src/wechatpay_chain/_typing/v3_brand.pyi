@@ -2375,27 +2375,19 @@ class V3BrandProfitsharingReceiversDeletePostResponse(TypedDict):
     account: str
     """分账接收方账号"""
 
-class V3BrandProfitsharingReturnordersGetQueryOption1(TypedDict):
-    """``query=`` of GET v3/brand/profitsharing/returnorders: 查询分账回退结果API"""
-    sub_mchid: str
-    """子商户号"""
-    out_return_no: str
-    """商户回退单号"""
-    order_id: str
-    """微信分帐单号"""
-    out_order_no: NotRequired[str]
-    """商户分账单号"""
+class V3BrandProfitsharingReturnordersGetQuery(TypedDict):
+    """``query=`` of GET v3/brand/profitsharing/returnorders: 查询分账回退结果API
 
-class V3BrandProfitsharingReturnordersGetQueryOption2(TypedDict):
-    """``query=`` of GET v3/brand/profitsharing/returnorders: 查询分账回退结果API"""
+    Rules: one of order_id, out_order_no is required.
+    """
     sub_mchid: str
     """子商户号"""
     out_return_no: str
     """商户回退单号"""
     order_id: NotRequired[str]
-    """微信分帐单号"""
-    out_order_no: str
-    """商户分账单号"""
+    """微信分帐单号; one of order_id, out_order_no is required"""
+    out_order_no: NotRequired[str]
+    """商户分账单号; one of order_id, out_order_no is required"""
 
 class V3BrandProfitsharingReturnordersGetResponse(TypedDict):
     """The answer of GET v3/brand/profitsharing/returnorders: 查询分账回退结果API"""
@@ -2422,31 +2414,17 @@ class V3BrandProfitsharingReturnordersGetResponse(TypedDict):
     finish_time: str
     """完成时间 (date-time)"""
 
-class V3BrandProfitsharingReturnordersPostJsonOption1(TypedDict):
-    """``json=`` of POST v3/brand/profitsharing/returnorders: 请求分账回退API"""
-    sub_mchid: str
-    """子商户号"""
-    order_id: str
-    """微信分账单号"""
-    out_order_no: NotRequired[str]
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
-    return_mchid: str
-    """回退商户号"""
-    amount: int
-    """回退金额"""
-    description: str
-    """回退描述"""
+class V3BrandProfitsharingReturnordersPostJson(TypedDict):
+    """``json=`` of POST v3/brand/profitsharing/returnorders: 请求分账回退API
 
-class V3BrandProfitsharingReturnordersPostJsonOption2(TypedDict):
-    """``json=`` of POST v3/brand/profitsharing/returnorders: 请求分账回退API"""
+    Rules: one of order_id, out_order_no is required.
+    """
     sub_mchid: str
     """子商户号"""
     order_id: NotRequired[str]
-    """微信分账单号"""
-    out_order_no: str
-    """商户分账单号"""
+    """微信分账单号; one of order_id, out_order_no is required"""
+    out_order_no: NotRequired[str]
+    """商户分账单号; one of order_id, out_order_no is required"""
     out_return_no: str
     """商户回退单号"""
     return_mchid: str
@@ -4394,7 +4372,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     def get(
         self,
         *,
-        query: V3BrandProfitsharingReturnordersGetQueryOption1 | V3BrandProfitsharingReturnordersGetQueryOption2,
+        query: V3BrandProfitsharingReturnordersGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4410,7 +4388,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     async def get_async(
         self,
         *,
-        query: V3BrandProfitsharingReturnordersGetQueryOption1 | V3BrandProfitsharingReturnordersGetQueryOption2,
+        query: V3BrandProfitsharingReturnordersGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4426,7 +4404,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     def post(
         self,
         *,
-        json: V3BrandProfitsharingReturnordersPostJsonOption1 | V3BrandProfitsharingReturnordersPostJsonOption2,
+        json: V3BrandProfitsharingReturnordersPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4442,7 +4420,7 @@ class V3BrandProfitsharingReturnorders(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3BrandProfitsharingReturnordersPostJsonOption1 | V3BrandProfitsharingReturnordersPostJsonOption2,
+        json: V3BrandProfitsharingReturnordersPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -41,7 +41,11 @@ class V3CateringOrdersSyncStatusPostJsonDishListItem(TypedDict):
     """菜品属性"""
 
 class V3CateringOrdersSyncStatusPostJson(TypedDict):
-    """``json=`` of POST v3/catering/orders/sync-status: 点餐订单信息同步（渠道商/服务商）"""
+    """``json=`` of POST v3/catering/orders/sync-status: 点餐订单信息同步（渠道商/服务商）
+
+    Rules: pay_time required when status is PAY_SUCCESS; transaction_id required when status is PAY_SUCCESS;
+    out_trade_no required when status is PAY_SUCCESS.
+    """
     sp_mchid: NotRequired[str]
     """微信支付分配的服务商商户号"""
     sp_appid: NotRequired[str]
@@ -71,11 +75,11 @@ class V3CateringOrdersSyncStatusPostJson(TypedDict):
     action_time: str
     """状态发生变化的时间"""
     pay_time: NotRequired[str]
-    """支付时间"""
+    """支付时间; required when status is PAY_SUCCESS"""
     transaction_id: NotRequired[str]
-    """支付订单号"""
+    """支付订单号; required when status is PAY_SUCCESS"""
     out_trade_no: NotRequired[str]
-    """渠道商系统内部支付订单号"""
+    """渠道商系统内部支付订单号; required when status is PAY_SUCCESS"""
     out_order_no: str
     """渠道商系统内部订单号"""
     out_table_no: NotRequired[str]

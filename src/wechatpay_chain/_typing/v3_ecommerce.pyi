@@ -1808,25 +1808,17 @@ class V3EcommerceProfitsharingReceiversDeletePostResponse(TypedDict):
     account: str
     """接收方账号"""
 
-class V3EcommerceProfitsharingReturnordersGetQueryOption1(TypedDict):
-    """``query=`` of GET v3/ecommerce/profitsharing/returnorders: 查询分账回退结果API"""
-    sub_mchid: str
-    """二级商户号"""
-    order_id: str | None
-    """微信订单号"""
-    out_order_no: NotRequired[str | None]
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
+class V3EcommerceProfitsharingReturnordersGetQuery(TypedDict):
+    """``query=`` of GET v3/ecommerce/profitsharing/returnorders: 查询分账回退结果API
 
-class V3EcommerceProfitsharingReturnordersGetQueryOption2(TypedDict):
-    """``query=`` of GET v3/ecommerce/profitsharing/returnorders: 查询分账回退结果API"""
+    Rules: one of order_id, out_order_no is required.
+    """
     sub_mchid: str
     """二级商户号"""
     order_id: NotRequired[str | None]
-    """微信订单号"""
-    out_order_no: str | None
-    """商户分账单号"""
+    """微信订单号; one of order_id, out_order_no is required"""
+    out_order_no: NotRequired[str | None]
+    """商户分账单号; one of order_id, out_order_no is required"""
     out_return_no: str
     """商户回退单号"""
 
@@ -1853,33 +1845,17 @@ class V3EcommerceProfitsharingReturnordersGetResponse(TypedDict):
     finish_time: str
     """完成时间 (date-time)"""
 
-class V3EcommerceProfitsharingReturnordersPostJsonOption1(TypedDict):
-    """``json=`` of POST v3/ecommerce/profitsharing/returnorders: 请求分账回退API"""
-    sub_mchid: str
-    """二级商户号"""
-    order_id: str
-    """微信分账单号"""
-    out_order_no: NotRequired[str]
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
-    return_mchid: str
-    """回退商户号"""
-    amount: int
-    """回退金额"""
-    description: str
-    """回退描述"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
+class V3EcommerceProfitsharingReturnordersPostJson(TypedDict):
+    """``json=`` of POST v3/ecommerce/profitsharing/returnorders: 请求分账回退API
 
-class V3EcommerceProfitsharingReturnordersPostJsonOption2(TypedDict):
-    """``json=`` of POST v3/ecommerce/profitsharing/returnorders: 请求分账回退API"""
+    Rules: one of order_id, out_order_no is required.
+    """
     sub_mchid: str
     """二级商户号"""
     order_id: NotRequired[str]
-    """微信分账单号"""
-    out_order_no: str
-    """商户分账单号"""
+    """微信分账单号; one of order_id, out_order_no is required"""
+    out_order_no: NotRequired[str]
+    """商户分账单号; one of order_id, out_order_no is required"""
     out_return_no: str
     """商户回退单号"""
     return_mchid: str
@@ -1932,41 +1908,11 @@ V3EcommerceRefundsApplyPostJsonAmount = TypedDict(
 )
 """订单金额"""
 
-class V3EcommerceRefundsApplyPostJsonOption1(TypedDict):
-    """``json=`` of POST v3/ecommerce/refunds/apply: 退款申请API"""
-    individual_auth_id: NotRequired[str]
-    """商品单个人收款方受理授权ID"""
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
-    sp_appid: str
-    """电商平台APPID"""
-    sub_appid: NotRequired[str]
-    """二级商户APPID"""
-    combine_mchid: NotRequired[str]
-    """还款服务商商户号"""
-    combine_out_trade_no: NotRequired[str]
-    """还款订单号"""
-    combine_transaction_id: NotRequired[str]
-    """交易单微信支付订单号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    reason: NotRequired[str]
-    """退款原因"""
-    amount: V3EcommerceRefundsApplyPostJsonAmount
-    """订单金额"""
-    notify_url: NotRequired[str]
-    """退款结果回调url"""
-    refund_account: NotRequired[Literal["REFUND_SOURCE_SUB_MERCHANT", "REFUND_SOURCE_PARTNER_ADVANCE"]]
-    """退款出资商户"""
-    funds_account: NotRequired[Literal["AVAILABLE", "UNSETTLED", "PREPAID"]]
-    """资金账户"""
+class V3EcommerceRefundsApplyPostJson(TypedDict):
+    """``json=`` of POST v3/ecommerce/refunds/apply: 退款申请API
 
-class V3EcommerceRefundsApplyPostJsonOption2(TypedDict):
-    """``json=`` of POST v3/ecommerce/refunds/apply: 退款申请API"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     individual_auth_id: NotRequired[str]
     """商品单个人收款方受理授权ID"""
     sub_mchid: NotRequired[str]
@@ -1982,9 +1928,9 @@ class V3EcommerceRefundsApplyPostJsonOption2(TypedDict):
     combine_transaction_id: NotRequired[str]
     """交易单微信支付订单号"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     reason: NotRequired[str]
@@ -4279,7 +4225,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     def get(
         self,
         *,
-        query: V3EcommerceProfitsharingReturnordersGetQueryOption1 | V3EcommerceProfitsharingReturnordersGetQueryOption2,
+        query: V3EcommerceProfitsharingReturnordersGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4295,7 +4241,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     async def get_async(
         self,
         *,
-        query: V3EcommerceProfitsharingReturnordersGetQueryOption1 | V3EcommerceProfitsharingReturnordersGetQueryOption2,
+        query: V3EcommerceProfitsharingReturnordersGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4311,7 +4257,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     def post(
         self,
         *,
-        json: V3EcommerceProfitsharingReturnordersPostJsonOption1 | V3EcommerceProfitsharingReturnordersPostJsonOption2,
+        json: V3EcommerceProfitsharingReturnordersPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4327,7 +4273,7 @@ class V3EcommerceProfitsharingReturnorders(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3EcommerceProfitsharingReturnordersPostJsonOption1 | V3EcommerceProfitsharingReturnordersPostJsonOption2,
+        json: V3EcommerceProfitsharingReturnordersPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4353,7 +4299,7 @@ class V3EcommerceRefundsApply(TypedNode):
     def post(
         self,
         *,
-        json: V3EcommerceRefundsApplyPostJsonOption1 | V3EcommerceRefundsApplyPostJsonOption2,
+        json: V3EcommerceRefundsApplyPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -4369,7 +4315,7 @@ class V3EcommerceRefundsApply(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3EcommerceRefundsApplyPostJsonOption1 | V3EcommerceRefundsApplyPostJsonOption2,
+        json: V3EcommerceRefundsApplyPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

@@ -2217,29 +2217,15 @@ class V3GlobalRefundRechargeBalanceGetResponse(TypedDict):
     currency: str
     """货币类型"""
 
-class V3GlobalRefundsGetQueryOption1(TypedDict):
-    """``query=`` of GET v3/global/refunds: 查询所有退款"""
-    transaction_id: str
-    """微信支付订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    offset: int
-    """记录起始位置"""
-    count: int
-    """每页笔数"""
+class V3GlobalRefundsGetQuery(TypedDict):
+    """``query=`` of GET v3/global/refunds: 查询所有退款
 
-class V3GlobalRefundsGetQueryOption2(TypedDict):
-    """``query=`` of GET v3/global/refunds: 查询所有退款"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     transaction_id: NotRequired[str]
-    """微信支付订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信支付订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     mchid: str
     """商户号"""
     sub_mchid: str
@@ -2350,35 +2336,11 @@ class V3GlobalRefundsPostJsonAmount(TypedDict):
     currency: str
     """退款币种"""
 
-class V3GlobalRefundsPostJsonOption1(TypedDict):
-    """``json=`` of POST v3/global/refunds: 申请退款"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sp_mchid: str
-    """机构商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    reason: NotRequired[str]
-    """退款原因"""
-    amount: NotRequired[V3GlobalRefundsPostJsonAmount]
-    """订单金额"""
-    notify_url: NotRequired[str]
-    """退款通知地址"""
+class V3GlobalRefundsPostJson(TypedDict):
+    """``json=`` of POST v3/global/refunds: 申请退款
 
-class V3GlobalRefundsPostJsonOption2(TypedDict):
-    """``json=`` of POST v3/global/refunds: 申请退款"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     mchid: str
     """商户号"""
     appid: str
@@ -2392,9 +2354,9 @@ class V3GlobalRefundsPostJsonOption2(TypedDict):
     sub_appid: NotRequired[str]
     """子商户APPID"""
     transaction_id: NotRequired[str]
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     reason: NotRequired[str]
@@ -5107,7 +5069,7 @@ class V3GlobalRefunds(TypedNode):
     def get(
         self,
         *,
-        query: V3GlobalRefundsGetQueryOption1 | V3GlobalRefundsGetQueryOption2,
+        query: V3GlobalRefundsGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -5122,7 +5084,7 @@ class V3GlobalRefunds(TypedNode):
     async def get_async(
         self,
         *,
-        query: V3GlobalRefundsGetQueryOption1 | V3GlobalRefundsGetQueryOption2,
+        query: V3GlobalRefundsGetQuery,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -5137,7 +5099,7 @@ class V3GlobalRefunds(TypedNode):
     def post(
         self,
         *,
-        json: V3GlobalRefundsPostJsonOption1 | V3GlobalRefundsPostJsonOption2,
+        json: V3GlobalRefundsPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -5152,7 +5114,7 @@ class V3GlobalRefunds(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3GlobalRefundsPostJsonOption1 | V3GlobalRefundsPostJsonOption2,
+        json: V3GlobalRefundsPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

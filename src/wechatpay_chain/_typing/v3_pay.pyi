@@ -668,11 +668,14 @@ class V3PayPartnerTransactionsIdByTransactionIdGetResponse(TypedDict):
     """支付者"""
 
 class V3PayPartnerTransactionsJsapiPostJsonPayer(TypedDict):
-    """支付者"""
-    sp_openid: str
-    """用户服务标识"""
+    """支付者
+
+    Rules: one of sp_openid, sub_openid is required.
+    """
+    sp_openid: NotRequired[str]
+    """用户服务标识; one of sp_openid, sub_openid is required"""
     sub_openid: NotRequired[str]
-    """用户子标识"""
+    """用户子标识; one of sp_openid, sub_openid is required"""
     identity: NotRequired[V3PayPartnerTransactionsAppPostJsonIdentity]
     """实名支付"""
 
@@ -721,11 +724,14 @@ class V3PayPartnerTransactionsJsapiPostResponse(TypedDict):
     """预支付交易会话标识"""
 
 class V3PayPartnerTransactionsJsapiWithContractPostJsonPayer(TypedDict):
-    """支付者"""
+    """支付者
+
+    Rules: one of sp_openid, sub_openid is required.
+    """
     sp_openid: NotRequired[str]
-    """用户服务标识"""
+    """用户服务标识; one of sp_openid, sub_openid is required"""
     sub_openid: NotRequired[str]
-    """用户子标识"""
+    """用户子标识; one of sp_openid, sub_openid is required"""
 
 class V3PayPartnerTransactionsJsapiWithContractPostJsonContractInfo(TypedDict):
     """签约授权信息"""
@@ -791,11 +797,14 @@ class V3PayPartnerTransactionsJsapiWithContractPostResponse(TypedDict):
     """预支付交易会话标识"""
 
 class V3PayPartnerTransactionsMiniprogramPostJsonPayer(TypedDict):
-    """支付者"""
+    """支付者
+
+    Rules: one of sp_openid, sub_openid is required.
+    """
     sp_openid: NotRequired[str]
-    """用户标识"""
+    """用户标识; one of sp_openid, sub_openid is required"""
     sub_openid: NotRequired[str]
-    """用户子标识"""
+    """用户子标识; one of sp_openid, sub_openid is required"""
 
 class V3PayPartnerTransactionsMiniprogramPostJsonStoreInfo(TypedDict):
     """商户门店信息"""
@@ -1003,6 +1012,13 @@ class V3PayPartnerTransactionsScannedposPostJsonAmount(TypedDict):
     currency: NotRequired[str]
     """货币类型"""
 
+class V3PayPartnerTransactionsScannedposPostJsonPayer(TypedDict):
+    """支付者"""
+    sp_openid: NotRequired[str]
+    """用户标识"""
+    sub_openid: NotRequired[str]
+    """用户子标识"""
+
 class V3PayPartnerTransactionsScannedposPostJsonGoodsDetailItem(TypedDict):
     """单品列表"""
     merchant_goods_id: str
@@ -1067,7 +1083,7 @@ class V3PayPartnerTransactionsScannedposPostJson(TypedDict):
     """电子发票入口开放标识"""
     amount: V3PayPartnerTransactionsScannedposPostJsonAmount
     """订单金额"""
-    payer: V3PayPartnerTransactionsMiniprogramPostJsonPayer
+    payer: V3PayPartnerTransactionsScannedposPostJsonPayer
     """支付者"""
     detail: NotRequired[V3PayPartnerTransactionsScannedposPostJsonDetail]
     """优惠功能"""

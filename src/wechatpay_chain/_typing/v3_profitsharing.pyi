@@ -295,31 +295,17 @@ class V3ProfitsharingReceiversDeletePostResponse(TypedDict):
     account: str
     """分账接收方账号"""
 
-class V3ProfitsharingReturnOrdersPostJsonOption1(TypedDict):
-    """``json=`` of POST v3/profitsharing/return-orders: 请求分账回退"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    order_id: str
-    """微信分账单号"""
-    out_order_no: NotRequired[str]
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
-    return_mchid: str
-    """回退商户号"""
-    amount: int
-    """回退金额"""
-    description: str
-    """回退描述"""
+class V3ProfitsharingReturnOrdersPostJson(TypedDict):
+    """``json=`` of POST v3/profitsharing/return-orders: 请求分账回退
 
-class V3ProfitsharingReturnOrdersPostJsonOption2(TypedDict):
-    """``json=`` of POST v3/profitsharing/return-orders: 请求分账回退"""
+    Rules: one of order_id, out_order_no is required.
+    """
     sub_mchid: NotRequired[str]
     """子商户号"""
     order_id: NotRequired[str]
-    """微信分账单号"""
-    out_order_no: str
-    """商户分账单号"""
+    """微信分账单号; one of order_id, out_order_no is required"""
+    out_order_no: NotRequired[str]
+    """商户分账单号; one of order_id, out_order_no is required"""
     out_return_no: str
     """商户回退单号"""
     return_mchid: str
@@ -672,7 +658,7 @@ class V3ProfitsharingReturnOrders(TypedNode):
     def post(
         self,
         *,
-        json: V3ProfitsharingReturnOrdersPostJsonOption1 | V3ProfitsharingReturnOrdersPostJsonOption2,
+        json: V3ProfitsharingReturnOrdersPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -687,7 +673,7 @@ class V3ProfitsharingReturnOrders(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3ProfitsharingReturnOrdersPostJsonOption1 | V3ProfitsharingReturnOrdersPostJsonOption2,
+        json: V3ProfitsharingReturnOrdersPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

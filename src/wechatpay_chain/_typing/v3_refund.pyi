@@ -38,35 +38,17 @@ class V3RefundDomesticRefundsPostJsonGoodsDetailItem(TypedDict):
     refund_quantity: int
     """商品退货数量"""
 
-class V3RefundDomesticRefundsPostJsonOption1(TypedDict):
-    """``json=`` of POST v3/refund/domestic/refunds: 申请退款API"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    transaction_id: str
-    """微信支付订单号"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    reason: NotRequired[str]
-    """退款原因"""
-    notify_url: NotRequired[str]
-    """退款结果回调url"""
-    funds_account: NotRequired[str]
-    """退款资金来源"""
-    amount: V3RefundDomesticRefundsPostJsonAmount
-    """金额信息"""
-    goods_detail: NotRequired[list[V3RefundDomesticRefundsPostJsonGoodsDetailItem]]
-    """退款商品"""
+class V3RefundDomesticRefundsPostJson(TypedDict):
+    """``json=`` of POST v3/refund/domestic/refunds: 申请退款API
 
-class V3RefundDomesticRefundsPostJsonOption2(TypedDict):
-    """``json=`` of POST v3/refund/domestic/refunds: 申请退款API"""
+    Rules: one of transaction_id, out_trade_no is required.
+    """
     sub_mchid: NotRequired[str]
     """子商户号"""
     transaction_id: NotRequired[str]
-    """微信支付订单号"""
-    out_trade_no: str
-    """商户订单号"""
+    """微信支付订单号; one of transaction_id, out_trade_no is required"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of transaction_id, out_trade_no is required"""
     out_refund_no: str
     """商户退款单号"""
     reason: NotRequired[str]
@@ -319,7 +301,7 @@ class V3RefundDomesticRefunds(TypedNode):
     def post(
         self,
         *,
-        json: V3RefundDomesticRefundsPostJsonOption1 | V3RefundDomesticRefundsPostJsonOption2,
+        json: V3RefundDomesticRefundsPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,
@@ -335,7 +317,7 @@ class V3RefundDomesticRefunds(TypedNode):
     async def post_async(
         self,
         *,
-        json: V3RefundDomesticRefundsPostJsonOption1 | V3RefundDomesticRefundsPostJsonOption2,
+        json: V3RefundDomesticRefundsPostJson,
         headers: Headers = None,
         validate: bool | None = None,
         timeout: TimeoutArg = None,

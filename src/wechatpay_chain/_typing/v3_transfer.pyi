@@ -6,7 +6,10 @@ from typing import Literal, NotRequired, TypedDict
 from ._base import Headers, TimeoutArg, TypedNode, TypedResponse
 
 class V3TransferBatchesPostJsonTransferDetailListItem(TypedDict):
-    """转账明细列表"""
+    """转账明细列表
+
+    Rules: user_name not allowed when transfer_amount < 30; user_name required when transfer_amount >= 200000.
+    """
     out_detail_no: str
     """商家明细单号"""
     transfer_amount: int
@@ -16,7 +19,7 @@ class V3TransferBatchesPostJsonTransferDetailListItem(TypedDict):
     openid: str
     """用户在直连商户应用下的用户标示"""
     user_name: NotRequired[str]
-    """收款用户姓名"""
+    """收款用户姓名; not allowed when transfer_amount < 30; required when transfer_amount >= 200000"""
     user_id_card: NotRequired[str]
     """收款用户身份证"""
 
