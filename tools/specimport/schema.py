@@ -4,7 +4,8 @@ Swagger-isms and what they become:
 
 - `$ref` (also the broken `file.yaml#Name`) -> inlined; a reference met again while it is
   being inlined (recursion) goes to `$defs` and becomes `{"$ref": "#/$defs/Name"}`
-- `allOf` of plain objects -> one merged object (properties in source order, `required` joined)
+- `allOf` of plain objects -> one object merged deeply (properties in source order, `required` joined
+  at every depth, see merge.py)
 - `required: true` on a property -> the parent's `required` list
 - `nullable: true` -> `"null"` added to `type` (and to `enum`)
 - `example` -> `examples: [value]`, coerced to the declared type (`'888'` for an integer -> 888);
@@ -43,6 +44,7 @@ from .keywords import (
     unique,
 )
 from .marks import Marks, pointer
+from .merge import merge_objects
 from .policy import Overrides
 from .repairs import Repairs
 from .source import Catalogue, Json, Ref
@@ -208,34 +210,13 @@ class SchemaConverter:
             )
 
     def _merge_objects(self, parts: list[Schema], where: str) -> Schema:
-        """Merge object schemas (from `allOf`) into one; later parts refine earlier ones."""
-        merged: Schema = {}
-        properties: Schema = {}
-        required: list[str] = []
-        refined: set[str] = set()
-        for part in parts:
-            for key, value in part.items():
-                if key == "properties":
-                    for name, sub in value.items():
-                        if name in properties:
-                            refined.add(name)
-                        properties[name] = ordered({**properties.get(name, {}), **sub})
-                elif key == "required":
-                    required.extend(value)
-                elif key == "patternProperties":
-                    merged[key] = {**merged.get(key, {}), **value}
-                else:
-                    merged[key] = value
-        for name in sorted(refined):  # an example from one part may break a rule from another
-            if "examples" in properties[name]:
-                self._drop_contradicting_examples(properties[name], f"{where}/{name}")
-        if properties or required:
-            merged.setdefault("type", "object")
-        if properties:
-            merged["properties"] = properties
-        if required:
-            merged["required"] = unique(required)
-        return ordered(merged)
+        """Merge object schemas (from `allOf`) into one, deeply; later parts refine earlier ones."""
+        return merge_objects(parts, where, self._recheck_examples)
+
+    def _recheck_examples(self, schema: Schema, where: str) -> None:
+        """An example from one part may break a rule from another: check it against the merge."""
+        if "examples" in schema:
+            self._drop_contradicting_examples(schema, where)
 
     def _repair_pattern(self, pattern: str) -> str:
         """`/\\d{8}/` (a JavaScript regex literal) -> `\\d{8}`, then fixes from the overrides."""
