@@ -123,7 +123,9 @@ EXPECTED_REPAIRS = {
     "example-breaking-its-schema": 51,
     "example-written-as-type": 6,
     "maxLength-below-an-enum-word": 7,
+    "path-value-required-in-body": 5,
     "property-outside-properties": 16,
+    "required-name-not-declared": 153,
 }
 
 

@@ -214,3 +214,58 @@ def test_an_answer_amount_keeps_the_fields_of_every_part(specs: dict[str, dict[s
     answer = specs["v3/pay/transactions/out-trade-no/{out_trade_no}"]["operations"]["get"]["response"]
     amount = answer["properties"]["amount"]["properties"]
     assert {"total", "payer_total", "currency", "payer_currency"} <= set(amount)
+
+
+def undeclared_required(schema: Any, where: str, outer: set[str], patterns: set[str]) -> Iterator[str]:
+    """`required` names that neither the object nor (for a branch) its enclosing object declares."""
+    if not isinstance(schema, dict):
+        return
+    names = set(schema.get("properties") or {}) | outer
+    found = set(schema.get("patternProperties") or {}) | patterns
+    for part in schema.get("allOf") or []:
+        names |= set(part.get("properties") or {})
+        found |= set(part.get("patternProperties") or {})
+    for name in schema.get("required") or []:
+        if name not in names and not any(re.search(pattern, name) for pattern in found):
+            yield f"{where}: {name}"
+    for keyword in ("properties", "patternProperties", "$defs"):
+        for name, sub in (schema.get(keyword) or {}).items():
+            yield from undeclared_required(sub, f"{where}/{name}", set(), set())
+    for keyword in ("items", "additionalProperties", "contentSchema"):
+        yield from undeclared_required(schema.get(keyword), f"{where}/{keyword}", set(), set())
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        for branch in schema.get(keyword) or []:
+            yield from undeclared_required(branch, where, names, found)
+    for keyword in ("if", "then", "else", "not"):
+        yield from undeclared_required(schema.get(keyword), where, names, found)
+
+
+def test_no_object_requires_a_field_it_does_not_declare(specs: dict[str, dict[str, Any]]) -> None:
+    problems = [
+        problem
+        for spec in specs.values()
+        for where, schema in schemas_of(spec)
+        for problem in undeclared_required(schema, where, set(), set())
+    ]
+    assert not problems, f"{len(problems)} undeclared required names:\n" + "\n".join(problems[:40])
+
+
+def test_no_body_requires_a_url_template(specs: dict[str, dict[str, Any]]) -> None:
+    problems = [
+        f"{spec['key']} {method} {place}: {name}"
+        for spec in specs.values()
+        for method, op in spec["operations"].items()
+        for place in ("json", "xml")
+        for name in op.get(place, {}).get("required", [])
+        if name in _TEMPLATE.findall(spec["url"])
+    ]
+    assert not problems, problems
+
+
+def test_undeclared_required_names_are_dropped_or_mapped(specs: dict[str, dict[str, Any]]) -> None:
+    returns = specs["v2/pay/profitsharingreturnquery"]["operations"]["post"]["xml"]["required"]
+    assert not {"return_account_type", "return_account", "return_amount", "description"} & set(returns)
+    ubo = specs["v3/apply4subject/applyment"]["operations"]["post"]["json"]["properties"]["ubo_info_list"]["items"]
+    assert "ubo_id_doc_copy" in ubo["required"] and "id_doc_copy" not in ubo["required"]
+    coupons = specs["v3/marketing/favor/users/{openid}/coupons"]["operations"]["post"]["json"]["required"]
+    assert "openid" not in coupons and "stock_id" in coupons

@@ -47,6 +47,7 @@ from .marks import Marks, pointer
 from .merge import merge_objects
 from .policy import Overrides
 from .repairs import Repairs
+from .required import prune_required
 from .source import Catalogue, Json, Ref
 from .text import short_label
 
@@ -75,8 +76,20 @@ class SchemaConverter:
         self._stack: list[Ref] = []
         self._defs: dict[str, Ref] = {}
 
-    def convert(self, node: Json, document: str, marks: Marks | None = None) -> Schema:
-        """Convert one top-level schema; recursive pieces land in its `$defs`."""
+    def convert(
+        self,
+        node: Json,
+        document: str,
+        marks: Marks | None = None,
+        path_names: tuple[str, ...] = (),
+        place: str = "",
+    ) -> Schema:
+        """Convert one top-level schema; recursive pieces land in its `$defs`.
+
+        `required` is judged on the finished schema, once `allOf` parts are merged: names
+        nothing declares are dropped, and so are `path_names` (URL templates) on a body;
+        `place` (json, response ...) only labels the report.
+        """
         self._defs = {}
         schema = self._convert(node, document, (), marks)
         defs: dict[str, Schema] = {}
@@ -88,6 +101,7 @@ class SchemaConverter:
                     self._stack = []
         if defs:
             schema["$defs"] = dict(sorted(defs.items()))
+        prune_required(schema, f"{document} {place}#".replace(" #", "#"), self.repairs, path_names)
         return schema
 
     def _convert(self, node: Json, document: str, tokens: tuple[str, ...], marks: Marks | None) -> Schema:
