@@ -119,10 +119,13 @@ def test_the_importer_reproduces_the_committed_specs_byte_for_byte(
 EXPECTED_REPAIRS = {
     # Every class of repair the importer makes to the catalogue, with its count. A change
     # here means the source or a rule changed: look at the report's lines for the class.
+    "enum-of-another-field": 1,
     "enum-words-under-a-numeric-type": 1,
-    "example-breaking-its-schema": 51,
+    "example-breaking-its-schema": 45,
     "example-written-as-type": 6,
     "maxLength-below-an-enum-word": 7,
+    "maxLength-below-its-example": 5,
+    "minLength-written-for-maxLength": 4,
     "path-value-required-in-body": 5,
     "property-outside-properties": 16,
     "required-name-not-declared": 153,

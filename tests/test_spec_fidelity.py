@@ -269,3 +269,44 @@ def test_undeclared_required_names_are_dropped_or_mapped(specs: dict[str, dict[s
     assert "ubo_id_doc_copy" in ubo["required"] and "id_doc_copy" not in ubo["required"]
     coupons = specs["v3/marketing/favor/users/{openid}/coupons"]["operations"]["post"]["json"]["required"]
     assert "openid" not in coupons and "stock_id" in coupons
+
+
+def string_nodes(specs: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for spec in specs.values():
+        for where, schema in schemas_of(spec):
+            yield from subschemas(schema, where)
+
+
+def test_every_length_is_possible(specs: dict[str, dict[str, Any]]) -> None:
+    problems = []
+    for at, node in string_nodes(specs):
+        low, high = node.get("minLength"), node.get("maxLength")
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            problems.append(f"{at}: minLength {low} > maxLength {high}")
+        if isinstance(low, int) and high is None and low > 64:
+            problems.append(f"{at}: a lone minLength {low}")
+        for example in node.get("examples") or ():
+            if isinstance(example, str) and isinstance(high, int) and len(example) > high:
+                problems.append(f"{at}: example {example!r} longer than maxLength {high}")
+            if isinstance(example, str) and isinstance(low, int) and len(example) < low:
+                problems.append(f"{at}: example {example!r} shorter than minLength {low}")
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_a_plausible_example_raises_its_max_length(specs: dict[str, dict[str, Any]]) -> None:
+    token = specs["v3/catering/orders/sync-status"]["operations"]["post"]["json"]["properties"]["login_token"]
+    assert token["maxLength"] == 32 and token["examples"] == ["071oYFSN19sCH31AyNSN15QDSN1oYFSA"]
+    for key in ("v3/marketing/busifavor/coupons/associate", "v3/marketing/busifavor/coupons/disassociate"):
+        fields = specs[key]["operations"]["post"]["json"]["properties"]
+        for name in ("out_trade_no", "out_request_no"):
+            assert fields[name].get("maxLength") == 128 and "minLength" not in fields[name]
+
+
+def test_relation_type_has_the_relation_types(specs: dict[str, dict[str, Any]]) -> None:
+    fields = specs["v3/ecommerce/profitsharing/receivers/add"]["operations"]["post"]["json"]["properties"]
+    assert fields["type"]["enum"] == ["MERCHANT_ID", "PERSONAL_OPENID"]
+    assert (
+        fields["relation_type"]["enum"]
+        == specs["v3/profitsharing/receivers/add"]["operations"]["post"]["json"]["properties"]["relation_type"]["enum"]
+    )
+    assert "SUPPLIER" in fields["relation_type"]["enum"] and fields["relation_type"]["examples"] == ["SUPPLIER"]

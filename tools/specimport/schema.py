@@ -43,6 +43,7 @@ from .keywords import (
     shorten,
     unique,
 )
+from .lengths import repair_lengths
 from .marks import Marks, pointer
 from .merge import merge_objects
 from .policy import Overrides
@@ -73,6 +74,7 @@ class SchemaConverter:
         self.unknown_keywords: Counter[str] = Counter()
         self.repairs = repairs if repairs is not None else Repairs()
         self.pattern_fixes = overrides.pattern_fixes
+        self.enum_fixes = overrides.enum_fixes
         self._stack: list[Ref] = []
         self._defs: dict[str, Ref] = {}
 
@@ -126,6 +128,8 @@ class SchemaConverter:
         siblings = {key: value for key, value in node.items() if key != "$ref"}
         if siblings:  # a label or example written beside the $ref wins over the target's
             schema = ordered({**schema, **self._convert_plain(siblings, document, tokens, marks)})
+            self._fix_enum(schema, f"{document}#{pointer(tokens)}")
+            repair_lengths(schema, f"{document}#{pointer(tokens)}", self.repairs)
             self._drop_contradicting_examples(schema, f"{document}#{pointer(tokens)}")
         return schema
 
@@ -189,9 +193,17 @@ class SchemaConverter:
             out["deprecated"] = True
         if node.get("example") is not None and "examples" not in out:
             out["examples"] = [coerce_value(node["example"], out.get("type"))]
+        self._fix_enum(out, f"{document}#{pointer(tokens)}")
+        repair_lengths(out, f"{document}#{pointer(tokens)}", self.repairs)
         if "examples" in out:
             self._drop_contradicting_examples(out, f"{document}#{pointer(tokens)}")
         return ordered(out)
+
+    def _fix_enum(self, schema: Schema, where: str) -> None:
+        """An enum the overrides replace (taken from the wrong definition in the source)."""
+        if where in self.enum_fixes and "enum" in schema:
+            schema["enum"] = list(self.enum_fixes[where])
+            self.repairs.add("enum-of-another-field", f"{where}: enum -> {shorten(repr(schema['enum']))}")
 
     def _repair_enum_type(self, enum: list[Any], out: Schema, where: str) -> None:
         """A numeric type whose enum lists only words (`type: number, enum: [DIS_FLAG, ...]`)
