@@ -310,3 +310,24 @@ def test_relation_type_has_the_relation_types(specs: dict[str, dict[str, Any]]) 
         == specs["v3/profitsharing/receivers/add"]["operations"]["post"]["json"]["properties"]["relation_type"]["enum"]
     )
     assert "SUPPLIER" in fields["relation_type"]["enum"] and fields["relation_type"]["examples"] == ["SUPPLIER"]
+
+
+def test_length_rules_on_their_own() -> None:
+    """The rules with no case in today's catalogue, and the twofold bound, on made-up fields."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from specimport.lengths import repair_lengths
+    from specimport.repairs import Repairs
+
+    repairs = Repairs()
+    swapped: dict[str, Any] = {"type": "string", "minLength": 32, "maxLength": 6}
+    repair_lengths(swapped, "a", repairs)
+    assert swapped["minLength"] == 6
+    short: dict[str, Any] = {"type": "string", "minLength": 8, "examples": ["abc"]}
+    repair_lengths(short, "b", repairs)
+    assert short["minLength"] == 3
+    pasted: dict[str, Any] = {"type": "string", "maxLength": 4, "examples": ["ABCDEFGHI"]}
+    repair_lengths(pasted, "c", repairs)
+    assert pasted["maxLength"] == 4  # more than twice the limit: the example is not trusted
+    assert dict(repairs.counts) == {"minLength-above-maxLength": 1, "minLength-above-its-example": 1}
