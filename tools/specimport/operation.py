@@ -180,8 +180,10 @@ class OperationBuilder:
         bodies = [p for p in parameters if p.location == "body"]
         if not bodies:
             return {}
-        schema = self.converter.convert(bodies[0].node.get("schema"), bodies[0].document, marks)
-        return {"xml" if path.protocol == "v2" else "json": schema}
+        templates = tuple(_TEMPLATE.findall(path.url))
+        place = "xml" if path.protocol == "v2" else "json"
+        schema = self.converter.convert(bodies[0].node.get("schema"), bodies[0].document, marks, templates, place)
+        return {place: schema}
 
     def _upload_and_form(
         self, op: dict[str, Any], parameters: list[Parameter], document: str, marks: Marks
@@ -198,7 +200,7 @@ class OperationBuilder:
             return out
         upload: Operation = {"file": files[0].name}
         if metas:
-            meta = self.converter.convert(metas[0].node["schema"], metas[0].document, marks)
+            meta = self.converter.convert(metas[0].node["schema"], metas[0].document, marks, place="upload.meta")
             label = short_label(metas[0].node.get("description"))
             upload["meta"] = {"title": label, **meta} if label and "title" not in meta else meta
         texts = (op.get("description"), files[0].node.get("description"))
@@ -234,7 +236,7 @@ class OperationBuilder:
         marks = Marks()
         schema = answer.get("schema")
         if isinstance(schema, dict) and schema and status != "204":
-            out["response"] = self.converter.convert(schema, path.document, marks)
+            out["response"] = self.converter.convert(schema, path.document, marks, place="response")
         headers = answer.get("headers")
         if isinstance(headers, dict) and headers:
             node = {"type": "object", "properties": {name: dict(h) for name, h in headers.items()}}

@@ -97,6 +97,7 @@ class Overrides:
     type_aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     pattern_fixes: dict[str, str] = field(default_factory=dict)
     produces: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    enum_fixes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def load_overrides(path: Path) -> Overrides:
@@ -109,6 +110,7 @@ def load_overrides(path: Path) -> Overrides:
         type_aliases=dict(data.get("type_aliases") or {}),
         pattern_fixes=dict(data.get("pattern_fixes") or {}),
         produces=dict(data.get("produces") or {}),
+        enum_fixes=dict(data.get("enum_fixes") or {}),
     )
 
 

@@ -4,7 +4,8 @@ Swagger-isms and what they become:
 
 - `$ref` (also the broken `file.yaml#Name`) -> inlined; a reference met again while it is
   being inlined (recursion) goes to `$defs` and becomes `{"$ref": "#/$defs/Name"}`
-- `allOf` of plain objects -> one merged object (properties in source order, `required` joined)
+- `allOf` of plain objects -> one object merged deeply (properties in source order, `required` joined
+  at every depth, see merge.py)
 - `required: true` on a property -> the parent's `required` list
 - `nullable: true` -> `"null"` added to `type` (and to `enum`)
 - `example` -> `examples: [value]`, coerced to the declared type (`'888'` for an integer -> 888);
@@ -42,9 +43,12 @@ from .keywords import (
     shorten,
     unique,
 )
+from .lengths import repair_lengths
 from .marks import Marks, pointer
+from .merge import merge_objects
 from .policy import Overrides
 from .repairs import Repairs
+from .required import prune_required
 from .source import Catalogue, Json, Ref
 from .text import short_label
 
@@ -70,11 +74,24 @@ class SchemaConverter:
         self.unknown_keywords: Counter[str] = Counter()
         self.repairs = repairs if repairs is not None else Repairs()
         self.pattern_fixes = overrides.pattern_fixes
+        self.enum_fixes = overrides.enum_fixes
         self._stack: list[Ref] = []
         self._defs: dict[str, Ref] = {}
 
-    def convert(self, node: Json, document: str, marks: Marks | None = None) -> Schema:
-        """Convert one top-level schema; recursive pieces land in its `$defs`."""
+    def convert(
+        self,
+        node: Json,
+        document: str,
+        marks: Marks | None = None,
+        path_names: tuple[str, ...] = (),
+        place: str = "",
+    ) -> Schema:
+        """Convert one top-level schema; recursive pieces land in its `$defs`.
+
+        `required` is judged on the finished schema, once `allOf` parts are merged: names
+        nothing declares are dropped, and so are `path_names` (URL templates) on a body;
+        `place` (json, response ...) only labels the report.
+        """
         self._defs = {}
         schema = self._convert(node, document, (), marks)
         defs: dict[str, Schema] = {}
@@ -86,6 +103,7 @@ class SchemaConverter:
                     self._stack = []
         if defs:
             schema["$defs"] = dict(sorted(defs.items()))
+        prune_required(schema, f"{document} {place}#".replace(" #", "#"), self.repairs, path_names)
         return schema
 
     def _convert(self, node: Json, document: str, tokens: tuple[str, ...], marks: Marks | None) -> Schema:
@@ -110,6 +128,8 @@ class SchemaConverter:
         siblings = {key: value for key, value in node.items() if key != "$ref"}
         if siblings:  # a label or example written beside the $ref wins over the target's
             schema = ordered({**schema, **self._convert_plain(siblings, document, tokens, marks)})
+            self._fix_enum(schema, f"{document}#{pointer(tokens)}")
+            repair_lengths(schema, f"{document}#{pointer(tokens)}", self.repairs)
             self._drop_contradicting_examples(schema, f"{document}#{pointer(tokens)}")
         return schema
 
@@ -173,9 +193,17 @@ class SchemaConverter:
             out["deprecated"] = True
         if node.get("example") is not None and "examples" not in out:
             out["examples"] = [coerce_value(node["example"], out.get("type"))]
+        self._fix_enum(out, f"{document}#{pointer(tokens)}")
+        repair_lengths(out, f"{document}#{pointer(tokens)}", self.repairs)
         if "examples" in out:
             self._drop_contradicting_examples(out, f"{document}#{pointer(tokens)}")
         return ordered(out)
+
+    def _fix_enum(self, schema: Schema, where: str) -> None:
+        """An enum the overrides replace (taken from the wrong definition in the source)."""
+        if where in self.enum_fixes and "enum" in schema:
+            schema["enum"] = list(self.enum_fixes[where])
+            self.repairs.add("enum-of-another-field", f"{where}: enum -> {shorten(repr(schema['enum']))}")
 
     def _repair_enum_type(self, enum: list[Any], out: Schema, where: str) -> None:
         """A numeric type whose enum lists only words (`type: number, enum: [DIS_FLAG, ...]`)
@@ -208,34 +236,13 @@ class SchemaConverter:
             )
 
     def _merge_objects(self, parts: list[Schema], where: str) -> Schema:
-        """Merge object schemas (from `allOf`) into one; later parts refine earlier ones."""
-        merged: Schema = {}
-        properties: Schema = {}
-        required: list[str] = []
-        refined: set[str] = set()
-        for part in parts:
-            for key, value in part.items():
-                if key == "properties":
-                    for name, sub in value.items():
-                        if name in properties:
-                            refined.add(name)
-                        properties[name] = ordered({**properties.get(name, {}), **sub})
-                elif key == "required":
-                    required.extend(value)
-                elif key == "patternProperties":
-                    merged[key] = {**merged.get(key, {}), **value}
-                else:
-                    merged[key] = value
-        for name in sorted(refined):  # an example from one part may break a rule from another
-            if "examples" in properties[name]:
-                self._drop_contradicting_examples(properties[name], f"{where}/{name}")
-        if properties or required:
-            merged.setdefault("type", "object")
-        if properties:
-            merged["properties"] = properties
-        if required:
-            merged["required"] = unique(required)
-        return ordered(merged)
+        """Merge object schemas (from `allOf`) into one, deeply; later parts refine earlier ones."""
+        return merge_objects(parts, where, self._recheck_examples)
+
+    def _recheck_examples(self, schema: Schema, where: str) -> None:
+        """An example from one part may break a rule from another: check it against the merge."""
+        if "examples" in schema:
+            self._drop_contradicting_examples(schema, where)
 
     def _repair_pattern(self, pattern: str) -> str:
         """`/\\d{8}/` (a JavaScript regex literal) -> `\\d{8}`, then fixes from the overrides."""

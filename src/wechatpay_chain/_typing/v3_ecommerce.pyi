@@ -1782,7 +1782,19 @@ class V3EcommerceProfitsharingReceiversAddPostJson(TypedDict):
     """接收方名称"""
     encrypted_name: NotRequired[str]
     """接收方名称的密文"""
-    relation_type: Literal["MERCHANT_ID", "PERSONAL_OPENID"]
+    relation_type: Literal[
+        "SERVICE_PROVIDER",
+        "STORE",
+        "STAFF",
+        "STORE_OWNER",
+        "PARTNER",
+        "HEADQUARTER",
+        "BRAND",
+        "DISTRIBUTOR",
+        "USER",
+        "SUPPLIER",
+        "CUSTOM",
+    ]
     """与分账方的关系类型"""
 
 class V3EcommerceProfitsharingReceiversAddPostResponse(TypedDict):

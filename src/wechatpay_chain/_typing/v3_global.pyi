@@ -1106,7 +1106,7 @@ class V3GlobalMerchantsBySubMchidPatchJson(TypedDict):
     """机构商户号"""
     name: str
     """子商户全称"""
-    sub_mchid: str
+    sub_mchid: NotRequired[str]
     """子商户号"""
     shortname: str
     """子商户简称"""

@@ -1419,6 +1419,29 @@ class V3MarketingFavorCouponStocksPostJsonStockUseRule(TypedDict):
 
 class V3MarketingFavorCouponStocksPostJsonPatternInfo(TypedDict):
     """样式信息"""
+    description: NotRequired[str]
+    """使用说明"""
+    merchant_logo: NotRequired[str]
+    """商户logo (MediaUrl)"""
+    merchant_name: NotRequired[str]
+    """商户名称"""
+    background_color: NotRequired[
+        Literal[
+            "Color010",
+            "Color020",
+            "Color030",
+            "Color040",
+            "Color050",
+            "Color060",
+            "Color070",
+            "Color080",
+            "Color090",
+            "Color100",
+        ]
+    ]
+    """背景颜色"""
+    coupon_image: NotRequired[str]
+    """券详情图片 (MediaUrl)"""
     jump_target: NotRequired[Literal["PAYMENT_CODE", "MINI_PROGRAM", "DEFAULT_PAGE"]]
     """卡包跳转目标"""
     mini_program_appid: NotRequired[str]
@@ -1426,8 +1449,75 @@ class V3MarketingFavorCouponStocksPostJsonPatternInfo(TypedDict):
     mini_program_path: NotRequired[str]
     """小程序path"""
 
+class V3MarketingFavorCouponStocksPostJsonFixAvailableTime(TypedDict):
+    """固定时间段可用"""
+    available_week_day: NotRequired[list[Literal[0, 1, 2, 3, 4, 5, 6]]]
+    begin_time: NotRequired[int]
+    """当天开始时间"""
+    end_time: NotRequired[int]
+    """当天结束时间"""
+
+class V3MarketingFavorCouponStocksPostJsonCouponAvailableTime(TypedDict):
+    """券可核销时间"""
+    available_begin_time: NotRequired[str]
+    """开始时间 (date-time)"""
+    available_end_time: NotRequired[str]
+    """结束时间 (date-time)"""
+    fix_available_time: NotRequired[V3MarketingFavorCouponStocksPostJsonFixAvailableTime]
+    """固定时间段可用"""
+    second_day_available: NotRequired[bool]
+    """领取第二天生效"""
+    available_time_after_receive: NotRequired[int]
+    """领取后有效时间"""
+
+class V3MarketingFavorCouponStocksPostJsonFixedNormalCoupon(TypedDict):
+    """固定面额满减券使用规则"""
+    coupon_amount: int
+    """面额"""
+    transaction_minimum: int
+    """门槛"""
+
+class V3MarketingFavorCouponStocksPostJsonDiscountCoupon(TypedDict):
+    """折扣券使用规则"""
+    discount_amount_max: NotRequired[int]
+    """最高折扣金额"""
+    discount_percent: NotRequired[int]
+    """折扣百分比"""
+    transaction_minimum: NotRequired[int]
+    """门槛"""
+
+class V3MarketingFavorCouponStocksPostJsonExchangeCoupon(TypedDict):
+    """换购券使用规则"""
+    exchange_price: NotRequired[int]
+    """单品换购价"""
+    transaction_minimum: NotRequired[int]
+    """消费门槛"""
+
+class V3MarketingFavorCouponStocksPostJsonLimitCard(TypedDict):
+    """指定银行卡BIN"""
+    name: NotRequired[str]
+    """银行卡名称"""
+    bin: NotRequired[list[str]]
+    """指定卡BIN"""
+
 class V3MarketingFavorCouponStocksPostJsonCouponUseRule(TypedDict):
     """核销规则"""
+    coupon_available_time: V3MarketingFavorCouponStocksPostJsonCouponAvailableTime
+    """券可核销时间"""
+    fixed_normal_coupon: NotRequired[V3MarketingFavorCouponStocksPostJsonFixedNormalCoupon]
+    """固定面额满减券使用规则"""
+    discount_coupon: NotRequired[V3MarketingFavorCouponStocksPostJsonDiscountCoupon]
+    """折扣券使用规则"""
+    exchange_coupon: NotRequired[V3MarketingFavorCouponStocksPostJsonExchangeCoupon]
+    """换购券使用规则"""
+    goods_tag: NotRequired[list[str]]
+    limit_pay: NotRequired[list[str]]
+    limit_card: NotRequired[V3MarketingFavorCouponStocksPostJsonLimitCard]
+    """指定银行卡BIN"""
+    trade_type: NotRequired[list[Literal["MICROAPP", "APPPAY", "PPAY", "CARD", "FACE", "OTHER"]]]
+    available_items: NotRequired[list[str]]
+    unavailable_items: NotRequired[list[str]]
+    available_merchants: NotRequired[list[str]]
     combine_use: NotRequired[bool]
     """是否可叠加其他优惠"""
 
@@ -1765,13 +1855,6 @@ class V3MarketingFavorUsersByOpenidCouponsGetQuery(TypedDict):
     business_type: NotRequired[Literal["MULTIUSE", None]]
     """业务类型"""
 
-class V3MarketingFavorUsersByOpenidCouponsGetResponseNormalCouponInformation(TypedDict):
-    """固定面额满减券使用规则"""
-    coupon_amount: int
-    """面额"""
-    transaction_minimum: int
-    """门槛"""
-
 class V3MarketingFavorUsersByOpenidCouponsGetResponseGoodsDetailItem(TypedDict):
     """goods_detail"""
     goods_id: NotRequired[str]
@@ -1823,7 +1906,7 @@ class V3MarketingFavorUsersByOpenidCouponsGetResponseDataItem(TypedDict):
     """可用开始时间 (date-time)"""
     available_end_time: NotRequired[str]
     """可用结束时间 (date-time)"""
-    normal_coupon_information: NotRequired[V3MarketingFavorUsersByOpenidCouponsGetResponseNormalCouponInformation]
+    normal_coupon_information: NotRequired[V3MarketingFavorCouponStocksPostJsonFixedNormalCoupon]
     """固定面额满减券使用规则"""
     consume_information: NotRequired[V3MarketingFavorUsersByOpenidCouponsGetResponseConsumeInformation]
     """已实扣代金券核销信息"""
@@ -1898,7 +1981,7 @@ class V3MarketingFavorUsersByOpenidCouponsByCouponIdGetResponse(TypedDict):
     """可用开始时间 (date-time)"""
     available_end_time: NotRequired[str]
     """可用结束时间 (date-time)"""
-    normal_coupon_information: NotRequired[V3MarketingFavorUsersByOpenidCouponsGetResponseNormalCouponInformation]
+    normal_coupon_information: NotRequired[V3MarketingFavorCouponStocksPostJsonFixedNormalCoupon]
     """固定面额满减券使用规则"""
     consume_information: NotRequired[V3MarketingFavorUsersByOpenidCouponsGetResponseConsumeInformation]
     """已实扣代金券核销信息"""
@@ -6653,6 +6736,14 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdTerminatePostResponse(Type
 
 class V3MarketingPaygiftactivityUniqueThresholdActivityPostJsonAdvancedSetting(TypedDict):
     """活动高级设置"""
+    delivery_user_category: NotRequired[Literal["BUSIFAVOR"]]
+    """奖品类型"""
+    merchant_member_appid: NotRequired[str]
+    """商家会员appid"""
+    payment_mode: NotRequired[V3MarketingPaygiftactivityActivitiesGetResponsePaymentMode]
+    """支付模式"""
+    goods_tags: NotRequired[list[str]]
+    """订单优惠标记"""
     payment_method_information: NotRequired[V3MarketingPaygiftactivityActivitiesGetResponsePaymentMethodInformation]
     """支付方式信息"""
 

@@ -552,6 +552,12 @@ class V3PayPartnerTransactionsH5PostJsonH5Info(TypedDict):
 
 class V3PayPartnerTransactionsH5PostJsonSceneInfo(TypedDict):
     """场景信息"""
+    payer_client_ip: NotRequired[str]
+    """用户终端IP"""
+    device_id: NotRequired[str]
+    """商户端设备号"""
+    store_info: NotRequired[V3PayPartnerTransactionsAppPostJsonStoreInfo]
+    """商户门店信息"""
     h5_info: NotRequired[V3PayPartnerTransactionsH5PostJsonH5Info]
     """H5场景信息"""
 
@@ -606,6 +612,10 @@ class V3PayPartnerTransactionsIdByTransactionIdGetQuery(TypedDict):
 
 class V3PayPartnerTransactionsIdByTransactionIdGetResponseAmount(TypedDict):
     """用户支付金额"""
+    total: int
+    """总金额"""
+    currency: NotRequired[str]
+    """货币类型"""
     payer_total: int
     """用户支付金额"""
     payer_currency: NotRequired[str]
