@@ -98,6 +98,13 @@ def test_the_catalogue_words_make_groups_where_the_type_held_the_example() -> No
     assert not {"openid", "plate_number"} & set(twin["required"])
 
 
+def test_an_h5_order_requires_the_payer_ip_and_the_h5_scene() -> None:
+    for key in ("v3/pay/transactions/h5", "v3/pay/partner/transactions/h5"):
+        scene = _spec(key).schema("json")["properties"]["scene_info"]
+        assert {"payer_client_ip", "h5_info"} <= set(scene["required"]), key
+        assert scene["properties"]["h5_info"]["required"] == ["type"]
+
+
 def test_a_service_provider_jsapi_order_names_the_payer_by_either_openid() -> None:
     payer = _spec("v3/pay/partner/transactions/jsapi").schema("json")["properties"]["payer"]
     assert groups_of(payer) == [(("sp_openid",), ("sub_openid",))]
@@ -316,7 +323,7 @@ def test_every_object_with_two_ids_of_a_family_is_decided(report: import_specs.I
 def test_the_policy_has_no_stale_entry_and_every_entry_names_its_source(report: import_specs.ImportReport) -> None:
     assert not [line for line in report.warnings if line.startswith("tools/spec_rules.yaml")]
     policy = yaml.safe_load((ROOT / "tools" / "spec_rules.yaml").read_text(encoding="utf-8"))
-    for kind in ("one_of", "not_required", "conditions", "keep"):
+    for kind in ("one_of", "not_required", "required", "conditions", "keep"):
         for entry in policy[kind]:
             assert str(entry.get("source") or "").strip(), entry
             assert entry.get("operations"), entry

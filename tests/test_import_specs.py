@@ -129,6 +129,7 @@ EXPECTED_REPAIRS = {
     "maxLength-below-its-example": 5,
     "minLength-written-for-maxLength": 4,
     "one-of-group": 35,
+    "optional-but-required": 4,
     "one-of-group-from-the-catalogue-words": 4,
     "path-value-required-in-body": 5,
     "property-outside-properties": 16,

@@ -204,8 +204,8 @@ def test_h5_scene_info_keeps_the_fields_of_every_part(specs: dict[str, dict[str,
     assert scene["properties"]["payer_client_ip"]["type"] == "string"
     assert scene["properties"]["store_info"]["required"] == ["name", "area_code", "address"]
     # The source requires no field inside this scene_info (SceneInfo has no `required`, the
-    # h5 part adds none); the combined-order h5 call is the one that requires payer_client_ip.
-    assert "required" not in scene
+    # h5 part adds none); the official page requires two, written by tools/spec_rules.yaml.
+    assert scene["required"] == ["payer_client_ip", "h5_info"]
     combined = specs["v3/combine-transactions/h5"]["operations"]["post"]["json"]["properties"]["scene_info"]
     assert "payer_client_ip" in combined["required"]
 

@@ -128,8 +128,8 @@ def test_importing_and_calling_loads_no_generated_module() -> None:
         "import wechatpay_chain\n"
         "from wechatpay_chain.mock import MockPlatform\n"
         "with MockPlatform() as mock, mock.client() as client:\n"
-        "    client.v3.profitsharing.return_orders.post(json={'out_return_no': 'R1', 'return_mchid': '86693852',"
-        " 'amount': 10, 'description': 'x'})\n"
+        "    client.v3.profitsharing.return_orders.post(json={'out_order_no': 'P1', 'out_return_no': 'R1',"
+        " 'return_mchid': '86693852', 'amount': 10, 'description': 'x'})\n"
         "print(sorted(name for name in sys.modules if '_typing' in name and 'wechatpay' in name))\n"
     )
     result = subprocess.run(

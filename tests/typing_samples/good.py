@@ -85,7 +85,13 @@ def micropay(client: Client) -> bool:
 
 def loose_styles(client: Client) -> list[Response]:
     """``chain()`` and ``[...]`` take any path: they give the generic node, loosely typed."""
-    payload = {"out_return_no": "R1", "return_mchid": "86693852", "amount": 1, "description": "用户退款"}
+    payload = {
+        "out_order_no": "P20150806125346",
+        "out_return_no": "R1",
+        "return_mchid": "86693852",
+        "amount": 1,
+        "description": "用户退款",
+    }
     return [
         client.chain("v3/profitsharing/return-orders").post(json=payload),
         client["v3/profitsharing/return-orders"].post(json=payload),

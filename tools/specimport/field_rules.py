@@ -6,7 +6,7 @@ policy file says what the official pages say, entry by entry; this module writes
 JSON Schema (the shapes `wechatpay_chain.schema_rules` reads back):
 
 - `one_of`: the fields leave `required`; an `anyOf` of one-name `required` sets is added;
-- `not_required`: the fields leave `required`;
+- `not_required`: the fields leave `required`; `required`: they join it;
 - `conditions`: the field leaves `required`; an `if`/`then` is added.
 
 Two finders keep the policy complete. The catalogue's own prose ("当没提供transaction_id时
@@ -72,7 +72,7 @@ class FieldRules:
             return cls()
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         rules = cls(families=[tuple(map(str, family)) for family in data.get("families") or ()])
-        for kind in ("one_of", "not_required", "conditions", "keep"):
+        for kind in ("one_of", "not_required", "required", "conditions", "keep"):
             for raw in data.get(kind) or ():
                 entry = _Entry(kind, dict(raw))
                 for key in raw.get("operations") or ():
@@ -174,6 +174,11 @@ def _apply_entry(policy: _Entry, target: Schema, where: str, repairs: Repairs) -
         dropped = _unrequire(target, names)
         if dropped:
             repairs.add("required-but-optional", f"{where}: {', '.join(dropped)} not required")
+    elif policy.kind == "required":
+        added = [name for name in names if name not in (target.get("required") or [])]
+        if added:
+            target["required"] = [*(target.get("required") or []), *added]
+            repairs.add("optional-but-required", f"{where}: {', '.join(added)} required")
     elif policy.kind == "conditions":
         forbidden = "forbidden_when" in policy.data
         test = policy.data["forbidden_when" if forbidden else "required_when"]

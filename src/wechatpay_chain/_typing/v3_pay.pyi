@@ -539,7 +539,7 @@ class V3PayPartnerTransactionsExposurePostResponse(TypedDict):
 
 class V3PayPartnerTransactionsH5PostJsonH5Info(TypedDict):
     """H5场景信息"""
-    type: NotRequired[str]
+    type: str
     """场景类型"""
     app_name: NotRequired[str]
     """应用名称"""
@@ -552,13 +552,13 @@ class V3PayPartnerTransactionsH5PostJsonH5Info(TypedDict):
 
 class V3PayPartnerTransactionsH5PostJsonSceneInfo(TypedDict):
     """场景信息"""
-    payer_client_ip: NotRequired[str]
+    payer_client_ip: str
     """用户终端IP"""
     device_id: NotRequired[str]
     """商户端设备号"""
     store_info: NotRequired[V3PayPartnerTransactionsAppPostJsonStoreInfo]
     """商户门店信息"""
-    h5_info: NotRequired[V3PayPartnerTransactionsH5PostJsonH5Info]
+    h5_info: V3PayPartnerTransactionsH5PostJsonH5Info
     """H5场景信息"""
 
 class V3PayPartnerTransactionsH5PostJson(TypedDict):
