@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -266,6 +267,95 @@ def test_path_values_are_keywords_in_every_style(site: Site) -> None:
 def test_every_example_payload_validates_against_its_spec(site: Site) -> None:
     problems = {slug: page.example.problems for slug, page in site.pages.items() if page.example.problems}
     assert problems == {}
+
+
+# ---------------------------------------------------------------- the official link, over the whole catalogue
+
+CATALOGUE = ROOT.parent / "shared" / "wechatpay-openapi"
+OFFICIAL_HOSTS = ("pay.weixin.qq.com", "pay.wechatpay.cn")
+_SOURCE_URL = re.compile(r"(?P<scheme>[a-z]*)://(?P<host>[A-Za-z0-9.-]+)(?P<rest>[^\s)\]<>\"'`，。；]*)")
+
+
+def source_doc_links() -> dict[tuple[str, str], set[str]]:
+    """(key, method) -> the official links the source operation carries, read straight from the YAML.
+
+    Independent of the importer: every path file on disk, the operation's description and
+    ``externalDocs``; a link counts when it points at an official host or its markdown
+    label says 文档. A mistyped scheme (``hhttps``) is read as https.
+    """
+    import yaml
+
+    found: dict[tuple[str, str], set[str]] = {}
+    for folder in ("v2", "v3", "hk", "global"):
+        for file in sorted((CATALOGUE / folder).rglob("*.yaml")):
+            key = file.relative_to(CATALOGUE).with_suffix("").as_posix().removesuffix("/{empty}")
+            document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            for method in ("get", "post", "put", "patch", "delete"):
+                operation = document.get(method)
+                if not isinstance(operation, dict):
+                    continue
+                text = str(operation.get("description") or "")
+                external = operation.get("externalDocs") or {}
+                labelled = {url for label, url in re.findall(r"\[([^\]]*)\]\(([^)\s]*)\)", text) if "文档" in label}
+                links = set()
+                for match in _SOURCE_URL.finditer(f"{text} {external.get('url') or ''}"):
+                    url = f"https://{match['host']}{match['rest']}" if "s" in match["scheme"] else match.group(0)
+                    if match["host"] in OFFICIAL_HOSTS or match.group(0) in labelled:
+                        links.add(url)
+                found[(key, method)] = links
+    return found
+
+
+def _shows_link(site: Site, slug: str, doc: Any) -> bool:
+    in_html = f'<a href="{escape(doc)}">Official documentation</a>' in site.html(slug)
+    return in_html and f"[Official documentation]({doc})" in site.markdown(slug)
+
+
+@pytest.mark.skipif(not CATALOGUE.is_dir(), reason="the source catalogue is not checked out next to the repository")
+def test_every_operation_with_an_official_link_in_the_source_shows_it(site: Site) -> None:
+    source = source_doc_links()
+    pages = {(page.operation.key, page.operation.method.lower()): page for page in site.pages.values()}
+    assert set(source) == set(pages)
+    missing, wrong, invented = [], [], []
+    for where, links in source.items():
+        page = pages[where]
+        doc = page.operation.spec.get("doc")
+        if links and doc is None:
+            missing.append(where)
+        elif links and (doc not in links or not _shows_link(site, page.slug, doc)):
+            wrong.append((where, doc))
+        elif not links and doc is not None:
+            invented.append((where, doc))
+    assert (missing, wrong, invented) == ([], [], [])
+    # the source gives no link at all for these (counted 2026-08: 393 of 1,155)
+    assert sum(1 for links in source.values() if not links) == 393
+
+
+@pytest.mark.parametrize(
+    ("description", "external", "link"),
+    [
+        ("[官方文档](hhttps://pay.weixin.qq.com/docs/a.html)", None, "https://pay.weixin.qq.com/docs/a.html"),
+        (
+            "详见 https://pay.weixin.qq.com/doc/v3/merchant/4012。",
+            None,
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012",
+        ),
+        ("see <https://pay.wechatpay.cn/doc/v3/x>", None, "https://pay.wechatpay.cn/doc/v3/x"),
+        ('<a href="https://pay.weixin.qq.com/a">接口</a>', None, "https://pay.weixin.qq.com/a"),
+        (
+            "[x](https://yoursite.com) [官方文档](https://open.work.weixin.qq.com/a)",
+            None,
+            "https://open.work.weixin.qq.com/a",
+        ),
+        ("回调 http://yoursite.com", None, None),
+        ("no link", {"url": "https://pay.weixin.qq.com/e"}, "https://pay.weixin.qq.com/e"),
+        (None, None, None),
+    ],
+)
+def test_doc_link_reads_every_link_form(description: Any, external: Any, link: str | None) -> None:
+    from specimport.text import doc_link
+
+    assert doc_link(description, external) == link
 
 
 class _Links(HTMLParser):

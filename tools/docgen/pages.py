@@ -123,7 +123,7 @@ def _notes(operation: Operation, attribute_path: str | None) -> list[str]:
         upload = spec["upload"]
         limits = ", ".join(str(e) for e in upload.get("extensions") or []) or "any type"
         size = f", at most {int(upload['max_size']):,} bytes" if upload.get("max_size") else ""
-        notes.append(f"Upload: `files={{\"{upload.get('file', 'file')}\": (name, bytes)}}` ({limits}{size}).")
+        notes.append(f'Upload: `files={{"{upload.get("file", "file")}": (name, bytes)}}` ({limits}{size}).')
     if spec.get("download"):
         notes.append("The answer is a file: read `response.content`.")
     if spec.get("unsigned"):
