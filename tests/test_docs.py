@@ -358,6 +358,102 @@ def test_doc_link_reads_every_link_form(description: Any, external: Any, link: s
     assert doc_link(description, external) == link
 
 
+# ---------------------------------------------------------------- placeholders, groups and conditions
+
+PLACEHOLDER = re.compile(r"^(?:s|st|str|stri|strin|string)x*$")  # example_for's fallback, cut or padded
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{where}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}/{index}")
+    elif isinstance(value, str):
+        yield where, value
+
+
+def test_no_example_payload_shows_a_placeholder(site: Site) -> None:
+    found = [
+        f"{slug}{where} = {value!r}"
+        for slug, page in site.pages.items()
+        for where, value in _strings({**page.example.variables, "path": page.example.path_values}, "")
+        if PLACEHOLDER.match(value)
+    ]
+    assert found == []
+    seed = site.pages[SEED].example.variables["payload"]
+    assert seed["out_order_no"] == "1234323JKHDFE1243252"  # the example the catalogue gives the name elsewhere
+    assert not any('"string"' in code for _, code in code_blocks(site.markdown(SEED)))
+
+
+def _with_rules(tmp_path: Path) -> Path:
+    """A catalogue of two specs with the rules another change will write into the real ones."""
+    import yaml
+
+    specs = tmp_path / "specs"
+    lines = ["key\tmethod\turl\tsummary"]
+    documents = {}
+    for key in ("v2/pay/orderquery", "v3/transfer/batches"):
+        documents[key] = yaml.safe_load((SPECS / f"{key}.yaml").read_text(encoding="utf-8"))
+        for method, operation in documents[key]["operations"].items():
+            lines.append(f"{key}\t{method.upper()}\t{documents[key]['url']}\t{operation.get('summary', '')}")
+    xml = documents["v2/pay/orderquery"]["operations"]["post"]["xml"]
+    xml["required"] = [name for name in xml["required"] if name not in ("transaction_id", "out_trade_no")]
+    xml["anyOf"] = [{"required": ["transaction_id"]}, {"required": ["out_trade_no"]}]
+    body = documents["v3/transfer/batches"]["operations"]["post"]["json"]
+    items = body["properties"]["transfer_detail_list"]["items"]
+    items["required"].remove("user_name")
+    items["allOf"] = [
+        {"if": {"required": ["transfer_amount"], "properties": {"transfer_amount": {"minimum": 200000}}},
+         "then": {"required": ["user_name"]}},
+        {"if": {"required": ["transfer_amount"], "properties": {"transfer_amount": {"minimum": 100000}}},
+         "then": {"not": {"required": ["user_id_card"]}}},
+    ]  # fmt: skip
+    for key, document in documents.items():
+        target = specs / f"{key}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (specs / "index.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return specs
+
+
+def test_groups_and_conditions_show_in_the_tables_and_the_examples_keep_them(tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    specs = _with_rules(tmp_path)
+    out = tmp_path / "reference"
+    pages = {page.slug: page for page in load_pages(specs)}
+    build(out, specs, list(pages.values()))
+    read = Site(out, pages)
+
+    query = "post-v2-pay-orderquery"
+    markdown, html = read.markdown(query), read.html(query)
+    assert "| `transaction_id` | string | one of |" in markdown and "| `out_trade_no` | string | one of |" in markdown
+    assert "- One of transaction_id, out_trade_no is required" in markdown
+    assert '<td class="required">one of</td>' in html
+    assert "<li>One of transaction_id, out_trade_no is required</li>" in html
+    payload = pages[query].example.variables["payload"]
+    assert "transaction_id" in payload and "out_trade_no" not in payload  # the first branch only
+    assert pages[query].example.problems == []
+    xml = pages[query].operation.schema("xml")
+    assert Draft202012Validator(xml).is_valid({**payload, "nonce_str": "0" * 32, "sign": "0" * 32})
+
+    batches = "post-v3-transfer-batches"
+    markdown, html = read.markdown(batches), read.html(batches)
+    assert "`user_name` | string | conditional |" in markdown
+    assert "- In `transfer_detail_list[]`: user_name: required when transfer_amount >= 200000" in markdown
+    assert "- In `transfer_detail_list[]`: user_id_card: not allowed when transfer_amount >= 100000" in markdown
+    rule = "user_name: required when transfer_amount &gt;= 200000"
+    assert f"<li>In <code>transfer_detail_list[]</code>: {rule}</li>" in html
+    detail = pages[batches].example.variables["payload"]["transfer_detail_list"][0]
+    assert detail["transfer_amount"] >= 200000 and "user_name" in detail and "user_id_card" not in detail
+    assert pages[batches].example.problems == []
+    assert Draft202012Validator(pages[batches].operation.schema("json")).is_valid(
+        pages[batches].example.variables["payload"]
+    )
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
