@@ -17,7 +17,10 @@ from __future__ import annotations
 import ast
 import asyncio
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -532,3 +535,67 @@ def test_the_html_works_in_headless_chromium(site: Site, tmp_path: Path, request
     assert screenshot_docs.check_site(site.out / "html", browser) == []
     shots = screenshot_docs.take_screenshots(site.out / "html", tmp_path, browser)
     assert all(shot.stat().st_size > 10_000 for shot in shots)
+
+
+PHONE_WIDTH = 375
+# Pages whose tables are widest: long enum lists (webhooks), a long path and nested names, the seed.
+NARROW_PAGES = (
+    "post-v3-webhooks",
+    "get-v3-platsolution-insurance-mch-transfer-batches-out-batch-no-_out_batch_no_-details-out-detail-no-_out_detail_no_",
+    "post-v3-pay-transactions-jsapi",
+    SEED,
+)
+# Headless chromium will not open a window narrower than 500 px, so the page is loaded in a
+# 375 px iframe; the page reports its own widths to the frame around it, which keeps them.
+_PROBE = (
+    "<script>addEventListener('load', () => parent.postMessage("
+    "[document.documentElement.scrollWidth, window.innerWidth], '*'));</script></body>"
+)
+_FRAME = (
+    '<!doctype html><html><body style="margin:0"><iframe src="{src}" style="width:{width}px;height:900px;border:0">'
+    "</iframe><script>addEventListener('message', (event) => {{"
+    "document.body.dataset.scrollWidth = event.data[0]; document.body.dataset.innerWidth = event.data[1];"
+    "}});</script></body></html>"
+)
+
+
+def page_width(browser: screenshot_docs.Browser, html: Path, width: int) -> tuple[int, int]:
+    """(document scroll width, viewport width) of ``html`` (with ``_PROBE``) in a frame ``width`` pixels wide."""
+    frame = html.with_name(f"frame-{html.name}")
+    frame.write_text(_FRAME.format(src=html.name, width=width), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        command = [
+            browser.executable,
+            *screenshot_docs.ISOLATION,
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            frame.resolve().as_uri(),
+        ]
+        dom = subprocess.run(command, capture_output=True, text=True, timeout=browser.timeout, check=True).stdout
+    found = re.search(r'data-scroll-width="(\d+)" data-inner-width="(\d+)"', dom)
+    assert found, dom[-500:]
+    return int(found[1]), int(found[2])
+
+
+@pytest.mark.slow
+def test_tables_fit_a_phone_screen_in_headless_chromium(
+    site: Site, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """At 375 px the page never scrolls sideways: text wraps, a table too wide scrolls in its own box."""
+    if "slow" not in (request.config.option.markexpr or ""):
+        pytest.skip("starts a browser; run with pytest -m slow")
+    executable = screenshot_docs.find_chromium()
+    if executable is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    browser = screenshot_docs.Browser(executable)
+    shutil.copytree(site.out / "html" / "assets", tmp_path / "assets")
+    (tmp_path / "ops").mkdir()
+    for slug in NARROW_PAGES:
+        probe = tmp_path / "ops" / f"{slug}.html"
+        probe.write_text(site.html(slug).replace("</body>", _PROBE), encoding="utf-8")
+        scroll, viewport = page_width(browser, probe, PHONE_WIDTH)
+        assert viewport == PHONE_WIDTH and scroll <= viewport, f"{slug}: {scroll} px wide in a {viewport} px window"
+    # the probe does see an overflow: the widest page without its style sheet is wider than the phone
+    bare = tmp_path / "ops" / "bare.html"
+    bare.write_text(site.html(NARROW_PAGES[0]).replace("</body>", _PROBE).replace("style.css", "none.css"), "utf-8")
+    assert page_width(browser, bare, PHONE_WIDTH)[0] > PHONE_WIDTH
