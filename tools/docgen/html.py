@@ -6,6 +6,7 @@ No server, no external resource: pages link ``assets/style.css`` and the index r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from html import escape
 
@@ -77,10 +78,10 @@ def _table(table: Table) -> str:
     for row in table.rows:
         indent = 0.6 + 1.6 * row.depth  # nesting shown by indentation
         marker = "&#8627; " if row.depth else ""
-        enum = " ".join(f"<code>{escape(str(value))}</code>" for value in row.enum)
+        enum = " ".join(f"<code>{_breakable(str(value))}</code>" for value in row.enum)
         body.append(
-            f'<tr><td style="padding-left:{indent:.1f}em">{marker}<code>{escape(row.name)}</code></td>'
-            f"<td>{escape(row.type)}</td>"
+            f'<tr><td style="padding-left:{indent:.1f}em">{marker}<code>{_breakable(row.name)}</code></td>'
+            f'<td class="type">{escape(row.type)}</td>'
             f'<td class="required">{escape(row.requirement)}</td>'
             f"<td>{escape(row.label)}</td>"
             f'<td class="enum">{enum}</td></tr>'
@@ -88,6 +89,11 @@ def _table(table: Table) -> str:
     rules = "".join(f"<li>{_inline_code(rule)}</li>" for rule in table.rules)
     rules_list = f'<ul class="rules">{rules}</ul>' if rules else ""
     return f'<div class="table"><table class="fields">{head}{"".join(body)}</table></div>{rules_list}'
+
+
+def _breakable(text: str) -> str:
+    """Escaped, with a line-break chance after each ``_``, ``-``, ``.`` and ``/`` (long names wrap there)."""
+    return re.sub(r"([_\-./])(?=.)", r"\1<wbr>", escape(text))
 
 
 def _inline_code(text: str) -> str:
