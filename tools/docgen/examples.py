@@ -1,7 +1,9 @@
 """A runnable example call for each operation, built from the spec's examples.
 
 The payload starts as :func:`wechatpay_chain.mock.examples.example_for` of each part
-(the mock answers from the same function). Examples the source gives do not always
+(the mock answers from the same function); its ``"string"`` placeholders are replaced
+with plausible values (:mod:`.values`) and it is made to keep the object's one-of groups
+and conditions (:mod:`.rules`). Examples the source gives do not always
 satisfy every rule of their schema together, so the payload is then validated with
 the operation's own validator and each optional field that breaks a rule is dropped
 (the innermost optional field on the problem's path); what cannot be repaired that
