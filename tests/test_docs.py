@@ -17,10 +17,14 @@ from __future__ import annotations
 import ast
 import asyncio
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -268,6 +272,191 @@ def test_every_example_payload_validates_against_its_spec(site: Site) -> None:
     assert problems == {}
 
 
+# ---------------------------------------------------------------- the official link, over the whole catalogue
+
+CATALOGUE = ROOT.parent / "shared" / "wechatpay-openapi"
+OFFICIAL_HOSTS = ("pay.weixin.qq.com", "pay.wechatpay.cn")
+_SOURCE_URL = re.compile(r"(?P<scheme>[a-z]*)://(?P<host>[A-Za-z0-9.-]+)(?P<rest>[^\s)\]<>\"'`，。；]*)")
+
+
+def source_doc_links() -> dict[tuple[str, str], set[str]]:
+    """(key, method) -> the official links the source operation carries, read straight from the YAML.
+
+    Independent of the importer: every path file on disk, the operation's description and
+    ``externalDocs``; a link counts when it points at an official host or its markdown
+    label says 文档. A mistyped scheme (``hhttps``) is read as https.
+    """
+    import yaml
+
+    found: dict[tuple[str, str], set[str]] = {}
+    for folder in ("v2", "v3", "hk", "global"):
+        for file in sorted((CATALOGUE / folder).rglob("*.yaml")):
+            key = file.relative_to(CATALOGUE).with_suffix("").as_posix().removesuffix("/{empty}")
+            document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            for method in ("get", "post", "put", "patch", "delete"):
+                operation = document.get(method)
+                if not isinstance(operation, dict):
+                    continue
+                text = str(operation.get("description") or "")
+                external = operation.get("externalDocs") or {}
+                labelled = {url for label, url in re.findall(r"\[([^\]]*)\]\(([^)\s]*)\)", text) if "文档" in label}
+                links = set()
+                for match in _SOURCE_URL.finditer(f"{text} {external.get('url') or ''}"):
+                    url = f"https://{match['host']}{match['rest']}" if "s" in match["scheme"] else match.group(0)
+                    if match["host"] in OFFICIAL_HOSTS or match.group(0) in labelled:
+                        links.add(url)
+                found[(key, method)] = links
+    return found
+
+
+def _shows_link(site: Site, slug: str, doc: Any) -> bool:
+    in_html = f'<a href="{escape(doc)}">Official documentation</a>' in site.html(slug)
+    return in_html and f"[Official documentation]({doc})" in site.markdown(slug)
+
+
+@pytest.mark.skipif(not CATALOGUE.is_dir(), reason="the source catalogue is not checked out next to the repository")
+def test_every_operation_with_an_official_link_in_the_source_shows_it(site: Site) -> None:
+    source = source_doc_links()
+    pages = {(page.operation.key, page.operation.method.lower()): page for page in site.pages.values()}
+    assert set(source) == set(pages)
+    missing, wrong, invented = [], [], []
+    for where, links in source.items():
+        page = pages[where]
+        doc = page.operation.spec.get("doc")
+        if links and doc is None:
+            missing.append(where)
+        elif links and (doc not in links or not _shows_link(site, page.slug, doc)):
+            wrong.append((where, doc))
+        elif not links and doc is not None:
+            invented.append((where, doc))
+    assert (missing, wrong, invented) == ([], [], [])
+    # the source gives no link at all for these (counted 2026-08: 393 of 1,155)
+    assert sum(1 for links in source.values() if not links) == 393
+
+
+@pytest.mark.parametrize(
+    ("description", "external", "link"),
+    [
+        ("[官方文档](hhttps://pay.weixin.qq.com/docs/a.html)", None, "https://pay.weixin.qq.com/docs/a.html"),
+        (
+            "详见 https://pay.weixin.qq.com/doc/v3/merchant/4012。",
+            None,
+            "https://pay.weixin.qq.com/doc/v3/merchant/4012",
+        ),
+        ("see <https://pay.wechatpay.cn/doc/v3/x>", None, "https://pay.wechatpay.cn/doc/v3/x"),
+        ('<a href="https://pay.weixin.qq.com/a">接口</a>', None, "https://pay.weixin.qq.com/a"),
+        (
+            "[x](https://yoursite.com) [官方文档](https://open.work.weixin.qq.com/a)",
+            None,
+            "https://open.work.weixin.qq.com/a",
+        ),
+        ("回调 http://yoursite.com", None, None),
+        ("no link", {"url": "https://pay.weixin.qq.com/e"}, "https://pay.weixin.qq.com/e"),
+        (None, None, None),
+    ],
+)
+def test_doc_link_reads_every_link_form(description: Any, external: Any, link: str | None) -> None:
+    from specimport.text import doc_link
+
+    assert doc_link(description, external) == link
+
+
+# ---------------------------------------------------------------- placeholders, groups and conditions
+
+PLACEHOLDER = re.compile(r"^(?:s|st|str|stri|strin|string)x*$")  # example_for's fallback, cut or padded
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{where}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}/{index}")
+    elif isinstance(value, str):
+        yield where, value
+
+
+def test_no_example_payload_shows_a_placeholder(site: Site) -> None:
+    found = [
+        f"{slug}{where} = {value!r}"
+        for slug, page in site.pages.items()
+        for where, value in _strings({**page.example.variables, "path": page.example.path_values}, "")
+        if PLACEHOLDER.match(value)
+    ]
+    assert found == []
+    seed = site.pages[SEED].example.variables["payload"]
+    assert seed["out_order_no"] == "1234323JKHDFE1243252"  # the example the catalogue gives the name elsewhere
+    assert not any('"string"' in code for _, code in code_blocks(site.markdown(SEED)))
+
+
+def _with_rules(tmp_path: Path) -> Path:
+    """A catalogue of two specs with the rules another change will write into the real ones."""
+    import yaml
+
+    specs = tmp_path / "specs"
+    lines = ["key\tmethod\turl\tsummary"]
+    documents = {}
+    for key in ("v2/pay/orderquery", "v3/transfer/batches"):
+        documents[key] = yaml.safe_load((SPECS / f"{key}.yaml").read_text(encoding="utf-8"))
+        for method, operation in documents[key]["operations"].items():
+            lines.append(f"{key}\t{method.upper()}\t{documents[key]['url']}\t{operation.get('summary', '')}")
+    xml = documents["v2/pay/orderquery"]["operations"]["post"]["xml"]
+    xml["required"] = [name for name in xml["required"] if name not in ("transaction_id", "out_trade_no")]
+    xml["anyOf"] = [{"required": ["transaction_id"]}, {"required": ["out_trade_no"]}]
+    body = documents["v3/transfer/batches"]["operations"]["post"]["json"]
+    items = body["properties"]["transfer_detail_list"]["items"]
+    items["required"].remove("user_name")
+    items["allOf"] = [
+        {"if": {"required": ["transfer_amount"], "properties": {"transfer_amount": {"minimum": 200000}}},
+         "then": {"required": ["user_name"]}},
+        {"if": {"required": ["transfer_amount"], "properties": {"transfer_amount": {"minimum": 100000}}},
+         "then": {"not": {"required": ["user_id_card"]}}},
+    ]  # fmt: skip
+    for key, document in documents.items():
+        target = specs / f"{key}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (specs / "index.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return specs
+
+
+def test_groups_and_conditions_show_in_the_tables_and_the_examples_keep_them(tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    specs = _with_rules(tmp_path)
+    out = tmp_path / "reference"
+    pages = {page.slug: page for page in load_pages(specs)}
+    build(out, specs, list(pages.values()))
+    read = Site(out, pages)
+
+    query = "post-v2-pay-orderquery"
+    markdown, html = read.markdown(query), read.html(query)
+    assert "| `transaction_id` | string | one of |" in markdown and "| `out_trade_no` | string | one of |" in markdown
+    assert "- One of transaction_id, out_trade_no is required" in markdown
+    assert '<td class="required">one of</td>' in html
+    assert "<li>One of transaction_id, out_trade_no is required</li>" in html
+    payload = pages[query].example.variables["payload"]
+    assert "transaction_id" in payload and "out_trade_no" not in payload  # the first branch only
+    assert pages[query].example.problems == []
+    xml = pages[query].operation.schema("xml")
+    assert Draft202012Validator(xml).is_valid({**payload, "nonce_str": "0" * 32, "sign": "0" * 32})
+
+    batches = "post-v3-transfer-batches"
+    markdown, html = read.markdown(batches), read.html(batches)
+    assert "`user_name` | string | conditional |" in markdown
+    assert "- In `transfer_detail_list[]`: user_name: required when transfer_amount >= 200000" in markdown
+    assert "- In `transfer_detail_list[]`: user_id_card: not allowed when transfer_amount >= 100000" in markdown
+    rule = "user_name: required when transfer_amount &gt;= 200000"
+    assert f"<li>In <code>transfer_detail_list[]</code>: {rule}</li>" in html
+    detail = pages[batches].example.variables["payload"]["transfer_detail_list"][0]
+    assert detail["transfer_amount"] >= 200000 and "user_name" in detail and "user_id_card" not in detail
+    assert pages[batches].example.problems == []
+    assert Draft202012Validator(pages[batches].operation.schema("json")).is_valid(
+        pages[batches].example.variables["payload"]
+    )
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -346,3 +535,67 @@ def test_the_html_works_in_headless_chromium(site: Site, tmp_path: Path, request
     assert screenshot_docs.check_site(site.out / "html", browser) == []
     shots = screenshot_docs.take_screenshots(site.out / "html", tmp_path, browser)
     assert all(shot.stat().st_size > 10_000 for shot in shots)
+
+
+PHONE_WIDTH = 375
+# Pages whose tables are widest: long enum lists (webhooks), a long path and nested names, the seed.
+NARROW_PAGES = (
+    "post-v3-webhooks",
+    "get-v3-platsolution-insurance-mch-transfer-batches-out-batch-no-_out_batch_no_-details-out-detail-no-_out_detail_no_",
+    "post-v3-pay-transactions-jsapi",
+    SEED,
+)
+# Headless chromium will not open a window narrower than 500 px, so the page is loaded in a
+# 375 px iframe; the page reports its own widths to the frame around it, which keeps them.
+_PROBE = (
+    "<script>addEventListener('load', () => parent.postMessage("
+    "[document.documentElement.scrollWidth, window.innerWidth], '*'));</script></body>"
+)
+_FRAME = (
+    '<!doctype html><html><body style="margin:0"><iframe src="{src}" style="width:{width}px;height:900px;border:0">'
+    "</iframe><script>addEventListener('message', (event) => {{"
+    "document.body.dataset.scrollWidth = event.data[0]; document.body.dataset.innerWidth = event.data[1];"
+    "}});</script></body></html>"
+)
+
+
+def page_width(browser: screenshot_docs.Browser, html: Path, width: int) -> tuple[int, int]:
+    """(document scroll width, viewport width) of ``html`` (with ``_PROBE``) in a frame ``width`` pixels wide."""
+    frame = html.with_name(f"frame-{html.name}")
+    frame.write_text(_FRAME.format(src=html.name, width=width), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        command = [
+            browser.executable,
+            *screenshot_docs.ISOLATION,
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            frame.resolve().as_uri(),
+        ]
+        dom = subprocess.run(command, capture_output=True, text=True, timeout=browser.timeout, check=True).stdout
+    found = re.search(r'data-scroll-width="(\d+)" data-inner-width="(\d+)"', dom)
+    assert found, dom[-500:]
+    return int(found[1]), int(found[2])
+
+
+@pytest.mark.slow
+def test_tables_fit_a_phone_screen_in_headless_chromium(
+    site: Site, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """At 375 px the page never scrolls sideways: text wraps, a table too wide scrolls in its own box."""
+    if "slow" not in (request.config.option.markexpr or ""):
+        pytest.skip("starts a browser; run with pytest -m slow")
+    executable = screenshot_docs.find_chromium()
+    if executable is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    browser = screenshot_docs.Browser(executable)
+    shutil.copytree(site.out / "html" / "assets", tmp_path / "assets")
+    (tmp_path / "ops").mkdir()
+    for slug in NARROW_PAGES:
+        probe = tmp_path / "ops" / f"{slug}.html"
+        probe.write_text(site.html(slug).replace("</body>", _PROBE), encoding="utf-8")
+        scroll, viewport = page_width(browser, probe, PHONE_WIDTH)
+        assert viewport == PHONE_WIDTH and scroll <= viewport, f"{slug}: {scroll} px wide in a {viewport} px window"
+    # the probe does see an overflow: the widest page without its style sheet is wider than the phone
+    bare = tmp_path / "ops" / "bare.html"
+    bare.write_text(site.html(NARROW_PAGES[0]).replace("</body>", _PROBE).replace("style.css", "none.css"), "utf-8")
+    assert page_width(browser, bare, PHONE_WIDTH)[0] > PHONE_WIDTH

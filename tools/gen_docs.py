@@ -3,7 +3,8 @@
     python tools/gen_docs.py OUT/               # OUT/md/index.md, OUT/html/index.html (open it from disk)
     python tools/gen_docs.py OUT/ --specs DIR   # another catalogue
 
-Each page: title, method and path, tags, roles, the request tables (nesting indented),
+Each page: title, method and path, tags, roles, the request tables (nesting indented,
+one-of groups and conditions marked, a line per rule under the table),
 the call in six forms (attribute / chain() / [] x sync / async) with a payload built
 from the spec's examples, the response table, error codes where the spec has them and
 the official doc link. The examples are executed against the mock platform by

@@ -1,7 +1,9 @@
 """A runnable example call for each operation, built from the spec's examples.
 
 The payload starts as :func:`wechatpay_chain.mock.examples.example_for` of each part
-(the mock answers from the same function). Examples the source gives do not always
+(the mock answers from the same function); its ``"string"`` placeholders are replaced
+with plausible values (:mod:`.values`) and it is made to keep the object's one-of groups
+and conditions (:mod:`.rules`). Examples the source gives do not always
 satisfy every rule of their schema together, so the payload is then validated with
 the operation's own validator and each optional field that breaks a rule is dropped
 (the innermost optional field on the problem's path); what cannot be repaired that
@@ -19,9 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wechatpay_chain.mock.examples import example_for
+from wechatpay_chain.schema_rules import rule_names
 from wechatpay_chain.specs import Operation
 
 from .literal import py_literal
+from .rules import satisfy_rules
+from .values import FieldValues
 
 __all__ = ["DOC_MCHID", "Example", "build_example"]
 
@@ -85,46 +90,49 @@ class Example:
         return [(style, f"response = {wait}{node}.{verb}({self.arguments()})") for style, node in forms]
 
 
-def build_example(operation: Operation, attribute_path: str | None) -> Example:
+def build_example(operation: Operation, attribute_path: str | None, values: FieldValues | None = None) -> Example:
+    """The example of ``operation``; ``values`` knows the catalogue's examples by field name."""
+    values = values or FieldValues()
     example = Example(operation, attribute_path)
     path_schema = operation.schema("path")
     if path_schema is not None:
-        example.path_values = dict(example_for(path_schema) or {})
-    parts = _parts(operation)
-    example.problems = _repair(operation, example.path_values, parts)
+        example.path_values = values.fill(dict(example_for(path_schema) or {}), path_schema)
+    parts = _parts(operation, values)
+    example.problems = _repair(operation, example.path_values, parts, values)
     for keyword, (variable, value) in parts.items():
         example.variables[variable] = value
         example.keywords[keyword] = variable
     return example
 
 
-def _parts(operation: Operation) -> dict[str, tuple[str, Any]]:
+def _parts(operation: Operation, values: FieldValues) -> dict[str, tuple[str, Any]]:
     """keyword -> (variable name, value), in the order the page shows them."""
     parts: dict[str, tuple[str, Any]] = {}
     query = operation.schema("query")
     if query is not None:
-        parts["query"] = ("query", _body(operation, query))
+        parts["query"] = ("query", _body(operation, query, values))
     upload = operation.spec.get("upload")
     if isinstance(upload, Mapping):
         parts["files"] = ("files", _files(upload))
-        meta = _upload_meta(upload)
+        meta = _upload_meta(upload, values)
         if meta:
             parts["json"] = ("meta", meta)
     else:
         for part in ("json", "xml"):
             schema = operation.schema(part)
             if schema is not None:
-                parts[part] = ("payload", _body(operation, schema))
-    headers = _headers(operation)
+                parts[part] = ("payload", _body(operation, schema, values))
+    headers = _headers(operation, values)
     if headers:
         parts["headers"] = ("headers", headers)
     return parts
 
 
-def _body(operation: Operation, schema: Mapping[str, Any]) -> Any:
-    body = example_for(schema)
+def _body(operation: Operation, schema: Mapping[str, Any], values: FieldValues) -> Any:
+    body = values.fill(example_for(schema), schema)
     if not isinstance(body, dict):
         return body
+    satisfy_rules(body, schema, values)
     for name in MERCHANT_ID_FIELDS:  # the client (v2) checks it against its own merchant id
         if isinstance(body.get(name), str | int) and not isinstance(body[name], bool):
             body[name] = DOC_MCHID if isinstance(body[name], str) else int(DOC_MCHID)
@@ -141,26 +149,29 @@ def _files(upload: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:
     return {str(upload.get("file") or "file"): (f"example.{extension}", content)}
 
 
-def _upload_meta(upload: Mapping[str, Any]) -> dict[str, Any]:
+def _upload_meta(upload: Mapping[str, Any], values: FieldValues) -> dict[str, Any]:
     """The meta fields the caller gives (the client computes ``filename`` and ``sha256``)."""
-    meta = example_for(upload.get("meta")) if isinstance(upload.get("meta"), Mapping) else None
+    schema = upload.get("meta")
+    meta = values.fill(example_for(schema), schema) if isinstance(schema, Mapping) else None
     if not isinstance(meta, dict):
         return {}
     return {k: v for k, v in meta.items() if k not in ("filename", "sha256")}
 
 
-def _headers(operation: Operation) -> dict[str, Any]:
+def _headers(operation: Operation, values: FieldValues) -> dict[str, Any]:
     schema = operation.schema("headers") or {}
     required = set(schema.get("required") or ())
-    values = example_for(schema) or {}
+    given = values.fill(example_for(schema) or {}, schema)
     return {
         name: value
-        for name, value in values.items()
+        for name, value in given.items()
         if name in required and name.lower() not in CLIENT_HEADERS and isinstance(value, str)
     }
 
 
-def _repair(operation: Operation, path_values: dict[str, Any], parts: dict[str, tuple[str, Any]]) -> list[str]:
+def _repair(
+    operation: Operation, path_values: dict[str, Any], parts: dict[str, tuple[str, Any]], values: FieldValues
+) -> list[str]:
     """Make the payload validate: drop optional fields that break a rule, regenerate required ones.
 
     What is still wrong afterwards is returned (the page shows it, the tests report it).
@@ -170,7 +181,7 @@ def _repair(operation: Operation, path_values: dict[str, Any], parts: dict[str, 
         documents.pop("json", None)  # meta is checked by the client, with the file's digest
     problems = _problems(operation, path_values, documents)
     for _ in range(MAX_REPAIRS):
-        if not problems or not any(_fix(operation, documents, p.pointer, p.rule) for p in problems):
+        if not problems or not any(_fix(operation, documents, p.pointer, p.rule, values) for p in problems):
             break
         problems = _problems(operation, path_values, documents)
     return [str(problem) for problem in problems]
@@ -185,7 +196,7 @@ def _problems(operation: Operation, path_values: dict[str, Any], documents: dict
     return operation.validate({"path": path_values, **checked})
 
 
-def _fix(operation: Operation, documents: dict[str, Any], pointer: str, rule: str) -> bool:
+def _fix(operation: Operation, documents: dict[str, Any], pointer: str, rule: str, values: FieldValues) -> bool:
     """Repair the field at ``pointer`` (``/json/amount/total``); False when nothing could be done.
 
     A required field whose value breaks its ``format`` or length gets the type's default
@@ -200,7 +211,8 @@ def _fix(operation: Operation, documents: dict[str, Any], pointer: str, rule: st
     for token in tokens[1:]:
         if isinstance(value, dict) and token in value:
             child = (schema.get("properties") or {}).get(token) or {}
-            trail.append((value, token, token not in set(schema.get("required") or ()), child))
+            governed = set(schema.get("required") or ()) | rule_names(schema)  # a group's or a condition's too
+            trail.append((value, token, token not in governed, child))
             value, schema = value[token], child
         elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
             value, schema = value[int(token)], schema.get("items") or {}
@@ -208,7 +220,8 @@ def _fix(operation: Operation, documents: dict[str, Any], pointer: str, rule: st
             break
     if trail and rule in ("format", "maxLength", "minLength") and not trail[-1][2]:
         container, key, _, child = trail[-1]
-        fresh = example_for({k: v for k, v in child.items() if k not in ("examples", "example")})
+        bare = {k: v for k, v in child.items() if k not in ("examples", "example")}
+        fresh = values.fill(example_for(bare), bare, key)
         if fresh != container[key]:
             container[key] = fresh
             return True

@@ -6,11 +6,12 @@ No server, no external resource: pages link ``assets/style.css`` and the index r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from html import escape
 
 from .markdown import code_blocks
-from .pages import Page, Row
+from .pages import Page, Table
 
 __all__ = ["html_index", "html_page"]
 
@@ -35,9 +36,9 @@ def html_page(page: Page) -> str:
     parts.append("<h2>Request</h2>")
     if not page.request:
         parts.append("<p>No parameters.</p>")
-    for title, rows in page.request:
-        parts.append(f"<h3><code>{escape(title)}</code></h3>")
-        parts.append(_table(rows))
+    for table in page.request:
+        parts.append(f"<h3><code>{escape(table.title)}</code></h3>")
+        parts.append(_table(table))
     parts.append("<h2>Call</h2>")
     for label, code in code_blocks(page):
         parts.append(f"<p>{_inline_code(label)}</p>")
@@ -48,10 +49,12 @@ def html_page(page: Page) -> str:
     parts.append("<h2>Response</h2>")
     if op.spec.get("response_status"):
         parts.append(f"<p>Status {escape(str(op.spec['response_status']))}.</p>")
-    parts.append(_table(page.response) if page.response else "<p>No body.</p>")
+    response = page.response
+    parts.append(_table(response) if response is not None and response.rows else "<p>No body.</p>")
     if page.errors:
         codes = "".join(f"<tr><td><code>{escape(c)}</code></td><td>{escape(m)}</td></tr>" for c, m in page.errors)
-        parts.append(f"<h2>Error codes</h2><table><tr><th>code</th><th>meaning</th></tr>{codes}</table>")
+        table = f"<table><tr><th>code</th><th>meaning</th></tr>{codes}</table>"
+        parts.append(f'<h2>Error codes</h2><div class="table">{table}</div>')
     parts.append("</body>\n</html>\n")
     return "\n".join(parts)
 
@@ -68,21 +71,29 @@ def _facts(page: Page) -> str:
     return " · ".join(facts)
 
 
-def _table(rows: list[Row]) -> str:
+def _table(table: Table) -> str:
+    """A field table in its own scrolling box (a phone scrolls the table, not the page), then its rules."""
     head = "<tr><th>field</th><th>type</th><th>required</th><th>label</th><th>enum</th></tr>"
     body = []
-    for row in rows:
+    for row in table.rows:
         indent = 0.6 + 1.6 * row.depth  # nesting shown by indentation
         marker = "&#8627; " if row.depth else ""
-        enum = " ".join(f"<code>{escape(str(value))}</code>" for value in row.enum)
+        enum = " ".join(f"<code>{_breakable(str(value))}</code>" for value in row.enum)
         body.append(
-            f'<tr><td style="padding-left:{indent:.1f}em">{marker}<code>{escape(row.name)}</code></td>'
-            f"<td>{escape(row.type)}</td>"
-            f'<td class="required">{"yes" if row.required else ""}</td>'
+            f'<tr><td style="padding-left:{indent:.1f}em">{marker}<code>{_breakable(row.name)}</code></td>'
+            f'<td class="type">{escape(row.type)}</td>'
+            f'<td class="required">{escape(row.requirement)}</td>'
             f"<td>{escape(row.label)}</td>"
             f'<td class="enum">{enum}</td></tr>'
         )
-    return f'<table class="fields">{head}{"".join(body)}</table>'
+    rules = "".join(f"<li>{_inline_code(rule)}</li>" for rule in table.rules)
+    rules_list = f'<ul class="rules">{rules}</ul>' if rules else ""
+    return f'<div class="table"><table class="fields">{head}{"".join(body)}</table></div>{rules_list}'
+
+
+def _breakable(text: str) -> str:
+    """Escaped, with a line-break chance after each ``_``, ``-``, ``.`` and ``/`` (long names wrap there)."""
+    return re.sub(r"([_\-./])(?=.)", r"\1<wbr>", escape(text))
 
 
 def _inline_code(text: str) -> str:

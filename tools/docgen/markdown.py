@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .pages import Page, Row
+from .pages import Page, Table
 
 __all__ = ["ASYNC_LABEL", "SYNC_LABEL", "code_blocks", "markdown_index", "markdown_page"]
 
@@ -25,8 +25,8 @@ def markdown_page(page: Page, index_link: str) -> str:
     lines.append("")
     if not page.request:
         lines.extend(["No parameters.", ""])
-    for title, rows in page.request:
-        lines.extend([f"### {title}", "", *_table(rows), ""])
+    for table in page.request:
+        lines.extend([f"### {table.title}", "", *_table(table), ""])
     lines.extend(["## Call", ""])
     for label, code in code_blocks(page):
         lines.extend([label, "", "```python", code, "```", ""])
@@ -38,7 +38,8 @@ def markdown_page(page: Page, index_link: str) -> str:
     status = op.spec.get("response_status")
     if status:
         lines.extend([f"Status {status}.", ""])
-    lines.extend([*_table(page.response), ""] if page.response else ["No body.", ""])
+    response = page.response
+    lines.extend([*_table(response), ""] if response is not None and response.rows else ["No body.", ""])
     if page.errors:
         lines.extend(["## Error codes", "", "| code | meaning |", "|---|---|"])
         lines.extend(f"| `{_cell(code)}` | {_cell(meaning)} |" for code, meaning in page.errors)
@@ -83,12 +84,15 @@ def _facts(page: Page) -> list[str]:
     return facts
 
 
-def _table(rows: list[Row]) -> list[str]:
+def _table(table: Table) -> list[str]:
     lines = ["| field | type | required | label | enum |", "|---|---|---|---|---|"]
-    for row in rows:
+    for row in table.rows:
         name = INDENT * row.depth + f"`{row.name}`"
         enum = ", ".join(f"`{_cell(str(value))}`" for value in row.enum)
-        lines.append(f"| {name} | {_cell(row.type)} | {'yes' if row.required else ''} | {_cell(row.label)} | {enum} |")
+        lines.append(f"| {name} | {_cell(row.type)} | {row.requirement} | {_cell(row.label)} | {enum} |")
+    if table.rules:
+        lines.append("")
+        lines.extend(f"- {rule}" for rule in table.rules)
     return lines
 
 

@@ -15,8 +15,10 @@ from wechatpay_chain.describe import field_rows
 from wechatpay_chain.specs import Operation
 
 from .examples import Example, build_example
+from .rules import field_marks, rule_lines
+from .values import FieldValues
 
-__all__ = ["PART_TITLES", "Page", "Row", "build_page", "slug_for", "slug_of"]
+__all__ = ["PART_TITLES", "Page", "Row", "Table", "build_page", "slug_for", "slug_of"]
 
 PART_TITLES = {
     "path": "Path values (keywords)",
@@ -38,6 +40,21 @@ class Row:
     required: bool
     label: str
     enum: tuple[Any, ...]
+    rule: str = ""  # "one of" (a group's member) or "conditional" (a condition makes it required)
+
+    @property
+    def requirement(self) -> str:
+        """What the required column says: ``yes``, ``one of``, ``conditional`` or nothing."""
+        return "yes" if self.required else self.rule
+
+
+@dataclass
+class Table:
+    """A field table: its title, its rows, the rule lines under it."""
+
+    title: str
+    rows: list[Row]
+    rules: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,8 +63,8 @@ class Page:
     slug: str
     example: Example
     tags: list[str]
-    request: list[tuple[str, list[Row]]] = field(default_factory=list)  # (part title, rows)
-    response: list[Row] = field(default_factory=list)
+    request: list[Table] = field(default_factory=list)
+    response: Table | None = None
     notes: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (code, meaning)
 
@@ -81,36 +98,65 @@ def slug_of(method: str, key: str) -> str:
     return method.lower() + "-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", key).strip("-")
 
 
-def build_page(operation: Operation, slug: str, attribute_path: str | None) -> Page:
+def build_page(operation: Operation, slug: str, attribute_path: str | None, values: FieldValues | None = None) -> Page:
     tags = [str(tag) for tag in operation.spec.get("tags") or []] or [UNTAGGED]
-    page = Page(operation, slug, build_example(operation, attribute_path), tags)
-    for part in ("path", "query", "headers", "json", "xml", "form"):
+    page = Page(operation, slug, build_example(operation, attribute_path, values), tags)
+    for part in ("path", "query", "headers", "json", "xml", "form", "meta"):
         schema = operation.schema(part)
         if schema is not None:
-            rows = _rows(schema)
+            table = _table(PART_TITLES[part], schema)
             if part == "headers":
-                rows = [_client_header(row) for row in rows]
-            page.request.append((PART_TITLES[part], rows))
-    upload = operation.spec.get("upload")
-    if isinstance(upload, Mapping) and isinstance(upload.get("meta"), Mapping):
-        page.request.append((PART_TITLES["meta"], _rows(upload["meta"])))
+                table.rows = [_client_header(row) for row in table.rows]
+            page.request.append(table)
     response = operation.schema("response")
     if response is not None:
-        page.response = _rows(response)
+        page.response = _table("response", response)
     page.notes = _notes(operation, attribute_path)
     page.errors = _errors(operation.spec.get("errors"))
     return page
 
 
-def _rows(schema: Mapping[str, Any]) -> list[Row]:
-    return [Row(d, n, t, r, label, tuple(e)) for d, n, t, r, label, e in field_rows(schema)]
+def _table(title: str, schema: Mapping[str, Any]) -> Table:
+    return Table(title, _marked(list(field_rows(schema)), schema, 0), rule_lines(schema))
+
+
+def _marked(raw: list[Any], schema: Mapping[str, Any], depth: int) -> list[Row]:
+    """``field_rows``' rows, each governed field marked from its own object's rules.
+
+    The rows of one level come in order, each followed by its nested rows (deeper).
+    """
+    marks = field_marks(schema)
+    properties = _properties(schema)
+    rows: list[Row] = []
+    index = 0
+    while index < len(raw):
+        _, name, kind, required, label, enum = raw[index]
+        end = index + 1
+        while end < len(raw) and raw[end][0] > depth:
+            end += 1
+        rows.append(Row(depth, name, kind, required, label, tuple(enum), "" if required else marks.get(name, "")))
+        child = properties.get(name) or {}
+        nested = child.get("items") if child.get("type") == "array" else child
+        rows.extend(_marked(raw[index + 1 : end], nested if isinstance(nested, Mapping) else {}, depth + 1))
+        index = end
+    return rows
+
+
+def _properties(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of an object, those of its ``allOf``/``oneOf``/``anyOf`` branches too."""
+    found = dict(schema.get("properties") or {})
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(keyword) or ():
+            if isinstance(branch, Mapping):
+                found = {**_properties(branch), **found}
+    return found
 
 
 def _client_header(row: Row) -> Row:
     """``Wechatpay-Serial`` is the client's business: it names the key it encrypted with."""
     if row.name.lower() != "wechatpay-serial":
         return row
-    return Row(row.depth, row.name, row.type, row.required, f"{row.label} (added by the client)", row.enum)
+    return Row(row.depth, row.name, row.type, row.required, f"{row.label} (added by the client)", row.enum, row.rule)
 
 
 def _notes(operation: Operation, attribute_path: str | None) -> list[str]:

@@ -21,6 +21,7 @@ from stubgen.tree import ChainNode, build_tree
 from .html import html_index, html_page
 from .markdown import markdown_index, markdown_page
 from .pages import UNTAGGED, Page, build_page, slug_for
+from .values import FieldValues
 
 __all__ = ["BuildReport", "build", "load_pages"]
 
@@ -39,18 +40,18 @@ def load_pages(specs: Path) -> list[Page]:
     """One page per operation, in catalogue order, slugs unique even on case-insensitive disks."""
     tree = build_tree(specs)
     attributes = dict(_attribute_paths(tree.root, ""))
+    operations = [tree.catalog.operation(entry.key, entry.method) for entry in tree.catalog]
+    present = [operation for operation in operations if operation is not None]
+    values = FieldValues(present)  # the catalogue's examples by field name, for the fields without one
     pages: list[Page] = []
     taken: set[str] = set()
-    for entry in tree.catalog:
-        operation = tree.catalog.operation(entry.key, entry.method)
-        if operation is None:
-            continue
+    for operation in present:
         slug = slug_for(operation)
         unique, number = slug, 2
         while unique.lower() in taken:
             unique, number = f"{slug}-{number}", number + 1
         taken.add(unique.lower())
-        pages.append(build_page(operation, unique, attributes.get(entry.key)))
+        pages.append(build_page(operation, unique, attributes.get(operation.key), values))
     return pages
 
 

@@ -99,7 +99,7 @@ class OperationBuilder:
             "roles": [str(role) for role in (roles if isinstance(roles, list) else [roles] if roles else [])],
             "updated": str(op["x-last-updated-at"]) if op.get("x-last-updated-at") else None,
             "versions": [str(version) for version in versions] if isinstance(versions, list) else None,
-            "doc": doc_link(op.get("description")),
+            "doc": doc_link(op.get("description"), op.get("externalDocs")),
             "deprecated": op.get("deprecated") is True or says_retired(op.get("summary"), op.get("description")),
             "base_url": op.get("x-base-uri") or op.get("x-baseuri") or host_for(path.key),
         }

@@ -705,7 +705,7 @@ class V3TaxiInvoiceTaxiCompaniesByCompanyMchid(TypedNode):
 
         GET /v3/taxi-invoice/taxi-companies/{company_mchid}
         roles: 服务商
-        hhttps://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/query-taxi-company.html
+        https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/query-taxi-company.html
         """
     async def get_async(
         self,
@@ -722,7 +722,7 @@ class V3TaxiInvoiceTaxiCompaniesByCompanyMchid(TypedNode):
 
         GET /v3/taxi-invoice/taxi-companies/{company_mchid}
         roles: 服务商
-        hhttps://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/query-taxi-company.html
+        https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/query-taxi-company.html
         """
 
 class V3TaxiInvoiceTaxiCompany(TypedNode):
