@@ -79,6 +79,7 @@ def test_specs_list_show_and_search(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["specs", "show", "v3/profitsharing/return-orders"]) == 0
     shown = capsys.readouterr().out
     assert "请求分账回退" in shown and "* out_return_no" in shown
+    assert "! one of order_id, out_order_no is required" in shown
     assert main(["specs", "list", "--search", "分账回退"]) == 0
     assert "return-orders" in capsys.readouterr().out
     assert main(["specs", "show", "v3/profitsharing/return-order"]) == 1
