@@ -16,12 +16,12 @@ import re
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from _spec_helpers import load_specs, schemas_of, subschemas
 from jsonschema import Draft202012Validator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,12 +56,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[import_specs.Imp
 @pytest.fixture(scope="module")
 def specs() -> dict[str, dict[str, Any]]:
     """Every committed spec, by key."""
-    loaded = {}
-    for file in sorted(SPECS.rglob("*.yaml")):
-        spec = yaml.load(file.read_text(encoding="utf-8"), Loader=Loader)
-        loaded[spec["key"]] = spec
-    assert loaded, "specs/ is empty: run python tools/import_specs.py"
-    return loaded
+    return load_specs()
 
 
 def spec_files(folder: Path) -> dict[str, bytes]:
@@ -71,30 +66,6 @@ def spec_files(folder: Path) -> dict[str, bytes]:
 def operation(specs: dict[str, dict[str, Any]], key: str, method: str) -> dict[str, Any]:
     op: dict[str, Any] = specs[key]["operations"][method]
     return op
-
-
-def schemas_of(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for method, op in spec["operations"].items():
-        for name in SCHEMA_KEYS:
-            if name in op:
-                yield f"{spec['key']} {method} {name}", op[name]
-        if "meta" in op.get("upload", {}):
-            yield f"{spec['key']} {method} upload.meta", op["upload"]["meta"]
-
-
-def subschemas(schema: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every schema node with a readable location."""
-    if not isinstance(schema, dict):
-        return
-    yield where, schema
-    for keyword in ("properties", "patternProperties", "$defs"):
-        for name, sub in (schema.get(keyword) or {}).items():
-            yield from subschemas(sub, f"{where}/{name}")
-    for keyword in ("items", "additionalProperties", "contentSchema"):
-        yield from subschemas(schema.get(keyword), f"{where}/{keyword}")
-    for keyword in ("oneOf", "anyOf", "allOf"):
-        for index, sub in enumerate(schema.get(keyword) or []):
-            yield from subschemas(sub, f"{where}/{keyword}/{index}")
 
 
 # ------------------------------------------------ reproducibility and coverage

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from _spec_helpers import load_specs, schemas_of, subschemas
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "wechatpay-openapi"
@@ -36,34 +37,8 @@ needs_source = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def specs() -> dict[str, dict[str, Any]]:
-    loaded = {}
-    for file in sorted(SPECS.rglob("*.yaml")):
-        spec = yaml.load(file.read_text(encoding="utf-8"), Loader=Loader)
-        loaded[spec["key"]] = spec
-    return loaded
-
-
-def schemas_of(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for method, op in spec["operations"].items():
-        for name in SCHEMA_KEYS:
-            if name in op:
-                yield f"{spec['key']} {method} {name}", op[name]
-        if "meta" in op.get("upload", {}):
-            yield f"{spec['key']} {method} upload.meta", op["upload"]["meta"]
-
-
-def subschemas(schema: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    if not isinstance(schema, dict):
-        return
-    yield where, schema
-    for keyword in ("properties", "patternProperties", "$defs"):
-        for name, sub in (schema.get(keyword) or {}).items():
-            yield from subschemas(sub, f"{where}/{name}")
-    for keyword in ("items", "additionalProperties", "contentSchema"):
-        yield from subschemas(schema.get(keyword), f"{where}/{keyword}")
-    for keyword in ("oneOf", "anyOf", "allOf"):
-        for index, sub in enumerate(schema.get(keyword) or []):
-            yield from subschemas(sub, f"{where}/{keyword}/{index}")
+    """Every committed spec, by key."""
+    return load_specs()
 
 
 # ------------------------------------------------- an independent source reader
