@@ -83,8 +83,8 @@ def test_the_transfer_detail_names_are_conditions_on_the_amount() -> None:
     detail = json["properties"]["transfer_detail_list"]["items"]
     assert "user_name" not in detail["required"]
     assert conditions_of(detail) == [
-        Condition("user_name", "transfer_amount", {"exclusiveMaximum": 30}, forbidden=True),
-        Condition("user_name", "transfer_amount", {"minimum": 200000}),
+        Condition("user_name", "transfer_amount", {"type": "integer", "exclusiveMaximum": 30}, forbidden=True),
+        Condition("user_name", "transfer_amount", {"type": "integer", "minimum": 200000}),
     ]
 
 
@@ -174,6 +174,15 @@ def test_transfer_names_follow_the_amount() -> None:
     assert batches.validate({"json": _transfer(5_000, user_name="ciphertext")}) == []
     small = [str(p) for p in batches.validate({"json": _transfer(20, user_name="ciphertext")})]
     assert small == ["/json/transfer_detail_list/0/user_name: not allowed when transfer_amount < 30 (if)"]
+    # an amount of the wrong type is one type error, not two contradictory conditions
+    wrong = [
+        (p.pointer, p.rule) for p in batches.validate({"json": _transfer(20, user_name="c") | {"total_amount": 20}})
+    ]
+    assert wrong == [("/json/transfer_detail_list/0/user_name", "if")]
+    text_amount = _transfer(20)
+    text_amount["transfer_detail_list"][0]["transfer_amount"] = "500"
+    found = [(p.pointer, p.rule) for p in batches.validate({"json": text_amount})]
+    assert found == [("/json/transfer_detail_list/0/transfer_amount", "type")]
     large = [str(p) for p in batches.validate({"json": _transfer(250_000)})]
     assert large == ["/json/transfer_detail_list/0/user_name: required when transfer_amount >= 200000 (if)"]
 
@@ -223,14 +232,10 @@ def test_v2_text_values_read_as_the_platform_reads_them() -> None:
     assert read_text_values(schema, {"flag": "False"}) == {"flag": False}
     assert query_view(schema, {"list": "ONE"}) == {"list": ["ONE"]}
     assert query_view(schema, {"list": ["A", "B"]}) == {"list": ["A", "B"]}
-    profitsharing = _spec("v2/pay/profitsharingquery")
-    booleans = [
-        name
-        for name, field in (profitsharing.schema("xml") or {}).get("properties", {}).items()
-        if field.get("type") == "boolean"
-    ]
-    if booleans:  # the view reads 'TRUE' as true wherever the spec types a boolean
-        assert wire_view(profitsharing, "xml", {booleans[0]: "TRUE"}) == {booleans[0]: True}
+    hotel = _spec("v2/wxv/finishhotelbill")  # checked_in is a boolean on the wire as text
+    assert hotel.schema("xml")["properties"]["checked_in"]["type"] == "boolean"
+    for text in ("TRUE", "true", "True", "FALSE"):
+        assert wire_view(hotel, "xml", {"checked_in": text}) == {"checked_in": text.lower() == "true"}
 
 
 def test_a_single_value_for_a_query_array_is_accepted_by_the_client(client: Client, mock: MockPlatform) -> None:

@@ -245,7 +245,7 @@ def test_conditions_and_groups_under_all_of_make_no_types_and_no_required_keys()
     assert fields["openid"] == (False, "not allowed when trade_type is NATIVE")
     assert fields["amount"] == (False, "金额")  # the tested field itself gets no note
     text = writer.definitions[0].render()
-    assert "one of transaction_id, out_trade_no is required; user_name required when amount >= 200000" in text
+    assert "one of transaction_id, out_trade_no is required; user_name: required when amount >= 200000" in text
 
 
 def test_real_alternatives_are_still_a_union() -> None:

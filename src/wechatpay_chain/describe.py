@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .specs import Operation
 
-from .schema_rules import conditions_of, group_text, groups_of
+from .schema_rules import conditions_of, group_text, groups_of, objects_in
 
 __all__ = ["describe_operation", "field_rows", "rule_lines"]
 
@@ -47,25 +47,17 @@ def field_rows(schema: Mapping[str, Any], depth: int = 0) -> Iterator[tuple[int,
                 yield from field_rows(branch, depth)
 
 
-def rule_lines(schema: Mapping[str, Any], where: str = "") -> Iterator[str]:
+def rule_lines(schema: Mapping[str, Any]) -> Iterator[str]:
     """The one-of groups and conditions of ``schema`` and of every object inside it.
 
     ``one of transaction_id, out_trade_no is required``;
     ``transfer_detail_list[].user_name: required when transfer_amount >= 200000``.
     """
-    prefix = f"{where}: " if where else ""
-    for group in groups_of(schema):
-        yield f"{prefix}{group_text(group)} is required"
-    for condition in conditions_of(schema):
-        yield f"{where + '.' if where else ''}{condition.field}: {condition.text()}"
-    for name, child in (schema.get("properties") or {}).items():
-        if not isinstance(child, Mapping):
-            continue
-        inner = f"{where}.{name}" if where else str(name)
-        if child.get("type") == "array" and isinstance(child.get("items"), Mapping):
-            yield from rule_lines(child["items"], inner + "[]")
-        else:
-            yield from rule_lines(child, inner)
+    for path, node in objects_in(schema):
+        for group in groups_of(node):
+            yield f"{path}: {group_text(group)} is required" if path else f"{group_text(group)} is required"
+        for condition in conditions_of(node):
+            yield f"{path + '.' if path else ''}{condition.field}: {condition.text()}"
 
 
 def describe_operation(operation: Operation) -> str:
@@ -82,7 +74,9 @@ def describe_operation(operation: Operation) -> str:
         lines.append(f"{part}=")
         for depth, name, kind, required, label, enum in field_rows(schema):
             mark = "*" if required else " "
-            enum_text = f"  one of {', '.join(map(str, enum))}" if enum else ""
+            # "values:", not "one of": that names a group of fields (the "!" lines below)
+            words = [str(value) for value in enum if value is not None]
+            enum_text = f"  values: {' | '.join(words)}" if words else ""
             lines.append(f"  {'  ' * depth}{mark} {name}: {kind}  {label}{enum_text}".rstrip())
         lines += [f"  ! {line}" for line in rule_lines(schema)]
     if spec.get("encrypt"):

@@ -215,16 +215,37 @@ def _all_of(branches: Any, _: Mapping[str, Any]) -> Check:
 
 
 def _not(schema: Any, _: Mapping[str, Any]) -> Check:
-    check = _compile(schema)
+    check = _compile(_exact(schema))
     return lambda value: not check(value)
 
 
 def _if(condition: Any, schema: Mapping[str, Any]) -> Check:
     """``if``/``then``/``else`` (conditions on a value: ``user_name`` required from 200,000 fen)."""
-    test = _compile(condition)
+    test = _compile(_exact(condition))
     then = _compile(schema.get("then", True))
     otherwise = _compile(schema.get("else", True))
     return lambda value: then(value) if test(value) else otherwise(value)
+
+
+_EXACT_KEYWORDS = frozenset(
+    {"type", "enum", "const", "required", "properties", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+)
+
+
+def _exact(schema: Any) -> Any:
+    """``schema`` when its closure agrees with jsonschema both ways, else ``_Unsupported``.
+
+    Elsewhere a closure only has to never say yes where jsonschema says no; under ``not``
+    and in ``if`` a wrong no turns into a wrong yes, so only keywords checked exactly
+    (types, values, bounds, required names, and properties of the same) may appear there.
+    """
+    if schema is True:
+        return schema
+    if not isinstance(schema, Mapping) or set(schema) - _EXACT_KEYWORDS - _ANNOTATIONS:
+        raise _Unsupported("a subschema under not/if outside the exact subset")
+    for sub in (schema.get("properties") or {}).values():
+        _exact(sub)
+    return schema
 
 
 def _branches(branches: Any) -> list[Any]:

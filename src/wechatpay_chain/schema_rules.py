@@ -29,7 +29,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Condition", "conditions_of", "group_text", "groups_of", "is_rule", "rule_names", "test_text"]
+__all__ = [
+    "Condition",
+    "conditions_of",
+    "field_rule_texts",
+    "group_text",
+    "groups_of",
+    "is_rule",
+    "objects_in",
+    "rule_names",
+    "rule_texts",
+    "test_text",
+]
 
 _BOUNDS = {
     "minimum": ">=",
@@ -140,3 +151,37 @@ def rule_names(schema: Mapping[str, Any] | None) -> set[str]:
 def group_text(group: Sequence[Sequence[str]]) -> str:
     """``one of transaction_id, out_trade_no`` (a branch of several names is ``a + b``)."""
     return "one of " + ", ".join(" + ".join(branch) for branch in group)
+
+
+def rule_texts(schema: Mapping[str, Any] | None) -> list[str]:
+    """Every rule of one object in words: ``one of a, b is required``,
+    ``user_name: required when transfer_amount >= 200000``."""
+    texts = [f"{group_text(group)} is required" for group in groups_of(schema)]
+    texts += [f"{condition.field}: {condition.text()}" for condition in conditions_of(schema)]
+    return texts
+
+
+def field_rule_texts(schema: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """Field name -> the rules of one object that govern it (for a field's own notes)."""
+    notes: dict[str, list[str]] = {}
+    for group in groups_of(schema):
+        text = f"{group_text(group)} is required"
+        for name in dict.fromkeys(name for branch in group for name in branch):
+            notes.setdefault(name, []).append(text)
+    for condition in conditions_of(schema):
+        notes.setdefault(condition.field, []).append(condition.text())
+    return notes
+
+
+def objects_in(schema: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, object schema) of ``schema`` and of every object inside it, ``a.b`` for nested
+    objects and ``list[]`` for array items: where a reader looks for rules."""
+    yield path, schema
+    for name, child in (schema.get("properties") or {}).items():
+        if not isinstance(child, Mapping):
+            continue
+        inner = f"{path}.{name}" if path else str(name)
+        if isinstance(child.get("items"), Mapping):
+            yield from objects_in(child["items"], f"{inner}[]")
+        elif child.get("properties") or is_rule(child) or child.get("allOf"):
+            yield from objects_in(child, inner)

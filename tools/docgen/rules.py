@@ -16,13 +16,13 @@ how a page shows them:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 
 from wechatpay_chain.mock.examples import example_for
-from wechatpay_chain.schema_rules import conditions_of, group_text, groups_of
+from wechatpay_chain.schema_rules import conditions_of, groups_of, objects_in, rule_texts
 
 if TYPE_CHECKING:
     from .values import FieldValues
@@ -46,13 +46,12 @@ def field_marks(schema: Mapping[str, Any]) -> dict[str, str]:
 def rule_lines(schema: Mapping[str, Any]) -> list[str]:
     """The lines under a table: every rule of the object and of the objects nested in it."""
     lines = []
-    for path, node in _objects(schema, ""):
+    for path, node in objects_in(schema):
         prefix = f"In `{path}`: " if path else ""
-        for group in groups_of(node):
-            text = group_text(group)
-            lines.append(f"{prefix}{text[0].upper()}{text[1:]} is required")
-        for condition in conditions_of(node):
-            lines.append(f"{prefix}{condition.field}: {condition.text()}")
+        lines += [
+            prefix + text[0].upper() + text[1:] if text.startswith("one of") else prefix + text
+            for text in rule_texts(node)
+        ]
     return lines
 
 
@@ -90,16 +89,3 @@ def _ensure(value: dict[str, Any], name: str, schema: Any, values: FieldValues) 
     if name not in value:
         schema = schema if isinstance(schema, Mapping) else {}
         value[name] = values.fill(example_for(schema) if schema else "string", schema, name)
-
-
-def _objects(schema: Mapping[str, Any], path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(path, object schema) of ``schema`` and every object inside it (``list[]`` for array items)."""
-    yield path, schema
-    for name, child in (schema.get("properties") or {}).items():
-        if not isinstance(child, Mapping):
-            continue
-        inner = f"{path}.{name}" if path else str(name)
-        if isinstance(child.get("items"), Mapping):
-            yield from _objects(child["items"], f"{inner}[]")
-        elif child.get("properties") or child.get("anyOf") or child.get("allOf") or child.get("if"):
-            yield from _objects(child, inner)

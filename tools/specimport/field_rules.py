@@ -29,6 +29,7 @@ from .keywords import Schema
 from .repairs import Repairs
 
 REQUEST_PARTS = ("json", "xml", "query", "form")
+_NUMERIC_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 # The catalogue's words for "one of these two", found in a field's description or example.
 _NOT_GIVEN = re.compile(r"当没提供([A-Za-z_]+)时需要传")
@@ -96,7 +97,10 @@ class FieldRules:
                     _apply_entry(policy, target, f"{where} /{part}{pointer}", repairs)
             words = _source_words(source_op)
             for pointer, target in _objects_at(schema, "", deep=True):
-                for group in _prose_groups(target, words if pointer == "" else {}):
+                guesses: list[str] = []
+                groups = _prose_groups(target, words if pointer == "" else {}, guesses)
+                self.notes += [f"{where} /{part}{pointer}: {guess}" for guess in guesses]
+                for group in groups:
                     if (pointer, frozenset(group)) in decided:
                         continue
                     decided.add((pointer, frozenset(group)))
@@ -183,12 +187,17 @@ def _apply_entry(policy: _Entry, target: Schema, where: str, repairs: Repairs) -
         forbidden = "forbidden_when" in policy.data
         test = policy.data["forbidden_when" if forbidden else "required_when"]
         (when, bound), *_ = test.items()
+        bound = dict(bound)
+        kind = ((target.get("properties") or {}).get(when) or {}).get("type")
+        if kind and any(key in bound for key in _NUMERIC_BOUNDS):
+            # Bounds ignore values of another type: without it, "500" would meet both tests.
+            bound = {"type": kind, **bound}
         _unrequire(target, names)
         then: Schema = {"required": names}
         _add_rule(
             target,
             {
-                "if": {"required": [when], "properties": {when: dict(bound)}},
+                "if": {"required": [when], "properties": {when: bound}},
                 "then": {"not": then} if forbidden else then,
             },
         )
@@ -261,7 +270,7 @@ def _walk(pointer: str, node: Schema) -> Iterator[tuple[str, Schema]]:
         yield from _walk(f"{pointer}/*", node["items"])
 
 
-def _prose_groups(target: Schema, words: dict[str, list[str]]) -> list[list[str]]:
+def _prose_groups(target: Schema, words: dict[str, list[str]], guesses: list[str]) -> list[list[str]]:
     """Groups the catalogue states in words beside a field (see the module docstring)."""
     properties = target.get("properties") or {}
     groups: list[list[str]] = []
@@ -272,12 +281,12 @@ def _prose_groups(target: Schema, words: dict[str, list[str]]) -> list[list[str]
                 groups.append([found.group(1), name])
             found = _EITHER_NAMED.search(text)
             if found:
-                pair = [_by_label(properties, found.group(1)), _by_label(properties, found.group(2))]
+                pair = [_by_label(properties, found.group(1), guesses), _by_label(properties, found.group(2), guesses)]
                 if None not in pair:
                     groups.append([str(member) for member in pair])
             found = _EITHER_LABELS.search(text)
             if found:
-                pair = [_by_label(properties, found.group(1)), _by_label(properties, found.group(2))]
+                pair = [_by_label(properties, found.group(1), guesses), _by_label(properties, found.group(2), guesses)]
                 if None not in pair:
                     groups.append([str(member) for member in pair])
     unique: list[list[str]] = []
@@ -313,8 +322,9 @@ def _source_words(source_op: dict[str, Any]) -> dict[str, list[str]]:
     return words
 
 
-def _by_label(properties: Schema, label: str) -> str | None:
-    """The field named `label`, or whose title is `label` (or, uniquely, starts like it)."""
+def _by_label(properties: Schema, label: str, guesses: list[str]) -> str | None:
+    """The field named `label`, or whose title is `label` (or, uniquely, starts like it: such a
+    guess is reported in `guesses`, so a change of the source cannot move it unseen)."""
     if label in properties:
         return label
     titled = [name for name, child in properties.items() if isinstance(child, dict) and child.get("title") == label]
@@ -326,4 +336,7 @@ def _by_label(properties: Schema, label: str) -> str | None:
         for name, child in properties.items()
         if isinstance(child, dict) and isinstance(child.get("title"), str) and child["title"].startswith(stem)
     ]
-    return close[0] if len(close) == 1 else None
+    if len(close) != 1:
+        return None
+    guesses.append(f"the words name {label!r}: taken for {close[0]} (title {properties[close[0]]['title']!r})")
+    return close[0]

@@ -37,7 +37,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wechatpay_chain.schema_rules import conditions_of, group_text, groups_of, is_rule, rule_names
+from wechatpay_chain.schema_rules import field_rule_texts, is_rule, rule_names, rule_texts
 
 from .text import docstring, is_plain_name, pascal, py_string
 
@@ -217,7 +217,7 @@ class TypeWriter:
         self._seen[fingerprint] = name
         # A name a group or a condition governs is never required alone, whatever ``required`` says.
         required = set(schema.get("required") or ()) - set(filled) - rule_names(schema)
-        notes = _rule_notes(schema)
+        notes = field_rule_texts(schema)
         fields: list[FieldDef] = []
         for key, child in schema["properties"].items():
             if not isinstance(child, Mapping):
@@ -233,7 +233,7 @@ class TypeWriter:
                 text=text,
             )
             fields.append(FieldDef(str(key), annotation, key in required, note))
-        rules = _rule_summary(schema)
+        rules = rule_texts(schema)
         if rules:
             doc += "\n\nRules: " + "; ".join(rules) + "."
         if schema.get("patternProperties"):
@@ -252,25 +252,6 @@ def _label(schema: Mapping[str, Any]) -> str:
     if schema.get("deprecated"):
         label = f"{label} [deprecated]".strip()
     return label
-
-
-def _rule_notes(schema: Mapping[str, Any]) -> dict[str, list[str]]:
-    """field -> the rules that govern it: ``one of a, b is required``, ``required when x >= 1``."""
-    notes: dict[str, list[str]] = {}
-    for group in groups_of(schema):
-        text = group_text(group) + " is required"
-        for name in dict.fromkeys(name for branch in group for name in branch):
-            notes.setdefault(name, []).append(text)
-    for condition in conditions_of(schema):
-        notes.setdefault(condition.field, []).append(condition.text())
-    return notes
-
-
-def _rule_summary(schema: Mapping[str, Any]) -> list[str]:
-    """Every rule of the object in one list, for the ``TypedDict``'s docstring."""
-    texts = [group_text(group) + " is required" for group in groups_of(schema)]
-    texts.extend(f"{condition.field} {condition.text()}" for condition in conditions_of(schema))
-    return texts
 
 
 def _merge_all_of(schema: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -92,7 +92,10 @@ class V2CgiBinMchCustomsCustomdeclareorderPostResponse(TypedDict):
     """验核机构交易流水号"""
 
 class V2CgiBinMchCustomsCustomdeclarequeryPostXml(TypedDict):
-    """``xml=`` of POST v2/cgi-bin/mch/customs/customdeclarequery: 订单附加信息查询接口"""
+    """``xml=`` of POST v2/cgi-bin/mch/customs/customdeclarequery: 订单附加信息查询接口
+
+    Rules: one of out_trade_no, transaction_id, sub_order_no, sub_order_id is required.
+    """
     sign_type: NotRequired[Literal["MD5", None]]
     """签名类型"""
     sign: NotRequired[str]
@@ -101,14 +104,14 @@ class V2CgiBinMchCustomsCustomdeclarequeryPostXml(TypedDict):
     """公众账号ID"""
     mch_id: NotRequired[str]
     """商户号"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: str
-    """微信支付订单号"""
-    sub_order_no: str
-    """商户子订单号"""
-    sub_order_id: str
-    """微信子订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of out_trade_no, transaction_id, sub_order_no, sub_order_id is required"""
+    transaction_id: NotRequired[str]
+    """微信支付订单号; one of out_trade_no, transaction_id, sub_order_no, sub_order_id is required"""
+    sub_order_no: NotRequired[str]
+    """商户子订单号; one of out_trade_no, transaction_id, sub_order_no, sub_order_id is required"""
+    sub_order_id: NotRequired[str]
+    """微信子订单号; one of out_trade_no, transaction_id, sub_order_no, sub_order_id is required"""
     customs: Literal[
         "GUANGZHOU_ZS",
         "HANGZHOU_ZS",
@@ -155,7 +158,10 @@ class V2CgiBinMchCustomsCustomdeclarequeryPostResponse(TypedDict):
     """验核机构交易流水号"""
 
 class V2CgiBinMchNewcustomsCustomdeclareredeclarePostXml(TypedDict):
-    """``xml=`` of POST v2/cgi-bin/mch/newcustoms/customdeclareredeclare: 订单附加信息重推接口"""
+    """``xml=`` of POST v2/cgi-bin/mch/newcustoms/customdeclareredeclare: 订单附加信息重推接口
+
+    Rules: one of out_trade_no, transaction_id is required.
+    """
     sign_type: NotRequired[Literal["MD5", None]]
     """签名类型"""
     sign: NotRequired[str]
@@ -164,10 +170,10 @@ class V2CgiBinMchNewcustomsCustomdeclareredeclarePostXml(TypedDict):
     """公众账号ID"""
     mch_id: NotRequired[str]
     """商户号"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: str
-    """微信支付订单号"""
+    out_trade_no: NotRequired[str]
+    """商户订单号; one of out_trade_no, transaction_id is required"""
+    transaction_id: NotRequired[str]
+    """微信支付订单号; one of out_trade_no, transaction_id is required"""
     sub_order_no: NotRequired[str | None]
     """商户子订单号"""
     sub_order_id: NotRequired[str | None]

@@ -354,7 +354,8 @@ class V2WxvFinishhotelbillPostResponse(TypedDict):
 class V2WxvFinishrentbillPostXml(TypedDict):
     """``xml=`` of POST v2/wxv/finishrentbill: 完结租借订单
 
-    Rules: one of rent_fee, compensation_fee is required.
+    Rules: one of rent_fee, compensation_fee is required; compensation_fee_desc: required when compensation_fee is
+    given.
     """
     version: Literal["1.0"]
     """接口版本号"""
@@ -384,8 +385,8 @@ class V2WxvFinishrentbillPostXml(TypedDict):
     """租金费用 (int32); one of rent_fee, compensation_fee is required"""
     compensation_fee: NotRequired[str]
     """赔偿金费用; one of rent_fee, compensation_fee is required"""
-    compensation_fee_desc: str
-    """赔偿金费用说明"""
+    compensation_fee_desc: NotRequired[str]
+    """赔偿金费用说明; required when compensation_fee is given"""
     finish_ticket: str
     """完结凭证"""
     profit_sharing: Literal["Y", "N"]

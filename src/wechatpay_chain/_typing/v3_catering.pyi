@@ -43,8 +43,8 @@ class V3CateringOrdersSyncStatusPostJsonDishListItem(TypedDict):
 class V3CateringOrdersSyncStatusPostJson(TypedDict):
     """``json=`` of POST v3/catering/orders/sync-status: 点餐订单信息同步（渠道商/服务商）
 
-    Rules: pay_time required when status is PAY_SUCCESS; transaction_id required when status is PAY_SUCCESS;
-    out_trade_no required when status is PAY_SUCCESS.
+    Rules: pay_time: required when status is PAY_SUCCESS; transaction_id: required when status is PAY_SUCCESS;
+    out_trade_no: required when status is PAY_SUCCESS.
     """
     sp_mchid: NotRequired[str]
     """微信支付分配的服务商商户号"""

@@ -189,7 +189,7 @@ class V3CombineTransactionsH5PostJsonSubOrdersItem(TypedDict):
     """订单金额"""
     out_trade_no: str
     """商品单商户订单号"""
-    sub_mchid: str
+    sub_mchid: NotRequired[str]
     """二级商户号"""
     goods_tag: NotRequired[str]
     """订单优惠标记"""
@@ -314,7 +314,7 @@ class V3CombineTransactionsJsapiPostJsonSubOrdersItem(TypedDict):
     """订单金额"""
     out_trade_no: str
     """商品单商户订单号"""
-    sub_mchid: str
+    sub_mchid: NotRequired[str]
     """二级商户号"""
     detail: NotRequired[str]
     """商品详情"""
@@ -384,7 +384,7 @@ class V3CombineTransactionsMiniprogramPostJsonSubOrdersItem(TypedDict):
     """商品单发起商户号"""
     order_service_type: NotRequired[Literal["INDIVIDUALTRADE"]]
     """商品服务类型"""
-    individual_auth_id: str
+    individual_auth_id: NotRequired[str]
     """商品单个人收款方受理授权ID"""
     individual_name: NotRequired[str]
     """商品单个人收款方平台昵称"""

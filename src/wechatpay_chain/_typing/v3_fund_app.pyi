@@ -1048,7 +1048,10 @@ class V3FundAppMchTransferTransferBillsPostJsonUserRecvStyle(TypedDict):
     """用户收款样式类型"""
 
 class V3FundAppMchTransferTransferBillsPostJson(TypedDict):
-    """``json=`` of POST v3/fund-app/mch-transfer/transfer-bills: 发起转账"""
+    """``json=`` of POST v3/fund-app/mch-transfer/transfer-bills: 发起转账
+
+    Rules: user_name: required when transfer_amount >= 200000.
+    """
     appid: str
     """商户AppID"""
     out_bill_no: str
@@ -1056,7 +1059,7 @@ class V3FundAppMchTransferTransferBillsPostJson(TypedDict):
     openid: str
     """收款用户OpenID"""
     user_name: NotRequired[str]
-    """收款用户姓名"""
+    """收款用户姓名; required when transfer_amount >= 200000"""
     transfer_amount: float
     """转账金额"""
     transfer_remark: str

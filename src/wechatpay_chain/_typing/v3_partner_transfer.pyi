@@ -8,7 +8,7 @@ from ._base import Headers, TimeoutArg, TypedNode, TypedResponse
 class V3PartnerTransferBatchesPostJsonTransferDetailListItem(TypedDict):
     """转账明细列表
 
-    Rules: user_name not allowed when transfer_amount < 30; user_name required when transfer_amount >= 200000.
+    Rules: user_name: not allowed when transfer_amount < 30; user_name: required when transfer_amount >= 200000.
     """
     out_detail_no: str
     """商家明细单号"""

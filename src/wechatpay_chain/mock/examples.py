@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["example_for"]
+__all__ = ["echo_request_ids", "example_for"]
 
 _FORMAT_EXAMPLES = {
     "date-time": "2015-05-20T13:29:35+08:00",
@@ -172,3 +172,19 @@ def _from_category(category: Any, constants: Any) -> str:
     if category is constants.CATEGORY_WORD:
         return "a"
     return "~"
+
+
+def echo_request_ids(answer: Any, given: Mapping[str, Any]) -> Any:
+    """The example answer with the request's own values where the answer has the same field.
+
+    A query by ``out_trade_no`` (in the path), a refund by ``transaction_id`` (in the body):
+    the answer names the order the request named, whichever id it was given by. Only
+    top-level text fields are echoed, and only over text (a type the schema allows). ``given``:
+    the request's path values, query and JSON body, merged. (v2 answers echo in ``mock/v2.py``.)
+    """
+    if not isinstance(answer, dict):
+        return answer
+    for name, value in given.items():
+        if isinstance(answer.get(name), str) and isinstance(value, str):
+            answer[name] = value
+    return answer

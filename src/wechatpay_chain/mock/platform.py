@@ -40,7 +40,7 @@ from ..specs import Catalog, Operation
 from ..wire_values import read_text_values
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
-from .examples import example_for
+from .examples import echo_request_ids, example_for
 from .faults import FAULTS, NETWORK_FAULTS, STATUS_FAULTS, apply_fault, send_network_fault
 from .multipart import check_upload, parse_multipart
 
@@ -432,7 +432,8 @@ class MockPlatform:
         if schema is None or status == 204:
             # The platform answers 204 No Content where there is nothing to return.
             return MockAnswer(204 if status == 200 else status, None)
-        return MockAnswer(status, echo_request_ids(example_for(schema), call))
+        given: dict[str, Any] = {**call.query, **call.path_values, **(call.json if isinstance(call.json, dict) else {})}
+        return MockAnswer(status, echo_request_ids(example_for(schema), given))
 
     def add_bill(self, chunks: Callable[[], Iterable[bytes]], *, gzip: bool = False) -> dict[str, Any]:
         """Serve a bill (``chunks()`` yields the uncompressed CSV); returns the bill answer."""
@@ -552,21 +553,3 @@ class MockPlatform:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop_async()
-
-
-def echo_request_ids(answer: Any, call: MockCall) -> Any:
-    """The example answer with the request's own values where the answer has the same field.
-
-    A query by ``out_trade_no`` (in the path), a refund by ``transaction_id`` (in the body):
-    the answer names the order the request named, whichever id it was given by. Only
-    top-level text fields are echoed, and only over text (a type the schema allows).
-    """
-    if not isinstance(answer, dict):
-        return answer
-    given: dict[str, Any] = {**call.query, **call.path_values}
-    if isinstance(call.json, dict):
-        given.update(call.json)
-    for name, value in given.items():
-        if isinstance(answer.get(name), str) and isinstance(value, str):
-            answer[name] = value
-    return answer
