@@ -73,6 +73,33 @@ def test_a_payload_passes_validation(merchant: Client, call: Call) -> None:
 # ---------------------------------------------------------------- (b) against the mock
 
 
+def _pop_pointers(document: Any, pointers: list[str]) -> list[Any]:
+    """Remove the values at the spec's ``encrypt`` pointers (``*`` = every item); return them."""
+    found: list[Any] = []
+
+    def walk(node: Any, steps: list[str]) -> None:
+        if not steps:
+            return
+        step, rest = steps[0], steps[1:]
+        if step == "*" and isinstance(node, list):
+            items: list[Any] = node
+            if rest:
+                for item in items:
+                    walk(item, rest)
+            else:
+                found.extend(items)
+                items.clear()
+        elif isinstance(node, dict) and step in node:
+            if rest:
+                walk(node[step], rest)
+            else:
+                found.append(node.pop(step))
+
+    for pointer in pointers:
+        walk(document, pointer.strip("/").split("/"))
+    return found
+
+
 def _arrived(call: Call, mock: MockPlatform) -> None:
     """The request the mock received carries the payload as given (sensitive fields encrypted)."""
     (sent,) = mock.calls
@@ -84,14 +111,16 @@ def _arrived(call: Call, mock: MockPlatform) -> None:
         return
     if "json" in call.kwargs and "files" not in call.kwargs:
         payload = call.kwargs["json"]
-        if call.path == "v3/transfer/batches":  # user_name goes encrypted: compare the rest
+        operation = mock.catalog.operation(call.path, call.method)
+        pointers = list(operation.spec.get("encrypt") or ()) if operation is not None else []
+        if pointers:  # sensitive fields (user_name ...) go encrypted: they differ, the rest arrives as given
             received = json.loads(json.dumps(sent.json))
-            for detail in received["transfer_detail_list"]:
-                detail.pop("user_name", None)
             payload = json.loads(json.dumps(payload))
-            for detail in payload["transfer_detail_list"]:
-                detail.pop("user_name", None)
-            assert received == payload
+            plain = _pop_pointers(payload, pointers)
+            ciphers = _pop_pointers(received, pointers)
+            assert len(ciphers) == len(plain), f"encrypted fields arrived as {ciphers!r}"
+            assert all(isinstance(c, str) and c not in plain for c in ciphers), "a sensitive field went in clear"
+            assert received == payload, f"the body arrived as {sent.json!r}"
         else:
             assert sent.json == payload, f"the body arrived as {sent.json!r}"
     if "query" in call.kwargs:

@@ -17,12 +17,14 @@ The merchant is the mock platform's (``1900000109``); a v2 ``mch_id`` must equal
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 MCHID = "1900000109"  # the merchant (and, for partner calls, the service provider)
 SUB_MCHID = "1900009231"  # a sub-merchant of that service provider
 STORE_MCHID = "1900012345"  # a store's merchant id, receiver of profit sharing
+PEER_MCHID = "1900008851"  # another direct merchant taking part in the merchant's combine orders
 APPID_OFFICIAL = "wx8a3f5c2e9b7d1f04"  # 公众号
 APPID_MINIPROGRAM = "wx5d9e7a1c3b8f2e60"  # 小程序
 APPID_APP = "wx2f6c8e1a9d4b7035"  # 移动应用
@@ -356,6 +358,314 @@ V3_TRANSFERS = [
     ),
 ]
 
+# Combine orders (合单). A direct merchant (普通商户) combines 2-10 sub-orders of merchants bound
+# to combine_appid, with no sub_mchid; an ecommerce platform (收付通, 平台商户) names the
+# second-level merchant of each sub-order in sub_mchid (one sub-order per second-level merchant).
+
+
+def _direct_sub_orders(prefix: str) -> list[dict[str, Any]]:
+    """The two sub-orders of a direct merchant's cart: its own shop and a peer merchant's."""
+    return [
+        {
+            "mchid": MCHID,
+            "attach": "深圳湾旗舰店",
+            "amount": {"total_amount": 3900, "currency": "CNY"},
+            "out_trade_no": f"{prefix}01",
+            "description": "深圳湾旗舰店-咖啡豆500g",
+        },
+        {
+            "mchid": PEER_MCHID,
+            "attach": "街角面包房",
+            "amount": {"total_amount": 1500, "currency": "CNY"},
+            "out_trade_no": f"{prefix}02",
+            "description": "街角面包房-全麦吐司",
+        },
+    ]
+
+
+def _platform_sub_order(out_trade_no: str) -> list[dict[str, Any]]:
+    """One sub-order of an ecommerce platform: the platform's mchid, the shop's sub_mchid."""
+    return [
+        {
+            "mchid": MCHID,
+            "attach": "店铺A-订单",
+            "amount": {"total_amount": 6800, "currency": "CNY"},
+            "out_trade_no": out_trade_no,
+            "sub_mchid": SUB_MCHID,
+            "description": "街角面包房-下午茶套餐",
+        }
+    ]
+
+
+V3_COMBINE = [
+    Call(
+        "combine_jsapi_direct",
+        "POST",
+        "v3/combine-transactions/jsapi",
+        {
+            "json": {
+                "combine_appid": APPID_OFFICIAL,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CB20261124153012101",
+                "sub_orders": _direct_sub_orders("CB2026112415301210"),
+                "combine_payer_info": {"openid": OPENID},
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/merchant/4012556926",
+        "普通商户: 2-10 sub-orders, each mchid/attach/amount(total_amount, currency)/out_trade_no/description; "
+        "no sub_mchid; combine_payer_info.openid under combine_appid is required",
+    ),
+    Call(
+        "combine_app_direct",
+        "POST",
+        "v3/combine-transactions/app",
+        {
+            "json": {
+                "combine_appid": APPID_APP,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CB20261124153012102",
+                "sub_orders": _direct_sub_orders("CB2026112415301220"),
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/merchant/4012556944",
+        "普通商户: a mobile-app combine_appid; combine_payer_info and scene_info are optional",
+    ),
+    Call(
+        "combine_h5_direct",
+        "POST",
+        "v3/combine-transactions/h5",
+        {
+            "json": {
+                "combine_appid": APPID_OFFICIAL,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CB20261124153012103",
+                "scene_info": {"payer_client_ip": CLIENT_IP, "device_id": "WEB-H5-0001"},
+                "sub_orders": _direct_sub_orders("CB2026112415301230"),
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/merchant/4012556961",
+        "普通商户: in scene_info payer_client_ip and device_id are required, h5_info is optional (选填)",
+    ),
+    Call(
+        "combine_native_direct",
+        "POST",
+        "v3/combine-transactions/native",
+        {
+            "json": {
+                "combine_appid": APPID_OFFICIAL,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CB20261124153012104",
+                "sub_orders": _direct_sub_orders("CB2026112415301240"),
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/merchant/4012556982",
+        "普通商户: a QR-code combine order; scene_info is optional, no payer",
+    ),
+    Call(
+        "combine_jsapi_ecommerce",
+        "POST",
+        "v3/combine-transactions/jsapi",
+        {
+            "json": {
+                "combine_appid": APPID_OFFICIAL,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CE20261124153012201",
+                "sub_orders": _platform_sub_order("CE2026112415301220101"),
+                "combine_payer_info": {"openid": OPENID},
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4012760615",
+        "收付通: sub_orders[].mchid is the platform, sub_mchid the second-level merchant; up to 50 sub-orders",
+    ),
+    Call(
+        "combine_app_ecommerce",
+        "POST",
+        "v3/combine-transactions/app",
+        {
+            "json": {
+                "combine_appid": APPID_APP,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CE20261124153012202",
+                "sub_orders": _platform_sub_order("CE2026112415301220201"),
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4015973099",
+        "收付通: APP combine order; combine_payer_info is optional",
+    ),
+    Call(
+        "combine_h5_ecommerce",
+        "POST",
+        "v3/combine-transactions/h5",
+        {
+            "json": {
+                "combine_appid": APPID_OFFICIAL,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CE20261124153012203",
+                "scene_info": {"payer_client_ip": CLIENT_IP, "device_id": "WEB-H5-0001"},
+                "sub_orders": _platform_sub_order("CE2026112415301220301"),
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4012760626",
+        "收付通: in scene_info payer_client_ip and device_id are required, h5_info is optional (选填)",
+    ),
+    Call(
+        "combine_native_ecommerce",
+        "POST",
+        "v3/combine-transactions/native",
+        {
+            "json": {
+                "combine_appid": APPID_OFFICIAL,
+                "combine_mchid": MCHID,
+                "combine_out_trade_no": "CE20261124153012204",
+                "sub_orders": _platform_sub_order("CE2026112415301220401"),
+                "notify_url": NOTIFY_URL,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4012760629",
+        "收付通: a QR-code combine order; scene_info is optional",
+    ),
+]
+
+V3_PARTNER = [
+    Call(
+        "partner_app_order",
+        "POST",
+        "v3/pay/partner/transactions/app",
+        {
+            "json": {
+                "sp_appid": APPID_APP,
+                "sp_mchid": MCHID,
+                "sub_mchid": SUB_MCHID,
+                "description": "街角面包房-会员储值100元",
+                "out_trade_no": "SP20261124153012005",
+                "notify_url": NOTIFY_URL,
+                "amount": {"total": 10000},
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4013080231",
+        "the service provider's own app (sp_appid); sub_appid is optional; no payer",
+    ),
+    Call(
+        "partner_h5_order",
+        "POST",
+        "v3/pay/partner/transactions/h5",
+        {
+            "json": {
+                "sp_appid": APPID_OFFICIAL,
+                "sp_mchid": MCHID,
+                "sub_mchid": SUB_MCHID,
+                "description": "街角面包房-生日蛋糕6寸",
+                "out_trade_no": "SP20261124153012006",
+                "notify_url": NOTIFY_URL,
+                "amount": {"total": 16800},
+                "scene_info": {"payer_client_ip": CLIENT_IP, "h5_info": {"type": "Wap"}},
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4012738604",
+        "scene_info.payer_client_ip and h5_info.type are required, as for the merchant's H5 order",
+    ),
+    Call(
+        "partner_native_order",
+        "POST",
+        "v3/pay/partner/transactions/native",
+        {
+            "json": {
+                "sp_appid": APPID_OFFICIAL,
+                "sp_mchid": MCHID,
+                "sub_mchid": SUB_MCHID,
+                "description": "街角面包房-收银台扫码",
+                "out_trade_no": "SP20261124153012007",
+                "notify_url": NOTIFY_URL,
+                "amount": {"total": 2350},
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4012738659",
+        "a counter QR code for the sub-merchant; no payer",
+    ),
+    Call(
+        "partner_refund",
+        "POST",
+        "v3/refund/domestic/refunds",
+        {
+            "json": {
+                "sub_mchid": SUB_MCHID,
+                "out_trade_no": "SP20261124153012004",
+                "out_refund_no": "RF20261124160544000201",
+                "amount": {"refund": 1500, "total": 1500, "currency": "CNY"},
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v3/partner/4012739034",
+        "a service provider refunds for its sub-merchant: sub_mchid is required; "
+        "transaction_id and out_trade_no are alternatives",
+    ),
+]
+
+V3_TRANSFER_BILLS = [
+    Call(
+        "transfer_bill_small",
+        "POST",
+        "v3/fund-app/mch-transfer/transfer-bills",
+        {
+            "json": {
+                "appid": APPID_OFFICIAL,
+                "out_bill_no": "TB20261124190000001",
+                "transfer_scene_id": "1000",
+                "openid": OPENID,
+                "transfer_amount": 188,
+                "transfer_remark": "签到活动奖励",
+                "transfer_scene_report_infos": [
+                    {"info_type": "活动名称", "info_content": "11月每日签到"},
+                    {"info_type": "奖励说明", "info_content": "连续签到7天奖励1.88元"},
+                ],
+            },
+        },
+        "https://pay.weixin.qq.com/doc/v3/merchant/4012716434",
+        "scene 1000 (现金营销) reports 活动名称 and 奖励说明; below 2,000 yuan user_name is optional",
+    ),
+    Call(
+        "transfer_bill_large",
+        "POST",
+        "v3/fund-app/mch-transfer/transfer-bills",
+        {
+            "json": {
+                "appid": APPID_OFFICIAL,
+                "out_bill_no": "TB20261124190000002",
+                "transfer_scene_id": "1005",
+                "openid": OPENID,
+                "user_name": "王小明",
+                "transfer_amount": 200000,
+                "transfer_remark": "11月推广佣金",
+                "transfer_scene_report_infos": [
+                    {"info_type": "岗位类型", "info_content": "推广员"},
+                    {"info_type": "报酬说明", "info_content": "11月推广佣金结算"},
+                ],
+            },
+        },
+        "https://pay.weixin.qq.com/doc/v3/merchant/4012716434",
+        "from 2,000 yuan (转账金额 >= 2,000元) user_name is required, encrypted by the client; "
+        "scene 1005 (佣金报酬) reports 岗位类型 and 报酬说明",
+    ),
+]
+
 V3_BILLS_AND_MEDIA = [
     Call(
         "trade_bill",
@@ -540,7 +850,124 @@ V2_CALLS = [
     ),
 ]
 
-CORPUS: list[Call] = [*V3_ORDERS, *V3_QUERIES, *V3_REFUNDS, *V3_PROFITSHARING, *V3_TRANSFERS, *V3_BILLS_AND_MEDIA]
+V2_PS_RECEIVERS = json.dumps(
+    [{"type": "MERCHANT_ID", "account": STORE_MCHID, "amount": 300, "description": "门店分成"}],
+    ensure_ascii=False,
+    separators=(",", ":"),
+)
+V2_PS_ORDER_ID = "3008450740202611240007820511"  # 微信分账单号 of the v2 profit sharing
+V2_PS_OUT_ORDER_NO = "PS20261124170000101"
+
+V2_PROFITSHARING = [
+    Call(
+        "v2_profitsharing",
+        "POST",
+        "v2/secapi/pay/profitsharing",
+        {
+            "xml": {
+                "mch_id": MCHID,
+                "appid": V2_APPID,
+                "sign_type": "HMAC-SHA256",
+                "transaction_id": V2_TRANSACTION_ID,
+                "out_order_no": V2_PS_OUT_ORDER_NO,
+                "receivers": V2_PS_RECEIVERS,
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v2/merchant/4011941670",
+        "sign_type is required and only HMAC-SHA256; receivers is a JSON string; needs the merchant API certificate",
+        cert=True,
+    ),
+    Call(
+        "v2_profitsharingreturn_by_order_id",
+        "POST",
+        "v2/secapi/pay/profitsharingreturn",
+        {
+            "xml": {
+                "mch_id": MCHID,
+                "appid": V2_APPID,
+                "sign_type": "HMAC-SHA256",
+                "order_id": V2_PS_ORDER_ID,
+                "out_return_no": "PR20261125100000101",
+                "return_account_type": "MERCHANT_ID",
+                "return_account": STORE_MCHID,
+                "return_amount": 300,
+                "description": "用户退款",
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v2/merchant/4011984166",
+        "order_id and out_order_no are alternatives (二选一); needs the merchant API certificate",
+        cert=True,
+    ),
+    Call(
+        "v2_profitsharingreturn_by_out_order_no",
+        "POST",
+        "v2/secapi/pay/profitsharingreturn",
+        {
+            "xml": {
+                "mch_id": MCHID,
+                "appid": V2_APPID,
+                "sign_type": "HMAC-SHA256",
+                "out_order_no": V2_PS_OUT_ORDER_NO,
+                "out_return_no": "PR20261125100000102",
+                "return_account_type": "MERCHANT_ID",
+                "return_account": STORE_MCHID,
+                "return_amount": 300,
+                "description": "用户退款",
+            },
+            "idempotent": True,
+        },
+        "https://pay.weixin.qq.com/doc/v2/merchant/4011984166",
+        "order_id and out_order_no are alternatives (二选一); needs the merchant API certificate",
+        cert=True,
+    ),
+    Call(
+        "v2_profitsharingreturnquery_by_order_id",
+        "POST",
+        "v2/pay/profitsharingreturnquery",
+        {
+            "xml": {
+                "mch_id": MCHID,
+                "appid": V2_APPID,
+                "sign_type": "HMAC-SHA256",
+                "order_id": V2_PS_ORDER_ID,
+                "out_return_no": "PR20261125100000101",
+            },
+        },
+        "https://pay.weixin.qq.com/doc/v2/merchant/4011984233",
+        "order_id and out_order_no are alternatives (二选一); out_return_no is required",
+    ),
+    Call(
+        "v2_profitsharingreturnquery_by_out_order_no",
+        "POST",
+        "v2/pay/profitsharingreturnquery",
+        {
+            "xml": {
+                "mch_id": MCHID,
+                "appid": V2_APPID,
+                "sign_type": "HMAC-SHA256",
+                "out_order_no": V2_PS_OUT_ORDER_NO,
+                "out_return_no": "PR20261125100000102",
+            },
+        },
+        "https://pay.weixin.qq.com/doc/v2/merchant/4011984233",
+        "order_id and out_order_no are alternatives (二选一); out_return_no is required",
+    ),
+]
+
+CORPUS: list[Call] = [
+    *V3_ORDERS,
+    *V3_PARTNER,
+    *V3_COMBINE,
+    *V3_QUERIES,
+    *V3_REFUNDS,
+    *V3_PROFITSHARING,
+    *V3_TRANSFERS,
+    *V3_TRANSFER_BILLS,
+    *V3_BILLS_AND_MEDIA,
+]
 CORPUS += V2_CALLS
+CORPUS += V2_PROFITSHARING
 
 assert len({call.name for call in CORPUS}) == len(CORPUS), "call names must be unique"

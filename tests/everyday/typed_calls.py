@@ -120,6 +120,292 @@ def partner_jsapi_order(client: Client) -> int:
     return answer.status_code
 
 
+def partner_app_order(client: Client) -> int:
+    """POST v3/pay/partner/transactions/app: https://pay.weixin.qq.com/doc/v3/partner/4013080231"""
+    answer = client.v3.pay.partner.transactions.app.post(
+        json={
+            "sp_appid": "wx2f6c8e1a9d4b7035",
+            "sp_mchid": "1900000109",
+            "sub_mchid": "1900009231",
+            "description": "街角面包房-会员储值100元",
+            "out_trade_no": "SP20261124153012005",
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+            "amount": {"total": 10000},
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def partner_h5_order(client: Client) -> int:
+    """POST v3/pay/partner/transactions/h5: https://pay.weixin.qq.com/doc/v3/partner/4012738604"""
+    answer = client.v3.pay.partner.transactions.h5.post(
+        json={
+            "sp_appid": "wx8a3f5c2e9b7d1f04",
+            "sp_mchid": "1900000109",
+            "sub_mchid": "1900009231",
+            "description": "街角面包房-生日蛋糕6寸",
+            "out_trade_no": "SP20261124153012006",
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+            "amount": {"total": 16800},
+            "scene_info": {"payer_client_ip": "14.23.150.211", "h5_info": {"type": "Wap"}},
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def partner_native_order(client: Client) -> int:
+    """POST v3/pay/partner/transactions/native: https://pay.weixin.qq.com/doc/v3/partner/4012738659"""
+    answer = client.v3.pay.partner.transactions.native.post(
+        json={
+            "sp_appid": "wx8a3f5c2e9b7d1f04",
+            "sp_mchid": "1900000109",
+            "sub_mchid": "1900009231",
+            "description": "街角面包房-收银台扫码",
+            "out_trade_no": "SP20261124153012007",
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+            "amount": {"total": 2350},
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def partner_refund(client: Client) -> int:
+    """POST v3/refund/domestic/refunds: https://pay.weixin.qq.com/doc/v3/partner/4012739034"""
+    answer = client.v3.refund.domestic.refunds.post(
+        json={
+            "sub_mchid": "1900009231",
+            "out_trade_no": "SP20261124153012004",
+            "out_refund_no": "RF20261124160544000201",
+            "amount": {"refund": 1500, "total": 1500, "currency": "CNY"},
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_jsapi_direct(client: Client) -> int:
+    """POST v3/combine-transactions/jsapi: https://pay.weixin.qq.com/doc/v3/merchant/4012556926"""
+    answer = client.v3.combine_transactions.jsapi.post(
+        json={
+            "combine_appid": "wx8a3f5c2e9b7d1f04",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CB20261124153012101",
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "深圳湾旗舰店",
+                    "amount": {"total_amount": 3900, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530121001",
+                    "description": "深圳湾旗舰店-咖啡豆500g",
+                },
+                {
+                    "mchid": "1900008851",
+                    "attach": "街角面包房",
+                    "amount": {"total_amount": 1500, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530121002",
+                    "description": "街角面包房-全麦吐司",
+                },
+            ],
+            "combine_payer_info": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_app_direct(client: Client) -> int:
+    """POST v3/combine-transactions/app: https://pay.weixin.qq.com/doc/v3/merchant/4012556944"""
+    answer = client.v3.combine_transactions.app.post(
+        json={
+            "combine_appid": "wx2f6c8e1a9d4b7035",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CB20261124153012102",
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "深圳湾旗舰店",
+                    "amount": {"total_amount": 3900, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530122001",
+                    "description": "深圳湾旗舰店-咖啡豆500g",
+                },
+                {
+                    "mchid": "1900008851",
+                    "attach": "街角面包房",
+                    "amount": {"total_amount": 1500, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530122002",
+                    "description": "街角面包房-全麦吐司",
+                },
+            ],
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_h5_direct(client: Client) -> int:
+    """POST v3/combine-transactions/h5: https://pay.weixin.qq.com/doc/v3/merchant/4012556961"""
+    answer = client.v3.combine_transactions.h5.post(
+        json={
+            "combine_appid": "wx8a3f5c2e9b7d1f04",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CB20261124153012103",
+            "scene_info": {"payer_client_ip": "14.23.150.211", "device_id": "WEB-H5-0001"},
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "深圳湾旗舰店",
+                    "amount": {"total_amount": 3900, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530123001",
+                    "description": "深圳湾旗舰店-咖啡豆500g",
+                },
+                {
+                    "mchid": "1900008851",
+                    "attach": "街角面包房",
+                    "amount": {"total_amount": 1500, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530123002",
+                    "description": "街角面包房-全麦吐司",
+                },
+            ],
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_native_direct(client: Client) -> int:
+    """POST v3/combine-transactions/native: https://pay.weixin.qq.com/doc/v3/merchant/4012556982"""
+    answer = client.v3.combine_transactions.native.post(
+        json={
+            "combine_appid": "wx8a3f5c2e9b7d1f04",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CB20261124153012104",
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "深圳湾旗舰店",
+                    "amount": {"total_amount": 3900, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530124001",
+                    "description": "深圳湾旗舰店-咖啡豆500g",
+                },
+                {
+                    "mchid": "1900008851",
+                    "attach": "街角面包房",
+                    "amount": {"total_amount": 1500, "currency": "CNY"},
+                    "out_trade_no": "CB202611241530124002",
+                    "description": "街角面包房-全麦吐司",
+                },
+            ],
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_jsapi_ecommerce(client: Client) -> int:
+    """POST v3/combine-transactions/jsapi: https://pay.weixin.qq.com/doc/v3/partner/4012760615"""
+    answer = client.v3.combine_transactions.jsapi.post(
+        json={
+            "combine_appid": "wx8a3f5c2e9b7d1f04",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CE20261124153012201",
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "店铺A-订单",
+                    "amount": {"total_amount": 6800, "currency": "CNY"},
+                    "out_trade_no": "CE2026112415301220101",
+                    "sub_mchid": "1900009231",
+                    "description": "街角面包房-下午茶套餐",
+                }
+            ],
+            "combine_payer_info": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_app_ecommerce(client: Client) -> int:
+    """POST v3/combine-transactions/app: https://pay.weixin.qq.com/doc/v3/partner/4015973099"""
+    answer = client.v3.combine_transactions.app.post(
+        json={
+            "combine_appid": "wx2f6c8e1a9d4b7035",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CE20261124153012202",
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "店铺A-订单",
+                    "amount": {"total_amount": 6800, "currency": "CNY"},
+                    "out_trade_no": "CE2026112415301220201",
+                    "sub_mchid": "1900009231",
+                    "description": "街角面包房-下午茶套餐",
+                }
+            ],
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_h5_ecommerce(client: Client) -> int:
+    """POST v3/combine-transactions/h5: https://pay.weixin.qq.com/doc/v3/partner/4012760626"""
+    answer = client.v3.combine_transactions.h5.post(
+        json={
+            "combine_appid": "wx8a3f5c2e9b7d1f04",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CE20261124153012203",
+            "scene_info": {"payer_client_ip": "14.23.150.211", "device_id": "WEB-H5-0001"},
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "店铺A-订单",
+                    "amount": {"total_amount": 6800, "currency": "CNY"},
+                    "out_trade_no": "CE2026112415301220301",
+                    "sub_mchid": "1900009231",
+                    "description": "街角面包房-下午茶套餐",
+                }
+            ],
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def combine_native_ecommerce(client: Client) -> int:
+    """POST v3/combine-transactions/native: https://pay.weixin.qq.com/doc/v3/partner/4012760629"""
+    answer = client.v3.combine_transactions.native.post(
+        json={
+            "combine_appid": "wx8a3f5c2e9b7d1f04",
+            "combine_mchid": "1900000109",
+            "combine_out_trade_no": "CE20261124153012204",
+            "sub_orders": [
+                {
+                    "mchid": "1900000109",
+                    "attach": "店铺A-订单",
+                    "amount": {"total_amount": 6800, "currency": "CNY"},
+                    "out_trade_no": "CE2026112415301220401",
+                    "sub_mchid": "1900009231",
+                    "description": "街角面包房-下午茶套餐",
+                }
+            ],
+            "notify_url": "https://pay.example-shop.cn/wechatpay/notify",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
 def query_by_transaction_id(client: Client) -> int:
     """GET v3/pay/transactions/id/{transaction_id}: https://pay.weixin.qq.com/doc/v3/merchant/4012791858"""
     answer = client.v3.pay.transactions.id._transaction_id_.get(
@@ -263,6 +549,45 @@ def transfer_large(client: Client) -> int:
                 }
             ],
             "transfer_scene_id": "1001",
+        }
+    )
+    return answer.status_code
+
+
+def transfer_bill_small(client: Client) -> int:
+    """POST v3/fund-app/mch-transfer/transfer-bills: https://pay.weixin.qq.com/doc/v3/merchant/4012716434"""
+    answer = client.v3.fund_app.mch_transfer.transfer_bills.post(
+        json={
+            "appid": "wx8a3f5c2e9b7d1f04",
+            "out_bill_no": "TB20261124190000001",
+            "transfer_scene_id": "1000",
+            "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+            "transfer_amount": 188,
+            "transfer_remark": "签到活动奖励",
+            "transfer_scene_report_infos": [
+                {"info_type": "活动名称", "info_content": "11月每日签到"},
+                {"info_type": "奖励说明", "info_content": "连续签到7天奖励1.88元"},
+            ],
+        }
+    )
+    return answer.status_code
+
+
+def transfer_bill_large(client: Client) -> int:
+    """POST v3/fund-app/mch-transfer/transfer-bills: https://pay.weixin.qq.com/doc/v3/merchant/4012716434"""
+    answer = client.v3.fund_app.mch_transfer.transfer_bills.post(
+        json={
+            "appid": "wx8a3f5c2e9b7d1f04",
+            "out_bill_no": "TB20261124190000002",
+            "transfer_scene_id": "1005",
+            "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+            "user_name": "王小明",
+            "transfer_amount": 200000,
+            "transfer_remark": "11月推广佣金",
+            "transfer_scene_report_infos": [
+                {"info_type": "岗位类型", "info_content": "推广员"},
+                {"info_type": "报酬说明", "info_content": "11月推广佣金结算"},
+            ],
         }
     )
     return answer.status_code
@@ -422,6 +747,88 @@ def v2_micropay(client: Client) -> int:
             "total_fee": 1250,
             "spbill_create_ip": "183.6.105.27",
             "auth_code": "134675498321650213",
+        }
+    )
+    return answer.status_code
+
+
+def v2_profitsharing(client: Client) -> int:
+    """POST v2/secapi/pay/profitsharing: https://pay.weixin.qq.com/doc/v2/merchant/4011941670"""
+    answer = client.v2.secapi.pay.profitsharing.post(
+        xml={
+            "mch_id": "1900000109",
+            "appid": "wx8a3f5c2e9b7d1f04",
+            "sign_type": "HMAC-SHA256",
+            "transaction_id": "4200002217202611245563870011",
+            "out_order_no": "PS20261124170000101",
+            "receivers": '[{"type":"MERCHANT_ID","account":"1900012345","amount":300,"description":"门店分成"}]',
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def v2_profitsharingreturn_by_order_id(client: Client) -> int:
+    """POST v2/secapi/pay/profitsharingreturn: https://pay.weixin.qq.com/doc/v2/merchant/4011984166"""
+    answer = client.v2.secapi.pay.profitsharingreturn.post(
+        xml={
+            "mch_id": "1900000109",
+            "appid": "wx8a3f5c2e9b7d1f04",
+            "sign_type": "HMAC-SHA256",
+            "order_id": "3008450740202611240007820511",
+            "out_return_no": "PR20261125100000101",
+            "return_account_type": "MERCHANT_ID",
+            "return_account": "1900012345",
+            "return_amount": 300,
+            "description": "用户退款",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def v2_profitsharingreturn_by_out_order_no(client: Client) -> int:
+    """POST v2/secapi/pay/profitsharingreturn: https://pay.weixin.qq.com/doc/v2/merchant/4011984166"""
+    answer = client.v2.secapi.pay.profitsharingreturn.post(
+        xml={
+            "mch_id": "1900000109",
+            "appid": "wx8a3f5c2e9b7d1f04",
+            "sign_type": "HMAC-SHA256",
+            "out_order_no": "PS20261124170000101",
+            "out_return_no": "PR20261125100000102",
+            "return_account_type": "MERCHANT_ID",
+            "return_account": "1900012345",
+            "return_amount": 300,
+            "description": "用户退款",
+        },
+        idempotent=True,
+    )
+    return answer.status_code
+
+
+def v2_profitsharingreturnquery_by_order_id(client: Client) -> int:
+    """POST v2/pay/profitsharingreturnquery: https://pay.weixin.qq.com/doc/v2/merchant/4011984233"""
+    answer = client.v2.pay.profitsharingreturnquery.post(
+        xml={
+            "mch_id": "1900000109",
+            "appid": "wx8a3f5c2e9b7d1f04",
+            "sign_type": "HMAC-SHA256",
+            "order_id": "3008450740202611240007820511",
+            "out_return_no": "PR20261125100000101",
+        }
+    )
+    return answer.status_code
+
+
+def v2_profitsharingreturnquery_by_out_order_no(client: Client) -> int:
+    """POST v2/pay/profitsharingreturnquery: https://pay.weixin.qq.com/doc/v2/merchant/4011984233"""
+    answer = client.v2.pay.profitsharingreturnquery.post(
+        xml={
+            "mch_id": "1900000109",
+            "appid": "wx8a3f5c2e9b7d1f04",
+            "sign_type": "HMAC-SHA256",
+            "out_order_no": "PS20261124170000101",
+            "out_return_no": "PR20261125100000102",
         }
     )
     return answer.status_code
