@@ -104,7 +104,7 @@ EXPECTED_REPAIRS = {
     "one-of-group-from-the-catalogue-words": 4,
     "path-value-required-in-body": 5,
     "property-outside-properties": 16,
-    "required-but-optional": 6,
+    "required-but-optional": 7,
     "required-name-not-declared": 153,
 }
 

@@ -176,7 +176,7 @@ class V3CombineTransactionsH5PostJsonSceneInfo(TypedDict):
     """商户端设备号"""
     payer_client_ip: str
     """用户终端IP"""
-    h5_info: V3CombineTransactionsH5PostJsonH5Info
+    h5_info: NotRequired[V3CombineTransactionsH5PostJsonH5Info]
     """H5场景信息"""
 
 class V3CombineTransactionsH5PostJsonSubOrdersItem(TypedDict):
