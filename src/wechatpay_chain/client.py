@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .downloads import Download
     from .paysign import PaySign
     from .webhooks import Notifications
+    from .wire_log import WireRequest
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
@@ -367,9 +368,12 @@ class Client(Node):
         return await self._send(prepared, timeout)
 
     async def _exchange(
-        self, prepared: PreparedCall, timeout: Timeout | None, host: str | None = None
+        self, prepared: PreparedCall, timeout: Timeout | None, host: str | None = None, wire: WireRequest | None = None
     ) -> tuple[str, RawAnswer]:
-        """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
+        """Sign (fresh nonce and timestamp) and send one attempt; no verification here.
+
+        ``wire`` (the debug log's record) is told the URL and headers as they are sent.
+        """
         assert self.private_key is not None and self.serial is not None
         if self.transport.closed:
             raise TransportError("the client is closed")
@@ -386,6 +390,8 @@ class Client(Node):
         else:
             headers = await asyncio.get_running_loop().run_in_executor(self.signer, sign)
         url = (host or self._base_for(prepared)) + prepared.target
+        if wire is not None:
+            wire.url, wire.headers = url, headers
         return url, await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
 
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:

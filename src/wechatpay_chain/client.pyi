@@ -24,6 +24,7 @@ from .specs import Catalog, Operation
 from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
 from .webhooks import Notifications
+from .wire_log import WireRequest
 
 __all__ = ['DEFAULT_BASE_URL', 'Client']
 
@@ -158,8 +159,12 @@ class Client(ChainRoot):
         prepared: PreparedCall,
         timeout: Timeout | None,
         host: str | None = None,
+        wire: WireRequest | None = None,
     ) -> tuple[str, RawAnswer]:
-        """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
+        """Sign (fresh nonce and timestamp) and send one attempt; no verification here.
+
+        ``wire`` (the debug log's record) is told the URL and headers as they are sent.
+        """
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         ...
     def _decrypt_answer(self, spec: Mapping[str, Any], response: Response) -> None:
