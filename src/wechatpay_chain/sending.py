@@ -124,6 +124,8 @@ async def send_with_retries(
                 retry = False  # no time left for another attempt within the total timeout
             _report(client, method, target, hosts[host], attempt, answer, started, error, retry, wire)
             if not retry:
+                if isinstance(error, TransportError):
+                    error.settle(idempotent)  # a POST that may have arrived: say to query before retrying
                 raise
             if isinstance(error, TransportError) and not error.sent and len(hosts) > 1:
                 host = (host + 1) % len(hosts)  # could not connect: try the backup host
