@@ -26,7 +26,7 @@ import inspect
 import json
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
@@ -34,7 +34,13 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["client_keywords", "client_kwargs_from_env", "client_kwargs_from_file", "convert_text"]
+__all__ = [
+    "client_keywords",
+    "client_kwargs_from_env",
+    "client_kwargs_from_file",
+    "client_kwargs_from_pairs",
+    "convert_text",
+]
 
 ENV_PREFIX = "WECHATPAY_"
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -225,6 +231,23 @@ def client_kwargs_from_env(prefix: str = ENV_PREFIX, environ: Any = None) -> dic
         kwargs[name] = convert_text(keyword, text, variable)
     if "mchid" not in kwargs:
         raise ConfigError(prefix + "MCHID", "is not set")
+    return kwargs
+
+
+def client_kwargs_from_pairs(pairs: Iterable[str], argument: str = "--set") -> dict[str, Any]:
+    """``Client`` keywords from ``keyword=value`` texts (the CLI's ``--set``), converted as in the environment."""
+    known = client_keywords()
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name:
+            raise ConfigError(argument, "expected keyword=value")
+        keyword = known.get(name)
+        if keyword is None:
+            raise _unknown(name, argument, known, repr)
+        _refuse_objects(keyword, f"{argument} {name}")
+        kwargs[name] = convert_text(keyword, text, f"{argument} {name}")
     return kwargs
 
 
