@@ -201,14 +201,16 @@ class Client(Node):
 
     @classmethod
     def from_env(cls, prefix: str = "WECHATPAY_", **overrides: Any) -> Client:
-        """A client from environment variables (see the README: ``WECHATPAY_MCHID`` ...)."""
+        """A client from ``<prefix><KEYWORD>`` variables, one per keyword (``WECHATPAY_MCHID``,
+        ``WECHATPAY_TIMEOUT`` ...; see config.py); ``overrides`` win. Unknown variables are errors."""
         from .config import client_kwargs_from_env
 
         return cls(**{**client_kwargs_from_env(prefix), **overrides})
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Client:
-        """A client from a TOML or JSON config file (the CLI's ``--config``)."""
+        """A client from a TOML or JSON config file (the CLI's ``--config``): every keyword is a key,
+        an unknown key is an error; ``overrides`` win."""
         from .config import client_kwargs_from_file
 
         return cls(**{**client_kwargs_from_file(path), **overrides})

@@ -107,10 +107,14 @@ class Client(ChainRoot):
         """The wall clock plus the offset learnt from the platform (``correct_clock=True``)."""
     @classmethod
     def from_env(cls, prefix: str = 'WECHATPAY_', **overrides: Any) -> Client:
-        """A client from environment variables (see the README: ``WECHATPAY_MCHID`` ...)."""
+        """A client from ``<prefix><KEYWORD>`` variables, one per keyword (``WECHATPAY_MCHID``,
+        ``WECHATPAY_TIMEOUT`` ...; see config.py); ``overrides`` win. Unknown variables are errors.
+        """
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Client:
-        """A client from a TOML or JSON config file (the CLI's ``--config``)."""
+        """A client from a TOML or JSON config file (the CLI's ``--config``): every keyword is a key,
+        an unknown key is an error; ``overrides`` win.
+        """
     @property
     def trusted_keys(self) -> KeyRing:
         """The platform keys answers may be signed with (public key ids and certificate serials)."""
