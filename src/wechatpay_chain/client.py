@@ -205,7 +205,7 @@ class Client(Node):
         ``WECHATPAY_TIMEOUT`` ...; see config.py); ``overrides`` win. Unknown variables are errors."""
         from .config import client_kwargs_from_env
 
-        return cls(**{**client_kwargs_from_env(prefix), **overrides})
+        return cls(**{**client_kwargs_from_env(prefix, need_mchid="mchid" not in overrides), **overrides})
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Client:
@@ -213,7 +213,7 @@ class Client(Node):
         an unknown key is an error; ``overrides`` win."""
         from .config import client_kwargs_from_file
 
-        return cls(**{**client_kwargs_from_file(path), **overrides})
+        return cls(**{**client_kwargs_from_file(path, need_mchid="mchid" not in overrides), **overrides})
 
     @property
     def trusted_keys(self) -> KeyRing:

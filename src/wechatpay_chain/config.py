@@ -215,7 +215,7 @@ def _refuse_objects(keyword: Keyword, argument: str) -> None:
         raise ConfigError(argument, f"{keyword.name} takes a Python object: pass it as a keyword argument")
 
 
-def client_kwargs_from_env(prefix: str = ENV_PREFIX, environ: Any = None) -> dict[str, Any]:
+def client_kwargs_from_env(prefix: str = ENV_PREFIX, environ: Any = None, *, need_mchid: bool = True) -> dict[str, Any]:
     """``Client`` keywords from ``<prefix><KEYWORD>`` variables; other ``<prefix>*`` variables are errors."""
     environ = os.environ if environ is None else environ
     known = client_keywords()
@@ -229,7 +229,7 @@ def client_kwargs_from_env(prefix: str = ENV_PREFIX, environ: Any = None) -> dic
             raise _unknown(name, "environment", known, lambda n: prefix + n.upper())
         _refuse_objects(keyword, variable)
         kwargs[name] = convert_text(keyword, text, variable)
-    if "mchid" not in kwargs:
+    if need_mchid and "mchid" not in kwargs:
         raise ConfigError(prefix + "MCHID", "is not set")
     return kwargs
 
@@ -258,7 +258,7 @@ def _beside(config: Path, value: Any) -> Any:
     return value
 
 
-def client_kwargs_from_file(path: str | Path) -> dict[str, Any]:
+def client_kwargs_from_file(path: str | Path, *, need_mchid: bool = True) -> dict[str, Any]:
     """``Client`` keywords from a TOML or JSON file; a key that is no keyword is an error."""
     location = Path(path)
     try:
@@ -291,6 +291,6 @@ def client_kwargs_from_file(path: str | Path) -> dict[str, Any]:
             else:
                 value = _beside(location, value)
         kwargs[name] = value
-    if "mchid" not in kwargs:
+    if need_mchid and "mchid" not in kwargs:
         raise ConfigError("config", f"{location} has no mchid")
     return kwargs
