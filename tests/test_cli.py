@@ -126,6 +126,63 @@ def test_mock_serve_writes_a_config_a_client_can_use(tmp_path: Path) -> None:
                 }
             )
             assert answer.verified and answer.verified.startswith("PUB_KEY_ID_")
+            v2 = client.v2.pay.orderquery.post(xml={"appid": "wxd678efh567hg6787", "out_trade_no": "T1"})
+            assert v2.verified  # the config carries the v2 secret too
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def v2_config(config: Path, mock: MockPlatform) -> Path:
+    """The config with the APIv2 secret (a top-level key, so before the [certs] table)."""
+    config.write_text(config.read_text().replace("[certs]", f'secret = "{mock.secret}"\n[certs]', 1))
+    return config
+
+
+def test_call_v2_with_xml_fields(v2_config: Path, mock: MockPlatform, capsys: pytest.CaptureFixture[str]) -> None:
+    fields = '{"appid": "wxd678efh567hg6787", "out_trade_no": "T1"}'
+    assert main(["--config", str(v2_config), "call", "POST", "v2/pay/orderquery", "--xml", fields]) == 0
+    out = capsys.readouterr()
+    answer = json.loads(out.out)
+    assert answer["return_code"] == "SUCCESS" and answer["out_trade_no"] == "T1"
+    assert "verified by HMAC-SHA256" in out.err or "verified by MD5" in out.err
+    assert mock.calls[-1].json["out_trade_no"] == "T1"
+
+
+def test_call_v2_accepts_an_xml_document(v2_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    xml = "<xml><appid>wxd678efh567hg6787</appid><out_trade_no>T2</out_trade_no></xml>"
+    assert main(["--config", str(v2_config), "call", "POST", "v2/pay/orderquery", "--xml", xml]) == 0
+    assert json.loads(capsys.readouterr().out)["out_trade_no"] == "T2"
+
+
+def test_call_v2_fail_is_an_error_and_debug_shows_the_answer(
+    v2_config: Path, mock: MockPlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    logger = logging.getLogger("wechatpay_chain")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        argv = ["--config", str(v2_config), "--debug", "--set", "validate=false"]
+        assert main([*argv, "call", "POST", "v2/pay/orderquery", "--xml", '{"appid": "wx1"}']) == 2
+    finally:
+        logger.handlers[:], logger.level = handlers, level
+    err = capsys.readouterr().err
+    assert "error: ApiError: HTTP 200 FAIL" in err
+    assert "<return_code><![CDATA[FAIL]]></return_code>" in err and "<sign>***</sign>" in err
+    assert mock.secret not in err
+
+
+def test_set_overrides_any_client_keyword(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--config", str(config), "--set", "retries=2", "call", "GET", "v3/certificates"]
+    assert main(argv) == 2
+    assert "unknown key 'retries' (did you mean 'retry'?)" in capsys.readouterr().err
+    argv = ["--config", str(config), "--set", "validate=maybe", "call", "GET", "v3/certificates"]
+    assert main(argv) == 2
+    assert "--set validate: expected true or false" in capsys.readouterr().err
+
+
+def test_xml_on_a_v3_path_is_a_clear_error(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(config), "call", "POST", "v3/profitsharing/return-orders", "--xml", "{}"]) == 2
+    assert "xml= is for APIv2 paths" in capsys.readouterr().err

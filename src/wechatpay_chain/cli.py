@@ -17,10 +17,12 @@ __all__ = ["main"]
 
 def _client(args: argparse.Namespace) -> Any:
     from .client import Client
+    from .config import client_kwargs_from_pairs
 
+    overrides = client_kwargs_from_pairs(args.set)
     if args.config:
-        return Client.from_file(args.config)
-    return Client.from_env()
+        return Client.from_file(args.config, **overrides)
+    return Client.from_env(**overrides)
 
 
 def _json_argument(text: str | None) -> Any:
@@ -29,6 +31,22 @@ def _json_argument(text: str | None) -> Any:
     if text.startswith("@"):
         text = Path(text[1:]).read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def _xml_argument(text: str | None) -> Any:
+    """v2 fields: a JSON object (text or @file), or a v2 ``<xml>`` document."""
+    if text is None:
+        return None
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    if text.lstrip().startswith("<"):
+        from .v2.codec import decode_xml
+
+        return decode_xml(text)
+    fields = json.loads(text)
+    if not isinstance(fields, dict):
+        raise SystemExit("--xml takes a JSON object of v2 fields (or <xml>...</xml>)")
+    return fields
 
 
 def _query_argument(pairs: Sequence[str]) -> dict[str, str] | None:
@@ -43,12 +61,16 @@ def _query_argument(pairs: Sequence[str]) -> dict[str, str] | None:
 
 def command_call(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        response = client.request(
-            args.method,
-            args.path,
-            json=_json_argument(args.json),
-            query=_query_argument(args.query),
-        )
+        body: dict[str, Any] = {}
+        if args.xml is not None:
+            body["xml"] = _xml_argument(args.xml)
+        if args.json is not None:
+            body["json"] = _json_argument(args.json)
+        try:
+            response = client.request(args.method, args.path, query=_query_argument(args.query), **body)
+        except TypeError as wrong:  # xml= on a v3 path, json= on a v2 path
+            print(f"error: {wrong}", file=sys.stderr)
+            return 2
     print(f"HTTP {response.status_code}  verified by {response.verified or '- (unsigned answer)'}", file=sys.stderr)
     if response.content:
         try:
@@ -157,10 +179,12 @@ def command_mock_serve(args: argparse.Namespace) -> int:
         config.write_text(
             f'mchid = "{platform.mchid}"\nserial = "{platform.merchant_serial}"\n'
             f'private_key = "merchant_key.pem"\napiv3_key = "{platform.apiv3_key}"\n'
-            f'base_url = "{platform.base_url}"\n[certs]\n"{platform.public_key_id}" = "{platform.public_key_id}.pem"\n'
+            f'base_url = "{platform.base_url}"\nsecret = "{platform.secret}"\n'
+            f'[certs]\n"{platform.public_key_id}" = "{platform.public_key_id}.pem"\n'
         )
         print(f"mock platform on {platform.base_url}  (config: {config})")
         print(f"try: wechatpay --config {config} call POST v3/profitsharing/return-orders --json '{{...}}'")
+        print(f"  or: wechatpay --config {config} call POST v2/pay/orderquery --xml '{{...}}'")
         try:
             while True:
                 time.sleep(3600)
@@ -178,15 +202,30 @@ def command_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wechatpay", description="WeChat Pay from the shell.")
     parser.add_argument("--config", help="a TOML/JSON config file (default: WECHATPAY_* environment variables)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEYWORD=VALUE",
+        help="any Client keyword, over the config: --set timeout=5 --set retry=none (repeatable)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log each request and answer (masked) to stderr: the wechatpay_chain logger",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="run the demo against the embedded mock platform")
     demo.set_defaults(run=command_demo)
 
-    call = commands.add_parser("call", help="call one API: wechatpay call POST v3/... --json @body.json")
+    call = commands.add_parser(
+        "call", help="call one API: wechatpay call POST v3/... --json @body.json, or POST v2/... --xml '{...}'"
+    )
     call.add_argument("method", type=str.upper, choices=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    call.add_argument("path", help="the API path as in the URL, e.g. v3/profitsharing/return-orders")
-    call.add_argument("--json", help="request body: JSON text or @file")
+    call.add_argument("path", help="the API path as in the URL, e.g. v3/profitsharing/return-orders, v2/pay/orderquery")
+    call.add_argument("--json", help="v3 request body: JSON text or @file")
+    call.add_argument("--xml", help="v2 fields to sign and send: a JSON object or <xml>...</xml>, text or @file")
     call.add_argument("--query", action="append", default=[], help="query parameter k=v (repeatable)")
     call.set_defaults(run=command_call)
 
@@ -226,6 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.debug:
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        logger = logging.getLogger("wechatpay_chain")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         return int(args.run(args))
     except WeChatPayError as exc:

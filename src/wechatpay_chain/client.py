@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .downloads import Download
     from .paysign import PaySign
     from .webhooks import Notifications
+    from .wire_log import WireRequest
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
@@ -200,17 +201,19 @@ class Client(Node):
 
     @classmethod
     def from_env(cls, prefix: str = "WECHATPAY_", **overrides: Any) -> Client:
-        """A client from environment variables (see the README: ``WECHATPAY_MCHID`` ...)."""
+        """A client from ``<prefix><KEYWORD>`` variables, one per keyword (``WECHATPAY_MCHID``,
+        ``WECHATPAY_TIMEOUT`` ...; see config.py); ``overrides`` win. Unknown variables are errors."""
         from .config import client_kwargs_from_env
 
-        return cls(**{**client_kwargs_from_env(prefix), **overrides})
+        return cls(**{**client_kwargs_from_env(prefix, need_mchid="mchid" not in overrides), **overrides})
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Client:
-        """A client from a TOML or JSON config file (the CLI's ``--config``)."""
+        """A client from a TOML or JSON config file (the CLI's ``--config``): every keyword is a key,
+        an unknown key is an error; ``overrides`` win."""
         from .config import client_kwargs_from_file
 
-        return cls(**{**client_kwargs_from_file(path), **overrides})
+        return cls(**{**client_kwargs_from_file(path, need_mchid="mchid" not in overrides), **overrides})
 
     @property
     def trusted_keys(self) -> KeyRing:
@@ -367,9 +370,12 @@ class Client(Node):
         return await self._send(prepared, timeout)
 
     async def _exchange(
-        self, prepared: PreparedCall, timeout: Timeout | None, host: str | None = None
+        self, prepared: PreparedCall, timeout: Timeout | None, host: str | None = None, wire: WireRequest | None = None
     ) -> tuple[str, RawAnswer]:
-        """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
+        """Sign (fresh nonce and timestamp) and send one attempt; no verification here.
+
+        ``wire`` (the debug log's record) is told the URL and headers as they are sent.
+        """
         assert self.private_key is not None and self.serial is not None
         if self.transport.closed:
             raise TransportError("the client is closed")
@@ -386,6 +392,8 @@ class Client(Node):
         else:
             headers = await asyncio.get_running_loop().run_in_executor(self.signer, sign)
         url = (host or self._base_for(prepared)) + prepared.target
+        if wire is not None:
+            wire.url, wire.headers = url, headers
         return url, await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
 
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:

@@ -24,6 +24,7 @@ from .specs import Catalog, Operation
 from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
 from .webhooks import Notifications
+from .wire_log import WireRequest
 
 __all__ = ['DEFAULT_BASE_URL', 'Client']
 
@@ -106,10 +107,14 @@ class Client(ChainRoot):
         """The wall clock plus the offset learnt from the platform (``correct_clock=True``)."""
     @classmethod
     def from_env(cls, prefix: str = 'WECHATPAY_', **overrides: Any) -> Client:
-        """A client from environment variables (see the README: ``WECHATPAY_MCHID`` ...)."""
+        """A client from ``<prefix><KEYWORD>`` variables, one per keyword (``WECHATPAY_MCHID``,
+        ``WECHATPAY_TIMEOUT`` ...; see config.py); ``overrides`` win. Unknown variables are errors.
+        """
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Client:
-        """A client from a TOML or JSON config file (the CLI's ``--config``)."""
+        """A client from a TOML or JSON config file (the CLI's ``--config``): every keyword is a key,
+        an unknown key is an error; ``overrides`` win.
+        """
     @property
     def trusted_keys(self) -> KeyRing:
         """The platform keys answers may be signed with (public key ids and certificate serials)."""
@@ -158,8 +163,12 @@ class Client(ChainRoot):
         prepared: PreparedCall,
         timeout: Timeout | None,
         host: str | None = None,
+        wire: WireRequest | None = None,
     ) -> tuple[str, RawAnswer]:
-        """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
+        """Sign (fresh nonce and timestamp) and send one attempt; no verification here.
+
+        ``wire`` (the debug log's record) is told the URL and headers as they are sent.
+        """
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         ...
     def _decrypt_answer(self, spec: Mapping[str, Any], response: Response) -> None:

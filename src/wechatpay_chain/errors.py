@@ -112,12 +112,22 @@ class DecryptionError(WeChatPayError):
     """A ciphertext could not be decrypted (wrong key, tampered data, bad encoding)."""
 
 
+MAY_HAVE_ARRIVED = (
+    "the request may have reached the platform and taken effect: query its result (e.g. the order) before you retry"
+)
+
+
 class TransportError(WeChatPayError):
     """The request could not be completed: connection, TLS, protocol."""
 
     def __init__(self, message: str, *, sent: bool = False) -> None:
         self.sent = sent  # True when the request may have reached the platform
         super().__init__(message)
+
+    def settle(self, idempotent: bool) -> None:
+        """The call ends with this error: a ``sent`` non-idempotent call says to query first."""
+        if self.sent and not idempotent and len(self.args) == 1 and MAY_HAVE_ARRIVED not in str(self.args[0]):
+            self.args = (f"{self.args[0]}; {MAY_HAVE_ARRIVED}",)
 
 
 class TimeoutError(TransportError, builtins.TimeoutError):

@@ -5,8 +5,9 @@
       failure the retry policy allows (retry.py)? wait (backoff + jitter), next attempt,
       on the backup host when the primary could not be reached
 
-Every attempt is reported to ``client.on_attempt`` (when set) and logged at debug level
-on ``wechatpay_chain``, without keys, signatures or the query string.
+Every attempt is reported to ``client.on_attempt`` (when set; without keys, signatures or
+the query string) and, when ``wechatpay_chain`` logs at DEBUG, logged with its request and
+answer, masked (wire_log.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .errors import ApiError, TransportError, WeChatPayError
 from .response import Response
 from .retry import Attempt
 from .transport import RawAnswer, Timeout, pause
+from .wire_log import Masks, WireRequest, format_attempt
 
 if TYPE_CHECKING:
     from .client import Client
@@ -39,8 +41,14 @@ Finish = Callable[[str, RawAnswer], Response]
 async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | None) -> Response:
     """A v3 call: each attempt signed afresh (new nonce and timestamp), every answer verified."""
 
+    wire = None
+    if log.isEnabledFor(logging.DEBUG):  # what each attempt sent, for the debug log
+        spec = prepared.operation.spec if prepared.operation is not None else None
+        masks = Masks.for_spec(spec, secrets=(client.apiv3_key, client.v2_settings.secret))
+        wire = WireRequest(prepared.method, prepared.target, prepared.headers, prepared.body, masks)
+
     async def exchange(host: str, attempt_timeout: Timeout | None) -> tuple[str, RawAnswer]:
-        return await client._exchange(prepared, attempt_timeout, host)
+        return await client._exchange(prepared, attempt_timeout, host, wire=wire)
 
     def finish(url: str, answer: RawAnswer) -> Response:
         try:
@@ -70,6 +78,7 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
         timeout=timeout,
         exchange=exchange,
         finish=finish,
+        wire=wire,
     )
 
 
@@ -83,13 +92,15 @@ async def send_with_retries(
     timeout: Timeout | None,
     exchange: Exchange,
     finish: Finish,
+    wire: WireRequest | None = None,
 ) -> Response:
     """Attempts until an answer, a final error, or the end of the call's total timeout.
 
     One loop for v3 and v2: ``exchange(host, timeout)`` sends one attempt, ``finish``
     verifies its answer or raises. The first attempt runs under the session's (or the
     call's) timeout as it is, which costs nothing extra; later attempts get what remains
-    of the total, and no retry starts that could not finish in time.
+    of the total, and no retry starts that could not finish in time. ``wire``, when
+    given, holds the request as sent (for the debug log).
     """
     limit = timeout or client.transport.timeout
     deadline = None if limit.total is None else time.monotonic() + limit.total
@@ -111,8 +122,10 @@ async def send_with_retries(
             delay = policy.delay(attempt)
             if retry and deadline is not None and time.monotonic() + delay >= deadline:
                 retry = False  # no time left for another attempt within the total timeout
-            _report(client, method, target, hosts[host], attempt, answer, started, error, retry)
+            _report(client, method, target, hosts[host], attempt, answer, started, error, retry, wire)
             if not retry:
+                if isinstance(error, TransportError):
+                    error.settle(idempotent)  # a POST that may have arrived: say to query before retrying
                 raise
             if isinstance(error, TransportError) and not error.sent and len(hosts) > 1:
                 host = (host + 1) % len(hosts)  # could not connect: try the backup host
@@ -121,7 +134,7 @@ async def send_with_retries(
                 remaining = deadline - time.monotonic()
                 attempt_timeout = Timeout(total=remaining, connect=limit.connect, read=limit.read)
             continue
-        _report(client, method, target, hosts[host], attempt, answer, started, None, False)
+        _report(client, method, target, hosts[host], attempt, answer, started, None, False, wire)
         return response
 
 
@@ -163,6 +176,7 @@ def _report(
     started: float,
     error: WeChatPayError | None,
     will_retry: bool,
+    wire: WireRequest | None = None,
 ) -> None:
     if client.on_attempt is None and not log.isEnabledFor(logging.DEBUG):
         return  # nobody listens: build nothing
@@ -178,7 +192,21 @@ def _report(
         error=type(error).__name__ if error is not None else None,
         will_retry=will_retry,
     )
-    if log.isEnabledFor(logging.DEBUG):
+    if wire is not None and log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "%s",
+            format_attempt(
+                wire,
+                attempt=attempt,
+                elapsed=event.latency,
+                status=status,
+                headers=answer.headers if answer is not None else None,
+                body=answer.content if answer is not None else None,
+                error=error,
+                will_retry=will_retry,
+            ),
+        )
+    elif log.isEnabledFor(logging.DEBUG):
         log.debug(
             "%s %s%s -> %s attempt=%d %.1fms request_id=%s%s%s",
             event.method,

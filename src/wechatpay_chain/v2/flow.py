@@ -35,6 +35,7 @@ from ..media import build_form, read_upload
 from ..naming import Segment, path_segments
 from ..protocol import new_nonce
 from ..specs import Operation
+from ..wire_log import Masks, WireRequest
 from .answer import V2Response
 from .bank import encrypt_bank_fields, plaintext_bank_fields
 from .codec import decode_xml, field_text, is_xml_body
@@ -312,6 +313,11 @@ async def send_v2_call(client: Client, call: V2Call, timeout: Timeout | None) ->
             validate_response=client.validate_responses,
         )
 
+    wire = None
+    if log.isEnabledFor(logging.DEBUG):  # what was sent, for the debug log (masked there)
+        spec = call.operation.spec if call.operation is not None else None
+        masks = Masks.for_spec(spec, v2=True, secrets=(client.v2_settings.secret, client.apiv3_key))
+        wire = WireRequest(call.method, call.url, call.headers, call.body, masks)
     target = call.url.split("://", 1)[-1]
     host, _, path = target.partition("/")
     response = await send_with_retries(
@@ -323,6 +329,7 @@ async def send_v2_call(client: Client, call: V2Call, timeout: Timeout | None) ->
         timeout=timeout,
         exchange=exchange,
         finish=finish,
+        wire=wire,
     )
     assert isinstance(response, V2Response)
     return response
