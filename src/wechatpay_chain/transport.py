@@ -14,12 +14,14 @@ Both honour the same timeouts, proxy (``proxy=``, ``trust_env=``) and answer siz
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
 import contextlib
 import contextvars
 import ssl
 import threading
 import time
+import urllib.request
 import warnings
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
@@ -107,9 +109,12 @@ class Transport:
         self._proxy = proxy
         self._aiohttp_proxy: dict[str, Any] = {}
         if proxy is not None:
+            # The credentials travel as a header (also on CONNECT), never in the URL aiohttp keeps.
             bare = URL(proxy)
-            auth = aiohttp.BasicAuth(bare.user or "", bare.password or "") if bare.user is not None else None
-            self._aiohttp_proxy = {"proxy": bare.with_user(None), "proxy_auth": auth}
+            self._aiohttp_proxy = {"proxy": bare.with_user(None)}
+            if bare.user is not None:
+                token = base64.b64encode(f"{bare.user}:{bare.password or ''}".encode()).decode("ascii")
+                self._aiohttp_proxy["proxy_headers"] = {"Proxy-Authorization": f"Basic {token}"}
         # loop -> session (a session belongs to the loop it was made in)
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
@@ -127,7 +132,11 @@ class Transport:
             # can no longer be closed; let them go so their sockets are freed with them.
             for ended in [other for other in self._sessions if other.is_closed()]:
                 del self._sessions[ended]
-            connector = aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl_context or True)
+            # Through a proxy, one connection per request: proxies such as tinyproxy close
+            # after each answer without saying so, and aiohttp would reuse the connection
+            # before it sees the close (it does not retry: see _retry_connection below).
+            proxied = self._proxy is not None or (self.trust_env and bool(urllib.request.getproxies()))
+            connector = aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl_context or True, force_close=proxied)
             session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=self.timeout.as_aiohttp(),
@@ -218,6 +227,9 @@ class Transport:
         """aiohttp's request context for one call (not yet sent)."""
         session = self._session()
         kwargs: dict[str, Any] = dict(self._aiohttp_proxy)
+        proxy_headers = kwargs.get("proxy_headers")
+        if proxy_headers and url.startswith("http://"):  # forwarded, not tunnelled: aiohttp sends
+            headers = {**headers, **proxy_headers}  # proxy_headers only on CONNECT
         if timeout is not None:
             kwargs["timeout"] = timeout.as_aiohttp()
         if ssl_context is not None:
@@ -381,6 +393,8 @@ def _transport_error(exc: BaseException, method: str, url: str) -> TransportErro
         return TimeoutError(f"{where}: timed out connecting", sent=False)
     if isinstance(exc, builtins.TimeoutError):
         return TimeoutError(f"{where}: timed out", sent=True)
+    if isinstance(exc, aiohttp.ClientHttpProxyError):  # the proxy refused the CONNECT: nothing left
+        return TransportError(f"{where}: the proxy refused the tunnel (HTTP {exc.status})", sent=False)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return TransportError(f"{where}: cannot connect ({exc.os_error})", sent=False)
     return TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
