@@ -28,7 +28,7 @@ from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
 from .specs import Catalog, Operation
-from .transport import RawAnswer, Timeout, Transport, in_blocking_call
+from .transport import MAX_ANSWER_BYTES, RawAnswer, Timeout, Transport, in_blocking_call
 from .v2_settings import V2Settings
 
 if TYPE_CHECKING:
@@ -138,6 +138,9 @@ class Client(Node):
         cafile: str | Path | None = None,
         signing_threads: int = 0,
         bank_public_key: KeySource | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        max_answer_bytes: int | None = MAX_ANSWER_BYTES,
     ) -> None:
         super().__init__(self, ())
         self.wall_clock = clock
@@ -182,10 +185,17 @@ class Client(Node):
         self.catalog = Catalog(specs)
         # cafile: trust another CA (a TLS-terminating proxy, a test server) besides the system's.
         self.cafile = str(cafile) if cafile is not None else None
+        if proxy is not None and (not isinstance(proxy, str) or not proxy.startswith(("http://", "https://"))):
+            raise ConfigError("proxy", "must be an http:// or https:// URL (http://user:pass@host:port)")
+        if max_answer_bytes is not None and (not isinstance(max_answer_bytes, int) or max_answer_bytes < 1):
+            raise ConfigError("max_answer_bytes", "must be a whole number of bytes > 0, or None for no cap")
         self.transport = Transport(
             timeout=Timeout.coerce(timeout),
             user_agent=_user_agent(),
             ssl_context=ssl.create_default_context(cafile=self.cafile) if self.cafile else None,
+            proxy=proxy,
+            trust_env=bool(trust_env),
+            max_answer_bytes=max_answer_bytes,
         )
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.

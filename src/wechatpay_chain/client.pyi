@@ -101,6 +101,9 @@ class Client(ChainRoot):
         cafile: str | Path | None = None,
         signing_threads: int = 0,
         bank_public_key: KeySource | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        max_answer_bytes: int | None = ...,
     ) -> None:
         ...
     def _corrected_clock(self) -> float:

@@ -17,7 +17,9 @@ file under the final name. Checks:
   verified at the end.
 
 Gzip answers (``tar_type=GZIP``) are inflated on the fly for the digest; the file
-keeps the bytes as sent unless ``decompress=True``.
+keeps the bytes as sent unless ``decompress=True``. Inflating stops with an error past
+``MAX_INFLATE_RATIO`` times the compressed size (plus 1 MiB): CSV bills inflate 5-20
+times, a gzip bomb a thousand, and it must not fill the disk before its digest fails.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["Download", "download_bill_async", "download_to_async", "iter_download_async"]
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+MAX_INFLATE_RATIO = 100  # inflated bytes per compressed byte, at most (plus INFLATE_SLACK)
+INFLATE_SLACK = 1 << 20
 
 
 class _Checks:
@@ -65,6 +69,8 @@ class _Checks:
         self._pending = b""  # first bytes, until there are two to tell gzip by
         self.signature: Any = None  # a running SHA-256 over the signed message, when signed
         self.size = 0
+        self.compressed = 0  # gzip bytes fed to the decompressor
+        self.inflated = 0  # bytes it gave back
 
     def feed(self, chunk: bytes) -> bytes:
         """Account for ``chunk``; return its inflated bytes (or the chunk itself)."""
@@ -95,20 +101,29 @@ class _Checks:
         return b""
 
     def _inflate(self, data: bytes) -> bytes:
-        """Inflate ``data``, member after member (a gzip file may hold several)."""
+        """Inflate ``data``, member after member (a gzip file may hold several), never more
+        than ``MAX_INFLATE_RATIO`` times what came compressed (a bomb stops here, early)."""
+        self.compressed += len(data)
         out = []
         while data:
             if self.inflate is None:
                 self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            budget = MAX_INFLATE_RATIO * self.compressed + INFLATE_SLACK - self.inflated
+            if budget <= 0:
+                raise SignatureError(
+                    "digest", f"the gzip download inflates more than {MAX_INFLATE_RATIO} times its size: refused"
+                )
             try:
-                out.append(self.inflate.decompress(data))
+                piece = self.inflate.decompress(data, budget)
             except zlib.error:
                 raise SignatureError("digest", "the download is not valid gzip") from None
+            self.inflated += len(piece)
+            out.append(piece)
             if self.inflate.eof:
                 data, self.inflate = self.inflate.unused_data, None
                 self._members += 1
             else:
-                data = b""
+                data = self.inflate.unconsumed_tail
         return b"".join(out)
 
     def _account(self, plain: bytes) -> None:

@@ -1,22 +1,27 @@
-"""The transport: blocking sockets for sync code, aiohttp for async code.
+"""The transport: urllib3 for sync code, aiohttp for async code.
 
 Sync calls and downloads (``client....post()``, ``client.download()``) run their
 coroutine to the end on the calling thread with no event loop at all
 (``run_blocking``): every await on their path completes at once, and ``send``/``open``
-go through ``blocking.BlockingPool``. Async calls and downloads use an aiohttp session
+go through urllib3's pools (``sync_transport.SyncPools``). Async calls and downloads use an aiohttp session
 created inside the caller's running loop (sessions are bound to their loop). One
 coroutine per call serves both: only the I/O at the bottom differs.
+
+Both honour the same timeouts, proxy (``proxy=``, ``trust_env=``) and answer size cap
+(``max_answer_bytes``), and put the same headers on the wire.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import builtins
 import contextlib
 import contextvars
 import ssl
 import threading
 import time
+import urllib.request
 import warnings
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
@@ -27,13 +32,15 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from .blocking import BlockingAnswer, BlockingPool
 from .errors import TimeoutError, TransportError
-from .http1 import framing_headers
+from .request_check import check_request
+from .sync_transport import SyncAnswer, SyncPools, redact_proxy
 
 __all__ = ["RawAnswer", "StreamedAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
 
 T = TypeVar("T")
+
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # the default cap on the body of a call's answer (not downloads)
 
 # True while a sync call runs its coroutine without a loop (Transport.run_blocking).
 _BLOCKING: contextvars.ContextVar[bool] = contextvars.ContextVar("wechatpay_chain_blocking", default=False)
@@ -89,16 +96,30 @@ class Transport:
         user_agent: str,
         ssl_context: ssl.SSLContext | None = None,
         limit: int = 100,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        max_answer_bytes: int | None = MAX_ANSWER_BYTES,
     ) -> None:
         self.timeout = timeout
         self.user_agent = user_agent
         self.ssl_context = ssl_context
         self.limit = limit
+        self.max_answer_bytes = max_answer_bytes
+        self.trust_env = trust_env
+        self._proxy = proxy
+        self._aiohttp_proxy: dict[str, Any] = {}
+        if proxy is not None:
+            # The credentials travel as a header (also on CONNECT), never in the URL aiohttp keeps.
+            bare = URL(proxy)
+            self._aiohttp_proxy = {"proxy": bare.with_user(None)}
+            if bare.user is not None:
+                token = base64.b64encode(f"{bare.user}:{bare.password or ''}".encode()).decode("ascii")
+                self._aiohttp_proxy["proxy_headers"] = {"Proxy-Authorization": f"Basic {token}"}
         # loop -> session (a session belongs to the loop it was made in)
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
         )
-        self.blocking = BlockingPool(user_agent=user_agent, ssl_context=ssl_context)
+        self.blocking = SyncPools(user_agent=user_agent, ssl_context=ssl_context, proxy=proxy, trust_env=trust_env)
         self.closed = False
 
     def _session(self) -> aiohttp.ClientSession:
@@ -111,7 +132,11 @@ class Transport:
             # can no longer be closed; let them go so their sockets are freed with them.
             for ended in [other for other in self._sessions if other.is_closed()]:
                 del self._sessions[ended]
-            connector = aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl_context or True)
+            # Through a proxy, one connection per request: proxies such as tinyproxy close
+            # after each answer without saying so, and aiohttp would reuse the connection
+            # before it sees the close (it does not retry: see _retry_connection below).
+            proxied = self._proxy is not None or (self.trust_env and bool(urllib.request.getproxies()))
+            connector = aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl_context or True, force_close=proxied)
             session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=self.timeout.as_aiohttp(),
@@ -120,6 +145,7 @@ class Transport:
                 # Nor is gzip asked for: the platform signs the body it sends, and an answer
                 # compressed on the way would not verify. The blocking transport sends the same.
                 skip_auto_headers=("Content-Type", "Accept-Encoding"),
+                trust_env=self.trust_env and self._proxy is None,  # HTTPS_PROXY, HTTP_PROXY, NO_PROXY
             )
             # aiohttp repeats a PUT or DELETE once, with the same headers, when the connection
             # drops (its IDEMPOTENT_METHODS): a replayed payment-API request nobody asked for.
@@ -139,16 +165,19 @@ class Transport:
         ssl_context: ssl.SSLContext | None = None,
     ) -> RawAnswer:
         """One request, the whole answer read."""
+        check_request(method, url, headers)
+        cap = self.max_answer_bytes
         if _BLOCKING.get():
-            limits = self._blocking_limits(timeout)
-            status, reader = self.blocking.send(method, url, headers, _bytes(body), ssl_context=ssl_context, **limits)
-            return RawAnswer(status, reader.headers, reader.body)
+            answer = self.blocking.open(
+                method, url, headers, _bytes(body), ssl_context=ssl_context, **self._blocking_limits(timeout)
+            )
+            return RawAnswer(answer.status, answer.headers, answer.read_to_end(cap))
         # The request directly, not through open(): a generator-based context manager per
         # call costs more than it is worth on the hot path.
         request = self._request(method, url, headers, body, timeout, ssl_context)
         try:
             async with request as answer:
-                return RawAnswer(answer.status, answer.headers, await answer.read())
+                return RawAnswer(answer.status, answer.headers, await _read_capped(answer, cap, method, url))
         except (aiohttp.ClientError, builtins.TimeoutError) as exc:
             raise _transport_error(exc, method, url) from None
 
@@ -164,13 +193,12 @@ class Transport:
         ssl_context: ssl.SSLContext | None = None,
     ) -> AsyncIterator[StreamedAnswer]:
         """One request, the answer to read as the caller likes (downloads read it in chunks)."""
+        check_request(method, url, headers)
         if _BLOCKING.get():
             limits = self._blocking_limits(timeout)
-            answer = self.blocking.open(
-                method, url, headers, _bytes(body), ssl_context=ssl_context, stream=True, **limits
-            )
+            answer = self.blocking.open(method, url, headers, _bytes(body), ssl_context=ssl_context, **limits)
             try:
-                yield _BlockingResponse(answer)
+                yield _BlockingResponse(answer, self.max_answer_bytes)
             finally:
                 answer.close()  # back to the pool if read to its end, closed otherwise
             return
@@ -197,12 +225,11 @@ class Transport:
         ssl_context: ssl.SSLContext | None,
     ) -> Any:
         """aiohttp's request context for one call (not yet sent)."""
-        framing = framing_headers(headers)
-        if framing:  # as the blocking transport: Host, Content-Length, ... are the transport's
-            message = f"{method} {_safe_url(url)}: header {framing[0]!r} is set by the transport"
-            raise TransportError(message, sent=False)
         session = self._session()
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = dict(self._aiohttp_proxy)
+        proxy_headers = kwargs.get("proxy_headers")
+        if proxy_headers and url.startswith("http://"):  # forwarded, not tunnelled: aiohttp sends
+            headers = {**headers, **proxy_headers}  # proxy_headers only on CONNECT
         if timeout is not None:
             kwargs["timeout"] = timeout.as_aiohttp()
         if ssl_context is not None:
@@ -259,6 +286,9 @@ class Transport:
     def open_sessions(self) -> int:
         """Open aiohttp sessions and idle sync connections: what close() would release."""
         return sum(1 for session in self._sessions.values() if not session.closed) + self.blocking.idle_connections()
+
+    def __repr__(self) -> str:
+        return f"<Transport proxy={redact_proxy(self._proxy)!r} trust_env={self.trust_env}>"
 
     def __del__(self) -> None:
         if not self.closed and self.open_sessions():
@@ -325,10 +355,11 @@ class StreamedAnswer(Protocol):
 class _BlockingResponse:
     """A blocking answer as downloads read an aiohttp one; its awaits never suspend."""
 
-    __slots__ = ("_answer",)
+    __slots__ = ("_answer", "_cap")
 
-    def __init__(self, answer: BlockingAnswer) -> None:
+    def __init__(self, answer: SyncAnswer, cap: int | None) -> None:
         self._answer = answer
+        self._cap = cap
 
     @property
     def status(self) -> int:
@@ -347,7 +378,7 @@ class _BlockingResponse:
         return self
 
     async def read(self) -> bytes:
-        return self._answer.read_to_end()
+        return self._answer.read_to_end(self._cap)
 
     async def iter_any(self) -> AsyncIterator[bytes]:
         while piece := self._answer.read_some():
@@ -362,9 +393,32 @@ def _transport_error(exc: BaseException, method: str, url: str) -> TransportErro
         return TimeoutError(f"{where}: timed out connecting", sent=False)
     if isinstance(exc, builtins.TimeoutError):
         return TimeoutError(f"{where}: timed out", sent=True)
+    if isinstance(exc, aiohttp.ClientHttpProxyError):  # the proxy refused the CONNECT: nothing left
+        return TransportError(f"{where}: the proxy refused the tunnel (HTTP {exc.status})", sent=False)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return TransportError(f"{where}: cannot connect ({exc.os_error})", sent=False)
     return TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
+
+
+async def _read_capped(answer: aiohttp.ClientResponse, cap: int | None, method: str, url: str) -> bytes:
+    """The whole body of a call's answer, refused once it passes ``cap`` bytes (announced or not)."""
+    length = answer.content_length
+    if cap is None or (length is not None and length <= cap):
+        return await answer.read()
+    if length is not None:
+        answer.close()
+        message = f"{method} {_safe_url(url)}: the answer announces {length} bytes, more than max_answer_bytes={cap}"
+        raise TransportError(message, sent=True)
+    pieces = []
+    size = 0
+    while piece := await answer.content.readany():
+        size += len(piece)
+        if size > cap:
+            answer.close()
+            message = f"{method} {_safe_url(url)}: the answer is longer than max_answer_bytes={cap}"
+            raise TransportError(message, sent=True)
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 def _bytes(body: bytes | aiohttp.FormData | None) -> bytes | None:

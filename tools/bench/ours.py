@@ -45,11 +45,12 @@ if TYPE_CHECKING:
 perf = time.perf_counter
 
 
-def make_client(keys: BenchKeys, signing_threads: int = 0) -> Client:
+def make_client(keys: BenchKeys, signing_threads: int = 0, **options: Any) -> Client:
     """Our client as a user configures it: validation on (default), the real spec for return-orders."""
     from wechatpay_chain import Client
 
     return Client(
+        **options,
         signing_threads=signing_threads,
         mchid=keys.mchid,
         serial=keys.merchant_serial,
@@ -395,7 +396,7 @@ async def _stream_ours(keys: BenchKeys, reps: int) -> list[tuple[int, float, flo
 
 
 async def _buffered_ours(keys: BenchKeys, reps: int) -> list[tuple[int, float, float]]:
-    async with make_client(keys) as client:
+    async with make_client(keys, max_answer_bytes=None) as client:  # 50 MB: over the default cap
 
         async def transfer() -> int:
             response = await client.v3.billdownload.file.get_async(query={"token": "bench"})

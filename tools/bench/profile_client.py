@@ -113,10 +113,11 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
     entirely on it). This is how the crypto is costed inside a call, where caches are
     cold and the responder works on the other core, against the tight-loop floor.
     """
-    from wechatpay_chain import blocking, protocol
+    from wechatpay_chain import protocol, sync_transport
 
     spent = {"sign": 0.0, "verify": 0.0, "send": 0.0}
-    originals = (protocol.rsa_sign, protocol.rsa_verify, blocking.BlockingPool.send)
+    pools, answers = sync_transport.SyncPools, sync_transport.SyncAnswer
+    originals = (protocol.rsa_sign, protocol.rsa_verify, pools.open, answers.read_to_end)
 
     def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -130,7 +131,8 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
 
     protocol.rsa_sign = timed("sign", originals[0])  # type: ignore[assignment]
     protocol.rsa_verify = timed("verify", originals[1])  # type: ignore[assignment]
-    blocking.BlockingPool.send = timed("send", originals[2])  # type: ignore[method-assign]
+    pools.open = timed("send", originals[2])  # type: ignore[method-assign]
+    answers.read_to_end = timed("send", originals[3])  # type: ignore[method-assign]
     try:
         with make_client(keys) as client:
             post = client.v3.profitsharing.return_orders.post
@@ -143,7 +145,8 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
                 post(json=PAYLOAD)
             whole = (process_cpu() - start) / n * 1e6
     finally:
-        protocol.rsa_sign, protocol.rsa_verify, blocking.BlockingPool.send = originals  # type: ignore[method-assign]
+        protocol.rsa_sign, protocol.rsa_verify = originals[:2]  # type: ignore[assignment]
+        pools.open, answers.read_to_end = originals[2:]  # type: ignore[method-assign]
     per_call = {name: value / n * 1e6 for name, value in spent.items()}
     return [
         ("whole sync call", whole),

@@ -1,0 +1,419 @@
+"""The sync transport: urllib3 connection pools, driven from the calling thread.
+
+Sync calls and sync downloads run their coroutine with no event loop (``Transport.run_blocking``);
+at the bottom they land here. We use urllib3's lean path, ``HTTP(S)ConnectionPool.urlopen``
+with retries, redirects and content decoding off: the retry policy, failover and observation
+sit above the transport (retry.py, sending.py), and answers stay the bytes the platform signed.
+
+- **Pools.** One pool per (origin, TLS context, proxy): a v2 client certificate is an
+  ``ssl.SSLContext`` of its own, so connections presenting it are never handed to a call
+  that does not present it, and the other way round. urllib3's pools are thread-safe.
+- **Proxies.** ``proxy=`` (``http://user:pass@host:port``) sends every call through it;
+  ``https://`` targets go through ``CONNECT`` (then TLS with the call's own context, mTLS
+  included). ``trust_env=True`` reads ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` once per
+  origin. The credentials live only in the ``Proxy-Authorization`` header urllib3 keeps.
+- **Errors** say whether the request may have reached the platform (``sent``): only a
+  failure inside ``connect()`` (DNS, TCP, the proxy's ``CONNECT``, the TLS handshake)
+  proves it did not. Connections tag what they raise there.
+- **Limits.** connect and read go to urllib3's ``Timeout``; the call's total deadline is
+  ours: it bounds urllib3's wait for the head, then every read of the body. Bodies of
+  calls are read against ``max_answer_bytes`` (Content-Length refused at once when larger,
+  anything else counted while it arrives).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import ssl
+import threading
+import time
+import urllib.request
+import weakref
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import urllib3
+from multidict import CIMultiDict, CIMultiDictProxy
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util import SKIP_HEADER
+
+from .errors import TimeoutError, TransportError
+
+__all__ = ["SyncAnswer", "SyncPools", "redact_proxy"]
+
+MAX_IDLE_PER_HOST = 32  # idle keep-alive connections kept per pool (more may be open at once)
+READ_SIZE = 256 * 1024
+_MAX_POOLS = 64
+_CONNECTING = "wechatpay_chain_while_connecting"  # the tag connect() puts on what it raises
+
+
+class _Connection(HTTPConnection):
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except BaseException as exc:
+            setattr(exc, _CONNECTING, True)
+            raise
+
+
+class _TLSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except BaseException as exc:
+            setattr(exc, _CONNECTING, True)
+            raise
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
+_POOL_CLASSES = {"http": _Pool, "https": _TLSPool}
+
+
+def redact_proxy(url: str | None) -> str | None:
+    """The proxy URL for reprs and messages: its user name and password replaced."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://***@{host}{port}"
+
+
+class SyncPools:
+    """Keep-alive pools per origin, TLS context and proxy, shared by the threads of one client."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+    ) -> None:
+        self.user_agent = user_agent
+        self.ssl_context = ssl_context
+        self.proxy = proxy
+        self.trust_env = trust_env
+        self._managers: dict[str | None, urllib3.PoolManager] = {}
+        # (base URL, TLS context) -> (pool, whether the request target is the absolute URL)
+        self._pools: dict[tuple[str, ssl.SSLContext | None], tuple[HTTPConnectionPool, bool]] = {}
+        self._lock = threading.Lock()
+        self.closed = False
+        _ALL.add(self)
+
+    # -- one exchange ----------------------------------------------------------------------
+    def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        *,
+        connect: float | None,
+        read: float | None,
+        deadline: float | None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> SyncAnswer:
+        """Send one request and read its head; the body is read through the answer."""
+        if self.closed:
+            raise TransportError("the client is closed")
+        pool, absolute, target = self._pool_for(url, ssl_context)
+        wire = dict(headers)
+        if "User-Agent" not in wire and "user-agent" not in wire:
+            wire["User-Agent"] = self.user_agent
+        # http.client would add "Accept-Encoding: identity"; the aiohttp path sends none.
+        wire["Accept-Encoding"] = SKIP_HEADER
+        limit: urllib3.Timeout
+        if deadline is None:
+            limit = urllib3.Timeout(connect=connect, read=read)
+        else:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{_where(method, url)}: timed out before sending", sent=False)
+            limit = urllib3.Timeout(connect=connect, read=read, total=left)
+        try:
+            answer = pool.urlopen(
+                method,
+                url if absolute else target,
+                body=body,
+                headers=wire,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=limit,
+                preload_content=False,
+                decode_content=False,
+                release_conn=False,
+            )
+        except BaseException as exc:
+            raise _failure(exc, method, url, self.proxy) from None
+        return SyncAnswer(answer, method, url, read, deadline, self.proxy)
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            managers, self._managers, self._pools = self._managers, {}, {}
+        for manager in managers.values():
+            manager.clear()
+
+    def idle_connections(self) -> int:
+        count = 0
+        for pool, _ in list(self._pools.values()):
+            queue = pool.pool
+            if queue is not None:
+                count += sum(1 for conn in list(queue.queue) if conn is not None and conn.sock is not None)
+        return count
+
+    # -- parts -----------------------------------------------------------------------------
+    def _pool_for(self, url: str, ssl_context: ssl.SSLContext | None) -> tuple[HTTPConnectionPool, bool, str]:
+        scheme_end = url.find("://")
+        path_start = url.find("/", scheme_end + 3) if scheme_end > 0 else -1
+        base = url[:path_start] if path_start > 0 else url
+        target = url[path_start:] if path_start > 0 else "/"
+        key = (base, ssl_context)
+        known = self._pools.get(key)
+        if known is not None and known[0].pool is not None:
+            return known[0], known[1], target
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TransportError(f"cannot send to {base!r}: not an http(s) URL", sent=False)
+        proxy = self._proxy_for(parts.scheme, parts.hostname)
+        pool_kwargs: dict[str, Any] = {}
+        if parts.scheme == "https":
+            pool_kwargs["ssl_context"] = ssl_context or self.ssl_context or _default_context()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with self._lock:
+            if self.closed:
+                raise TransportError("the client is closed")
+            pool = self._manager(proxy).connection_from_host(parts.hostname, port, parts.scheme, pool_kwargs)
+            absolute = proxy is not None and parts.scheme == "http"  # forwarded, not tunnelled
+            if len(self._pools) < _MAX_POOLS:
+                self._pools[key] = (pool, absolute)
+        return pool, absolute, target
+
+    def _proxy_for(self, scheme: str, host: str) -> str | None:
+        if self.proxy is not None:
+            return self.proxy
+        if not self.trust_env:
+            return None
+        found = urllib.request.getproxies().get(scheme)
+        if not found or urllib.request.proxy_bypass(host):
+            return None
+        return found if "://" in found else f"http://{found}"
+
+    def _manager(self, proxy: str | None) -> urllib3.PoolManager:
+        manager = self._managers.get(proxy)
+        if manager is None:
+            kwargs: dict[str, Any] = {"num_pools": _MAX_POOLS * 2, "maxsize": MAX_IDLE_PER_HOST, "block": False}
+            if proxy is None:
+                manager = urllib3.PoolManager(**kwargs)
+            else:
+                parsed = urllib3.util.parse_url(proxy)
+                proxy_headers = urllib3.make_headers(proxy_basic_auth=parsed.auth) if parsed.auth else None
+                bare = parsed._replace(auth=None).url
+                manager = urllib3.ProxyManager(bare, proxy_headers=proxy_headers, **kwargs)
+            manager.pool_classes_by_scheme = _POOL_CLASSES
+            self._managers[proxy] = manager
+        return manager
+
+
+class SyncAnswer:
+    """An answer being read; its connection goes back to the pool once read to its end,
+    and is closed if the answer is closed before that."""
+
+    __slots__ = ("_answer", "_deadline", "_method", "_proxy", "_read", "_url", "headers", "status")
+
+    def __init__(
+        self,
+        answer: Any,
+        method: str,
+        url: str,
+        read: float | None,
+        deadline: float | None,
+        proxy: str | None,
+    ) -> None:
+        self._answer = answer
+        self.status: int = answer.status
+        self.headers = CIMultiDictProxy(CIMultiDict(answer.headers.iteritems()))
+        self._method = method
+        self._url = url
+        self._read = read
+        self._deadline = deadline
+        self._proxy = proxy
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.headers.get("Content-Length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    def read_to_end(self, limit: int | None = None) -> bytes:
+        """The whole body; more than ``limit`` bytes (announced or arriving) is an error."""
+        length = self.content_length
+        if limit is not None and length is not None and length > limit:
+            self.close()
+            raise TransportError(
+                f"{_where(self._method, self._url)}: the answer announces {length} bytes, "
+                f"more than max_answer_bytes={limit}",
+                sent=True,
+            )
+        if length is not None and self._deadline is None:
+            try:
+                body: bytes = self._answer.read()
+            except BaseException as exc:
+                self.close()
+                raise _failure(exc, self._method, self._url, self._proxy) from None
+            self._release()
+            return body
+        pieces = []
+        size = 0
+        while piece := self.read_some():
+            size += len(piece)
+            if limit is not None and size > limit:
+                self.close()
+                raise TransportError(
+                    f"{_where(self._method, self._url)}: the answer is longer than max_answer_bytes={limit}",
+                    sent=True,
+                )
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    def read_some(self) -> bytes:
+        """The next body bytes as they arrive; ``b""`` at the end (the connection released)."""
+        answer = self._answer
+        try:
+            if self._deadline is not None:
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    raise builtins.TimeoutError("the call's total timeout has passed")
+                sock = getattr(answer.connection, "sock", None)
+                if sock is not None:
+                    sock.settimeout(left if self._read is None else min(self._read, left))
+            piece: bytes = answer.read1(READ_SIZE)
+        except BaseException as exc:
+            self.close()
+            raise _failure(exc, self._method, self._url, self._proxy) from None
+        if not piece:
+            self._release()
+        return piece
+
+    def _release(self) -> None:
+        answer = self._answer
+        if answer.connection is not None:
+            answer.release_conn()
+
+    def close(self) -> None:
+        """Back to the pool if read to its end; closed otherwise (its state is unknown)."""
+        answer = self._answer
+        if answer.connection is None:
+            return
+        if answer.isclosed() and not answer.length_remaining:
+            answer.release_conn()
+            return
+        answer.close()  # closes the connection: it never carries another request
+        answer.release_conn()  # the pool makes a new one in its place
+
+
+def _failure(exc: BaseException, method: str, url: str, proxy: str | None) -> BaseException:
+    """urllib3's (or the socket's) error as ours, with ``sent`` as the retry rules need it."""
+    if isinstance(exc, TransportError):
+        return exc
+    if not isinstance(exc, Exception):
+        return exc  # Ctrl-C and the like: as they are
+    where = _where(method, url)
+    causes = _causes(exc)
+    during_connect = any(
+        getattr(cause, _CONNECTING, False) or isinstance(cause, ConnectTimeoutError) for cause in causes
+    )
+    timed_out = any(_is_timeout(cause) for cause in causes)
+    root = causes[-1]
+    if during_connect and timed_out:
+        return TimeoutError(f"{where}: timed out connecting", sent=False)
+    if during_connect:
+        return TransportError(_scrub(f"{where}: cannot connect ({_reason(root)})", proxy), sent=False)
+    if isinstance(exc, ValueError) and not isinstance(exc, urllib3.exceptions.HTTPError):
+        # http.client refused the request before writing it (a header or target it cannot send)
+        return TransportError(_scrub(f"{where}: {_reason(exc)}", proxy), sent=False)
+    if timed_out:
+        return TimeoutError(f"{where}: timed out", sent=True)
+    return TransportError(_scrub(f"{where}: {type(root).__name__}: {_reason(root)}", proxy), sent=True)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    if isinstance(exc, NewConnectionError):  # a ConnectTimeoutError by descent, but a refusal
+        return False
+    return isinstance(exc, builtins.TimeoutError | urllib3.exceptions.TimeoutError)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps (urllib3 nests the original error in its own), outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 8:
+        seen.append(current)
+        nested = getattr(current, "original_error", None) or getattr(current, "reason", None)
+        if not isinstance(nested, BaseException):
+            nested = next((arg for arg in current.args if isinstance(arg, BaseException)), None)
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+    return seen
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _scrub(message: str, proxy: str | None) -> str:
+    """Never a proxy credential in a message, whatever a library put in its text."""
+    if proxy:
+        parts = urlsplit(proxy)
+        for secret in (parts.password, parts.username, proxy):
+            if secret:
+                message = message.replace(secret, "***")
+    return message
+
+
+def _where(method: str, url: str) -> str:
+    """The call in error messages, without its query (which may carry personal data)."""
+    return f"{method} {url.split('?', 1)[0]}"
+
+
+_default: ssl.SSLContext | None = None
+
+
+def _default_context() -> ssl.SSLContext:
+    # One default context per process: creating one loads the system CA store (milliseconds).
+    global _default
+    if _default is None:
+        _default = ssl.create_default_context()
+    return _default
+
+
+# After fork the child must not share the parent's connections: forget them (closing the
+# child's copy of a socket would not disturb the parent, but its TLS state would be shared).
+_ALL: weakref.WeakSet[SyncPools] = weakref.WeakSet()
+
+
+def _forget_connections_in_child() -> None:
+    for pools in list(_ALL):
+        pools._managers = {}
+        pools._pools = {}
+        pools._lock = threading.Lock()  # another thread may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_connections_in_child)
