@@ -16,7 +16,7 @@ from payloads import RETURN_ORDER
 
 from wechatpay_chain import Client, Response, TimeoutError, TransportError
 from wechatpay_chain.mock import MockPlatform
-from wechatpay_chain.sync_transport import SyncPools as BlockingPool
+from wechatpay_chain.sync_transport import SyncPools
 from wechatpay_chain.transport import Timeout, Transport
 
 
@@ -85,7 +85,7 @@ def serve() -> Iterator[Callable[[Handler], ScriptedServer]]:
         server.close()
 
 
-def send(pool: BlockingPool, url: str, *, read: float = 2.0, total: float | None = 5.0) -> tuple[int, bytes]:
+def send(pool: SyncPools, url: str, *, read: float = 2.0, total: float | None = 5.0) -> tuple[int, bytes]:
     deadline = None if total is None else time.monotonic() + total
     answer = pool.open("POST", url + "/v3/x", {"Accept": "*/*"}, b"{}", connect=2.0, read=read, deadline=deadline)
     return answer.status, answer.read_to_end(1 << 20)
@@ -101,7 +101,7 @@ def answer_forever(answer: bytes) -> Handler:
 
 def test_connections_are_kept_alive_and_reused(serve: Callable[[Handler], ScriptedServer]) -> None:
     server = serve(answer_forever(OK))
-    pool = BlockingPool(user_agent="test")
+    pool = SyncPools(user_agent="test")
     assert [send(pool, server.url) for _ in range(5)] == [(200, b"ok")] * 5
     assert server.connections == 1 and pool.idle_connections() == 1
     pool.close()
@@ -116,7 +116,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(serve: Callable[[
         conn.sendall(OK)  # keep-alive by its headers, closed anyway (an idle timeout on the server)
 
     server = serve(one_answer_then_close)
-    pool = BlockingPool(user_agent="test")
+    pool = SyncPools(user_agent="test")
     for _ in range(3):
         assert send(pool, server.url) == (200, b"ok")
         time.sleep(0.05)  # the server's FIN arrives while the connection is idle
@@ -126,7 +126,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(serve: Callable[[
 def test_connection_close_and_chunked_answers(serve: Callable[[Handler], ScriptedServer]) -> None:
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\no\r\n1\r\nk\r\n0\r\n\r\n"
     server = serve(answer_forever(chunked))
-    pool = BlockingPool(user_agent="test")
+    pool = SyncPools(user_agent="test")
     assert send(pool, server.url) == (200, b"ok")
     assert pool.idle_connections() == 0
 
@@ -139,7 +139,7 @@ def test_the_request_carries_host_user_agent_and_length(serve: Callable[[Handler
         conn.sendall(OK)
 
     server = serve(record)
-    send(BlockingPool(user_agent="wechatpay-chain/test"), server.url)
+    send(SyncPools(user_agent="wechatpay-chain/test"), server.url)
     port = server.url.rsplit(":", 1)[1]
     request_line, *lines = heads[0].split(b"\r\n")
     assert request_line == b"POST /v3/x HTTP/1.1"
@@ -152,7 +152,7 @@ def test_the_request_carries_host_user_agent_and_length(serve: Callable[[Handler
 
 
 def test_failures_say_whether_the_request_may_have_been_sent(serve: Callable[[Handler], ScriptedServer]) -> None:
-    pool = BlockingPool(user_agent="test")
+    pool = SyncPools(user_agent="test")
     closed = socket.create_server(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
@@ -180,7 +180,7 @@ def test_silence_times_out_within_the_read_and_total_limits(serve: Callable[[Han
         time.sleep(3)
 
     server = serve(silent)
-    pool = BlockingPool(user_agent="test")
+    pool = SyncPools(user_agent="test")
     for read, total in ((0.2, 5.0), (5.0, 0.3)):
         started = time.monotonic()
         with pytest.raises(TimeoutError) as caught:
@@ -255,7 +255,7 @@ def test_stray_bytes_after_an_answer_are_never_read_as_the_next_answer(
     serve: Callable[[Handler], ScriptedServer],
 ) -> None:
     server = serve(answer_forever(OK + b"\r\n"))
-    pool = BlockingPool(user_agent="test")
+    pool = SyncPools(user_agent="test")
     assert send(pool, server.url) == (200, b"ok")
     time.sleep(0.05)
     assert send(pool, server.url) == (200, b"ok")  # not read as the start of the next answer

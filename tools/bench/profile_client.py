@@ -152,7 +152,7 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
         ("whole sync call", whole),
         ("  RSA sign, in the call", per_call["sign"]),
         ("  RSA verify, in the call", per_call["verify"]),
-        ("  transport: socket I/O and HTTP/1.1 (BlockingPool.send)", per_call["send"]),
+        ("  transport: urllib3 and http.client, socket I/O (SyncPools)", per_call["send"]),
         ("  our own code (the rest)", whole - sum(per_call.values())),
     ]
 
