@@ -353,8 +353,9 @@ def finish_v2_call(
 
     - HTTP 4xx/5xx: ``ApiError`` (with ``return_code``/``return_msg`` when the body is v2 XML);
     - a bill of a ``download`` operation (not XML): returned as ``content``;
-    - XML: ``return_code``/``result_code`` FAIL -> ``ApiError``; then the sign is
-      verified (``SignatureError``) unless the spec marks the answer ``unsigned``.
+    - XML: ``return_code`` FAIL -> ``ApiError``; then the sign is verified
+      (``SignatureError``) unless the spec marks the answer ``unsigned``; then
+      ``result_code`` FAIL -> ``ApiError`` (so a forged business failure is refused).
 
     Every ``ApiError`` carries the response (``.response``) and the decoded
     fields (``.detail``).

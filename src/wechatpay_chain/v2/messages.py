@@ -1,15 +1,16 @@
 """v2 requests and answers, sans-I/O: both the merchant's side and the platform's.
 
 Merchant: :func:`prepare_v2_request` checks, completes, signs and encodes a
-payload; :func:`parse_v2_response` decodes an answer, turns FAIL into
-``ApiError`` and checks the sign. Platform (the mock): :func:`parse_v2_request`
+payload; :func:`parse_v2_response` decodes an answer, checks the sign and
+turns FAIL into ``ApiError``. Platform (the mock): :func:`parse_v2_request`
 checks a request's sign, :func:`sign_v2_answer` / :func:`v2_return_fail` /
 :func:`v2_result_fail` build answers. Notification acknowledgements:
 :func:`v2_ack`.
 
 A v2 answer fails at two levels: ``return_code`` FAIL (the call itself was
 refused: bad sign, bad XML, missing field; usually unsigned) and ``result_code``
-FAIL (the business operation failed, with ``err_code``/``err_code_des``).
+FAIL (the business operation failed, with ``err_code``/``err_code_des``; signed, and
+its sign is checked before it becomes an ``ApiError``).
 """
 
 from __future__ import annotations
@@ -116,12 +117,13 @@ def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, sta
 
     Raises, in this order: ``XmlError`` (not a v2 answer: refused XML, or no
     ``return_code``); ``ApiError`` with ``code=return_code``,
-    ``message=return_msg`` when ``return_code`` is not SUCCESS; ``ApiError`` with
-    ``code=err_code``, ``message=err_code_des`` when ``result_code`` is present and
-    not SUCCESS; ``SignatureError`` when ``verify_sign`` and the sign is missing or
-    wrong. ``ApiError.detail`` is the whole decoded answer (unverified: FAIL
-    answers are often unsigned). Pass ``verify_sign=False`` only for the
-    operations the catalogue documents as unsigned.
+    ``message=return_msg`` when ``return_code`` is not SUCCESS (the platform's
+    refusal of the call, unsigned); ``SignatureError`` when ``verify_sign`` and the
+    sign is missing or wrong; ``ApiError`` with ``code=err_code``,
+    ``message=err_code_des`` when ``result_code`` is present and not SUCCESS (a
+    business failure, whose sign has been checked). ``ApiError.detail`` is the whole
+    decoded answer. Pass ``verify_sign=False`` only for the operations the
+    catalogue documents as unsigned.
     """
     fields = decode_xml(body)
     return_code = fields.get("return_code")
@@ -129,6 +131,10 @@ def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, sta
         raise XmlError("the answer has no <return_code>: not a v2 answer")
     if return_code != SUCCESS:
         raise ApiError(status_code, return_code, fields.get("return_msg") or None, detail=fields)
+    if verify_sign:
+        # Before result_code: a business failure is signed like a success (as the official
+        # v2 SDK checks it), so a forged FAIL (AUTHCODEEXPIRE for a paid order) is refused.
+        verify_v2_fields(fields, secret)
     result_code = fields.get("result_code")
     if result_code is not None and result_code != SUCCESS:
         raise ApiError(
@@ -137,8 +143,6 @@ def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, sta
             fields.get("err_code_des") or None,
             detail=fields,
         )
-    if verify_sign:
-        verify_v2_fields(fields, secret)
     return fields
 
 
