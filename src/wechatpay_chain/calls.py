@@ -26,7 +26,7 @@ from .errors import ApiError, FieldError, SignatureError, ValidationError
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .keyring import PUBLIC_KEY_ID_PREFIX
 from .media import build_multipart, read_upload
-from .naming import Segment
+from .naming import Segment, check_literal
 from .protocol import (
     authorization_header,
     digest_matches,
@@ -90,6 +90,7 @@ def fill_path(
     missing: list[FieldError] = []
     for segment in segments:
         if segment.template is None:
+            check_literal(segment.text or "")  # chain() checks too; attributes and raw segments here
             continue
         if segment.text is not None:
             path_values[segment.template] = segment.text
