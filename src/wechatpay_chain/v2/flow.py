@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from ..calls import build_target, fill_path
+from ..calls import build_target, fill_path, merge_headers
 from ..errors import ApiError, ConfigError, FieldError, ValidationError
 from ..media import build_form, read_upload
 from ..naming import Segment, path_segments
@@ -273,7 +273,7 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     else:
         target = build_target(url_path, unsigned_query)
         headers["Content-Type"] = XML_CONTENT_TYPE
-    headers.update(options["headers"] or {})
+    merge_headers(headers, options["headers"], name)
     context = v2_ssl_context(client) if rules.cert_required else None
     url = _base_url(client, operation) + target
     flag = options.get("idempotent")
