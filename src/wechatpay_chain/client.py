@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import functools
 import os
-import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
 from .specs import Catalog, Operation
 from .transport import RawAnswer, Timeout, Transport, in_blocking_call
+from .tls import is_loopback_url, tls_context
 from .v2_settings import V2Settings
 
 if TYPE_CHECKING:
@@ -61,6 +61,18 @@ def _user_agent() -> str:
         f"wechatpay-chain/{__version__} aiohttp/{aiohttp.__version__} "
         f"Python/{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro} ({sys.platform})"
     )
+
+
+def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
+    """https://, or http:// to this machine (a mock); http:// elsewhere only when asked for."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise ConfigError(argument, "must start with https:// (or http:// for a local mock)")
+    if url.startswith("http://") and not allow_insecure_http and not is_loopback_url(url):
+        raise ConfigError(
+            argument,
+            "http:// is allowed to this machine only (a local mock): requests and answers would "
+            "cross the network unencrypted; pass allow_insecure_http=True if you really mean it",
+        )
 
 
 def _load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
@@ -137,6 +149,7 @@ class Client(Node):
         cafile: str | Path | None = None,
         signing_threads: int = 0,
         bank_public_key: KeySource | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         super().__init__(self, ())
         self.wall_clock = clock
@@ -157,12 +170,13 @@ class Client(Node):
         if apiv3_key is not None and len(apiv3_key.encode() if isinstance(apiv3_key, str) else apiv3_key) != 32:
             raise ConfigError("apiv3_key", "must be 32 bytes long")
         self.apiv3_key = apiv3_key
-        if not base_url.startswith(("https://", "http://")):
-            raise ConfigError("base_url", "must start with https:// (or http:// for a local mock)")
+        _check_base_url(base_url, "base_url", allow_insecure_http)
         self.base_url = base_url.rstrip("/")
         if backup_urls is None:
             # The platform's documented backup domain, used when the primary cannot be reached.
             backup_urls = [BACKUP_BASE_URL] if self.base_url == DEFAULT_BASE_URL.rstrip("/") else []
+        for url in backup_urls:
+            _check_base_url(url, "backup_urls", allow_insecure_http)
         self.backup_urls = [url.rstrip("/") for url in backup_urls]
         self.retry = _coerce_retry(retry)
         if not isinstance(signing_threads, int) or signing_threads < 0:
@@ -184,7 +198,7 @@ class Client(Node):
         self.transport = Transport(
             timeout=Timeout.coerce(timeout),
             user_agent=_user_agent(),
-            ssl_context=ssl.create_default_context(cafile=self.cafile) if self.cafile else None,
+            ssl_context=tls_context(self.cafile) if self.cafile else None,
         )
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.

@@ -38,6 +38,9 @@ def _coerce_retry(value: Retry | int | None) -> Retry:
 def _user_agent() -> str:
     ...
 
+def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
+    """https://, or http:// to this machine (a mock); http:// elsewhere only when asked for."""
+
 def _load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
     ...
 
@@ -100,6 +103,7 @@ class Client(ChainRoot):
         cafile: str | Path | None = None,
         signing_threads: int = 0,
         bank_public_key: KeySource | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         ...
     def _corrected_clock(self) -> float:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .crypto import read_key_source
 from .errors import ConfigError
+from .tls import tls_context
 
 __all__ = ["V2Settings"]
 
@@ -53,7 +54,7 @@ class V2Settings:
         """A TLS context presenting the merchant certificate (for ``cert_required`` operations)."""
         if self.cert_pem is None or self.key_pem is None:
             raise ConfigError("client_cert", "this operation needs the merchant client certificate")
-        context = ssl.create_default_context(cafile=cafile)
+        context = tls_context(cafile)  # the system's CAs plus cafile
         # load_cert_chain reads files only: hand it a private temporary copy, deleted at once.
         with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=True) as bundle:
             bundle.write(self.cert_pem + b"\n" + self.key_pem)
