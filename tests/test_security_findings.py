@@ -5,6 +5,7 @@ failed on the code before its fix."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from payloads import RETURN_ORDER
 
 import wechatpay_chain
 from wechatpay_chain import ApiError, Client, ConfigError, SignatureError, TransportError, ValidationError
@@ -27,8 +29,6 @@ from wechatpay_chain.sending import MAX_CLOCK_CORRECTION
 from wechatpay_chain.v2.codec import encode_xml
 from wechatpay_chain.v2.messages import parse_v2_response, sign_v2_answer, v2_result_fail
 from wechatpay_chain.v2.notifications import encrypt_req_info
-
-from payloads import RETURN_ORDER
 
 POST_KEY = ("POST", "v3/profitsharing/return-orders")
 PACKAGE = Path(wechatpay_chain.__file__).resolve().parent
@@ -112,10 +112,8 @@ def test_replayed_old_answers_cannot_walk_the_clock_past_the_bound(mock: MockPla
         with mock.client(correct_clock=True, retry=None) as client:
             for _ in range(6):
                 lag[0] = -client.clock_offset + 290  # each answer 290 s older than our corrected clock
-                try:
+                with contextlib.suppress(ApiError, SignatureError):
                     _post(client)
-                except (ApiError, SignatureError):
-                    pass
                 assert abs(client.clock_offset) <= MAX_CLOCK_CORRECTION
     finally:
         mock.clock = original
@@ -214,7 +212,8 @@ def test_item_access_never_changes_the_path_at_any_template_position(client: Cli
 def test_item_access_picks_the_template_the_rest_of_the_path_needs(client: Client) -> None:
     refunds = client.v3.refund.domestic.refunds
     assert refunds["R1"].spec_key == "v3/refund/domestic/refunds/{out_refund_no}"
-    assert refunds["R1"].apply_abnormal_refund.spec_key == "v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund"
+    abnormal = refunds["R1"].apply_abnormal_refund
+    assert abnormal.spec_key == "v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund"
     plans = client.v3.marketing.partner.delivery_plan.delivery_plans
     assert plans["P1"].terminate.spec_key.endswith("{plan_id}/terminate")
 
@@ -228,10 +227,8 @@ def test_an_item_value_reaches_the_platform_as_one_segment(client: Client, mock:
 
     mock.on("GET", "v3/refund/domestic/refunds/{out_refund_no}", record)
     evil = "R1/../../../merchant/fund/balance/BASIC"
-    try:
+    with contextlib.suppress(ApiError, SignatureError):
         client.v3.refund.domestic.refunds[evil].get(validate=False)
-    except (ApiError, SignatureError):
-        pass
     assert seen and seen[0].startswith("/v3/refund/domestic/refunds/R1%2F..%2F")
     assert all("merchant/fund" not in call.path for call in mock.calls)
 
@@ -277,9 +274,7 @@ def test_client_init_errors_hold_no_secret_and_repr_of_a_half_built_client_works
     body_line = pem.splitlines()[5]
     apiv3 = "K" * 32
     with pytest.raises(ConfigError) as caught:
-        Client(
-            mock.mchid, mock.merchant_serial, pem, apiv3_key=apiv3, secret=SECRET, base_url="ftp://example.invalid"
-        )
+        Client(mock.mchid, mock.merchant_serial, pem, apiv3_key=apiv3, secret=SECRET, base_url="ftp://example.invalid")
     _assert_no_secret_in_locals(caught.value, body_line, apiv3, SECRET)
     with pytest.raises(ConfigError) as caught:
         Client(mock.mchid, mock.merchant_serial, pem, apiv3_key="too-short-apiv3-key")
@@ -322,9 +317,11 @@ def test_v2_failures_hold_no_secret(client: Client, mock: MockPlatform) -> None:
 
 
 def test_a_failed_send_holds_no_authorization_outside_the_transport(mock: MockPlatform) -> None:
-    with mock.client(base_url="http://127.0.0.1:9", retry=None, backup_urls=[]) as client:
-        with pytest.raises(TransportError) as caught:
-            client.v3.pay.transactions.id._transaction_id_.get(transaction_id="1", query={"mchid": mock.mchid})
+    with (
+        mock.client(base_url="http://127.0.0.1:9", retry=None, backup_urls=[]) as client,
+        pytest.raises(TransportError) as caught,
+    ):
+        client.v3.pay.transactions.id._transaction_id_.get(transaction_id="1", query={"mchid": mock.mchid})
     # The transport's own frames (transport.py and below) are the transport's business.
     _assert_no_secret_in_locals(caught.value, "WECHATPAY2-SHA256-RSA2048", skip=("transport", "blocking", "http1"))
 

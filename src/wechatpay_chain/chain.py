@@ -111,6 +111,10 @@ class Node:
     def __getattr__(self, name: str) -> Node:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)  # keep copy/pickle/inspect protocols working
+        if name in _slot_names(type(self)):
+            # A slot not set yet (a Client whose __init__ raised): no path segment, and no
+            # catalogue to ask, which would come back here without end.
+            raise AttributeError(name)
         try:
             return self._children[name]
         except KeyError:
@@ -212,6 +216,20 @@ class Node:
 
     def __hash__(self) -> int:
         return hash(self._segments)
+
+
+_SLOT_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _slot_names(cls: type) -> frozenset[str]:
+    names = _SLOT_NAMES.get(cls)
+    if names is None:
+        found: set[str] = set()
+        for klass in cls.__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            found.update((slots,) if isinstance(slots, str) else slots)
+        names = _SLOT_NAMES[cls] = frozenset(found)
+    return names
 
 
 def _key(segments: tuple[Segment, ...] | list[Segment]) -> str:

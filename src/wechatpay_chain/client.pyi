@@ -13,7 +13,7 @@ from ._typing import ChainRoot
 from .calls import PreparedCall
 from .certificates import Certificates
 from .chain import Node
-from .crypto import KeySource
+from .crypto import KeySource, Secret
 from .downloads import Download
 from .keyring import KeyRing
 from .naming import Segment
@@ -36,6 +36,9 @@ def _coerce_retry(value: Retry | int | None) -> Retry:
     ...
 
 def _user_agent() -> str:
+    ...
+
+def _is_aes_256_key(sealed: Secret) -> bool:
     ...
 
 def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
@@ -62,7 +65,7 @@ class Client(ChainRoot):
     serial: str | None
     private_key: rsa.RSAPrivateKey | None
     _bindings: dict[str, Any]
-    apiv3_key: str | bytes | None
+    apiv3_key: Secret | None
     base_url: str
     backup_urls: list[Any]
     retry: Retry
@@ -164,6 +167,8 @@ class Client(ChainRoot):
         host: str | None = None,
     ) -> tuple[str, RawAnswer]:
         """Sign (fresh nonce and timestamp) and send one attempt; no verification here."""
+    async def _signed_headers(self, prepared: PreparedCall) -> dict[str, str]:
+        """The headers of one attempt: fresh nonce and timestamp, on the signing threads if any."""
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         ...
     def _decrypt_answer(self, spec: Mapping[str, Any], response: Response) -> None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ..calls import build_target, fill_path, merge_headers
+from ..crypto import KeyText, seal
 from ..errors import ApiError, ConfigError, FieldError, ValidationError
 from ..media import build_form, read_upload
 from ..naming import Segment, path_segments
@@ -112,7 +113,7 @@ def _base_url(client: Client, operation: Operation | None) -> str:
 
 
 # -- prepare -------------------------------------------------------------------------------
-def _secret(client: Client, key: str) -> str:
+def _secret(client: Client, key: str) -> KeyText:
     secret = client.v2_settings.secret
     if not secret:
         raise ConfigError("secret", f"{key}: APIv2 calls need the v2 API key (Client(secret=...))")
@@ -346,7 +347,7 @@ def finish_v2_call(
     headers: Mapping[str, str],
     content: bytes,
     *,
-    secret: str | None,
+    secret: KeyText | None,
     validate_response: bool = False,
 ) -> V2Response:
     """The verified answer, or an error (pure: tests feed it bytes).
@@ -360,6 +361,7 @@ def finish_v2_call(
     Every ``ApiError`` carries the response (``.response``) and the decoded
     fields (``.detail``).
     """
+    secret = seal(secret)  # this frame raises: hold the secret wrapped
     response = V2Response(
         status, headers, content, method=call.method, url=call.url, json_fields=call.rules.response_json
     )
@@ -384,7 +386,7 @@ def finish_v2_call(
     return response
 
 
-def _finish_json(call: V2Call, response: V2Response, content: bytes, secret: str | None) -> V2Response:
+def _finish_json(call: V2Call, response: V2Response, content: bytes, secret: KeyText | None) -> V2Response:
     """A v2 answer in JSON (``appauth/getaccesstoken``): ``retcode`` 0 or ``ApiError``.
 
     Such answers carry no ``sign`` in the catalogue; one is verified when present,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ..crypto import KeyText, seal
 from ..errors import ApiError, FieldError, SignatureError, ValidationError
 from ..protocol import new_nonce
 from .codec import XmlError, decode_xml, encode_xml, field_text
@@ -45,7 +46,7 @@ def prepare_v2_request(
     params: Mapping[str, Any],
     *,
     mchid: str,
-    secret: str,
+    secret: KeyText,
     sign_type: str = MD5,
     nonceless: bool = False,
     nonce: str | None = None,
@@ -101,8 +102,9 @@ def prepare_v2_request(
     return encode_xml(fields, cdata, json_fields), fields
 
 
-def verify_v2_fields(fields: Mapping[str, str], secret: str, *, what: str = "answer") -> None:
+def verify_v2_fields(fields: Mapping[str, str], secret: KeyText, *, what: str = "answer") -> None:
     """Raise ``SignatureError`` (check ``sign``) unless ``fields`` carry a valid sign."""
+    secret = seal(secret)  # this frame raises: hold the secret wrapped
     if not fields.get("sign"):
         raise SignatureError("sign", "missing")
     algorithm = detect_sign_type(fields)
@@ -112,7 +114,9 @@ def verify_v2_fields(fields: Mapping[str, str], secret: str, *, what: str = "ans
         raise SignatureError("sign", f"the {algorithm} sign does not match the {what}")
 
 
-def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, status_code: int = 200) -> dict[str, str]:
+def parse_v2_response(
+    body: bytes, *, secret: KeyText, verify_sign: bool = True, status_code: int = 200
+) -> dict[str, str]:
     """The fields of a successful, verified v2 answer.
 
     Raises, in this order: ``XmlError`` (not a v2 answer: refused XML, or no
@@ -125,6 +129,7 @@ def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, sta
     decoded answer. Pass ``verify_sign=False`` only for the operations the
     catalogue documents as unsigned.
     """
+    secret = seal(secret)  # this frame raises: hold the secret wrapped
     fields = decode_xml(body)
     return_code = fields.get("return_code")
     if return_code is None:
@@ -146,7 +151,7 @@ def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, sta
     return fields
 
 
-def parse_v2_request(body: bytes, *, secret: str) -> dict[str, str]:
+def parse_v2_request(body: bytes, *, secret: KeyText) -> dict[str, str]:
     """The platform's side: the fields of a request whose sign checks out.
 
     Raises ``XmlError`` for a refused body and ``SignatureError`` for a missing
@@ -162,7 +167,7 @@ def _cdata_for_text(params: Mapping[str, Any]) -> list[str]:
     return [name for name, value in params.items() if isinstance(value, str)]
 
 
-def sign_v2_answer(params: Mapping[str, Any], secret: str, sign_type: str = MD5) -> bytes:
+def sign_v2_answer(params: Mapping[str, Any], secret: KeyText, sign_type: str = MD5) -> bytes:
     """The platform's side: ``params`` signed and encoded as an answer or notification.
 
     Fields are written as given (add ``return_code`` and the rest yourself); no
@@ -183,7 +188,7 @@ def v2_result_fail(
     err_code: str,
     err_code_des: str,
     *,
-    secret: str,
+    secret: KeyText,
     fields: Mapping[str, Any] | None = None,
     sign_type: str = MD5,
 ) -> bytes:
