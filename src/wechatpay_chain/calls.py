@@ -26,7 +26,7 @@ from .errors import ApiError, FieldError, SignatureError, ValidationError
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .keyring import PUBLIC_KEY_ID_PREFIX
 from .media import build_multipart, read_upload
-from .naming import Segment
+from .naming import Segment, check_literal
 from .protocol import (
     authorization_header,
     digest_matches,
@@ -40,7 +40,7 @@ from .response import Response
 from .specs import Operation
 from .wire_values import query_view, read_text_values
 
-__all__ = ["PreparedCall", "build_target", "finish_call", "prepare_call", "sign_call"]
+__all__ = ["PreparedCall", "build_target", "finish_call", "merge_headers", "prepare_call", "set_header", "sign_call"]
 
 log = logging.getLogger("wechatpay_chain")
 
@@ -70,6 +70,28 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
+def set_header(headers: dict[str, str], name: str, value: str) -> None:
+    """Set ``name`` to ``value``, replacing it in whatever case it was written: one line per name."""
+    lowered = name.lower()
+    for existing in [key for key in headers if key.lower() == lowered]:
+        del headers[existing]
+    headers[name] = value
+
+
+def merge_headers(headers: dict[str, str], extra: Mapping[str, str] | None, operation: str) -> dict[str, str]:
+    """The caller's headers over ours, one line per name in any case (v3 and v2).
+
+    ``Authorization`` (in any case) is the client's to write: a caller's would go out
+    next to the signed one, so it is refused (``ValidationError``) and nothing is sent.
+    """
+    for name, value in (extra or {}).items():
+        if str(name).lower() == "authorization":
+            message = "the client signs every request: do not pass an Authorization header"
+            raise ValidationError(operation, [FieldError("/headers/Authorization", "reserved", message)])
+        set_header(headers, name, value)
+    return headers
+
+
 def build_target(url_path: str, query: Mapping[str, Any] | None) -> str:
     """``/path?k=v&...``: query values percent-encoded once, in the caller's order."""
     if not query:
@@ -90,6 +112,7 @@ def fill_path(
     missing: list[FieldError] = []
     for segment in segments:
         if segment.template is None:
+            check_literal(segment.text or "")  # chain() checks too; attributes and raw segments here
             continue
         if segment.text is not None:
             path_values[segment.template] = segment.text
@@ -131,9 +154,7 @@ def prepare_call(
     """Everything that happens before signing. Raises ``ValidationError``; sends nothing."""
     key = "/".join(s.spec_text for s in segments)
     url_path, values, errors = fill_path(segments, path_values, operation)
-    final_headers: dict[str, str] = {"Accept": "application/json"}
-    if headers:
-        final_headers.update(headers)
+    final_headers = merge_headers({"Accept": "application/json"}, headers, f"{method} {key}")
     spec: Mapping[str, Any] = operation.spec if operation is not None else {}
     if json_body is not None and spec.get("json_strings"):
         json_body = encode_json_strings(json_body, spec["json_strings"])
@@ -157,7 +178,7 @@ def prepare_call(
                 json_body = encrypt_fields(json_body, body_pointers, public_key)
             if query_pointers and query:
                 query = encrypt_query(query, query_pointers, public_key)
-            final_headers["Wechatpay-Serial"] = serial
+            set_header(final_headers, "Wechatpay-Serial", serial)
     upload = operation.spec.get("upload") if operation is not None else None
     multipart: tuple[bytes, bytes, str] | None = None
     if files is not None or upload:
@@ -186,11 +207,11 @@ def prepare_call(
     target = build_target(url_path, query)
     if multipart is not None:
         body, meta_json, content_type = multipart
-        final_headers["Content-Type"] = content_type
+        set_header(final_headers, "Content-Type", content_type)
         return PreparedCall(method, key, target, body, final_headers, operation, signed_body=meta_json)
     body = b"" if json_body is None else dump_json(json_body)
-    if body:
-        final_headers.setdefault("Content-Type", "application/json")
+    if body and find_header(final_headers, "Content-Type") is None:
+        final_headers["Content-Type"] = "application/json"
     return PreparedCall(method, key, target, body, final_headers, operation)
 
 

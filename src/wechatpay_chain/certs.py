@@ -45,7 +45,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import aes_gcm_decrypt
+from .crypto import KeyText, aes_gcm_decrypt
 from .errors import ConfigError, DecryptionError, SignatureError
 from .keyring import PUBLIC_KEY_ID_PREFIX, KeyRing
 from .protocol import verify_signed_message
@@ -121,7 +121,7 @@ class PlatformCertificate:
 
 def decrypt_certificates(
     answer: Mapping[str, Any],
-    apiv3_key: str | bytes,
+    apiv3_key: KeyText,
     *,
     now: Callable[[], float] = time.time,
 ) -> list[PlatformCertificate]:
@@ -180,7 +180,7 @@ def verify_with_delivered(
 def parse_certificates_answer(
     headers: Mapping[str, str],
     body: bytes,
-    apiv3_key: str | bytes,
+    apiv3_key: KeyText,
     *,
     trusted: Mapping[str, rsa.RSAPublicKey] | None = None,
     now: Callable[[], float] = time.time,
@@ -244,7 +244,7 @@ def needs_refresh(
     return latest - datetime.fromtimestamp(moment, UTC) <= margin
 
 
-def _decrypt_entry(entry: Any, apiv3_key: str | bytes) -> PlatformCertificate:
+def _decrypt_entry(entry: Any, apiv3_key: KeyText) -> PlatformCertificate:
     if not isinstance(entry, Mapping):
         raise SignatureError("certificate", "a data entry is not an object")
     serial_no = entry.get("serial_no")

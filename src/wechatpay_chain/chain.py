@@ -12,7 +12,7 @@ import keyword
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .naming import Segment, attribute_segment, path_segments
+from .naming import Segment, attribute_segment, check_literal, path_segments
 
 if TYPE_CHECKING:
     from .client import Client
@@ -111,43 +111,91 @@ class Node:
     def __getattr__(self, name: str) -> Node:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)  # keep copy/pickle/inspect protocols working
+        if name in _slot_names(type(self)):
+            # A slot not set yet (a Client whose __init__ raised): no path segment, and no
+            # catalogue to ask, which would come back here without end.
+            raise AttributeError(name)
         try:
             return self._children[name]
         except KeyError:
             pass
-        known = self._client.catalog.children(self.spec_key)
-        child = Node(self._client, (*self._segments, attribute_segment(name, known)))
+        segments = self._segments
+        catalog = self._client.catalog
+        known = catalog.children(self.spec_key)
+        segment = attribute_segment(name, known)
+        if segment.text is not None and segment.text not in known:
+            # A value placed where the catalogue has several templates: the one under
+            # which this name is known (refunds["R1"].apply_abnormal_refund -> {refund_id}).
+            for refit in self._refits():
+                fitted = attribute_segment(name, catalog.children(_key(refit)))
+                if fitted.text in catalog.children(_key(refit)):
+                    segments, segment = refit, fitted
+                    break
+        child = Node(self._client, (*segments, segment))
         self._children[name] = child
         return child
 
+    def _refits(self) -> list[tuple[Segment, ...]]:
+        """This node's segments with its last value under each other template of its position."""
+        if not self._segments or self._segments[-1].text is None or self._segments[-1].template is None:
+            return []
+        last = self._segments[-1]
+        parent = self._segments[:-1]
+        templates = _templates(self._client.catalog.children(_key(parent)))
+        return [(*parent, Segment(last.text, name)) for name in templates if name != last.template]
+
     def _extend(self, path: str) -> Node:
-        """Append path-string segments, placing literals on catalogue templates."""
+        """Append path-string segments, placing literals on catalogue templates.
+
+        A literal left as a literal is checked (:func:`naming.check_literal`): it goes on
+        the wire as written, so nothing in it may change the request.
+        """
         segments = list(self._segments)
-        for segment in path_segments(path):
+        parts = path_segments(path)
+        for index, segment in enumerate(parts):
             if segment.text is not None:
-                segment = self._place(segment.text, "/".join(s.spec_text for s in segments))
+                following = parts[index + 1].spec_text if index + 1 < len(parts) else None
+                segment = self._place(segment.text, _key(segments), following)
+                if segment.template is None:
+                    check_literal(segment.text or "")
             segments.append(segment)
         return Node(self._client, tuple(segments))
 
-    def _place(self, text: str, parent_key: str) -> Segment:
+    def _place(self, text: str, parent_key: str, following: str | None = None) -> Segment:
         """A literal where the catalogue has no such literal but a template: a value."""
         known = self._client.catalog.children(parent_key)
         if text in known:
             return Segment(text, None)
-        templates = [name[1:-1] for name in known if name.startswith("{")]
-        if len(templates) == 1:
-            return Segment(text, templates[0])
-        return Segment(text, None)
+        templates = _templates(known)
+        if not templates:
+            return Segment(text, None)
+        return Segment(text, self._pick(parent_key, templates, following))
+
+    def _pick(self, parent_key: str, templates: list[str], following: str | None) -> str:
+        """Of several templates at one position, the one the rest of the path fits.
+
+        With a next segment: the template under which it is known; without: the template
+        that is an operation itself; else the first.
+        """
+        if len(templates) > 1:
+            catalog = self._client.catalog
+            for name in templates:
+                key = f"{parent_key}/{{{name}}}" if parent_key else f"{{{name}}}"
+                if (following in catalog.children(key)) if following is not None else (key in catalog):
+                    return name
+        return templates[0]
 
     def __getitem__(self, path: str) -> Node:
         if not isinstance(path, str):
             raise TypeError(f"a path segment must be a str, not {type(path).__name__}")
         known = self._client.catalog.children(self.spec_key)
-        templates = [name[1:-1] for name in known if name.startswith("{")]
-        if len(templates) == 1 and path not in known:
-            # A value where the catalogue has a template: the whole string is the value,
-            # "/" included (it is percent-encoded), so a value can never change the path.
-            return Node(self._client, (*self._segments, Segment(path, templates[0])))
+        templates = _templates(known)
+        if templates and path not in known:
+            # A value where the catalogue has a template (one or several): the whole string
+            # is the value, "/", "?" and "#" included (it is percent-encoded), so a value can
+            # never change the path or the query.
+            template = self._pick(self.spec_key, templates, None)
+            return Node(self._client, (*self._segments, Segment(path, template)))
         return self._extend(path)
 
     def chain(self, path: str) -> Node:
@@ -168,6 +216,28 @@ class Node:
 
     def __hash__(self) -> int:
         return hash(self._segments)
+
+
+_SLOT_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _slot_names(cls: type) -> frozenset[str]:
+    names = _SLOT_NAMES.get(cls)
+    if names is None:
+        found: set[str] = set()
+        for klass in cls.__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            found.update((slots,) if isinstance(slots, str) else slots)
+        names = _SLOT_NAMES[cls] = frozenset(found)
+    return names
+
+
+def _key(segments: tuple[Segment, ...] | list[Segment]) -> str:
+    return "/".join(segment.spec_text for segment in segments)
+
+
+def _templates(known: list[str]) -> list[str]:
+    return [name[1:-1] for name in known if name.startswith("{")]
 
 
 def python_name(segment: str) -> str:

@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import functools
 import os
-import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -20,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from . import __version__
 from .calls import PreparedCall, prepare_call, sign_call
 from .chain import Node
-from .crypto import load_private_key, load_public_key, oaep_decrypt, oaep_encrypt
+from .crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, seal
 from .errors import ConfigError, FieldError, TransportError, ValidationError
 from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .keyring import KeyRing
@@ -28,12 +27,13 @@ from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
 from .specs import Catalog, Operation
+from .tls import is_loopback_url, tls_context
 from .transport import MAX_ANSWER_BYTES, RawAnswer, Timeout, Transport, in_blocking_call
 from .v2_settings import V2Settings
 
 if TYPE_CHECKING:
     from .certificates import Certificates
-    from .crypto import KeySource
+    from .crypto import KeySource, Secret
     from .downloads import Download
     from .paysign import PaySign
     from .webhooks import Notifications
@@ -62,6 +62,23 @@ def _user_agent() -> str:
         f"wechatpay-chain/{__version__} aiohttp/{aiohttp.__version__} "
         f"Python/{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro} ({sys.platform})"
     )
+
+
+def _is_aes_256_key(sealed: Secret) -> bool:
+    value = sealed.reveal()
+    return isinstance(value, (str, bytes)) and len(key_bytes(value)) == 32
+
+
+def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
+    """https://, or http:// to this machine (a mock); http:// elsewhere only when asked for."""
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise ConfigError(argument, "must start with https:// (or http:// for a local mock)")
+    if url.startswith("http://") and not allow_insecure_http and not is_loopback_url(url):
+        raise ConfigError(
+            argument,
+            "http:// is allowed to this machine only (a local mock): requests and answers would "
+            "cross the network unencrypted; pass allow_insecure_http=True if you really mean it",
+        )
 
 
 def _load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
@@ -141,7 +158,17 @@ class Client(Node):
         proxy: str | None = None,
         trust_env: bool = False,
         max_answer_bytes: int | None = MAX_ANSWER_BYTES,
+        allow_insecure_http: bool = False,
     ) -> None:
+        # Key material is held wrapped from the first line on (crypto.Secret): this frame
+        # raises ConfigError, and error trackers record the repr of every local.
+        sealed_key, sealed_apiv3, sealed_secret, sealed_client_key = (
+            seal(private_key),
+            seal(apiv3_key),
+            seal(secret),
+            seal(client_key),
+        )
+        private_key = apiv3_key = secret = client_key = None
         super().__init__(self, ())
         self.wall_clock = clock
         self.clock_offset = 0.0
@@ -150,23 +177,25 @@ class Client(Node):
         if not isinstance(mchid, str) or not mchid:
             raise ConfigError("mchid", "must be the merchant id as a non-empty string")
         self.mchid = mchid
-        if (serial is None) != (private_key is None):
+        if (serial is None) != (sealed_key is None):
             raise ConfigError("serial" if serial is None else "private_key", "serial and private_key go together")
         if serial is not None and (not isinstance(serial, str) or not serial):
             raise ConfigError("serial", "must be the merchant certificate serial number")
         self.serial = serial
-        self.private_key = load_private_key(private_key) if private_key is not None else None
+        self.private_key = load_private_key(sealed_key) if sealed_key is not None else None
         self._bindings: dict[str, Any] = {}
         self.trusted_keys = _load_certs(certs)
-        if apiv3_key is not None and len(apiv3_key.encode() if isinstance(apiv3_key, str) else apiv3_key) != 32:
+        if sealed_apiv3 is not None and not _is_aes_256_key(sealed_apiv3):
             raise ConfigError("apiv3_key", "must be 32 bytes long")
-        self.apiv3_key = apiv3_key
-        if not base_url.startswith(("https://", "http://")):
-            raise ConfigError("base_url", "must start with https:// (or http:// for a local mock)")
+        # The APIv3 key, wrapped: client.apiv3_key.reveal() gives it back.
+        self.apiv3_key: Secret | None = sealed_apiv3
+        _check_base_url(base_url, "base_url", allow_insecure_http)
         self.base_url = base_url.rstrip("/")
         if backup_urls is None:
             # The platform's documented backup domain, used when the primary cannot be reached.
             backup_urls = [BACKUP_BASE_URL] if self.base_url == DEFAULT_BASE_URL.rstrip("/") else []
+        for url in backup_urls:
+            _check_base_url(url, "backup_urls", allow_insecure_http)
         self.backup_urls = [url.rstrip("/") for url in backup_urls]
         self.retry = _coerce_retry(retry)
         if not isinstance(signing_threads, int) or signing_threads < 0:
@@ -192,14 +221,14 @@ class Client(Node):
         self.transport = Transport(
             timeout=Timeout.coerce(timeout),
             user_agent=_user_agent(),
-            ssl_context=ssl.create_default_context(cafile=self.cafile) if self.cafile else None,
+            ssl_context=tls_context(self.cafile) if self.cafile else None,
             proxy=proxy,
             trust_env=bool(trust_env),
             max_answer_bytes=max_answer_bytes,
         )
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.
-        self.v2_settings = V2Settings.load(secret=secret, client_cert=client_cert, client_key=client_key)
+        self.v2_settings = V2Settings.load(secret=sealed_secret, client_cert=client_cert, client_key=sealed_client_key)
         # The key of v2 bank transfers' encrypted fields; fetched once on first need when not given.
         self.bank_public_key = (
             load_public_key(bank_public_key, "bank_public_key") if bank_public_key is not None else None
@@ -270,9 +299,11 @@ class Client(Node):
         return self._binding("certificates", Certificates)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        mode = "v3" if self.private_key is not None else "no v3 key"
-        trusted = sorted(self.trusted_keys)
-        return f"<wechatpay_chain.Client mchid={self.mchid!r} {mode} trusted={trusted} {self.base_url}>"
+        # getattr with defaults: a client whose __init__ raised (in a traceback) has unset slots.
+        mode = "v3" if getattr(self, "private_key", None) is not None else "no v3 key"
+        trusted = sorted(getattr(self, "_trusted_keys", None) or ())
+        base_url = getattr(self, "base_url", "(not configured)")
+        return f"<wechatpay_chain.Client mchid={getattr(self, 'mchid', None)!r} {mode} trusted={trusted} {base_url}>"
 
     # -- the chain root ---------------------------------------------------------------
     def chain(self, path: str) -> Node:
@@ -384,11 +415,24 @@ class Client(Node):
     ) -> tuple[str, RawAnswer]:
         """Sign (fresh nonce and timestamp) and send one attempt; no verification here.
 
-        ``wire`` (the debug log's record) is told the URL and headers as they are sent.
+        ``wire`` (the debug log's record, only when DEBUG is on) is told the URL and the
+        headers as they are sent; its repr shows neither.
         """
-        assert self.private_key is not None and self.serial is not None
         if self.transport.closed:
             raise TransportError("the client is closed")
+        url = (host or self._base_for(prepared)) + prepared.target
+        if wire is not None:  # the DEBUG log keeps the headers as sent (masked when written)
+            wire.url, wire.headers = url, await self._signed_headers(prepared)
+            return url, await self.transport.send(prepared.method, url, wire.headers, prepared.body, timeout=timeout)
+        # The signed headers go straight into send(): no local of this frame holds the
+        # Authorization while the attempt may raise (error trackers record locals).
+        return url, await self.transport.send(
+            prepared.method, url, await self._signed_headers(prepared), prepared.body, timeout=timeout
+        )
+
+    async def _signed_headers(self, prepared: PreparedCall) -> dict[str, str]:
+        """The headers of one attempt: fresh nonce and timestamp, on the signing threads if any."""
+        assert self.private_key is not None and self.serial is not None
         sign = functools.partial(
             sign_call,
             prepared,
@@ -398,13 +442,8 @@ class Client(Node):
             timestamp=str(int(self.clock())),
         )
         if self.signer is None or in_blocking_call():
-            headers = sign()
-        else:
-            headers = await asyncio.get_running_loop().run_in_executor(self.signer, sign)
-        url = (host or self._base_for(prepared)) + prepared.target
-        if wire is not None:
-            wire.url, wire.headers = url, headers
-        return url, await self.transport.send(prepared.method, url, headers, prepared.body, timeout=timeout)
+            return sign()
+        return await asyncio.get_running_loop().run_in_executor(self.signer, sign)
 
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         from .sending import send_v3

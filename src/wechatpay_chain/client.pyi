@@ -13,7 +13,7 @@ from ._typing import ChainRoot
 from .calls import PreparedCall
 from .certificates import Certificates
 from .chain import Node
-from .crypto import KeySource
+from .crypto import KeySource, Secret
 from .downloads import Download
 from .keyring import KeyRing
 from .naming import Segment
@@ -39,6 +39,12 @@ def _coerce_retry(value: Retry | int | None) -> Retry:
 def _user_agent() -> str:
     ...
 
+def _is_aes_256_key(sealed: Secret) -> bool:
+    ...
+
+def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
+    """https://, or http:// to this machine (a mock); http:// elsewhere only when asked for."""
+
 def _load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
     ...
 
@@ -60,7 +66,7 @@ class Client(ChainRoot):
     serial: str | None
     private_key: rsa.RSAPrivateKey | None
     _bindings: dict[str, Any]
-    apiv3_key: str | bytes | None
+    apiv3_key: Secret | None
     base_url: str
     backup_urls: list[Any]
     retry: Retry
@@ -104,6 +110,7 @@ class Client(ChainRoot):
         proxy: str | None = None,
         trust_env: bool = False,
         max_answer_bytes: int | None = ...,
+        allow_insecure_http: bool = False,
     ) -> None:
         ...
     def _corrected_clock(self) -> float:
@@ -170,8 +177,11 @@ class Client(ChainRoot):
     ) -> tuple[str, RawAnswer]:
         """Sign (fresh nonce and timestamp) and send one attempt; no verification here.
 
-        ``wire`` (the debug log's record) is told the URL and headers as they are sent.
+        ``wire`` (the debug log's record, only when DEBUG is on) is told the URL and the
+        headers as they are sent; its repr shows neither.
         """
+    async def _signed_headers(self, prepared: PreparedCall) -> dict[str, str]:
+        """The headers of one attempt: fresh nonce and timestamp, on the signing threads if any."""
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         ...
     def _decrypt_answer(self, spec: Mapping[str, Any], response: Response) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -27,6 +27,8 @@ from .errors import ConfigError, DecryptionError
 
 __all__ = [
     "KeySource",
+    "KeyText",
+    "Secret",
     "aes_gcm_decrypt",
     "aes_gcm_encrypt",
     "certificate_serial",
@@ -35,9 +37,11 @@ __all__ = [
     "oaep_decrypt",
     "oaep_encrypt",
     "read_key_source",
+    "reveal",
     "rsa_sign",
     "rsa_verify",
     "rsa_verify_prehashed",
+    "seal",
 ]
 
 if TYPE_CHECKING:
@@ -45,27 +49,94 @@ if TYPE_CHECKING:
 
     KeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | rsa.RSAPublicKey | x509.Certificate
 
+
+class Secret:
+    """Key material (APIv3 key, v2 secret, private key text) whose ``repr``/``str`` never show it.
+
+    Error trackers record the ``repr`` of every local of every frame of a traceback (Sentry
+    does by default): functions that may raise hold secrets in this wrapper and unwrap them
+    (:meth:`reveal`) only in the expression that uses them.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def reveal(self) -> Any:
+        """The wrapped value itself."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('******')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return bool(self._value == other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is not pickled")
+
+
+KeyText = str | bytes | Secret  # an APIv3 key or a v2 secret, wrapped or not
+
+
+def seal(value: Any) -> Any:
+    """``value`` in a :class:`Secret` (``None`` and Secrets as they are)."""
+    return value if value is None or isinstance(value, Secret) else Secret(value)
+
+
+def reveal(value: Any) -> Any:
+    """The value inside a :class:`Secret`; anything else as it is."""
+    return value.reveal() if isinstance(value, Secret) else value
+
+
 _SHA256 = hashes.SHA256()
 _PKCS1 = padding.PKCS1v15()
 _OAEP_SHA1 = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 
 
-def read_key_source(source: str | bytes | os.PathLike[str], argument: str) -> bytes:
-    """Return the PEM/DER bytes behind PEM text, a path or a file:// URL."""
+def read_key_source(source: str | bytes | os.PathLike[str] | Secret, argument: str) -> bytes:
+    """Return the PEM/DER bytes behind PEM text, a path or a file:// URL.
+
+    Raises ``ConfigError`` from a frame that holds the source only as a :class:`Secret`.
+    """
+    sealed = seal(source)
+    del source  # from here on, no local holds the key text
+    data, problem = _read_source(sealed)
+    if data is None:
+        raise ConfigError(argument, problem)
+    return data
+
+
+def _read_source(sealed: Secret) -> tuple[bytes | None, str]:
+    """(bytes, "") or (None, why): never raises, so its locals never reach a traceback."""
+    source = sealed.reveal()
     if isinstance(source, bytes):
-        return source
+        return source, ""
     if isinstance(source, os.PathLike):
         path = Path(source)
     elif "-----BEGIN" in source:
-        return source.encode("ascii", errors="replace")
+        return source.encode("ascii", errors="replace"), ""
     elif source.startswith("file://"):
         path = Path(unquote(urlparse(source).path))
     else:
         path = Path(source)
     try:
-        return path.read_bytes()
+        return path.read_bytes(), ""
     except OSError as exc:
-        raise ConfigError(argument, _unreadable(source, path, exc)) from None
+        return None, _unreadable(source, path, exc)
+    except ValueError:  # a NUL byte in what is no path
+        return None, "not PEM text and not a readable file"
 
 
 def _unreadable(source: object, path: Path, error: OSError) -> str:
@@ -83,13 +154,29 @@ def _unreadable(source: object, path: Path, error: OSError) -> str:
     return f"not PEM text and not a readable file ({reason})"
 
 
-def load_private_key(source: KeySource, argument: str = "private_key") -> rsa.RSAPrivateKey:
-    """Load the merchant's RSA private key (PKCS#1 or PKCS#8 PEM, or DER)."""
+def load_private_key(source: KeySource | Secret, argument: str = "private_key") -> rsa.RSAPrivateKey:
+    """Load the merchant's RSA private key (PKCS#1 or PKCS#8 PEM, or DER).
+
+    The key text never sits in a local of a frame that raises (see :class:`Secret`).
+    """
+    sealed = seal(source)
+    del source
+    key, problem = _private_key_from(sealed, argument)
+    if key is None:
+        raise ConfigError(argument, problem)
+    return key
+
+
+def _private_key_from(sealed: Secret, argument: str) -> tuple[rsa.RSAPrivateKey | None, str]:
+    """(key, "") or (None, why): never raises."""
+    source = sealed.reveal()
     if isinstance(source, rsa.RSAPrivateKey):
-        return source
+        return source, ""
     if isinstance(source, rsa.RSAPublicKey) or not isinstance(source, (str, bytes, os.PathLike)):
-        raise ConfigError(argument, "expected a private key, got a public key or certificate")
-    data = read_key_source(source, argument)
+        return None, "expected a private key, got a public key or certificate"
+    data, problem = _read_source(Secret(source))
+    if data is None:
+        return None, problem
     try:
         key = (
             serialization.load_pem_private_key(data, password=None)
@@ -98,11 +185,12 @@ def load_private_key(source: KeySource, argument: str = "private_key") -> rsa.RS
         )
     except (ValueError, TypeError) as exc:
         encrypted = "encrypted" in str(exc)
-        reason = "encrypted keys are not supported" if encrypted else "not a readable PEM or DER private key"
-        raise ConfigError(argument, reason) from None
+        return None, "encrypted keys are not supported" if encrypted else "not a readable PEM or DER private key"
+    except Exception:  # whatever a broken key makes the parser raise: never with the key in a traceback
+        return None, "not a readable PEM or DER private key"
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(argument, f"expected an RSA key, got {type(key).__name__}")
-    return key
+        return None, f"expected an RSA key, got {type(key).__name__}"
+    return key, ""
 
 
 def load_public_key(source: KeySource, argument: str = "certs") -> rsa.RSAPublicKey:
@@ -180,15 +268,21 @@ def oaep_decrypt(key: rsa.RSAPrivateKey, ciphertext: str) -> str:
         raise DecryptionError(f"RSA-OAEP decryption failed: {type(exc).__name__}") from None
 
 
-def _aes_key(apiv3_key: str | bytes) -> bytes:
-    key = apiv3_key.encode("utf-8") if isinstance(apiv3_key, str) else apiv3_key
-    if len(key) != 32:
+def key_bytes(value: KeyText) -> bytes:
+    """The bytes of an APIv3 key or v2 secret (UTF-8 for text), unwrapped."""
+    plain = reveal(value)
+    return plain.encode("utf-8") if isinstance(plain, str) else bytes(plain)
+
+
+def _aes_key(apiv3_key: KeyText) -> bytes:
+    if len(key_bytes(apiv3_key)) != 32:
         raise DecryptionError("the APIv3 key must be 32 bytes long")
-    return key
+    return key_bytes(apiv3_key)
 
 
-def aes_gcm_decrypt(apiv3_key: str | bytes, nonce: str, ciphertext: str, associated_data: str = "") -> bytes:
+def aes_gcm_decrypt(apiv3_key: KeyText, nonce: str, ciphertext: str, associated_data: str = "") -> bytes:
     """Open an AEAD_AES_256_GCM resource (base64 ciphertext with its 16-byte tag appended)."""
+    apiv3_key = seal(apiv3_key)  # this frame raises: hold the key wrapped
     try:
         data = base64.b64decode(ciphertext, validate=True)
     except (ValueError, TypeError):
@@ -201,7 +295,7 @@ def aes_gcm_decrypt(apiv3_key: str | bytes, nonce: str, ciphertext: str, associa
         raise DecryptionError(f"AES-GCM decryption failed: {exc}") from None
 
 
-def aes_gcm_encrypt(apiv3_key: str | bytes, nonce: str, plaintext: bytes, associated_data: str = "") -> str:
+def aes_gcm_encrypt(apiv3_key: KeyText, nonce: str, plaintext: bytes, associated_data: str = "") -> str:
     """The inverse of :func:`aes_gcm_decrypt` (used by the mock platform and tests)."""
     sealed = AESGCM(_aes_key(apiv3_key)).encrypt(
         nonce.encode("utf-8"), plaintext, associated_data.encode("utf-8") or None

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import aes_gcm_decrypt, oaep_decrypt, oaep_encrypt
+from .crypto import KeyText, aes_gcm_decrypt, oaep_decrypt, oaep_encrypt
 from .errors import DecryptionError
 from .protocol import dump_json
 
@@ -100,7 +100,7 @@ def decrypt_oaep_fields(document: Any, pointers: Sequence[str], key: rsa.RSAPriv
         )
 
 
-def _open_aead(apiv3_key: str | bytes) -> Callable[[Any], Any]:
+def _open_aead(apiv3_key: KeyText) -> Callable[[Any], Any]:
     def open_sealed(value: Any) -> Any:
         if not isinstance(value, dict) or "ciphertext" not in value:
             return value
@@ -114,7 +114,7 @@ def _open_aead(apiv3_key: str | bytes) -> Callable[[Any], Any]:
     return open_sealed
 
 
-def decrypt_aead_fields(document: Any, pointers: Sequence[str], apiv3_key: str | bytes) -> None:
+def decrypt_aead_fields(document: Any, pointers: Sequence[str], apiv3_key: KeyText) -> None:
     """Replace in place each sealed object at ``pointers`` by its plaintext (e.g. a PEM)."""
     for pointer in pointers:
         transform_pointer(document, pointer, _open_aead(apiv3_key))

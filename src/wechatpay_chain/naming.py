@@ -21,11 +21,16 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["Segment", "attribute_segment", "fold", "kebab", "path_segments"]
+__all__ = ["Segment", "attribute_segment", "check_literal", "fold", "kebab", "path_segments"]
 
 _HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TEMPLATE_ATTRIBUTE = re.compile(r"^_([A-Za-z0-9][A-Za-z0-9_]*?)_$")
 _TEMPLATE_TEXT = re.compile(r"^\{([^{}/]+)\}$")
+# A literal segment goes on the wire as written, so it may hold only what RFC 3986
+# allows in a path segment (pchar, "%" for text the caller encoded): no space, "#",
+# "?", CR/LF or other control and no non-ASCII character, which each transport would
+# treat its own way (or which would change the request line).
+_LITERAL = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%]+")
 # Python names that must be escaped with a trailing underscore: keywords plus the
 # verbs, whose plain names call the node instead of extending it.
 _VERBS = frozenset({"get", "post", "put", "patch", "delete", "chain"})
@@ -77,6 +82,17 @@ def attribute_segment(name: str, known: Iterable[str] = ()) -> Segment:
         if not candidate.startswith("{") and fold(candidate) == folded:
             return Segment(candidate, None)
     return Segment(kebab(plain), None)
+
+
+def check_literal(text: str) -> str:
+    """``text`` when it can be a literal path segment as written; ``ValueError`` otherwise."""
+    if not _LITERAL.fullmatch(text) or text in (".", ".."):
+        raise ValueError(
+            f"{text!r} cannot be a path segment: spaces, '#', '?', CR/LF, other control or "
+            "non-ASCII characters, '.' and '..' would change the request; pass a value with "
+            "node[value] or a path value (both percent-encoded), a query with query="
+        )
+    return text
 
 
 def path_segments(path: str) -> list[Segment]:

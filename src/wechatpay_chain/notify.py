@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import aes_gcm_decrypt, aes_gcm_encrypt
+from .crypto import KeyText, aes_gcm_decrypt, aes_gcm_encrypt, seal
 from .errors import ConfigError, DecryptionError, SignatureError
 from .protocol import dump_json, find_header, new_nonce, sign_answer_headers, verify_signed_message
 
@@ -143,7 +143,7 @@ def parse_notification(
     body: bytes | str,
     *,
     keys: Mapping[str, rsa.RSAPublicKey],
-    apiv3_key: str | bytes,
+    apiv3_key: KeyText,
     now: Callable[[], float] = time.time,
 ) -> Notification:
     """Verify and decrypt one notification; raise ``SignatureError`` or ``DecryptionError``.
@@ -153,6 +153,7 @@ def parse_notification(
     a re-encoded body no longer matches the signature). ``keys`` maps serials and
     ``PUB_KEY_ID_...`` ids to the platform keys we trust (a ``certs.KeyRing`` fits).
     """
+    apiv3_key = seal(apiv3_key)  # this frame raises: hold the key wrapped (see crypto.Secret)
     raw_body = _body_bytes(body)
     if is_signature_probe(headers):
         raise SignatureError(
@@ -177,8 +178,9 @@ def parse_notification(
     )
 
 
-def decrypt_resource(resource: Any, apiv3_key: str | bytes) -> dict[str, Any]:
+def decrypt_resource(resource: Any, apiv3_key: KeyText) -> dict[str, Any]:
     """Open an encrypted ``resource`` object (notifications and the like) into a dict."""
+    apiv3_key = seal(apiv3_key)
     if not isinstance(resource, Mapping):
         raise DecryptionError("the event has no resource object")
     algorithm = resource.get("algorithm")
@@ -224,7 +226,7 @@ def build_notification(
     event_type: str,
     resource: Mapping[str, Any],
     *,
-    apiv3_key: str | bytes,
+    apiv3_key: KeyText,
     platform_key: rsa.RSAPrivateKey,
     serial: str,
     now: Callable[[], float] = time.time,

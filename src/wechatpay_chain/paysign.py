@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .crypto import load_private_key, rsa_sign
+from .crypto import Secret, load_private_key, rsa_sign
 from .errors import ConfigError
 from .protocol import new_nonce
 
@@ -149,7 +149,7 @@ class PaySign:
             raise ConfigError("private_key", "pay-sign needs the merchant private key")
         return key
 
-    def _secret(self) -> str:
+    def _secret(self) -> Secret:
         secret = self._client.v2_settings.secret
         if secret is None:
             raise ConfigError("secret", "v2 pay-sign needs the APIv2 secret")

@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from .calls import PreparedCall, finish_call
-from .errors import ApiError, TransportError, WeChatPayError
+from .errors import ApiError, SignatureError, TransportError, WeChatPayError
+from .protocol import find_header, verify_signed_message
 from .response import Response
 from .retry import Attempt
 from .transport import RawAnswer, Timeout, pause
@@ -28,10 +28,12 @@ from .wire_log import Masks, WireRequest, format_attempt
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["send_v3", "send_with_retries"]
+__all__ = ["MAX_CLOCK_CORRECTION", "send_v3", "send_with_retries"]
 
 log = logging.getLogger("wechatpay_chain")
-MAX_CLOCK_CORRECTION = 24 * 3600.0  # seconds; a larger "skew" is a wrong Date header
+# Seconds: the largest clock offset learnt from signed answers. A clock further off is
+# left alone (fix it with NTP): a replayed old answer must not move the clock further.
+MAX_CLOCK_CORRECTION = 900.0
 
 
 Exchange = Callable[[str, "Timeout | None"], Awaitable[tuple[str, RawAnswer]]]
@@ -63,10 +65,11 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
                 validate_response=client.validate_responses,
             )
         except ApiError as error:
-            if error.status_code == 401:  # perhaps our timestamp was refused: learn the platform's time
-                _learn_clock(client, answer)
+            if error.status_code == 401:  # perhaps our timestamp was refused: learn from a signed 401
+                _learn_clock(client, answer, verified=False)
             raise
-        _learn_clock(client, answer)  # from verified answers only: an unverified Date proves nothing
+        if response.verified:  # the signed Wechatpay-Timestamp of a verified answer; never Date
+            _learn_clock(client, answer, verified=True)
         return response
 
     return await send_with_retries(
@@ -111,13 +114,14 @@ async def send_with_retries(
     while True:
         attempt += 1
         started = time.monotonic()
+        offset = client.clock_offset
         answer: RawAnswer | None = None
         try:
             url, answer = await exchange(hosts[host], attempt_timeout)
             response = finish(url, answer)
         except WeChatPayError as error:
             retry = attempt < policy.attempts and policy.allows(error, idempotent)
-            if not retry and _clock_was_wrong(client, error, attempt):
+            if not retry and _clock_was_wrong(client, error, attempt, offset):
                 retry = True  # the platform refused our timestamp; signing again with the corrected clock is safe
             delay = policy.delay(attempt)
             if retry and deadline is not None and time.monotonic() + delay >= deadline:
@@ -138,31 +142,42 @@ async def send_with_retries(
         return response
 
 
-def _learn_clock(client: Client, answer: RawAnswer) -> None:
-    """With ``correct_clock=True``, follow the platform's ``Date`` (1 s resolution)."""
+def _learn_clock(client: Client, answer: RawAnswer, *, verified: bool) -> None:
+    """With ``correct_clock=True``, follow the platform's signed ``Wechatpay-Timestamp``.
+
+    Only what the platform signed teaches the clock: the timestamp of a verified answer,
+    or of a 401 whose signature checks out with a trusted key (its timestamp is the one
+    thing we cannot check against our clock, since our clock is in question). ``Date`` is
+    not signed and is never read. A signed answer can still be an old one replayed, so the
+    offset is bounded: a platform time more than ``MAX_CLOCK_CORRECTION`` away from the
+    wall clock is ignored, and the offset never goes beyond it.
+    """
     if not client.correct_clock:
         return
-    date = answer.headers.get("Date")
-    if not date:
+    timestamp = find_header(answer.headers, "Wechatpay-Timestamp")
+    if not timestamp or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return
-    try:
-        server = parsedate_to_datetime(date).timestamp()
-    except (TypeError, ValueError):
-        return
-    offset = server - client.wall_clock()
+    signed_at = float(timestamp)
+    if not verified:
+        try:
+            verify_signed_message(answer.headers, answer.content, client.trusted_keys, now=lambda: signed_at)
+        except SignatureError:
+            return  # an unsigned or forged 401 proves nothing
+    offset = signed_at - client.wall_clock()
     if abs(offset) > MAX_CLOCK_CORRECTION:
-        return  # not a skewed clock but a wrong Date: ignore it
-    # Only skews that matter: the Date header cannot tell apart less than a second or two.
+        return  # beyond the bound: a replayed old answer, or a clock to fix by hand (NTP)
+    # The timestamp has 1 s resolution and is taken before the answer travels: ignore jitter.
     client.clock_offset = offset if abs(offset) > 2 else 0.0
 
 
-def _clock_was_wrong(client: Client, error: WeChatPayError, attempt: int) -> bool:
+def _clock_was_wrong(client: Client, error: WeChatPayError, attempt: int, offset_before: float) -> bool:
+    """A first attempt refused with 401 whose signed answer just corrected the clock."""
     return (
         client.correct_clock
         and attempt == 1
         and isinstance(error, ApiError)
         and error.status_code == 401
-        and client.clock_offset != 0.0
+        and client.clock_offset != offset_before
     )
 
 

@@ -7,15 +7,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .crypto import read_key_source
+from .crypto import Secret, read_key_source, seal
 from .errors import ConfigError
+from .tls import tls_context
 
 __all__ = ["V2Settings"]
 
 PemSource = str | bytes | Path
 
 
-def _pem_bytes(source: PemSource, argument: str) -> bytes:
+def _pem_bytes(source: PemSource | Secret, argument: str) -> bytes:
     """PEM text, a path or a file:// URL, read the way the v3 keys are (messages never echo a key)."""
     return read_key_source(source, argument)
 
@@ -24,22 +25,31 @@ def _pem_bytes(source: PemSource, argument: str) -> bytes:
 class V2Settings:
     """``secret`` signs v2 requests; ``client_cert``/``client_key`` (PEM) are the mTLS pair."""
 
-    secret: str | None = field(default=None, repr=False)
+    secret: Secret | None = field(default=None, repr=False)  # the v2 API key, wrapped (crypto.Secret)
     cert_pem: bytes | None = field(default=None, repr=False)
     key_pem: bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, *, secret: str | None, client_cert: PemSource | None, client_key: PemSource | None) -> V2Settings:
-        if secret is not None and (not isinstance(secret, str) or not secret):
+    def load(
+        cls,
+        *,
+        secret: str | Secret | None,
+        client_cert: PemSource | None,
+        client_key: PemSource | Secret | None,
+    ) -> V2Settings:
+        sealed_secret: Secret | None = seal(secret)
+        sealed_key: Secret | None = seal(client_key)
+        del secret, client_key  # this frame raises: from here on they are held wrapped
+        if sealed_secret is not None and (not isinstance(sealed_secret.reveal(), str) or not sealed_secret):
             raise ConfigError("secret", "must be the APIv2 key as a non-empty string")
-        if (client_cert is None) != (client_key is None):
+        if (client_cert is None) != (sealed_key is None):
             raise ConfigError(
                 "client_cert" if client_cert is None else "client_key", "client_cert and client_key go together"
             )
         settings = cls(
-            secret,
+            sealed_secret,
             _pem_bytes(client_cert, "client_cert") if client_cert is not None else None,
-            _pem_bytes(client_key, "client_key") if client_key is not None else None,
+            _pem_bytes(sealed_key, "client_key") if sealed_key is not None else None,
         )
         if settings.has_client_certificate:
             settings.ssl_context()  # fail at construction, not on the first call
@@ -53,7 +63,7 @@ class V2Settings:
         """A TLS context presenting the merchant certificate (for ``cert_required`` operations)."""
         if self.cert_pem is None or self.key_pem is None:
             raise ConfigError("client_cert", "this operation needs the merchant client certificate")
-        context = ssl.create_default_context(cafile=cafile)
+        context = tls_context(cafile)  # the system's CAs plus cafile
         # load_cert_chain reads files only: hand it a private temporary copy, deleted at once.
         with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=True) as bundle:
             bundle.write(self.cert_pem + b"\n" + self.key_pem)

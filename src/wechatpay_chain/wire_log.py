@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+from .crypto import Secret
 from .fields import transform_pointer
 
 __all__ = [
@@ -55,7 +56,7 @@ class Masks:
     json_pointers: tuple[str, ...] = ()  # /name, /data/*/mobile
     query_names: tuple[str, ...] = ()  # encrypted or signed query parameters
     xml_fields: tuple[str, ...] = ()  # v2 fields: sign, enc_bank_no ...
-    secrets: tuple[str, ...] = ()  # values hidden wherever they appear
+    secrets: tuple[Secret, ...] = ()  # values hidden wherever they appear (wrapped: frames' reprs)
 
     @classmethod
     def for_spec(cls, spec: Mapping[str, Any] | None, *, v2: bool = False, secrets: Iterable[Any] = ()) -> Masks:
@@ -67,10 +68,9 @@ class Masks:
             xml = ["sign", *(p.strip("/") for p in pointers)]
             pointers.append("/sign")
             query.append("sign")
-        texts = tuple(
-            s.decode("utf-8", "replace") if isinstance(s, bytes) else str(s) for s in secrets if s is not None
-        )
-        return cls(tuple(pointers), tuple(query), tuple(xml), tuple(t for t in texts if len(t) >= 4))
+        plain = (s.reveal() if isinstance(s, Secret) else s for s in secrets)
+        texts = (s.decode("utf-8", "replace") if isinstance(s, bytes) else str(s) for s in plain if s is not None)
+        return cls(tuple(pointers), tuple(query), tuple(xml), tuple(Secret(t) for t in texts if len(t) >= 4))
 
 
 @dataclass
@@ -79,15 +79,16 @@ class WireRequest:
 
     method: str
     url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes | None = None
+    # Not in the repr: the signed Authorization must not show in a traceback's locals.
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    body: bytes | None = field(default=None, repr=False)
     masks: Masks = field(default_factory=Masks)
 
 
 def mask_text(text: str, masks: Masks = Masks()) -> str:
     """Secrets and URL passwords out of free text (an error message, a header value)."""
     for secret in masks.secrets:
-        text = text.replace(secret, MASK)
+        text = text.replace(secret.reveal(), MASK)
     return _URL_CREDENTIALS.sub(lambda m: m.group(1) + MASK + "@", text)
 
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from ..calls import build_target, fill_path
+from ..calls import build_target, fill_path, merge_headers
+from ..crypto import KeyText, seal
 from ..errors import ApiError, ConfigError, FieldError, ValidationError
 from ..media import build_form, read_upload
 from ..naming import Segment, path_segments
@@ -113,7 +114,7 @@ def _base_url(client: Client, operation: Operation | None) -> str:
 
 
 # -- prepare -------------------------------------------------------------------------------
-def _secret(client: Client, key: str) -> str:
+def _secret(client: Client, key: str) -> KeyText:
     secret = client.v2_settings.secret
     if not secret:
         raise ConfigError("secret", f"{key}: APIv2 calls need the v2 API key (Client(secret=...))")
@@ -274,7 +275,7 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     else:
         target = build_target(url_path, unsigned_query)
         headers["Content-Type"] = XML_CONTENT_TYPE
-    headers.update(options["headers"] or {})
+    merge_headers(headers, options["headers"], name)
     context = v2_ssl_context(client) if rules.cert_required else None
     url = _base_url(client, operation) + target
     flag = options.get("idempotent")
@@ -353,19 +354,21 @@ def finish_v2_call(
     headers: Mapping[str, str],
     content: bytes,
     *,
-    secret: str | None,
+    secret: KeyText | None,
     validate_response: bool = False,
 ) -> V2Response:
     """The verified answer, or an error (pure: tests feed it bytes).
 
     - HTTP 4xx/5xx: ``ApiError`` (with ``return_code``/``return_msg`` when the body is v2 XML);
     - a bill of a ``download`` operation (not XML): returned as ``content``;
-    - XML: ``return_code``/``result_code`` FAIL -> ``ApiError``; then the sign is
-      verified (``SignatureError``) unless the spec marks the answer ``unsigned``.
+    - XML: ``return_code`` FAIL -> ``ApiError``; then the sign is verified
+      (``SignatureError``) unless the spec marks the answer ``unsigned``; then
+      ``result_code`` FAIL -> ``ApiError`` (so a forged business failure is refused).
 
     Every ``ApiError`` carries the response (``.response``) and the decoded
     fields (``.detail``).
     """
+    secret = seal(secret)  # this frame raises: hold the secret wrapped
     response = V2Response(
         status, headers, content, method=call.method, url=call.url, json_fields=call.rules.response_json
     )
@@ -390,7 +393,7 @@ def finish_v2_call(
     return response
 
 
-def _finish_json(call: V2Call, response: V2Response, content: bytes, secret: str | None) -> V2Response:
+def _finish_json(call: V2Call, response: V2Response, content: bytes, secret: KeyText | None) -> V2Response:
     """A v2 answer in JSON (``appauth/getaccesstoken``): ``retcode`` 0 or ``ApiError``.
 
     Such answers carry no ``sign`` in the catalogue; one is verified when present,

@@ -1,15 +1,16 @@
 """v2 requests and answers, sans-I/O: both the merchant's side and the platform's.
 
 Merchant: :func:`prepare_v2_request` checks, completes, signs and encodes a
-payload; :func:`parse_v2_response` decodes an answer, turns FAIL into
-``ApiError`` and checks the sign. Platform (the mock): :func:`parse_v2_request`
+payload; :func:`parse_v2_response` decodes an answer, checks the sign and
+turns FAIL into ``ApiError``. Platform (the mock): :func:`parse_v2_request`
 checks a request's sign, :func:`sign_v2_answer` / :func:`v2_return_fail` /
 :func:`v2_result_fail` build answers. Notification acknowledgements:
 :func:`v2_ack`.
 
 A v2 answer fails at two levels: ``return_code`` FAIL (the call itself was
 refused: bad sign, bad XML, missing field; usually unsigned) and ``result_code``
-FAIL (the business operation failed, with ``err_code``/``err_code_des``).
+FAIL (the business operation failed, with ``err_code``/``err_code_des``; signed, and
+its sign is checked before it becomes an ``ApiError``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ..crypto import KeyText, seal
 from ..errors import ApiError, FieldError, SignatureError, ValidationError
 from ..protocol import new_nonce
 from .codec import XmlError, decode_xml, encode_xml, field_text
@@ -44,7 +46,7 @@ def prepare_v2_request(
     params: Mapping[str, Any],
     *,
     mchid: str,
-    secret: str,
+    secret: KeyText,
     sign_type: str = MD5,
     nonceless: bool = False,
     nonce: str | None = None,
@@ -100,8 +102,9 @@ def prepare_v2_request(
     return encode_xml(fields, cdata, json_fields), fields
 
 
-def verify_v2_fields(fields: Mapping[str, str], secret: str, *, what: str = "answer") -> None:
+def verify_v2_fields(fields: Mapping[str, str], secret: KeyText, *, what: str = "answer") -> None:
     """Raise ``SignatureError`` (check ``sign``) unless ``fields`` carry a valid sign."""
+    secret = seal(secret)  # this frame raises: hold the secret wrapped
     if not fields.get("sign"):
         raise SignatureError("sign", "missing")
     algorithm = detect_sign_type(fields)
@@ -111,24 +114,32 @@ def verify_v2_fields(fields: Mapping[str, str], secret: str, *, what: str = "ans
         raise SignatureError("sign", f"the {algorithm} sign does not match the {what}")
 
 
-def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, status_code: int = 200) -> dict[str, str]:
+def parse_v2_response(
+    body: bytes, *, secret: KeyText, verify_sign: bool = True, status_code: int = 200
+) -> dict[str, str]:
     """The fields of a successful, verified v2 answer.
 
     Raises, in this order: ``XmlError`` (not a v2 answer: refused XML, or no
     ``return_code``); ``ApiError`` with ``code=return_code``,
-    ``message=return_msg`` when ``return_code`` is not SUCCESS; ``ApiError`` with
-    ``code=err_code``, ``message=err_code_des`` when ``result_code`` is present and
-    not SUCCESS; ``SignatureError`` when ``verify_sign`` and the sign is missing or
-    wrong. ``ApiError.detail`` is the whole decoded answer (unverified: FAIL
-    answers are often unsigned). Pass ``verify_sign=False`` only for the
-    operations the catalogue documents as unsigned.
+    ``message=return_msg`` when ``return_code`` is not SUCCESS (the platform's
+    refusal of the call, unsigned); ``SignatureError`` when ``verify_sign`` and the
+    sign is missing or wrong; ``ApiError`` with ``code=err_code``,
+    ``message=err_code_des`` when ``result_code`` is present and not SUCCESS (a
+    business failure, whose sign has been checked). ``ApiError.detail`` is the whole
+    decoded answer. Pass ``verify_sign=False`` only for the operations the
+    catalogue documents as unsigned.
     """
+    secret = seal(secret)  # this frame raises: hold the secret wrapped
     fields = decode_xml(body)
     return_code = fields.get("return_code")
     if return_code is None:
         raise XmlError("the answer has no <return_code>: not a v2 answer")
     if return_code != SUCCESS:
         raise ApiError(status_code, return_code, fields.get("return_msg") or None, detail=fields)
+    if verify_sign:
+        # Before result_code: a business failure is signed like a success (as the official
+        # v2 SDK checks it), so a forged FAIL (AUTHCODEEXPIRE for a paid order) is refused.
+        verify_v2_fields(fields, secret)
     result_code = fields.get("result_code")
     if result_code is not None and result_code != SUCCESS:
         raise ApiError(
@@ -137,12 +148,10 @@ def parse_v2_response(body: bytes, *, secret: str, verify_sign: bool = True, sta
             fields.get("err_code_des") or None,
             detail=fields,
         )
-    if verify_sign:
-        verify_v2_fields(fields, secret)
     return fields
 
 
-def parse_v2_request(body: bytes, *, secret: str) -> dict[str, str]:
+def parse_v2_request(body: bytes, *, secret: KeyText) -> dict[str, str]:
     """The platform's side: the fields of a request whose sign checks out.
 
     Raises ``XmlError`` for a refused body and ``SignatureError`` for a missing
@@ -158,7 +167,7 @@ def _cdata_for_text(params: Mapping[str, Any]) -> list[str]:
     return [name for name, value in params.items() if isinstance(value, str)]
 
 
-def sign_v2_answer(params: Mapping[str, Any], secret: str, sign_type: str = MD5) -> bytes:
+def sign_v2_answer(params: Mapping[str, Any], secret: KeyText, sign_type: str = MD5) -> bytes:
     """The platform's side: ``params`` signed and encoded as an answer or notification.
 
     Fields are written as given (add ``return_code`` and the rest yourself); no
@@ -179,7 +188,7 @@ def v2_result_fail(
     err_code: str,
     err_code_des: str,
     *,
-    secret: str,
+    secret: KeyText,
     fields: Mapping[str, Any] | None = None,
     sign_type: str = MD5,
 ) -> bytes:

@@ -25,6 +25,7 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..crypto import KeyText, key_bytes, seal
 from ..errors import DecryptionError
 from .codec import XmlError, decode_xml, encode_xml
 from .messages import verify_v2_fields
@@ -41,21 +42,21 @@ REFUND_ENVELOPE_FIELDS = ("return_code", "return_msg", "appid", "mch_id", "nonce
 _AES_BLOCK_BITS = 128
 
 
-def _req_info_cipher(secret: str) -> Cipher[modes.ECB]:
+def _req_info_cipher(secret: KeyText) -> Cipher[modes.ECB]:
     if not secret:
         raise DecryptionError("the v2 secret is empty")
     # The key is the hex text itself (32 ASCII bytes = AES-256), not the 16-byte digest.
-    key = hashlib.md5(secret.encode("utf-8")).hexdigest().encode("ascii")
-    return Cipher(algorithms.AES(key), modes.ECB())  # ECB: the platform's choice
+    return Cipher(algorithms.AES(hashlib.md5(key_bytes(secret)).hexdigest().encode("ascii")), modes.ECB())
 
 
-def decrypt_req_info(req_info: str, secret: str) -> dict[str, str]:
+def decrypt_req_info(req_info: str, secret: KeyText) -> dict[str, str]:
     """The fields of a refund notification's ``req_info``.
 
     Raises ``DecryptionError`` for bad base64, a ciphertext that is not whole
     AES blocks, bad padding or a plaintext that is not XML: all what a wrong
     secret or tampered data give.
     """
+    secret = seal(secret)
     try:
         ciphertext = base64.b64decode(req_info, validate=True)
     except ValueError:  # binascii.Error, and non-ASCII text
@@ -76,7 +77,7 @@ def decrypt_req_info(req_info: str, secret: str) -> dict[str, str]:
         raise DecryptionError(reason) from None
 
 
-def encrypt_req_info(fields: Mapping[str, Any], secret: str) -> str:
+def encrypt_req_info(fields: Mapping[str, Any], secret: KeyText) -> str:
     """The inverse of :func:`decrypt_req_info` (for the mock platform and tests)."""
     text_fields = [name for name, value in fields.items() if isinstance(value, str)]
     plaintext = encode_xml(fields, cdata=text_fields, root="root")
@@ -86,7 +87,7 @@ def encrypt_req_info(fields: Mapping[str, Any], secret: str) -> str:
     return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode("ascii")
 
 
-def parse_v2_notification(body: bytes, secret: str) -> dict[str, str]:
+def parse_v2_notification(body: bytes, secret: KeyText) -> dict[str, str]:
     """The fields of a v2 notification, once what can be checked has been.
 
     - with a ``sign`` (payment notifications): the sign must verify, else
@@ -99,6 +100,7 @@ def parse_v2_notification(body: bytes, secret: str) -> dict[str, str]:
     ``result_code`` FAIL is returned, not raised: it is the news being notified.
     Reply with :func:`~wechatpay_chain.v2.messages.v2_ack`.
     """
+    secret = seal(secret)  # this frame raises: hold the secret wrapped
     fields = decode_xml(body)
     req_info = fields.get("req_info")
     if fields.get("sign") or req_info is None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ..crypto import KeyText, key_bytes
 from ..errors import ConfigError, FieldError, ValidationError
 from ..protocol import new_nonce
 from .codec import field_text
@@ -67,17 +68,18 @@ def v2_signing_string(params: Mapping[str, Any]) -> str:
     return "&".join(f"{name}={fields[name]}" for name in ordered)
 
 
-def sign_v2(params: Mapping[str, Any], secret: str, sign_type: str = MD5) -> str:
+def sign_v2(params: Mapping[str, Any], secret: KeyText, sign_type: str = MD5) -> str:
     """The upper-case hex sign of ``params`` with the v2 secret (MD5 or HMAC-SHA256)."""
     algorithm = _normalise_sign_type(sign_type)
     if algorithm is None:
         raise ConfigError("sign_type", f"must be one of {', '.join(SIGN_TYPES)}")
     if not secret:
         raise ConfigError("secret", "the v2 secret is empty")
-    message = f"{v2_signing_string(params)}&key={secret}".encode()
+    signed = v2_signing_string(params).encode() + b"&key="
+    # The secret is unwrapped only inside these expressions: no local ever holds it.
     if algorithm == MD5:
-        return hashlib.md5(message).hexdigest().upper()
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest().upper()
+        return hashlib.md5(signed + key_bytes(secret)).hexdigest().upper()
+    return hmac.new(key_bytes(secret), signed + key_bytes(secret), hashlib.sha256).hexdigest().upper()
 
 
 def detect_sign_type(params: Mapping[str, Any]) -> str | None:
@@ -93,7 +95,7 @@ def detect_sign_type(params: Mapping[str, Any]) -> str | None:
     return _HEX_LENGTHS.get(len(sign)) if isinstance(sign, str) else None
 
 
-def verify_v2_sign(params: Mapping[str, Any], secret: str) -> bool:
+def verify_v2_sign(params: Mapping[str, Any], secret: KeyText) -> bool:
     """True when ``params["sign"]`` is the sign of the other fields (constant-time compare)."""
     received = params.get("sign")
     algorithm = detect_sign_type(params)
@@ -123,7 +125,7 @@ def resolve_sign_type(params: Mapping[str, Any], default: str, *, operation: str
     return algorithm
 
 
-def signed_query(params: Mapping[str, Any], secret: str, sign_type: str = MD5) -> str:
+def signed_query(params: Mapping[str, Any], secret: KeyText, sign_type: str = MD5) -> str:
     """A signed, percent-encoded query string for v2 GET endpoints and redirect pages.
 
     Fields sorted by name, empty ones left out (as the sign leaves them out),
@@ -146,7 +148,7 @@ def _timestamp_text(timestamp: int | str | None) -> str:
 def jsapi_paysign_v2(
     appid: str,
     prepay_id: str,
-    secret: str,
+    secret: KeyText,
     sign_type: str = MD5,
     timestamp: int | str | None = None,
     nonce: str | None = None,
@@ -175,7 +177,7 @@ def app_paysign_v2(
     appid: str,
     partnerid: str,
     prepayid: str,
-    secret: str,
+    secret: KeyText,
     sign_type: str = MD5,
     timestamp: int | str | None = None,
     nonce: str | None = None,
