@@ -143,14 +143,14 @@ def test_from_env_builds_a_client(mock: MockPlatform, monkeypatch: pytest.Monkey
     monkeypatch.setenv("WECHATPAY_VALIDATE_RESPONSES", "on")
     with Client.from_env() as client:
         assert client.retry.attempts == 2 and client.validate_responses is True
-        assert client.v2_settings.secret == mock.secret
+        assert client.v2_settings.secret.reveal() == mock.secret
 
 
 def test_overrides_may_supply_the_mchid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WECHATPAY_MCHID", raising=False)
     monkeypatch.setenv("WECHATPAY_SECRET", "s" * 32)
     with Client.from_env(mchid="1900000109") as client:
-        assert client.mchid == "1900000109" and client.v2_settings.secret == "s" * 32
+        assert client.mchid == "1900000109" and client.v2_settings.secret.reveal() == "s" * 32
     config = tmp_path / "v2.toml"
     config.write_text('secret = "abcdabcd"\n')
     with Client.from_file(config, mchid="1900000110") as client:

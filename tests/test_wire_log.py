@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from wechatpay_chain.crypto import Secret
 from wechatpay_chain.errors import ApiError
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.wire_log import (
@@ -81,6 +82,13 @@ def test_secrets_are_masked_anywhere() -> None:
     masks = Masks.for_spec(None, secrets=("k" * 32, None, b"v2-secret-value"))
     assert mask_body(b'{"echo":"' + b"k" * 32 + b'"}', masks) == '{"echo":"***"}'
     assert mask_text("v2-secret-value in text", masks) == "*** in text"
+    # the client holds its keys wrapped (crypto.Secret): they are masked all the same, and the
+    # masks themselves never show them (a record in a traceback's locals)
+    wrapped = Masks.for_spec(None, secrets=(Secret("k" * 32),))
+    assert mask_text("key " + "k" * 32, wrapped) == "key ***"
+    assert "k" * 32 not in repr(wrapped)
+    request = WireRequest("POST", "https://h/v3/x", {"Authorization": AUTHORIZATION}, b"{}")
+    assert "signature" not in repr(request)
 
 
 def test_bodies_are_cut_and_binary_is_not_shown() -> None:
