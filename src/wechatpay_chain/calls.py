@@ -37,6 +37,7 @@ from .protocol import (
     verify_signed_message,
 )
 from .response import Response
+from .signed_headers import SignedHeaders
 from .specs import Operation
 from .wire_values import query_view, read_text_values
 
@@ -223,9 +224,9 @@ def sign_call(
     serial: str,
     timestamp: str,
     nonce: str | None = None,
-) -> dict[str, str]:
+) -> SignedHeaders:
     """The headers of one attempt: the prepared ones plus a fresh Authorization."""
-    headers = dict(prepared.headers)
+    headers = SignedHeaders(prepared.headers)
     headers["Authorization"] = authorization_header(
         private_key,
         mchid=mchid,

@@ -42,6 +42,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import SKIP_HEADER
 
 from .errors import TimeoutError, TransportError
+from .signed_headers import SignedHeaders
 
 __all__ = ["SyncAnswer", "SyncPools", "redact_proxy"]
 
@@ -132,7 +133,7 @@ class SyncPools:
         if self.closed:
             raise TransportError("the client is closed")
         pool, absolute, target = self._pool_for(url, ssl_context)
-        wire = dict(headers)
+        wire = SignedHeaders(headers)
         if "User-Agent" not in wire and "user-agent" not in wire:
             wire["User-Agent"] = self.user_agent
         # http.client would add "Accept-Encoding: identity"; the aiohttp path sends none.

@@ -34,6 +34,7 @@ from yarl import URL
 
 from .errors import TimeoutError, TransportError
 from .request_check import check_request
+from .signed_headers import SignedHeaders
 from .sync_transport import SyncAnswer, SyncPools, redact_proxy
 
 __all__ = ["RawAnswer", "StreamedAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
@@ -229,7 +230,7 @@ class Transport:
         kwargs: dict[str, Any] = dict(self._aiohttp_proxy)
         proxy_headers = kwargs.get("proxy_headers")
         if proxy_headers and url.startswith("http://"):  # forwarded, not tunnelled: aiohttp sends
-            headers = {**headers, **proxy_headers}  # proxy_headers only on CONNECT
+            headers = SignedHeaders({**headers, **proxy_headers})  # proxy_headers only on CONNECT
         if timeout is not None:
             kwargs["timeout"] = timeout.as_aiohttp()
         if ssl_context is not None:
