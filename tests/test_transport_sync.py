@@ -289,3 +289,21 @@ def test_a_sync_download_stopped_early_does_not_return_its_connection(mock: Mock
         assert _get(client).status_code == 200
         assert sum(len(chunk) for chunk in client.iter_download(url)) > 1_000_000
         assert client.transport.blocking.idle_connections() == 1  # read to its end: kept alive
+
+
+def test_urllib3_is_imported_by_the_first_sync_call_only() -> None:
+    """Start-up and async-only code never pay for the sync transport's import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from wechatpay_chain import Client\n"
+        "client = Client(mchid='1900000109')\n"
+        "assert 'urllib3' not in sys.modules, 'imported at start-up'\n"
+        "client.transport.blocking\n"
+        "assert 'urllib3' in sys.modules\n"
+        "client.close()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -44,7 +44,7 @@ from urllib3.util import SKIP_HEADER
 from .errors import TimeoutError, TransportError
 from .signed_headers import SignedHeaders
 
-__all__ = ["SyncAnswer", "SyncPools", "redact_proxy"]
+__all__ = ["SyncAnswer", "SyncPools"]
 
 MAX_IDLE_PER_HOST = 32  # idle keep-alive connections kept per pool (more may be open at once)
 READ_SIZE = 256 * 1024
@@ -79,19 +79,6 @@ class _TLSPool(HTTPSConnectionPool):
 
 
 _POOL_CLASSES = {"http": _Pool, "https": _TLSPool}
-
-
-def redact_proxy(url: str | None) -> str | None:
-    """The proxy URL for reprs and messages: its user name and password replaced."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://***@{host}{port}"
 
 
 class SyncPools:

@@ -26,7 +26,7 @@ import warnings
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -35,7 +35,10 @@ from yarl import URL
 from .errors import TimeoutError, TransportError
 from .request_check import check_request
 from .signed_headers import SignedHeaders
-from .sync_transport import SyncAnswer, SyncPools, redact_proxy
+
+if TYPE_CHECKING:
+    from .sync_transport import SyncAnswer, SyncPools
+from .proxy_url import redact_proxy
 
 __all__ = ["RawAnswer", "StreamedAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
 
@@ -120,8 +123,29 @@ class Transport:
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
         )
-        self.blocking = SyncPools(user_agent=user_agent, ssl_context=ssl_context, proxy=proxy, trust_env=trust_env)
+        # urllib3 is imported, and its pools made, by the first sync call (async-only code and
+        # start-up never pay for it).
+        self._blocking: SyncPools | None = None
+        self._blocking_lock = threading.Lock()
         self.closed = False
+
+    @property
+    def blocking(self) -> SyncPools:
+        """The urllib3 pools of sync calls and downloads, made on the first sync call."""
+        pools = self._blocking
+        if pools is None:
+            with self._blocking_lock:
+                if self._blocking is None:
+                    from .sync_transport import SyncPools
+
+                    self._blocking = SyncPools(
+                        user_agent=self.user_agent,
+                        ssl_context=self.ssl_context,
+                        proxy=self._proxy,
+                        trust_env=self.trust_env,
+                    )
+                pools = self._blocking
+        return pools
 
     def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -274,7 +298,8 @@ class Transport:
     def close(self) -> None:
         """Close the sync connections, and the sessions of async callers' loops."""
         self.closed = True
-        self.blocking.close()
+        if self._blocking is not None:
+            self._blocking.close()
         for loop, session in list(self._sessions.items()):
             del self._sessions[loop]
             if session.closed:
@@ -286,7 +311,9 @@ class Transport:
 
     def open_sessions(self) -> int:
         """Open aiohttp sessions and idle sync connections: what close() would release."""
-        return sum(1 for session in self._sessions.values() if not session.closed) + self.blocking.idle_connections()
+        return sum(1 for session in self._sessions.values() if not session.closed) + (
+            self._blocking.idle_connections() if self._blocking is not None else 0
+        )
 
     def __repr__(self) -> str:
         return f"<Transport proxy={redact_proxy(self._proxy)!r} trust_env={self.trust_env}>"
