@@ -127,3 +127,4 @@ def test_a_gzip_bomb_stops_inflating_early(mock: MockPlatform, tmp_path: Path) -
         with pytest.raises(SignatureError, match="inflates more than"):
             client.download(url, tmp_path / "bill.csv", decompress=True, progress=lambda size, _: written.append(size))
     assert not list(tmp_path.iterdir())  # nothing left under any name
+    assert max(written, default=0) <= 100 * 100_000 + (1 << 20)  # stopped near the ratio, far below 64 MiB

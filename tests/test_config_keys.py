@@ -155,3 +155,15 @@ def test_overrides_may_supply_the_mchid(tmp_path: Path, monkeypatch: pytest.Monk
     config.write_text('secret = "abcdabcd"\n')
     with Client.from_file(config, mchid="1900000110") as client:
         assert client.mchid == "1900000110"
+
+
+def test_a_keyword_whose_none_means_something_takes_none_from_env_and_file(tmp_path: Path) -> None:
+    from wechatpay_chain.config import client_keywords, convert_text
+
+    keyword = client_keywords()["max_answer_bytes"]
+    assert convert_text(keyword, "none", "WECHATPAY_MAX_ANSWER_BYTES") is None
+    assert convert_text(keyword, "1048576", "WECHATPAY_MAX_ANSWER_BYTES") == 1 << 20
+    config = tmp_path / "wechatpay.json"
+    config.write_text('{"mchid": "1900000109", "max_answer_bytes": null}', encoding="utf-8")
+    with Client.from_file(config) as client:
+        assert client.transport.max_answer_bytes is None

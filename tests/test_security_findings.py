@@ -282,6 +282,17 @@ def test_client_init_errors_hold_no_secret_and_repr_of_a_half_built_client_works
     with pytest.raises(ConfigError) as caught:
         Client(mock.mchid, mock.merchant_serial, pem.replace("-----BEGIN PRIVATE KEY-----", ""))
     _assert_no_secret_in_locals(caught.value, body_line)
+    # a proxy's password is a secret too (failed before: `proxy` was a local of __init__)
+    with pytest.raises(ConfigError) as caught:
+        Client(mock.mchid, proxy="http://user:proxy-pass-123@127.0.0.1:3128", max_answer_bytes=0)
+    _assert_no_secret_in_locals(caught.value, "proxy-pass-123")
+
+
+def test_signed_headers_hide_the_authorization_and_the_proxy_credentials() -> None:
+    from wechatpay_chain.signed_headers import SignedHeaders
+
+    headers = SignedHeaders({"Authorization": "WECHATPAY2 sig", "Proxy-Authorization": "Basic dTpw", "Accept": "a"})
+    assert "sig" not in repr(headers) and "dTpw" not in repr(headers) and "'Accept': 'a'" in repr(headers)
 
 
 def test_a_failed_notification_holds_no_apiv3_key(client: Client, mock: MockPlatform) -> None:

@@ -307,3 +307,93 @@ def test_urllib3_is_imported_by_the_first_sync_call_only() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_dripping_answer_head_is_bounded_by_the_total_time(serve: Callable[[Handler], ScriptedServer]) -> None:
+    """Every byte of the head arrives within the read limit, but the whole never does:
+    the call's total time bounds it all the same (each byte must not restart the clock)."""
+
+    def drip(conn: socket.socket, number: int) -> None:
+        read_request(conn)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.05)
+
+    server = serve(drip)
+    pool = SyncPools(user_agent="test")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError) as caught:
+        send(pool, server.url, read=1.0, total=0.6)
+    assert time.monotonic() - started < 2.0
+    assert caught.value.sent is True
+    pool.close()
+
+
+def _raw_heads(handler_answer: bytes, calls: Callable[[str], None]) -> list[bytes]:
+    """The request heads a raw socket server receives while ``calls(url)`` runs."""
+    heads: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve_forever() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                while True:
+                    head = read_request(conn)
+                    if not head:
+                        break
+                    heads.append(head)
+                    conn.sendall(handler_answer)
+
+    threading.Thread(target=serve_forever, daemon=True).start()
+    try:
+        calls(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    finally:
+        listener.close()
+    return heads
+
+
+def _header_lines(head: bytes) -> list[str]:
+    """Header lines of a request head, names lower-cased, the volatile ones' values dropped."""
+    lines = []
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        volatile = name in ("authorization", "host", "idempotency-key", "wechatpay-serial")
+        lines.append(name if volatile else f"{name}: {value.strip()}")
+    return sorted(lines)
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "headers"),
+    [
+        ("GET", b"", {"Accept": "application/json", "USER-AGENT": "mine/1.0"}),
+        ("POST", b"{}", {"Accept": "application/json", "Content-Type": "application/json", "user-agent": "mine/1.0"}),
+        ("DELETE", b"", {"Accept": "application/json"}),
+        ("POST", b"<xml></xml>", {"Content-Type": "text/xml"}),  # v2: no Accept of its own
+    ],
+)
+def test_both_transports_put_the_same_head_on_the_wire(method: str, body: bytes, headers: dict[str, str]) -> None:
+    answer = b"HTTP/1.1 204 No Content\r\n\r\n"
+
+    def sync_calls(url: str) -> None:
+        transport = Transport(timeout=Timeout(total=5), user_agent="wechatpay-chain/test")
+        transport.run_blocking(transport.send(method, url + "/v3/x", headers, body))
+        transport.close()
+
+    def async_calls(url: str) -> None:
+        async def main() -> None:
+            transport = Transport(timeout=Timeout(total=5), user_agent="wechatpay-chain/test")
+            await transport.send(method, url + "/v3/x", headers, body)
+            await transport.aclose()
+
+        asyncio.run(main())
+
+    sync_heads = _raw_heads(answer, sync_calls)
+    async_heads = _raw_heads(answer, async_calls)
+    assert len(sync_heads) == len(async_heads) == 1
+    assert _header_lines(sync_heads[0]) == _header_lines(async_heads[0])
+    assert sum(1 for line in _header_lines(sync_heads[0]) if line.startswith("user-agent")) == 1

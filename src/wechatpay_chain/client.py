@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from . import __version__
 from .calls import PreparedCall, prepare_call, sign_call
 from .chain import Node
-from .crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, seal
+from .crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, reveal, seal
 from .errors import ConfigError, FieldError, TransportError, ValidationError
 from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .keyring import KeyRing
@@ -169,6 +169,8 @@ class Client(Node):
             seal(client_key),
         )
         private_key = apiv3_key = secret = client_key = None
+        sealed_proxy = seal(proxy)  # its password, if any, is a secret too
+        proxy = None
         super().__init__(self, ())
         self.wall_clock = clock
         self.clock_offset = 0.0
@@ -214,7 +216,7 @@ class Client(Node):
         self.catalog = Catalog(specs)
         # cafile: trust another CA (a TLS-terminating proxy, a test server) besides the system's.
         self.cafile = str(cafile) if cafile is not None else None
-        if proxy is not None and (not isinstance(proxy, str) or not proxy.startswith(("http://", "https://"))):
+        if sealed_proxy is not None and not _is_proxy_url(reveal(sealed_proxy)):
             raise ConfigError("proxy", "must be an http:// or https:// URL (http://user:pass@host:port)")
         if max_answer_bytes is not None and (not isinstance(max_answer_bytes, int) or max_answer_bytes < 1):
             raise ConfigError("max_answer_bytes", "must be a whole number of bytes > 0, or None for no cap")
@@ -222,7 +224,7 @@ class Client(Node):
             timeout=Timeout.coerce(timeout),
             user_agent=_user_agent(),
             ssl_context=tls_context(self.cafile) if self.cafile else None,
-            proxy=proxy,
+            proxy=reveal(sealed_proxy),
             trust_env=bool(trust_env),
             max_answer_bytes=max_answer_bytes,
         )
@@ -541,3 +543,7 @@ class Client(Node):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+def _is_proxy_url(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))

@@ -233,3 +233,6 @@ class Client(ChainRoot):
         tb: TracebackType | None,
     ) -> None:
         ...
+
+def _is_proxy_url(value: object) -> bool:
+    ...

@@ -73,6 +73,11 @@ class Keyword:
         return "str"
 
     @property
+    def nullable(self) -> bool:
+        """``None`` means something for this keyword (``max_answer_bytes=None``: no cap)."""
+        return "None" in self.annotation.replace("|", " ").split()
+
+    @property
     def is_path(self) -> bool:
         """A file-valued keyword: a relative path in a config file is relative to the file."""
         return "Path" in self.annotation or "KeySource" in self.annotation
@@ -183,6 +188,8 @@ def convert_text(keyword: Keyword, text: str, argument: str) -> Any:
             raise ConfigError(argument, "expected true or false (1/0, yes/no, on/off)")
         return lowered in _TRUE
     if kind in ("int", "float"):
+        if keyword.nullable and text.strip().lower() == "none":
+            return None
         return _number(text, argument, int if kind == "int" else float)
     if kind == "list":
         return [item.strip() for item in text.split(",") if item.strip()]
@@ -280,6 +287,9 @@ def client_kwargs_from_file(path: str | Path, *, need_mchid: bool = True) -> dic
         if keyword is None:
             raise _unknown(name, f"config {location}", known, repr)
         _refuse_objects(keyword, name)
+        if value is None and keyword.nullable and keyword.kind in ("int", "float"):
+            kwargs[name] = None  # JSON null: the keyword's None (max_answer_bytes: no cap)
+            continue
         if value is None or value == "":
             continue
         value = _convert_value(keyword, value, name)

@@ -174,7 +174,7 @@ async def _stream(
         response = Response(answer.status, answer.headers, b"", method="GET", url=full_url)
         outcome.response = response
         if not 200 <= answer.status < 300:
-            content = await answer.read()
+            content = await client.transport.read_whole(answer, "GET", full_url)
             raise error_from_answer(
                 answer.status,
                 answer.headers,

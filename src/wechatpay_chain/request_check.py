@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from .errors import TransportError
 
-__all__ = ["FRAMING_HEADERS", "check_request"]
+__all__ = ["FRAMING_HEADERS", "check_request", "url_for_messages"]
 
 # Headers that frame the message: set by the transport alone, refused from callers.
 FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"})
@@ -37,7 +37,7 @@ def check_request(method: str, url: str, headers: Mapping[str, str]) -> None:
         )
     ):
         return
-    where = f"{method!r} {_safe_url(url)!r}"
+    where = f"{method!r} {url_for_messages(url)!r}"
     if not _TOKEN.fullmatch(method):
         reason = "the method is not an HTTP token"
     elif _BAD_TARGET.search(url):
@@ -54,6 +54,6 @@ def check_request(method: str, url: str, headers: Mapping[str, str]) -> None:
     raise TransportError(f"{where}: {reason}", sent=False)
 
 
-def _safe_url(url: str) -> str:
-    """The URL without its query (which may carry personal data) for messages."""
+def url_for_messages(url: str) -> str:
+    """The URL without its query (which may carry personal data), for messages and logs."""
     return url.split("?", 1)[0]

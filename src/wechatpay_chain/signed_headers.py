@@ -4,9 +4,12 @@ from __future__ import annotations
 
 __all__ = ["SignedHeaders"]
 
+_HIDDEN = frozenset({"authorization", "proxy-authorization"})
+
 
 class SignedHeaders(dict[str, str]):
-    """An attempt's headers; their ``repr`` hides the Authorization signature.
+    """An attempt's headers; their ``repr`` hides the Authorization signature (and a proxy's
+    credentials, which travel as ``Proxy-Authorization``).
 
     They travel down to the socket as arguments and copies, so they are locals of every
     frame on the way: an error tracker recording locals (Sentry does) must not record a
@@ -14,4 +17,4 @@ class SignedHeaders(dict[str, str]):
     """
 
     def __repr__(self) -> str:
-        return repr({name: ("***" if name.lower() == "authorization" else value) for name, value in self.items()})
+        return repr({name: ("***" if name.lower() in _HIDDEN else value) for name, value in self.items()})

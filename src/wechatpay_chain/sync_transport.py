@@ -24,7 +24,11 @@ sit above the transport (retry.py, sending.py), and answers stay the bytes the p
 from __future__ import annotations
 
 import builtins
+import contextvars
+import http.client
+import io
 import os
+import socket
 import ssl
 import threading
 import time
@@ -42,6 +46,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import SKIP_HEADER
 
 from .errors import TimeoutError, TransportError
+from .request_check import url_for_messages
 from .signed_headers import SignedHeaders
 
 __all__ = ["SyncAnswer", "SyncPools"]
@@ -52,22 +57,83 @@ _MAX_POOLS = 64
 _CONNECTING = "wechatpay_chain_while_connecting"  # the tag connect() puts on what it raises
 
 
-class _Connection(HTTPConnection):
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("wechatpay_chain_deadline", default=None)
+"""The monotonic deadline of the request being sent on this thread (set around urlopen)."""
+IDLE_LIMIT = 15.0
+"""Seconds a kept-alive connection may sit unused before it is not reused (aiohttp's default):
+a NAT or load balancer may have dropped it without a word, and a POST sent on it would fail
+as 'may have been sent'."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's bytes under one deadline: each read waits at most what is left of it.
+
+    http.client sets one timeout per socket read, so an answer that drips a byte at a time
+    would restart it forever; this bounds the head and the body as a whole.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self._limit = sock.gettimeout()  # the read timeout urllib3 set
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise builtins.TimeoutError("the call's total time ran out")
+        self._sock.settimeout(left if self._limit is None else min(self._limit, left))
+        try:
+            return self._sock.recv_into(buffer)
+        finally:
+            self._sock.settimeout(self._limit)
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        deadline = _DEADLINE.get()
+        if deadline is not None:
+            self.fp.close()  # the plain reader made above; the socket stays open
+            self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+
+class _Tagged:
+    """What both connection classes add: failures while connecting are tagged (they are
+    surely unsent), answers are read under the call's deadline, and a connection idle for
+    longer than IDLE_LIMIT is not reused."""
+
+    response_class: type[http.client.HTTPResponse] = _DeadlineResponse
+    _used_at = 0.0
+
     def connect(self) -> None:
         try:
-            super().connect()
+            super().connect()  # type: ignore[misc]
         except BaseException as exc:
             setattr(exc, _CONNECTING, True)
             raise
 
-
-class _TLSConnection(HTTPSConnection):
-    def connect(self) -> None:
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            super().connect()
-        except BaseException as exc:
-            setattr(exc, _CONNECTING, True)
-            raise
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            self._used_at = time.monotonic()
+
+    @property
+    def is_connected(self) -> bool:
+        if self._used_at and time.monotonic() - self._used_at > IDLE_LIMIT:
+            return False
+        return bool(super().is_connected)  # type: ignore[misc]
+
+
+class _Connection(_Tagged, HTTPConnection):
+    pass
+
+
+class _TLSConnection(_Tagged, HTTPSConnection):
+    pass
 
 
 class _Pool(HTTPConnectionPool):
@@ -121,7 +187,7 @@ class SyncPools:
             raise TransportError("the client is closed")
         pool, absolute, target = self._pool_for(url, ssl_context)
         wire = SignedHeaders(headers)
-        if "User-Agent" not in wire and "user-agent" not in wire:
+        if not any(name.lower() == "user-agent" for name in wire):
             wire["User-Agent"] = self.user_agent
         # http.client would add "Accept-Encoding: identity"; the aiohttp path sends none.
         wire["Accept-Encoding"] = SKIP_HEADER
@@ -133,6 +199,7 @@ class SyncPools:
             if left <= 0:
                 raise TimeoutError(f"{_where(method, url)}: timed out before sending", sent=False)
             limit = urllib3.Timeout(connect=connect, read=read, total=left)
+        token = _DEADLINE.set(deadline)
         try:
             answer = pool.urlopen(
                 method,
@@ -149,6 +216,8 @@ class SyncPools:
             )
         except BaseException as exc:
             raise _failure(exc, method, url, self.proxy) from None
+        finally:
+            _DEADLINE.reset(token)
         return SyncAnswer(answer, method, url, read, deadline, self.proxy)
 
     def close(self) -> None:
@@ -377,7 +446,7 @@ def _scrub(message: str, proxy: str | None) -> str:
 
 def _where(method: str, url: str) -> str:
     """The call in error messages, without its query (which may carry personal data)."""
-    return f"{method} {url.split('?', 1)[0]}"
+    return f"{method} {url_for_messages(url)}"
 
 
 _default: ssl.SSLContext | None = None

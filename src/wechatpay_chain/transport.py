@@ -33,7 +33,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from .errors import TimeoutError, TransportError
-from .request_check import check_request
+from .request_check import check_request, url_for_messages
 from .signed_headers import SignedHeaders
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class Transport:
                 auto_decompress=False,  # gzip bills stay as sent; digests cover raw bytes
                 # Nor is gzip asked for: the platform signs the body it sends, and an answer
                 # compressed on the way would not verify. The blocking transport sends the same.
-                skip_auto_headers=("Content-Type", "Accept-Encoding"),
+                skip_auto_headers=("Content-Type", "Accept-Encoding", "Accept"),
                 trust_env=self.trust_env and self._proxy is None,  # HTTPS_PROXY, HTTP_PROXY, NO_PROXY
             )
             # aiohttp repeats a PUT or DELETE once, with the same headers, when the connection
@@ -194,7 +194,12 @@ class Transport:
         cap = self.max_answer_bytes
         if _BLOCKING.get():
             answer = self.blocking.open(
-                method, url, headers, _bytes(body), ssl_context=ssl_context, **self._blocking_limits(timeout)
+                method,
+                url,
+                headers,
+                _sync_body(method, body),
+                ssl_context=ssl_context,
+                **self._blocking_limits(timeout),
             )
             return RawAnswer(answer.status, answer.headers, answer.read_to_end(cap))
         # The request directly, not through open(): a generator-based context manager per
@@ -221,7 +226,9 @@ class Transport:
         check_request(method, url, headers)
         if _BLOCKING.get():
             limits = self._blocking_limits(timeout)
-            answer = self.blocking.open(method, url, headers, _bytes(body), ssl_context=ssl_context, **limits)
+            answer = self.blocking.open(
+                method, url, headers, _sync_body(method, body), ssl_context=ssl_context, **limits
+            )
             try:
                 yield _BlockingResponse(answer, self.max_answer_bytes)
             finally:
@@ -269,6 +276,12 @@ class Transport:
         session = self._sessions.pop(loop, None)
         if session is not None:
             await session.close()
+
+    async def read_whole(self, answer: StreamedAnswer, method: str, url: str) -> bytes:
+        """The whole body of an opened answer (an error page of a download), under the cap."""
+        if isinstance(answer, _BlockingResponse):
+            return await answer.read()  # capped by the sync side already
+        return await _read_capped(answer, self.max_answer_bytes, method, url)  # type: ignore[arg-type]
 
     def run_blocking(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a call's coroutine to its end on this thread, with blocking I/O and no loop.
@@ -416,7 +429,7 @@ class _BlockingResponse:
 def _transport_error(exc: BaseException, method: str, url: str) -> TransportError:
     """aiohttp's error as ours, with ``sent`` saying whether the request may have reached the
     platform (only a failed connection proves it did not): the retry rules depend on it."""
-    where = f"{method} {_safe_url(url)}"
+    where = f"{method} {url_for_messages(url)}"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):  # before TimeoutError: it is one too
         return TimeoutError(f"{where}: timed out connecting", sent=False)
     if isinstance(exc, builtins.TimeoutError):
@@ -435,7 +448,9 @@ async def _read_capped(answer: aiohttp.ClientResponse, cap: int | None, method: 
         return await answer.read()
     if length is not None:
         answer.close()
-        message = f"{method} {_safe_url(url)}: the answer announces {length} bytes, more than max_answer_bytes={cap}"
+        message = (
+            f"{method} {url_for_messages(url)}: the answer announces {length} bytes, more than max_answer_bytes={cap}"
+        )
         raise TransportError(message, sent=True)
     pieces = []
     size = 0
@@ -443,18 +458,24 @@ async def _read_capped(answer: aiohttp.ClientResponse, cap: int | None, method: 
         size += len(piece)
         if size > cap:
             answer.close()
-            message = f"{method} {_safe_url(url)}: the answer is longer than max_answer_bytes={cap}"
+            message = f"{method} {url_for_messages(url)}: the answer is longer than max_answer_bytes={cap}"
             raise TransportError(message, sent=True)
         pieces.append(piece)
     return b"".join(pieces)
+
+
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "CONNECT", "TRACE"})
+"""Methods aiohttp sends without a Content-Length when they carry nothing (its GET_METHODS)."""
+
+
+def _sync_body(method: str, body: bytes | aiohttp.FormData | None) -> bytes | None:
+    """The body for urllib3, so that both transports frame an empty request alike: no body
+    (and no Content-Length) for GET and its kin, ``Content-Length: 0`` for the others."""
+    data = _bytes(body)
+    return data if data or method.upper() not in _BODYLESS_METHODS else None
 
 
 def _bytes(body: bytes | aiohttp.FormData | None) -> bytes | None:
     if isinstance(body, bytes) or body is None:
         return body
     raise TransportError("a multipart form cannot be sent by a sync call; pass its bytes", sent=False)
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its query (which may carry personal data) for messages."""
-    return url.split("?", 1)[0]
