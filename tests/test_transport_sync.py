@@ -397,3 +397,21 @@ def test_both_transports_put_the_same_head_on_the_wire(method: str, body: bytes,
     assert len(sync_heads) == len(async_heads) == 1
     assert _header_lines(sync_heads[0]) == _header_lines(async_heads[0])
     assert sum(1 for line in _header_lines(sync_heads[0]) if line.startswith("user-agent")) == 1
+
+
+def test_a_connection_idle_too_long_is_not_reused(
+    serve: Callable[[Handler], ScriptedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NAT may drop an idle connection without a word: past the idle limit, a new one."""
+    from wechatpay_chain import sync_transport
+
+    monkeypatch.setattr(sync_transport, "IDLE_LIMIT", 0.2)
+    server = serve(answer_forever(OK))
+    pool = SyncPools(user_agent="test")
+    assert send(pool, server.url) == (200, b"ok")
+    assert send(pool, server.url) == (200, b"ok")
+    assert server.connections == 1  # reused while fresh
+    time.sleep(0.4)
+    assert send(pool, server.url) == (200, b"ok")
+    assert server.connections == 2
+    pool.close()
