@@ -240,6 +240,35 @@ def test_v2_mtls_through_connect_sync_and_async(proxy: Proxy, pki: Pki) -> None:
     asyncio.run(main())
 
 
+# -- v3 over HTTPS: a call, a download and an upload through CONNECT, sync and async -----------------
+def test_v3_https_call_download_and_upload_through_connect(proxy: Proxy, pki: Pki, tmp_path: Path) -> None:  # noqa: F811
+    async def main() -> None:
+        async with tls_platform(pki, client_auth=False) as (tls_mock, base_url):
+            port = int(base_url.rstrip("/").rsplit(":", 1)[1])
+            tls_mock.port = port  # the mock names its own URLs (a bill's download_url) by it
+            bill = tls_mock.add_bill(lambda: sample_bill_lines(20))["download_url"].replace("http://", "https://")
+            mark = proxy.mark()
+            with tls_mock.client(base_url=base_url, cafile=pki.ca_file, proxy=proxy.url) as client:
+                loop = asyncio.get_running_loop()
+
+                def sync_calls() -> None:
+                    assert _get(client) == 200
+                    assert client.download(bill, tmp_path / "sync.csv").size > 0
+                    assert client.v3.merchant.media.upload.post(files={"file": ("logo.png", PNG)}).status_code == 200
+
+                await loop.run_in_executor(None, sync_calls)
+                assert await _get_async(client) == 200
+                assert (await client.download_async(bill, tmp_path / "async.csv")).size > 0
+                upload = await client.v3.merchant.media.upload.post_async(files={"file": ("logo.png", PNG)})
+                assert upload.status_code == 200
+                await client.aclose()
+            assert len(tls_mock.calls) == 6
+            tunnels = [line for line in proxy.requests_since(mark) if line.startswith(f"CONNECT 127.0.0.1:{port}")]
+            assert len(tunnels) >= 2, proxy.requests_since(mark)  # at least one tunnel per transport
+
+    asyncio.run(main())
+
+
 def test_a_proxy_that_is_not_an_http_url_is_refused() -> None:
     from wechatpay_chain import ConfigError
 

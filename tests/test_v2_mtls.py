@@ -124,11 +124,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pki]:
 
 # -- the server and the client -------------------------------------------------------------------------------
 @asynccontextmanager
-async def tls_platform(pki: Pki) -> AsyncIterator[tuple[MockPlatform, str]]:
-    """The mock platform on 127.0.0.1 over TLS, refusing connections without a CA-issued client cert."""
+async def tls_platform(pki: Pki, *, client_auth: bool = True) -> AsyncIterator[tuple[MockPlatform, str]]:
+    """The mock platform on 127.0.0.1 over TLS, refusing connections without a CA-issued client
+    cert (unless ``client_auth`` is False: then it serves v3 calls over plain server TLS)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca_file))
     context.load_cert_chain(str(pki.server_cert), str(pki.server_key))
-    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_mode = ssl.CERT_REQUIRED if client_auth else ssl.CERT_NONE
     mock = MockPlatform()
     runner = web.AppRunner(mock.app(), access_log=None)
     await runner.setup()
