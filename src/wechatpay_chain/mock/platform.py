@@ -313,7 +313,7 @@ class MockPlatform:
             raise SignatureError("mchid", f"merchant {fields['mchid']} is unknown")
         key = keys.get(fields["serial_no"])
         if key is None:
-            raise SignatureError("serial_no", "merchant certificate serial is unknown")
+            raise SignatureError("serial", "merchant certificate serial_no is unknown")
         try:
             skew = abs(self.clock() - int(fields["timestamp"]))
         except ValueError:
