@@ -4,10 +4,16 @@
 and ``client["v3/profitsharing/return-orders"]`` build the same :class:`Node`; its verbs
 (``get/post/put/patch/delete`` and ``*_async``) hand the node's segments to the client.
 Naming rules live in :mod:`naming`; the catalogue only tells which spelling wins.
+
+The root is strict: an attribute of the client starts a chain only where it names one
+of the catalogue's roots (``v2``, ``v3``, ``hk``, ``global_``). Anything else raises
+``AttributeError`` with the nearest name (``client.paysing`` -> did you mean 'paysign'?),
+so a typo fails where it was written. ``chain(path)`` and ``[path]`` take any path.
 """
 
 from __future__ import annotations
 
+import difflib
 import keyword
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -123,6 +129,8 @@ class Node:
         catalog = self._client.catalog
         known = catalog.children(self.spec_key)
         segment = attribute_segment(name, known)
+        if not segments and segment.text not in known:
+            raise AttributeError(_not_a_root(self, name, known), name=name, obj=self)
         if segment.text is not None and segment.text not in known:
             # A value placed where the catalogue has several templates: the one under
             # which this name is known (refunds["R1"].apply_abnormal_refund -> {refund_id}).
@@ -216,6 +224,31 @@ class Node:
 
     def __hash__(self) -> int:
         return hash(self._segments)
+
+
+def _not_a_root(root: Node, name: str, roots: list[str]) -> str:
+    """The message for an attribute of the root that is neither an attribute nor a root.
+
+    The suggestion: a root the name is close to (``v4`` -> ``v3``), else a root under
+    which the name is a segment (``pay`` -> ``v3.pay``), else a close attribute of the
+    client (``paysing`` -> ``paysign``).
+    """
+    catalog = root._client.catalog
+    root_names = sorted(python_name(segment) for segment in roots)
+    public = [attribute for attribute in dir(type(root)) if not attribute.startswith("_")]
+    close = difflib.get_close_matches(name, root_names, n=1, cutoff=0.5)  # 0.5: v4 -> v3
+    if not close:
+        for segment in roots:
+            known = catalog.children(segment)
+            if attribute_segment(name, known).text in known:
+                close.append(f"{python_name(segment)}.{name}")
+    close = close or difflib.get_close_matches(name, public, n=1)
+    hint = f": did you mean {' or '.join(map(repr, close))}?" if close else "."
+    starts = ", ".join(root_names) or "(the catalogue is empty)"
+    return (
+        f"{type(root).__name__!r} object has no attribute {name!r}{hint} A chain starts at a root of "
+        f"the catalogue: {starts}; client.chain(path) takes any path"
+    )
 
 
 _SLOT_NAMES: dict[type, frozenset[str]] = {}
