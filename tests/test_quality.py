@@ -26,3 +26,24 @@ def test_ruff_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     result = _run("mypy")  # configuration in pyproject.toml: strict, src/wechatpay_chain
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+# Each constant has one definition; the others import it. A second copy of one of these
+# literals in the package or the tools is a copy that can drift.
+ONE_SOURCE = {
+    '"AEAD_AES_256_GCM"': "crypto.AES_GCM_ALGORITHM",
+    '"Wechatpay-Statement-Sha1"': "protocol.STATEMENT_DIGEST_HEADER",
+    'r"[0-9A-F]+"': "keyring.HEX_SERIAL",
+    '("get", "post", "put", "patch", "delete")': "naming.VERBS",
+    'r"^\\d{4}-\\d{2}-\\d{2}$"': 'fastcheck.FORMATS["date"]',
+    "MAX_CLOCK_SKEW = 300": "protocol.MAX_CLOCK_SKEW",
+}
+
+
+def test_each_constant_has_one_source() -> None:
+    files = [*(ROOT / "src").rglob("*.py"), *(ROOT / "tools").rglob("*.py")]
+    texts = {path: path.read_text("utf-8") for path in files}
+    for literal, owner in ONE_SOURCE.items():
+        found = [str(path.relative_to(ROOT)) for path, text in texts.items() if literal in text]
+        assert len(found) == 1, f"{literal} should be written once ({owner}), found in {found}"
+        assert sum(text.count(literal) for text in texts.values()) == 1, literal

@@ -18,16 +18,13 @@ import keyword
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .naming import Segment, attribute_segment, check_literal, path_segments
+from .naming import VERBS, Segment, attribute_segment, check_literal, path_segments
 
 if TYPE_CHECKING:
     from .client import Client
     from .response import Response
 
 __all__ = ["Node", "Verb"]
-
-METHODS = ("get", "post", "put", "patch", "delete")
-
 
 class Verb:
     """``node.post`` / ``node.post_async``: calls the client with the node's path.
@@ -211,7 +208,7 @@ class Node:
         return self._extend(path)
 
     def __dir__(self) -> list[str]:
-        names = set(METHODS) | {f"{verb}_async" for verb in METHODS} | {"chain", "path", "spec_key"}
+        names = set(VERBS) | {f"{verb}_async" for verb in VERBS} | {"chain", "path", "spec_key"}
         for child in self._client.catalog.children(self.spec_key):
             names.add(python_name(child))
         return sorted(names)
@@ -278,6 +275,6 @@ def python_name(segment: str) -> str:
     if segment.startswith("{") and segment.endswith("}"):
         return f"_{segment[1:-1]}_"
     name = segment.replace("-", "_").replace(".", "_")
-    if keyword.iskeyword(name) or name in METHODS or name == "chain":
+    if keyword.iskeyword(name) or name in VERBS or name == "chain":
         return name + "_"
     return name

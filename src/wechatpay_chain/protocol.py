@@ -30,6 +30,7 @@ from .errors import SignatureError
 __all__ = [
     "AUTH_SCHEMA",
     "MAX_CLOCK_SKEW",
+    "STATEMENT_DIGEST_HEADER",
     "answer_signing_string",
     "authorization_header",
     "digest_matches",
@@ -46,6 +47,9 @@ __all__ = [
 
 AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 MAX_CLOCK_SKEW = 300  # seconds, either way, as the platform documents
+# Statements (overseas) carry the SHA1 of the body here and are signed over {"sha1": <it>};
+# a spec names it as signature_digest_header, the spec importer writes this value there.
+STATEMENT_DIGEST_HEADER = "Wechatpay-Statement-Sha1"
 _NONCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _AUTH_PARAM = re.compile(r'\s*([A-Za-z_]+)="([^"]*)"\s*(?:,|$)')
 _AUTH_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")

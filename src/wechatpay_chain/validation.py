@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,14 +9,15 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from .errors import FieldProblem
+from .fastcheck import FORMATS
 from .schema_rules import Condition, conditions_of, group_text, groups_of
 
 __all__ = ["FORMAT_CHECKER", "collect_errors", "pointer"]
 
 FORMAT_CHECKER = FormatChecker(formats=())
 
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = FORMATS["date-time"]
+_DATE = FORMATS["date"]
 
 
 @FORMAT_CHECKER.checks("date-time")
