@@ -1,4 +1,6 @@
-"""The project's own gates: ruff and mypy (strict) are clean. Skipped where they are not installed."""
+"""The project's own gates: ruff (lint and format) and mypy (strict, over src/ and tools/) are clean.
+
+Skipped where they are not installed (the summary lists every skip)."""
 
 from __future__ import annotations
 
@@ -23,8 +25,14 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout[-4000:]
 
 
+def test_ruff_format_is_clean() -> None:
+    """The generated stubs are excluded in pyproject.toml: tests/test_stubs.py compares them byte for byte."""
+    result = _run("ruff", "format", "--check", "src", "tests", "tools")
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
 def test_mypy_strict_is_clean() -> None:
-    result = _run("mypy")  # configuration in pyproject.toml: strict, src/wechatpay_chain
+    result = _run("mypy")  # configuration in pyproject.toml: strict, src/wechatpay_chain and tools
     assert result.returncode == 0, result.stdout[-4000:]
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Node", "Verb"]
 
+
 class Verb:
     """``node.post`` / ``node.post_async``: calls the client with the node's path.
 

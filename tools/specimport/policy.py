@@ -86,7 +86,6 @@ V2_BANK_KEY_USERS = (
 """v2 operations whose `encrypt` fields take the key of `V2_BANK_KEY_OPERATION` (`encrypt_key`)."""
 
 
-
 @dataclass(frozen=True)
 class Overrides:
     """Repairs of genuine defects in the source, read from `tools/spec_overrides.yaml`."""
