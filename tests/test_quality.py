@@ -5,6 +5,7 @@ Skipped where they are not installed (the summary lists every skip)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,28 @@ def test_each_constant_has_one_source() -> None:
         found = [str(path.relative_to(ROOT)) for path, text in texts.items() if literal in text]
         assert len(found) == 1, f"{literal} should be written once ({owner}), found in {found}"
         assert sum(text.count(literal) for text in texts.values()) == 1, literal
+
+
+def test_a_skip_is_listed_with_its_reason(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest.py's summary hook (tests/_skip_report.py): a skipped check is named, not just an ``s``."""
+    pytester.makepyfile(
+        test_skips="""
+        import pytest
+
+        def test_needs_a_tool():
+            pytest.skip("tinyproxy is not installed")
+
+        def test_runs():
+            pass
+        """
+    )
+    tests = str(Path(__file__).parent)  # where _skip_report is
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")])))
+    result = pytester.runpytest_subprocess("-q", "-p", "_skip_report", "-p", "no:cacheprovider", "-p", "no:cov")
+    result.stdout.fnmatch_lines(
+        [
+            "*1 SKIPPED: these checks did not run*",
+            "SKIPPED test_skips.py::test_needs_a_tool: tinyproxy is not installed",
+        ]
+    )
+    result.assert_outcomes(passed=1, skipped=1)
