@@ -39,7 +39,14 @@ from urllib.parse import parse_qsl, urlsplit
 from .calls import PreparedCall, error_from_answer, sign_call
 from .crypto import rsa_verify_prehashed
 from .errors import SignatureError
-from .protocol import STATEMENT_DIGEST_HEADER, digest_matches, find_header, read_signed_headers, verify_digest_signed
+from .protocol import (
+    STATEMENT_DIGEST_HEADER,
+    digest_matches,
+    find_header,
+    read_signed_headers,
+    trusted_key,
+    verify_digest_signed,
+)
 from .response import Response
 from .transport import Timeout
 
@@ -234,9 +241,7 @@ def _verify(
     if signed_headers is not None:
         checks.signature.update(b"\n")
         _, _, signature, serial = signed_headers
-        key = client.trusted_keys.get(serial)
-        if key is None:
-            raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+        key = trusted_key(client.trusted_keys, serial)
         if not rsa_verify_prehashed(key, checks.signature.digest(), signature):
             raise SignatureError("signature", "RSA-SHA256 signature does not match the download")
 

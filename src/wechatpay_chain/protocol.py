@@ -41,6 +41,7 @@ __all__ = [
     "read_signed_headers",
     "request_signing_string",
     "sign_answer_headers",
+    "trusted_key",
     "verify_digest_signed",
     "verify_signed_message",
 ]
@@ -152,12 +153,18 @@ def verify_signed_message(
     over ``TIMESTAMP\\nNONCE\\nBODY\\n`` on the raw body bytes).
     """
     timestamp, nonce, signature, serial = read_signed_headers(headers, now=now)
-    key = keys.get(serial)
-    if key is None:
-        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+    key = trusted_key(keys, serial)
     if not rsa_verify(key, answer_signing_string(timestamp, nonce, body), signature):
         raise SignatureError("signature", "RSA-SHA256 signature does not match the body")
     return serial
+
+
+def trusted_key(keys: Mapping[str, rsa.RSAPublicKey], serial: str) -> rsa.RSAPublicKey:
+    """The trusted platform key of ``serial`` (``Wechatpay-Serial``); ``SignatureError("serial")`` if none."""
+    key = keys.get(serial)
+    if key is None:
+        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+    return key
 
 
 def read_signed_headers(headers: Mapping[str, str], *, now: Callable[[], float]) -> tuple[str, str, str, str]:
