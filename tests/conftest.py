@@ -6,8 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+# A hook, imported so that pytest finds it here: every skip is listed at the end of the run.
+from _skip_report import pytest_terminal_summary  # noqa: F401
+
 from wechatpay_chain import Client
 from wechatpay_chain.mock import MockPlatform
+
+pytest_plugins = ["pytester"]  # tests/test_quality.py runs pytest on a file of its own
 
 
 @pytest.fixture(scope="session")

@@ -188,3 +188,28 @@ def test_typed_path_values_and_array_query_values(client: Client, mock: MockPlat
         }
     )
     assert mock.calls[-1].query["fapiao_ability_type_list"] == "BASE_ABILITY,REAL_ESTATE_ABILITY"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"\d{8}|\d{14}|OnAccept",  # the specs' patterns
+        r"[0-9]{6}",
+        r"[a-zA-Z0-9\|\*_-]{1,128}",
+        r"^1[3-9]\d{9}$",
+        r"(?:ab|cd)+x?",
+        r"(?P<name>\w)\.\s*",
+        r"[^a]{2,}",
+        r"a{,3}b",
+    ],
+)
+def test_a_pattern_gets_an_example_it_matches(pattern: str) -> None:
+    import re
+
+    example = example_for({"type": "string", "pattern": pattern})
+    assert re.search(pattern, example), (pattern, example)
+
+
+@pytest.mark.parametrize("pattern", [r"(?=a)b", r"(\w)\1", r"\D+", "(((a"])
+def test_a_pattern_outside_the_subset_falls_back_to_a_string(pattern: str) -> None:
+    assert example_for({"type": "string", "pattern": pattern}) == "string"

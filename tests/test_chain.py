@@ -137,3 +137,34 @@ def test_item_rejects_non_strings(client: Client) -> None:
 def test_dunder_lookups_do_not_become_segments(client: Client) -> None:
     with pytest.raises(AttributeError):
         client.v3.__wrapped__  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "name, suggestion",
+    [
+        ("paysing", "paysign"),  # an attribute of the client, misspelt
+        ("v4", "v3"),  # a root, misspelt
+        ("profitsharing", "v3.profitsharing"),  # a segment one level down
+    ],
+)
+def test_the_root_takes_only_the_catalogue_roots(client: Client, name: str, suggestion: str) -> None:
+    with pytest.raises(AttributeError, match=f"did you mean '{suggestion}'") as caught:
+        getattr(client, name)
+    assert caught.value.name == name and caught.value.obj is client
+    assert "v2, v3" in str(caught.value)  # the roots this catalogue has
+
+
+def test_a_typo_at_the_root_is_not_a_segment(client: Client) -> None:
+    assert not hasattr(client, "anything")
+    assert client.v3 == client.V3 and client.v2.path == "v2"
+    # Everything public on the client keeps working, and the path styles take any path.
+    assert callable(client.chain) and client.notifications is client.notifications
+    assert client.chain("v4/custom").path == "v4/custom"
+    assert client["anything/else"].path == "anything/else"
+    assert client.v3.anything_else.path == "v3/anything-else"  # below a root: the mechanical rule
+
+
+def test_global_is_a_root_of_the_real_catalogue() -> None:
+    client = Client(mchid="1900000109")
+    assert {python_name(root) for root in client.catalog.children("")} == {"v2", "v3", "hk", "global_"}
+    assert client.global_.path == "global" and client.hk.path == "hk"

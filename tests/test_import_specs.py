@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 import import_specs  # noqa: E402  (tools/ is not a package; the path is set just above)
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-METHODS = ("get", "post", "put", "patch", "delete")
 SCHEMA_KEYS = ("path", "query", "headers", "form", "json", "xml", "response", "response_headers")
 EXPECTED_COUNTS = {"POST": 698, "GET": 409, "PATCH": 30, "DELETE": 13, "PUT": 5}
 

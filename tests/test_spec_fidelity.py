@@ -22,11 +22,12 @@ import pytest
 import yaml
 from _spec_helpers import load_specs, schemas_of, subschemas
 
+from wechatpay_chain.naming import VERBS
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "wechatpay-openapi"
 SPECS = ROOT / "specs"
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-METHODS = ("get", "post", "put", "patch", "delete")
 SCHEMA_KEYS = ("path", "query", "headers", "form", "json", "xml", "response", "response_headers")
 _TEMPLATE = re.compile(r"{([^}]+)}")
 
@@ -86,7 +87,7 @@ def source_operations() -> Iterator[tuple[str, str, dict[str, Any], str]]:
                 url = "/" + relative.removesuffix(".yaml")
                 files[url.removeprefix("/v2").replace("{empty}", "")] = relative
     for url, relative in sorted(files.items()):
-        for method in METHODS:
+        for method in VERBS:
             op = (document(relative) or {}).get(method)
             if isinstance(op, dict):
                 yield url, method, op, relative

@@ -15,11 +15,13 @@ from .errors import (
     ConfigError,
     DecryptionError,
     FieldError,
+    FieldProblem,
     SignatureError,
     TimeoutError,
     TransportError,
     ValidationError,
     WeChatPayError,
+    XmlError,
 )
 from .response import Response
 from .transport import Timeout
@@ -30,6 +32,7 @@ __all__ = [
     "ConfigError",
     "DecryptionError",
     "FieldError",
+    "FieldProblem",
     "Response",
     "SignatureError",
     "Timeout",
@@ -37,5 +40,6 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "WeChatPayError",
+    "XmlError",
     "__version__",
 ]

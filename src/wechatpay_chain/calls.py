@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import ApiError, FieldError, SignatureError, ValidationError
+from .errors import ApiError, FieldProblem, SignatureError, ValidationError
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .keyring import PUBLIC_KEY_ID_PREFIX
 from .media import build_multipart, read_upload
@@ -88,7 +88,7 @@ def merge_headers(headers: dict[str, str], extra: Mapping[str, str] | None, oper
     for name, value in (extra or {}).items():
         if str(name).lower() == "authorization":
             message = "the client signs every request: do not pass an Authorization header"
-            raise ValidationError(operation, [FieldError("/headers/Authorization", "reserved", message)])
+            raise ValidationError(operation, [FieldProblem("/headers/Authorization", "reserved", message)])
         set_header(headers, name, value)
     return headers
 
@@ -107,10 +107,10 @@ def build_target(url_path: str, query: Mapping[str, Any] | None) -> str:
 
 def fill_path(
     segments: Sequence[Segment], values: Mapping[str, Any], operation: Operation | None
-) -> tuple[str, dict[str, str], list[FieldError]]:
+) -> tuple[str, dict[str, str], list[FieldProblem]]:
     """The URL path with every template filled, the path values, and what is missing."""
     path_values: dict[str, str] = {}
-    missing: list[FieldError] = []
+    missing: list[FieldProblem] = []
     for segment in segments:
         if segment.template is None:
             check_literal(segment.text or "")  # chain() checks too; attributes and raw segments here
@@ -121,12 +121,12 @@ def fill_path(
             path_values[segment.template] = str(values[segment.template])
         else:
             missing.append(
-                FieldError(f"/path/{segment.template}", "required", f"path value '{segment.template}' is missing")
+                FieldProblem(f"/path/{segment.template}", "required", f"path value '{segment.template}' is missing")
             )
     for name, value in path_values.items():
         if value in ("", ".", ".."):
             # Empty, "." and ".." would change the path the request goes to.
-            missing.append(FieldError(f"/path/{name}", "pattern", f"{value!r} cannot be a path value"))
+            missing.append(FieldProblem(f"/path/{name}", "pattern", f"{value!r} cannot be a path value"))
     if operation is not None:
         template = operation.url
     else:
@@ -171,7 +171,7 @@ def prepare_call(
     if (body_pointers or query_pointers) and caller_serial is None:
         if encryption is None:
             errors.append(
-                FieldError("/headers/Wechatpay-Serial", "encrypt", "sensitive fields need a platform public key")
+                FieldProblem("/headers/Wechatpay-Serial", "encrypt", "sensitive fields need a platform public key")
             )
         else:
             serial, public_key = encryption
@@ -289,7 +289,7 @@ def finish_call(
         try:
             problems = operation.validate_response(response.json())
         except ValueError:
-            problems = [FieldError("/response", "json", "the answer is not JSON")]
+            problems = [FieldProblem("/response", "json", "the answer is not JSON")]
         for problem in problems:
             log.warning("answer of %s %s does not match its spec: %s", prepared.method, prepared.key, problem)
     return response

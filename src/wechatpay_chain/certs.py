@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,9 +44,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import KeyText, aes_gcm_decrypt
+from .crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt
 from .errors import ConfigError, DecryptionError, SignatureError
-from .keyring import PUBLIC_KEY_ID_PREFIX, KeyRing
+from .keyring import HEX_SERIAL, PUBLIC_KEY_ID_PREFIX, KeyRing
 from .protocol import verify_signed_message
 
 __all__ = [
@@ -65,8 +64,6 @@ __all__ = [
 # The platform issues the next certificate at least ten days before the current one
 # expires and recommends fetching daily; refreshing inside this margin catches it.
 REFRESH_MARGIN = timedelta(days=10)
-_AES_GCM_ALGORITHM = "AEAD_AES_256_GCM"
-_HEX_SERIAL = re.compile(r"[0-9A-F]+")
 _logger = logging.getLogger("wechatpay_chain.certs")
 
 
@@ -207,7 +204,7 @@ def write_pem_files(certificates: Iterable[PlatformCertificate], out_dir: str | 
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for certificate in certificates:
-        if not _HEX_SERIAL.fullmatch(certificate.serial):  # the serial becomes a file name
+        if not HEX_SERIAL.fullmatch(certificate.serial):  # the serial becomes a file name
             raise ConfigError("certificates", f"serial {certificate.serial!r} is not upper-case hex")
         target = folder / f"{certificate.serial}.pem"
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{certificate.serial}.", suffix=".tmp")
@@ -251,8 +248,8 @@ def _decrypt_entry(entry: Any, apiv3_key: KeyText) -> PlatformCertificate:
     sealed = entry.get("encrypt_certificate")
     if not isinstance(serial_no, str) or not isinstance(sealed, Mapping):
         raise SignatureError("certificate", "an entry lacks serial_no or encrypt_certificate")
-    if sealed.get("algorithm") != _AES_GCM_ALGORITHM:
-        raise DecryptionError(f"certificate {serial_no}: algorithm is not {_AES_GCM_ALGORITHM}")
+    if sealed.get("algorithm") != AES_GCM_ALGORITHM:
+        raise DecryptionError(f"certificate {serial_no}: algorithm is not {AES_GCM_ALGORITHM}")
     nonce = sealed.get("nonce")
     ciphertext = sealed.get("ciphertext")
     associated_data = sealed.get("associated_data") or ""
@@ -272,4 +269,4 @@ def _invalid_reason(certificate: PlatformCertificate, moment: float) -> str:
 def _same_serial(text: str, number: int) -> bool:
     """Compare a hex serial as a number, so case and leading zeros do not matter."""
     # plain hex digits only: int(..., 16) would also take "0x" prefixes and underscores
-    return _HEX_SERIAL.fullmatch(text.upper()) is not None and int(text, 16) == number
+    return HEX_SERIAL.fullmatch(text.upper()) is not None and int(text, 16) == number

@@ -4,23 +4,27 @@
 and ``client["v3/profitsharing/return-orders"]`` build the same :class:`Node`; its verbs
 (``get/post/put/patch/delete`` and ``*_async``) hand the node's segments to the client.
 Naming rules live in :mod:`naming`; the catalogue only tells which spelling wins.
+
+The root is strict: an attribute of the client starts a chain only where it names one
+of the catalogue's roots (``v2``, ``v3``, ``hk``, ``global_``). Anything else raises
+``AttributeError`` with the nearest name (``client.paysing`` -> did you mean 'paysign'?),
+so a typo fails where it was written. ``chain(path)`` and ``[path]`` take any path.
 """
 
 from __future__ import annotations
 
+import difflib
 import keyword
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from .naming import Segment, attribute_segment, check_literal, path_segments
+from .naming import VERBS, Segment, attribute_segment, check_literal, path_segments
 
 if TYPE_CHECKING:
     from .client import Client
     from .response import Response
 
 __all__ = ["Node", "Verb"]
-
-METHODS = ("get", "post", "put", "patch", "delete")
 
 
 class Verb:
@@ -123,6 +127,8 @@ class Node:
         catalog = self._client.catalog
         known = catalog.children(self.spec_key)
         segment = attribute_segment(name, known)
+        if not segments and segment.text not in known:
+            raise AttributeError(_not_a_root(self, name, known), name=name, obj=self)
         if segment.text is not None and segment.text not in known:
             # A value placed where the catalogue has several templates: the one under
             # which this name is known (refunds["R1"].apply_abnormal_refund -> {refund_id}).
@@ -203,7 +209,7 @@ class Node:
         return self._extend(path)
 
     def __dir__(self) -> list[str]:
-        names = set(METHODS) | {f"{verb}_async" for verb in METHODS} | {"chain", "path", "spec_key"}
+        names = set(VERBS) | {f"{verb}_async" for verb in VERBS} | {"chain", "path", "spec_key"}
         for child in self._client.catalog.children(self.spec_key):
             names.add(python_name(child))
         return sorted(names)
@@ -216,6 +222,31 @@ class Node:
 
     def __hash__(self) -> int:
         return hash(self._segments)
+
+
+def _not_a_root(root: Node, name: str, roots: list[str]) -> str:
+    """The message for an attribute of the root that is neither an attribute nor a root.
+
+    The suggestion: a root the name is close to (``v4`` -> ``v3``), else a root under
+    which the name is a segment (``pay`` -> ``v3.pay``), else a close attribute of the
+    client (``paysing`` -> ``paysign``).
+    """
+    catalog = root._client.catalog
+    root_names = sorted(python_name(segment) for segment in roots)
+    public = [attribute for attribute in dir(type(root)) if not attribute.startswith("_")]
+    close = difflib.get_close_matches(name, root_names, n=1, cutoff=0.5)  # 0.5: v4 -> v3
+    if not close:
+        for segment in roots:
+            known = catalog.children(segment)
+            if attribute_segment(name, known).text in known:
+                close.append(f"{python_name(segment)}.{name}")
+    close = close or difflib.get_close_matches(name, public, n=1)
+    hint = f": did you mean {' or '.join(map(repr, close))}?" if close else "."
+    starts = ", ".join(root_names) or "(the catalogue is empty)"
+    return (
+        f"{type(root).__name__!r} object has no attribute {name!r}{hint} A chain starts at a root of "
+        f"the catalogue: {starts}; client.chain(path) takes any path"
+    )
 
 
 _SLOT_NAMES: dict[type, frozenset[str]] = {}
@@ -245,6 +276,6 @@ def python_name(segment: str) -> str:
     if segment.startswith("{") and segment.endswith("}"):
         return f"_{segment[1:-1]}_"
     name = segment.replace("-", "_").replace(".", "_")
-    if keyword.iskeyword(name) or name in METHODS or name == "chain":
+    if keyword.iskeyword(name) or name in VERBS or name == "chain":
         return name + "_"
     return name

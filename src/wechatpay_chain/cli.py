@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WeChatPayError
+from .naming import VERBS
 
 __all__ = ["main"]
 
@@ -222,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     call = commands.add_parser(
         "call", help="call one API: wechatpay call POST v3/... --json @body.json, or POST v2/... --xml '{...}'"
     )
-    call.add_argument("method", type=str.upper, choices=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    call.add_argument("method", type=str.upper, choices=[verb.upper() for verb in VERBS])
     call.add_argument("path", help="the API path as in the URL, e.g. v3/profitsharing/return-orders, v2/pay/orderquery")
     call.add_argument("--json", help="v3 request body: JSON text or @file")
     call.add_argument("--xml", help="v2 fields to sign and send: a JSON object or <xml>...</xml>, text or @file")

@@ -20,7 +20,7 @@ from . import __version__
 from .calls import PreparedCall, prepare_call, sign_call
 from .chain import Node
 from .crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, reveal, seal
-from .errors import ConfigError, FieldError, TransportError, ValidationError
+from .errors import ConfigError, FieldProblem, TransportError, ValidationError
 from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .keyring import KeyRing
 from .naming import Segment
@@ -388,7 +388,7 @@ class Client(Node):
         if operation is None and self.strict:
             suggestions = self.catalog.suggest(key)
             hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-            raise ValidationError(f"{method} {key}", [FieldError("", "catalogue", f"not in the catalogue{hint}")])
+            raise ValidationError(f"{method} {key}", [FieldProblem("", "catalogue", f"not in the catalogue{hint}")])
         return operation
 
     async def _call(self, method: str, segments: tuple[Segment, ...], kwargs: dict[str, Any]) -> Response:

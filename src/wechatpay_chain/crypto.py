@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .errors import ConfigError, DecryptionError
 
 __all__ = [
+    "AES_GCM_ALGORITHM",
     "KeySource",
     "KeyText",
     "Secret",
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     KeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | rsa.RSAPublicKey | x509.Certificate
+
+AES_GCM_ALGORITHM = "AEAD_AES_256_GCM"
+"""The ``algorithm`` of every envelope the platform seals with the APIv3 key."""
 
 
 class Secret:

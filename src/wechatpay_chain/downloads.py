@@ -9,7 +9,7 @@ file under the final name. Checks:
 
 - the ``hash_type``/``hash_value`` the bill answer announced (SHA1 of the original,
   uncompressed bill), compared in constant time;
-- ``Wechatpay-Statement-Sha1`` when the platform sends it (overseas statements), and
+- ``Wechatpay-Statement-Sha1`` (``STATEMENT_DIGEST_HEADER``) when the platform sends it (overseas statements), and
   the platform signature over ``{"sha1": "<that digest>"}`` where the spec says
   ``signature_digest_header``;
 - the platform signature, when the operation's spec does not mark the answer
@@ -39,7 +39,14 @@ from urllib.parse import parse_qsl, urlsplit
 from .calls import PreparedCall, error_from_answer, sign_call
 from .crypto import rsa_verify_prehashed
 from .errors import SignatureError
-from .protocol import digest_matches, find_header, read_signed_headers, verify_digest_signed
+from .protocol import (
+    STATEMENT_DIGEST_HEADER,
+    digest_matches,
+    find_header,
+    read_signed_headers,
+    trusted_key,
+    verify_digest_signed,
+)
 from .response import Response
 from .transport import Timeout
 
@@ -184,7 +191,7 @@ async def _stream(
         content_type = answer.headers.get("Content-Type", "")
         operation = prepared.operation
         digest_header = str(operation.spec.get("signature_digest_header") or "") if operation is not None else ""
-        statement_header = digest_header or "Wechatpay-Statement-Sha1"
+        statement_header = digest_header or STATEMENT_DIGEST_HEADER
         statement = find_header(answer.headers, statement_header) is not None
         checks = _Checks(hash_type, hash_value, statement, True if "gzip" in content_type else None)
         signed = not digest_header and (operation is None or not operation.flag("unsigned"))
@@ -234,9 +241,7 @@ def _verify(
     if signed_headers is not None:
         checks.signature.update(b"\n")
         _, _, signature, serial = signed_headers
-        key = client.trusted_keys.get(serial)
-        if key is None:
-            raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+        key = trusted_key(client.trusted_keys, serial)
         if not rsa_verify_prehashed(key, checks.signature.digest(), signature):
             raise SignatureError("signature", "RSA-SHA256 signature does not match the download")
 

@@ -4,10 +4,15 @@
     ├── ConfigError          wrong or unreadable configuration / key material (at construction)
     ├── ValidationError      a payload breaks its spec; nothing was sent
     ├── ApiError             the platform answered 4xx/5xx (v3) or FAIL (v2)
-    ├── SignatureError       an answer or a notification failed verification
+    ├── SignatureError       an answer or a notification failed verification (``.check``: a SignatureCheck)
     ├── DecryptionError      AES-GCM / OAEP / ECB ciphertext could not be opened
+    ├── XmlError             a v2 XML body could not be written, or was refused when read (also a ValueError)
     └── TransportError       connection, timeout, TLS
         └── TimeoutError     (also a subclass of the built-in TimeoutError)
+
+``ValidationError.errors`` is a list of :class:`FieldProblem` records (where and which
+rule): data, not exceptions. ``FieldError`` is an alias of ``FieldProblem``, kept for code
+written against the old name.
 
 No message or repr carries key material: messages are built from templates
 with names, paths and reasons only.
@@ -18,7 +23,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from .response import Response
@@ -28,11 +33,14 @@ __all__ = [
     "ConfigError",
     "DecryptionError",
     "FieldError",
+    "FieldProblem",
+    "SignatureCheck",
     "SignatureError",
     "TimeoutError",
     "TransportError",
     "ValidationError",
     "WeChatPayError",
+    "XmlError",
 ]
 
 
@@ -50,8 +58,11 @@ class ConfigError(WeChatPayError, ValueError):
 
 
 @dataclass(frozen=True)
-class FieldError:
-    """One problem in a payload: where (a JSON pointer) and which rule it breaks."""
+class FieldProblem:
+    """One problem in a payload: where (a JSON pointer) and which rule it breaks.
+
+    A record that :class:`ValidationError` lists, not an exception: it is never raised.
+    """
 
     pointer: str  # e.g. "/json/amount" ("" for the root of a part)
     rule: str  # the JSON Schema keyword: required, type, enum, pattern, maxLength, ...
@@ -61,10 +72,17 @@ class FieldError:
         return f"{self.pointer or '/'}: {self.message} ({self.rule})"
 
 
+FieldError = FieldProblem
+"""The old name of :class:`FieldProblem` (an alias: ``FieldError is FieldProblem``).
+
+It is not an exception: ``except FieldError`` raises ``TypeError`` once an exception is
+being matched. Catch ``ValidationError`` and read its ``errors``."""
+
+
 class ValidationError(WeChatPayError, ValueError):
     """The payload breaks the operation's spec. ``errors`` lists every problem."""
 
-    def __init__(self, operation: str, errors: Sequence[FieldError]) -> None:
+    def __init__(self, operation: str, errors: Sequence[FieldProblem]) -> None:
         self.operation = operation
         self.errors = list(errors)
         lines = "\n".join(f"  - {error}" for error in self.errors)
@@ -99,10 +117,25 @@ class ApiError(WeChatPayError):
         return self.response.headers.get("Request-ID")
 
 
+SignatureCheck: TypeAlias = Literal[
+    "authorization",  # the request's Authorization header (the mock checks what it receives)
+    "body",  # the signed body is not what it must be (a JSON object, UTF-8 text)
+    "certificate",  # a platform certificate is malformed, expired or differs from the trusted one
+    "digest",  # a download's or statement's digest does not match
+    "headers",  # a Wechatpay-* header is missing
+    "mchid",  # the request names a merchant the mock does not know
+    "serial",  # the answer is signed with a key that is not trusted
+    "sign",  # a v2 sign is missing, of an unknown algorithm, or does not match
+    "signature",  # the RSA signature does not match
+    "timestamp",  # the timestamp is not an integer or is outside the window
+]
+"""The values of :attr:`SignatureError.check`: which check failed."""
+
+
 class SignatureError(WeChatPayError):
     """An answer or notification did not verify. ``check`` names the failed check."""
 
-    def __init__(self, check: str, reason: str) -> None:
+    def __init__(self, check: SignatureCheck, reason: str) -> None:
         self.check = check
         self.reason = reason
         super().__init__(f"{check}: {reason}")
@@ -132,3 +165,10 @@ class TransportError(WeChatPayError):
 
 class TimeoutError(TransportError, builtins.TimeoutError):
     """The call did not complete within its timeout."""
+
+
+class XmlError(WeChatPayError, ValueError):
+    """A v2 XML body could not be written, or was refused when read.
+
+    Messages name the element and the reason, never a field's value.
+    """

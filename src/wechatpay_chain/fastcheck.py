@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["compile_check"]
+__all__ = ["FORMATS", "compile_check"]
 
 Check = Callable[[Any], bool]
 
@@ -41,10 +41,12 @@ _ANNOTATIONS = frozenset(
         "$id",
     }
 )
-# Formats our FormatChecker asserts (validation.py); any other format is an annotation.
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_FORMATS = {"date-time": _DATE_TIME, "date": _DATE}
+# The formats the specs assert, here and in validation.py's FormatChecker; any other format
+# is an annotation. date-time is RFC 3339 as the platform writes it (2015-05-20T13:29:35+08:00).
+FORMATS: Mapping[str, re.Pattern[str]] = {
+    "date-time": re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"),
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+}
 
 
 class _Unsupported(Exception):
@@ -120,7 +122,7 @@ def _compile(schema: Any) -> Check:
 
 
 def _format_check(schema: Mapping[str, Any], checks: list[Check]) -> None:
-    pattern = _FORMATS.get(str(schema.get("format")))
+    pattern = FORMATS.get(str(schema.get("format")))
     if pattern is not None:
         checks.append(lambda value: not isinstance(value, str) or pattern.match(value) is not None)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import KeyText, aes_gcm_decrypt, oaep_decrypt, oaep_encrypt
+from .crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt, oaep_decrypt, oaep_encrypt
 from .errors import DecryptionError
 from .protocol import dump_json
 
@@ -104,7 +104,7 @@ def _open_aead(apiv3_key: KeyText) -> Callable[[Any], Any]:
     def open_sealed(value: Any) -> Any:
         if not isinstance(value, dict) or "ciphertext" not in value:
             return value
-        if value.get("algorithm", "AEAD_AES_256_GCM") != "AEAD_AES_256_GCM":
+        if value.get("algorithm", AES_GCM_ALGORITHM) != AES_GCM_ALGORITHM:
             raise DecryptionError(f"unsupported algorithm {value.get('algorithm')!r}")
         plain = aes_gcm_decrypt(
             apiv3_key, str(value.get("nonce", "")), str(value["ciphertext"]), str(value.get("associated_data") or "")

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from .certs import PlatformCertificate
     from .crypto import KeySource
 
-__all__ = ["PUBLIC_KEY_ID_PREFIX", "KeyRing"]
+__all__ = ["HEX_SERIAL", "PUBLIC_KEY_ID_PREFIX", "KeyRing"]
 
 PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
-_HEX_SERIAL = re.compile(r"[0-9A-F]+")
+HEX_SERIAL = re.compile(r"[0-9A-F]+")  # a certificate serial as the platform writes it
 
 
 @dataclass(frozen=True)
@@ -143,4 +143,4 @@ class KeyRing(Mapping[str, rsa.RSAPublicKey]):
 def _lookup_name(key_id: str) -> str:
     """Ids compare without case; hex serials also without leading zeros (same number)."""
     name = key_id.upper()
-    return (name.lstrip("0") or "0") if _HEX_SERIAL.fullmatch(name) else name
+    return (name.lstrip("0") or "0") if HEX_SERIAL.fullmatch(name) else name

@@ -31,7 +31,7 @@ import secrets
 from collections.abc import Mapping
 from typing import IO, Any
 
-from .errors import FieldError
+from .errors import FieldProblem
 from .protocol import dump_json
 
 __all__ = ["FileSpec", "build_form", "build_multipart", "read_upload"]
@@ -58,19 +58,19 @@ def _content_type(filename: str) -> str:
 
 def read_upload(
     files: Mapping[str, Any], upload: Mapping[str, Any] | None, extra_meta: Mapping[str, Any] | None
-) -> tuple[str, str, bytes, str, dict[str, Any], list[FieldError]]:
+) -> tuple[str, str, bytes, str, dict[str, Any], list[FieldProblem]]:
     """(field, filename, content, content type, meta, problems) for one file upload."""
-    problems: list[FieldError] = []
+    problems: list[FieldProblem] = []
     field = str((upload or {}).get("file") or "file")
     entry = files.get(field)
     if entry is None and len(files) == 1 and upload is None:
         field, entry = next(iter(files.items()))
     if entry is None:
-        problems.append(FieldError(f"/files/{field}", "required", f"the file part '{field}' is missing"))
+        problems.append(FieldProblem(f"/files/{field}", "required", f"the file part '{field}' is missing"))
         return field, "", b"", "", {}, problems
     if not isinstance(entry, tuple) or len(entry) not in (2, 3):
         problems.append(
-            FieldError(f"/files/{field}", "type", "expected (filename, bytes or binary file[, content type])")
+            FieldProblem(f"/files/{field}", "type", "expected (filename, bytes or binary file[, content type])")
         )
         return field, "", b"", "", {}, problems
     filename = os.path.basename(str(entry[0]))
@@ -78,20 +78,20 @@ def read_upload(
     content = source if isinstance(source, bytes) else source.read()
     content_type = entry[2] if len(entry) == 3 else _content_type(filename)
     if not filename:
-        problems.append(FieldError(f"/files/{field}", "filename", "a file name is required"))
+        problems.append(FieldProblem(f"/files/{field}", "filename", "a file name is required"))
     if _LINE_BREAK.search(filename) or _LINE_BREAK.search(str(content_type)):
         # Both go into the part's head: a line break there would write headers of its own.
-        problems.append(FieldError(f"/files/{field}", "pattern", "a line break in the file name or content type"))
+        problems.append(FieldProblem(f"/files/{field}", "pattern", "a line break in the file name or content type"))
     if not content:
-        problems.append(FieldError(f"/files/{field}", "minLength", "the file is empty"))
+        problems.append(FieldProblem(f"/files/{field}", "minLength", "the file is empty"))
     allowed = [str(ext).lower() for ext in (upload or {}).get("extensions") or ()]
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if allowed and extension not in allowed and not (extension == "jpeg" and "jpg" in allowed):
-        problems.append(FieldError(f"/files/{field}", "extensions", f"'.{extension}' is not one of {allowed}"))
+        problems.append(FieldProblem(f"/files/{field}", "extensions", f"'.{extension}' is not one of {allowed}"))
     limit = (upload or {}).get("max_size")
     if limit and len(content) > int(limit):
         problems.append(
-            FieldError(f"/files/{field}", "max_size", f"{len(content)} bytes is over the {limit} byte limit")
+            FieldProblem(f"/files/{field}", "max_size", f"{len(content)} bytes is over the {limit} byte limit")
         )
     meta = {"filename": filename, "sha256": hashlib.sha256(content).hexdigest(), **dict(extra_meta or {})}
     return field, filename, content, content_type, meta, problems

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["Segment", "attribute_segment", "check_literal", "fold", "kebab", "path_segments"]
+__all__ = ["VERBS", "Segment", "attribute_segment", "check_literal", "fold", "kebab", "path_segments"]
 
 _HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TEMPLATE_ATTRIBUTE = re.compile(r"^_([A-Za-z0-9][A-Za-z0-9_]*?)_$")
@@ -31,9 +31,11 @@ _TEMPLATE_TEXT = re.compile(r"^\{([^{}/]+)\}$")
 # "?", CR/LF or other control and no non-ASCII character, which each transport would
 # treat its own way (or which would change the request line).
 _LITERAL = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%]+")
+VERBS = ("get", "post", "put", "patch", "delete")
+"""The HTTP methods a node has as verbs (and ``*_async``), in this order everywhere."""
 # Python names that must be escaped with a trailing underscore: keywords plus the
-# verbs, whose plain names call the node instead of extending it.
-_VERBS = frozenset({"get", "post", "put", "patch", "delete", "chain"})
+# verbs and ``chain``, whose plain names call the node instead of extending it.
+_ESCAPED = frozenset({*VERBS, "chain"})
 
 
 class Segment(NamedTuple):
@@ -60,7 +62,7 @@ def _unescape(name: str) -> str:
     """``global_`` -> ``global``, ``delete_`` -> ``delete``; other names unchanged."""
     if name.endswith("_") and not name.endswith("__"):
         stem = name[:-1]
-        if keyword.iskeyword(stem) or keyword.issoftkeyword(stem) or stem in _VERBS:
+        if keyword.iskeyword(stem) or keyword.issoftkeyword(stem) or stem in _ESCAPED:
             return stem
     return name
 

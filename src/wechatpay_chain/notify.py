@@ -42,12 +42,11 @@ from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import KeyText, aes_gcm_decrypt, aes_gcm_encrypt, seal
+from .crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt, aes_gcm_encrypt, seal
 from .errors import ConfigError, DecryptionError, SignatureError
 from .protocol import dump_json, find_header, new_nonce, sign_answer_headers, verify_signed_message
 
 __all__ = [
-    "AES_GCM_ALGORITHM",
     "SIGNATURE_PROBE_PREFIX",
     "Acknowledgement",
     "Notification",
@@ -58,7 +57,6 @@ __all__ = [
     "parse_notification",
 ]
 
-AES_GCM_ALGORITHM = "AEAD_AES_256_GCM"
 SIGNATURE_PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
 _CHINA_STANDARD_TIME = timezone(timedelta(hours=8))  # the platform writes create_time in +08:00
 _RESOURCE_NONCE_LENGTH = 12  # AES-GCM's natural 96-bit nonce, as the platform sends it

@@ -30,6 +30,7 @@ from .errors import SignatureError
 __all__ = [
     "AUTH_SCHEMA",
     "MAX_CLOCK_SKEW",
+    "STATEMENT_DIGEST_HEADER",
     "answer_signing_string",
     "authorization_header",
     "digest_matches",
@@ -40,12 +41,16 @@ __all__ = [
     "read_signed_headers",
     "request_signing_string",
     "sign_answer_headers",
+    "trusted_key",
     "verify_digest_signed",
     "verify_signed_message",
 ]
 
 AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 MAX_CLOCK_SKEW = 300  # seconds, either way, as the platform documents
+# Statements (overseas) carry the SHA1 of the body here and are signed over {"sha1": <it>};
+# a spec names it as signature_digest_header, the spec importer writes this value there.
+STATEMENT_DIGEST_HEADER = "Wechatpay-Statement-Sha1"
 _NONCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _AUTH_PARAM = re.compile(r'\s*([A-Za-z_]+)="([^"]*)"\s*(?:,|$)')
 _AUTH_FIELDS = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
@@ -148,12 +153,18 @@ def verify_signed_message(
     over ``TIMESTAMP\\nNONCE\\nBODY\\n`` on the raw body bytes).
     """
     timestamp, nonce, signature, serial = read_signed_headers(headers, now=now)
-    key = keys.get(serial)
-    if key is None:
-        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+    key = trusted_key(keys, serial)
     if not rsa_verify(key, answer_signing_string(timestamp, nonce, body), signature):
         raise SignatureError("signature", "RSA-SHA256 signature does not match the body")
     return serial
+
+
+def trusted_key(keys: Mapping[str, rsa.RSAPublicKey], serial: str) -> rsa.RSAPublicKey:
+    """The trusted platform key of ``serial`` (``Wechatpay-Serial``); ``SignatureError("serial")`` if none."""
+    key = keys.get(serial)
+    if key is None:
+        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is not a trusted platform key")
+    return key
 
 
 def read_signed_headers(headers: Mapping[str, str], *, now: Callable[[], float]) -> tuple[str, str, str, str]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import FieldError
+from .errors import FieldProblem
 
 if TYPE_CHECKING:
     from .fastcheck import Check
@@ -102,7 +102,7 @@ class Operation:
 
         return {part: compile_check(self.schema(part)) for part in (*PARTS, "response") if self.schema(part)}
 
-    def validate(self, parts: Mapping[str, Any]) -> list[FieldError]:
+    def validate(self, parts: Mapping[str, Any]) -> list[FieldProblem]:
         """Every problem in ``parts`` (``{"json": ..., "query": ..., ...}``).
 
         A compiled yes/no check runs first (fastcheck.py); jsonschema only runs, to list
@@ -121,7 +121,7 @@ class Operation:
 
         with self._lock:
             validators = self._validators
-        errors: list[FieldError] = []
+        errors: list[FieldProblem] = []
         for part, instance in parts.items():
             validator = validators.get(part)
             if validator is None:
@@ -129,7 +129,7 @@ class Operation:
             errors.extend(collect_errors(validator, instance, "/" + part))
         return errors
 
-    def validate_response(self, body: Any) -> list[FieldError]:
+    def validate_response(self, body: Any) -> list[FieldProblem]:
         return self.validate({"response": body})
 
     def describe(self) -> str:

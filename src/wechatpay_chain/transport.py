@@ -159,7 +159,7 @@ class Transport:
                 del self._sessions[ended]
             # Through a proxy, one connection per request: proxies such as tinyproxy close
             # after each answer without saying so, and aiohttp would reuse the connection
-            # before it sees the close (it does not retry: see _retry_connection below).
+            # before it sees the close (it does not retry: see _send_once).
             proxied = self._proxy is not None or (self.trust_env and bool(urllib.request.getproxies()))
             connector = aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl_context or True, force_close=proxied)
             session = aiohttp.ClientSession(
@@ -172,10 +172,6 @@ class Transport:
                 skip_auto_headers=("Content-Type", "Accept-Encoding", "Accept"),
                 trust_env=self.trust_env and self._proxy is None,  # HTTPS_PROXY, HTTP_PROXY, NO_PROXY
             )
-            # aiohttp repeats a PUT or DELETE once, with the same headers, when the connection
-            # drops (its IDEMPOTENT_METHODS): a replayed payment-API request nobody asked for.
-            # Whether to try again is the retry policy's call (retry.py); a test pins this switch.
-            session._retry_connection = False
             self._sessions[loop] = session
         return session
 
@@ -267,7 +263,13 @@ class Transport:
         if ssl_context is not None:
             kwargs["ssl"] = ssl_context
         return session.request(
-            method, URL(url, encoded=True), headers=headers, data=body or None, allow_redirects=False, **kwargs
+            method,
+            URL(url, encoded=True),
+            headers=headers,
+            data=body or None,
+            allow_redirects=False,
+            middlewares=(_send_once(),),
+            **kwargs,
         )
 
     async def aclose(self) -> None:
@@ -391,6 +393,29 @@ class StreamedAnswer(Protocol):
     def content(self) -> _Body: ...
 
     async def read(self) -> bytes: ...
+
+
+def _send_once() -> aiohttp.ClientMiddlewareType:
+    """A middleware for one request that lets it reach the wire once.
+
+    aiohttp sends a GET, PUT or DELETE again, with the same headers, when the connection
+    drops after it was written (its IDEMPOTENT_METHODS): a replayed payment-API request
+    nobody asked for. It calls a request's middlewares on each send, so the second send
+    ends here with the first one's error. Whether to try again is the retry policy's call
+    (retry.py); a test pins this.
+    """
+    dropped: list[BaseException] = []
+
+    async def send_once(request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+        if dropped:
+            raise dropped[0]
+        try:
+            return await handler(request)
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+            dropped.append(exc)
+            raise
+
+    return send_once
 
 
 class _BlockingResponse:

@@ -1,23 +1,23 @@
-"""Turning jsonschema's errors into :class:`FieldError` lists (every problem, with its pointer)."""
+"""Turning jsonschema's errors into :class:`FieldProblem` lists (every problem, with its pointer)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
-from .errors import FieldError
+from .errors import FieldProblem
+from .fastcheck import FORMATS
 from .schema_rules import Condition, conditions_of, group_text, groups_of
 
 __all__ = ["FORMAT_CHECKER", "collect_errors", "pointer"]
 
 FORMAT_CHECKER = FormatChecker(formats=())
 
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = FORMATS["date-time"]
+_DATE = FORMATS["date"]
 
 
 @FORMAT_CHECKER.checks("date-time")
@@ -51,9 +51,9 @@ def _leaves(error: SchemaError) -> Iterable[SchemaError]:
         yield error
 
 
-def collect_errors(validator: Any, instance: Any, prefix: str) -> list[FieldError]:
+def collect_errors(validator: Any, instance: Any, prefix: str) -> list[FieldProblem]:
     """Every error of ``instance``, sorted by pointer, one entry per missing field."""
-    found: list[FieldError] = []
+    found: list[FieldProblem] = []
     for error in validator.iter_errors(instance):
         for leaf in _leaves(error):
             where = prefix + pointer(leaf.absolute_path)
@@ -65,14 +65,14 @@ def collect_errors(validator: Any, instance: Any, prefix: str) -> list[FieldErro
                 names: Any = leaf.validator_value
                 for name in names:
                     if name not in leaf.instance:
-                        found.append(FieldError(f"{where}/{name}", "required", f"'{name}' is required"))
+                        found.append(FieldProblem(f"{where}/{name}", "required", f"'{name}' is required"))
                 continue
-            found.append(FieldError(where, str(leaf.validator), _message(leaf)))
+            found.append(FieldProblem(where, str(leaf.validator), _message(leaf)))
     unique = sorted(set(found), key=lambda e: (e.pointer, e.rule, e.message))
     return unique
 
 
-def _rule_problems(root: Any, error: SchemaError, where: str) -> list[FieldError] | None:
+def _rule_problems(root: Any, error: SchemaError, where: str) -> list[FieldProblem] | None:
     """A group or a condition broken, in its own words; None for any other error.
 
     ``/xml: one of transaction_id, out_trade_no is required`` for a group;
@@ -81,7 +81,7 @@ def _rule_problems(root: Any, error: SchemaError, where: str) -> list[FieldError
     if error.validator == "anyOf":
         groups = groups_of({"anyOf": error.validator_value})
         if groups:
-            return [FieldError(where, "anyOf", f"{group_text(groups[0])} is required")]
+            return [FieldProblem(where, "anyOf", f"{group_text(groups[0])} is required")]
         return None
     condition_path = list(error.absolute_schema_path)
     if "then" not in condition_path:
@@ -95,7 +95,7 @@ def _rule_problems(root: Any, error: SchemaError, where: str) -> list[FieldError
     for condition in conditions:
         present = condition.field in error.instance
         if present == condition.forbidden:
-            problems.append(FieldError(f"{where}/{condition.field}", "if", condition.text()))
+            problems.append(FieldProblem(f"{where}/{condition.field}", "if", condition.text()))
     return problems or None
 
 

@@ -117,7 +117,10 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
 
     spent = {"sign": 0.0, "verify": 0.0, "send": 0.0}
     pools, answers = sync_transport.SyncPools, sync_transport.SyncAnswer
-    originals = (protocol.rsa_sign, protocol.rsa_verify, pools.open, answers.read_to_end)
+    # protocol calls the crypto through its own names: those are the ones to wrap.
+    crypto_names = ("rsa_sign", "rsa_verify")
+    crypto_originals = {name: getattr(protocol, name) for name in crypto_names}
+    originals = (pools.open, answers.read_to_end)
 
     def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -129,10 +132,10 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
 
         return wrapper
 
-    protocol.rsa_sign = timed("sign", originals[0])  # type: ignore[assignment]
-    protocol.rsa_verify = timed("verify", originals[1])  # type: ignore[assignment]
-    pools.open = timed("send", originals[2])  # type: ignore[method-assign]
-    answers.read_to_end = timed("send", originals[3])  # type: ignore[method-assign]
+    for name, label in zip(crypto_names, ("sign", "verify"), strict=True):
+        setattr(protocol, name, timed(label, crypto_originals[name]))
+    pools.open = timed("send", originals[0])  # type: ignore[method-assign]
+    answers.read_to_end = timed("send", originals[1])  # type: ignore[method-assign]
     try:
         with make_client(keys) as client:
             post = client.v3.profitsharing.return_orders.post
@@ -145,8 +148,9 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
                 post(json=PAYLOAD)
             whole = (process_cpu() - start) / n * 1e6
     finally:
-        protocol.rsa_sign, protocol.rsa_verify = originals[:2]  # type: ignore[assignment]
-        pools.open, answers.read_to_end = originals[2:]  # type: ignore[method-assign]
+        for name, original in crypto_originals.items():
+            setattr(protocol, name, original)
+        pools.open, answers.read_to_end = originals  # type: ignore[method-assign]
     per_call = {name: value / n * 1e6 for name, value in spent.items()}
     return [
         ("whole sync call", whole),

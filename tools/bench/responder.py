@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from wechatpay_chain.errors import SignatureError
 from wechatpay_chain.protocol import (
+    MAX_CLOCK_SKEW,
     answer_signing_string,
     dump_json,
     new_nonce,
@@ -109,7 +110,7 @@ class Responder:
             return f"authorization: {exc.reason}"
         if fields["mchid"] != self.mchid or fields["serial_no"] != self.merchant_serial:
             return "unknown merchant or certificate serial"
-        if not fields["timestamp"].isdigit() or abs(time.time() - int(fields["timestamp"])) > 300:
+        if not fields["timestamp"].isdigit() or abs(time.time() - int(fields["timestamp"])) > MAX_CLOCK_SKEW:
             return "timestamp out of range"
         message = request_signing_string(
             request.method, request.raw_path, fields["timestamp"], fields["nonce_str"], body

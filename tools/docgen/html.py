@@ -53,8 +53,8 @@ def html_page(page: Page) -> str:
     parts.append(_table(response) if response is not None and response.rows else "<p>No body.</p>")
     if page.errors:
         codes = "".join(f"<tr><td><code>{escape(c)}</code></td><td>{escape(m)}</td></tr>" for c, m in page.errors)
-        table = f"<table><tr><th>code</th><th>meaning</th></tr>{codes}</table>"
-        parts.append(f'<h2>Error codes</h2><div class="table">{table}</div>')
+        error_table = f"<table><tr><th>code</th><th>meaning</th></tr>{codes}</table>"
+        parts.append(f'<h2>Error codes</h2><div class="table">{error_table}</div>')
     parts.append("</body>\n</html>\n")
     return "\n".join(parts)
 

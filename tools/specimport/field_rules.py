@@ -18,7 +18,7 @@ be decided by the policy; the ones left undecided are reported (`undecided`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,7 +216,7 @@ def _unrequire(target: Schema, names: list[str]) -> list[str]:
     return dropped
 
 
-def _add_group(target: Schema, group: list[tuple[str, ...]] | list[str]) -> None:
+def _add_group(target: Schema, group: Sequence[tuple[str, ...] | str]) -> None:
     branches = [tuple(branch) if isinstance(branch, tuple) else (branch,) for branch in group]
     _unrequire(target, [name for branch in branches for name in branch])
     _add_rule(target, {"anyOf": [{"required": list(branch)} for branch in branches]})

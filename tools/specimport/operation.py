@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
+from wechatpay_chain.naming import VERBS
+from wechatpay_chain.protocol import STATEMENT_DIGEST_HEADER  # statements are signed over {"sha1": <it>}
+
 from .field_rules import FieldRules
 from .keywords import Schema
 from .marks import Marks
 from .policy import (
-    STATEMENT_DIGEST_HEADER,
     V2_BANK_KEY_OPERATION,
     V2_BANK_KEY_USERS,
     Overrides,
@@ -19,7 +21,7 @@ from .policy import (
     is_sdk_unsigned,
 )
 from .schema import SchemaConverter
-from .source import HTTP_METHODS, Catalogue, Json, SourcePath
+from .source import Catalogue, Json, SourcePath
 from .text import doc_link, says_retired, short_label, upload_extensions, upload_max_size
 
 Operation = dict[str, Any]
@@ -329,4 +331,4 @@ def operations_of(document: Json) -> list[tuple[str, dict[str, Any]]]:
     """The (method, operation) pairs of a path file in a fixed method order."""
     if not isinstance(document, dict):
         return []
-    return [(method, document[method]) for method in HTTP_METHODS if isinstance(document.get(method), dict)]
+    return [(method, document[method]) for method in VERBS if isinstance(document.get(method), dict)]

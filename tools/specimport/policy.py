@@ -85,9 +85,6 @@ V2_BANK_KEY_USERS = (
 )
 """v2 operations whose `encrypt` fields take the key of `V2_BANK_KEY_OPERATION` (`encrypt_key`)."""
 
-STATEMENT_DIGEST_HEADER = "Wechatpay-Statement-Sha1"
-"""Statements are signed over `{"sha1":"<this header>"}`, not over the body (wechatpay-php)."""
-
 
 @dataclass(frozen=True)
 class Overrides:

@@ -208,7 +208,8 @@ class SchemaConverter:
     def _repair_enum_type(self, enum: list[Any], out: Schema, where: str) -> None:
         """A numeric type whose enum lists only words (`type: number, enum: [DIS_FLAG, ...]`)
         admits no value at all; the enum is the more specific statement, so it sets the type."""
-        types = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+        declared = out.get("type")
+        types = declared if isinstance(declared, list) else [declared]
         numeric = {"number", "integer"} & set(types)
         words = [value for value in enum if isinstance(value, str) and value.strip() and not _NUMERIC.match(value)]
         if numeric and words and len(words) == len([value for value in enum if value is not None]):

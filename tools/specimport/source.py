@@ -18,7 +18,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 Json = Any
 """A value parsed from YAML: dict, list, str, int, float, bool or None."""
 
-HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 INDEX_FILE = "swagger.yaml"
 PATH_FOLDERS = ("v2", "v3", "hk", "global")
 EMPTY_SEGMENT_FILE = "{empty}"

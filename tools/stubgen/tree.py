@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wechatpay_chain.chain import Node, python_name
-from wechatpay_chain.naming import attribute_segment
+from wechatpay_chain.naming import VERBS, attribute_segment
 from wechatpay_chain.specs import Catalog, Operation
 
 from .text import pascal
 
 __all__ = ["METHOD_ORDER", "ChainNode", "Tree", "build_tree"]
 
-METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
+METHOD_ORDER = tuple(verb.upper() for verb in VERBS)
 ROOT_CLASS_NAMES = {"v3": "V3", "v2": "V2", "hk": "Hk", "global": "Global"}
 NAME_LIMIT = 60
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ..crypto import aes_gcm_encrypt, certificate_serial
+from ..crypto import AES_GCM_ALGORITHM, aes_gcm_encrypt, certificate_serial
 
 if TYPE_CHECKING:
     from .platform import MockPlatform
@@ -55,7 +55,7 @@ def certificates_answer(platform: MockPlatform) -> dict[str, Any]:
                 "effective_time": certificate.not_valid_before_utc.isoformat(),
                 "expire_time": certificate.not_valid_after_utc.isoformat(),
                 "encrypt_certificate": {
-                    "algorithm": "AEAD_AES_256_GCM",
+                    "algorithm": AES_GCM_ALGORITHM,
                     "nonce": nonce,
                     "associated_data": "certificate",
                     "ciphertext": aes_gcm_encrypt(platform.apiv3_key, nonce, pem, "certificate"),

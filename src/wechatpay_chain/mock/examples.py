@@ -116,62 +116,109 @@ def _fits(kind: Any, value: Any) -> bool:
 
 
 def _matching(pattern: str) -> str | None:
-    """A short string that ``pattern`` matches (the first branch, minimal repeats), or None."""
+    """A short string that ``pattern`` matches (the first branch, minimal repeats), or None.
+
+    Written from the pattern's text for the subset the specs use (literals, escapes such as
+    ``\\d``, classes, groups, alternatives, quantifiers, anchors), not from ``re``'s private
+    parser; the result is checked with ``re.search``, so a pattern outside the subset gives
+    None (and the schema's format or a plain string is used instead).
+    """
     try:
-        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
-        text = _render(list(parsed))
-    except (re.error, ValueError, TypeError, IndexError, RecursionError):
+        text, _ = _sample(pattern, 0)
+    except (ValueError, IndexError, RecursionError):
         return None
-    return text if re.search(pattern, text) else None
+    try:
+        return text if re.search(pattern, text) else None
+    except re.error:
+        return None
 
 
-def _render(items: list[Any]) -> str:
-    constants: Any = re._constants  # type: ignore[attr-defined]
+_CLASS_ESCAPES = {"d": "0", "w": "a", "s": " "}
+_ZERO_WIDTH_ESCAPES = frozenset("bBAZ")
+
+
+def _sample(pattern: str, at: int) -> tuple[str, int]:
+    """The sample of the alternatives from ``at`` to the closing ``)`` (or the end): the first one."""
+    first: str | None = None
     out: list[str] = []
-    for op, value in items:
-        if op is constants.LITERAL:
-            out.append(chr(value))
-        elif op is constants.IN:
-            out.append(_from_class(value, constants))
-        elif op in (constants.MAX_REPEAT, constants.MIN_REPEAT, getattr(constants, "POSSESSIVE_REPEAT", None)):
-            low, _high, body = value
-            out.append(_render(list(body)) * low)
-        elif op is constants.BRANCH:
-            out.append(_render(list(value[1][0])))
-        elif op is constants.SUBPATTERN:
-            out.append(_render(list(value[-1])))
-        elif op is constants.ANY:
-            out.append("a")
-        elif op is constants.AT:
+    while at < len(pattern) and pattern[at] != ")":
+        if pattern[at] == "|":
+            first = "".join(out) if first is None else first
+            out, at = [], at + 1
             continue
-        elif op is constants.CATEGORY:
-            out.append(_from_category(value, constants))
+        atom, at = _atom(pattern, at)
+        low, at = _repeats(pattern, at)
+        out.append(atom * low)
+    return ("".join(out) if first is None else first), at
+
+
+def _atom(pattern: str, at: int) -> tuple[str, int]:
+    char = pattern[at]
+    if char in "^$":
+        return "", at + 1
+    if char == ".":
+        return "a", at + 1
+    if char == "\\":
+        escaped = pattern[at + 1]
+        if escaped in _ZERO_WIDTH_ESCAPES:
+            return "", at + 2
+        if escaped.isalnum() and escaped not in _CLASS_ESCAPES:
+            raise ValueError(f"unsupported escape \\{escaped}")
+        return _CLASS_ESCAPES.get(escaped, escaped), at + 2
+    if char == "[":
+        return _class(pattern, at + 1)
+    if char == "(":
+        at += 1
+        if pattern.startswith("?:", at):
+            at += 2
+        elif pattern.startswith("?P<", at):
+            at = pattern.index(">", at) + 1
+        elif pattern.startswith("?", at):
+            raise ValueError("unsupported group")  # look-arounds, flags, back-references
+        text, at = _sample(pattern, at)
+        if pattern[at] != ")":
+            raise ValueError("unclosed group")
+        return text, at + 1
+    if char in "*+?{":
+        raise ValueError("a quantifier with nothing to repeat")
+    return char, at + 1
+
+
+def _class(pattern: str, at: int) -> tuple[str, int]:
+    """The first member of ``[...]`` (``at`` just inside it); ``~`` for a negated class."""
+    negated = pattern[at] == "^"
+    at += negated
+    first: str | None = None
+    while pattern[at] != "]" or first is None:  # a "]" first in a class is a member
+        if pattern[at] == "\\":
+            escaped = pattern[at + 1]
+            if escaped.isalnum() and escaped not in _CLASS_ESCAPES:
+                raise ValueError(f"unsupported escape \\{escaped}")
+            member, at = _CLASS_ESCAPES.get(escaped, escaped), at + 2
         else:
-            raise ValueError(f"unsupported regex construct {op}")
-    return "".join(out)
+            member, at = pattern[at], at + 1
+        first = member if first is None else first
+    return ("~" if negated else first), at + 1
 
 
-def _from_class(members: list[Any], constants: Any) -> str:
-    op, value = members[0]
-    if op is constants.NEGATE:
-        return "~"
-    if op is constants.LITERAL:
-        return chr(value)
-    if op is constants.RANGE:
-        return chr(value[0])
-    if op is constants.CATEGORY:
-        return _from_category(value, constants)
-    raise ValueError(f"unsupported class member {op}")
+_BOUNDS = re.compile(r"\{(?:(\d+)(?:,\d*)?|,\d+)\}")  # {n}, {n,}, {n,m}, {,m}
 
 
-def _from_category(category: Any, constants: Any) -> str:
-    if category is constants.CATEGORY_DIGIT:
-        return "0"
-    if category is constants.CATEGORY_SPACE:
-        return " "
-    if category is constants.CATEGORY_WORD:
-        return "a"
-    return "~"
+def _repeats(pattern: str, at: int) -> tuple[int, int]:
+    """The fewest repeats the quantifier at ``at`` allows (1 without one), and where it ends."""
+    low = 1
+    if at < len(pattern) and pattern[at] in "*+?":
+        low, at = (1 if pattern[at] == "+" else 0), at + 1
+    elif at < len(pattern) and pattern[at] == "{":
+        bounds = _BOUNDS.match(pattern, at)
+        if bounds is None:
+            return 1, at  # a literal "{", as re reads it
+        low, at = int(bounds.group(1) or 0), bounds.end()
+    else:
+        return low, at
+    if at < len(pattern) and pattern[at] in "?+":  # lazy or possessive: the same fewest
+        at += 1
+    return low, at
 
 
 def echo_request_ids(answer: Any, given: Mapping[str, Any]) -> Any:

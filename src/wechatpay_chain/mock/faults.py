@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ..protocol import sign_answer_headers
+from ..protocol import MAX_CLOCK_SKEW, sign_answer_headers
 
 if TYPE_CHECKING:
     from .platform import MockPlatform
@@ -26,7 +26,7 @@ NETWORK_FAULTS = frozenset({"reset", "truncated_body", "slow_headers", "slow_bod
 
 FAULTS = {
     "bad_signature": "Wechatpay-Signature does not match the body",
-    "stale_timestamp": "signed 10 minutes ago (outside the 300 s window)",
+    "stale_timestamp": f"signed 10 minutes ago (outside the {MAX_CLOCK_SKEW} s window)",
     "future_timestamp": "signed 10 minutes in the future",
     "unknown_serial": "Wechatpay-Serial names a key the client does not trust",
     "missing_headers": "no Wechatpay-Signature header",

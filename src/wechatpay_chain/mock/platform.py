@@ -35,7 +35,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..crypto import certificate_serial, rsa_verify
 from ..errors import SignatureError
-from ..protocol import dump_json, new_nonce, parse_authorization, request_signing_string, sign_answer_headers
+from ..protocol import (
+    MAX_CLOCK_SKEW,
+    STATEMENT_DIGEST_HEADER,
+    dump_json,
+    new_nonce,
+    parse_authorization,
+    request_signing_string,
+    sign_answer_headers,
+)
 from ..specs import Catalog, Operation
 from ..wire_values import read_text_values
 from .bills import Bill, bill_file_handler, bill_request_handler, register
@@ -313,12 +321,12 @@ class MockPlatform:
             raise SignatureError("mchid", f"merchant {fields['mchid']} is unknown")
         key = keys.get(fields["serial_no"])
         if key is None:
-            raise SignatureError("serial_no", "merchant certificate serial is unknown")
+            raise SignatureError("serial", "merchant certificate serial_no is unknown")
         try:
             skew = abs(self.clock() - int(fields["timestamp"]))
         except ValueError:
             raise SignatureError("timestamp", "timestamp is not an integer") from None
-        if skew > 300:
+        if skew > MAX_CLOCK_SKEW:
             raise SignatureError("timestamp", f"timestamp is {int(skew)} s off")
         target = request.raw_path
         message = request_signing_string(request.method, target, fields["timestamp"], fields["nonce_str"], body)
@@ -474,7 +482,7 @@ class MockPlatform:
             return web.Response(status=status, body=error, headers={**headers, "Content-Type": kind})
         if answer.signed:
             serial = answer.serial or self.signing_serial
-            statement = headers.get("Wechatpay-Statement-Sha1")
+            statement = headers.get(STATEMENT_DIGEST_HEADER)
             # Statements are signed over {"sha1": digest}; the digest covers the body.
             covered = dump_json({"sha1": statement}) if statement else body
             signed = sign_answer_headers(

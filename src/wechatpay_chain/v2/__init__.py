@@ -23,7 +23,7 @@ Around the core, for the client and the mock platform:
 Bound to a client elsewhere: ``client.notifications.parse_v2(body)`` and
 ``client.paysign.jsapi_v2(...)`` / ``app_v2(...)`` call the pure functions here.
 
-Errors: ``XmlError`` (this package; a ``WeChatPayError`` and a ``ValueError``) for
+Errors: ``XmlError`` (from ``errors``, re-exported here; a ``WeChatPayError`` and a ``ValueError``) for
 bodies that cannot be written or are refused when read; ``ApiError`` for FAIL
 answers; ``SignatureError`` for a missing or wrong sign; ``DecryptionError`` for
 a ``req_info`` that does not open; ``ValidationError`` for a payload that names

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..crypto import load_public_key, oaep_encrypt
-from ..errors import ApiError, FieldError
+from ..errors import ApiError, FieldProblem
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -74,15 +74,15 @@ def plaintext_bank_fields(operation: Operation | None, fields: Mapping[str, Any]
 
 def encrypt_bank_fields(
     fields: Mapping[str, Any], names: list[str], key: rsa.RSAPublicKey
-) -> tuple[dict[str, Any], list[FieldError]]:
+) -> tuple[dict[str, Any], list[FieldProblem]]:
     """A copy of ``fields`` with ``names`` encrypted (RSA-OAEP SHA-1, base64), and the
     problems of values that are neither text nor a number (those are not sent at all)."""
     copy = dict(fields)
-    problems: list[FieldError] = []
+    problems: list[FieldProblem] = []
     for name in names:
         value = copy[name]
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            problems.append(FieldError(f"/xml/{name}", "type", "must be text (or a number) to encrypt"))
+            problems.append(FieldProblem(f"/xml/{name}", "type", "must be text (or a number) to encrypt"))
             copy[name] = ""  # never the plaintext, whatever happens to the problems
             continue
         copy[name] = oaep_encrypt(key, str(value))

@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 import defusedxml  # type: ignore[import-untyped]  # no stubs shipped (types-defusedxml)
 import defusedxml.ElementTree as SafeElementTree  # type: ignore[import-untyped]
 
-from ..errors import WeChatPayError
+from ..errors import XmlError
 from ..protocol import dump_json
 
 __all__ = [
@@ -56,13 +56,6 @@ _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _NOT_XML_CHARACTER = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NEEDS_CDATA = re.compile("[<>&\x80-\U0010ffff]")
 _UTF8_BOM = b"\xef\xbb\xbf"
-
-
-class XmlError(WeChatPayError, ValueError):
-    """A v2 XML body could not be written, or was refused when read.
-
-    Messages name the element and the reason, never a field's value.
-    """
 
 
 def field_text(name: str, value: Any) -> str | None:

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 
 from ..calls import build_target, fill_path, merge_headers
 from ..crypto import KeyText, seal
-from ..errors import ApiError, ConfigError, FieldError, ValidationError
+from ..errors import ApiError, ConfigError, FieldProblem, ValidationError
 from ..media import build_form, read_upload
 from ..naming import Segment, path_segments
 from ..protocol import new_nonce
@@ -128,7 +128,7 @@ def _signed_fields(
     params: Mapping[str, Any],
     name: str,
     validate: bool,
-    extra_errors: list[FieldError],
+    extra_errors: list[FieldProblem],
 ) -> tuple[bytes, dict[str, Any]]:
     """Check, complete and sign ``params``; raise one ValidationError with every problem."""
     problems = list(extra_errors)
@@ -169,7 +169,7 @@ def _signed_fields(
 
 
 def _upload_fields(
-    operation: Operation | None, form: Any, files: Any, errors: list[FieldError]
+    operation: Operation | None, form: Any, files: Any, errors: list[FieldProblem]
 ) -> tuple[dict[str, Any], tuple[str, str, bytes, str] | None]:
     """The text fields of a v2 upload (``media_hash`` computed here) and its file part.
 
@@ -187,14 +187,14 @@ def _upload_fields(
         if isinstance(name, str) and _FORM_NAME.fullmatch(name):
             fields[name] = value
         else:  # reported, and kept out of what is signed and encoded
-            errors.append(FieldError(f"/form/{name}", "propertyNames", "a form field name must be a plain token"))
+            errors.append(FieldProblem(f"/form/{name}", "propertyNames", "a form field name must be a plain token"))
     if problems:
         fields.setdefault("media_hash", "0" * 32)  # a stand-in, so the form is judged on its own
         return fields, None
     # The platform checks the MD5 of the file against media_hash; a different one given is refused.
     media_hash = hashlib.md5(content).hexdigest()
     if fields.get("media_hash") not in (None, media_hash):
-        errors.append(FieldError("/form/media_hash", "media_hash", "does not match the MD5 of the file"))
+        errors.append(FieldProblem("/form/media_hash", "media_hash", "does not match the MD5 of the file"))
     fields["media_hash"] = media_hash
     return fields, (field, filename, content, content_type)
 
@@ -238,7 +238,7 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
         raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)} for {key}")
     if rules.redirect:
         message = "a browser-redirect page: build its URL with v2_redirect_url() and send the browser there"
-        raise ValidationError(name, [FieldError("", "redirect", message)])
+        raise ValidationError(name, [FieldProblem("", "redirect", message)])
     validate = client.validate if options["validate"] is None else bool(options["validate"])
     path_values = {k: v for k, v in kwargs.items() if k in templates}
     url_path, _, errors = fill_path(segments, path_values, operation)
@@ -255,7 +255,7 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     if plaintext:
         if client.bank_public_key is None:
             # Client._call fetches the key and prepares again when this is the only problem.
-            errors.extend(FieldError(f"/xml/{field_name}", "encrypt", MISSING_BANK_KEY) for field_name in plaintext)
+            errors.extend(FieldProblem(f"/xml/{field_name}", "encrypt", MISSING_BANK_KEY) for field_name in plaintext)
             signed = {**(signed or {}), **dict.fromkeys(plaintext, "")}  # never the plaintext
         else:
             signed, problems = encrypt_bank_fields(signed or {}, plaintext, client.bank_public_key)

@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..crypto import KeyText, seal
-from ..errors import ApiError, FieldError, SignatureError, ValidationError
+from ..errors import ApiError, FieldProblem, SignatureError, ValidationError
 from ..protocol import new_nonce
 from .codec import XmlError, decode_xml, encode_xml, field_text
 from .signing import HMAC_SHA256, MD5, detect_sign_type, resolve_sign_type, sign_v2, verify_v2_sign
@@ -72,11 +72,11 @@ def prepare_v2_request(
     merchant id mismatch or an unknown ``sign_type``; ``XmlError`` for a field
     that cannot be written.
     """
-    problems: list[FieldError] = []
+    problems: list[FieldProblem] = []
     for name in MERCHANT_ID_FIELDS:
         if params.get(name) is not None and field_text(name, params[name]) != mchid:
             problems.append(
-                FieldError(
+                FieldProblem(
                     f"/xml/{name}",
                     "merchant",
                     f"{params[name]!r} is not the configured merchant id {mchid!r}",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from ..errors import FieldError
+from ..errors import FieldProblem
 from ..specs import Operation
 from .codec import field_text
 from .messages import MERCHANT_ID_FIELDS
@@ -178,7 +178,7 @@ def wire_view(operation: Operation | None, part: str, fields: Mapping[str, Any])
 
 def validate_fields(
     operation: Operation, part: str, fields: Mapping[str, Any], *, json_fields: tuple[str, ...] = ()
-) -> list[FieldError]:
+) -> list[FieldProblem]:
     """Every problem of ``fields`` against the spec's ``part``, pointers ``/{part}/name``.
 
     A JSON field must hold JSON text; its ``contentSchema`` is not enforced. It is an
@@ -197,5 +197,5 @@ def validate_fields(
         try:
             json.loads(text)
         except ValueError:
-            errors.append(FieldError(f"/{part}/{name}", "contentMediaType", "is not JSON text"))
+            errors.append(FieldProblem(f"/{part}/{name}", "contentMediaType", "is not JSON text"))
     return errors

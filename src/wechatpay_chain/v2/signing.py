@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..crypto import KeyText, key_bytes
-from ..errors import ConfigError, FieldError, ValidationError
+from ..errors import ConfigError, FieldProblem, ValidationError
 from ..protocol import new_nonce
 from .codec import field_text
 
@@ -121,7 +121,7 @@ def resolve_sign_type(params: Mapping[str, Any], default: str, *, operation: str
     algorithm = _normalise_sign_type(declared) if isinstance(declared, str) else None
     if algorithm is None:
         message = f"must be one of {', '.join(SIGN_TYPES)}"
-        raise ValidationError(operation, [FieldError(f"/{part}/sign_type", "enum", message)])
+        raise ValidationError(operation, [FieldProblem(f"/{part}/sign_type", "enum", message)])
     return algorithm
 
 
