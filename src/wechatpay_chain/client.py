@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .certificates import Certificates
     from .crypto import KeySource, Secret
     from .downloads import Download
+    from .fleet import SharedTransport
     from .paysign import PaySign
     from .webhooks import Notifications
     from .wire_log import WireRequest
@@ -159,6 +160,8 @@ class Client(Node):
         trust_env: bool = False,
         max_answer_bytes: int | None = MAX_ANSWER_BYTES,
         allow_insecure_http: bool = False,
+        catalog: Catalog | None = None,
+        transport: Transport | None = None,
     ) -> None:
         # Key material is held wrapped from the first line on (crypto.Secret): this frame
         # raises ConfigError, and error trackers record the repr of every local.
@@ -213,21 +216,32 @@ class Client(Node):
         self.validate = validate
         self.validate_responses = validate_responses
         self.strict = strict
-        self.catalog = Catalog(specs)
+        if catalog is not None and specs is not None:
+            raise ConfigError("specs", "give specs= or catalog=, not both")
+        # A catalogue shared by many clients (fleet.py) is read and compiled once per process.
+        self.catalog: Catalog = catalog if catalog is not None else Catalog(specs)
         # cafile: trust another CA (a TLS-terminating proxy, a test server) besides the system's.
         self.cafile = str(cafile) if cafile is not None else None
         if sealed_proxy is not None and not _is_proxy_url(reveal(sealed_proxy)):
             raise ConfigError("proxy", "must be an http:// or https:// URL (http://user:pass@host:port)")
         if max_answer_bytes is not None and (not isinstance(max_answer_bytes, int) or max_answer_bytes < 1):
             raise ConfigError("max_answer_bytes", "must be a whole number of bytes > 0, or None for no cap")
-        self.transport = Transport(
-            timeout=Timeout.coerce(timeout),
-            user_agent=_user_agent(),
-            ssl_context=tls_context(self.cafile) if self.cafile else None,
-            proxy=reveal(sealed_proxy),
-            trust_env=bool(trust_env),
-            max_answer_bytes=max_answer_bytes,
-        )
+        self.transport: Transport | SharedTransport
+        if transport is not None:  # shared with other clients (fleet.py): its settings are its own
+            from .fleet import share_transport
+
+            self.transport = share_transport(
+                transport, timeout is not DEFAULT_TIMEOUT, sealed_proxy, trust_env, max_answer_bytes
+            )
+        else:
+            self.transport = Transport(
+                timeout=Timeout.coerce(timeout),
+                user_agent=_user_agent(),
+                ssl_context=tls_context(self.cafile) if self.cafile else None,
+                proxy=reveal(sealed_proxy),
+                trust_env=bool(trust_env),
+                max_answer_bytes=max_answer_bytes,
+            )
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.
         self.v2_settings = V2Settings.load(secret=sealed_secret, client_cert=client_cert, client_key=sealed_client_key)

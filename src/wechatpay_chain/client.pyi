@@ -15,6 +15,7 @@ from .certificates import Certificates
 from .chain import Node
 from .crypto import KeySource, Secret
 from .downloads import Download
+from .fleet import SharedTransport
 from .keyring import KeyRing
 from .naming import Segment
 from .paysign import PaySign
@@ -77,7 +78,7 @@ class Client(ChainRoot):
     strict: bool
     catalog: Catalog
     cafile: str | None
-    transport: Transport
+    transport: Transport | SharedTransport
     auto_refresh_certs: bool
     v2_settings: V2Settings
     bank_public_key: rsa.RSAPublicKey | None
@@ -111,6 +112,8 @@ class Client(ChainRoot):
         trust_env: bool = False,
         max_answer_bytes: int | None = ...,
         allow_insecure_http: bool = False,
+        catalog: Catalog | None = None,
+        transport: Transport | None = None,
     ) -> None:
         ...
     def _corrected_clock(self) -> float:

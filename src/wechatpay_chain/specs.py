@@ -146,7 +146,11 @@ class _Index:
 
 
 class Catalog:
-    """The specs under a list of folders, loaded one path at a time."""
+    """The specs under a list of folders, loaded one path at a time.
+
+    Thread-safe, and read-only once a path is loaded (only the caches grow): one catalogue
+    serves any number of clients (``Client(catalog=...)``, ``Merchants``).
+    """
 
     def __init__(self, folders: Sequence[str | Path] | None = None, *, builtin: bool = True) -> None:
         extra = [Path(folder) for folder in folders or ()]
@@ -235,11 +239,14 @@ class Catalog:
         except KeyError:
             pass
         if not _SAFE_KEY.match(key) or ".." in key.split("/"):
-            self._files[key] = None
             return None
-        loaded = self._read(key)
-        self._files[key] = loaded
-        return loaded
+        # One reader at a time: a catalogue shared by many clients and threads (fleet.py)
+        # reads each file once and hands every caller the same Operation (one compiled
+        # validator). Reads of what is loaded take no lock: a dict lookup is atomic.
+        with self._lock:
+            if key not in self._files:
+                self._files[key] = self._read(key)
+            return self._files[key]
 
     def operation(self, key: str, method: str) -> Operation | None:
         methods = self.operations(key)
