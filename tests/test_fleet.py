@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from test_v2_mtls import REFUND, Pki, pki, tls_platform  # noqa: F401 (pki is a fixture)
 
-from wechatpay_chain import Client, ConfigError, Response, TransportError
+from wechatpay_chain import Client, ConfigError, Response, TransportError, ValidationError
 from wechatpay_chain.config import client_kwargs_from_pairs
 from wechatpay_chain.fleet import Merchants, SharedTransport
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.platform import generate_key
 from wechatpay_chain.specs import Catalog
+from wechatpay_chain.v2.codec import decode_xml
 
 ORDER = {"description": "a cup", "out_trade_no": "F1217752501", "amount": {"total": 1}, "payer": {"openid": "o-1"}}
 SECOND_MCHID = "1900000110"
@@ -188,3 +189,69 @@ def test_mtls_connections_are_never_shared_between_merchants(pki: Pki) -> None: 
             assert mock.counts[("POST", "v2/secapi/pay/refund")] == 4
 
     asyncio.run(main())
+
+
+# -- per-client defaults (defaults.py) ------------------------------------------------------------------------
+APPID, NOTIFY_URL, SUB_MCHID = "wxd678efh567hg6787", "https://shop.example/notify", "1900000200"
+DEFAULTS = {"appid": APPID, "notify_url": NOTIFY_URL, "sub_mchid": SUB_MCHID, "sub_mch_id": SUB_MCHID}
+
+
+def test_a_jsapi_order_with_only_its_own_fields(mock: MockPlatform, fleet: Merchants) -> None:
+    shop = merchant(mock, fleet, SECOND_MCHID, defaults=DEFAULTS)
+    assert shop.v3.pay.transactions.jsapi.post(json=ORDER).status_code == 200
+    sent = mock.calls[-1].json
+    assert sent == {"appid": APPID, "mchid": SECOND_MCHID, "notify_url": NOTIFY_URL, **ORDER}  # validated as sent
+    assert "sub_mchid" not in sent  # a field the spec does not have is never written
+    own = {"appid": "wx0000000000000001", "notify_url": "https://other.example/n", "mchid": SECOND_MCHID}
+    shop.v3.pay.transactions.jsapi.post(json={**ORDER, **own})
+    assert mock.calls[-1].json == {**ORDER, **own}  # the caller's values win
+
+
+def test_a_query_without_mchid(mock: MockPlatform, fleet: Merchants) -> None:
+    shop = merchant(mock, fleet, defaults=DEFAULTS)
+    shop.v3.pay.transactions.out_trade_no._out_trade_no_.get(out_trade_no="F1")
+    assert mock.calls[-1].query == {"mchid": mock.mchid}  # no appid: the query has no such field
+    # Closing an order: the body is the merchant id alone, now written by the client.
+    shop.v3.pay.transactions.out_trade_no._out_trade_no_.close.post(out_trade_no="F1")
+    assert mock.calls[-1].json == {"mchid": mock.mchid}
+    # Without defaults=, the client's own merchant id is still filled.
+    with mock.client() as plain:
+        plain.v3.pay.transactions.id._transaction_id_.get(transaction_id="4200000001")
+    assert mock.calls[-1].query == {"mchid": mock.mchid}
+
+
+def test_a_service_provider_order(mock: MockPlatform, fleet: Merchants) -> None:
+    provider = merchant(mock, fleet, defaults={"sp_appid": APPID, "sub_mchid": SUB_MCHID, "notify_url": NOTIFY_URL})
+    provider.v3.pay.partner.transactions.jsapi.post(json={**ORDER, "payer": {"sp_openid": "o-1"}})
+    sent = mock.calls[-1].json
+    assert (sent["sp_mchid"], sent["sp_appid"], sent["sub_mchid"]) == (mock.mchid, APPID, SUB_MCHID)
+    assert "sub_appid" not in sent and "mchid" not in sent
+
+
+def test_validation_sees_the_filled_payload(mock: MockPlatform, fleet: Merchants) -> None:
+    shop = merchant(mock, fleet, defaults={"notify_url": NOTIFY_URL})
+    with pytest.raises(ValidationError) as refused:
+        shop.v3.pay.transactions.jsapi.post(json=ORDER)
+    assert [error.pointer for error in refused.value.errors] == ["/json/appid"]  # mchid and notify_url filled
+    assert not mock.calls
+
+
+def test_a_v2_order(mock: MockPlatform, fleet: Merchants) -> None:
+    shop = merchant(mock, fleet, defaults=DEFAULTS)
+    order = {"body": "a cup", "out_trade_no": "F2", "total_fee": 1, "spbill_create_ip": "127.0.0.1"}
+    answer = shop.v2.pay.unifiedorder.post(xml={**order, "trade_type": "JSAPI", "openid": "o-1"})
+    assert answer.status_code == 200
+    sent = decode_xml(mock.calls[-1].body)
+    assert (sent["appid"], sent["mch_id"], sent["notify_url"]) == (APPID, mock.mchid, NOTIFY_URL)
+    assert "sub_mch_id" not in sent and "mchid" not in sent  # unifiedorder has neither field
+    shop.v2.pay.unifiedorder.post(xml={**order, "trade_type": "NATIVE", "product_id": "p", "appid": "wx1"})
+    assert decode_xml(mock.calls[-1].body)["appid"] == "wx1"
+
+
+@pytest.mark.parametrize(
+    "defaults",
+    [["appid"], {"appid": ""}, {"appid": 1}, {"": "x"}, {"/amount/total": "1"}],
+)
+def test_defaults_are_top_level_fields_with_text_values(mock: MockPlatform, defaults: Any) -> None:
+    with pytest.raises(ConfigError, match="defaults"):
+        mock.client(defaults=defaults)

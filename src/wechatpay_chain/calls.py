@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .defaults import fill_defaults
 from .errors import ApiError, FieldProblem, SignatureError, ValidationError
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .keyring import PUBLIC_KEY_ID_PREFIX
@@ -151,12 +152,21 @@ def prepare_call(
     validate: bool,
     encryption: tuple[str, rsa.RSAPublicKey] | None,
     files: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, str] | None = None,
 ) -> PreparedCall:
-    """Everything that happens before signing. Raises ``ValidationError``; sends nothing."""
+    """Everything that happens before signing. Raises ``ValidationError``; sends nothing.
+
+    ``defaults`` fill the top-level body and query fields the spec has and the caller left
+    out (defaults.py), before validation.
+    """
     key = "/".join(s.spec_text for s in segments)
     url_path, values, errors = fill_path(segments, path_values, operation)
     final_headers = merge_headers({"Accept": "application/json"}, headers, f"{method} {key}")
     spec: Mapping[str, Any] = operation.spec if operation is not None else {}
+    if defaults and operation is not None:
+        query = fill_defaults(operation.schema("query"), query, defaults)
+        if files is None and not spec.get("upload"):
+            json_body = fill_defaults(operation.schema("json"), json_body, defaults)
     if json_body is not None and spec.get("json_strings"):
         json_body = encode_json_strings(json_body, spec["json_strings"])
     plain_json, plain_query = json_body, query  # validated as the caller wrote them, before encryption

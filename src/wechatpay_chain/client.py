@@ -20,6 +20,7 @@ from . import __version__
 from .calls import PreparedCall, prepare_call, sign_call
 from .chain import Node
 from .crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, reveal, seal
+from .defaults import client_defaults
 from .errors import ConfigError, FieldProblem, TransportError, ValidationError
 from .fields import decrypt_aead_fields, decrypt_oaep_fields
 from .keyring import KeyRing
@@ -116,6 +117,7 @@ class Client(Node):
         "clock",
         "clock_offset",
         "correct_clock",
+        "defaults",
         "mchid",
         "on_attempt",
         "private_key",
@@ -160,6 +162,7 @@ class Client(Node):
         trust_env: bool = False,
         max_answer_bytes: int | None = MAX_ANSWER_BYTES,
         allow_insecure_http: bool = False,
+        defaults: Mapping[str, str] | None = None,
         catalog: Catalog | None = None,
         transport: Transport | None = None,
     ) -> None:
@@ -182,6 +185,8 @@ class Client(Node):
         if not isinstance(mchid, str) or not mchid:
             raise ConfigError("mchid", "must be the merchant id as a non-empty string")
         self.mchid = mchid
+        # Fields written into every payload whose spec has them (defaults.py): appid, notify_url...
+        self.defaults = client_defaults(mchid, defaults)
         if (serial is None) != (sealed_key is None):
             raise ConfigError("serial" if serial is None else "private_key", "serial and private_key go together")
         if serial is not None and (not isinstance(serial, str) or not serial):
@@ -373,6 +378,7 @@ class Client(Node):
             validate=self.validate if validate is None else bool(validate),
             encryption=self._encryption,
             files=files,
+            defaults=self.defaults,
         )
         prepared.decrypt = decrypt
         prepared.idempotent = is_idempotent(method, prepared.headers, idempotent)

@@ -64,6 +64,7 @@ class Client(ChainRoot):
     correct_clock: bool
     clock: Any
     mchid: str
+    defaults: Mapping[str, str]
     serial: str | None
     private_key: rsa.RSAPrivateKey | None
     _bindings: dict[str, Any]
@@ -112,6 +113,7 @@ class Client(ChainRoot):
         trust_env: bool = False,
         max_answer_bytes: int | None = ...,
         allow_insecure_http: bool = False,
+        defaults: Mapping[str, str] | None = None,
         catalog: Catalog | None = None,
         transport: Transport | None = None,
     ) -> None:

@@ -133,8 +133,11 @@ def _signed_fields(
     """Check, complete and sign ``params``; raise one ValidationError with every problem."""
     problems = list(extra_errors)
     params = spec_values(operation, rules.part, params, rules)
-    defaults = {field_name: client.mchid for field_name in rules.merchant_fields}
+    # The client's defaults (appid, notify_url...) where the spec has the field, then its
+    # merchant id in the spec's merchant-id fields; the caller's values win (prepare_v2_request).
     schema = operation.schema(rules.part) if operation is not None else None
+    defaults = {name: value for name, value in client.defaults.items() if name in properties(operation, rules.part)}
+    defaults.update({field_name: client.mchid for field_name in rules.merchant_fields})
     if schema is not None and "sign_type" in (schema.get("required") or ()):
         defaults["sign_type"] = rules.sign_type  # a required sign_type is written even for MD5
     body, fields = b"", {k: v for k, v in params.items()}
