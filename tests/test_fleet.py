@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -255,3 +258,17 @@ def test_a_v2_order(mock: MockPlatform, fleet: Merchants) -> None:
 def test_defaults_are_top_level_fields_with_text_values(mock: MockPlatform, defaults: Any) -> None:
     with pytest.raises(ConfigError, match="defaults"):
         mock.client(defaults=defaults)
+
+
+def test_the_fleet_benchmark_runs() -> None:
+    """tools/bench/fleet.py with tiny counts: the harness works (no timing is asserted)."""
+    script = Path(__file__).resolve().parents[1] / "tools" / "bench" / "fleet.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--merchants", "20", "--timed", "5", "--standalone", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "memory per 1,000 merchants" in done.stdout and ", 0 failed" in done.stdout

@@ -175,12 +175,13 @@ def emit(results: Sequence[Measurement]) -> None:
 
 
 def start_responder(
-    python: str, keys_dir: Path, *, blob_mb: float = 50.0, timeout: float = 60.0
+    python: str, keys_dir: Path, *, blob_mb: float = 50.0, timeout: float = 60.0, any_mchid: bool = False
 ) -> tuple[subprocess.Popen[str], BenchKeys]:
     """Start ``responder.py`` with ``python`` (the project's venv); wait for its READY line."""
     script = Path(__file__).resolve().parent / "responder.py"
     process = subprocess.Popen(
-        [python, str(script), "--keys-dir", str(keys_dir), "--blob-mb", str(blob_mb)],
+        [python, str(script), "--keys-dir", str(keys_dir), "--blob-mb", str(blob_mb)]
+        + (["--any-mchid"] if any_mchid else []),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

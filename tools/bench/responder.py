@@ -67,8 +67,10 @@ class Responder:
         platform_key: rsa.RSAPrivateKey,
         platform_key_id: str,
         blob: bytes,
+        any_mchid: bool = False,
     ) -> None:
         self.mchid = mchid
+        self.any_mchid = any_mchid  # a fleet of merchants sharing one key (tools/bench/fleet.py)
         self.merchant_serial = merchant_serial
         self.merchant_public = merchant_public
         self.platform_key = platform_key
@@ -108,7 +110,7 @@ class Responder:
             fields = parse_authorization(header)
         except SignatureError as exc:
             return f"authorization: {exc.reason}"
-        if fields["mchid"] != self.mchid or fields["serial_no"] != self.merchant_serial:
+        if (fields["mchid"] != self.mchid and not self.any_mchid) or fields["serial_no"] != self.merchant_serial:
             return "unknown merchant or certificate serial"
         if not fields["timestamp"].isdigit() or abs(time.time() - int(fields["timestamp"])) > MAX_CLOCK_SKEW:
             return "timestamp out of range"
@@ -159,7 +161,7 @@ def _write_private(path: Path, data: bytes) -> None:
         stream.write(data)
 
 
-async def serve(keys_dir: Path, blob_mb: float, lifetime: float) -> None:
+async def serve(keys_dir: Path, blob_mb: float, lifetime: float, any_mchid: bool = False) -> None:
     merchant_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     platform_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     mchid = "1900000109"
@@ -185,6 +187,7 @@ async def serve(keys_dir: Path, blob_mb: float, lifetime: float) -> None:
         platform_key=platform_key,
         platform_key_id=platform_key_id,
         blob=b"\0" * int(blob_mb * 1_000_000),
+        any_mchid=any_mchid,
     )
     app = web.Application(client_max_size=1 << 20)
     app.router.add_route("*", "/{tail:.*}", responder.handle)
@@ -218,9 +221,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keys-dir", required=True, type=Path, help="private folder for the generated keys")
     parser.add_argument("--blob-mb", type=float, default=50.0, help="size of the download body (MB, 10^6 bytes)")
     parser.add_argument("--lifetime", type=float, default=1800.0, help="stop by itself after this many seconds")
+    parser.add_argument("--any-mchid", action="store_true", help="accept any mchid signed with the merchant key")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.keys_dir, args.blob_mb, args.lifetime))
+        asyncio.run(serve(args.keys_dir, args.blob_mb, args.lifetime, args.any_mchid))
 
 
 if __name__ == "__main__":
