@@ -137,12 +137,11 @@ def test_the_pool_stops_with_the_client(mock: MockPlatform) -> None:
         async with mock.client(signing_threads=2) as client:
             node = client.v3.profitsharing.return_orders
             await asyncio.gather(*(node.post_async(json=RETURN_ORDER) for _ in range(8)))
-            executor = client.signer._executor
-            assert executor is not None
-        assert executor._shutdown  # aclose() shut it down
-        for thread in list(executor._threads):
-            thread.join(5)
-            assert not thread.is_alive()
+            workers = client.signer.workers
+            assert len(workers) == 2 and all(worker.is_alive() for worker in workers)
+        for worker in workers:  # aclose() stopped them
+            worker.join(5)
+            assert not worker.is_alive()
         return client
 
     client = asyncio.run(main())
@@ -162,10 +161,39 @@ def test_the_pool_stops_with_the_client(mock: MockPlatform) -> None:
 def test_close_stops_the_pool(mock: MockPlatform) -> None:
     client = mock.client(signing_threads=1)
     _post_many(client, 4)
-    executor = client.signer._executor
-    assert executor is not None
+    workers = client.signer.workers
+    assert len(workers) == 1
     client.close()
-    assert executor._shutdown and not client.signer.started
+    assert not client.signer.started
+    workers[0].join(5)
+    assert not workers[0].is_alive()
+
+
+def test_errors_and_cancellation_on_the_pool() -> None:
+    pool = SigningPool(1)
+
+    def broken() -> None:
+        raise ValueError("no key")
+
+    async def main() -> None:
+        pool.enter()
+        pool.enter()
+        try:
+            with pytest.raises(ValueError, match="no key"):
+                await pool.run(broken)
+            waiting = asyncio.ensure_future(pool.run(lambda: threading.Event().wait(0.05)))
+            await asyncio.sleep(0)
+            waiting.cancel()
+            assert (await asyncio.gather(waiting, return_exceptions=True))[0].__class__ is asyncio.CancelledError
+            assert await pool.run(lambda: 42) == 42  # the pool goes on after both
+        finally:
+            pool.leave()
+            pool.leave()
+
+    try:
+        asyncio.run(main())
+    finally:
+        pool.close()
 
 
 def test_a_forked_child_forgets_the_parents_threads() -> None:

@@ -13,12 +13,13 @@ child (its threads do not exist there; the child makes its own on first need).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
 import os
+import queue
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .transport import in_blocking_call
 
@@ -48,21 +49,66 @@ def default_signing_threads(cores: int | None = None) -> int:
     return 0 if cores < 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores)
 
 
+class _Finished:
+    """Signatures finished for one event loop, handed over with one wake-up per batch."""
+
+    __slots__ = ("items", "lock", "loop", "scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = weakref.ref(loop)  # weak: the pool keeps one of these per loop, keyed weakly by it
+        self.items: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        self.lock = threading.Lock()
+        self.scheduled = False
+
+    def add(self, future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+        """From a signing thread: queue the outcome; wake the loop unless a wake-up is pending."""
+        with self.lock:
+            self.items.append((future, result, error))
+            if self.scheduled:
+                return
+            self.scheduled = True
+        loop = self.loop()
+        if loop is None:
+            return  # the loop is gone: nobody waits for these any more
+        with contextlib.suppress(RuntimeError):  # a closed loop: likewise
+            loop.call_soon_threadsafe(self.deliver)
+
+    def deliver(self) -> None:
+        """On the loop: hand every queued outcome to its future."""
+        with self.lock:
+            items, self.items, self.scheduled = self.items, [], False
+        for future, result, error in items:
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+
 class SigningPool:
     """Runs the signatures of async calls: inline when alone, on ``threads`` threads when not.
 
     ``enter()``/``leave()`` bracket each async call (``sending.send_v3``): the count of calls in
     flight decides where the next signature runs. ``threads=0`` signs inline always.
+
+    Not ``run_in_executor``: a signature is handed to the threads through one queue, and
+    finished ones go back to their loop in batches, with one wake-up of the loop per batch
+    rather than a ``concurrent.futures.Future``, its chaining and a wake-up per call.
     """
 
-    __slots__ = ("__weakref__", "_closed", "_executor", "_in_flight", "_lock", "threads")
+    __slots__ = ("__weakref__", "_closed", "_finished", "_in_flight", "_jobs", "_lock", "_workers", "threads")
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._in_flight = 0
         self._lock = threading.Lock()  # async calls of one client may run on loops in several threads
         self._closed = False
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any], _Finished] | None] = (
+            queue.SimpleQueue()
+        )
+        self._workers: list[threading.Thread] = []
+        self._finished: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Finished] = weakref.WeakKeyDictionary()
         _POOLS.add(self)
 
     @property
@@ -73,7 +119,12 @@ class SigningPool:
     @property
     def started(self) -> bool:
         """Whether the threads exist (they are made on the first overlapping call)."""
-        return self._executor is not None
+        return bool(self._workers)
+
+    @property
+    def workers(self) -> list[threading.Thread]:
+        """The signing threads (empty until the first overlapping call, and after close)."""
+        return list(self._workers)
 
     def enter(self) -> None:
         with self._lock:
@@ -85,36 +136,61 @@ class SigningPool:
 
     async def run(self, sign: Callable[[], T]) -> T:
         """``sign()`` inline for a lone call (or a sync one), on the pool when calls overlap."""
-        if self.threads == 0 or self._in_flight < 2 or in_blocking_call():
+        if self.threads == 0 or self._in_flight < 2 or self._closed or in_blocking_call():
             return sign()
-        executor = self._executor or self._start()
-        if executor is None:  # closed: the call fails on the closed transport anyway
-            return sign()
-        return await asyncio.get_running_loop().run_in_executor(executor, sign)
+        if not self._workers and not self._start():
+            return sign()  # closed meanwhile: the call fails on the closed transport anyway
+        loop = asyncio.get_running_loop()
+        finished = self._finished.get(loop)
+        if finished is None:
+            finished = self._finished[loop] = _Finished(loop)
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((sign, future, finished))
+        return await future
 
-    def _start(self) -> concurrent.futures.ThreadPoolExecutor | None:
+    def _start(self) -> bool:
         with self._lock:
             if self._closed:
-                return None
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    self.threads, thread_name_prefix="wechatpay-chain-sign"
-                )
-            return self._executor
+                return False
+            if not self._workers:
+                for number in range(self.threads):
+                    worker = threading.Thread(
+                        target=_work, args=(self._jobs,), name=f"wechatpay-chain-sign-{number}", daemon=True
+                    )
+                    worker.start()
+                    self._workers.append(worker)
+            return True
 
     def close(self) -> None:
         """Stop the threads (those signing now finish their signature); later calls sign inline."""
         with self._lock:
             self._closed = True
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False)
+            workers, self._workers = self._workers, []
+        for _ in workers:
+            self._jobs.put(None)
 
     def _after_fork(self) -> None:
-        # In a forked child the parent's threads are gone and its lock may be held: start over.
+        # In a forked child the parent's threads are gone and its locks may be held: start over.
         self._lock = threading.Lock()
-        self._executor = None
+        self._jobs = queue.SimpleQueue()
+        self._workers = []
+        self._finished = weakref.WeakKeyDictionary()
         self._in_flight = 0
+
+
+def _work(jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any], _Finished] | None]) -> None:
+    """A signing thread: sign what comes, hand the outcome to its loop; ``None`` stops it."""
+    while True:
+        job = jobs.get()
+        if job is None:
+            return
+        sign, future, finished = job
+        job = None  # hold nothing of a finished call while waiting for the next
+        try:
+            finished.add(future, sign(), None)
+        except BaseException as error:  # handed to the awaiting call, as run_in_executor would
+            finished.add(future, None, error)
+        sign = future = finished = None  # type: ignore[assignment]
 
 
 _POOLS: weakref.WeakSet[SigningPool] = weakref.WeakSet()
