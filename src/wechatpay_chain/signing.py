@@ -40,13 +40,18 @@ def available_cores() -> int:
 
 
 def default_signing_threads(cores: int | None = None) -> int:
-    """``signing_threads`` when not given: ``min(4, cores)``, and 0 (inline) on one core.
+    """``signing_threads`` when not given: one thread per core but the event loop's (at most 4),
+    and none (inline signing) on 1 or 2 cores.
 
-    Measured on 2 cores (tools/bench, async c=64): 2 threads beat 1, since the thread that
-    signs is blocked in RSA and the event loop's thread runs everything else.
+    Measured on 2 vCPUs (KVM, tools/bench, async c=64, 3 rounds): inline signing did 1,961-2,248
+    calls/s at 444-510 us of client CPU per call; 1 signing thread 1,662-2,081 at 624-704 us,
+    2 threads 1,537-2,059, 4 threads 1,328-2,095. Two threads sign only 1.18x as fast as one
+    there (4,253 vs 3,600 signatures/s: the vCPUs share a core's resources), so a signature on
+    the second vCPU costs ~190 us more CPU than on the loop, more than the loop gains. With 3
+    or more cores the loop keeps one and the others sign.
     """
     cores = available_cores() if cores is None else cores
-    return 0 if cores < 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores)
+    return 0 if cores <= 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores - 1)
 
 
 class _Finished:
