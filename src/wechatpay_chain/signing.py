@@ -40,18 +40,20 @@ def available_cores() -> int:
 
 
 def default_signing_threads(cores: int | None = None) -> int:
-    """``signing_threads`` when not given: one thread per core but the event loop's (at most 4),
-    and none (inline signing) on 1 or 2 cores.
+    """``signing_threads`` when not given: one thread per core but the event loop's, at most 4;
+    none (inline signing) on one core.
 
-    Measured on 2 vCPUs (KVM, tools/bench, async c=64, 3 rounds): inline signing did 1,961-2,248
-    calls/s at 444-510 us of client CPU per call; 1 signing thread 1,662-2,081 at 624-704 us,
-    2 threads 1,537-2,059, 4 threads 1,328-2,095. Two threads sign only 1.18x as fast as one
-    there (4,253 vs 3,600 signatures/s: the vCPUs share a core's resources), so a signature on
-    the second vCPU costs ~190 us more CPU than on the loop, more than the loop gains. With 3
-    or more cores the loop keeps one and the others sign.
+    Measured on 2 vCPUs (KVM), c=64. With the client alone on the machine
+    (``tools/bench/pool_sizes.py``: RSA-2048 signing plus ~200 us of Python per call on the
+    loop), inline did 2,911-3,186 calls/s, 1 signing thread 3,565-4,087 and 2 threads
+    3,288-4,034, each thread costing 100-150 us more CPU per call (a signature on the other
+    vCPU is slower, and the GIL changes hands twice per signature). With the benchmark's
+    responder on the same 2 vCPUs (``tools/bench/run.py``) one thread did 4-15% less than
+    inline: the responder already uses the second vCPU. The platform is not on the client's
+    machine, so the default follows the first measurement.
     """
     cores = available_cores() if cores is None else cores
-    return 0 if cores <= 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores - 1)
+    return 0 if cores < 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores - 1)
 
 
 class _Finished:
