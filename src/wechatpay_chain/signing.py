@@ -45,12 +45,11 @@ def default_signing_threads(cores: int | None = None) -> int:
 
     Measured on 2 vCPUs (KVM), c=64. With the client alone on the machine
     (``tools/bench/pool_sizes.py``: RSA-2048 signing plus ~200 us of Python per call on the
-    loop), inline did 2,911-3,186 calls/s, 1 signing thread 3,565-4,087 and 2 threads
-    3,288-4,034, each thread costing 100-150 us more CPU per call (a signature on the other
-    vCPU is slower, and the GIL changes hands twice per signature). With the benchmark's
-    responder on the same 2 vCPUs (``tools/bench/run.py``) one thread did 4-15% less than
-    inline: the responder already uses the second vCPU. The platform is not on the client's
-    machine, so the default follows the first measurement.
+    loop), inline did 2,911-3,186 calls/s, 1 signing thread 3,334-4,087 and 2 threads
+    3,288-4,034, for 100-150 us more CPU per call. With the benchmark's responder on the same
+    2 vCPUs (``tools/bench/run.py``) one thread did from 15% less to 4% more than inline: the
+    responder already uses the second vCPU. The platform is not on the client's machine, so
+    the default follows the first measurement.
     """
     cores = available_cores() if cores is None else cores
     return 0 if cores < 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores - 1)
