@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
 import os
 import sys
@@ -27,9 +26,10 @@ from .keyring import KeyRing
 from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
+from .signing import SigningPool, default_signing_threads
 from .specs import Catalog, Operation
 from .tls import is_loopback_url, tls_context
-from .transport import MAX_ANSWER_BYTES, RawAnswer, Timeout, Transport, in_blocking_call
+from .transport import MAX_ANSWER_BYTES, RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class Client(Node):
         on_attempt: Callable[[Attempt], None] | None = None,
         correct_clock: bool = False,
         cafile: str | Path | None = None,
-        signing_threads: int = 0,
+        signing_threads: int | None = None,
         bank_public_key: KeySource | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
@@ -208,15 +208,13 @@ class Client(Node):
             _check_base_url(url, "backup_urls", allow_insecure_http)
         self.backup_urls = [url.rstrip("/") for url in backup_urls]
         self.retry = _coerce_retry(retry)
-        if not isinstance(signing_threads, int) or signing_threads < 0:
-            raise ConfigError("signing_threads", "must be a whole number >= 0")
-        # RSA signing releases the GIL: with threads here, many concurrent async calls sign
-        # on other cores while the event loop goes on. 0 signs on the loop (cheapest per call).
-        self.signer = (
-            concurrent.futures.ThreadPoolExecutor(signing_threads, thread_name_prefix="wechatpay-chain-sign")
-            if signing_threads
-            else None
-        )
+        if signing_threads is None:
+            signing_threads = default_signing_threads()
+        if not isinstance(signing_threads, int) or isinstance(signing_threads, bool) or signing_threads < 0:
+            raise ConfigError("signing_threads", "must be a whole number >= 0 (0: sign on the event loop)")
+        # RSA signing releases the GIL: when async calls overlap they sign on these threads (made on
+        # first need) while the event loop goes on; a lone call signs inline (signing.py).
+        self.signer = SigningPool(signing_threads)
         self.on_attempt = on_attempt
         self.validate = validate
         self.validate_responses = validate_responses
@@ -324,7 +322,12 @@ class Client(Node):
         mode = "v3" if getattr(self, "private_key", None) is not None else "no v3 key"
         trusted = sorted(getattr(self, "_trusted_keys", None) or ())
         base_url = getattr(self, "base_url", "(not configured)")
-        return f"<wechatpay_chain.Client mchid={getattr(self, 'mchid', None)!r} {mode} trusted={trusted} {base_url}>"
+        signer = getattr(self, "signer", None)
+        threads = f" signing_threads={signer.threads}" if signer is not None else ""
+        return (
+            f"<wechatpay_chain.Client mchid={getattr(self, 'mchid', None)!r} {mode} trusted={trusted} "
+            f"{base_url}{threads}>"
+        )
 
     # -- the chain root ---------------------------------------------------------------
     def chain(self, path: str) -> Node:
@@ -453,7 +456,7 @@ class Client(Node):
         )
 
     async def _signed_headers(self, prepared: PreparedCall) -> dict[str, str]:
-        """The headers of one attempt: fresh nonce and timestamp, on the signing threads if any."""
+        """The headers of one attempt: fresh nonce and timestamp; on the signing threads when calls overlap."""
         assert self.private_key is not None and self.serial is not None
         sign = functools.partial(
             sign_call,
@@ -463,9 +466,7 @@ class Client(Node):
             serial=self.serial,
             timestamp=str(int(self.clock())),
         )
-        if self.signer is None or in_blocking_call():
-            return sign()
-        return await asyncio.get_running_loop().run_in_executor(self.signer, sign)
+        return await self.signer.run(sign)
 
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         from .sending import send_v3
@@ -543,8 +544,7 @@ class Client(Node):
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
         self.transport.close()
-        if self.signer is not None:
-            self.signer.shutdown(wait=False)
+        self.signer.close()
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -21,6 +21,7 @@ from .naming import Segment
 from .paysign import PaySign
 from .response import Response
 from .retry import Attempt, Retry
+from .signing import SigningPool
 from .specs import Catalog, Operation
 from .transport import RawAnswer, Timeout, Transport
 from .v2_settings import V2Settings
@@ -72,7 +73,7 @@ class Client(ChainRoot):
     base_url: str
     backup_urls: list[Any]
     retry: Retry
-    signer: Any
+    signer: SigningPool
     on_attempt: Callable[[Attempt], None] | None
     validate: bool
     validate_responses: bool
@@ -107,7 +108,7 @@ class Client(ChainRoot):
         on_attempt: Callable[[Attempt], None] | None = None,
         correct_clock: bool = False,
         cafile: str | Path | None = None,
-        signing_threads: int = 0,
+        signing_threads: int | None = None,
         bank_public_key: KeySource | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
@@ -186,7 +187,7 @@ class Client(ChainRoot):
         headers as they are sent; its repr shows neither.
         """
     async def _signed_headers(self, prepared: PreparedCall) -> dict[str, str]:
-        """The headers of one attempt: fresh nonce and timestamp, on the signing threads if any."""
+        """The headers of one attempt: fresh nonce and timestamp; on the signing threads when calls overlap."""
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         ...
     def _decrypt_answer(self, spec: Mapping[str, Any], response: Response) -> None:

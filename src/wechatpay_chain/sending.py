@@ -22,7 +22,7 @@ from .errors import ApiError, SignatureError, TransportError, WeChatPayError
 from .protocol import find_header, verify_signed_message
 from .response import Response
 from .retry import Attempt
-from .transport import RawAnswer, Timeout, pause
+from .transport import RawAnswer, Timeout, in_blocking_call, pause
 from .wire_log import Masks, WireRequest, format_attempt
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
             _learn_clock(client, answer, verified=True)
         return response
 
-    return await send_with_retries(
+    send = send_with_retries(
         client,
         method=prepared.method,
         target=prepared.target,
@@ -83,6 +83,15 @@ async def send_v3(client: Client, prepared: PreparedCall, timeout: Timeout | Non
         finish=finish,
         wire=wire,
     )
+    if in_blocking_call():
+        return await send
+    # Counted while in flight: overlapping async calls sign on the client's signing threads.
+    signer = client.signer
+    signer.enter()
+    try:
+        return await send
+    finally:
+        signer.leave()
 
 
 async def send_with_retries(

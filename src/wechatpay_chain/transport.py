@@ -262,14 +262,10 @@ class Transport:
             kwargs["timeout"] = timeout.as_aiohttp()
         if ssl_context is not None:
             kwargs["ssl"] = ssl_context
+        if method not in _NEVER_REPLAYED:
+            kwargs["middlewares"] = (_send_once(),)
         return session.request(
-            method,
-            URL(url, encoded=True),
-            headers=headers,
-            data=body or None,
-            allow_redirects=False,
-            middlewares=(_send_once(),),
-            **kwargs,
+            method, URL(url, encoded=True), headers=headers, data=body or None, allow_redirects=False, **kwargs
         )
 
     async def aclose(self) -> None:
@@ -393,6 +389,12 @@ class StreamedAnswer(Protocol):
     def content(self) -> _Body: ...
 
     async def read(self) -> bytes: ...
+
+
+# aiohttp never sends these twice by itself (they are not among its idempotent methods), so
+# they skip _send_once: a closure and a middleware chain per call on the event loop.
+# tests/test_reliability.py checks that each verb reaches a dropping server once.
+_NEVER_REPLAYED = frozenset({"POST", "PATCH"})
 
 
 def _send_once() -> aiohttp.ClientMiddlewareType:

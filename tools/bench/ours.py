@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 perf = time.perf_counter
 
 
-def make_client(keys: BenchKeys, signing_threads: int = 0, **options: Any) -> Client:
-    """Our client as a user configures it: validation on (default), the real spec for return-orders."""
+def make_client(keys: BenchKeys, signing_threads: int | None = None, **options: Any) -> Client:
+    """Our client as a user configures it: validation on (default), the real spec for return-orders,
+    signing threads from the cores (default); ``signing_threads`` for the comparison rows."""
     from wechatpay_chain import Client
 
     return Client(
@@ -138,9 +139,11 @@ def run_sync(keys: BenchKeys, n: int, warmup: int = 30) -> Measurement:
     return measurement("ours sync", latencies, wall, cpu, errors, first_error)
 
 
-async def run_async(keys: BenchKeys, n: int, concurrencies: list[int], warmup: int = 30) -> list[Measurement]:
+async def run_async(
+    keys: BenchKeys, n: int, concurrencies: list[int], warmup: int = 30, compare_threads: tuple[int, ...] = (0,)
+) -> list[Measurement]:
     results = []
-    async with make_client(keys) as client:
+    async with make_client(keys) as client:  # the default client: signing threads from the cores
 
         async def call() -> None:
             response = await client.v3.profitsharing.return_orders.post_async(json=PAYLOAD)
@@ -149,26 +152,32 @@ async def run_async(keys: BenchKeys, n: int, concurrencies: list[int], warmup: i
 
         for concurrency in concurrencies:
             results.append(await drive(call, n, concurrency, f"ours async c={concurrency}", warmup))
-    if concurrencies:
-        # The same top concurrency with RSA signing on 2 threads (the GIL is released while signing).
+        default_threads = client.signer.threads
+    for threads in compare_threads if concurrencies else ():
+        # The same top concurrency with another signing_threads (0: every signature on the event loop).
         top = max(concurrencies)
-        async with make_client(keys, signing_threads=2) as threaded:
+        async with make_client(keys, signing_threads=threads) as other:
 
-            async def threaded_call() -> None:
-                response = await threaded.v3.profitsharing.return_orders.post_async(json=PAYLOAD)
+            async def other_call(other: Client = other) -> None:
+                response = await other.v3.profitsharing.return_orders.post_async(json=PAYLOAD)
                 if response.status_code != 200 or response.verified is None:
                     raise RuntimeError(f"unexpected answer {response.status_code}")
 
-            results.append(await drive(threaded_call, n, top, f"ours async c={top} 2 signers", warmup))
+            results.append(await drive(other_call, n, top, f"ours async c={top} threads={threads}", warmup))
+    for result in results:
+        result.extra["signing_threads_default"] = default_threads
     return results
 
 
-def run_clients(keys: BenchKeys, n: int, concurrencies: list[int], sync: bool = True) -> list[Measurement]:
-    """Sync first (unless ``sync`` is false), then post_async at each concurrency (none for an empty list)."""
+def run_clients(
+    keys: BenchKeys, n: int, concurrencies: list[int], sync: bool = True, compare_threads: tuple[int, ...] = (0,)
+) -> list[Measurement]:
+    """Sync first (unless ``sync`` is false), then post_async at each concurrency (none for an empty list),
+    then the top concurrency again with each of ``compare_threads`` as ``signing_threads``."""
     results = [run_sync(keys, n)] if sync else []
     gc.collect()
     if concurrencies:
-        results.extend(asyncio.run(run_async(keys, n, concurrencies)))
+        results.extend(asyncio.run(run_async(keys, n, concurrencies, compare_threads=compare_threads)))
     return results
 
 
@@ -437,6 +446,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", default="1,8,64", help="comma-separated, for post_async ('' for none)")
     parser.add_argument("--no-sync", action="store_true", help="clients: skip the sync scenario")
+    parser.add_argument(
+        "--compare-threads", default="0", help="clients: signing_threads values for extra rows at the top concurrency"
+    )
     parser.add_argument("--inflight", type=int, default=1000)
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args(argv)
@@ -450,7 +462,8 @@ def main(argv: list[str] | None = None) -> None:
         emit(run_floor(args.calls))
     elif args.scenario == "clients":
         concurrencies = [int(c) for c in args.concurrency.split(",") if c]
-        emit(run_clients(keys(), args.calls, concurrencies, sync=not args.no_sync))
+        compare = tuple(int(t) for t in args.compare_threads.split(",") if t)
+        emit(run_clients(keys(), args.calls, concurrencies, sync=not args.no_sync, compare_threads=compare))
     elif args.scenario == "spec-first":
         emit([run_spec_first()])
     elif args.scenario == "call-first":

@@ -1,4 +1,4 @@
-"""The benchmark, side by side in one run: crypto floor, our client, wechatpayv3.
+"""The benchmark, side by side in one run: crypto floor, our client, wechatpayv3, the Node SDK.
 
     .venv/bin/python tools/bench/run.py            # full run (about 2 minutes on 2 cores)
     .venv/bin/python tools/bench/run.py --quick    # fewer calls, one round (about 30 s)
@@ -11,8 +11,10 @@ is never counted. The machine is small and noisy, so the scenarios run in
 rounds, ours and the peer's in alternating order, and the table shows medians
 and ratios from this one run: compare ratios, not absolute numbers between runs.
 
-The peer SDK is installed into ``tools/bench/.venv-peer`` on first use (from
-``requirements-peer.txt``); it is never a dependency of the package.
+The peer SDKs are installed on first use, into the benchmark's own folders: wechatpayv3
+into ``tools/bench/.venv-peer`` (from ``requirements-peer.txt``) and the Node SDK
+``wechatpay-axios-plugin`` into ``tools/bench/.node-peer`` (npm, ``NODE_PEER_PACKAGE``);
+neither is ever a dependency of the package or the tests.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ BENCH = Path(__file__).resolve().parent
 
 PEER_VENV = BENCH / ".venv-peer"
 PEER_REQUIREMENTS = BENCH / "requirements-peer.txt"
+NODE_PEER = BENCH / ".node-peer"
+NODE_PEER_PACKAGE = "wechatpay-axios-plugin@0.9.6"  # the Node SDK, pinned
+NODE_PEER_SCRIPT = BENCH / "node_peer.js"
 WORKER_TIMEOUT = 900.0
 
 
@@ -71,6 +76,7 @@ class Report:
     once: dict[str, Measurement] = field(default_factory=dict)
     imports: dict[str, Any] = field(default_factory=dict)
     peer_note: str = ""
+    node_note: str = ""
     responder: dict[str, Any] = field(default_factory=dict)
     responder_cpu: dict[str, list[float]] = field(default_factory=dict)  # job -> responder CPU us per request
 
@@ -133,6 +139,42 @@ def ensure_peer(options: argparse.Namespace) -> tuple[str | None, str]:
     if subprocess.run(check, capture_output=True).returncode != 0:
         return None, "wechatpayv3: skipped, installed but not importable"
     return python, ""
+
+
+def compare_threads() -> str:
+    """signing_threads values for the extra rows at the top concurrency: 0, 1, 2 but the default."""
+    from wechatpay_chain.signing import default_signing_threads
+
+    return ",".join(str(t) for t in sorted({0, 1, 2} - {default_signing_threads()}))
+
+
+def ensure_node_peer(options: argparse.Namespace) -> tuple[list[str] | None, str]:
+    """The command that runs the Node SDK's worker (installing the SDK with npm into
+    tools/bench/.node-peer on first use); or None and why not."""
+    if options.no_peer:
+        return None, "Node SDK: skipped (--no-peer)"
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return None, f"Node SDK: skipped ({'node' if node is None else 'npm'} is not on PATH)"
+    installed = NODE_PEER / "node_modules" / "wechatpay-axios-plugin" / "package.json"
+    wanted = NODE_PEER_PACKAGE.rsplit("@", 1)[1]
+    if not installed.exists() or json.loads(installed.read_text()).get("version") != wanted:
+        print(
+            f"setting up {NODE_PEER.relative_to(BENCH.parent.parent)} ({NODE_PEER_PACKAGE}, once) ...", file=sys.stderr
+        )
+        NODE_PEER.mkdir(exist_ok=True)
+        manifest = NODE_PEER / "package.json"
+        if not manifest.exists():  # a private manifest, so that npm installs here and nowhere else
+            manifest.write_text(json.dumps({"name": "wechatpay-chain-bench-node-peer", "private": True}) + "\n")
+        step = [npm, "install", "--no-audit", "--no-fund", "--save-exact", NODE_PEER_PACKAGE]
+        try:
+            done = subprocess.run(step, capture_output=True, text=True, cwd=NODE_PEER, timeout=600)
+        except subprocess.TimeoutExpired:
+            return None, "Node SDK: skipped, npm install timed out after 600 s"
+        if done.returncode != 0:
+            reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+            return None, f"Node SDK: skipped, npm install failed ({reason[:200]})"
+    return [node, str(NODE_PEER_SCRIPT)], ""
 
 
 def _import_walls(reps: int, env: dict[str, str]) -> dict[str, float]:
@@ -200,6 +242,7 @@ def median_extra(results: list[Measurement], key: str) -> float:
 def collect(options: argparse.Namespace, settings: Settings) -> Report:
     report = Report()
     peer_python, report.peer_note = ensure_peer(options)
+    node_peer, report.node_note = ensure_node_peer(options)
     folder = Path(tempfile.mkdtemp(prefix="wechatpay-bench-"))
     os.chmod(folder, 0o700)
     use_bytecode_cache(folder)
@@ -211,17 +254,27 @@ def collect(options: argparse.Namespace, settings: Settings) -> Report:
         client_args = [*keys_arg, "--calls", str(settings.calls), "--concurrency", concurrency]
         for round_number in range(settings.rounds):
             progress(f"round {round_number + 1}/{settings.rounds}")
-            jobs: list[list[str]] = [ours("clients", *client_args)]
+            jobs: list[list[str]] = [ours("clients", *client_args, "--compare-threads", compare_threads())]
             if peer_python is not None:
-                peer = [peer_python, str(BENCH / "peer.py"), *client_args]
-                jobs = [*jobs, peer] if round_number % 2 == 0 else [peer, *jobs]
+                jobs.append([peer_python, str(BENCH / "peer.py"), *client_args])
+            if node_peer is not None:
+                jobs.append([*node_peer, *client_args])
+            # Each round starts with another client: no one always runs first (or last).
+            shift = round_number % len(jobs)
+            jobs = jobs[shift:] + jobs[:shift]
             report.add(run_worker(ours("floor", "--calls", str(settings.calls))))
             for job in jobs:
                 before = _stats(keys)
                 report.add(run_worker(job))
                 after = _stats(keys)
                 requests = after["ok"] - before["ok"]
-                name = "wechatpayv3" if job[1].endswith("peer.py") else "ours"
+                name = (
+                    "wechatpayv3"
+                    if job[1].endswith("peer.py")
+                    else "Node SDK"
+                    if job[1].endswith("node_peer.js")
+                    else "ours"
+                )
                 if requests:
                     report.responder_cpu.setdefault(name, []).append((after["cpu"] - before["cpu"]) / requests * 1e6)
         progress("import time, first call, validation, memory, streaming")
@@ -314,6 +367,10 @@ def render(report: Report, settings: Settings, label: str) -> str:
     floor = rows.get("floor")
     floor_cpu = floor.cpu_us if floor else math.nan
     peer_version = next((r[0].extra.get("version") for n, r in report.rounds.items() if n.startswith("wechatpay")), "")
+    node_extra = next((r[0].extra for n, r in report.rounds.items() if n.startswith("node-sdk")), {})
+    default_threads = next(
+        (r[0].extra["signing_threads_default"] for n, r in report.rounds.items() if n.startswith("ours async")), None
+    )
     lines: list[str] = []
     out = lines.append
 
@@ -326,8 +383,12 @@ def render(report: Report, settings: Settings, label: str) -> str:
     out(
         f"  {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}, "
         f"wechatpay-chain {version('wechatpay-chain')}, aiohttp {version('aiohttp')}, "
-        f"cryptography {version('cryptography')}" + (f", wechatpayv3 {peer_version}" if peer_version else "")
+        f"cryptography {version('cryptography')}"
+        + (f", wechatpayv3 {peer_version}" if peer_version else "")
+        + (f", wechatpay-axios-plugin {node_extra['version']} (node {node_extra['node']})" if node_extra else "")
     )
+    if default_threads is not None:
+        out(f"  our default Client here: signing_threads={default_threads} (from the cores; 'threads=N' rows: others)")
     out(
         "  POST /v3/profitsharing/return-orders against responder.py (own process, 127.0.0.1); CPU = the client "
         "process only (all its threads)"
@@ -347,8 +408,9 @@ def render(report: Report, settings: Settings, label: str) -> str:
             f"{fmt(row.cpu_us):>13}{ratio(times_floor):>9}"
             + (f"  ERRORS {row.errors}: {row.first_error}" if row.errors else "")
         )
-    if report.peer_note:
-        out(report.peer_note)
+    for note in (report.peer_note, report.node_note):
+        if note:
+            out(note)
     if floor is not None:
         extras = report.rounds["floor"]
         out(
@@ -363,6 +425,11 @@ def render(report: Report, settings: Settings, label: str) -> str:
         "  wechatpayv3 sync uses requests.post without a session (a new connection per call); its async mode is "
         "httpx.AsyncClient (keep-alive pool of 20)"
     )
+    if node_extra:
+        out(
+            "  Node SDK: wechatpay-axios-plugin's chain (axios, Node's default keep-alive agent), "
+            "verifying every answer with the responder's platform key; one process, one thread"
+        )
     out("")
 
     def rate(name: str) -> float:
@@ -396,18 +463,36 @@ def render(report: Report, settings: Settings, label: str) -> str:
             verdict(best, 3.0, False),
         )
     )
-    threaded = f"ours async c={top} 2 signers"
-    if threaded in rows and best_peer:
-        threaded_ratio = rate(threaded) / rate(best_peer)
-        checks.append(
-            (
-                f"our async c={top}, 2 signing threads / wechatpayv3 best",
-                threaded_ratio,
-                ">= 3x",
-                verdict(threaded_ratio, 3.0, False),
-            )
+    node_async = {name: row.rate for name, row in rows.items() if name.startswith("node-sdk async")}
+    best_node = max(node_async, key=lambda name: node_async[name]) if node_async else ""
+    node_best = rate(f"ours async c={top}") / rate(best_node) if best_node else math.nan
+    checks.append(
+        (
+            f"our async c={top} / Node SDK best async ({best_node.rsplit(' ', 1)[-1] or '-'})",
+            node_best,
+            ">= 1.5x",
+            verdict(node_best, 1.5, False),
         )
-        checks.append((f"our CPU/call / floor, async c={top}, 2 signing threads", cpu_ratio(threaded), "", ""))
+    )
+    for name in rows:
+        if name.startswith(f"ours async c={top} threads="):
+            threads = name.rsplit("=", 1)[1]
+            checks.append(
+                (
+                    f"  the same with signing_threads={threads} / Node SDK best",
+                    rate(name) / rate(best_node) if best_node else math.nan,
+                    "",
+                    "",
+                )
+            )
+            checks.append(
+                (
+                    f"  the same with signing_threads={threads} / wechatpayv3 best",
+                    rate(name) / rate(best_peer) if best_peer else math.nan,
+                    "",
+                    "",
+                )
+            )
     stream_ours = report.once.get("ours stream")
     if stream_ours is not None and stream_plain is not None:
         streaming = stream_ours.extra["mb_per_s"] / stream_plain.extra["mb_per_s"]
@@ -511,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--smoke", action="store_true", help="tiny counts, only to check that the harness runs")
     parser.add_argument("--calls", type=int, help="calls per scenario and round")
     parser.add_argument("--rounds", type=int, help="rounds (ours and the peer's alternate their order)")
-    parser.add_argument("--no-peer", action="store_true", help="skip wechatpayv3")
+    parser.add_argument("--no-peer", action="store_true", help="skip the peers (wechatpayv3 and the Node SDK)")
     parser.add_argument("--peer-python", help="a python that has wechatpayv3[async] (default: tools/bench/.venv-peer)")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     options = parser.parse_args(argv)
@@ -536,6 +621,7 @@ def main(argv: list[str] | None = None) -> int:
                     "once": {name: result.to_json() for name, result in report.once.items()},
                     "imports": report.imports,
                     "peer_note": report.peer_note,
+                    "node_note": report.node_note,
                     "responder": report.responder,
                 },
                 ensure_ascii=False,
