@@ -239,6 +239,15 @@ def test_validation_sees_the_filled_payload(mock: MockPlatform, fleet: Merchants
     assert not mock.calls
 
 
+def test_a_field_naming_another_merchant_is_never_filled(mock: MockPlatform, fleet: Merchants) -> None:
+    # bindrecipient's mchid is the store's receiving merchant (门店收款商户号), not the caller
+    shop = merchant(mock, fleet)
+    with pytest.raises(ValidationError) as refused:
+        shop.v3.brand.partner.store.brandstores._store_id_.bindrecipient.post(store_id="1234", json={})
+    assert "/json/mchid" in [error.pointer for error in refused.value.errors]
+    assert not mock.calls
+
+
 def test_a_v2_order(mock: MockPlatform, fleet: Merchants) -> None:
     shop = merchant(mock, fleet, defaults=DEFAULTS)
     order = {"body": "a cup", "out_trade_no": "F2", "total_fee": 1, "spbill_create_ip": "127.0.0.1"}

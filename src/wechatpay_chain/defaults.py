@@ -23,6 +23,10 @@ __all__ = ["OWN_ID_FIELDS", "client_defaults", "fill_defaults"]
 
 OWN_ID_FIELDS = ("mchid", "sp_mchid")
 """v3 fields that name the calling merchant: filled from ``Client.mchid`` unless ``defaults`` say otherwise."""
+_OTHER_MERCHANT_MARKS = ("目标", "收款", "创建方", "下管", "解管")
+"""Words in a merchant-number field's label that make it another merchant's (门店收款商户号,
+目标商户号, ...): such a field is never filled by default, so a call that forgot it is
+refused by validation rather than sent on behalf of the caller's own number."""
 
 
 def client_defaults(mchid: str, given: Mapping[str, Any] | None) -> Mapping[str, str]:
@@ -47,8 +51,15 @@ def fill_defaults(schema: Mapping[str, Any] | None, given: Any, defaults: Mappin
     if not isinstance(found, Mapping) or not defaults or (given is not None and not isinstance(given, Mapping)):
         return given
     missing = {
-        name: value for name, value in defaults.items() if name in found and (given is None or given.get(name) is None)
+        name: value
+        for name, value in defaults.items()
+        if name in found and (given is None or given.get(name) is None) and not _names_another_merchant(found[name])
     }
     if not missing:
         return given
     return {**missing, **{name: value for name, value in (given or {}).items() if name not in missing}}
+
+
+def _names_another_merchant(field: Any) -> bool:
+    title = field.get("title") if isinstance(field, Mapping) else None
+    return isinstance(title, str) and "商户号" in title and any(mark in title for mark in _OTHER_MERCHANT_MARKS)
