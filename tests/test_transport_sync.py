@@ -277,6 +277,23 @@ def test_framing_headers_from_the_caller_are_refused_on_both_paths(mock: MockPla
     assert not mock.calls
 
 
+def test_a_header_value_latin1_cannot_carry_is_refused_alike_on_both_paths(mock: MockPlatform) -> None:
+    # http.client could not encode it, aiohttp would have sent UTF-8: both refuse it now
+    headers = {"X-Note": "示例"}
+    with mock.client() as client:
+        with pytest.raises(TransportError, match="non-Latin-1") as sync_refused:
+            client.v3.profitsharing.return_orders.post(json=RETURN_ORDER, headers=headers)
+
+        async def call_async() -> None:
+            async with mock.client() as async_client:
+                await async_client.v3.profitsharing.return_orders.post_async(json=RETURN_ORDER, headers=headers)
+
+        with pytest.raises(TransportError, match="non-Latin-1") as async_refused:
+            asyncio.run(call_async())
+    assert sync_refused.value.sent is False and async_refused.value.sent is False
+    assert not mock.calls
+
+
 def test_a_sync_download_stopped_early_does_not_return_its_connection(mock: MockPlatform) -> None:
     from wechatpay_chain.mock.bills import sample_bill_lines
 

@@ -12,7 +12,9 @@ __all__ = ["FRAMING_HEADERS", "check_request", "url_for_messages"]
 # Headers that frame the message: set by the transport alone, refused from callers.
 FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"})
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_BAD_VALUE = re.compile(r"[\r\n\x00]")
+_BAD_VALUE = re.compile(r"[\r\n\x00]|[^\x00-\xff]")
+"""A line break or NUL (they would split the request), or a character Latin-1 cannot carry
+(http.client refuses it while aiohttp would send UTF-8: both refuse it here, alike)."""
 _BAD_TARGET = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -50,7 +52,7 @@ def check_request(method: str, url: str, headers: Mapping[str, str]) -> None:
             bad = next(
                 name for name, value in headers.items() if not _TOKEN.fullmatch(name) or _BAD_VALUE.search(value)
             )
-            reason = f"header {bad!r} cannot be sent: invalid name or a line break in its value"
+            reason = f"header {bad!r} cannot be sent: invalid name, or a line break or non-Latin-1 text in its value"
     raise TransportError(f"{where}: {reason}", sent=False)
 
 

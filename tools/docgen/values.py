@@ -127,7 +127,9 @@ def _made_up(name: str, schema: Mapping[str, Any]) -> str:
     for name_rule, title_rule, value in _BY_NAME:
         if re.search(name_rule, name, re.IGNORECASE) or (title and re.search(title_rule, title)):
             return value
-    return f"示例{title}" if title else f"example-{name.replace('_', '-')}"
+    if title and "-" not in name:  # a header (Wechatpay-Nonce) travels as Latin-1 text: no 示例
+        return f"示例{title}"
+    return f"example-{name.replace('_', '-').lower()}"
 
 
 def _fit(text: str, schema: Mapping[str, Any]) -> str:
