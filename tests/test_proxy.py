@@ -274,3 +274,21 @@ def test_a_proxy_that_is_not_an_http_url_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="proxy"):
         Client(mchid="1900000109", secret="x" * 32, proxy="socks5://127.0.0.1:1080")
+
+
+def test_a_proxy_that_cannot_be_reached_is_named_in_the_error(mock: MockPlatform) -> None:
+    """A dead proxy must not read as the platform refusing; its password never shows."""
+    dead = f"http://{USER}:{PASSWORD}@127.0.0.1:{_free_port()}"
+    with mock.client(proxy=dead, retry=None) as client:
+        with pytest.raises(TransportError) as sync_failed:
+            _get(client)
+
+        async def call_async() -> None:
+            async with mock.client(proxy=dead, retry=None) as async_client:
+                await _get_async(async_client)
+
+        with pytest.raises(TransportError) as async_failed:
+            asyncio.run(call_async())
+    for failed in (sync_failed.value, async_failed.value):
+        assert "through the proxy http://***@127.0.0.1:" in str(failed), str(failed)
+        assert PASSWORD not in str(failed) and failed.sent is False

@@ -46,6 +46,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import SKIP_HEADER
 
 from .errors import TimeoutError, TransportError
+from .proxy_url import redact_proxy
 from .request_check import url_for_messages
 from .signed_headers import SignedHeaders
 
@@ -400,7 +401,8 @@ def _failure(exc: BaseException, method: str, url: str, proxy: str | None) -> Ba
     if during_connect and timed_out:
         return TimeoutError(f"{where}: timed out connecting", sent=False)
     if during_connect:
-        return TransportError(_scrub(f"{where}: cannot connect ({_reason(root)})", proxy), sent=False)
+        via = f" through the proxy {redact_proxy(proxy)}" if proxy else ""
+        return TransportError(_scrub(f"{where}: cannot connect{via} ({_reason(root)})", proxy), sent=False)
     if isinstance(exc, ValueError) and not isinstance(exc, urllib3.exceptions.HTTPError):
         # http.client refused the request before writing it (a header or target it cannot send)
         return TransportError(_scrub(f"{where}: {_reason(exc)}", proxy), sent=False)

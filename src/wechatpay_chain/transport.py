@@ -205,7 +205,7 @@ class Transport:
             async with request as answer:
                 return RawAnswer(answer.status, answer.headers, await _read_capped(answer, cap, method, url))
         except (aiohttp.ClientError, builtins.TimeoutError) as exc:
-            raise _transport_error(exc, method, url) from None
+            raise _transport_error(exc, method, url, self._proxy) from None
 
     @contextlib.asynccontextmanager
     async def open(
@@ -235,7 +235,7 @@ class Transport:
             async with request as answer:
                 yield answer
         except (aiohttp.ClientError, builtins.TimeoutError) as exc:
-            raise _transport_error(exc, method, url) from None
+            raise _transport_error(exc, method, url, self._proxy) from None
 
     def _blocking_limits(self, timeout: Timeout | None) -> dict[str, float | None]:
         """connect, read and the deadline of ``timeout`` (or the client's) for the blocking pool."""
@@ -453,7 +453,7 @@ class _BlockingResponse:
             yield piece
 
 
-def _transport_error(exc: BaseException, method: str, url: str) -> TransportError:
+def _transport_error(exc: BaseException, method: str, url: str, proxy: str | None = None) -> TransportError:
     """aiohttp's error as ours, with ``sent`` saying whether the request may have reached the
     platform (only a failed connection proves it did not): the retry rules depend on it."""
     where = f"{method} {url_for_messages(url)}"
@@ -463,9 +463,15 @@ def _transport_error(exc: BaseException, method: str, url: str) -> TransportErro
         return TimeoutError(f"{where}: timed out", sent=True)
     if isinstance(exc, aiohttp.ClientHttpProxyError):  # the proxy refused the CONNECT: nothing left
         return TransportError(f"{where}: the proxy refused the tunnel (HTTP {exc.status})", sent=False)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return TransportError(f"{where}: cannot connect ({exc.os_error})", sent=False)
+    if isinstance(exc, aiohttp.ClientConnectorError):  # with a proxy, the connection is to the proxy
+        return TransportError(f"{where}: cannot connect{_via(proxy)} ({exc.os_error})", sent=False)
     return TransportError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
+
+
+def _via(proxy: str | None) -> str:
+    """`` through the proxy http://***@host:port`` for a connection failure, so that it does not
+    read as the platform's; the proxy's credentials never show."""
+    return f" through the proxy {redact_proxy(proxy)}" if proxy else ""
 
 
 async def _read_capped(answer: aiohttp.ClientResponse, cap: int | None, method: str, url: str) -> bytes:
