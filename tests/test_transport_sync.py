@@ -346,6 +346,30 @@ def test_a_dripping_answer_head_is_bounded_by_the_total_time(serve: Callable[[Ha
     pool.close()
 
 
+@pytest.mark.parametrize("length", [True, False])
+def test_a_dripping_answer_body_is_bounded_by_the_total_time(
+    serve: Callable[[Handler], ScriptedServer], length: bool
+) -> None:
+    """The same for the body, announced (read in one go) or chunked (read as it arrives)."""
+
+    def drip(conn: socket.socket, number: int) -> None:
+        read_request(conn)
+        framing = b"Content-Length: 200\r\n" if length else b"Transfer-Encoding: chunked\r\n"
+        conn.sendall(b"HTTP/1.1 200 OK\r\n" + framing + b"\r\n")
+        for _ in range(200):
+            conn.sendall(b"a" if length else b"1\r\na\r\n")
+            time.sleep(0.05)
+
+    server = serve(drip)
+    pool = SyncPools(user_agent="test")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError) as caught:
+        send(pool, server.url, read=1.0, total=0.6)
+    assert time.monotonic() - started < 2.0
+    assert caught.value.sent is True
+    pool.close()
+
+
 def _raw_heads(handler_answer: bytes, calls: Callable[[str], None]) -> list[bytes]:
     """The request heads a raw socket server receives while ``calls(url)`` runs."""
     heads: list[bytes] = []

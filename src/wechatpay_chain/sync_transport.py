@@ -219,7 +219,7 @@ class SyncPools:
             raise _failure(exc, method, url, self.proxy) from None
         finally:
             _DEADLINE.reset(token)
-        return SyncAnswer(answer, method, url, read, deadline, self.proxy)
+        return SyncAnswer(answer, method, url, self.proxy)
 
     def close(self) -> None:
         with self._lock:
@@ -291,26 +291,17 @@ class SyncPools:
 
 class SyncAnswer:
     """An answer being read; its connection goes back to the pool once read to its end,
-    and is closed if the answer is closed before that."""
+    and is closed if the answer is closed before that. Every read is under the call's
+    deadline already: the answer reads its socket through a ``_DeadlineReader``."""
 
-    __slots__ = ("_answer", "_deadline", "_method", "_proxy", "_read", "_url", "headers", "status")
+    __slots__ = ("_answer", "_method", "_proxy", "_url", "headers", "status")
 
-    def __init__(
-        self,
-        answer: Any,
-        method: str,
-        url: str,
-        read: float | None,
-        deadline: float | None,
-        proxy: str | None,
-    ) -> None:
+    def __init__(self, answer: Any, method: str, url: str, proxy: str | None) -> None:
         self._answer = answer
         self.status: int = answer.status
         self.headers = CIMultiDictProxy(CIMultiDict(answer.headers.iteritems()))
         self._method = method
         self._url = url
-        self._read = read
-        self._deadline = deadline
         self._proxy = proxy
 
     @property
@@ -328,7 +319,7 @@ class SyncAnswer:
                 f"more than max_answer_bytes={limit}",
                 sent=True,
             )
-        if length is not None and self._deadline is None:
+        if length is not None:  # announced and within the limit: read it in one go
             try:
                 body: bytes = self._answer.read()
             except BaseException as exc:
@@ -353,13 +344,6 @@ class SyncAnswer:
         """The next body bytes as they arrive; ``b""`` at the end (the connection released)."""
         answer = self._answer
         try:
-            if self._deadline is not None:
-                left = self._deadline - time.monotonic()
-                if left <= 0:
-                    raise builtins.TimeoutError("the call's total timeout has passed")
-                sock = getattr(answer.connection, "sock", None)
-                if sock is not None:
-                    sock.settimeout(left if self._read is None else min(self._read, left))
             piece: bytes = answer.read1(READ_SIZE)
         except BaseException as exc:
             self.close()
