@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from .errors import TransportError
 
-__all__ = ["FRAMING_HEADERS", "check_request", "url_for_messages"]
+__all__ = ["FRAMING_HEADERS", "check_request", "too_long", "url_for_messages"]
 
 # Headers that frame the message: set by the transport alone, refused from callers.
 FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"})
@@ -59,3 +59,14 @@ def check_request(method: str, url: str, headers: Mapping[str, str]) -> None:
 def url_for_messages(url: str) -> str:
     """The URL without its query (which may carry personal data), for messages and logs."""
     return url.split("?", 1)[0]
+
+
+def too_long(method: str, url: str, cap: int, announced: int | None = None) -> TransportError:
+    """The error for an answer over ``max_answer_bytes``, announced or found while reading
+    (the same words from both transports). The request was sent: ``sent=True``."""
+    where = f"{method} {url_for_messages(url)}"
+    if announced is not None:
+        return TransportError(
+            f"{where}: the answer announces {announced} bytes, more than max_answer_bytes={cap}", sent=True
+        )
+    return TransportError(f"{where}: the answer is longer than max_answer_bytes={cap}", sent=True)

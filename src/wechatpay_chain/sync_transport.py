@@ -47,7 +47,7 @@ from urllib3.util import SKIP_HEADER
 
 from .errors import TimeoutError, TransportError
 from .proxy_url import redact_proxy
-from .request_check import url_for_messages
+from .request_check import too_long, url_for_messages
 from .signed_headers import SignedHeaders
 
 __all__ = ["SyncAnswer", "SyncPools"]
@@ -314,11 +314,7 @@ class SyncAnswer:
         length = self.content_length
         if limit is not None and length is not None and length > limit:
             self.close()
-            raise TransportError(
-                f"{_where(self._method, self._url)}: the answer announces {length} bytes, "
-                f"more than max_answer_bytes={limit}",
-                sent=True,
-            )
+            raise too_long(self._method, self._url, limit, length)
         if length is not None:  # announced and within the limit: read it in one go
             try:
                 body: bytes = self._answer.read()
@@ -333,10 +329,7 @@ class SyncAnswer:
             size += len(piece)
             if limit is not None and size > limit:
                 self.close()
-                raise TransportError(
-                    f"{_where(self._method, self._url)}: the answer is longer than max_answer_bytes={limit}",
-                    sent=True,
-                )
+                raise too_long(self._method, self._url, limit)
             pieces.append(piece)
         return b"".join(pieces)
 

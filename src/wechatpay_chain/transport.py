@@ -33,7 +33,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from .errors import TimeoutError, TransportError
-from .request_check import check_request, url_for_messages
+from .request_check import check_request, too_long, url_for_messages
 from .signed_headers import SignedHeaders
 
 if TYPE_CHECKING:
@@ -481,18 +481,14 @@ async def _read_capped(answer: aiohttp.ClientResponse, cap: int | None, method: 
         return await answer.read()
     if length is not None:
         answer.close()
-        message = (
-            f"{method} {url_for_messages(url)}: the answer announces {length} bytes, more than max_answer_bytes={cap}"
-        )
-        raise TransportError(message, sent=True)
+        raise too_long(method, url, cap, length)
     pieces = []
     size = 0
     while piece := await answer.content.readany():
         size += len(piece)
         if size > cap:
             answer.close()
-            message = f"{method} {url_for_messages(url)}: the answer is longer than max_answer_bytes={cap}"
-            raise TransportError(message, sent=True)
+            raise too_long(method, url, cap)
         pieces.append(piece)
     return b"".join(pieces)
 
