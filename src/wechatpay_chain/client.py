@@ -225,10 +225,7 @@ class Client(Node):
         self.catalog: Catalog = catalog if catalog is not None else Catalog(specs)
         # cafile: trust another CA (a TLS-terminating proxy, a test server) besides the system's.
         self.cafile = str(cafile) if cafile is not None else None
-        if sealed_proxy is not None and not _is_proxy_url(reveal(sealed_proxy)):
-            raise ConfigError("proxy", "must be an http:// or https:// URL (http://user:pass@host:port)")
-        if max_answer_bytes is not None and (not isinstance(max_answer_bytes, int) or max_answer_bytes < 1):
-            raise ConfigError("max_answer_bytes", "must be a whole number of bytes > 0, or None for no cap")
+        check_transport_settings(sealed_proxy, max_answer_bytes)
         self.transport: Transport | SharedTransport
         if transport is not None:  # shared with other clients (fleet.py): its settings are its own
             from .fleet import share_transport
@@ -237,14 +234,7 @@ class Client(Node):
                 transport, timeout is not DEFAULT_TIMEOUT, sealed_proxy, trust_env, max_answer_bytes
             )
         else:
-            self.transport = Transport(
-                timeout=Timeout.coerce(timeout),
-                user_agent=_user_agent(),
-                ssl_context=tls_context(self.cafile) if self.cafile else None,
-                proxy=reveal(sealed_proxy),
-                trust_env=bool(trust_env),
-                max_answer_bytes=max_answer_bytes,
-            )
+            self.transport = new_transport(timeout, self.cafile, sealed_proxy, trust_env, max_answer_bytes)
         self.auto_refresh_certs = auto_refresh_certs
         # APIv2 settings are independent of v3: a v2-only merchant passes only these.
         self.v2_settings = V2Settings.load(secret=sealed_secret, client_cert=client_cert, client_key=sealed_client_key)
@@ -565,5 +555,29 @@ class Client(Node):
         await self.aclose()
 
 
-def _is_proxy_url(value: object) -> bool:
-    return isinstance(value, str) and value.startswith(("http://", "https://"))
+def check_transport_settings(proxy: Secret | None, max_answer_bytes: int | None) -> None:
+    """The transport keywords a client and a fleet both take, checked alike (ConfigError)."""
+    if proxy is not None and not str(reveal(proxy)).startswith(("http://", "https://")):
+        raise ConfigError("proxy", "must be an http:// or https:// URL (http://user:pass@host:port)")
+    if max_answer_bytes is not None and (not isinstance(max_answer_bytes, int) or max_answer_bytes < 1):
+        raise ConfigError("max_answer_bytes", "must be a whole number of bytes > 0, or None for no cap")
+
+
+def new_transport(
+    timeout: float | Timeout | None,
+    cafile: str | None,
+    proxy: Secret | None,
+    trust_env: bool,
+    max_answer_bytes: int | None,
+    limit: int = 100,
+) -> Transport:
+    """A transport of its own, for one client or for a fleet (the proxy unwrapped only here)."""
+    return Transport(
+        timeout=Timeout.coerce(timeout),
+        user_agent=_user_agent(),
+        ssl_context=tls_context(cafile) if cafile else None,
+        limit=limit,
+        proxy=reveal(proxy),
+        trust_env=bool(trust_env),
+        max_answer_bytes=max_answer_bytes,
+    )

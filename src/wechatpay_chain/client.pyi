@@ -240,5 +240,15 @@ class Client(ChainRoot):
     ) -> None:
         ...
 
-def _is_proxy_url(value: object) -> bool:
-    ...
+def check_transport_settings(proxy: Secret | None, max_answer_bytes: int | None) -> None:
+    """The transport keywords a client and a fleet both take, checked alike (ConfigError)."""
+
+def new_transport(
+    timeout: float | Timeout | None,
+    cafile: str | None,
+    proxy: Secret | None,
+    trust_env: bool,
+    max_answer_bytes: int | None,
+    limit: int = 100,
+) -> Transport:
+    """A transport of its own, for one client or for a fleet (the proxy unwrapped only here)."""

@@ -30,10 +30,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Client, _is_proxy_url, _user_agent
+from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Client, check_transport_settings, new_transport
+from .crypto import seal
 from .errors import ConfigError, TransportError
 from .specs import Catalog
-from .tls import tls_context
 from .transport import MAX_ANSWER_BYTES, RawAnswer, StreamedAnswer, Timeout, Transport
 
 if TYPE_CHECKING:
@@ -177,22 +177,15 @@ class Merchants:
             raise ConfigError("transport", "a fleet makes its own: pass its settings to Merchants(...)")
         if catalog is not None and specs is not None:
             raise ConfigError("specs", "give specs= or catalog=, not both")
-        if proxy is not None and not _is_proxy_url(proxy):
-            raise ConfigError("proxy", "must be an http:// or https:// URL (http://user:pass@host:port)")
+        sealed_proxy = seal(proxy)  # its password, if any, stays out of this frame's locals
+        proxy = None
+        check_transport_settings(sealed_proxy, max_answer_bytes)
         if not isinstance(limit, int) or limit < 1:
             raise ConfigError("limit", "must be a whole number of connections > 0")
         self.base_url = base_url or DEFAULT_BASE_URL
         self.cafile = str(cafile) if cafile is not None else None
         self.catalog = catalog if catalog is not None else Catalog(specs)
-        self.transport = Transport(
-            timeout=Timeout.coerce(timeout),
-            user_agent=_user_agent(),
-            ssl_context=tls_context(self.cafile) if self.cafile else None,
-            limit=limit,
-            proxy=proxy,
-            trust_env=bool(trust_env),
-            max_answer_bytes=max_answer_bytes,
-        )
+        self.transport = new_transport(timeout, self.cafile, sealed_proxy, trust_env, max_answer_bytes, limit)
         self.client_options = client_options
 
     def client(
