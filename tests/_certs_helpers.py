@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from wechatpay_chain.crypto import aes_gcm_encrypt
-from wechatpay_chain.protocol import dump_json, sign_answer_headers
+from wechatpay_chain.trust.crypto import aes_gcm_encrypt
+from wechatpay_chain.v3.protocol import dump_json, sign_answer_headers
 
 APIV3_KEY = "wechatpay-chain/test/apiv3-key!!"  # 32 characters, as the platform requires
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z: a fixed clock for every test

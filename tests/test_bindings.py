@@ -16,7 +16,7 @@ from payloads import RETURN_ORDER
 
 from wechatpay_chain import Client, ConfigError, SignatureError
 from wechatpay_chain.mock import MockPlatform
-from wechatpay_chain.notify import build_notification
+from wechatpay_chain.v3.notifications import build_notification
 
 
 def _webhook_app(client: Client, events: list[Any]) -> web.Application:

@@ -12,9 +12,9 @@ from jsonschema import Draft202012Validator
 from payloads import RETURN_ORDER
 
 from wechatpay_chain import ApiError, Client, ValidationError
+from wechatpay_chain.catalog.specs import Catalog
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.examples import example_for
-from wechatpay_chain.specs import Catalog
 
 
 def test_validation_lists_every_problem_with_its_pointer(client: Client, mock: MockPlatform) -> None:

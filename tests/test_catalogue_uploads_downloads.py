@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from wechatpay_chain import Client, SignatureError
+from wechatpay_chain.catalog.specs import Catalog
 from wechatpay_chain.mock import MockAnswer, MockPlatform
 from wechatpay_chain.mock.examples import example_for
-from wechatpay_chain.specs import Catalog
 
 CATALOG = Catalog()
 

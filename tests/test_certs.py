@@ -27,7 +27,8 @@ from _certs_helpers import (
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from wechatpay_chain.certs import (
+from wechatpay_chain.errors import ConfigError, DecryptionError, SignatureError
+from wechatpay_chain.trust.certificates import (
     KeyRing,
     PlatformCertificate,
     decrypt_certificates,
@@ -36,9 +37,8 @@ from wechatpay_chain.certs import (
     verify_with_delivered,
     write_pem_files,
 )
-from wechatpay_chain.crypto import oaep_decrypt, oaep_encrypt
-from wechatpay_chain.errors import ConfigError, DecryptionError, SignatureError
-from wechatpay_chain.notify import build_notification, parse_notification
+from wechatpay_chain.trust.crypto import oaep_decrypt, oaep_encrypt
+from wechatpay_chain.v3.notifications import build_notification, parse_notification
 
 OLD_SERIAL = 0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1
 NEW_SERIAL = 0x7B77373C3A93AA83DD2B6B5ADB1FD2C4C2F0A1B2
@@ -94,7 +94,7 @@ def test_serial_mismatch_refuses_the_answer(serial_no: str) -> None:
 def test_expired_certificate_is_skipped_with_a_reason(caplog: pytest.LogCaptureFixture) -> None:
     expired = certificate("old", OLD_SERIAL, not_before=at(NOW - 2000 * DAY), not_after=at(NOW - DAY))
     current = certificate("platform", NEW_SERIAL)
-    with caplog.at_level(logging.WARNING, logger="wechatpay_chain.certs"):
+    with caplog.at_level(logging.WARNING, logger="wechatpay_chain.trust.certificates"):
         result = decrypt_certificates(answer_for(expired, current), APIV3_KEY, now=clock())
     assert [item.serial for item in result] == [current.serial]
     assert expired.serial in caplog.text and "expired" in caplog.text

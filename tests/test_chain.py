@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from wechatpay_chain import Client
-from wechatpay_chain.calls import fill_path
+from wechatpay_chain.catalog.specs import Catalog
 from wechatpay_chain.chain import python_name
 from wechatpay_chain.naming import Segment, attribute_segment, kebab, path_segments
-from wechatpay_chain.specs import Catalog
+from wechatpay_chain.v3.calls import fill_path
 
 INDEX = """key\tmethod\turl\tsummary
 v3/profitsharing/return-orders\tPOST\t/v3/profitsharing/return-orders\t请求分账回退

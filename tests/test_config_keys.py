@@ -12,7 +12,7 @@ from wechatpay_chain import Client, ConfigError
 from wechatpay_chain.config import client_keywords, client_kwargs_from_env, client_kwargs_from_file
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.retry import NO_RETRY, Retry
-from wechatpay_chain.transport import Timeout
+from wechatpay_chain.transport.aio import Timeout
 
 
 def test_the_keys_are_the_keywords_of_client() -> None:

@@ -44,8 +44,8 @@ from docgen.markdown import ASYNC_LABEL, SYNC_LABEL  # noqa: E402
 from docgen.pages import Page, slug_of  # noqa: E402
 from docgen.site import build, load_pages  # noqa: E402
 
+from wechatpay_chain.catalog.specs import Catalog  # noqa: E402
 from wechatpay_chain.mock import MockPlatform  # noqa: E402
-from wechatpay_chain.specs import Catalog  # noqa: E402
 
 SEED = "post-v3-profitsharing-return-orders"
 SAMPLE_SIZE = 50

@@ -61,7 +61,7 @@ def test_unknown_token_is_an_api_error(client: Client, mock: MockPlatform, tmp_p
 
 @pytest.mark.parametrize("first", [1, 2, 7])
 def test_gzip_is_told_and_checked_however_the_reads_split(first: int) -> None:
-    from wechatpay_chain.downloads import _Checks
+    from wechatpay_chain.v3.downloads import _Checks
 
     plain = _bill_text(300)
     packed = gzip.compress(plain[:5000]) + gzip.compress(plain[5000:])  # two members, as gzip allows
@@ -74,7 +74,7 @@ def test_gzip_is_told_and_checked_however_the_reads_split(first: int) -> None:
 
 
 def test_a_truncated_gzip_download_is_refused() -> None:
-    from wechatpay_chain.downloads import _Checks
+    from wechatpay_chain.v3.downloads import _Checks
 
     checks = _Checks(None, None, False, None)
     checks.feed(gzip.compress(_bill_text(100))[:-20])

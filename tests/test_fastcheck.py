@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from wechatpay_chain.fastcheck import compile_check
+from wechatpay_chain.catalog.fastcheck import compile_check
+from wechatpay_chain.catalog.specs import PARTS, Catalog
+from wechatpay_chain.catalog.validation import FORMAT_CHECKER
 from wechatpay_chain.mock.examples import example_for
-from wechatpay_chain.specs import PARTS, Catalog
-from wechatpay_chain.validation import FORMAT_CHECKER
 
 
 def _schemas() -> Iterator[tuple[str, dict[str, Any]]]:

@@ -15,10 +15,10 @@ import yaml
 from _spec_helpers import subschemas
 
 from wechatpay_chain import ApiError, Client, ValidationError
-from wechatpay_chain.fastcheck import compile_check
+from wechatpay_chain.catalog.fastcheck import compile_check
+from wechatpay_chain.catalog.schema_rules import Condition, conditions_of, groups_of, rule_names
+from wechatpay_chain.catalog.specs import Catalog
 from wechatpay_chain.mock import MockPlatform
-from wechatpay_chain.schema_rules import Condition, conditions_of, groups_of, rule_names
-from wechatpay_chain.specs import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "wechatpay-openapi"
@@ -220,8 +220,8 @@ def test_the_fast_check_agrees_with_jsonschema_on_rules(schema: dict[str, Any]) 
 
 
 def test_v2_text_values_read_as_the_platform_reads_them() -> None:
+    from wechatpay_chain.catalog.wire_values import query_view, read_text_values
     from wechatpay_chain.v2.rules import wire_view
-    from wechatpay_chain.wire_values import query_view, read_text_values
 
     schema = {"type": "object", "properties": {"flag": {"type": "boolean"}, "list": {"type": "array"}}}
     assert read_text_values(schema, {"flag": "TRUE"}) == {"flag": True}

@@ -14,11 +14,11 @@ import pytest
 from test_v2_mtls import REFUND, Pki, pki, tls_platform  # noqa: F401 (pki is a fixture)
 
 from wechatpay_chain import Client, ConfigError, Response, TransportError, ValidationError
+from wechatpay_chain.catalog.specs import Catalog
 from wechatpay_chain.config import client_kwargs_from_pairs
 from wechatpay_chain.fleet import Merchants, SharedTransport
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.platform import generate_key
-from wechatpay_chain.specs import Catalog
 from wechatpay_chain.v2.codec import decode_xml
 
 ORDER = {"description": "a cup", "out_trade_no": "F1217752501", "amount": {"total": 1}, "payer": {"openid": "o-1"}}

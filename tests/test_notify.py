@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wechatpay_chain.crypto import aes_gcm_decrypt, aes_gcm_encrypt
 from wechatpay_chain.errors import DecryptionError, SignatureError, WeChatPayError
-from wechatpay_chain.notify import (
+from wechatpay_chain.trust.crypto import aes_gcm_decrypt, aes_gcm_encrypt
+from wechatpay_chain.v3.notifications import (
     Acknowledgement,
     Notification,
     ack,
@@ -23,7 +23,7 @@ from wechatpay_chain.notify import (
     is_signature_probe,
     parse_notification,
 )
-from wechatpay_chain.protocol import dump_json, sign_answer_headers
+from wechatpay_chain.v3.protocol import dump_json, sign_answer_headers
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "aes_gcm.json").read_text("utf-8"))
 SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"

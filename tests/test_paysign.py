@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from wechatpay_chain.errors import ConfigError
-from wechatpay_chain.paysign import app_params, jsapi_params
+from wechatpay_chain.v3.paysign import app_params, jsapi_params
 
 APPID = "wx8888888888888888"
 TIMESTAMP = "1414561699"

@@ -8,10 +8,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wechatpay_chain.calls import build_target, fill_path
 from wechatpay_chain.errors import SignatureError, WeChatPayError
 from wechatpay_chain.naming import Segment, attribute_segment, fold, kebab, path_segments
-from wechatpay_chain.protocol import (
+from wechatpay_chain.v3.calls import build_target, fill_path
+from wechatpay_chain.v3.protocol import (
     authorization_header,
     parse_authorization,
     request_signing_string,

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from wechatpay_chain.errors import SignatureError
-from wechatpay_chain.protocol import (
+from wechatpay_chain.v3.protocol import (
     answer_signing_string,
     authorization_header,
     dump_json,

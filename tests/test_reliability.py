@@ -354,7 +354,7 @@ def test_redirects_are_not_followed(client: Client, mock: MockPlatform) -> None:
 
 
 def test_sync_calls_from_short_lived_threads_share_a_bounded_pool(mock: MockPlatform) -> None:
-    from wechatpay_chain.sync_transport import MAX_IDLE_PER_HOST
+    from wechatpay_chain.transport.blocking import MAX_IDLE_PER_HOST
 
     with mock.client() as client:
 

@@ -20,15 +20,15 @@ from payloads import RETURN_ORDER
 
 import wechatpay_chain
 from wechatpay_chain import ApiError, Client, ConfigError, SignatureError, TransportError, ValidationError
-from wechatpay_chain.calls import fill_path
+from wechatpay_chain.attempts import MAX_CLOCK_CORRECTION
 from wechatpay_chain.errors import DecryptionError
 from wechatpay_chain.mock import MockAnswer, MockPlatform
-from wechatpay_chain.notify import build_notification
-from wechatpay_chain.protocol import MAX_CLOCK_SKEW
-from wechatpay_chain.sending import MAX_CLOCK_CORRECTION
 from wechatpay_chain.v2.codec import encode_xml
 from wechatpay_chain.v2.messages import parse_v2_response, sign_v2_answer, v2_result_fail
 from wechatpay_chain.v2.notifications import encrypt_req_info
+from wechatpay_chain.v3.calls import fill_path
+from wechatpay_chain.v3.notifications import build_notification
+from wechatpay_chain.v3.protocol import MAX_CLOCK_SKEW
 
 POST_KEY = ("POST", "v3/profitsharing/return-orders")
 PACKAGE = Path(wechatpay_chain.__file__).resolve().parent
@@ -290,7 +290,7 @@ def test_client_init_errors_hold_no_secret_and_repr_of_a_half_built_client_works
 
 
 def test_signed_headers_hide_the_authorization_and_the_proxy_credentials() -> None:
-    from wechatpay_chain.signed_headers import SignedHeaders
+    from wechatpay_chain.v3.signed_headers import SignedHeaders
 
     headers = SignedHeaders({"Authorization": "WECHATPAY2 sig", "Proxy-Authorization": "Basic dTpw", "Accept": "a"})
     assert "sig" not in repr(headers) and "dTpw" not in repr(headers) and "'Accept': 'a'" in repr(headers)
@@ -383,7 +383,7 @@ def test_caller_headers_merge_case_insensitively(client: Client, mock: MockPlatf
 
 def test_cafile_adds_a_ca_to_the_system_store(tmp_path: Path, mock: MockPlatform) -> None:
     # Failed before: ssl.create_default_context(cafile=...) loads that file instead of the system CAs.
-    from wechatpay_chain.tls import tls_context
+    from wechatpay_chain.transport.tls import tls_context
 
     cafile = tmp_path / "ca.pem"
     cafile.write_bytes(mock.platform_certificate.public_bytes(serialization.Encoding.PEM))

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from wechatpay_chain import Client, ValidationError
-from wechatpay_chain.crypto import oaep_encrypt
 from wechatpay_chain.mock import MockAnswer, MockCall, MockPlatform
+from wechatpay_chain.trust.crypto import oaep_encrypt
 
 RECEIVER = {
     "appid": "wx8888888888888888",
@@ -154,7 +154,7 @@ def test_sealed_answer_objects_open_with_the_apiv3_key(client: Client, mock: Moc
 
 
 def test_json_string_fields_accept_objects() -> None:
-    from wechatpay_chain.fields import encode_json_strings
+    from wechatpay_chain.v3.fields import encode_json_strings
 
     payload = {"business": {"store_photos": ["m1", "m2"]}, "other": {"a": 1}}
     encoded = encode_json_strings(payload, ["/business/store_photos"])

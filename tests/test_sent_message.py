@@ -11,7 +11,7 @@ from wechatpay_chain import TimeoutError, TransportError
 from wechatpay_chain.errors import MAY_HAVE_ARRIVED
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.retry import Retry
-from wechatpay_chain.transport import Timeout
+from wechatpay_chain.transport.aio import Timeout
 
 FAST = Retry(attempts=3, backoff=0.01, max_backoff=0.05)
 SLOW = Timeout(total=5, connect=1, read=0.4)

@@ -1,4 +1,4 @@
-"""Where async calls sign: inline when alone, on the signing threads when calls overlap (signing.py)."""
+"""Where async calls sign: inline when alone, on the signing threads when calls overlap (signing_pool.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import wechatpay_chain.client as client_module
 from wechatpay_chain import ApiError, Client, ConfigError
 from wechatpay_chain.mock import MockPlatform
-from wechatpay_chain.signing import SigningPool, _reset_after_fork, default_signing_threads
+from wechatpay_chain.signing_pool import SigningPool, _reset_after_fork, default_signing_threads
 
 RETURN_ORDER = {
     "out_order_no": "P20150806125346",

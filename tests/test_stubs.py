@@ -42,8 +42,8 @@ from stubgen.schema_types import TypeWriter  # noqa: E402
 from stubgen.tree import ChainNode, Tree  # noqa: E402
 
 from wechatpay_chain import Client  # noqa: E402
-from wechatpay_chain.crypto import oaep_encrypt  # noqa: E402
 from wechatpay_chain.mock import MockPlatform  # noqa: E402
+from wechatpay_chain.trust.crypto import oaep_encrypt  # noqa: E402
 
 EXPECT = re.compile(r"#\s*expect:\s*([a-z-]+)\s+(report\w+)\s*$")
 

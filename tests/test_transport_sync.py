@@ -1,4 +1,4 @@
-"""The sync transport (sync_transport.py, urllib3) against scripted servers on 127.0.0.1 sockets."""
+"""The sync transport (transport/blocking.py, urllib3) against scripted servers on 127.0.0.1 sockets."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from payloads import RETURN_ORDER
 
 from wechatpay_chain import Client, Response, TimeoutError, TransportError
 from wechatpay_chain.mock import MockPlatform
-from wechatpay_chain.sync_transport import SyncPools
-from wechatpay_chain.transport import Timeout, Transport
+from wechatpay_chain.transport.aio import Timeout, Transport
+from wechatpay_chain.transport.blocking import SyncPools
 
 
 def _get(client: Client) -> Response:
@@ -444,7 +444,7 @@ def test_a_connection_idle_too_long_is_not_reused(
     serve: Callable[[Handler], ScriptedServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A NAT may drop an idle connection without a word: past the idle limit, a new one."""
-    from wechatpay_chain import sync_transport
+    from wechatpay_chain.transport import blocking as sync_transport
 
     monkeypatch.setattr(sync_transport, "IDLE_LIMIT", 0.2)
     server = serve(answer_forever(OK))

@@ -523,8 +523,8 @@ def test_bad_v2_uploads_are_refused_before_sending(
 
 def test_the_mock_checks_the_media_hash_of_a_v2_upload(cert_client: Client, mock: MockPlatform) -> None:
     """What the platform checks: forge a request whose signed media_hash is not the file's."""
-    from wechatpay_chain.media import build_form
     from wechatpay_chain.v2 import sign_v2
+    from wechatpay_chain.v3.media import build_form
 
     fields = {"mch_id": mock.mchid, "media_hash": hashlib.md5(b"another file").hexdigest(), "sign_type": "MD5"}
     fields["sign"] = sign_v2(fields, mock.secret, "MD5")
@@ -555,7 +555,7 @@ def test_bank_fields_are_encrypted_with_a_key_fetched_once(cert_client: Client, 
 def test_a_configured_bank_key_or_the_callers_ciphertext_needs_no_fetch(
     mock: MockPlatform, merchant_pem: tuple[str, str]
 ) -> None:
-    from wechatpay_chain.crypto import oaep_encrypt
+    from wechatpay_chain.trust.crypto import oaep_encrypt
 
     public = mock.bank_key.public_key()
     pair = {"client_cert": merchant_pem[0], "client_key": merchant_pem[1]}

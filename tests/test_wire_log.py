@@ -1,4 +1,4 @@
-"""The debug log of each attempt: formatting and masking (wire_log.py), then end to end."""
+"""The debug log of each attempt: formatting and masking (transport/wire_log.py), then end to end."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import re
 
 import pytest
 
-from wechatpay_chain.crypto import Secret
 from wechatpay_chain.errors import ApiError
 from wechatpay_chain.mock import MockPlatform
-from wechatpay_chain.wire_log import (
+from wechatpay_chain.transport.wire_log import (
     MASK,
     Masks,
     WireRequest,
@@ -22,6 +21,7 @@ from wechatpay_chain.wire_log import (
     mask_text,
     mask_url,
 )
+from wechatpay_chain.trust.crypto import Secret
 
 AUTHORIZATION = (
     'WECHATPAY2-SHA256-RSA2048 mchid="1900000109",nonce_str="N1",'
@@ -175,7 +175,7 @@ def test_v2_fail_body_is_in_the_debug_log(mock: MockPlatform, caplog: pytest.Log
 def test_nothing_is_formatted_when_debug_is_off(
     mock: MockPlatform, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wechatpay_chain import sending
+    from wechatpay_chain import attempts as sending
 
     def refuse(*args: object, **kwargs: object) -> str:
         raise AssertionError("formatted while DEBUG is off")

@@ -24,7 +24,7 @@ from .errors import (
     XmlError,
 )
 from .response import Response
-from .transport import Timeout
+from .transport.aio import Timeout
 
 __all__ = [
     "ApiError",

@@ -82,7 +82,7 @@ def command_call(args: argparse.Namespace) -> int:
 
 
 def command_specs_list(args: argparse.Namespace) -> int:
-    from .specs import Catalog
+    from .catalog.specs import Catalog
 
     catalog = Catalog()
     entries = catalog.search(args.search) if args.search else catalog.under(args.prefix or "")
@@ -95,7 +95,7 @@ def command_specs_list(args: argparse.Namespace) -> int:
 
 
 def command_specs_show(args: argparse.Namespace) -> int:
-    from .specs import Catalog
+    from .catalog.specs import Catalog
 
     catalog = Catalog()
     key = args.path.strip("/")

@@ -16,30 +16,30 @@ import aiohttp
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import __version__
-from .calls import PreparedCall, prepare_call, sign_call
+from .catalog.specs import Catalog, Operation
 from .chain import Node
-from .crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, reveal, seal
 from .defaults import client_defaults
 from .errors import ConfigError, FieldProblem, TransportError, ValidationError
-from .fields import decrypt_aead_fields, decrypt_oaep_fields
-from .keyring import KeyRing
 from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry, is_idempotent
-from .signing import SigningPool, default_signing_threads
-from .specs import Catalog, Operation
-from .tls import is_loopback_url, tls_context
-from .transport import MAX_ANSWER_BYTES, RawAnswer, Timeout, Transport
-from .v2_settings import V2Settings
+from .signing_pool import SigningPool, default_signing_threads
+from .transport.aio import MAX_ANSWER_BYTES, RawAnswer, Timeout, Transport
+from .transport.tls import is_loopback_url, tls_context
+from .trust.crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, reveal, seal
+from .trust.keyring import KeyRing
+from .v2.settings import V2Settings
+from .v3.calls import PreparedCall, prepare_call, sign_call
+from .v3.fields import decrypt_aead_fields, decrypt_oaep_fields
 
 if TYPE_CHECKING:
-    from .certificates import Certificates
-    from .crypto import KeySource, Secret
-    from .downloads import Download
     from .fleet import SharedTransport
-    from .paysign import PaySign
-    from .webhooks import Notifications
-    from .wire_log import WireRequest
+    from .notifications import Notifications
+    from .transport.wire_log import WireRequest
+    from .trust.crypto import KeySource, Secret
+    from .trust.refresh import Certificates
+    from .v3.downloads import Download
+    from .v3.paysign import PaySign
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
@@ -213,7 +213,7 @@ class Client(Node):
         if not isinstance(signing_threads, int) or isinstance(signing_threads, bool) or signing_threads < 0:
             raise ConfigError("signing_threads", "must be a whole number >= 0 (0: sign on the event loop)")
         # RSA signing releases the GIL: when async calls overlap they sign on these threads (made on
-        # first need) while the event loop goes on; a lone call signs inline (signing.py).
+        # first need) while the event loop goes on; a lone call signs inline (signing_pool.py).
         self.signer = SigningPool(signing_threads)
         self.on_attempt = on_attempt
         self.validate = validate
@@ -289,21 +289,21 @@ class Client(Node):
     @property
     def notifications(self) -> Notifications:
         """Parse webhook notifications (v3 and v2) and build acknowledgements."""
-        from .webhooks import Notifications
+        from .notifications import Notifications
 
         return self._binding("notifications", Notifications)  # type: ignore[no-any-return]
 
     @property
     def paysign(self) -> PaySign:
         """Signed parameter sets for JSAPI / mini-program and APP front ends."""
-        from .paysign import PaySign
+        from .v3.paysign import PaySign
 
         return self._binding("paysign", PaySign)  # type: ignore[no-any-return]
 
     @property
     def certificates(self) -> Certificates:
         """Download, verify and refresh platform certificates (``GET v3/certificates``)."""
-        from .certificates import Certificates
+        from .trust.refresh import Certificates
 
         return self._binding("certificates", Certificates)  # type: ignore[no-any-return]
 
@@ -459,7 +459,7 @@ class Client(Node):
         return await self.signer.run(sign)
 
     async def _send(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
-        from .sending import send_v3
+        from .attempts import send_v3
 
         if self.auto_refresh_certs:
             await self.certificates.refresh_if_needed()
@@ -499,10 +499,10 @@ class Client(Node):
 
         return v2_redirect_url(self, path, params, validate=validate)
 
-    # -- downloads (see downloads.py) -------------------------------------------------------
+    # -- downloads (see v3/downloads.py) -------------------------------------------------------
     async def download_async(self, url: str, to: str | os.PathLike[str], **checks: Any) -> Download:
         """Stream ``url`` (a download_url or path?query) to the file ``to``, checked before it appears."""
-        from .downloads import download_to_async
+        from .v3.downloads import download_to_async
 
         return await download_to_async(self, url, to, **checks)
 
@@ -513,7 +513,7 @@ class Client(Node):
         self, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
     ) -> Download:
         """Download the bill a tradebill/fundflowbill answer points to, checking its hash_value."""
-        from .downloads import download_bill_async
+        from .v3.downloads import download_bill_async
 
         return await download_bill_async(self, answer, to, **options)
 
@@ -524,7 +524,7 @@ class Client(Node):
 
     def aiter_download(self, url: str, **checks: Any) -> AsyncIterator[bytes]:
         """The chunks of a download as they arrive (checks raise at the end)."""
-        from .downloads import iter_download_async
+        from .v3.downloads import iter_download_async
 
         return iter_download_async(self, url, **checks)
 

@@ -10,23 +10,23 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ._typing import ChainRoot
-from .calls import PreparedCall
-from .certificates import Certificates
+from .catalog.specs import Catalog, Operation
 from .chain import Node
-from .crypto import KeySource, Secret
-from .downloads import Download
 from .fleet import SharedTransport
-from .keyring import KeyRing
 from .naming import Segment
-from .paysign import PaySign
+from .notifications import Notifications
 from .response import Response
 from .retry import Attempt, Retry
-from .signing import SigningPool
-from .specs import Catalog, Operation
-from .transport import RawAnswer, Timeout, Transport
-from .v2_settings import V2Settings
-from .webhooks import Notifications
-from .wire_log import WireRequest
+from .signing_pool import SigningPool
+from .transport.aio import RawAnswer, Timeout, Transport
+from .transport.wire_log import WireRequest
+from .trust.crypto import KeySource, Secret
+from .trust.keyring import KeyRing
+from .trust.refresh import Certificates
+from .v2.settings import V2Settings
+from .v3.calls import PreparedCall
+from .v3.downloads import Download
+from .v3.paysign import PaySign
 
 __all__ = ['DEFAULT_BASE_URL', 'Client']
 

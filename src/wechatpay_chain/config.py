@@ -132,7 +132,7 @@ def _pairs(text: str, argument: str) -> dict[str, str]:
 
 
 def _timeout(value: Any, argument: str) -> Any:
-    from .transport import Timeout
+    from .transport.aio import Timeout
 
     if isinstance(value, str):
         if "=" not in value:

@@ -10,8 +10,8 @@ A service provider or platform serves hundreds of merchant numbers from one proc
     fleet.close()  # closes the shared pools; closing one merchant's client leaves them open
 
 ``fleet.client(...)`` returns a normal :class:`~wechatpay_chain.Client` that shares the
-fleet's :class:`~wechatpay_chain.specs.Catalog` (each spec read and compiled once per
-process, thread-safe) and :class:`~wechatpay_chain.transport.Transport` (one keep-alive
+fleet's :class:`~wechatpay_chain.catalog.specs.Catalog` (each spec read and compiled once per
+process, thread-safe) and :class:`~wechatpay_chain.transport.aio.Transport` (one keep-alive
 pool per host for every merchant; one aiohttp session per event loop). Everything that
 belongs to a merchant stays in its client: keys, trust ring, clock offset, retry policy,
 body defaults and the v2 settings. A v2 client certificate is an ``ssl.SSLContext`` per
@@ -30,16 +30,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .catalog.specs import Catalog
 from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Client, check_transport_settings, new_transport
-from .crypto import seal
 from .errors import ConfigError, TransportError
-from .specs import Catalog
-from .transport import MAX_ANSWER_BYTES, RawAnswer, StreamedAnswer, Timeout, Transport
+from .transport.aio import MAX_ANSWER_BYTES, RawAnswer, StreamedAnswer, Timeout, Transport
+from .trust.crypto import seal
 
 if TYPE_CHECKING:
     import aiohttp
 
-    from .crypto import KeySource, Secret
+    from .trust.crypto import KeySource, Secret
 
 __all__ = ["Merchants", "SharedTransport", "share_transport"]
 

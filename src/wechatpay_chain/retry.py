@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import ApiError, SignatureError, TransportError, WeChatPayError
-from .protocol import find_header
+from .v3.protocol import find_header
 
 __all__ = ["Attempt", "Retry", "is_idempotent"]
 

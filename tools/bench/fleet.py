@@ -53,8 +53,8 @@ class Bench:
     """The fleet, the shared key objects, and a counter of orders and failures."""
 
     def __init__(self, keys: BenchKeys) -> None:
-        from wechatpay_chain.crypto import load_private_key, load_public_key
         from wechatpay_chain.fleet import Merchants
+        from wechatpay_chain.trust.crypto import load_private_key, load_public_key
 
         self.keys = keys
         self.private_key = load_private_key(keys.merchant_private_pem)  # once, for every merchant

@@ -67,7 +67,7 @@ def run_floor(n: int) -> list[Measurement]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-    from wechatpay_chain.protocol import answer_signing_string, dump_json, request_signing_string
+    from wechatpay_chain.v3.protocol import answer_signing_string, dump_json, request_signing_string
 
     pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -194,7 +194,7 @@ def run_spec_first(samples: int = 20) -> Measurement:
     """Spec load + validator compile: return-orders first (the process's first), then others."""
     start = perf()
     import wechatpay_chain
-    from wechatpay_chain.specs import Catalog
+    from wechatpay_chain.catalog.specs import Catalog
 
     package_import = perf() - start
     jsonschema_loaded_before = "jsonschema" in sys.modules
@@ -215,7 +215,7 @@ def run_spec_first(samples: int = 20) -> Measurement:
     # Other never-used paths, with jsonschema imported (a valid payload never imports it: the
     # compiled check answers; the first invalid one in a process pays that import once, ~25 ms,
     # which is not a spec's cost): load + compile + first validation of an invalid payload.
-    import wechatpay_chain.validation  # noqa: F401
+    import wechatpay_chain.catalog.validation  # noqa: F401
 
     entries = [entry for entry in catalog if entry.key.startswith("v3/") and entry.key != KEY]
     step = max(1, len(entries) // samples)
@@ -276,7 +276,7 @@ def run_call_first(keys: BenchKeys, steady_calls: int = 30) -> Measurement:
 # -- validation -------------------------------------------------------------------------------
 def run_validation(n: int) -> Measurement:
     """Operation.validate on the parts prepare_call hands it for return-orders."""
-    from wechatpay_chain.specs import Catalog
+    from wechatpay_chain.catalog.specs import Catalog
 
     operation = Catalog().operation(KEY, "POST")
     assert operation is not None

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from wechatpay_chain.signing import SigningPool
+from wechatpay_chain.signing_pool import SigningPool
 
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 msg = b"POST\n/v3/profitsharing/return-orders\n1700000000\nNONCE\n{}\n"

@@ -52,7 +52,8 @@ def cpu_us(function: Callable[[], object], n: int) -> float:
 
 def stages(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
     """CPU per call of each step our client takes, measured alone (private APIs: benchmark only)."""
-    from wechatpay_chain import calls, crypto, protocol
+    from wechatpay_chain.trust import crypto
+    from wechatpay_chain.v3 import calls, protocol
 
     rows: list[tuple[str, float]] = []
 
@@ -113,7 +114,8 @@ def inside_calls(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
     entirely on it). This is how the crypto is costed inside a call, where caches are
     cold and the responder works on the other core, against the tight-loop floor.
     """
-    from wechatpay_chain import protocol, sync_transport
+    from wechatpay_chain.transport import blocking as sync_transport
+    from wechatpay_chain.v3 import protocol
 
     spent = {"sign": 0.0, "verify": 0.0, "send": 0.0}
     pools, answers = sync_transport.SyncPools, sync_transport.SyncAnswer

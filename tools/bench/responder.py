@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from wechatpay_chain.errors import SignatureError
-from wechatpay_chain.protocol import (
+from wechatpay_chain.v3.protocol import (
     MAX_CLOCK_SKEW,
     answer_signing_string,
     dump_json,

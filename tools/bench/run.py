@@ -143,7 +143,7 @@ def ensure_peer(options: argparse.Namespace) -> tuple[str | None, str]:
 
 def compare_threads() -> str:
     """signing_threads values for the extra rows at the top concurrency: 0, 1, 2 but the default."""
-    from wechatpay_chain.signing import default_signing_threads
+    from wechatpay_chain.signing_pool import default_signing_threads
 
     return ",".join(str(t) for t in sorted({0, 1, 2} - {default_signing_threads()}))
 

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wechatpay_chain.catalog.schema_rules import rule_names
+from wechatpay_chain.catalog.specs import Operation
 from wechatpay_chain.mock.examples import example_for
-from wechatpay_chain.schema_rules import rule_names
-from wechatpay_chain.specs import Operation
 
 from .literal import py_literal
 from .rules import satisfy_rules

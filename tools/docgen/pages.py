@@ -1,6 +1,6 @@
 """What one operation's page says, independent of Markdown or HTML.
 
-Field tables come from :func:`wechatpay_chain.describe.field_rows` (the same rows as
+Field tables come from :func:`wechatpay_chain.catalog.describe.field_rows` (the same rows as
 ``help(node.post)`` and the CLI): depth, name, type, required, label, enum values.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wechatpay_chain.describe import field_rows
-from wechatpay_chain.specs import Operation
+from wechatpay_chain.catalog.describe import field_rows
+from wechatpay_chain.catalog.specs import Operation
 
 from .examples import Example, build_example
 from .rules import field_marks, rule_lines

@@ -1,7 +1,7 @@
 """One-of groups and conditions on the pages: the table rows they mark, the lines under a
 table, and an example payload that keeps them.
 
-The rules are read with :mod:`wechatpay_chain.schema_rules` (the same reading as the
+The rules are read with :mod:`wechatpay_chain.catalog.schema_rules` (the same reading as the
 validator's messages, ``describe()``, the stubs and the mock); this module only decides
 how a page shows them:
 
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 
+from wechatpay_chain.catalog.schema_rules import conditions_of, groups_of, objects_in, rule_texts
 from wechatpay_chain.mock.examples import example_for
-from wechatpay_chain.schema_rules import conditions_of, groups_of, objects_in, rule_texts
 
 if TYPE_CHECKING:
     from .values import FieldValues

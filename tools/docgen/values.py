@@ -21,7 +21,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from wechatpay_chain.specs import Operation
+from wechatpay_chain.catalog.specs import Operation
 
 __all__ = ["FieldValues", "is_placeholder"]
 

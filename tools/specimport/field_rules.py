@@ -3,7 +3,7 @@
 The catalogue has only `required` flags, so "transaction_id 与 out_trade_no 二选一" reaches
 it as two required fields (a query by one id is refused) or as two optional ones. The
 policy file says what the official pages say, entry by entry; this module writes it as
-JSON Schema (the shapes `wechatpay_chain.schema_rules` reads back):
+JSON Schema (the shapes `wechatpay_chain.catalog.schema_rules` reads back):
 
 - `one_of`: the fields leave `required`; an `anyOf` of one-name `required` sets is added;
 - `not_required`: the fields leave `required`; `required`: they join it;

@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from wechatpay_chain.naming import VERBS
-from wechatpay_chain.protocol import STATEMENT_DIGEST_HEADER  # statements are signed over {"sha1": <it>}
+from wechatpay_chain.v3.protocol import STATEMENT_DIGEST_HEADER  # statements are signed over {"sha1": <it>}
 
 from .field_rules import FieldRules
 from .keywords import Schema

@@ -49,7 +49,7 @@ from typing import IO, Generic, TypeAlias, TypeVar
 
 from ..chain import Node
 from ..response import Response
-from ..transport import Timeout
+from ..transport.aio import Timeout
 from ..v2.answer import V2Response
 
 _T = TypeVar("_T")

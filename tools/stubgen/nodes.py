@@ -22,8 +22,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wechatpay_chain.schema_rules import groups_of, rule_names
-from wechatpay_chain.specs import Operation
+from wechatpay_chain.catalog.schema_rules import groups_of, rule_names
+from wechatpay_chain.catalog.specs import Operation
 
 from .schema_types import TypeWriter
 from .text import docstring, pascal

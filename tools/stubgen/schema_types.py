@@ -21,7 +21,7 @@ The mapping:
 | ``oneOf`` / ``anyOf`` | a union of the branches |
 | one-of group, ``if``/``then`` | no type: the fields stay ``NotRequired``, the rule goes in their docstring |
 
-The two rules a spec adds beyond ``required`` (see ``wechatpay_chain.schema_rules``)
+The two rules a spec adds beyond ``required`` (see ``wechatpay_chain.catalog.schema_rules``)
 are not alternatives of shape: an ``anyOf`` whose branches are bare ``required`` sets
 ("one of transaction_id, out_trade_no is required") and an ``if``/``then`` that makes a
 field required or forbidden by another's value. A ``TypedDict`` cannot say either, so
@@ -37,7 +37,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wechatpay_chain.schema_rules import field_rule_texts, is_rule, rule_names, rule_texts
+from wechatpay_chain.catalog.schema_rules import field_rule_texts, is_rule, rule_names, rule_texts
 
 from .text import docstring, is_plain_name, pascal, py_string
 
@@ -258,7 +258,7 @@ def _merge_all_of(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     """``allOf`` of objects as one object (properties in order, ``required`` joined).
 
     Rule nodes (one-of groups, conditions) declare no field: they stay under ``allOf``,
-    where ``wechatpay_chain.schema_rules`` reads them.
+    where ``wechatpay_chain.catalog.schema_rules`` reads them.
     """
     branches = schema.get("allOf")
     if not isinstance(branches, list):

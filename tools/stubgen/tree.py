@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wechatpay_chain.catalog.specs import Catalog, Operation
 from wechatpay_chain.chain import Node, python_name
 from wechatpay_chain.naming import VERBS, attribute_segment
-from wechatpay_chain.specs import Catalog, Operation
 
 from .text import pascal
 

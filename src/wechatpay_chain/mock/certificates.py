@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ..crypto import AES_GCM_ALGORITHM, aes_gcm_encrypt, certificate_serial
+from ..trust.crypto import AES_GCM_ALGORITHM, aes_gcm_encrypt, certificate_serial
 
 if TYPE_CHECKING:
     from .platform import MockPlatform

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ..notify import build_notification
+from ..v3.notifications import build_notification
 
 if TYPE_CHECKING:
     from .platform import MockPlatform

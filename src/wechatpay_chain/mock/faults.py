@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ..protocol import MAX_CLOCK_SKEW, sign_answer_headers
+from ..v3.protocol import MAX_CLOCK_SKEW, sign_answer_headers
 
 if TYPE_CHECKING:
     from .platform import MockPlatform

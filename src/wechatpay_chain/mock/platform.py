@@ -33,9 +33,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..crypto import certificate_serial, rsa_verify
+from ..catalog.specs import Catalog, Operation
+from ..catalog.wire_values import read_text_values
 from ..errors import SignatureError
-from ..protocol import (
+from ..trust.crypto import certificate_serial, rsa_verify
+from ..v3.protocol import (
     MAX_CLOCK_SKEW,
     STATEMENT_DIGEST_HEADER,
     dump_json,
@@ -44,8 +46,6 @@ from ..protocol import (
     request_signing_string,
     sign_answer_headers,
 )
-from ..specs import Catalog, Operation
-from ..wire_values import read_text_values
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
 from .examples import echo_request_ids, example_for

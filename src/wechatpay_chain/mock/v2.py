@@ -36,16 +36,16 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ..crypto import oaep_decrypt
+from ..catalog.specs import Operation
 from ..errors import DecryptionError, SignatureError
-from ..protocol import new_nonce
-from ..specs import Operation
+from ..trust.crypto import oaep_decrypt
 from ..v2.bank import KEY_OPERATION as BANK_KEY_OPERATION
 from ..v2.bank import bank_fields
 from ..v2.codec import XmlError, decode_xml, encode_xml
 from ..v2.messages import MERCHANT_ID_FIELDS, sign_v2_answer, v2_return_fail, verify_v2_fields
 from ..v2.rules import properties, rules_for, validate_fields, wire_view
 from ..v2.signing import MD5, detect_sign_type
+from ..v3.protocol import new_nonce
 from . import faults
 from .examples import example_for
 from .multipart import parse_multipart

@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..crypto import load_public_key, oaep_encrypt
 from ..errors import ApiError, FieldProblem
+from ..trust.crypto import load_public_key, oaep_encrypt
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    from ..catalog.specs import Operation
     from ..client import Client
-    from ..specs import Operation
 
 __all__ = ["bank_fields", "encrypt_bank_fields", "fetch_bank_key", "looks_encrypted", "plaintext_bank_fields"]
 

@@ -33,7 +33,7 @@ import defusedxml  # type: ignore[import-untyped]  # no stubs shipped (types-def
 import defusedxml.ElementTree as SafeElementTree  # type: ignore[import-untyped]
 
 from ..errors import XmlError
-from ..protocol import dump_json
+from ..v3.protocol import dump_json
 
 __all__ = [
     "MAX_NESTING",

@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from ..calls import build_target, fill_path, merge_headers
-from ..crypto import KeyText, seal
+from ..catalog.specs import Operation
 from ..errors import ApiError, ConfigError, FieldProblem, ValidationError
-from ..media import build_form, read_upload
 from ..naming import Segment, path_segments
-from ..protocol import new_nonce
-from ..specs import Operation
-from ..wire_log import Masks, WireRequest
+from ..transport.wire_log import Masks, WireRequest
+from ..trust.crypto import KeyText, seal
+from ..v3.calls import build_target, fill_path, merge_headers
+from ..v3.media import build_form, read_upload
+from ..v3.protocol import new_nonce
 from .answer import V2Response
 from .bank import encrypt_bank_fields, plaintext_bank_fields
 from .codec import decode_xml, field_text, is_xml_body
@@ -47,7 +47,7 @@ from .signing import detect_sign_type
 if TYPE_CHECKING:
     from ..chain import Node
     from ..client import Client
-    from ..transport import RawAnswer, Timeout
+    from ..transport.aio import RawAnswer, Timeout
 
 __all__ = [
     "MISSING_BANK_KEY",
@@ -290,11 +290,11 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
 async def send_v2_call(client: Client, call: V2Call, timeout: Timeout | None) -> V2Response:
     """Send a prepared call and read its answer (see :func:`finish_v2_call`).
 
-    Under the same retry rules, deadline and observation as v3 (sending.py): a v2 POST
+    Under the same retry rules, deadline and observation as v3 (attempts.py): a v2 POST
     that may have reached the platform is never repeated; v2 signs carry no timestamp, so
     a retry sends the same bytes.
     """
-    from ..sending import send_with_retries
+    from ..attempts import send_with_retries
 
     async def exchange(host: str, attempt_timeout: Timeout | None) -> tuple[str, RawAnswer]:
         answer = await client.transport.send(

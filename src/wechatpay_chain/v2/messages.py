@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from ..crypto import KeyText, seal
 from ..errors import ApiError, FieldProblem, SignatureError, ValidationError
-from ..protocol import new_nonce
+from ..trust.crypto import KeyText, seal
+from ..v3.protocol import new_nonce
 from .codec import XmlError, decode_xml, encode_xml, field_text
 from .signing import HMAC_SHA256, MD5, detect_sign_type, resolve_sign_type, sign_v2, verify_v2_sign
 

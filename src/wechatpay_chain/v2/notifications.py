@@ -25,8 +25,8 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ..crypto import KeyText, key_bytes, seal
 from ..errors import DecryptionError
+from ..trust.crypto import KeyText, key_bytes, seal
 from .codec import XmlError, decode_xml, encode_xml
 from .messages import verify_v2_fields
 

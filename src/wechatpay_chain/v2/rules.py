@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from ..catalog.specs import Operation
 from ..errors import FieldProblem
-from ..specs import Operation
 from .codec import field_text
 from .messages import MERCHANT_ID_FIELDS
 from .signing import MD5, SIGN_TYPES

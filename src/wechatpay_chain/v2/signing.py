@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ..crypto import KeyText, key_bytes
 from ..errors import ConfigError, FieldProblem, ValidationError
-from ..protocol import new_nonce
+from ..trust.crypto import KeyText, key_bytes
+from ..v3.protocol import new_nonce
 from .codec import field_text
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Debug text of one attempt on the wire: the request and the answer, secrets masked.
 
-Pure functions of what was sent and received (no I/O, no logging): ``sending.py``
+Pure functions of what was sent and received (no I/O, no logging): ``attempts.py``
 calls :func:`format_attempt` only when the ``wechatpay_chain`` logger is enabled for
 DEBUG, so nothing here costs anything otherwise.
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from .crypto import Secret
-from .fields import transform_pointer
+from ..trust.crypto import Secret
+from ..v3.fields import transform_pointer
 
 __all__ = [
     "BODY_LIMIT",

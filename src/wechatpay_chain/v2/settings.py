@@ -7,9 +7,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .crypto import Secret, read_key_source, seal
-from .errors import ConfigError
-from .tls import tls_context
+from ..errors import ConfigError
+from ..transport.tls import tls_context
+from ..trust.crypto import Secret, read_key_source, seal
 
 __all__ = ["V2Settings"]
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import FieldProblem
+from ..errors import FieldProblem
 
 if TYPE_CHECKING:
     from .fastcheck import Check
@@ -38,8 +38,9 @@ _NO_SCHEMA: Any = object()  # a part the operation has no schema for: nothing to
 
 
 def default_folders() -> list[Path]:
-    here = Path(__file__).resolve().parent
-    return [folder for folder in (here / "specs", here.parent.parent / "specs") if folder.is_dir()]
+    """The specs shipped in the wheel (``wechatpay_chain/specs``), or the repository's own."""
+    package = Path(__file__).resolve().parent.parent
+    return [folder for folder in (package / "specs", package.parent.parent / "specs") if folder.is_dir()]
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .calls import error_from_answer
-from .certs import PlatformCertificate, needs_refresh, parse_certificates_answer, write_pem_files
-from .errors import ConfigError
-from .response import Response
+from ..errors import ConfigError
+from ..response import Response
+from ..v3.calls import error_from_answer
+from .certificates import PlatformCertificate, needs_refresh, parse_certificates_answer, write_pem_files
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ..client import Client
 
 __all__ = ["MIN_REFRESH_INTERVAL", "Certificates"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .errors import TransportError
+from ..errors import TransportError
 
 __all__ = ["FRAMING_HEADERS", "check_request", "too_long", "url_for_messages"]
 

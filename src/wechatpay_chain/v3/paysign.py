@@ -20,13 +20,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .crypto import Secret, load_private_key, rsa_sign
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..trust.crypto import Secret, load_private_key, rsa_sign
 from .protocol import new_nonce
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .crypto import KeySource
+    from ..client import Client
+    from ..trust.crypto import KeySource
 
 __all__ = ["APP_PACKAGE", "PaySign", "app_params", "jsapi_params", "pay_signing_string"]
 
@@ -133,13 +133,13 @@ class PaySign:
 
     def jsapi_v2(self, appid: str, prepay_id: str, sign_type: str = "MD5") -> dict[str, str]:
         """JSAPI parameters signed with the APIv2 secret (for v2 unified orders)."""
-        from .v2 import jsapi_paysign_v2
+        from ..v2 import jsapi_paysign_v2
 
         return jsapi_paysign_v2(appid, prepay_id, self._secret(), sign_type)
 
     def app_v2(self, appid: str, prepayid: str, sign_type: str = "MD5") -> dict[str, str]:
         """APP parameters signed with the APIv2 secret."""
-        from .v2 import app_paysign_v2
+        from ..v2 import app_paysign_v2
 
         return app_paysign_v2(appid, self._client.mchid, prepayid, self._secret(), sign_type)
 

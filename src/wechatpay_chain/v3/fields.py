@@ -19,8 +19,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt, oaep_decrypt, oaep_encrypt
-from .errors import DecryptionError
+from ..errors import DecryptionError
+from ..trust.crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt, oaep_decrypt, oaep_encrypt
 from .protocol import dump_json
 
 __all__ = [

@@ -24,8 +24,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import rsa_sign, rsa_verify
-from .errors import SignatureError
+from ..errors import SignatureError
+from ..trust.crypto import rsa_sign, rsa_verify
 
 __all__ = [
     "AUTH_SCHEMA",

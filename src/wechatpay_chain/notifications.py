@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
-from .notify import Acknowledgement, Notification, ack, parse_notification
+from .v3.notifications import Acknowledgement, Notification, ack, parse_notification
 
 if TYPE_CHECKING:
     from .client import Client

@@ -8,7 +8,7 @@ from typing import Any
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
-from .errors import FieldProblem
+from ..errors import FieldProblem
 from .fastcheck import FORMATS
 from .schema_rules import Condition, conditions_of, group_text, groups_of
 

@@ -7,7 +7,7 @@
 
 Every attempt is reported to ``client.on_attempt`` (when set; without keys, signatures or
 the query string) and, when ``wechatpay_chain`` logs at DEBUG, logged with its request and
-answer, masked (wire_log.py).
+answer, masked (transport/wire_log.py).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from .calls import PreparedCall, finish_call
 from .errors import ApiError, SignatureError, TransportError, WeChatPayError
-from .protocol import find_header, verify_signed_message
 from .response import Response
 from .retry import Attempt
-from .transport import RawAnswer, Timeout, in_blocking_call, pause
-from .wire_log import Masks, WireRequest, format_attempt
+from .transport.aio import RawAnswer, Timeout, in_blocking_call, pause
+from .transport.wire_log import Masks, WireRequest, format_attempt
+from .v3.calls import PreparedCall, finish_call
+from .v3.protocol import find_header, verify_signed_message
 
 if TYPE_CHECKING:
     from .client import Client

@@ -42,8 +42,8 @@ from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt, aes_gcm_encrypt, seal
-from .errors import ConfigError, DecryptionError, SignatureError
+from ..errors import ConfigError, DecryptionError, SignatureError
+from ..trust.crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt, aes_gcm_encrypt, seal
 from .protocol import dump_json, find_header, new_nonce, sign_answer_headers, verify_signed_message
 
 __all__ = [

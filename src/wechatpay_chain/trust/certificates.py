@@ -23,7 +23,7 @@ on the APIv3 key, which only the platform and the merchant know. Decisions here:
   or that a trusted key of the same serial contradicts: ``SignatureError`` (check
   ``certificate``), the whole answer is refused;
 * a certificate outside its validity dates is skipped (logged on the
-  ``wechatpay_chain.certs`` logger with the reason): the platform never signs with an
+  ``wechatpay_chain.trust.certificates`` logger with the reason): the platform never signs with an
   expired one and merchants must drop them, but one stale entry must not block a
   rotation. An answer with no valid certificate at all is a ``SignatureError``.
 """
@@ -44,10 +44,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ..errors import ConfigError, DecryptionError, SignatureError
+from ..v3.protocol import verify_signed_message
 from .crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt
-from .errors import ConfigError, DecryptionError, SignatureError
 from .keyring import HEX_SERIAL, PUBLIC_KEY_ID_PREFIX, KeyRing
-from .protocol import verify_signed_message
 
 __all__ = [
     "PUBLIC_KEY_ID_PREFIX",
@@ -64,7 +64,7 @@ __all__ = [
 # The platform issues the next certificate at least ten days before the current one
 # expires and recommends fetching daily; refreshing inside this margin catches it.
 REFRESH_MARGIN = timedelta(days=10)
-_logger = logging.getLogger("wechatpay_chain.certs")
+_logger = logging.getLogger("wechatpay_chain.trust.certificates")
 
 
 @dataclass(frozen=True)

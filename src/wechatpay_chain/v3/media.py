@@ -31,7 +31,7 @@ import secrets
 from collections.abc import Mapping
 from typing import IO, Any
 
-from .errors import FieldProblem
+from ..errors import FieldProblem
 from .protocol import dump_json
 
 __all__ = ["FileSpec", "build_form", "build_multipart", "read_upload"]

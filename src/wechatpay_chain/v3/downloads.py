@@ -36,9 +36,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ..errors import SignatureError
+from ..response import Response
+from ..transport.aio import Timeout
+from ..trust.crypto import rsa_verify_prehashed
 from .calls import PreparedCall, error_from_answer, sign_call
-from .crypto import rsa_verify_prehashed
-from .errors import SignatureError
 from .protocol import (
     STATEMENT_DIGEST_HEADER,
     digest_matches,
@@ -47,11 +49,9 @@ from .protocol import (
     trusted_key,
     verify_digest_signed,
 )
-from .response import Response
-from .transport import Timeout
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ..client import Client
 
 __all__ = ["Download", "download_bill_async", "download_to_async", "iter_download_async"]
 

@@ -22,12 +22,15 @@ from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .defaults import fill_defaults
-from .errors import ApiError, FieldProblem, SignatureError, ValidationError
+from ..catalog.specs import Operation
+from ..catalog.wire_values import query_view, read_text_values
+from ..defaults import fill_defaults
+from ..errors import ApiError, FieldProblem, SignatureError, ValidationError
+from ..naming import Segment, check_literal
+from ..response import Response
+from ..trust.keyring import PUBLIC_KEY_ID_PREFIX
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
-from .keyring import PUBLIC_KEY_ID_PREFIX
 from .media import build_multipart, read_upload
-from .naming import Segment, check_literal
 from .protocol import (
     authorization_header,
     digest_matches,
@@ -37,10 +40,7 @@ from .protocol import (
     verify_digest_signed,
     verify_signed_message,
 )
-from .response import Response
 from .signed_headers import SignedHeaders
-from .specs import Operation
-from .wire_values import query_view, read_text_values
 
 __all__ = ["PreparedCall", "build_target", "finish_call", "merge_headers", "prepare_call", "set_header", "sign_call"]
 

@@ -32,12 +32,12 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from .errors import TimeoutError, TransportError
+from ..errors import TimeoutError, TransportError
+from ..v3.signed_headers import SignedHeaders
 from .request_check import check_request, too_long, url_for_messages
-from .signed_headers import SignedHeaders
 
 if TYPE_CHECKING:
-    from .sync_transport import SyncAnswer, SyncPools
+    from .blocking import SyncAnswer, SyncPools
 from .proxy_url import redact_proxy
 
 __all__ = ["RawAnswer", "StreamedAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
@@ -136,7 +136,7 @@ class Transport:
         if pools is None:
             with self._blocking_lock:
                 if self._blocking is None:
-                    from .sync_transport import SyncPools
+                    from .blocking import SyncPools
 
                     self._blocking = SyncPools(
                         user_agent=self.user_agent,

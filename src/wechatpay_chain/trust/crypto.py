@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .errors import ConfigError, DecryptionError
+from ..errors import ConfigError, DecryptionError
 
 __all__ = [
     "AES_GCM_ALGORITHM",

@@ -3,7 +3,7 @@
 Sync calls and sync downloads run their coroutine with no event loop (``Transport.run_blocking``);
 at the bottom they land here. We use urllib3's lean path, ``HTTP(S)ConnectionPool.urlopen``
 with retries, redirects and content decoding off: the retry policy, failover and observation
-sit above the transport (retry.py, sending.py), and answers stay the bytes the platform signed.
+sit above the transport (retry.py, attempts.py), and answers stay the bytes the platform signed.
 
 - **Pools.** One pool per (origin, TLS context, proxy): a v2 client certificate is an
   ``ssl.SSLContext`` of its own, so connections presenting it are never handed to a call
@@ -45,10 +45,10 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import SKIP_HEADER
 
-from .errors import TimeoutError, TransportError
+from ..errors import TimeoutError, TransportError
+from ..v3.signed_headers import SignedHeaders
 from .proxy_url import redact_proxy
 from .request_check import too_long, url_for_messages
-from .signed_headers import SignedHeaders
 
 __all__ = ["SyncAnswer", "SyncPools"]
 

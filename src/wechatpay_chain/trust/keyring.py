@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ..errors import ConfigError
 from .crypto import load_public_key
-from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from .certs import PlatformCertificate
+    from .certificates import PlatformCertificate
     from .crypto import KeySource
 
 __all__ = ["HEX_SERIAL", "PUBLIC_KEY_ID_PREFIX", "KeyRing"]

@@ -1,0 +1,1 @@
+"""Trust: cryptography, the platform key ring, platform certificates and their refresh."""
