@@ -12,7 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from wechatpay_chain import Client, ConfigError
-from wechatpay_chain.config import client_kwargs_from_env
+from wechatpay_chain.config import client_keywords, client_kwargs_from_env
+
+KEYWORDS = client_keywords(Client.__init__)  # what Client(...) takes
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PLATFORM = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -153,13 +155,13 @@ def test_from_env(tmp_path: Path) -> None:
         "WECHATPAY_PRIVATE_KEY": str(tmp_path / "key.pem"),
         "WECHATPAY_CERTS": f"PUB_KEY_ID_1={tmp_path / 'pub.pem'}",
     }
-    kwargs = client_kwargs_from_env(environ=environ)
+    kwargs = client_kwargs_from_env(KEYWORDS, environ=environ)
     client = Client(**kwargs)
     assert client.mchid == "1900000109" and list(client.trusted_keys) == ["PUB_KEY_ID_1"]
     with pytest.raises(ConfigError, match="WECHATPAY_MCHID"):
-        client_kwargs_from_env(environ={})
+        client_kwargs_from_env(KEYWORDS, environ={})
     with pytest.raises(ConfigError, match="ID=path"):
-        client_kwargs_from_env(environ={"WECHATPAY_MCHID": "1", "WECHATPAY_CERTS": "nonsense"})
+        client_kwargs_from_env(KEYWORDS, environ={"WECHATPAY_MCHID": "1", "WECHATPAY_CERTS": "nonsense"})
 
 
 def test_from_file_resolves_paths_beside_the_file(tmp_path: Path) -> None:

@@ -14,11 +14,13 @@ from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.retry import NO_RETRY, Retry
 from wechatpay_chain.transport.aio import Timeout
 
+KEYWORDS = client_keywords(Client.__init__)  # what Client(...) takes
+
 
 def test_the_keys_are_the_keywords_of_client() -> None:
     names = [name for name in inspect.signature(Client.__init__).parameters if name != "self"]
-    assert list(client_keywords()) == names
-    kinds = {name: keyword.kind for name, keyword in client_keywords().items()}
+    assert list(KEYWORDS) == names
+    kinds = {name: keyword.kind for name, keyword in KEYWORDS.items()}
     assert kinds["timeout"] == "timeout" and kinds["retry"] == "retry" and kinds["validate"] == "bool"
     assert kinds["backup_urls"] == "list" and kinds["certs"] == "certs" and kinds["signing_threads"] == "int"
     assert kinds["on_attempt"] == kinds["clock"] == "object" and kinds["secret"] == "str"
@@ -38,7 +40,7 @@ def test_env_converts_by_annotation() -> None:
         "WECHATPAY_EMPTY_IS_UNSET": "",
         "OTHER_VARIABLE": "ignored",
     }
-    kwargs = client_kwargs_from_env(environ=environ)
+    kwargs = client_kwargs_from_env(KEYWORDS, environ=environ)
     assert kwargs == {
         "mchid": "1900000109",
         "secret": "s" * 32,
@@ -50,9 +52,13 @@ def test_env_converts_by_annotation() -> None:
         "signing_threads": 2,
         "client_cert": "/etc/wechatpay/apiclient_cert.pem",
     }
-    assert client_kwargs_from_env(environ={"WECHATPAY_MCHID": "1", "WECHATPAY_TIMEOUT": "7"})["timeout"] == 7.0
-    assert client_kwargs_from_env(environ={"WECHATPAY_MCHID": "1", "WECHATPAY_RETRY": "none"})["retry"] is None
-    assert client_kwargs_from_env(environ={"WECHATPAY_MCHID": "1", "WECHATPAY_RETRY": "1"})["retry"] == 1
+    assert (
+        client_kwargs_from_env(KEYWORDS, environ={"WECHATPAY_MCHID": "1", "WECHATPAY_TIMEOUT": "7"})["timeout"] == 7.0
+    )
+    assert (
+        client_kwargs_from_env(KEYWORDS, environ={"WECHATPAY_MCHID": "1", "WECHATPAY_RETRY": "none"})["retry"] is None
+    )
+    assert client_kwargs_from_env(KEYWORDS, environ={"WECHATPAY_MCHID": "1", "WECHATPAY_RETRY": "1"})["retry"] == 1
 
 
 @pytest.mark.parametrize(
@@ -69,12 +75,12 @@ def test_env_converts_by_annotation() -> None:
 )
 def test_env_errors_name_the_variable(variable: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
-        client_kwargs_from_env(environ={"WECHATPAY_MCHID": "1", variable: value})
+        client_kwargs_from_env(KEYWORDS, environ={"WECHATPAY_MCHID": "1", variable: value})
 
 
 def test_env_errors_never_show_the_value() -> None:
     with pytest.raises(ConfigError) as caught:
-        client_kwargs_from_env(environ={"WECHATPAY_MCHID": "1", "WECHATPAY_SECRETS": "TOP-SECRET-VALUE"})
+        client_kwargs_from_env(KEYWORDS, environ={"WECHATPAY_MCHID": "1", "WECHATPAY_SECRETS": "TOP-SECRET-VALUE"})
     assert "TOP-SECRET-VALUE" not in str(caught.value) and "WECHATPAY_SECRET?" in str(caught.value)
 
 
@@ -97,7 +103,7 @@ timeout = {total = 20, connect = 2}
 retry = {attempts = 4, statuses = [500, 503]}
 """
     )
-    kwargs = client_kwargs_from_file(config)
+    kwargs = client_kwargs_from_file(KEYWORDS, config)
     assert kwargs["client_cert"] == str(tmp_path / "certs/apiclient_cert.pem")
     assert kwargs["client_key"] == "/abs/apiclient_key.pem"
     assert kwargs["cafile"] == str(tmp_path / "ca.pem") and kwargs["specs"] == [str(tmp_path / "myspecs")]
@@ -111,13 +117,13 @@ def test_file_unknown_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
     config = tmp_path / "wechatpay.json"
     config.write_text(json.dumps({"mchid": "1", "api_v3_key": "x" * 32}))
     with pytest.raises(ConfigError, match=r"unknown key 'api_v3_key' \(did you mean 'apiv3_key'\?\)"):
-        client_kwargs_from_file(config)
+        client_kwargs_from_file(KEYWORDS, config)
     config.write_text(json.dumps({"mchid": "1", "clock": "now"}))
     with pytest.raises(ConfigError, match="clock takes a Python object"):
-        client_kwargs_from_file(config)
+        client_kwargs_from_file(KEYWORDS, config)
     config.write_text(json.dumps({"mchid": "1", "retry": {"tries": 2}}))
     with pytest.raises(ConfigError, match="unknown part 'tries'"):
-        client_kwargs_from_file(config)
+        client_kwargs_from_file(KEYWORDS, config)
 
 
 def test_from_file_builds_a_working_v2_and_v3_client(mock: MockPlatform, tmp_path: Path) -> None:
@@ -158,9 +164,9 @@ def test_overrides_may_supply_the_mchid(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_keyword_whose_none_means_something_takes_none_from_env_and_file(tmp_path: Path) -> None:
-    from wechatpay_chain.config import client_keywords, convert_text
+    from wechatpay_chain.config import convert_text
 
-    keyword = client_keywords()["max_answer_bytes"]
+    keyword = KEYWORDS["max_answer_bytes"]
     assert convert_text(keyword, "none", "WECHATPAY_MAX_ANSWER_BYTES") is None
     assert convert_text(keyword, "1048576", "WECHATPAY_MAX_ANSWER_BYTES") == 1 << 20
     config = tmp_path / "wechatpay.json"

@@ -63,10 +63,10 @@ def test_a_payload_passes_validation(merchant: Client, call: Call) -> None:
     segments = merchant.chain(call.path)._segments
     kwargs = dict(call.kwargs)
     if call.v2:
-        prepared = prepare_v2_call(merchant, call.method, segments, kwargs)
+        prepared = prepare_v2_call(merchant._engine.settings, call.method, segments, kwargs)
         assert prepared.body or prepared.method == "GET"
     else:
-        prepared_v3 = merchant._prepare(call.method, segments, kwargs)
+        prepared_v3 = merchant._engine.prepare_v3(call.method, segments, kwargs)
         assert prepared_v3.target.startswith("/")
 
 

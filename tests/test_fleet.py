@@ -15,11 +15,14 @@ from test_v2_mtls import REFUND, Pki, pki, tls_platform  # noqa: F401 (pki is a 
 
 from wechatpay_chain import Client, ConfigError, Response, TransportError, ValidationError
 from wechatpay_chain.catalog.specs import Catalog
-from wechatpay_chain.config import client_kwargs_from_pairs
-from wechatpay_chain.fleet import Merchants, SharedTransport
+from wechatpay_chain.config import client_keywords, client_kwargs_from_pairs
+from wechatpay_chain.fleet import Merchants
+from wechatpay_chain.transport.shared import SharedTransport
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.platform import generate_key
 from wechatpay_chain.v2.codec import decode_xml
+
+KEYWORDS = client_keywords(Client.__init__)  # what Client(...) takes
 
 ORDER = {"description": "a cup", "out_trade_no": "F1217752501", "amount": {"total": 1}, "payer": {"openid": "o-1"}}
 SECOND_MCHID = "1900000110"
@@ -127,7 +130,7 @@ def test_client_keywords_for_shared_parts(mock: MockPlatform, fleet: Merchants) 
         fleet.client(mock.mchid, transport=fleet.transport)
     for name in ("catalog", "transport"):  # Python objects: not from a config file or the environment
         with pytest.raises(ConfigError, match="keyword argument"):
-            client_kwargs_from_pairs([f"{name}=x"])
+            client_kwargs_from_pairs(KEYWORDS, [f"{name}=x"])
 
 
 def test_fleet_options_are_client_defaults(mock: MockPlatform) -> None:

@@ -20,7 +20,7 @@ from payloads import RETURN_ORDER
 
 import wechatpay_chain
 from wechatpay_chain import ApiError, Client, ConfigError, SignatureError, TransportError, ValidationError
-from wechatpay_chain.attempts import MAX_CLOCK_CORRECTION
+from wechatpay_chain.clock import MAX_CLOCK_CORRECTION
 from wechatpay_chain.errors import DecryptionError
 from wechatpay_chain.mock import MockAnswer, MockPlatform
 from wechatpay_chain.v2.codec import encode_xml

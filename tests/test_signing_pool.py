@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import wechatpay_chain.client as client_module
+import wechatpay_chain.engine as engine_module
 from wechatpay_chain import ApiError, Client, ConfigError
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.signing_pool import SigningPool, _reset_after_fork, default_signing_threads
@@ -28,13 +28,13 @@ RETURN_ORDER = {
 def signed_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The name of the thread each v3 signature ran on, in order."""
     threads: list[str] = []
-    original = client_module.sign_call
+    original = engine_module.sign_call
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         threads.append(threading.current_thread().name)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(client_module, "sign_call", recording)
+    monkeypatch.setattr(engine_module, "sign_call", recording)
     yield threads
 
 

@@ -219,11 +219,11 @@ def test_prepare_is_pure_and_follows_the_base_url_rule(mock: MockPlatform, merch
     pair = {"client_cert": merchant_pem[0], "client_key": merchant_pem[1]}
     body = {"sign_type": "MD5"}
     with Client(mchid=mock.mchid, secret=mock.secret, **pair) as platform_host:
-        call = prepare_v2_call(platform_host, "POST", platform_host.v2.risk.getpublickey._segments, {"xml": body})
+        call = prepare_v2_call(platform_host._engine.settings, "POST", platform_host.v2.risk.getpublickey._segments, {"xml": body})
         assert call.url == "https://fraud.mch.weixin.qq.com/risk/getpublickey"
         assert call.ssl_context is not None and call.rules.unsigned_answer
     with mock.client(**pair) as elsewhere:
-        call = prepare_v2_call(elsewhere, "POST", elsewhere.v2.risk.getpublickey._segments, {"xml": body})
+        call = prepare_v2_call(elsewhere._engine.settings, "POST", elsewhere.v2.risk.getpublickey._segments, {"xml": body})
         assert call.url == mock.base_url + "risk/getpublickey"
     assert not mock.calls
 
@@ -371,11 +371,11 @@ def test_redirect_pages_build_a_url_instead_of_calling(client: Client, mock: Moc
     with pytest.raises(ValidationError) as caught:
         client.v2.papay.entrustweb.get(query=ENTRUST)
     assert caught.value.errors[0].rule == "redirect" and "v2_redirect_url" in str(caught.value)
-    url = v2_redirect_url(client, "papay/entrustweb", ENTRUST)
+    url = v2_redirect_url(client._engine.settings, "papay/entrustweb", ENTRUST)
     assert url.startswith(mock.base_url + "papay/entrustweb?")
     query = dict(parse_qsl(urlsplit(url).query))
     assert query["mch_id"] == mock.mchid and verify_v2_sign(query, mock.secret)
-    assert v2_redirect_url(client, client.v2.papay.entrustweb, ENTRUST).split("?")[0] == url.split("?")[0]
+    assert v2_redirect_url(client._engine.settings, client.v2.papay.entrustweb, ENTRUST).split("?")[0] == url.split("?")[0]
     assert not mock.calls
 
 
@@ -388,16 +388,16 @@ def test_redirect_url_without_a_sign_and_on_its_own_host() -> None:
             "scope": "pay_identity",
             "state": "STATE",
         }
-        url = v2_redirect_url(client, "v2/appauth/authindex", auth)
+        url = v2_redirect_url(client._engine.settings, "v2/appauth/authindex", auth)
         assert url.startswith("https://payapp.mch.weixin.qq.com/appauth/authindex?")
         assert "sign=" not in url and "redirect_uri=https%3A%2F%2Fexample.com%2Fback" in url
         with pytest.raises(ValidationError):
-            v2_redirect_url(client, "v2/appauth/authindex", {**auth, "scope": "everything"})
+            v2_redirect_url(client._engine.settings, "v2/appauth/authindex", {**auth, "scope": "everything"})
 
 
 # -- answers read without a network ------------------------------------------------------------------------------
 def test_finish_refuses_an_xml_bomb_and_reports_http_errors(client: Client) -> None:
-    call = prepare_v2_call(client, "POST", client.v2.pay.micropay._segments, {"xml": MICROPAY})
+    call = prepare_v2_call(client._engine.settings, "POST", client.v2.pay.micropay._segments, {"xml": MICROPAY})
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><xml>&b;</xml>'
     with pytest.raises(ValueError, match="refused"):
         finish_v2_call(call, 200, {}, bomb, secret=client.v2_settings.secret)

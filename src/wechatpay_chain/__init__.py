@@ -7,8 +7,7 @@ client.v3.profitsharing.return_orders.post(json={...})
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .client import Client
 from .errors import (
     ApiError,

@@ -16,15 +16,27 @@ from __future__ import annotations
 import difflib
 import keyword
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .naming import VERBS, Segment, attribute_segment, check_literal, path_segments
+from .catalog.paths import pick_template, place_path, segments_key, templates_of
+from .naming import VERBS, Segment, attribute_segment
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .catalog.specs import Catalog
     from .response import Response
 
-__all__ = ["Node", "Verb"]
+__all__ = ["Node", "Root", "Verb"]
+
+
+class Root(Protocol):
+    """What the chain needs from its root (the ``Client``): the catalogue and the two calls."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    def request(self, method: str, segments: tuple[Segment, ...], **kwargs: Any) -> Response: ...
+
+    def request_async(self, method: str, segments: tuple[Segment, ...], **kwargs: Any) -> Awaitable[Response]: ...
 
 
 class Verb:
@@ -85,7 +97,7 @@ class Node:
 
     __slots__ = ("_children", "_client", "_segments")
 
-    def __init__(self, client: Client, segments: tuple[Segment, ...] = ()) -> None:
+    def __init__(self, client: Root, segments: tuple[Segment, ...] = ()) -> None:
         self._client = client
         self._segments = segments
         self._children: dict[str, Node] = {}
@@ -133,8 +145,8 @@ class Node:
             # A value placed where the catalogue has several templates: the one under
             # which this name is known (refunds["R1"].apply_abnormal_refund -> {refund_id}).
             for refit in self._refits():
-                fitted = attribute_segment(name, catalog.children(_key(refit)))
-                if fitted.text in catalog.children(_key(refit)):
+                fitted = attribute_segment(name, catalog.children(segments_key(refit)))
+                if fitted.text in catalog.children(segments_key(refit)):
                     segments, segment = refit, fitted
                     break
         child = Node(self._client, (*segments, segment))
@@ -147,60 +159,23 @@ class Node:
             return []
         last = self._segments[-1]
         parent = self._segments[:-1]
-        templates = _templates(self._client.catalog.children(_key(parent)))
+        templates = templates_of(self._client.catalog.children(segments_key(parent)))
         return [(*parent, Segment(last.text, name)) for name in templates if name != last.template]
 
     def _extend(self, path: str) -> Node:
-        """Append path-string segments, placing literals on catalogue templates.
-
-        A literal left as a literal is checked (:func:`naming.check_literal`): it goes on
-        the wire as written, so nothing in it may change the request.
-        """
-        segments = list(self._segments)
-        parts = path_segments(path)
-        for index, segment in enumerate(parts):
-            if segment.text is not None:
-                following = parts[index + 1].spec_text if index + 1 < len(parts) else None
-                segment = self._place(segment.text, _key(segments), following)
-                if segment.template is None:
-                    check_literal(segment.text or "")
-            segments.append(segment)
-        return Node(self._client, tuple(segments))
-
-    def _place(self, text: str, parent_key: str, following: str | None = None) -> Segment:
-        """A literal where the catalogue has no such literal but a template: a value."""
-        known = self._client.catalog.children(parent_key)
-        if text in known:
-            return Segment(text, None)
-        templates = _templates(known)
-        if not templates:
-            return Segment(text, None)
-        return Segment(text, self._pick(parent_key, templates, following))
-
-    def _pick(self, parent_key: str, templates: list[str], following: str | None) -> str:
-        """Of several templates at one position, the one the rest of the path fits.
-
-        With a next segment: the template under which it is known; without: the template
-        that is an operation itself; else the first.
-        """
-        if len(templates) > 1:
-            catalog = self._client.catalog
-            for name in templates:
-                key = f"{parent_key}/{{{name}}}" if parent_key else f"{{{name}}}"
-                if (following in catalog.children(key)) if following is not None else (key in catalog):
-                    return name
-        return templates[0]
+        """Append path-string segments, placing literals on catalogue templates (catalog/paths.py)."""
+        return Node(self._client, place_path(self._client.catalog, self._segments, path))
 
     def __getitem__(self, path: str) -> Node:
         if not isinstance(path, str):
             raise TypeError(f"a path segment must be a str, not {type(path).__name__}")
         known = self._client.catalog.children(self.spec_key)
-        templates = _templates(known)
+        templates = templates_of(known)
         if templates and path not in known:
             # A value where the catalogue has a template (one or several): the whole string
             # is the value, "/", "?" and "#" included (it is percent-encoded), so a value can
             # never change the path or the query.
-            template = self._pick(self.spec_key, templates, None)
+            template = pick_template(self._client.catalog, self.spec_key, templates, None)
             return Node(self._client, (*self._segments, Segment(path, template)))
         return self._extend(path)
 
@@ -261,14 +236,6 @@ def _slot_names(cls: type) -> frozenset[str]:
             found.update((slots,) if isinstance(slots, str) else slots)
         names = _SLOT_NAMES[cls] = frozenset(found)
     return names
-
-
-def _key(segments: tuple[Segment, ...] | list[Segment]) -> str:
-    return "/".join(segment.spec_text for segment in segments)
-
-
-def _templates(known: list[str]) -> list[str]:
-    return [name[1:-1] for name in known if name.startswith("{")]
 
 
 def python_name(segment: str) -> str:

@@ -18,9 +18,9 @@ __all__ = ["main"]
 
 def _client(args: argparse.Namespace) -> Any:
     from .client import Client
-    from .config import client_kwargs_from_pairs
+    from .config import client_keywords, client_kwargs_from_pairs
 
-    overrides = client_kwargs_from_pairs(args.set)
+    overrides = client_kwargs_from_pairs(client_keywords(Client.__init__), args.set)
     if args.config:
         return Client.from_file(args.config, **overrides)
     return Client.from_env(**overrides)

@@ -84,11 +84,10 @@ class Keyword:
 
 
 @cache
-def client_keywords() -> dict[str, Keyword]:
-    """The keywords ``Client(...)`` takes, from its signature."""
-    from .client import Client
-
-    parameters = list(inspect.signature(Client.__init__).parameters.values())[1:]  # not self
+def client_keywords(init: Callable[..., Any]) -> dict[str, Keyword]:
+    """The keywords a client class takes, from the signature of its ``__init__``
+    (``client_keywords(Client.__init__)``: the signature is the one list of keywords)."""
+    parameters = list(inspect.signature(init).parameters.values())[1:]  # not self
     return {
         p.name: Keyword(
             p.name, p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
@@ -222,10 +221,11 @@ def _refuse_objects(keyword: Keyword, argument: str) -> None:
         raise ConfigError(argument, f"{keyword.name} takes a Python object: pass it as a keyword argument")
 
 
-def client_kwargs_from_env(prefix: str = ENV_PREFIX, environ: Any = None, *, need_mchid: bool = True) -> dict[str, Any]:
-    """``Client`` keywords from ``<prefix><KEYWORD>`` variables; other ``<prefix>*`` variables are errors."""
+def client_kwargs_from_env(
+    known: Mapping[str, Keyword], prefix: str = ENV_PREFIX, environ: Any = None, *, need_mchid: bool = True
+) -> dict[str, Any]:
+    """Keywords among ``known`` from ``<prefix><KEYWORD>`` variables; other ``<prefix>*`` variables are errors."""
     environ = os.environ if environ is None else environ
-    known = client_keywords()
     kwargs: dict[str, Any] = {}
     for variable, text in environ.items():
         if not variable.startswith(prefix) or not text:
@@ -241,9 +241,10 @@ def client_kwargs_from_env(prefix: str = ENV_PREFIX, environ: Any = None, *, nee
     return kwargs
 
 
-def client_kwargs_from_pairs(pairs: Iterable[str], argument: str = "--set") -> dict[str, Any]:
-    """``Client`` keywords from ``keyword=value`` texts (the CLI's ``--set``), converted as in the environment."""
-    known = client_keywords()
+def client_kwargs_from_pairs(
+    known: Mapping[str, Keyword], pairs: Iterable[str], argument: str = "--set"
+) -> dict[str, Any]:
+    """Keywords among ``known`` from ``keyword=value`` texts (the CLI's ``--set``), converted as in the environment."""
     kwargs: dict[str, Any] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -265,8 +266,10 @@ def _beside(config: Path, value: Any) -> Any:
     return value
 
 
-def client_kwargs_from_file(path: str | Path, *, need_mchid: bool = True) -> dict[str, Any]:
-    """``Client`` keywords from a TOML or JSON file; a key that is no keyword is an error."""
+def client_kwargs_from_file(
+    known: Mapping[str, Keyword], path: str | Path, *, need_mchid: bool = True
+) -> dict[str, Any]:
+    """Keywords among ``known`` from a TOML or JSON file; a key that is no keyword is an error."""
     location = Path(path)
     try:
         text = location.read_text(encoding="utf-8")
@@ -280,7 +283,6 @@ def client_kwargs_from_file(path: str | Path, *, need_mchid: bool = True) -> dic
     if not isinstance(data, dict):
         raise ConfigError("config", f"{location} must hold a table of keys")
     section = data.get("wechatpay", data)
-    known = client_keywords()
     kwargs: dict[str, Any] = {}
     for name, value in section.items():
         keyword = known.get(name)

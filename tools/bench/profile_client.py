@@ -67,7 +67,7 @@ def stages(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
         answer = client.v3.profitsharing.return_orders.post(json=PAYLOAD)  # a real signed answer to verify
         node = client.v3.profitsharing.return_orders
         segments = cast(Any, node)._segments  # the typed chain classes do not declare it
-        prepared = client._prepare("POST", segments, {"json": PAYLOAD})
+        prepared = client._engine.prepare_v3("POST", segments, {"json": PAYLOAD})
         operation = prepared.operation
         assert operation is not None and client.private_key is not None and client.serial is not None
         key, mchid, serial = client.private_key, client.mchid, client.serial
@@ -77,8 +77,8 @@ def stages(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
 
         add("chain walk: client.v3.profitsharing.return_orders", lambda: client.v3.profitsharing.return_orders)
         add(
-            "prepare (_prepare: validate, dump_json, headers)",
-            lambda: client._prepare("POST", segments, {"json": PAYLOAD}),
+            "prepare (prepare_v3: validate, dump_json, headers)",
+            lambda: client._engine.prepare_v3("POST", segments, {"json": PAYLOAD}),
         )
         add("  of which Operation.validate", lambda: operation.validate({"path": {}, "json": PAYLOAD}))
         add("  of which dump_json", lambda: protocol.dump_json(PAYLOAD))

@@ -75,7 +75,7 @@ class Example:
         forms = [("path string", py_literal(self.operation.key))]
         if self.attribute_path is not None:
             forms.insert(0, ("attribute chain", f"client.{self.attribute_path}"))
-        return [(style, f"url = v2_redirect_url(client, {node}, {query})") for style, node in forms]
+        return [(style, f"url = client.v2_redirect_url({node}, {query})") for style, node in forms]
 
     def calls(self, asynchronous: bool) -> list[tuple[str, str]]:
         """(style, code line) for the three styles, sync or async."""

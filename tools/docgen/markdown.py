@@ -59,7 +59,7 @@ def code_blocks(page: Page) -> list[tuple[str, str]]:
     if definitions:
         blocks.append(("The payload, built from the spec's examples:", definitions))
     if example.redirect:
-        lines = ["from wechatpay_chain.v2.flow import v2_redirect_url", ""]
+        lines = []
         for style, call in example.redirect_calls():
             lines.extend([f"# {style}", call])
         blocks.append(("A page the user's browser opens: build its signed URL (nothing is sent):", "\n".join(lines)))

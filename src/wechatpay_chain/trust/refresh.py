@@ -3,7 +3,8 @@
 ``GET v3/certificates`` is the one answer a client may not be able to verify with
 what it already trusts (the first download, a rotation): it is verified with the
 certificates it delivers, after decrypting them with the APIv3 key, which only the
-platform and the merchant know. The pure steps are in :mod:`certs`.
+platform and the merchant know. The pure steps are in :mod:`.certificates`; the call
+goes through the client's engine (one signed attempt, the answer checked here).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..naming import path_segments
 from ..response import Response
 from ..v3.calls import error_from_answer
 from .certificates import PlatformCertificate, needs_refresh, parse_certificates_answer, write_pem_files
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..engine import Engine
 
 __all__ = ["MIN_REFRESH_INTERVAL", "Certificates"]
 
@@ -25,50 +27,52 @@ MIN_REFRESH_INTERVAL = 3600.0  # seconds between automatic fetches (the platform
 
 
 class Certificates:
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    """``client.certificates``: the platform certificates of one client's engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self.current: list[PlatformCertificate] = []
         self._last_attempt: float | None = None
 
     async def download_async(self) -> list[PlatformCertificate]:
         """Fetch, decrypt and verify the platform certificates (nothing is trusted yet)."""
-        client = self._client
-        if client.apiv3_key is None:
+        engine = self._engine
+        apiv3_key = engine.settings.apiv3_key
+        if apiv3_key is None:
             raise ConfigError("apiv3_key", "needed to decrypt the platform certificates")
-        prepared = client._prepare("GET", client.chain("v3/certificates")._segments, {})
-        url, answer = await client._exchange(prepared, None)
+        prepared = engine.prepare_v3("GET", tuple(path_segments("v3/certificates")), {})
+        url, answer = await engine.exchange_once(prepared)
         if not 200 <= answer.status < 300:
             response = Response(answer.status, answer.headers, answer.content, method="GET", url=url)
             raise error_from_answer(answer.status, answer.headers, answer.content, response)
         return parse_certificates_answer(
-            answer.headers, answer.content, client.apiv3_key, trusted=client.trusted_keys, now=client.clock
+            answer.headers, answer.content, apiv3_key, trusted=engine.trusted_keys, now=engine.clock.now
         )
 
     def download(self) -> list[PlatformCertificate]:
-        return self._client.transport.run_blocking(self.download_async())
+        return self._engine.transport.run_blocking(self.download_async())
 
     async def refresh_async(self) -> list[PlatformCertificate]:
         """Download, then trust the new certificates and drop the expired ones."""
-        client = self._client
-        self._last_attempt = client.clock()
+        engine = self._engine
+        self._last_attempt = engine.clock.now()
         certificates = await self.download_async()
-        client.trusted_keys = client.trusted_keys.with_certificates(certificates).without_expired(client.clock())
+        engine.trusted_keys = engine.trusted_keys.with_certificates(certificates).without_expired(engine.clock.now())
         self.current = certificates
         return certificates
 
     def refresh(self) -> list[PlatformCertificate]:
-        return self._client.transport.run_blocking(self.refresh_async())
+        return self._engine.transport.run_blocking(self.refresh_async())
 
     async def refresh_if_needed(self) -> None:
         """Automatic refresh: before the newest certificate nears expiry, at most hourly."""
-        client = self._client
-        if client.apiv3_key is None or (
-            client.trusted_keys.public_key_ids and not client.trusted_keys.certificate_serials
-        ):
+        engine = self._engine
+        ring = engine.trusted_keys
+        if engine.settings.apiv3_key is None or (ring.public_key_ids and not ring.certificate_serials):
             return  # public-key mode: nothing expires
-        if self._last_attempt is not None and client.clock() - self._last_attempt < MIN_REFRESH_INTERVAL:
+        if self._last_attempt is not None and engine.clock.now() - self._last_attempt < MIN_REFRESH_INTERVAL:
             return
-        if self.current and not needs_refresh(self.current, now=client.clock):
+        if self.current and not needs_refresh(self.current, now=engine.clock.now):
             return
         await self.refresh_async()
 

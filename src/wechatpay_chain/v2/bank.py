@@ -7,7 +7,9 @@ the key (``encrypt_key: v2/risk/getpublickey``; other v2 ``encrypt`` fields, who
 the catalogue does not name, are the caller's to encrypt);
 the client encrypts the plaintext values before signing, so the sign covers the
 ciphertext as sent. The key comes from ``Client(bank_public_key=...)`` or, when
-none is configured, from one ``getpublickey`` call, then kept on the client.
+none is configured, from one call of the operation the spec's ``encrypt_key`` names:
+preparing raises :class:`BankKeyNeeded`, the engine makes that call, reads the key
+with :func:`bank_key_from_answer`, keeps it, and prepares again.
 
 A value that already is RSA ciphertext (base64 of 128, 256, 384 or 512 bytes: no
 card number or name looks like that) is left alone, for callers who encrypt
@@ -29,9 +31,16 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from ..catalog.specs import Operation
-    from ..client import Client
+    from ..response import Response
 
-__all__ = ["bank_fields", "encrypt_bank_fields", "fetch_bank_key", "looks_encrypted", "plaintext_bank_fields"]
+__all__ = [
+    "BankKeyNeeded",
+    "bank_fields",
+    "bank_key_from_answer",
+    "encrypt_bank_fields",
+    "looks_encrypted",
+    "plaintext_bank_fields",
+]
 
 KEY_OPERATION = "v2/risk/getpublickey"
 _CIPHERTEXT_SIZES = {128, 256, 384, 512}  # RSA-1024 .. RSA-4096
@@ -89,17 +98,19 @@ def encrypt_bank_fields(
     return copy, problems
 
 
-async def fetch_bank_key(client: Client, timeout: Any = None) -> rsa.RSAPublicKey:
-    """``POST v2/risk/getpublickey`` (over the merchant certificate), kept on the client.
+class BankKeyNeeded(Exception):
+    """A signal from preparing, never seen by callers: the call is fine but for the bank key,
+    which ``operation`` (the spec's ``encrypt_key``) hands out; fetch it, then prepare again."""
 
-    Runs under the timeout of the call that needs it (a call of its own, so the wait
-    for a transfer is at most twice that timeout, once).
-    """
-    answer = await client.request_async("POST", KEY_OPERATION, xml={}, timeout=timeout)
+    def __init__(self, operation: str) -> None:
+        super().__init__(operation)
+        self.operation = operation
+
+
+def bank_key_from_answer(answer: Response) -> rsa.RSAPublicKey:
+    """The RSA public key in a ``getpublickey`` answer (``pub_key``, PEM), or ``ApiError``."""
     data = getattr(answer, "data", None)  # a V2Response: the answer's fields
     pem = data.get("pub_key") if isinstance(data, Mapping) else None
     if not isinstance(pem, str) or "PUBLIC KEY" not in pem:
         raise ApiError(answer.status_code, "NO_PUB_KEY", f"{KEY_OPERATION} answered without pub_key", None, answer)
-    key = load_public_key(pem.encode("ascii"), "bank_public_key")
-    client.bank_public_key = key
-    return key
+    return load_public_key(pem.encode("ascii"), "bank_public_key")

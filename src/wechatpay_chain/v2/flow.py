@@ -1,9 +1,13 @@
-"""One APIv2 call through the chain: prepare (pure), send, finish.
+"""One APIv2 call: prepare (pure) and finish (pure); the engine's attempt loop sends it.
 
-``client.v2.pay.micropay.post(xml={...})`` reaches ``Client._call``, which runs::
+``client.v2.pay.micropay.post(xml={...})`` reaches the engine (engine.py), which runs::
 
-    call = prepare_v2_call(client, "POST", segments, kwargs)  # raises before anything is sent
-    response = await send_v2_call(client, call, timeout)      # the only I/O, then finish_v2_call
+    call = prepare_v2_call(settings, "POST", segments, kwargs)  # raises before anything is sent
+    response = await run_attempts(call, ...)   # the only I/O: call.headers(), then call.finish()
+
+A prepared :class:`V2Call` is a plan for the attempt loop (attempts.py): every attempt
+sends the same signed bytes (a v2 sign carries no timestamp), to the operation's host or
+to the client's host and its backup, under the same retry rules as v3.
 
 Everything an operation needs besides its URL comes from its spec through
 :func:`~.rules.rules_for`: the signed part (``xml`` body for POST, ``query``
@@ -14,7 +18,9 @@ pages are opened by the user's browser, not by us: :func:`v2_redirect_url`
 builds their signed URL, and calling one through the chain is refused.
 
 A v2-only client (``Client(mchid=..., secret=...)``) needs no v3 key; a client
-without ``secret`` is refused with ``ConfigError("secret", ...)`` before sending.
+without ``secret`` is refused with ``ConfigError("secret", ...)`` before sending. A bank
+transfer whose key is not known yet raises :class:`~.bank.BankKeyNeeded` (a signal to the
+engine, which fetches the key the spec's ``encrypt_key`` names and prepares again).
 """
 
 from __future__ import annotations
@@ -25,20 +31,22 @@ import logging
 import re
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ..catalog.specs import Operation
 from ..errors import ApiError, ConfigError, FieldProblem, ValidationError
 from ..naming import Segment, path_segments
+from ..response import Response
+from ..retry import is_idempotent
 from ..transport.wire_log import Masks, WireRequest
-from ..trust.crypto import KeyText, seal
+from ..trust.crypto import KeyText, Secret, seal
 from ..v3.calls import build_target, fill_path, merge_headers
 from ..v3.media import build_form, read_upload
 from ..v3.protocol import new_nonce
 from .answer import V2Response
-from .bank import encrypt_bank_fields, plaintext_bank_fields
+from .bank import BankKeyNeeded, encrypt_bank_fields, plaintext_bank_fields
 from .codec import decode_xml, field_text, is_xml_body
 from .messages import parse_v2_response, prepare_v2_request, verify_v2_fields
 from .rules import V2Rules, properties, rules_for, spec_values, validate_fields, wire_view
@@ -46,22 +54,16 @@ from .signing import detect_sign_type
 
 if TYPE_CHECKING:
     from ..chain import Node
-    from ..client import Client
-    from ..transport.aio import RawAnswer, Timeout
+    from ..errors import WeChatPayError
+    from ..settings import Settings
+    from ..transport.aio import RawAnswer
 
-__all__ = [
-    "MISSING_BANK_KEY",
-    "V2Call",
-    "finish_v2_call",
-    "prepare_v2_call",
-    "send_v2_call",
-    "v2_redirect_url",
-    "v2_ssl_context",
-]
+__all__ = ["MISSING_BANK_KEY", "V2Call", "finish_v2_call", "prepare_v2_call", "v2_redirect_url", "v2_ssl_context"]
 
 log = logging.getLogger("wechatpay_chain")
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
+KEY_RULE = "encrypt_key"  # the problem a missing bank key is reported as
 MISSING_BANK_KEY = "needs the v2/risk/getpublickey key (fetched when nothing else is wrong) or Client(bank_public_key=)"
 _FORM_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 # Options every verb accepts; the rest of the keywords are path values.
@@ -70,59 +72,88 @@ _OPTIONS = ("xml", "query", "headers", "validate", "timeout", "idempotent")
 
 @dataclass(frozen=True)
 class V2Call:
-    """A prepared v2 request: what goes on the wire and how to read the answer."""
+    """A prepared v2 request: what goes on the wire and how to read the answer (a plan for
+    the attempt loop: the same signed bytes on every attempt)."""
 
     method: str
     key: str  # spec key, e.g. v2/pay/micropay
-    url: str  # base + target, exactly what is sent
+    target: str  # /path?query, exactly what is sent after the host
     body: bytes
     headers: Mapping[str, str]
     fields: Mapping[str, Any]  # the signed fields (with nonce_str, sign_type, sign)
     rules: V2Rules
+    hosts: tuple[str, ...] = ()  # the operation's host, or the client's and its backups
     operation: Operation | None = field(default=None, repr=False)
     ssl_context: Any = field(default=None, repr=False)  # an ssl.SSLContext for cert_required
-    idempotent: bool = False  # may be sent again after it may have arrived (GET, or said so)
+    idempotent: bool = False  # may be sent again after it may have arrived (GET, Idempotency-Key, or said so)
+    secret: Secret | None = field(default=None, repr=False)  # checks the answer's sign
+    validate_response: bool = False
+    wire: WireRequest | None = field(default=None, repr=False)  # the DEBUG log's record
+
+    @property
+    def url(self) -> str:
+        """The URL of the first attempt."""
+        return self.hosts[0] + self.target
+
+    async def headers_for_attempt(self) -> Mapping[str, str]:
+        return self.headers
+
+    def finish(self, url: str, answer: RawAnswer) -> Response:
+        return finish_v2_call(
+            self,
+            answer.status,
+            answer.headers,
+            answer.content,
+            secret=self.secret,
+            validate_response=self.validate_response,
+            url=url,
+        )
+
+    def retry_anyway(self, error: WeChatPayError, attempt: int) -> bool:
+        return False  # v2 signs carry no timestamp: nothing a new attempt could correct
+
+    def logged(self, secrets: tuple[Any, ...]) -> V2Call:
+        """This call with a record for the DEBUG log (masked there: ``secrets``, the spec's sensitive fields)."""
+        spec = self.operation.spec if self.operation is not None else None
+        masks = Masks.for_spec(spec, v2=True, secrets=secrets)
+        return replace(self, wire=WireRequest(self.method, self.url, self.headers, self.body, masks))
 
 
 # -- TLS: the merchant certificate ------------------------------------------------------------
-# client -> (settings, cafile, context): built once and reused, since aiohttp pools
-# keep-alive connections per TLS context. Typed Any: this package imports no network module.
-_SSL_CACHE: weakref.WeakKeyDictionary[Client, tuple[Any, str | None, Any]] = weakref.WeakKeyDictionary()
+# settings -> (v2 settings, cafile, context): built once and reused, since both transports
+# pool keep-alive connections per TLS context. Typed Any: this package imports no network module.
+_SSL_CACHE: weakref.WeakKeyDictionary[Settings, tuple[Any, str | None, Any]] = weakref.WeakKeyDictionary()
 
 
-def v2_ssl_context(client: Client) -> Any:
+def v2_ssl_context(settings: Settings) -> Any:
     """The ``ssl.SSLContext`` presenting the merchant certificate (``cert_required`` operations).
 
-    Raises ``ConfigError("client_cert")`` when the client has none. A ``cafile``
-    attribute on the client (``Client(cafile=...)``) is trusted besides the system
-    store, for a TLS-intercepting proxy or a test server.
+    Raises ``ConfigError("client_cert")`` when the client has none. The client's
+    ``cafile`` (``Client(cafile=...)``) is trusted besides the system store, for a
+    TLS-intercepting proxy or a test server.
     """
-    settings = client.v2_settings
-    if not settings.has_client_certificate:
+    v2 = settings.v2
+    if not v2.has_client_certificate:
         raise ConfigError("client_cert", "this v2 operation needs the merchant certificate (client_cert, client_key)")
-    cafile = client.cafile
-    cached = _SSL_CACHE.get(client)
-    if cached is not None and cached[0] is settings and cached[1] == cafile:
+    cafile = settings.cafile
+    cached = _SSL_CACHE.get(settings)
+    if cached is not None and cached[0] is v2 and cached[1] == cafile:
         return cached[2]
-    context = settings.ssl_context(cafile=cafile)
-    _SSL_CACHE[client] = (settings, cafile, context)
+    context = v2.ssl_context(cafile=cafile)
+    _SSL_CACHE[settings] = (v2, cafile, context)
     return context
 
 
-def _base_url(client: Client, operation: Operation | None) -> str:
-    return client._own_host(operation) or client.base_url
-
-
 # -- prepare -------------------------------------------------------------------------------
-def _secret(client: Client, key: str) -> KeyText:
-    secret = client.v2_settings.secret
+def _secret(settings: Settings, key: str) -> KeyText:
+    secret = settings.v2.secret
     if not secret:
         raise ConfigError("secret", f"{key}: APIv2 calls need the v2 API key (Client(secret=...))")
     return secret
 
 
 def _signed_fields(
-    client: Client,
+    settings: Settings,
     operation: Operation | None,
     rules: V2Rules,
     params: Mapping[str, Any],
@@ -136,8 +167,8 @@ def _signed_fields(
     # The client's defaults (appid, notify_url...) where the spec has the field, then its
     # merchant id in the spec's merchant-id fields; the caller's values win (prepare_v2_request).
     schema = operation.schema(rules.part) if operation is not None else None
-    defaults = {name: value for name, value in client.defaults.items() if name in properties(operation, rules.part)}
-    defaults.update({field_name: client.mchid for field_name in rules.merchant_fields})
+    defaults = {name: value for name, value in settings.defaults.items() if name in properties(operation, rules.part)}
+    defaults.update({field_name: settings.mchid for field_name in rules.merchant_fields})
     if schema is not None and "sign_type" in (schema.get("required") or ()):
         defaults["sign_type"] = rules.sign_type  # a required sign_type is written even for MD5
     body, fields = b"", {k: v for k, v in params.items()}
@@ -145,8 +176,8 @@ def _signed_fields(
         try:
             body, fields = prepare_v2_request(
                 params,
-                mchid=client.mchid,
-                secret=_secret(client, name),
+                mchid=settings.mchid,
+                secret=_secret(settings, name),
                 sign_type=rules.sign_type,
                 nonceless=rules.nonceless,
                 cdata=rules.cdata,
@@ -214,7 +245,7 @@ def _query_string(fields: Mapping[str, Any]) -> str:
     return urlencode(pairs, quote_via=quote, safe="")
 
 
-def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kwargs: Mapping[str, Any]) -> V2Call:
+def prepare_v2_call(settings: Settings, method: str, segments: Sequence[Segment], kwargs: Mapping[str, Any]) -> V2Call:
     """Everything before the wire; raises ``ValidationError``/``ConfigError``/``TypeError``.
 
     kwargs: ``xml=`` (POST: the signed body), ``query=`` (GET: the signed query;
@@ -225,7 +256,7 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     method = method.upper()
     key = "/".join(s.spec_text for s in segments)
     name = f"{method} {key}"
-    operation = client._operation_for(method, key)
+    operation = settings.operation_for(method, key)
     rules = rules_for(operation, method)
     if rules.part == "form":
         refused = [other for other in ("json", "data", "xml") if kwargs.get(other) is not None]
@@ -242,7 +273,7 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
     if rules.redirect:
         message = "a browser-redirect page: build its URL with v2_redirect_url() and send the browser there"
         raise ValidationError(name, [FieldProblem("", "redirect", message)])
-    validate = client.validate if options["validate"] is None else bool(options["validate"])
+    validate = settings.validate if options["validate"] is None else bool(options["validate"])
     path_values = {k: v for k, v in kwargs.items() if k in templates}
     url_path, _, errors = fill_path(segments, path_values, operation)
     xml, query = options["xml"], options["query"]
@@ -256,17 +287,22 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
         errors.extend(operation.validate({"query": wire_view(operation, "query", unsigned_query)}))
     plaintext = plaintext_bank_fields(operation, signed) if rules.part == "xml" and signed else []
     if plaintext:
-        if client.bank_public_key is None:
-            # Client._call fetches the key and prepares again when this is the only problem.
-            errors.extend(FieldProblem(f"/xml/{field_name}", "encrypt", MISSING_BANK_KEY) for field_name in plaintext)
+        if settings.bank_public_key is None:
+            # The engine fetches the key and prepares again when this is the only problem.
+            errors.extend(FieldProblem(f"/xml/{field_name}", KEY_RULE, MISSING_BANK_KEY) for field_name in plaintext)
             signed = {**(signed or {}), **dict.fromkeys(plaintext, "")}  # never the plaintext
         else:
-            signed, problems = encrypt_bank_fields(signed or {}, plaintext, client.bank_public_key)
+            signed, problems = encrypt_bank_fields(signed or {}, plaintext, settings.bank_public_key)
             errors.extend(problems)
     upload: tuple[str, str, bytes, str] | None = None
     if rules.part == "form":
         signed, upload = _upload_fields(operation, kwargs.get("form"), kwargs.get("files"), errors)
-    body, fields = _signed_fields(client, operation, rules, signed or {}, name, validate, errors)
+    try:
+        body, fields = _signed_fields(settings, operation, rules, signed or {}, name, validate, errors)
+    except ValidationError as invalid:
+        if operation is not None and all(problem.rule == KEY_RULE for problem in invalid.errors):
+            raise BankKeyNeeded(str(operation.spec["encrypt_key"])) from None  # nothing else is wrong
+        raise
     headers: dict[str, str] = {}
     if upload is not None:
         texts = {n: text for n, value in fields.items() if (text := field_text(n, value)) is not None}
@@ -279,66 +315,25 @@ def prepare_v2_call(client: Client, method: str, segments: Sequence[Segment], kw
         target = build_target(url_path, unsigned_query)
         headers["Content-Type"] = XML_CONTENT_TYPE
     merge_headers(headers, options["headers"], name)
-    context = v2_ssl_context(client) if rules.cert_required else None
-    url = _base_url(client, operation) + target
-    flag = options.get("idempotent")
-    idempotent = method == "GET" if flag is None else bool(flag)
-    return V2Call(method, key, url, body, headers, fields, rules, operation, context, idempotent)
-
-
-# -- send and finish -------------------------------------------------------------------------
-async def send_v2_call(client: Client, call: V2Call, timeout: Timeout | None) -> V2Response:
-    """Send a prepared call and read its answer (see :func:`finish_v2_call`).
-
-    Under the same retry rules, deadline and observation as v3 (attempts.py): a v2 POST
-    that may have reached the platform is never repeated; v2 signs carry no timestamp, so
-    a retry sends the same bytes.
-    """
-    from ..attempts import send_with_retries
-
-    async def exchange(host: str, attempt_timeout: Timeout | None) -> tuple[str, RawAnswer]:
-        answer = await client.transport.send(
-            call.method,
-            call.url,
-            call.headers,
-            call.body or None,
-            timeout=attempt_timeout,
-            ssl_context=call.ssl_context,
-        )
-        return call.url, answer
-
-    def finish(url: str, answer: RawAnswer) -> V2Response:
-        return finish_v2_call(
-            call,
-            answer.status,
-            answer.headers,
-            answer.content,
-            secret=client.v2_settings.secret,
-            validate_response=client.validate_responses,
-        )
-
-    wire = None
-    if log.isEnabledFor(logging.DEBUG):  # what was sent, for the debug log (masked there)
-        spec = call.operation.spec if call.operation is not None else None
-        masks = Masks.for_spec(spec, v2=True, secrets=(client.v2_settings.secret, client.apiv3_key))
-        wire = WireRequest(call.method, call.url, call.headers, call.body, masks)
-    target = call.url.split("://", 1)[-1]
-    host, _, path = target.partition("/")
-    response = await send_with_retries(
-        client,
-        method=call.method,
-        target="/" + path,
-        hosts=[host],
-        idempotent=call.idempotent,
-        timeout=timeout,
-        exchange=exchange,
-        finish=finish,
-        wire=wire,
+    context = v2_ssl_context(settings) if rules.cert_required else None
+    return V2Call(
+        method,
+        key,
+        target,
+        body,
+        headers,
+        fields,
+        rules,
+        hosts=tuple(settings.hosts_for(operation, v2=True)),
+        operation=operation,
+        ssl_context=context,
+        idempotent=is_idempotent(method, headers, options.get("idempotent")),
+        secret=settings.v2.secret,
+        validate_response=settings.validate_responses,
     )
-    assert isinstance(response, V2Response)
-    return response
 
 
+# -- finish -------------------------------------------------------------------------------
 def _http_error(call: V2Call, status: int, content: bytes, response: V2Response) -> ApiError:
     fields: dict[str, str] = {}
     if is_xml_body(content):
@@ -359,6 +354,7 @@ def finish_v2_call(
     *,
     secret: KeyText | None,
     validate_response: bool = False,
+    url: str | None = None,
 ) -> V2Response:
     """The verified answer, or an error (pure: tests feed it bytes).
 
@@ -373,7 +369,7 @@ def finish_v2_call(
     """
     secret = seal(secret)  # this frame raises: hold the secret wrapped
     response = V2Response(
-        status, headers, content, method=call.method, url=call.url, json_fields=call.rules.response_json
+        status, headers, content, method=call.method, url=url or call.url, json_fields=call.rules.response_json
     )
     if not 200 <= status < 300:
         raise _http_error(call, status, content, response)
@@ -421,7 +417,7 @@ def _finish_json(call: V2Call, response: V2Response, content: bytes, secret: Key
 
 # -- browser-redirect pages ---------------------------------------------------------------------
 def v2_redirect_url(
-    client: Client, path: str | Node | Sequence[Segment], params: Mapping[str, Any], *, validate: bool | None = None
+    settings: Settings, path: str | Node | Sequence[Segment], params: Mapping[str, Any], *, validate: bool | None = None
 ) -> str:
     """The signed URL of a v2 page the user's browser opens (``papay/entrustweb``...).
 
@@ -433,13 +429,13 @@ def v2_redirect_url(
     """
     segments = _segments_of(path)
     key = "/".join(s.spec_text for s in segments)
-    operation = client.catalog.operation(key, "GET")
+    operation = settings.catalog.operation(key, "GET")
     rules = rules_for(operation, "GET")
     url_path, _, errors = fill_path(segments, {}, operation)
-    check = client.validate if validate is None else validate
-    _, fields = _signed_fields(client, operation, rules, params, f"GET {key}", check, errors)
+    check = settings.validate if validate is None else validate
+    _, fields = _signed_fields(settings, operation, rules, params, f"GET {key}", check, errors)
     query = _query_string(fields)
-    return _base_url(client, operation) + url_path + (f"?{query}" if query else "")
+    return (settings.own_host(operation) or settings.base_url) + url_path + (f"?{query}" if query else "")
 
 
 def _segments_of(path: str | Node | Sequence[Segment]) -> tuple[Segment, ...]:

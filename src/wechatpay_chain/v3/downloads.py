@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ..catalog.paths import place_path
 from ..errors import SignatureError
 from ..response import Response
 from ..transport.aio import Timeout
@@ -51,7 +52,7 @@ from .protocol import (
 )
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..engine import Engine
 
 __all__ = ["Download", "download_bill_async", "download_to_async", "iter_download_async"]
 
@@ -146,15 +147,16 @@ class _Outcome:
     response: Response | None = None
 
 
-def _prepare(client: Client, url: str) -> PreparedCall:
+def _prepare(engine: Engine, url: str) -> PreparedCall:
     """A signed-GET preparation for a download URL (absolute, or a path with query)."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    return client._prepare("GET", client.chain(parts.path.lstrip("/"))._segments, {"query": query or None})
+    segments = place_path(engine.settings.catalog, (), parts.path.lstrip("/"))
+    return engine.prepare_v3("GET", segments, {"query": query or None})
 
 
 async def _stream(
-    client: Client,
+    engine: Engine,
     url: str,
     *,
     hash_type: str | None,
@@ -164,24 +166,25 @@ async def _stream(
     timeout: Timeout | None,
     outcome: _Outcome,
 ) -> AsyncGenerator[bytes, None]:
-    prepared = _prepare(client, url)
-    assert client.private_key is not None and client.serial is not None
+    prepared = _prepare(engine, url)
+    settings = engine.settings
+    assert settings.private_key is not None and settings.serial is not None
     headers = sign_call(
         prepared,
-        private_key=client.private_key,
-        mchid=client.mchid,
-        serial=client.serial,
-        timestamp=str(int(client.clock())),
+        private_key=settings.private_key,
+        mchid=settings.mchid,
+        serial=settings.serial,
+        timestamp=str(int(engine.clock.now())),
     )
     headers["Accept"] = "*/*"
-    full_url = client._base_for(prepared) + prepared.target
+    full_url = settings.hosts_for(prepared.operation)[0] + prepared.target
     # Downloads may take long: bound the connection and each read, not the whole transfer.
-    limit = timeout or Timeout(total=None, connect=client.transport.timeout.connect, read=client.transport.timeout.read)
-    async with client.transport.open("GET", full_url, headers, timeout=limit) as answer:
+    limit = timeout or Timeout(total=None, connect=engine.transport.timeout.connect, read=engine.transport.timeout.read)
+    async with engine.transport.open("GET", full_url, headers, timeout=limit) as answer:
         response = Response(answer.status, answer.headers, b"", method="GET", url=full_url)
         outcome.response = response
         if not 200 <= answer.status < 300:
-            content = await client.transport.read_whole(answer, "GET", full_url)
+            content = await engine.transport.read_whole(answer, "GET", full_url)
             raise error_from_answer(
                 answer.status,
                 answer.headers,
@@ -197,7 +200,7 @@ async def _stream(
         signed = not digest_header and (operation is None or not operation.flag("unsigned"))
         signed_headers: tuple[str, str, str, str] | None = None
         if signed:
-            signed_headers = read_signed_headers(answer.headers, now=client.clock)
+            signed_headers = read_signed_headers(answer.headers, now=engine.clock.now)
             checks.signature = hashlib.sha256(f"{signed_headers[0]}\n{signed_headers[1]}\n".encode())
         total = answer.content_length
         async for chunk in answer.content.iter_any():  # what arrived, no re-slicing; aiohttp bounds it
@@ -211,10 +214,10 @@ async def _stream(
         tail = checks.finish()
         if decompress and tail:
             yield tail
-        _verify(checks, answer.headers, client, signed_headers, statement_header)
+        _verify(checks, answer.headers, engine, signed_headers, statement_header)
         if digest_header:
             response.verified = verify_digest_signed(
-                answer.headers, digest_header, client.trusted_keys, now=client.clock
+                answer.headers, digest_header, engine.trusted_keys, now=engine.clock.now
             )
         elif signed_headers is not None:
             response.verified = signed_headers[3]
@@ -223,7 +226,7 @@ async def _stream(
 def _verify(
     checks: _Checks,
     headers: Mapping[str, str],
-    client: Client,
+    engine: Engine,
     signed_headers: tuple[str, str, str, str] | None,
     statement_header: str,
 ) -> None:
@@ -241,13 +244,13 @@ def _verify(
     if signed_headers is not None:
         checks.signature.update(b"\n")
         _, _, signature, serial = signed_headers
-        key = trusted_key(client.trusted_keys, serial)
+        key = trusted_key(engine.trusted_keys, serial)
         if not rsa_verify_prehashed(key, checks.signature.digest(), signature):
             raise SignatureError("signature", "RSA-SHA256 signature does not match the download")
 
 
 async def download_to_async(
-    client: Client,
+    engine: Engine,
     url: str,
     to: str | os.PathLike[str],
     *,
@@ -265,7 +268,7 @@ async def download_to_async(
         # aclosing: a failed write closes the stream (and its connection) now, not when
         # the collector or a running loop's finalizer gets to it.
         chunks = _stream(
-            client,
+            engine,
             url,
             hash_type=hash_type,
             hash_value=hash_value,
@@ -288,7 +291,7 @@ async def download_to_async(
 
 
 async def iter_download_async(
-    client: Client,
+    engine: Engine,
     url: str,
     *,
     hash_type: str | None = None,
@@ -299,7 +302,7 @@ async def iter_download_async(
     """Chunks of ``url`` as they arrive. Checks run at the end and raise there: a consumer
     that must not act on unchecked data should download to a file instead."""
     chunks = _stream(
-        client,
+        engine,
         url,
         hash_type=hash_type,
         hash_value=hash_value,
@@ -322,10 +325,10 @@ def bill_location(answer: Response | Mapping[str, Any]) -> tuple[str, str | None
 
 
 async def download_bill_async(
-    client: Client, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
+    engine: Engine, answer: Response | Mapping[str, Any], to: str | os.PathLike[str], **options: Any
 ) -> Download:
     url, hash_type, hash_value = bill_location(answer)
-    return await download_to_async(client, url, to, hash_type=hash_type, hash_value=hash_value, **options)
+    return await download_to_async(engine, url, to, hash_type=hash_type, hash_value=hash_value, **options)
 
 
 class Download:

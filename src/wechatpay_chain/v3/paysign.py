@@ -25,7 +25,7 @@ from ..trust.crypto import Secret, load_private_key, rsa_sign
 from .protocol import new_nonce
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..engine import Engine
     from ..trust.crypto import KeySource
 
 __all__ = ["APP_PACKAGE", "PaySign", "app_params", "jsapi_params", "pay_signing_string"]
@@ -116,8 +116,8 @@ def _nonce(value: str | None) -> str:
 class PaySign:
     """``client.paysign``: the functions above with the client's keys filled in."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, engine: Engine) -> None:
+        self._settings = engine.settings
 
     def jsapi(
         self, appid: str, prepay_id: str, *, timestamp: int | str | None = None, nonce: str | None = None
@@ -129,7 +129,7 @@ class PaySign:
         self, appid: str, prepayid: str, *, timestamp: int | str | None = None, nonce: str | None = None
     ) -> dict[str, str]:
         """APP parameters signed with the merchant key (APIv3); ``partnerid`` is the merchant id."""
-        return app_params(appid, self._client.mchid, prepayid, self._key(), timestamp=timestamp, nonce=nonce)
+        return app_params(appid, self._settings.mchid, prepayid, self._key(), timestamp=timestamp, nonce=nonce)
 
     def jsapi_v2(self, appid: str, prepay_id: str, sign_type: str = "MD5") -> dict[str, str]:
         """JSAPI parameters signed with the APIv2 secret (for v2 unified orders)."""
@@ -141,16 +141,16 @@ class PaySign:
         """APP parameters signed with the APIv2 secret."""
         from ..v2 import app_paysign_v2
 
-        return app_paysign_v2(appid, self._client.mchid, prepayid, self._secret(), sign_type)
+        return app_paysign_v2(appid, self._settings.mchid, prepayid, self._secret(), sign_type)
 
     def _key(self) -> KeySource:
-        key = self._client.private_key
+        key = self._settings.private_key
         if key is None:
             raise ConfigError("private_key", "pay-sign needs the merchant private key")
         return key
 
     def _secret(self) -> Secret:
-        secret = self._client.v2_settings.secret
+        secret = self._settings.v2.secret
         if secret is None:
             raise ConfigError("secret", "v2 pay-sign needs the APIv2 secret")
         return secret
