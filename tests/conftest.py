@@ -37,3 +37,12 @@ def mock(platform: MockPlatform) -> Iterator[MockPlatform]:
 def client(mock: MockPlatform) -> Iterator[Client]:
     with mock.client() as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server of this session (tests/_redis_server.py); tests keep apart by key prefix."""
+    from _redis_server import running_redis
+
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
