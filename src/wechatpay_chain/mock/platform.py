@@ -14,11 +14,11 @@ its own platform key, and can inject faults.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import json
 import random
-import re
 import secrets
 import threading
 import time
@@ -26,11 +26,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from aiohttp import web
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..catalog.specs import Catalog, Operation
@@ -38,6 +36,7 @@ from ..catalog.wire_values import read_text_values
 from ..errors import SignatureError
 from ..trust.crypto import certificate_serial, rsa_verify
 from ..v3.protocol import (
+    AUTH_SCHEMA,
     MAX_CLOCK_SKEW,
     STATEMENT_DIGEST_HEADER,
     dump_json,
@@ -50,12 +49,17 @@ from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
 from .examples import echo_request_ids, example_for
 from .faults import FAULTS, NETWORK_FAULTS, STATUS_FAULTS, apply_fault, send_network_fault
+from .driving import SandboxDriving
+from .keys import generate_key, pem_private, pem_public
 from .multipart import check_upload, parse_multipart
+from .routing import Router
+from .sandbox import Sandbox
+from .webhooks import SIGNATURE_TYPE_HEADER
 
 if TYPE_CHECKING:
     from ..client import Client
 
-__all__ = ["MockAnswer", "MockCall", "MockPlatform"]
+__all__ = ["MockAnswer", "MockCall", "MockPlatform", "generate_key"]
 
 Handler = Callable[["MockCall"], Any]
 
@@ -90,20 +94,6 @@ class MockAnswer:
     stream: Callable[[], Iterable[bytes]] | None = None  # a large body, sent in chunks (unsigned)
 
 
-def generate_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _pem_private(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def _pem_public(key: rsa.RSAPublicKey) -> str:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
 def _error(status: int, code: str, message: str, detail: Any = None) -> MockAnswer:
     body: dict[str, Any] = {"code": code, "message": message}
     if detail is not None:
@@ -111,36 +101,14 @@ def _error(status: int, code: str, message: str, detail: Any = None) -> MockAnsw
     return MockAnswer(status, body)
 
 
-class _Router:
-    """URL -> spec key, from the catalogue index (templates become regex groups)."""
+class MockPlatform(SandboxDriving):
+    """A WeChat Pay look-alike for tests and demos. Binds 127.0.0.1 (``port=0``: an ephemeral port).
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._routes: dict[str, list[tuple[re.Pattern[str], str]]] = {}
-        for entry in catalog:
-            if not entry.key.startswith(("v3/", "hk/", "global/")):
-                continue
-            pattern = re.escape(entry.url)
-            pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", pattern)
-            self._routes.setdefault(entry.method, []).append((re.compile(f"^{pattern}$"), entry.key))
-        for routes in self._routes.values():
-            # Literal paths beat templates; a key equal to its URL beats hk/ twins.
-            routes.sort(key=lambda item: (item[0].pattern.count("(?P<"), item[1] != item[0].pattern[2:-1]))
-
-    def matches(self, method: str, path: str) -> list[tuple[str, dict[str, str]]]:
-        """Every spec key whose URL shape fits, best first (several share a shape)."""
-        found = []
-        for pattern, key in self._routes.get(method, ()):
-            match = pattern.match(path)
-            if match is not None:
-                found.append((key, {name: unquote(value) for name, value in match.groupdict().items()}))
-        return found
-
-    def knows_path(self, path: str) -> bool:
-        return any(pattern.match(path) for routes in self._routes.values() for pattern, _ in routes)
-
-
-class MockPlatform:
-    """A WeChat Pay look-alike for tests and demos. Binds 127.0.0.1 on an ephemeral port."""
+    ``sandbox=True`` (the default) keeps what merchants create (orders, refunds...) and
+    answers from it (see ``mock/sandbox.py``); ``sandbox=False`` answers every call with
+    the catalogue's examples. ``state_file``: the sandbox is read from it at start and
+    written back at stop.
+    """
 
     def __init__(
         self,
@@ -150,6 +118,9 @@ class MockPlatform:
         validate: bool = True,
         apiv3_key: str | None = None,
         clock: Callable[[], float] = time.time,
+        sandbox: bool = True,
+        port: int = 0,
+        state_file: str | None = None,
     ) -> None:
         self.mchid = mchid
         self.merchant_key = generate_key()
@@ -189,7 +160,21 @@ class MockPlatform:
         ):
             self.builtin_handlers[("GET", bill_key)] = bill_request_handler(self)
         self.bills: dict[str, Bill] = {}
-        self._router: _Router | None = None
+        self.sandboxed = sandbox
+        self.sandbox = Sandbox(self)
+        self.state_file = state_file
+        self.requested_port = port
+        self._ticker: asyncio.Task[None] | None = None
+        if sandbox:
+            from .tradebill import trade_bill
+
+            def sandbox_bill(call: MockCall) -> dict[str, Any]:
+                owner = call.query.get("sub_mchid") or call.mchid or self.mchid
+                bill = trade_bill(self.sandbox.state, owner, call.query.get("bill_date", ""), call.query.get("bill_type", "ALL"))
+                return register(self, Bill(lambda: [bill], gzip=call.query.get("tar_type") == "GZIP"))
+
+            self.builtin_handlers[("GET", "v3/bill/tradebill")] = sandbox_bill
+        self._router: Router | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -204,11 +189,11 @@ class MockPlatform:
 
     @property
     def merchant_private_key_pem(self) -> str:
-        return _pem_private(self.merchant_key)
+        return pem_private(self.merchant_key)
 
     @property
     def platform_public_key_pem(self) -> str:
-        return _pem_public(self.platform_key.public_key())
+        return pem_public(self.platform_key.public_key())
 
     @property
     def bank_key(self) -> rsa.RSAPrivateKey:
@@ -348,7 +333,7 @@ class MockPlatform:
             files = {name: (filename, content) for name, (filename, content) in parts.items()}
         router = self._router
         if router is None:
-            router = self._router = _Router(self.catalog)
+            router = self._router = Router(self.catalog)
         # Match on the raw path: a percent-encoded "/" inside a value stays inside it.
         path = request.raw_path.split("?", 1)[0]
         try:
@@ -379,6 +364,8 @@ class MockPlatform:
         call = MockCall(method, key, path, values, dict(request.query), request.headers, body, payload, mchid, files)
         self.calls.append(call)
         self.counts[(method, key)] += 1
+        if self.sandbox.rate_limited(method, key):
+            return _error(429, "FREQUENCY_LIMITED", "频率超限，请降低请求频率")
         operation = self.catalog.operation(key, method) if matched is not None else None
         if files:
             problem = check_upload(payload, files)
@@ -401,6 +388,8 @@ class MockPlatform:
             except Exception as exc:  # a test's handler failed: answer like the platform's 500
                 return _error(500, "SYSTEM_ERROR", f"mock handler raised {type(exc).__name__}: {exc}")
             return result if isinstance(result, MockAnswer) else MockAnswer(200 if result is not None else 204, result)
+        if self.sandboxed and self.sandbox.handles(method, key):
+            return self.sandbox.answer_v3(call, operation)
         return self._default_answer(operation, call)
 
     def _pick(self, method: str, candidates: list[tuple[str, dict[str, str]]]) -> tuple[str, dict[str, str]] | None:
@@ -489,6 +478,7 @@ class MockPlatform:
                 self.platform_key, serial, covered, timestamp=str(int(self.clock())), nonce=new_nonce()
             )
             headers.update(signed)
+            headers[SIGNATURE_TYPE_HEADER] = AUTH_SCHEMA
         if fault in NETWORK_FAULTS:
             return await send_network_fault(fault, request, answer.status, headers, body, self.fault_delay)
         if fault is not None:
@@ -503,15 +493,36 @@ class MockPlatform:
     # -- lifecycle --------------------------------------------------------------------------
     async def start_async(self) -> MockPlatform:
         """Start in the running loop (async tests): ``async with MockPlatform() as mock``."""
+        if self.state_file:
+            self.sandbox.load(self.state_file)
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        site = web.TCPSite(runner, "127.0.0.1", self.requested_port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
         self._runner = runner
         self.port = int(runner.addresses[0][1])
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
         return self
 
+    async def _tick(self) -> None:
+        """Fire sandbox timers as real time passes (refunds settling, expiry), ten times a second."""
+        while True:
+            await asyncio.sleep(0.1)
+            self.sandbox.state.run_due()
+
     async def stop_async(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        await self.sandbox.webhooks.close()
+        if self.state_file:
+            self.sandbox.state.save(self.state_file)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
