@@ -134,3 +134,62 @@ def test_v3_jsapi_order_paid_refunded_and_billed(tmp_path: Path) -> None:
             await _v3_flow(mock, tmp_path)
 
     asyncio.run(scenario())
+
+
+async def _v2_flow(mock: MockPlatform) -> None:
+    async with mock.client() as client, Shop(client) as shop:
+        ordered = await client.v2.pay.unifiedorder.post_async(
+            xml={
+                "appid": "wxd678efh567hg6787",
+                "body": "腾讯充值中心-QQ会员充值",
+                "out_trade_no": "V2T001",
+                "total_fee": "888",
+                "spbill_create_ip": "123.12.12.123",
+                "notify_url": f"{shop.url}/pay/notify-v2",
+                "trade_type": "JSAPI",
+                "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+            }
+        )
+        assert ordered.json()["prepay_id"].startswith("wx")
+
+        mock.pay("V2T001")
+        paid = await mock.expect_notification_async("TRANSACTION.SUCCESS", out_trade_no="V2T001")
+        assert paid.acknowledged and paid.protocol == "v2"
+        (notice,) = shop.v2_events
+        assert notice["result_code"] == "SUCCESS" and notice["total_fee"] == "888"
+
+        refund = await client.v2.secapi.pay.refund.post_async(
+            xml={
+                "appid": "wxd678efh567hg6787",
+                "transaction_id": notice["transaction_id"],
+                "out_refund_no": "V2R001",
+                "total_fee": "888",
+                "refund_fee": "300",
+                "notify_url": f"{shop.url}/pay/notify-v2",
+            }
+        )
+        assert refund.json()["refund_fee"] == "300"
+        refunded = await mock.expect_notification_async("REFUND.SUCCESS", out_refund_no="V2R001")
+        assert refunded.acknowledged
+        assert shop.v2_events[-1]["refund_status"] == "SUCCESS"  # decrypted from req_info
+
+        order = await client.v2.pay.orderquery.post_async(xml={"appid": "wxd678efh567hg6787", "out_trade_no": "V2T001"})
+        assert order.json()["trade_state"] == "REFUND"
+        refunds = await client.v2.pay.refundquery.post_async(xml={"appid": "wxd678efh567hg6787", "out_trade_no": "V2T001"})
+        assert refunds.json()["refund_status_0"] == "SUCCESS" and refunds.json()["refund_fee_0"] == "300"
+
+        today = datetime.now(CHINA).strftime("%Y%m%d")
+        bill = await client.v2.pay.downloadbill.post_async(
+            xml={"appid": "wxd678efh567hg6787", "bill_date": today, "bill_type": "ALL"}
+        )
+        rows = _bill_rows(bill.text)
+        assert {(row[6], row[9]) for row in rows[1:-2]} == {("V2T001", "SUCCESS"), ("V2T001", "REFUND")}
+        assert rows[-1][1:3] == ["8.88", "3.00"]
+
+
+def test_v2_order_paid_refunded_and_billed() -> None:
+    async def scenario() -> None:
+        async with MockPlatform() as mock:
+            await _v2_flow(mock)
+
+    asyncio.run(scenario())

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..catalog.specs import Catalog, Operation
@@ -143,6 +144,7 @@ class MockPlatform(SandboxDriving):
         self.fault_delay = 2.0
         self._random_faults: tuple[float, tuple[str, ...], random.Random] = (0.0, (), random.Random(0))
         self._certificate: x509.Certificate | None = None
+        self._merchant_certificate: str | None = None
         self._bank_key: rsa.RSAPrivateKey | None = None
         # Which key id signs answers: the public key (default) or the platform certificate.
         self.sign_with = "public_key"
@@ -251,8 +253,19 @@ class MockPlatform(SandboxDriving):
             "base_url": self.base_url,
             "secret": self.secret,
         }
+        if self.sandboxed:
+            # A complete merchant: its API certificate too, for v2 refunds (unused over http).
+            settings["client_cert"], settings["client_key"] = self.merchant_certificate_pem
         settings.update(overrides)
         return Client(**settings)
+
+    @property
+    def merchant_certificate_pem(self) -> tuple[str, str]:
+        """The merchant's API certificate (self-signed, minted on first use) and key, PEM."""
+        if self._merchant_certificate is None:
+            certificate = mint_platform_certificate(self.merchant_key, self.clock(), name=f"{self.mchid} (mock merchant)")
+            self._merchant_certificate = certificate.public_bytes(Encoding.PEM).decode("ascii")
+        return self._merchant_certificate, self.merchant_private_key_pem
 
     def on(self, method: str, key: str, handler: Handler | None = None) -> Any:
         """Register a handler for ``METHOD key`` (usable as a decorator)."""
