@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -175,7 +175,9 @@ async def _v2_flow(mock: MockPlatform) -> None:
 
         order = await client.v2.pay.orderquery.post_async(xml={"appid": "wxd678efh567hg6787", "out_trade_no": "V2T001"})
         assert order.json()["trade_state"] == "REFUND"
-        refunds = await client.v2.pay.refundquery.post_async(xml={"appid": "wxd678efh567hg6787", "out_trade_no": "V2T001"})
+        refunds = await client.v2.pay.refundquery.post_async(
+            xml={"appid": "wxd678efh567hg6787", "out_trade_no": "V2T001"}
+        )
         assert refunds.json()["refund_status_0"] == "SUCCESS" and refunds.json()["refund_fee_0"] == "300"
 
         today = datetime.now(CHINA).strftime("%Y%m%d")

@@ -47,7 +47,9 @@ def _key(owner: str, out_trade_no: str) -> str:
     return f"{owner}/{out_trade_no}"
 
 
-def find_order(sandbox: Sandbox, owner: str | None, *, out_trade_no: Any = None, transaction_id: Any = None) -> dict[str, Any]:
+def find_order(
+    sandbox: Sandbox, owner: str | None, *, out_trade_no: Any = None, transaction_id: Any = None
+) -> dict[str, Any]:
     """The order named by either id (``owner`` None: any merchant's); NOT_FOUND otherwise."""
     state = sandbox.state
     order = None
@@ -146,7 +148,9 @@ def codepay_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
 
 
 def query_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
-    return find_order(sandbox, ask.owner(), out_trade_no=ask.get("out_trade_no"), transaction_id=ask.get("transaction_id"))
+    return find_order(
+        sandbox, ask.owner(), out_trade_no=ask.get("out_trade_no"), transaction_id=ask.get("transaction_id")
+    )
 
 
 def close_v3(sandbox: Sandbox, ask: Ask) -> None:
@@ -158,7 +162,9 @@ def close_v3(sandbox: Sandbox, ask: Ask) -> None:
 
 
 def reverse(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
-    order = find_order(sandbox, ask.owner(), out_trade_no=ask.get("out_trade_no"), transaction_id=ask.get("transaction_id"))
+    order = find_order(
+        sandbox, ask.owner(), out_trade_no=ask.get("out_trade_no"), transaction_id=ask.get("transaction_id")
+    )
     if order["trade_state"] == "REFUND":
         raise Refusal(400, "TRADE_ERROR", "订单已退款，不能撤销", v2_code="TRADE_ERROR")
     _move(order, "REVOKED")
@@ -183,7 +189,9 @@ def _v2_order(ask: Ask, trade_type: str | None = None) -> dict[str, Any]:
     }
     if fields.get("time_expire"):
         stamp = str(fields["time_expire"])
-        order["time_expire"] = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}+08:00"
+        order["time_expire"] = (
+            f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}+08:00"
+        )
     return {name: value for name, value in order.items() if value is not None}
 
 
@@ -246,7 +254,9 @@ def reverse_v2(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
 
 
 # -- transitions a merchant cannot cause (the test's side) -----------------------------------------------
-def pay(sandbox: Sandbox, order: dict[str, Any], *, payer: str | None = None, bank_type: str = "OTHERS", notify: bool = True) -> dict[str, Any]:
+def pay(
+    sandbox: Sandbox, order: dict[str, Any], *, payer: str | None = None, bank_type: str = "OTHERS", notify: bool = True
+) -> dict[str, Any]:
     """The payer pays: SUCCESS, a transaction id, the payer's amount; then the notification."""
     state = sandbox.state
     with state.lock:

@@ -14,7 +14,6 @@ its own platform key, and can inject faults.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import inspect
 import json
@@ -29,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..catalog.specs import Catalog, Operation
 from ..catalog.wire_values import read_text_values
@@ -48,13 +47,16 @@ from ..v3.protocol import (
 )
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
-from .examples import echo_request_ids, example_for
-from .faults import FAULTS, NETWORK_FAULTS, STATUS_FAULTS, apply_fault, send_network_fault
+from .control import CONTROL_PREFIX, control_handler
 from .driving import SandboxDriving
+from .examples import echo_request_ids, example_for
+from .faults import NETWORK_FAULTS, STATUS_FAULTS, FaultControls, apply_fault, send_network_fault
 from .keys import generate_key, pem_private, pem_public
 from .multipart import check_upload, parse_multipart
 from .routing import Router
 from .sandbox import Sandbox
+from .serving import Serving
+from .tradebill import tradebill_handler
 from .webhooks import SIGNATURE_TYPE_HEADER
 
 if TYPE_CHECKING:
@@ -102,7 +104,7 @@ def _error(status: int, code: str, message: str, detail: Any = None) -> MockAnsw
     return MockAnswer(status, body)
 
 
-class MockPlatform(SandboxDriving):
+class MockPlatform(SandboxDriving, FaultControls, Serving):
     """A WeChat Pay look-alike for tests and demos. Binds 127.0.0.1 (``port=0``: an ephemeral port).
 
     ``sandbox=True`` (the default) keeps what merchants create (orders, refunds...) and
@@ -168,14 +170,7 @@ class MockPlatform(SandboxDriving):
         self.requested_port = port
         self._ticker: asyncio.Task[None] | None = None
         if sandbox:
-            from .tradebill import trade_bill
-
-            def sandbox_bill(call: MockCall) -> dict[str, Any]:
-                owner = call.query.get("sub_mchid") or call.mchid or self.mchid
-                bill = trade_bill(self.sandbox.state, owner, call.query.get("bill_date", ""), call.query.get("bill_type", "ALL"))
-                return register(self, Bill(lambda: [bill], gzip=call.query.get("tar_type") == "GZIP"))
-
-            self.builtin_handlers[("GET", "v3/bill/tradebill")] = sandbox_bill
+            self.builtin_handlers[("GET", "v3/bill/tradebill")] = tradebill_handler(self)
         self._router: Router | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -263,7 +258,9 @@ class MockPlatform(SandboxDriving):
     def merchant_certificate_pem(self) -> tuple[str, str]:
         """The merchant's API certificate (self-signed, minted on first use) and key, PEM."""
         if self._merchant_certificate is None:
-            certificate = mint_platform_certificate(self.merchant_key, self.clock(), name=f"{self.mchid} (mock merchant)")
+            certificate = mint_platform_certificate(
+                self.merchant_key, self.clock(), common_name=f"{self.mchid} (mock merchant)"
+            )
             self._merchant_certificate = certificate.public_bytes(Encoding.PEM).decode("ascii")
         return self._merchant_certificate, self.merchant_private_key_pem
 
@@ -275,37 +272,6 @@ class MockPlatform(SandboxDriving):
             return function
 
         return register(handler) if handler is not None else register
-
-    def fail(self, fault: str, times: int = 1, *, delay: float = 2.0) -> None:
-        """Inject ``fault`` into the next ``times`` answers (``times=0``: until cleared)."""
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
-        self._faults.append([fault, times])
-        self.fault_delay = delay  # for slow_headers / slow_body
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-        self._random_faults = (0.0, (), random.Random(0))
-
-    def fail_randomly(self, rate: float, faults: tuple[str, ...] = ("server_error", "reset"), seed: int = 0) -> None:
-        """Inject one of ``faults`` into a random ``rate`` of answers (soak tests); 0 turns it off."""
-        unknown = set(faults) - set(FAULTS)
-        if unknown:
-            raise ValueError(f"unknown faults {sorted(unknown)}")
-        self._random_faults = (rate, faults, random.Random(seed))
-
-    def _take_fault(self) -> str | None:
-        if not self._faults:
-            rate, faults, rng = self._random_faults
-            if rate and rng.random() < rate:
-                return rng.choice(faults)
-            return None
-        entry = self._faults[0]
-        if entry[1] > 0:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._faults.pop(0)
-        return str(entry[0])
 
     # -- the request path ---------------------------------------------------------------
     def _check_signature(self, request: web.Request, body: bytes) -> str:
@@ -500,88 +466,6 @@ class MockPlatform(SandboxDriving):
 
     def app(self) -> web.Application:
         application = web.Application(client_max_size=64 * 1024 * 1024)
+        application.router.add_route("*", CONTROL_PREFIX + "{action}", control_handler(self))
         application.router.add_route("*", "/{tail:.*}", self._handle)
         return application
-
-    # -- lifecycle --------------------------------------------------------------------------
-    async def start_async(self) -> MockPlatform:
-        """Start in the running loop (async tests): ``async with MockPlatform() as mock``."""
-        if self.state_file:
-            self.sandbox.load(self.state_file)
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", self.requested_port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-        self._ticker = asyncio.get_running_loop().create_task(self._tick())
-        return self
-
-    async def _tick(self) -> None:
-        """Fire sandbox timers as real time passes (refunds settling, expiry), ten times a second."""
-        while True:
-            await asyncio.sleep(0.1)
-            self.sandbox.state.run_due()
-
-    async def stop_async(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-        await self.sandbox.webhooks.close()
-        if self.state_file:
-            self.sandbox.state.save(self.state_file)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    def start(self) -> MockPlatform:
-        """Start on a private thread and loop (sync tests, the demo, the CLI)."""
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self.start_async())
-            except BaseException as exc:  # reported to the starting thread below
-                failure.append(exc)
-                started.set()
-                return
-            started.set()
-            loop.run_forever()
-            loop.run_until_complete(self.stop_async())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="wechatpay-mock", daemon=True)
-        self._thread.start()
-        started.wait()
-        if failure:
-            raise failure[0]
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._thread = None
-            self._loop = None
-
-    def __enter__(self) -> MockPlatform:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> MockPlatform:
-        return await self.start_async()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop_async()

@@ -29,7 +29,9 @@ ENDS = {"SUCCESS": "REFUND.SUCCESS", "ABNORMAL": "REFUND.ABNORMAL", "CLOSED": "R
 def find_refund(sandbox: Sandbox, owner: str | None, **ids: Any) -> dict[str, Any]:
     ids = {name: str(value) for name, value in ids.items() if value}
     for record in sandbox.state.every("refunds"):
-        if (owner is None or record["_owner"] == owner) and any(record.get(name) == value for name, value in ids.items()):
+        if (owner is None or record["_owner"] == owner) and any(
+            record.get(name) == value for name, value in ids.items()
+        ):
             return record
     raise NOT_FOUND
 
@@ -45,7 +47,9 @@ def _open(sandbox: Sandbox, ask: Ask, out_refund_no: str, refund: int, total: in
             raise Refusal(400, "INVALID_REQUEST", "退款单号重复，且参数与原退款不一致", v2_code="ERROR")
         return existing
     if order["trade_state"] not in ("SUCCESS", "REFUND"):
-        raise Refusal(400, "INVALID_REQUEST", f"订单状态为{order['trade_state']}，不能退款", v2_code="TRADE_STATE_ERROR")
+        raise Refusal(
+            400, "INVALID_REQUEST", f"订单状态为{order['trade_state']}，不能退款", v2_code="TRADE_STATE_ERROR"
+        )
     if total != order["amount"]["total"]:
         raise Refusal(400, "INVALID_REQUEST", "订单金额与原订单不一致", v2_code="ERROR")
     if refund <= 0 or refund > total - order["_refunded"]:
@@ -114,7 +118,12 @@ def settle_refund(sandbox: Sandbox, record: dict[str, Any], status: str, *, quie
 def create_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     money = ask.get("amount") or {}
     return _open(
-        sandbox, ask, str(ask.get("out_refund_no")), amount(money.get("refund")), amount(money.get("total")), ask.get("notify_url")
+        sandbox,
+        ask,
+        str(ask.get("out_refund_no")),
+        amount(money.get("refund")),
+        amount(money.get("total")),
+        ask.get("notify_url"),
     )
 
 
@@ -141,7 +150,12 @@ def v2_refund_view(record: dict[str, Any]) -> dict[str, str]:
 
 def create_v2(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     record = _open(
-        sandbox, ask, str(ask.get("out_refund_no")), amount(ask.get("refund_fee")), amount(ask.get("total_fee")), ask.get("notify_url")
+        sandbox,
+        ask,
+        str(ask.get("out_refund_no")),
+        amount(ask.get("refund_fee")),
+        amount(ask.get("total_fee")),
+        ask.get("notify_url"),
     )
     return {"appid": ask.get("appid"), "mch_id": ask.get("mch_id"), **v2_refund_view(record)}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..v2.codec import encode_xml
@@ -55,11 +56,11 @@ class Sandbox:
         with self.state.lock:
             for order in self.state.every("orders"):
                 if order["trade_state"] == "NOTPAY":
-                    self.state.at(order["_expires"], lambda order=order: expire_order(self, order))
+                    self.state.at(order["_expires"], partial(expire_order, self, order))
             for record in self.state.every("refunds"):
                 if record["status"] == "PROCESSING" and self.refund_delay is not None:
                     due = record["_created"] + self.refund_delay
-                    self.state.at(due, lambda record=record: settle_refund(self, record, "SUCCESS", quiet=True))
+                    self.state.at(due, partial(settle_refund, self, record, "SUCCESS", quiet=True))
 
     def handles(self, method: str, key: str | None) -> bool:
         return f"{method} {key}" in self.rules
@@ -88,7 +89,12 @@ class Sandbox:
         try:
             view = self._run("v2", call, dict(fields))
         except Refusal as refusal:
-            return {"return_code": "SUCCESS", "result_code": "FAIL", "err_code": refusal.v2_code, "err_code_des": refusal.message}
+            return {
+                "return_code": "SUCCESS",
+                "result_code": "FAIL",
+                "err_code": refusal.v2_code,
+                "err_code_des": refusal.message,
+            }
         answer = {"return_code": "SUCCESS", "return_msg": "OK", "result_code": "SUCCESS"}
         answer.update({name: value for name, value in (view or {}).items() if value is not None})
         return answer

@@ -66,7 +66,7 @@ class SandboxState:
         self.lock = threading.RLock()
         self.objects: dict[str, dict[str, Record]] = {area: {} for area in self.AREAS}
         # (due time on the sandbox clock, what to do): expiry, refunds settling...
-        self.timers: list[tuple[float, Callable[[], None]]] = []
+        self.timers: list[tuple[float, Callable[[], object]]] = []
         self._serial = 0
 
     def now(self) -> float:
@@ -116,7 +116,7 @@ class SandboxState:
         return list(self.objects[area].values())
 
     # -- the clock ---------------------------------------------------------------------------
-    def at(self, due: float, action: Callable[[], None]) -> None:
+    def at(self, due: float, action: Callable[[], object]) -> None:
         """Run ``action`` once the sandbox clock reaches ``due`` (``run_due`` fires it)."""
         self.timers.append((due, action))
 

@@ -8,13 +8,17 @@ with two decimals. ``bill_type`` ALL has both kinds, SUCCESS the payments, REFUN
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .bills import Bill, register
 from .state import CHINA, SandboxState
 
-__all__ = ["HEADER", "SUMMARY_HEADER", "trade_bill"]
+if TYPE_CHECKING:
+    from .platform import MockCall, MockPlatform
+
+__all__ = ["HEADER", "SUMMARY_HEADER", "trade_bill", "tradebill_handler"]
 
 HEADER = (
     "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"
@@ -83,16 +87,28 @@ def _common(order: dict[str, Any]) -> list[Any]:
 
 
 def _payment_line(order: dict[str, Any], total: int, fee: int) -> str:
-    return _line(
-        [_clock(order["_paid"]), *_common(order), "SUCCESS", order.get("bank_type"), order["amount"].get("currency", "CNY")]
-        + [_yuan(total), "0.00", "0", "0", "0.00", "0.00", "", ""]
-        + [order.get("description"), order.get("attach"), _yuan(fee), "0.60%", _yuan(total), "0.00", ""]
-    )
+    head = [_clock(order["_paid"]), *_common(order), "SUCCESS", order.get("bank_type")]
+    money = [order["amount"].get("currency", "CNY"), _yuan(total), "0.00"]
+    no_refund = ["0", "0", "0.00", "0.00", "", ""]
+    tail = [order.get("description"), order.get("attach"), _yuan(fee), "0.60%", _yuan(total), "0.00", ""]
+    return _line(head + money + no_refund + tail)
 
 
 def _refund_line(order: dict[str, Any], refund: dict[str, Any], amount: int, fee: int) -> str:
-    return _line(
-        [_clock(refund["_created"]), *_common(order), "REFUND", order.get("bank_type"), refund["amount"]["currency"]]
-        + ["0.00", "0.00", refund["refund_id"], refund["out_refund_no"], _yuan(amount), "0.00", "ORIGINAL"]
-        + [refund["status"], order.get("description"), order.get("attach"), _yuan(-fee), "0.60%", "0.00", _yuan(amount), ""]
-    )
+    head = [_clock(refund["_created"]), *_common(order), "REFUND", order.get("bank_type")]
+    money = [refund["amount"]["currency"], "0.00", "0.00"]
+    refunded = [refund["refund_id"], refund["out_refund_no"], _yuan(amount), "0.00", "ORIGINAL", refund["status"]]
+    tail = [order.get("description"), order.get("attach"), _yuan(-fee), "0.60%", "0.00", _yuan(amount), ""]
+    return _line(head + money + refunded + tail)
+
+
+def tradebill_handler(platform: MockPlatform) -> Callable[[MockCall], dict[str, Any]]:
+    """``GET v3/bill/tradebill`` in the sandbox: the bill of the asked day, from the state."""
+
+    def answer(call: MockCall) -> dict[str, Any]:
+        owner = call.query.get("sub_mchid") or call.mchid or platform.mchid
+        query = call.query
+        bill = trade_bill(platform.sandbox.state, owner, query.get("bill_date", ""), query.get("bill_type", "ALL"))
+        return register(platform, Bill(lambda: [bill], gzip=query.get("tar_type") == "GZIP"))
+
+    return answer

@@ -253,7 +253,9 @@ async def _answer(
         bill = bill_csv(fields)
         if platform.sandboxed and call.key == "v2/pay/downloadbill":
             owner = fields.get("sub_mch_id") or fields.get("mch_id") or platform.mchid
-            bill = trade_bill(platform.sandbox.state, owner, fields.get("bill_date", ""), fields.get("bill_type", "ALL"))
+            bill = trade_bill(
+                platform.sandbox.state, owner, fields.get("bill_date", ""), fields.get("bill_type", "ALL")
+            )
         if fields.get("tar_type") == "GZIP":
             return web.Response(body=gzip.compress(bill), headers={"Content-Type": "application/x-gzip"})
         return web.Response(body=bill, headers={"Content-Type": "text/plain; charset=utf-8"})

@@ -12,12 +12,14 @@ what its handler answered, how often, and that it acknowledged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -34,8 +36,25 @@ __all__ = ["RETRY_SCHEDULE", "SIGNATURE_TYPE_HEADER", "Attempt", "Delivery", "We
 SIGNATURE_TYPE_HEADER = "Wechatpay-Signature-Type"
 
 # Seconds between attempts after a failed one (the platform's published schedule).
-RETRY_SCHEDULE: tuple[float, ...] = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
+RETRY_SCHEDULE: tuple[float, ...] = (
+    15,
+    15,
+    30,
+    180,
+    600,
+    1200,
+    1800,
+    1800,
+    1800,
+    3600,
+    10800,
+    10800,
+    10800,
+    21600,
+    21600,
+)
 USER_AGENT = "Mozilla/4.0 (wechatpay-chain sandbox)"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass
@@ -46,6 +65,7 @@ class Attempt:
     status: int | None
     body: bytes
     error: str | None = None
+    sent: bool = True  # False: refused before sending (webhooks.local_only), never retried
 
 
 @dataclass
@@ -63,7 +83,9 @@ class Delivery:
 
     def __repr__(self) -> str:
         answers = ", ".join(str(attempt.status or attempt.error) for attempt in self.attempts)
-        return f"<Delivery {self.protocol} {self.event_type} to {self.url}: [{answers}] acknowledged={self.acknowledged}>"
+        return (
+            f"<Delivery {self.protocol} {self.event_type} to {self.url}: [{answers}] acknowledged={self.acknowledged}>"
+        )
 
 
 Request = Callable[[], tuple[dict[str, str], bytes]]
@@ -90,7 +112,9 @@ class Webhooks:
         self.time_scale = 0.001  # wall seconds per platform second between retries
         self.timeout = 5.0  # the platform gives a webhook 5 s to answer
         self._changed = threading.Condition()
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Deliver to this machine only: a test must not reach a real shop's address by mistake.
+        self.local_only = True
 
     # -- what to send ---------------------------------------------------------------------------
     def send_v3(self, url: str, event_type: str, resource: Mapping[str, Any], original_type: str) -> Delivery:
@@ -125,13 +149,15 @@ class Webhooks:
 
     def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
         loop = self.platform._loop
-        future: asyncio.Future[None]
-        if loop is not None:  # the platform runs on its own thread
-            future = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop), loop=loop)
-        else:  # started in the caller's loop (async tests)
-            future = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(future)
-        future.add_done_callback(self._tasks.discard)
+        if loop is None:  # started in the caller's loop (async tests), and called from it
+            self._track(coroutine)
+        else:  # the platform runs on its own thread: the task is made there
+            loop.call_soon_threadsafe(self._track, coroutine)
+
+    def _track(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, delivery: Delivery, request: Request) -> None:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
@@ -147,6 +173,8 @@ class Webhooks:
                         if record.status is not None and _acknowledged(delivery.protocol, record.status, record.body):
                             delivery.acknowledged = True
                             break
+                        if not record.sent:
+                            break
                         self._changed.notify_all()
         finally:
             with self._changed:
@@ -157,6 +185,9 @@ class Webhooks:
         self, session: aiohttp.ClientSession, delivery: Delivery, headers: dict[str, str], body: bytes
     ) -> Attempt:
         at = self.platform.sandbox.state.now()
+        host = urlsplit(delivery.url).hostname or ""
+        if self.local_only and host not in LOCAL_HOSTS:
+            return Attempt(at, None, b"", f"not sent: {host} is not this machine (webhooks.local_only)", sent=False)
         try:
             async with session.post(delivery.url, data=body, headers={**headers, "User-Agent": USER_AGENT}) as answer:
                 return Attempt(at, answer.status, await answer.read())
@@ -168,10 +199,8 @@ class Webhooks:
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: PERF203 - each one ends its own way
-                pass
 
     # -- for tests ---------------------------------------------------------------------------------
     def matching(self, event_type: str | None, match: Mapping[str, Any]) -> list[Delivery]:
