@@ -195,3 +195,13 @@ def test_v2_order_paid_refunded_and_billed() -> None:
             await _v2_flow(mock)
 
     asyncio.run(scenario())
+
+
+def test_the_readme_example_runs(tmp_path: Path) -> None:
+    """The README's "Testing your integration" example, run as written."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("## Testing your integration", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    namespace["test_checkout"](tmp_path)
