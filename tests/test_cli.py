@@ -116,13 +116,14 @@ def test_mock_serve_writes_a_config_a_client_can_use(tmp_path: Path) -> None:
         first = server.stdout.readline()
         assert first.startswith("mock platform on http://127.0.0.1:")
         with Client.from_file(tmp_path / "wechatpay.toml") as client:
-            answer = client.v3.profitsharing.return_orders.post(
+            answer = client.v3.pay.transactions.native.post(
                 json={
-                    "out_order_no": "P1",
-                    "out_return_no": "R1",
-                    "return_mchid": "86693852",
-                    "amount": 1,
+                    "appid": "wxd678efh567hg6787",
+                    "mchid": client.mchid,
                     "description": "x",
+                    "out_trade_no": "N1",
+                    "notify_url": "http://127.0.0.1:9/notify",
+                    "amount": {"total": 1},
                 }
             )
             assert answer.verified and answer.verified.startswith("PUB_KEY_ID_")

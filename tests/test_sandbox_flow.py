@@ -203,5 +203,5 @@ def test_the_readme_example_runs(tmp_path: Path) -> None:
     section = readme.split("## Testing your integration", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(code, "README.md", "exec"), namespace)
     namespace["test_checkout"](tmp_path)

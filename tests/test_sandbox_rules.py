@@ -263,3 +263,79 @@ def test_the_state_file_keeps_the_sandbox_between_runs(tmp_path: Path) -> None:
     with MockPlatform(state_file=str(state)) as second, second.client() as client:
         kept = _query(client, "T-KEPT")
     assert kept["trade_state"] == "SUCCESS" and kept["amount"]["total"] == 321
+
+
+def test_profit_sharing_only_on_paid_orders_marked_for_it(client: Client, mock_platform: MockPlatform) -> None:  # noqa: F811
+    receiver = {"type": "MERCHANT_ID", "account": "86693852", "amount": 30, "description": "rent"}
+    for out_trade_no, marked in (("T-PS", True), ("T-NOPS", False)):
+        client.v3.pay.transactions.jsapi.post(
+            json={
+                "appid": APPID,
+                "mchid": client.mchid,
+                "description": "shared",
+                "out_trade_no": out_trade_no,
+                "notify_url": "http://127.0.0.1:9/notify",
+                "amount": {"total": 100},
+                "payer": {"openid": "oP"},
+                "settle_info": {"profit_sharing": marked},
+            }
+        )
+        mock_platform.pay(out_trade_no)
+    shared_id = mock_platform.order("T-PS")["transaction_id"]
+    with pytest.raises(ApiError) as unmarked:
+        client.v3.profitsharing.orders.post(
+            json={
+                "transaction_id": mock_platform.order("T-NOPS")["transaction_id"],
+                "out_order_no": "P-0",
+                "receivers": [receiver],
+                "unfreeze_unsplit": True,
+            }
+        )
+    assert unmarked.value.code == "NO_AUTH"
+    with pytest.raises(ApiError) as too_much:
+        client.v3.profitsharing.orders.post(
+            json={
+                "transaction_id": shared_id,
+                "out_order_no": "P-1",
+                "receivers": [{**receiver, "amount": 31}],
+                "unfreeze_unsplit": True,
+            }
+        )
+    assert too_much.value.code == "INVALID_REQUEST"  # above the 30% ceiling
+    made = client.v3.profitsharing.orders.post(
+        json={"transaction_id": shared_id, "out_order_no": "P-1", "receivers": [receiver], "unfreeze_unsplit": True}
+    ).json()
+    assert made["state"] == "PROCESSING" and made["receivers"][0]["result"] == "PENDING"
+    mock_platform.advance(1)
+    queried = client.v3.profitsharing.orders._out_order_no_.get(
+        out_order_no="P-1", query={"transaction_id": shared_id}
+    ).json()
+    assert queried["state"] == "FINISHED" and queried["order_id"] == made["order_id"]
+    back = client.v3.profitsharing.return_orders.post(
+        json={
+            "out_order_no": "P-1",
+            "out_return_no": "B-1",
+            "return_mchid": "86693852",
+            "amount": 10,
+            "description": "x",
+        }
+    ).json()
+    assert back["result"] == "PROCESSING"
+    with pytest.raises(ApiError):
+        client.v3.profitsharing.return_orders.post(
+            json={
+                "out_order_no": "P-1",
+                "out_return_no": "B-2",
+                "return_mchid": "86693852",
+                "amount": 21,
+                "description": "x",
+            }
+        )
+    mock_platform.advance(1)
+    returned = client.v3.profitsharing.return_orders._out_return_no_.get(
+        out_return_no="B-1", query={"out_order_no": "P-1"}
+    ).json()
+    assert returned["result"] == "SUCCESS" and returned["return_id"] == back["return_id"]
+    with pytest.raises(ApiError) as missing:
+        client.v3.profitsharing.orders._out_order_no_.get(out_order_no="P-9", query={"transaction_id": shared_id})
+    assert (missing.value.status_code, missing.value.code) == (404, "RESOURCE_NOT_EXISTS")

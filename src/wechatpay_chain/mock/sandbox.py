@@ -20,6 +20,7 @@ from ..v2.notifications import encrypt_req_info
 from ..v2.signing import MD5
 from ..v3.protocol import new_nonce
 from .orders import ORDERS, expire_order, v2_view
+from .profitsharing import PROFIT_SHARING
 from .refunds import REFUNDS, settle_refund, v2_refund_view
 from .rules import Ask, Table
 from .shapes import shaped
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RULES", "Sandbox"]
 
-RULES: Table = {**ORDERS, **REFUNDS}
+RULES: Table = {**ORDERS, **REFUNDS, **PROFIT_SHARING}
 _V2_REFUND_STATUS = {"SUCCESS": "SUCCESS", "ABNORMAL": "CHANGE", "CLOSED": "REFUNDCLOSE"}
 _NOT_NOTIFIED = ("prepay_id", "trade_state", "trade_state_desc", "code_url", "mweb_url")
 
@@ -45,6 +46,7 @@ class Sandbox:
         self.webhooks = Webhooks(platform)
         # Sandbox seconds until a refund succeeds by itself; None: it waits for the test.
         self.refund_delay: float | None = 0.0
+        self.profit_sharing_delay: float | None = 0.0  # the same, for profit sharing and its returns
         self.refund_notify_url: str | None = None  # the merchant platform's configured address
         self.rate_limits: dict[str, int] = {}  # "METHOD key" or "*" -> answers per second
         self._rates: Counter[tuple[str, int]] = Counter()
