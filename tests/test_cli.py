@@ -116,17 +116,28 @@ def test_mock_serve_writes_a_config_a_client_can_use(tmp_path: Path) -> None:
         first = server.stdout.readline()
         assert first.startswith("mock platform on http://127.0.0.1:")
         with Client.from_file(tmp_path / "wechatpay.toml") as client:
-            answer = client.v3.profitsharing.return_orders.post(
+            answer = client.v3.pay.transactions.native.post(
                 json={
-                    "out_order_no": "P1",
-                    "out_return_no": "R1",
-                    "return_mchid": "86693852",
-                    "amount": 1,
+                    "appid": "wxd678efh567hg6787",
+                    "mchid": client.mchid,
                     "description": "x",
+                    "out_trade_no": "N1",
+                    "notify_url": "http://127.0.0.1:9/notify",
+                    "amount": {"total": 1},
                 }
             )
             assert answer.verified and answer.verified.startswith("PUB_KEY_ID_")
-            v2 = client.v2.pay.orderquery.post(xml={"appid": "wxd678efh567hg6787", "out_trade_no": "T1"})
+            v2 = client.v2.pay.unifiedorder.post(
+                xml={
+                    "appid": "wxd678efh567hg6787",
+                    "body": "x",
+                    "out_trade_no": "T1",
+                    "total_fee": "1",
+                    "spbill_create_ip": "127.0.0.1",
+                    "notify_url": "http://127.0.0.1:9/notify",
+                    "trade_type": "NATIVE",
+                }
+            )
             assert v2.verified  # the config carries the v2 secret too
     finally:
         server.terminate()
@@ -186,3 +197,68 @@ def test_set_overrides_any_client_keyword(config: Path, capsys: pytest.CaptureFi
 def test_xml_on_a_v3_path_is_a_clear_error(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(config), "call", "POST", "v3/profitsharing/return-orders", "--xml", "{}"]) == 2
     assert "xml= is for APIv2 paths" in capsys.readouterr().err
+
+
+def _serve(*options: str) -> subprocess.Popen[str]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wechatpay_chain", "mock", "serve", *options], stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    assert server.stdout.readline().startswith("mock platform on http://127.0.0.1:")
+    return server
+
+
+def test_mock_serve_port_state_file_and_sigterm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A sandbox on a chosen port, driven from the shell, its state kept across a SIGTERM."""
+    import signal
+    import socket
+
+    from wechatpay_chain import Client
+
+    with socket.socket() as probe:  # a port that is free now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state = tmp_path / "sandbox.json"
+    options = ("--keys-dir", str(tmp_path), "--port", str(port), "--state", str(state))
+    server = _serve(*options)
+    try:
+        with Client.from_file(tmp_path / "wechatpay.toml") as client:
+            assert client.base_url == f"http://127.0.0.1:{port}"
+            client.v3.pay.transactions.native.post(
+                json={
+                    "appid": "wxd678efh567hg6787",
+                    "mchid": client.mchid,
+                    "description": "tea",
+                    "out_trade_no": "CLI-1",
+                    "notify_url": "http://127.0.0.1:9/notify",
+                    "amount": {"total": 7},
+                }
+            )
+        assert main(["mock", "pay", "CLI-1", "--port", str(port), "--payer", "oCLI"]) == 0
+        assert '"trade_state": "SUCCESS"' in capsys.readouterr().out
+        assert main(["mock", "pay", "CLI-1", "--port", str(port)]) == 1
+        assert "not NOTPAY" in capsys.readouterr().err
+        assert main(["mock", "fail-refund", "NONE", "--port", str(port)]) == 1
+        assert "no refund 'NONE'" in capsys.readouterr().err
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0
+    assert "CLI-1" in state.read_text("utf-8")
+    server = _serve(*options)
+    try:
+        assert main(["mock", "order", "CLI-1", "--port", str(port)]) == 0
+        stored = json.loads(capsys.readouterr().out)
+        assert stored["payer"]["openid"] == "oCLI" and stored["trade_state"] == "SUCCESS"
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
+
+
+def test_mock_drive_without_a_server(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["mock", "advance", "60", "--port", str(port)]) == 2
+    assert "no mock platform" in capsys.readouterr().err

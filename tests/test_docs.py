@@ -153,7 +153,7 @@ def merchant_certificate() -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def docs_mock() -> Iterator[MockPlatform]:
-    with MockPlatform(mchid="1900000109") as mock:  # the examples' merchant id
+    with MockPlatform(mchid="1900000109", sandbox=False) as mock:  # the examples' merchant id and answers
         yield mock
 
 

@@ -127,7 +127,7 @@ def test_importing_and_calling_loads_no_generated_module() -> None:
         "import sys\n"
         "import wechatpay_chain\n"
         "from wechatpay_chain.mock import MockPlatform\n"
-        "with MockPlatform() as mock, mock.client() as client:\n"
+        "with MockPlatform(sandbox=False) as mock, mock.client() as client:\n"
         "    client.v3.profitsharing.return_orders.post(json={'out_order_no': 'P1', 'out_return_no': 'R1',"
         " 'return_mchid': '86693852', 'amount': 10, 'description': 'x'})\n"
         "print(sorted(name for name in sys.modules if '_typing' in name and 'wechatpay' in name))\n"
@@ -142,7 +142,7 @@ def test_importing_and_calling_loads_no_generated_module() -> None:
 
 def test_the_runtime_has_no_stub_only_names() -> None:
     """The stubs describe the runtime: the client the mock hands out is the one the stub types."""
-    with MockPlatform() as mock, mock.client() as client:
+    with MockPlatform(sandbox=False) as mock, mock.client() as client:
         assert type(client) is Client
         node = client.v3.profitsharing.return_orders
         assert node.path == "v3/profitsharing/return-orders"
@@ -155,7 +155,7 @@ def test_the_good_sample_also_runs_against_the_mock() -> None:
     assert spec is not None and spec.loader is not None
     sample = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sample)
-    with MockPlatform() as mock, mock.client() as client:
+    with MockPlatform(sandbox=False) as mock, mock.client() as client:
         assert sample.return_order(client) in ("PROCESSING", "SUCCESS", "FAILED")
         assert sample.query_order(client) is None or isinstance(sample.query_order(client), str)
         assert sample.micropay(client) is True
@@ -182,7 +182,7 @@ def test_the_good_sample_also_runs_against_the_mock() -> None:
 
 def test_what_the_stubs_refuse_the_runtime_refuses() -> None:
     """The bad sample's keyword mistake is one at run time too: v2 verbs take no ``decrypt=``, v3 no ``xml=``."""
-    with MockPlatform() as mock, mock.client() as client:
+    with MockPlatform(sandbox=False) as mock, mock.client() as client:
         with pytest.raises(TypeError, match="decrypt"):
             client.v2.pay.closeorder.post(xml={"appid": "a", "out_trade_no": "T"}, decrypt=True)
         with pytest.raises(TypeError, match="xml="):

@@ -130,7 +130,7 @@ async def tls_platform(pki: Pki, *, client_auth: bool = True) -> AsyncIterator[t
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca_file))
     context.load_cert_chain(str(pki.server_cert), str(pki.server_key))
     context.verify_mode = ssl.CERT_REQUIRED if client_auth else ssl.CERT_NONE
-    mock = MockPlatform()
+    mock = MockPlatform(sandbox=False)
     runner = web.AppRunner(mock.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)

@@ -166,31 +166,68 @@ def command_bill_download(args: argparse.Namespace) -> int:
 
 
 def command_mock_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
     from .mock import MockPlatform
 
-    platform = MockPlatform(mchid=args.mchid)
+    platform = MockPlatform(mchid=args.mchid, port=args.port, state_file=args.state, sandbox=not args.examples)
     out = Path(args.keys_dir)
     out.mkdir(parents=True, exist_ok=True)
     key_file = out / "merchant_key.pem"
     key_file.write_text(platform.merchant_private_key_pem)
     key_file.chmod(0o600)
     (out / f"{platform.public_key_id}.pem").write_text(platform.platform_public_key_pem)
-    with platform:
-        config = out / "wechatpay.toml"
-        config.write_text(
-            f'mchid = "{platform.mchid}"\nserial = "{platform.merchant_serial}"\n'
-            f'private_key = "merchant_key.pem"\napiv3_key = "{platform.apiv3_key}"\n'
-            f'base_url = "{platform.base_url}"\nsecret = "{platform.secret}"\n'
-            f'[certs]\n"{platform.public_key_id}" = "{platform.public_key_id}.pem"\n'
-        )
-        print(f"mock platform on {platform.base_url}  (config: {config})")
-        print(f"try: wechatpay --config {config} call POST v3/profitsharing/return-orders --json '{{...}}'")
-        print(f"  or: wechatpay --config {config} call POST v2/pay/orderquery --xml '{{...}}'")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    stop = threading.Event()
+    # SIGTERM (a supervisor, `kill`) ends the run like Ctrl-C: the state file is written.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with platform:
+            config = out / "wechatpay.toml"
+            config.write_text(
+                f'mchid = "{platform.mchid}"\nserial = "{platform.merchant_serial}"\n'
+                f'private_key = "merchant_key.pem"\napiv3_key = "{platform.apiv3_key}"\n'
+                f'base_url = "{platform.base_url}"\nsecret = "{platform.secret}"\n'
+                f'[certs]\n"{platform.public_key_id}" = "{platform.public_key_id}.pem"\n'
+            )
+            print(f"mock platform on {platform.base_url}  (config: {config})", flush=True)
+            print(f"try: wechatpay --config {config} call POST v3/pay/transactions/native --json '{{...}}'")
+            print(f"then: wechatpay mock pay <out_trade_no> --port {platform.port}", flush=True)
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.state:
+        print(f"sandbox state written to {args.state}", flush=True)
+    return 0
+
+
+def command_mock_drive(args: argparse.Namespace) -> int:
+    """Ask a running ``wechatpay mock serve`` to do what only the platform does (pay, fail a refund...)."""
+    import urllib3
+
+    from .mock.control import ACTIONS, CONTROL_PREFIX
+
+    keywords: dict[str, Any] = {}
+    first = ACTIONS[args.mock][1][0]
+    keywords[first] = float(args.target) if first == "seconds" else args.target
+    for name in ("payer", "mchid"):
+        if getattr(args, name, None):
+            keywords[name] = getattr(args, name)
+    url = f"http://127.0.0.1:{args.port}{CONTROL_PREFIX}{args.mock}"
+    try:
+        answer = urllib3.request("POST", url, json=keywords, timeout=10, retries=False)
+    except urllib3.exceptions.HTTPError as exc:
+        print(f"wechatpay: no mock platform at 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    document = answer.json()
+    if answer.status != 200:
+        print(f"wechatpay: {document.get('error')}", file=sys.stderr)
+        return 1
+    print(json.dumps(document["result"], ensure_ascii=False, indent=2))
     return 0
 
 
@@ -257,10 +294,31 @@ def build_parser() -> argparse.ArgumentParser:
     bill_download.set_defaults(run=command_bill_download)
 
     mock = commands.add_parser("mock", help="the embedded mock platform").add_subparsers(dest="mock", required=True)
-    serve = mock.add_parser("serve", help="serve the mock platform on 127.0.0.1 until Ctrl-C")
+    serve = mock.add_parser("serve", help="serve the mock platform (a sandbox) on 127.0.0.1 until Ctrl-C or SIGTERM")
     serve.add_argument("--mchid", default="1900000109")
     serve.add_argument("--keys-dir", default="wechatpay-mock", help="where to write the test keys and a config")
+    serve.add_argument("--port", type=int, default=0, help="the port on 127.0.0.1 (default: any free one)")
+    serve.add_argument("--state", help="a JSON file the sandbox is read from at start and written to at stop")
+    serve.add_argument("--examples", action="store_true", help="no sandbox: answer every call from the spec examples")
     serve.set_defaults(run=command_mock_serve)
+    drives = {
+        "pay": ("out_trade_no", "the payer pays the order (its notification follows)"),
+        "fail-payment": ("out_trade_no", "the payment fails (PAYERROR)"),
+        "complete-refund": ("out_refund_no", "a PROCESSING refund succeeds"),
+        "fail-refund": ("out_refund_no", "a PROCESSING refund goes ABNORMAL"),
+        "close-refund": ("out_refund_no", "a PROCESSING refund is CLOSED"),
+        "advance": ("seconds", "move the sandbox clock on (expiry, delayed refunds)"),
+        "order": ("out_trade_no", "print the stored order"),
+        "refund": ("out_refund_no", "print the stored refund"),
+    }
+    for action, (target, summary) in drives.items():
+        drive = mock.add_parser(action, help=f"{summary}, in a running `mock serve`")
+        drive.add_argument("target", metavar=target)
+        drive.add_argument("--port", type=int, required=True, help="the port `mock serve` listens on")
+        drive.add_argument("--mchid", help="the merchant (default: any)")
+        if action == "pay":
+            drive.add_argument("--payer", help="the payer's openid")
+        drive.set_defaults(run=command_mock_drive)
     return parser
 
 

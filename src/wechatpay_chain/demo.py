@@ -70,7 +70,7 @@ async def _run_async(client: Client) -> None:
 
 def run_demo() -> int:
     started = time.perf_counter()
-    with MockPlatform() as mock:
+    with MockPlatform(sandbox=False) as mock:  # the catalogue's example answers, whatever the ids
         print(f"Mock WeChat Pay platform on {mock.base_url} (trusted key {mock.public_key_id})\n")
         print("1. 请求分账回退 POST v3/profitsharing/return-orders, six ways; every answer signature-verified:")
         with mock.client() as client:

@@ -99,7 +99,7 @@ def loose_styles(client: Client) -> list[Response]:
 
 
 def with_mock() -> str:
-    with MockPlatform() as mock:
+    with MockPlatform(sandbox=False) as mock:
         client = mock.client()
         return client.v3.profitsharing.return_orders.path
 

@@ -19,13 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["certificates_answer", "mint_platform_certificate"]
 
 
-def mint_platform_certificate(key: rsa.RSAPrivateKey, now: float, days: int = 365 * 5) -> x509.Certificate:
+def mint_platform_certificate(
+    key: rsa.RSAPrivateKey, now: float, days: int = 365 * 5, *, common_name: str = "Tenpay.com sign (mock)"
+) -> x509.Certificate:
     """A self-signed certificate for the mock's platform key (a test stand-in for Tenpay's CA)."""
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "wechatpay-chain mock platform"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com sign (mock)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
     start = datetime.fromtimestamp(now, UTC) - timedelta(days=1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+import random
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -13,7 +14,7 @@ from ..v3.protocol import MAX_CLOCK_SKEW, sign_answer_headers
 if TYPE_CHECKING:
     from .platform import MockPlatform
 
-__all__ = ["FAULTS", "STATUS_FAULTS", "apply_fault", "send_network_fault"]
+__all__ = ["FAULTS", "STATUS_FAULTS", "FaultControls", "apply_fault", "send_network_fault"]
 
 # fault -> (HTTP status, platform code, message): answered before signing, like a gateway would.
 STATUS_FAULTS = {
@@ -101,3 +102,42 @@ async def send_network_fault(
         else:
             transport.close()
     return answer
+
+
+class FaultControls:
+    """Mixed into ``MockPlatform``: queue faults for its next answers."""
+
+    _faults: list[list[Any]]  # [name, remaining times]
+    _random_faults: tuple[float, tuple[str, ...], random.Random]
+    fault_delay: float
+
+    def fail(self, fault: str, times: int = 1, *, delay: float = 2.0) -> None:
+        """Inject ``fault`` into the next ``times`` answers (``times=0``: until cleared)."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
+        self._faults.append([fault, times])
+        self.fault_delay = delay  # for slow_headers / slow_body
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self._random_faults = (0.0, (), random.Random(0))
+
+    def fail_randomly(self, rate: float, faults: tuple[str, ...] = ("server_error", "reset"), seed: int = 0) -> None:
+        """Inject one of ``faults`` into a random ``rate`` of answers (soak tests); 0 turns it off."""
+        unknown = set(faults) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults {sorted(unknown)}")
+        self._random_faults = (rate, faults, random.Random(seed))
+
+    def _take_fault(self) -> str | None:
+        if not self._faults:
+            rate, faults, rng = self._random_faults
+            if rate and rng.random() < rate:
+                return rng.choice(faults)
+            return None
+        entry = self._faults[0]
+        if entry[1] > 0:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._faults.pop(0)
+        return str(entry[0])

@@ -18,7 +18,6 @@ import hashlib
 import inspect
 import json
 import random
-import re
 import secrets
 import threading
 import time
@@ -26,18 +25,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from aiohttp import web
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..catalog.specs import Catalog, Operation
 from ..catalog.wire_values import read_text_values
 from ..errors import SignatureError
 from ..trust.crypto import certificate_serial, rsa_verify
 from ..v3.protocol import (
+    AUTH_SCHEMA,
     MAX_CLOCK_SKEW,
     STATEMENT_DIGEST_HEADER,
     dump_json,
@@ -48,14 +47,22 @@ from ..v3.protocol import (
 )
 from .bills import Bill, bill_file_handler, bill_request_handler, register
 from .certificates import certificates_answer, mint_platform_certificate
+from .control import CONTROL_PREFIX, control_handler
+from .driving import SandboxDriving
 from .examples import echo_request_ids, example_for
-from .faults import FAULTS, NETWORK_FAULTS, STATUS_FAULTS, apply_fault, send_network_fault
+from .faults import NETWORK_FAULTS, STATUS_FAULTS, FaultControls, apply_fault, send_network_fault
+from .keys import generate_key, pem_private, pem_public
 from .multipart import check_upload, parse_multipart
+from .routing import Router
+from .sandbox import Sandbox
+from .serving import Serving
+from .tradebill import tradebill_handler
+from .webhooks import SIGNATURE_TYPE_HEADER
 
 if TYPE_CHECKING:
     from ..client import Client
 
-__all__ = ["MockAnswer", "MockCall", "MockPlatform"]
+__all__ = ["MockAnswer", "MockCall", "MockPlatform", "generate_key"]
 
 Handler = Callable[["MockCall"], Any]
 
@@ -90,20 +97,6 @@ class MockAnswer:
     stream: Callable[[], Iterable[bytes]] | None = None  # a large body, sent in chunks (unsigned)
 
 
-def generate_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _pem_private(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def _pem_public(key: rsa.RSAPublicKey) -> str:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
 def _error(status: int, code: str, message: str, detail: Any = None) -> MockAnswer:
     body: dict[str, Any] = {"code": code, "message": message}
     if detail is not None:
@@ -111,36 +104,14 @@ def _error(status: int, code: str, message: str, detail: Any = None) -> MockAnsw
     return MockAnswer(status, body)
 
 
-class _Router:
-    """URL -> spec key, from the catalogue index (templates become regex groups)."""
+class MockPlatform(SandboxDriving, FaultControls, Serving):
+    """A WeChat Pay look-alike for tests and demos. Binds 127.0.0.1 (``port=0``: an ephemeral port).
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._routes: dict[str, list[tuple[re.Pattern[str], str]]] = {}
-        for entry in catalog:
-            if not entry.key.startswith(("v3/", "hk/", "global/")):
-                continue
-            pattern = re.escape(entry.url)
-            pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", pattern)
-            self._routes.setdefault(entry.method, []).append((re.compile(f"^{pattern}$"), entry.key))
-        for routes in self._routes.values():
-            # Literal paths beat templates; a key equal to its URL beats hk/ twins.
-            routes.sort(key=lambda item: (item[0].pattern.count("(?P<"), item[1] != item[0].pattern[2:-1]))
-
-    def matches(self, method: str, path: str) -> list[tuple[str, dict[str, str]]]:
-        """Every spec key whose URL shape fits, best first (several share a shape)."""
-        found = []
-        for pattern, key in self._routes.get(method, ()):
-            match = pattern.match(path)
-            if match is not None:
-                found.append((key, {name: unquote(value) for name, value in match.groupdict().items()}))
-        return found
-
-    def knows_path(self, path: str) -> bool:
-        return any(pattern.match(path) for routes in self._routes.values() for pattern, _ in routes)
-
-
-class MockPlatform:
-    """A WeChat Pay look-alike for tests and demos. Binds 127.0.0.1 on an ephemeral port."""
+    ``sandbox=True`` (the default) keeps what merchants create (orders, refunds...) and
+    answers from it (see ``mock/sandbox.py``); ``sandbox=False`` answers every call with
+    the catalogue's examples. ``state_file``: the sandbox is read from it at start and
+    written back at stop.
+    """
 
     def __init__(
         self,
@@ -150,6 +121,9 @@ class MockPlatform:
         validate: bool = True,
         apiv3_key: str | None = None,
         clock: Callable[[], float] = time.time,
+        sandbox: bool = True,
+        port: int = 0,
+        state_file: str | None = None,
     ) -> None:
         self.mchid = mchid
         self.merchant_key = generate_key()
@@ -172,6 +146,7 @@ class MockPlatform:
         self.fault_delay = 2.0
         self._random_faults: tuple[float, tuple[str, ...], random.Random] = (0.0, (), random.Random(0))
         self._certificate: x509.Certificate | None = None
+        self._merchant_certificate: str | None = None
         self._bank_key: rsa.RSAPrivateKey | None = None
         # Which key id signs answers: the public key (default) or the platform certificate.
         self.sign_with = "public_key"
@@ -189,7 +164,14 @@ class MockPlatform:
         ):
             self.builtin_handlers[("GET", bill_key)] = bill_request_handler(self)
         self.bills: dict[str, Bill] = {}
-        self._router: _Router | None = None
+        self.sandboxed = sandbox
+        self.sandbox = Sandbox(self)
+        self.state_file = state_file
+        self.requested_port = port
+        self._ticker: asyncio.Task[None] | None = None
+        if sandbox:
+            self.builtin_handlers[("GET", "v3/bill/tradebill")] = tradebill_handler(self)
+        self._router: Router | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -204,11 +186,11 @@ class MockPlatform:
 
     @property
     def merchant_private_key_pem(self) -> str:
-        return _pem_private(self.merchant_key)
+        return pem_private(self.merchant_key)
 
     @property
     def platform_public_key_pem(self) -> str:
-        return _pem_public(self.platform_key.public_key())
+        return pem_public(self.platform_key.public_key())
 
     @property
     def bank_key(self) -> rsa.RSAPrivateKey:
@@ -266,8 +248,21 @@ class MockPlatform:
             "base_url": self.base_url,
             "secret": self.secret,
         }
+        if self.sandboxed:
+            # A complete merchant: its API certificate too, for v2 refunds (unused over http).
+            settings["client_cert"], settings["client_key"] = self.merchant_certificate_pem
         settings.update(overrides)
         return Client(**settings)
+
+    @property
+    def merchant_certificate_pem(self) -> tuple[str, str]:
+        """The merchant's API certificate (self-signed, minted on first use) and key, PEM."""
+        if self._merchant_certificate is None:
+            certificate = mint_platform_certificate(
+                self.merchant_key, self.clock(), common_name=f"{self.mchid} (mock merchant)"
+            )
+            self._merchant_certificate = certificate.public_bytes(Encoding.PEM).decode("ascii")
+        return self._merchant_certificate, self.merchant_private_key_pem
 
     def on(self, method: str, key: str, handler: Handler | None = None) -> Any:
         """Register a handler for ``METHOD key`` (usable as a decorator)."""
@@ -277,37 +272,6 @@ class MockPlatform:
             return function
 
         return register(handler) if handler is not None else register
-
-    def fail(self, fault: str, times: int = 1, *, delay: float = 2.0) -> None:
-        """Inject ``fault`` into the next ``times`` answers (``times=0``: until cleared)."""
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
-        self._faults.append([fault, times])
-        self.fault_delay = delay  # for slow_headers / slow_body
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-        self._random_faults = (0.0, (), random.Random(0))
-
-    def fail_randomly(self, rate: float, faults: tuple[str, ...] = ("server_error", "reset"), seed: int = 0) -> None:
-        """Inject one of ``faults`` into a random ``rate`` of answers (soak tests); 0 turns it off."""
-        unknown = set(faults) - set(FAULTS)
-        if unknown:
-            raise ValueError(f"unknown faults {sorted(unknown)}")
-        self._random_faults = (rate, faults, random.Random(seed))
-
-    def _take_fault(self) -> str | None:
-        if not self._faults:
-            rate, faults, rng = self._random_faults
-            if rate and rng.random() < rate:
-                return rng.choice(faults)
-            return None
-        entry = self._faults[0]
-        if entry[1] > 0:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._faults.pop(0)
-        return str(entry[0])
 
     # -- the request path ---------------------------------------------------------------
     def _check_signature(self, request: web.Request, body: bytes) -> str:
@@ -348,7 +312,7 @@ class MockPlatform:
             files = {name: (filename, content) for name, (filename, content) in parts.items()}
         router = self._router
         if router is None:
-            router = self._router = _Router(self.catalog)
+            router = self._router = Router(self.catalog)
         # Match on the raw path: a percent-encoded "/" inside a value stays inside it.
         path = request.raw_path.split("?", 1)[0]
         try:
@@ -379,6 +343,8 @@ class MockPlatform:
         call = MockCall(method, key, path, values, dict(request.query), request.headers, body, payload, mchid, files)
         self.calls.append(call)
         self.counts[(method, key)] += 1
+        if self.sandbox.rate_limited(method, key):
+            return _error(429, "FREQUENCY_LIMITED", "频率超限，请降低请求频率")
         operation = self.catalog.operation(key, method) if matched is not None else None
         if files:
             problem = check_upload(payload, files)
@@ -401,6 +367,8 @@ class MockPlatform:
             except Exception as exc:  # a test's handler failed: answer like the platform's 500
                 return _error(500, "SYSTEM_ERROR", f"mock handler raised {type(exc).__name__}: {exc}")
             return result if isinstance(result, MockAnswer) else MockAnswer(200 if result is not None else 204, result)
+        if self.sandboxed and self.sandbox.handles(method, key):
+            return self.sandbox.answer_v3(call, operation)
         return self._default_answer(operation, call)
 
     def _pick(self, method: str, candidates: list[tuple[str, dict[str, str]]]) -> tuple[str, dict[str, str]] | None:
@@ -489,6 +457,7 @@ class MockPlatform:
                 self.platform_key, serial, covered, timestamp=str(int(self.clock())), nonce=new_nonce()
             )
             headers.update(signed)
+            headers[SIGNATURE_TYPE_HEADER] = AUTH_SCHEMA
         if fault in NETWORK_FAULTS:
             return await send_network_fault(fault, request, answer.status, headers, body, self.fault_delay)
         if fault is not None:
@@ -497,67 +466,6 @@ class MockPlatform:
 
     def app(self) -> web.Application:
         application = web.Application(client_max_size=64 * 1024 * 1024)
+        application.router.add_route("*", CONTROL_PREFIX + "{action}", control_handler(self))
         application.router.add_route("*", "/{tail:.*}", self._handle)
         return application
-
-    # -- lifecycle --------------------------------------------------------------------------
-    async def start_async(self) -> MockPlatform:
-        """Start in the running loop (async tests): ``async with MockPlatform() as mock``."""
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-        return self
-
-    async def stop_async(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    def start(self) -> MockPlatform:
-        """Start on a private thread and loop (sync tests, the demo, the CLI)."""
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self.start_async())
-            except BaseException as exc:  # reported to the starting thread below
-                failure.append(exc)
-                started.set()
-                return
-            started.set()
-            loop.run_forever()
-            loop.run_until_complete(self.stop_async())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="wechatpay-mock", daemon=True)
-        self._thread.start()
-        started.wait()
-        if failure:
-            raise failure[0]
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._thread = None
-            self._loop = None
-
-    def __enter__(self) -> MockPlatform:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> MockPlatform:
-        return await self.start_async()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop_async()

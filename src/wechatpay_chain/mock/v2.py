@@ -50,6 +50,7 @@ from . import faults
 from .examples import example_for
 from .multipart import parse_multipart
 from .platform import MockAnswer, MockCall
+from .tradebill import trade_bill
 
 if TYPE_CHECKING:
     from .platform import MockPlatform
@@ -246,8 +247,15 @@ async def _answer(
     elif call.key == BANK_KEY_OPERATION:
         pem = platform.bank_key.public_key().public_bytes(Encoding.PEM, PublicFormat.PKCS1).decode("ascii")
         answer = {"return_code": "SUCCESS", "result_code": "SUCCESS", "mch_id": platform.mchid, "pub_key": pem}
+    elif platform.sandboxed and platform.sandbox.handles(call.method, call.key):
+        answer = platform.sandbox.answer_v2(call, fields)
     elif operation is not None and operation.flag("download"):
         bill = bill_csv(fields)
+        if platform.sandboxed and call.key == "v2/pay/downloadbill":
+            owner = fields.get("sub_mch_id") or fields.get("mch_id") or platform.mchid
+            bill = trade_bill(
+                platform.sandbox.state, owner, fields.get("bill_date", ""), fields.get("bill_type", "ALL")
+            )
         if fields.get("tar_type") == "GZIP":
             return web.Response(body=gzip.compress(bill), headers={"Content-Type": "application/x-gzip"})
         return web.Response(body=bill, headers={"Content-Type": "text/plain; charset=utf-8"})
