@@ -17,9 +17,9 @@ from wechatpay_chain import Client, ConfigError, Response, TransportError, Valid
 from wechatpay_chain.catalog.specs import Catalog
 from wechatpay_chain.config import client_keywords, client_kwargs_from_pairs
 from wechatpay_chain.fleet import Merchants
-from wechatpay_chain.transport.shared import SharedTransport
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.platform import generate_key
+from wechatpay_chain.transport.shared import SharedTransport
 from wechatpay_chain.v2.codec import decode_xml
 
 KEYWORDS = client_keywords(Client.__init__)  # what Client(...) takes

@@ -219,11 +219,15 @@ def test_prepare_is_pure_and_follows_the_base_url_rule(mock: MockPlatform, merch
     pair = {"client_cert": merchant_pem[0], "client_key": merchant_pem[1]}
     body = {"sign_type": "MD5"}
     with Client(mchid=mock.mchid, secret=mock.secret, **pair) as platform_host:
-        call = prepare_v2_call(platform_host._engine.settings, "POST", platform_host.v2.risk.getpublickey._segments, {"xml": body})
+        call = prepare_v2_call(
+            platform_host._engine.settings, "POST", platform_host.v2.risk.getpublickey._segments, {"xml": body}
+        )
         assert call.url == "https://fraud.mch.weixin.qq.com/risk/getpublickey"
         assert call.ssl_context is not None and call.rules.unsigned_answer
     with mock.client(**pair) as elsewhere:
-        call = prepare_v2_call(elsewhere._engine.settings, "POST", elsewhere.v2.risk.getpublickey._segments, {"xml": body})
+        call = prepare_v2_call(
+            elsewhere._engine.settings, "POST", elsewhere.v2.risk.getpublickey._segments, {"xml": body}
+        )
         assert call.url == mock.base_url + "risk/getpublickey"
     assert not mock.calls
 
@@ -375,7 +379,9 @@ def test_redirect_pages_build_a_url_instead_of_calling(client: Client, mock: Moc
     assert url.startswith(mock.base_url + "papay/entrustweb?")
     query = dict(parse_qsl(urlsplit(url).query))
     assert query["mch_id"] == mock.mchid and verify_v2_sign(query, mock.secret)
-    assert v2_redirect_url(client._engine.settings, client.v2.papay.entrustweb, ENTRUST).split("?")[0] == url.split("?")[0]
+    assert (
+        v2_redirect_url(client._engine.settings, client.v2.papay.entrustweb, ENTRUST).split("?")[0] == url.split("?")[0]
+    )
     assert not mock.calls
 
 

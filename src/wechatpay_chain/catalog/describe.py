@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .specs import Operation
+from typing import Any, Protocol
 
 from .schema_rules import conditions_of, group_text, groups_of, objects_in
+
+
+class Described(Protocol):
+    """What a description reads of an operation (``specs.Operation``, which calls this module)."""
+
+    key: str
+    method: str
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def spec(self) -> Mapping[str, Any]: ...
+
+    def schema(self, part: str) -> Mapping[str, Any] | None: ...
+
 
 __all__ = ["describe_operation", "field_rows", "rule_lines"]
 
@@ -60,7 +73,7 @@ def rule_lines(schema: Mapping[str, Any]) -> Iterator[str]:
             yield f"{path + '.' if path else ''}{condition.field}: {condition.text()}"
 
 
-def describe_operation(operation: Operation) -> str:
+def describe_operation(operation: Described) -> str:
     lines = [f"{operation.method} {operation.key}  {operation.summary}"]
     spec = operation.spec
     if spec.get("deprecated"):

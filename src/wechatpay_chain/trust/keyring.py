@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -19,8 +19,21 @@ from ..errors import ConfigError
 from .crypto import load_public_key
 
 if TYPE_CHECKING:
-    from .certificates import PlatformCertificate
     from .crypto import KeySource
+
+
+class Certified(Protocol):
+    """What the ring keeps of a platform certificate (``certificates.Certified``)."""
+
+    @property
+    def serial(self) -> str: ...
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey: ...
+
+    @property
+    def not_after(self) -> datetime: ...
+
 
 __all__ = ["HEX_SERIAL", "PUBLIC_KEY_ID_PREFIX", "KeyRing"]
 
@@ -55,7 +68,7 @@ class KeyRing(Mapping[str, rsa.RSAPublicKey]):
         self,
         keys: Mapping[str, KeySource] | None = None,
         *,
-        certificates: Iterable[PlatformCertificate] = (),
+        certificates: Iterable[Certified] = (),
     ) -> None:
         entries: dict[str, _TrustedKey] = {}
         for key_id, source in (keys or {}).items():
@@ -96,7 +109,7 @@ class KeyRing(Mapping[str, rsa.RSAPublicKey]):
         public_key = load_public_key(key, argument="public_key")
         return self._with([_TrustedKey(key_id, public_key, None)])
 
-    def with_certificates(self, certificates: Iterable[PlatformCertificate]) -> KeyRing:
+    def with_certificates(self, certificates: Iterable[Certified]) -> KeyRing:
         """A ring with these certificates added (replacing entries of the same serial)."""
         return self._with([_TrustedKey(item.serial, item.public_key, item.not_after) for item in certificates])
 
