@@ -33,7 +33,8 @@ from wechatpay_chain.v2 import (
     v2_return_fail,
     verify_v2_sign,
 )
-from wechatpay_chain.v2.flow import finish_v2_call, prepare_v2_call, v2_redirect_url
+from wechatpay_chain.v2.call import finish_v2_call
+from wechatpay_chain.v2.flow import prepare_v2_call, v2_redirect_url
 from wechatpay_chain.v2.rules import rules_for
 
 APPID = "wx8888888888888888"

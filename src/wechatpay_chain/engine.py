@@ -34,7 +34,8 @@ from .transport.aio import RawAnswer, Timeout, in_blocking_call
 from .transport.wire_log import Masks, WireRequest
 from .trust.keyring import KeyRing
 from .v2.bank import BankKeyNeeded, bank_key_from_answer
-from .v2.flow import V2Call, prepare_v2_call
+from .v2.call import V2Call
+from .v2.flow import prepare_v2_call
 from .v3.calls import PreparedCall, finish_call, prepare_call, sign_call
 from .v3.fields import decrypt_aead_fields, decrypt_oaep_fields
 

@@ -42,20 +42,18 @@ import urllib3
 from multidict import CIMultiDict, CIMultiDictProxy
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import SKIP_HEADER
 
 from ..errors import TimeoutError, TransportError
 from ..v3.signed_headers import SignedHeaders
-from .proxy_url import redact_proxy
 from .request_check import too_long, url_for_messages
+from .sync_errors import CONNECTING, sync_failure
 
 __all__ = ["SyncAnswer", "SyncPools"]
 
 MAX_IDLE_PER_HOST = 32  # idle keep-alive connections kept per pool (more may be open at once)
 READ_SIZE = 256 * 1024
 _MAX_POOLS = 64
-_CONNECTING = "wechatpay_chain_while_connecting"  # the tag connect() puts on what it raises
 
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("wechatpay_chain_deadline", default=None)
@@ -113,7 +111,7 @@ class _Tagged:
         try:
             super().connect()  # type: ignore[misc]
         except BaseException as exc:
-            setattr(exc, _CONNECTING, True)
+            setattr(exc, CONNECTING, True)
             raise
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
@@ -198,7 +196,7 @@ class SyncPools:
         else:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"{_where(method, url)}: timed out before sending", sent=False)
+                raise TimeoutError(f"{method} {url_for_messages(url)}: timed out before sending", sent=False)
             limit = urllib3.Timeout(connect=connect, read=read, total=left)
         token = _DEADLINE.set(deadline)
         try:
@@ -216,7 +214,7 @@ class SyncPools:
                 release_conn=False,
             )
         except BaseException as exc:
-            raise _failure(exc, method, url, self.proxy) from None
+            raise sync_failure(exc, method, url, self.proxy) from None
         finally:
             _DEADLINE.reset(token)
         return SyncAnswer(answer, method, url, self.proxy)
@@ -320,7 +318,7 @@ class SyncAnswer:
                 body: bytes = self._answer.read()
             except BaseException as exc:
                 self.close()
-                raise _failure(exc, self._method, self._url, self._proxy) from None
+                raise sync_failure(exc, self._method, self._url, self._proxy) from None
             self._release()
             return body
         pieces = []
@@ -340,7 +338,7 @@ class SyncAnswer:
             piece: bytes = answer.read1(READ_SIZE)
         except BaseException as exc:
             self.close()
-            raise _failure(exc, self._method, self._url, self._proxy) from None
+            raise sync_failure(exc, self._method, self._url, self._proxy) from None
         if not piece:
             self._release()
         return piece
@@ -360,72 +358,6 @@ class SyncAnswer:
             return
         answer.close()  # closes the connection: it never carries another request
         answer.release_conn()  # the pool makes a new one in its place
-
-
-def _failure(exc: BaseException, method: str, url: str, proxy: str | None) -> BaseException:
-    """urllib3's (or the socket's) error as ours, with ``sent`` as the retry rules need it."""
-    if isinstance(exc, TransportError):
-        return exc
-    if not isinstance(exc, Exception):
-        return exc  # Ctrl-C and the like: as they are
-    where = _where(method, url)
-    causes = _causes(exc)
-    during_connect = any(
-        getattr(cause, _CONNECTING, False) or isinstance(cause, ConnectTimeoutError) for cause in causes
-    )
-    timed_out = any(_is_timeout(cause) for cause in causes)
-    root = causes[-1]
-    if during_connect and timed_out:
-        return TimeoutError(f"{where}: timed out connecting", sent=False)
-    if during_connect:
-        via = f" through the proxy {redact_proxy(proxy)}" if proxy else ""
-        return TransportError(_scrub(f"{where}: cannot connect{via} ({_reason(root)})", proxy), sent=False)
-    if isinstance(exc, ValueError) and not isinstance(exc, urllib3.exceptions.HTTPError):
-        # http.client refused the request before writing it (a header or target it cannot send)
-        return TransportError(_scrub(f"{where}: {_reason(exc)}", proxy), sent=False)
-    if timed_out:
-        return TimeoutError(f"{where}: timed out", sent=True)
-    return TransportError(_scrub(f"{where}: {type(root).__name__}: {_reason(root)}", proxy), sent=True)
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    if isinstance(exc, NewConnectionError):  # a ConnectTimeoutError by descent, but a refusal
-        return False
-    return isinstance(exc, builtins.TimeoutError | urllib3.exceptions.TimeoutError)
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what it wraps (urllib3 nests the original error in its own), outermost first."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen and len(seen) < 8:
-        seen.append(current)
-        nested = getattr(current, "original_error", None) or getattr(current, "reason", None)
-        if not isinstance(nested, BaseException):
-            nested = next((arg for arg in current.args if isinstance(arg, BaseException)), None)
-        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
-    return seen
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-def _scrub(message: str, proxy: str | None) -> str:
-    """Never a proxy credential in a message, whatever a library put in its text."""
-    if proxy:
-        parts = urlsplit(proxy)
-        for secret in (parts.password, parts.username, proxy):
-            if secret:
-                message = message.replace(secret, "***")
-    return message
-
-
-def _where(method: str, url: str) -> str:
-    """The call in error messages, without its query (which may carry personal data)."""
-    return f"{method} {url_for_messages(url)}"
 
 
 _default: ssl.SSLContext | None = None
