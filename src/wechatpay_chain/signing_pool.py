@@ -28,7 +28,7 @@ __all__ = ["MAX_DEFAULT_SIGNING_THREADS", "SigningPool", "available_cores", "def
 T = TypeVar("T")
 
 # The default never takes more than this many threads, however many cores there are:
-# signing is one part of a call, and the event loop's own thread is one core's worth of work.
+# signing is one part of a call, and the event loop's own thread needs a core too.
 MAX_DEFAULT_SIGNING_THREADS = 4
 
 
@@ -40,19 +40,21 @@ def available_cores() -> int:
 
 
 def default_signing_threads(cores: int | None = None) -> int:
-    """``signing_threads`` when not given: one thread per core but the event loop's, at most 4;
-    none (inline signing) on one core.
+    """``signing_threads`` when not given: one thread per core, at most 4; none (inline signing)
+    on one core.
 
-    Measured on 2 vCPUs (KVM), c=64. With the client alone on the machine
-    (``tools/bench/pool_sizes.py``: RSA-2048 signing plus ~200 us of Python per call on the
-    loop), inline did 2,911-3,186 calls/s, 1 signing thread 3,334-4,087 and 2 threads
-    3,288-4,034, for 100-150 us more CPU per call. With the benchmark's responder on the same
-    2 vCPUs (``tools/bench/run.py``) one thread did from 15% less to 4% more than inline: the
-    responder already uses the second vCPU. The platform is not on the client's machine, so
-    the default follows the first measurement.
+    A signing thread hands each signature back under the GIL, and while it waits for the GIL
+    it signs nothing; a second thread signs meanwhile, so even 2 cores get 2 threads.
+    Measured on 2 vCPUs (KVM), c=64, with the benchmark's responder on the same vCPUs
+    (``tools/bench/run.py`` and ``tools/bench/pool_overhead.py``, interleaved, four runs):
+    2 threads did 2,110 / 1,421 / 2,060 / 1,749 calls/s where 1 thread did 1,844 / 854 /
+    1,518 / 1,872, at less CPU per call each time (601 / 513 / 615 / 474 us against 633 / 535 /
+    652 / 506 us), and the event loop almost never waited for the GIL (0.01 waits per call
+    against 0.3-0.8 with one thread). Signing on the loop (0 threads) costs the least CPU
+    (445-609 us) but stops at one core.
     """
     cores = available_cores() if cores is None else cores
-    return 0 if cores < 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores - 1)
+    return 0 if cores < 2 else min(MAX_DEFAULT_SIGNING_THREADS, cores)
 
 
 class _Finished:
