@@ -88,20 +88,22 @@ def _apiv3_keys(single: Secret | None, several: Secret | None) -> APIv3Keys | No
     return sealed
 
 
-def _merchant_key(serial: str | None, key: Secret | None, signer: Signer | None) -> MerchantKey | None:
+def _merchant_key(serial: str | None, key: Secret | None, signer: Secret | None) -> MerchantKey | None:
     """The (serial, signer) pair from ``private_key=`` or ``signer=``; ``None`` without APIv3 keys."""
     if key is not None and signer is not None:
         raise ConfigError("signer", "give private_key= or signer=, not both")
-    source: Secret | Signer | None = key if key is not None else signer
-    if serial is None and source is None:
+    if serial is None and key is None and signer is None:
         return None
-    if source is None:
+    if key is None and signer is None:
         raise ConfigError("private_key", "serial and private_key (or signer) go together")
     if serial is None:
         raise ConfigError("serial", f"serial and {'signer' if signer is not None else 'private_key'} go together")
     if key is not None:  # private_key= is a key, never duck-typed as a signer
         return merchant_key_from(serial, LocalSigner(load_private_key(key)), "private_key")
-    return merchant_key_from(serial, source, "signer")
+    assert signer is not None
+    if isinstance(signer.reveal(), (str, bytes, os.PathLike, rsa.RSAPrivateKey)):
+        raise ConfigError("signer", "takes an object with sign(message) -> bytes; a key goes in private_key=")
+    return merchant_key_from(serial, signer.reveal(), "signer")
 
 
 def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
@@ -229,21 +231,22 @@ class Client(Node):
     ) -> None:
         # Key material is held wrapped from the first line on (crypto.Secret): this frame
         # raises ConfigError, and error trackers record the repr of every local.
-        sealed_key, sealed_apiv3, sealed_apiv3_keys, sealed_secret, sealed_client_key = (
+        sealed_key, sealed_signer, sealed_apiv3, sealed_apiv3_keys, sealed_secret, sealed_client_key = (
             seal(private_key),
+            seal(signer),  # a key passed here by mistake is key material too
             seal(apiv3_key),
             seal(apiv3_keys),
             seal(secret),
             seal(client_key),
         )
-        private_key = apiv3_key = apiv3_keys = secret = client_key = None
+        private_key = signer = apiv3_key = apiv3_keys = secret = client_key = None
         sealed_proxy = seal(proxy)  # its password, if any, is a secret too
         proxy = None
         super().__init__(self, ())
         self._bindings: dict[str, Any] = {}
         if not isinstance(mchid, str) or not mchid:
             raise ConfigError("mchid", "must be the merchant id as a non-empty string")
-        merchant_key = _merchant_key(serial, sealed_key, signer)
+        merchant_key = _merchant_key(serial, sealed_key, sealed_signer)
         sealed_apiv3_keys = _apiv3_keys(sealed_apiv3, sealed_apiv3_keys)
         _check_base_url(base_url, "base_url", allow_insecure_http)
         for url in backup_urls or ():
