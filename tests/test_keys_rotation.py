@@ -17,19 +17,13 @@ from typing import Any
 
 import pytest
 from _fake_kms import FakeKms
+from _secrets_check import assert_no_secret_in_locals
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import ApiError, Client, ConfigError
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.keys import generate_key
 from wechatpay_chain.v3.protocol import parse_authorization
-
-RETURN_ORDER = {
-    "out_order_no": "P20150806125346",
-    "out_return_no": "R20190516001",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "用户退款",
-}
 
 
 @pytest.fixture
@@ -153,3 +147,14 @@ def test_serial_and_key_are_read_only_attributes(client: Client) -> None:
         client.serial = "OTHER"  # type: ignore[misc]
     with pytest.raises(AttributeError):
         client.private_key = None  # type: ignore[misc]
+
+
+def test_key_text_in_the_wrong_place_stays_out_of_tracebacks(mock: MockPlatform) -> None:
+    pem = mock.merchant_private_key_pem
+    body = pem.splitlines()[1]
+    with pytest.raises(ConfigError) as caught:
+        Client(mock.mchid, serial="S", signer=pem)  # a key given as the signer
+    assert_no_secret_in_locals(caught.value, body)
+    with mock.client() as client, pytest.raises(ConfigError) as caught:
+        client.rotate_merchant_key("NEW", "\n".join(pem.splitlines()[1:]))  # no armour line: not PEM
+    assert_no_secret_in_locals(caught.value, body)

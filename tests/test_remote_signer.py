@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from _fake_kms import AsyncFakeKms, FakeKms, listening
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import Client, ConfigError
 from wechatpay_chain.config import client_keywords, client_kwargs_from_env, client_kwargs_from_file
@@ -23,14 +24,6 @@ from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.trust.crypto import rsa_verify
 from wechatpay_chain.v3.paysign import jsapi_params, pay_signing_string
 from wechatpay_chain.v3.protocol import parse_authorization
-
-RETURN_ORDER = {
-    "out_order_no": "P20150806125346",
-    "out_return_no": "R20190516001",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "用户退款",
-}
 
 
 @pytest.fixture

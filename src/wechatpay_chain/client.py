@@ -77,15 +77,18 @@ def _apiv3_keys(single: Secret | None, several: Secret | None) -> APIv3Keys | No
         return APIv3Keys([single])
     if several is None:
         return None
-    keys = several.reveal()
-    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence) or not keys:
+    if not _is_key_list(several):  # no local here holds a key: this frame raises
         raise ConfigError("apiv3_keys", "must be a list of APIv3 keys, the current one first")
-    sealed = APIv3Keys(keys)
-    keys = None  # held wrapped only
+    sealed = APIv3Keys(several.reveal())
     for index, key in enumerate(sealed):
         if not _is_aes_256_key(key):
             raise ConfigError(f"apiv3_keys[{index}]", "must be 32 bytes long")
     return sealed
+
+
+def _is_key_list(sealed: Secret) -> bool:
+    value = sealed.reveal()
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) > 0
 
 
 def _merchant_key(serial: str | None, key: Secret | None, signer: Secret | None) -> MerchantKey | None:
