@@ -234,3 +234,15 @@ def test_downloads_are_signed_by_the_remote_signer(
     assert signer.signed_async == 2
     assert (tmp_path / "sync.csv").read_bytes() == (tmp_path / "async.csv").read_bytes() != b""
     assert parse_authorization(mock.calls[-1].headers["Authorization"])["serial_no"] == serial
+
+
+def test_fleet_clients_take_a_signer(mock: MockPlatform, kms: tuple[FakeKms, str]) -> None:
+    from wechatpay_chain.fleet import Merchants
+
+    signer, serial = kms
+    with Merchants(base_url=mock.base_url) as fleet:
+        shop = fleet.client(
+            mock.mchid, serial=serial, signer=signer, certs={mock.public_key_id: mock.platform_key.public_key()}
+        )
+        assert shop.v3.profitsharing.return_orders.post(json=RETURN_ORDER).status_code == 200
+    assert len(signer.signed_on) == 1
