@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wechatpay_chain.errors import SignatureError, WeChatPayError
+from wechatpay_chain.merchant_key import LocalSigner, MerchantKey
 from wechatpay_chain.naming import Segment, attribute_segment, fold, kebab, path_segments
 from wechatpay_chain.v3.calls import build_target, fill_path
 from wechatpay_chain.v3.protocol import (
@@ -86,9 +87,8 @@ def test_signing_string_and_authorization_round_trip(method: str, target: str, b
     message = request_signing_string(method, target, "1700000000", nonce, body)
     assert message == f"{method}\n{target}\n1700000000\n{nonce}\n".encode() + body + b"\n"
     header = authorization_header(
-        KEY,
+        MerchantKey("ABC", LocalSigner(KEY)),
         mchid="1900000109",
-        serial="ABC",
         method=method,
         target=target,
         body=body,

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from wechatpay_chain.errors import SignatureError
+from wechatpay_chain.merchant_key import LocalSigner, MerchantKey
 from wechatpay_chain.v3.protocol import (
     answer_signing_string,
     authorization_header,
@@ -44,9 +45,8 @@ def test_get_without_body_signs_an_empty_line() -> None:
 def test_authorization_header_signature_verifies_and_parses_back() -> None:
     body = b'{"a":1}'
     header = authorization_header(
-        KEY,
+        MerchantKey("5157F09EFDC096DE15EBE81A47057A7232F1B8E1", LocalSigner(KEY)),
         mchid="1900000109",
-        serial="5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
         method="POST",
         target="/v3/x?y=1",
         body=body,

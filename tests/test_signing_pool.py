@@ -60,7 +60,7 @@ def test_the_default_comes_from_the_cores() -> None:
 
 def test_repr_shows_the_threads(mock: MockPlatform) -> None:
     with mock.client() as client:
-        assert client.signer.threads == default_signing_threads()
+        assert client.signing_pool.threads == default_signing_threads()
         assert f"signing_threads={default_signing_threads()}" in repr(client)
     with mock.client(signing_threads=0) as client:
         assert repr(client).endswith("signing_threads=0>")
@@ -83,14 +83,14 @@ def test_a_lone_call_signs_inline_and_starts_no_threads(mock: MockPlatform, sign
 
         asyncio.run(main())
         assert signed_on == ["MainThread"] * 3
-        assert not client.signer.started and client.signer.in_flight == 0
+        assert not client.signing_pool.started and client.signing_pool.in_flight == 0
 
 
 def test_overlapping_calls_sign_on_the_pool(mock: MockPlatform, signed_on: list[str]) -> None:
     with mock.client(signing_threads=2) as client:
         answers = _post_many(client, 16)
         assert all(answer.verified for answer in answers)
-        assert client.signer.started and client.signer.in_flight == 0
+        assert client.signing_pool.started and client.signing_pool.in_flight == 0
     assert len(signed_on) == 16
     # The first call signs alone (inline); once calls overlap they sign on the pool.
     pooled = [name for name in signed_on if name.startswith("wechatpay-chain-sign")]
@@ -101,18 +101,18 @@ def test_overlapping_calls_sign_on_the_pool(mock: MockPlatform, signed_on: list[
 def test_zero_threads_signs_inline_always(mock: MockPlatform, signed_on: list[str]) -> None:
     with mock.client(signing_threads=0) as client:
         assert all(answer.verified for answer in _post_many(client, 8))
-        assert not client.signer.started
+        assert not client.signing_pool.started
     assert signed_on == ["MainThread"] * 8
 
 
 def test_sync_calls_sign_on_their_own_thread(mock: MockPlatform, signed_on: list[str]) -> None:
     with mock.client(signing_threads=2) as client:
-        client.signer.enter()  # even with async calls in flight elsewhere
+        client.signing_pool.enter()  # even with async calls in flight elsewhere
         try:
             assert client.v3.profitsharing.return_orders.post(json=RETURN_ORDER).verified
         finally:
-            client.signer.leave()
-        assert not client.signer.started
+            client.signing_pool.leave()
+        assert not client.signing_pool.started
     assert signed_on == ["MainThread"]
 
 
@@ -129,7 +129,7 @@ def test_failed_calls_leave_the_count(mock: MockPlatform) -> None:
 
         results = asyncio.run(main())
         assert all(isinstance(result, ApiError) for result in results)
-        assert client.signer.in_flight == 0
+        assert client.signing_pool.in_flight == 0
     mock.clear_faults()
 
 
@@ -138,7 +138,7 @@ def test_the_pool_stops_with_the_client(mock: MockPlatform) -> None:
         async with mock.client(signing_threads=2) as client:
             node = client.v3.profitsharing.return_orders
             await asyncio.gather(*(node.post_async(json=RETURN_ORDER) for _ in range(8)))
-            workers = client.signer.workers
+            workers = client.signing_pool.workers
             assert len(workers) == 2 and all(worker.is_alive() for worker in workers)
         for worker in workers:  # aclose() stopped them
             worker.join(5)
@@ -146,9 +146,9 @@ def test_the_pool_stops_with_the_client(mock: MockPlatform) -> None:
         return client
 
     client = asyncio.run(main())
-    assert not client.signer.started
+    assert not client.signing_pool.started
     # A closed pool starts no threads again (the call would fail on the closed transport anyway).
-    pool = client.signer
+    pool = client.signing_pool
     pool.enter()
     pool.enter()
     try:
@@ -162,10 +162,10 @@ def test_the_pool_stops_with_the_client(mock: MockPlatform) -> None:
 def test_close_stops_the_pool(mock: MockPlatform) -> None:
     client = mock.client(signing_threads=1)
     _post_many(client, 4)
-    workers = client.signer.workers
+    workers = client.signing_pool.workers
     assert len(workers) == 1
     client.close()
-    assert not client.signer.started
+    assert not client.signing_pool.started
     workers[0].join(5)
     assert not workers[0].is_alive()
 

@@ -25,6 +25,7 @@ from .config import client_keywords, client_kwargs_from_env, client_kwargs_from_
 from .defaults import client_defaults
 from .engine import Engine
 from .errors import ConfigError
+from .merchant_key import LocalSigner, MerchantKey, Signer, merchant_key_from
 from .naming import Segment
 from .response import Response
 from .retry import NO_RETRY, Attempt, Retry
@@ -34,7 +35,7 @@ from .transport.aio import MAX_ANSWER_BYTES, Timeout, Transport
 from .transport.factory import DEFAULT_TIMEOUT, check_transport_settings, new_transport
 from .transport.shared import SharedTransport, share_transport
 from .transport.tls import is_loopback_url
-from .trust.crypto import key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, seal
+from .trust.crypto import APIv3Keys, key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, seal
 from .trust.keyring import KeyRing
 from .v2.settings import V2Settings
 
@@ -64,6 +65,48 @@ def _coerce_retry(value: Retry | int | None) -> Retry:
 def _is_aes_256_key(sealed: Secret) -> bool:
     value = sealed.reveal()
     return isinstance(value, (str, bytes)) and len(key_bytes(value)) == 32
+
+
+def _apiv3_keys(single: Secret | None, several: Secret | None) -> APIv3Keys | None:
+    """``apiv3_key=`` or ``apiv3_keys=[new, old]`` (an APIv3 key reset), each key checked."""
+    if single is not None and several is not None:
+        raise ConfigError("apiv3_keys", "give apiv3_key= or apiv3_keys=, not both")
+    if single is not None:
+        if not _is_aes_256_key(single):
+            raise ConfigError("apiv3_key", "must be 32 bytes long")
+        return APIv3Keys([single])
+    if several is None:
+        return None
+    if not _is_key_list(several):  # no local here holds a key: this frame raises
+        raise ConfigError("apiv3_keys", "must be a list of APIv3 keys, the current one first")
+    sealed = APIv3Keys(several.reveal())
+    for index, key in enumerate(sealed):
+        if not _is_aes_256_key(key):
+            raise ConfigError(f"apiv3_keys[{index}]", "must be 32 bytes long")
+    return sealed
+
+
+def _is_key_list(sealed: Secret) -> bool:
+    value = sealed.reveal()
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) > 0
+
+
+def _merchant_key(serial: str | None, key: Secret | None, signer: Secret | None) -> MerchantKey | None:
+    """The (serial, signer) pair from ``private_key=`` or ``signer=``; ``None`` without APIv3 keys."""
+    if key is not None and signer is not None:
+        raise ConfigError("signer", "give private_key= or signer=, not both")
+    if serial is None and key is None and signer is None:
+        return None
+    if key is None and signer is None:
+        raise ConfigError("private_key", "serial and private_key (or signer) go together")
+    if serial is None:
+        raise ConfigError("serial", f"serial and {'signer' if signer is not None else 'private_key'} go together")
+    if key is not None:  # private_key= is a key, never duck-typed as a signer
+        return merchant_key_from(serial, LocalSigner(load_private_key(key)), "private_key")
+    assert signer is not None
+    if isinstance(signer.reveal(), (str, bytes, os.PathLike, rsa.RSAPrivateKey)):
+        raise ConfigError("signer", "takes an object with sign(message) -> bytes; a key goes in private_key=")
+    return merchant_key_from(serial, signer.reveal(), "signer")
 
 
 def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
@@ -125,15 +168,15 @@ class Client(Node):
     merchant key (PEM text, path, ``file://`` URL or key object), ``certs`` maps
     each trusted platform certificate serial or ``PUB_KEY_ID_...`` to its
     certificate or public key. Every answer is verified against ``certs``.
+    ``signer=`` instead of ``private_key=``: a key kept in a KMS or HSM (merchant_key.Signer).
     """
 
     __slots__ = ("__weakref__", "_bindings", "_engine")
 
     # Where each setting lives (settings.py, engine.py, clock.py); read and set like attributes.
     mchid: _Kept[str] = _Kept("settings")
-    serial: _Kept[str | None] = _Kept("settings")
-    private_key: _Kept[rsa.RSAPrivateKey | None] = _Kept("settings")
-    apiv3_key: _Kept[Secret | None] = _Kept("settings")  # wrapped: .reveal() gives it back
+    apiv3_key: _Kept[Secret | None] = _Kept("settings")  # the first of apiv3_keys, wrapped: .reveal()
+    apiv3_keys: _Kept[APIv3Keys | None] = _Kept("settings")  # tried in order when opening
     defaults: _Kept[Mapping[str, str]] = _Kept("settings")
     base_url: _Kept[str] = _Kept("settings")
     cafile: _Kept[str | None] = _Kept("settings")
@@ -144,7 +187,7 @@ class Client(Node):
     bank_public_key: _Kept[rsa.RSAPublicKey | None] = _Kept("settings")
     v2_settings: _Kept[V2Settings] = _Kept("settings", "v2")
     transport: _Kept[Transport | SharedTransport] = _Kept("engine")
-    signer: _Kept[SigningPool] = _Kept("engine")
+    signing_pool: _Kept[SigningPool] = _Kept("engine")
     retry: _Kept[Retry] = _Kept("engine")
     on_attempt: _Kept[Callable[[Attempt], None] | None] = _Kept("engine")
     trusted_keys: _Kept[KeyRing] = _Kept("engine")  # setting it swaps the encryption key too
@@ -161,6 +204,8 @@ class Client(Node):
         certs: Mapping[str, KeySource] | None = None,
         apiv3_key: str | bytes | None = None,
         *,
+        signer: Signer | None = None,
+        apiv3_keys: Sequence[str | bytes] | None = None,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float | Timeout | None = DEFAULT_TIMEOUT,
         validate: bool = True,
@@ -189,25 +234,23 @@ class Client(Node):
     ) -> None:
         # Key material is held wrapped from the first line on (crypto.Secret): this frame
         # raises ConfigError, and error trackers record the repr of every local.
-        sealed_key, sealed_apiv3, sealed_secret, sealed_client_key = (
+        sealed_key, sealed_signer, sealed_apiv3, sealed_apiv3_keys, sealed_secret, sealed_client_key = (
             seal(private_key),
+            seal(signer),  # a key passed here by mistake is key material too
             seal(apiv3_key),
+            seal(apiv3_keys),
             seal(secret),
             seal(client_key),
         )
-        private_key = apiv3_key = secret = client_key = None
+        private_key = signer = apiv3_key = apiv3_keys = secret = client_key = None
         sealed_proxy = seal(proxy)  # its password, if any, is a secret too
         proxy = None
         super().__init__(self, ())
         self._bindings: dict[str, Any] = {}
         if not isinstance(mchid, str) or not mchid:
             raise ConfigError("mchid", "must be the merchant id as a non-empty string")
-        if (serial is None) != (sealed_key is None):
-            raise ConfigError("serial" if serial is None else "private_key", "serial and private_key go together")
-        if serial is not None and (not isinstance(serial, str) or not serial):
-            raise ConfigError("serial", "must be the merchant certificate serial number")
-        if sealed_apiv3 is not None and not _is_aes_256_key(sealed_apiv3):
-            raise ConfigError("apiv3_key", "must be 32 bytes long")
+        merchant_key = _merchant_key(serial, sealed_key, sealed_signer)
+        sealed_apiv3_keys = _apiv3_keys(sealed_apiv3, sealed_apiv3_keys)
         _check_base_url(base_url, "base_url", allow_insecure_http)
         for url in backup_urls or ():
             _check_base_url(url, "backup_urls", allow_insecure_http)
@@ -222,9 +265,8 @@ class Client(Node):
             mchid=mchid,
             # A catalogue shared by many clients (fleet.py) is read and compiled once per process.
             catalog=catalog if catalog is not None else Catalog(specs),
-            serial=serial,
-            private_key=load_private_key(sealed_key) if sealed_key is not None else None,
-            apiv3_key=sealed_apiv3,
+            merchant_key=merchant_key,
+            apiv3_keys=sealed_apiv3_keys,
             # APIv2 settings are independent of v3: a v2-only merchant passes only these.
             v2=V2Settings.load(secret=sealed_secret, client_cert=client_cert, client_key=sealed_client_key),
             bank_public_key=load_public_key(bank_public_key, "bank_public_key")
@@ -252,7 +294,7 @@ class Client(Node):
             transport=own_transport,
             # RSA signing releases the GIL: when async calls overlap they sign on these threads
             # (made on first need) while the event loop goes on; a lone call signs inline.
-            signer=SigningPool(signing_threads),
+            signing_pool=SigningPool(signing_threads),
             clock=PlatformClock(clock, correct_clock),
             trusted_keys=_load_certs(certs),
             retry=_coerce_retry(retry),
@@ -274,6 +316,34 @@ class Client(Node):
         an unknown key is an error; ``overrides`` win."""
         known = client_keywords(cls.__init__)
         return cls(**{**client_kwargs_from_file(known, path, need_mchid="mchid" not in overrides), **overrides})
+
+    @property
+    def serial(self) -> str | None:
+        """The merchant certificate serial requests are signed under (see :meth:`rotate_merchant_key`)."""
+        return self._engine.settings.serial
+
+    @property
+    def signer(self) -> Signer | None:
+        """What signs requests: the ``signer=`` given, or a ``LocalSigner`` of ``private_key``."""
+        return self._engine.settings.signer
+
+    @property
+    def private_key(self) -> rsa.RSAPrivateKey | None:
+        """The merchant private key when held here (``None`` with a remote ``signer=``)."""
+        return self._engine.settings.private_key
+
+    def rotate_merchant_key(self, serial: str, key: KeySource | Signer) -> None:
+        """Sign from now on with ``key`` (a private key as ``private_key=`` takes, or a signer)
+        under the new certificate ``serial``.
+
+        Serial and key change in one assignment: a call signing meanwhile uses the old pair or
+        the new one, never one's serial with the other's key; calls already signed go out as
+        they are. The platform accepts both certificates while the new one is being switched
+        to. A bad key raises ``ConfigError`` and leaves the old pair in place.
+        """
+        sealed = seal(key)
+        del key  # held wrapped only (error trackers record locals)
+        self._engine.settings.merchant_key = merchant_key_from(serial, sealed, "key")
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -323,10 +393,11 @@ class Client(Node):
         if engine is None:
             return "<wechatpay_chain.Client (not configured)>"
         settings = engine.settings
-        mode = "v3" if settings.private_key is not None else "no v3 key"
+        merchant = settings.merchant_key
+        mode = "no v3 key" if merchant is None else "v3" if merchant.local else "v3 remote signer"
         return (
             f"<wechatpay_chain.Client mchid={settings.mchid!r} {mode} trusted={sorted(engine.trusted_keys)} "
-            f"{settings.base_url} signing_threads={engine.signer.threads}>"
+            f"{settings.base_url} signing_threads={engine.signing_pool.threads}>"
         )
 
     # -- the chain root ---------------------------------------------------------------
@@ -347,11 +418,9 @@ class Client(Node):
         return None if encryption is None else encryption[0]
 
     def decrypt(self, ciphertext: str) -> str:
-        """Decrypt a field the platform encrypted with the merchant public key."""
-        private_key = self._engine.settings.private_key
-        if private_key is None:
-            raise ConfigError("private_key", "no merchant private key configured")
-        return oaep_decrypt(private_key, ciphertext)
+        """Decrypt a field the platform encrypted with the merchant public key (needs the private
+        key itself: with a remote ``signer=`` it raises ``ConfigError``)."""
+        return oaep_decrypt(self._engine.merchant_private_key("decrypt"), ciphertext)
 
     # -- calls --------------------------------------------------------------------------
     def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
@@ -410,7 +479,7 @@ class Client(Node):
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
         self._engine.transport.close()
-        self._engine.signer.close()
+        self._engine.signing_pool.close()
 
     async def aclose(self) -> None:
         await self._engine.transport.aclose()

@@ -18,6 +18,7 @@ from ._typing import ChainRoot
 from .catalog.specs import Catalog
 from .chain import Node
 from .engine import Engine
+from .merchant_key import MerchantKey, Signer
 from .naming import Segment
 from .notifications import Notifications
 from .response import Response
@@ -25,6 +26,7 @@ from .retry import Attempt, Retry
 from .signing_pool import SigningPool
 from .transport.aio import Timeout, Transport
 from .transport.shared import SharedTransport
+from .trust.crypto import APIv3Keys
 from .trust.crypto import KeySource, Secret
 from .trust.keyring import KeyRing
 from .trust.refresh import Certificates
@@ -42,6 +44,15 @@ def _coerce_retry(value: Retry | int | None) -> Retry:
 
 def _is_aes_256_key(sealed: Secret) -> bool:
     ...
+
+def _apiv3_keys(single: Secret | None, several: Secret | None) -> APIv3Keys | None:
+    """``apiv3_key=`` or ``apiv3_keys=[new, old]`` (an APIv3 key reset), each key checked."""
+
+def _is_key_list(sealed: Secret) -> bool:
+    ...
+
+def _merchant_key(serial: str | None, key: Secret | None, signer: Secret | None) -> MerchantKey | None:
+    """The (serial, signer) pair from ``private_key=`` or ``signer=``; ``None`` without APIv3 keys."""
 
 def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
     """https://, or http:// to this machine (a mock); http:// elsewhere only when asked for."""
@@ -82,11 +93,11 @@ class Client(ChainRoot):
     merchant key (PEM text, path, ``file://`` URL or key object), ``certs`` maps
     each trusted platform certificate serial or ``PUB_KEY_ID_...`` to its
     certificate or public key. Every answer is verified against ``certs``.
+    ``signer=`` instead of ``private_key=``: a key kept in a KMS or HSM (merchant_key.Signer).
     """
     mchid: _Kept[str]
-    serial: _Kept[str | None]
-    private_key: _Kept[rsa.RSAPrivateKey | None]
     apiv3_key: _Kept[Secret | None]
+    apiv3_keys: _Kept[APIv3Keys | None]
     defaults: _Kept[Mapping[str, str]]
     base_url: _Kept[str]
     cafile: _Kept[str | None]
@@ -97,7 +108,7 @@ class Client(ChainRoot):
     bank_public_key: _Kept[rsa.RSAPublicKey | None]
     v2_settings: _Kept[V2Settings]
     transport: _Kept[Transport | SharedTransport]
-    signer: _Kept[SigningPool]
+    signing_pool: _Kept[SigningPool]
     retry: _Kept[Retry]
     on_attempt: _Kept[Callable[[Attempt], None] | None]
     trusted_keys: _Kept[KeyRing]
@@ -115,6 +126,8 @@ class Client(ChainRoot):
         certs: Mapping[str, KeySource] | None = None,
         apiv3_key: str | bytes | None = None,
         *,
+        signer: Signer | None = None,
+        apiv3_keys: Sequence[str | bytes] | None = None,
         base_url: str = ...,
         timeout: float | Timeout | None = ...,
         validate: bool = True,
@@ -153,6 +166,24 @@ class Client(ChainRoot):
         an unknown key is an error; ``overrides`` win.
         """
     @property
+    def serial(self) -> str | None:
+        """The merchant certificate serial requests are signed under (see :meth:`rotate_merchant_key`)."""
+    @property
+    def signer(self) -> Signer | None:
+        """What signs requests: the ``signer=`` given, or a ``LocalSigner`` of ``private_key``."""
+    @property
+    def private_key(self) -> rsa.RSAPrivateKey | None:
+        """The merchant private key when held here (``None`` with a remote ``signer=``)."""
+    def rotate_merchant_key(self, serial: str, key: KeySource | Signer) -> None:
+        """Sign from now on with ``key`` (a private key as ``private_key=`` takes, or a signer)
+        under the new certificate ``serial``.
+
+        Serial and key change in one assignment: a call signing meanwhile uses the old pair or
+        the new one, never one's serial with the other's key; calls already signed go out as
+        they are. The platform accepts both certificates while the new one is being switched
+        to. A bad key raises ``ConfigError`` and leaves the old pair in place.
+        """
+    @property
     def clock(self) -> Callable[[], float]:
         """The clock requests are timestamped with: the wall clock plus what the platform taught it."""
     @property
@@ -181,7 +212,9 @@ class Client(ChainRoot):
     def encryption_serial(self) -> str | None:
         ...
     def decrypt(self, ciphertext: str) -> str:
-        """Decrypt a field the platform encrypted with the merchant public key."""
+        """Decrypt a field the platform encrypted with the merchant public key (needs the private
+        key itself: with a remote ``signer=`` it raises ``ConfigError``).
+        """
     def request(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:
         """Call synchronously, on blocking sockets (``Transport.run_blocking``). Verbs call this."""
     async def request_async(self, method: str, segments: tuple[Segment, ...] | str, **kwargs: Any) -> Response:

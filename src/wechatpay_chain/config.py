@@ -58,7 +58,7 @@ class Keyword:
     def kind(self) -> str:
         """How text becomes a value: object, certs, timeout, retry, list, bool, int, float, str."""
         text = self.annotation
-        if "Callable" in text or text.split(" |")[0] in ("Catalog", "Transport"):
+        if "Callable" in text or text.split(" |")[0] in ("Catalog", "Transport", "Signer"):
             return "object"  # a Python callable or a shared object: only as a keyword argument
         if text.startswith("Mapping"):
             return "certs"

@@ -11,7 +11,8 @@ call goes through here::
       -> run_attempts (attempts.py): retries, failover, deadline, observation
 
 The helpers (downloads, certificates, pay-sign, notifications) work through the same
-engine: its settings, trust ring, clock, transport and signing pool.
+engine: its settings (the merchant's key pair among them), trust ring, clock, transport
+and signing pool.
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ from .trust.keyring import KeyRing
 from .v2.bank import BankKeyNeeded, bank_key_from_answer
 from .v2.call import V2Call
 from .v2.flow import prepare_v2_call
-from .v3.calls import PreparedCall, finish_call, prepare_call, sign_call
+from .v3.calls import (
+    PreparedCall,
+    call_signing_string,
+    finish_call,
+    prepare_call,
+    sign_call,
+    signed_call_headers,
+)
 from .v3.fields import decrypt_aead_fields, decrypt_oaep_fields
+from .v3.protocol import new_nonce
 
 if TYPE_CHECKING:
     from .retry import Attempt
@@ -64,7 +73,7 @@ class Engine:
         "refresher",
         "retry",
         "settings",
-        "signer",
+        "signing_pool",
         "transport",
     )
 
@@ -73,7 +82,7 @@ class Engine:
         settings: Settings,
         *,
         transport: Transport | SharedTransport,
-        signer: SigningPool,
+        signing_pool: SigningPool,
         clock: PlatformClock,
         trusted_keys: KeyRing,
         retry: Retry,
@@ -82,7 +91,7 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.transport = transport
-        self.signer = signer
+        self.signing_pool = signing_pool
         self.clock = clock
         self.retry = retry
         self.on_attempt = on_attempt
@@ -145,8 +154,8 @@ class Engine:
         unknown = set(kwargs) - templates - set(_V3_OPTIONS) - {"xml"}
         if unknown:
             raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)} for {key}")
-        if settings.private_key is None or settings.serial is None:
-            raise ConfigError("private_key", "APIv3 calls need serial and private_key")
+        if settings.merchant_key is None:
+            raise ConfigError("private_key", "APIv3 calls need serial and private_key (or signer)")
         validate = kwargs.get("validate")
         prepared = prepare_call(
             method,
@@ -176,7 +185,7 @@ class Engine:
             self.settings.bank_public_key = bank_key_from_answer(answer)
             call = prepare_v2_call(self.settings, method, segments, kwargs)
         if call.wire is None and _debug_log_on():
-            call = call.logged((self.settings.v2.secret, self.settings.apiv3_key))
+            call = call.logged((self.settings.v2.secret, *(self.settings.apiv3_keys or ())))
         return call
 
     async def send_v3(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
@@ -185,26 +194,38 @@ class Engine:
         if in_blocking_call():
             return await send
         # Counted while in flight: overlapping async calls sign on the client's signing threads.
-        signer = self.signer
-        signer.enter()
+        pool = self.signing_pool
+        pool.enter()
         try:
             return await send
         finally:
-            signer.leave()
+            pool.leave()
 
     async def signed_headers(self, prepared: PreparedCall) -> dict[str, str]:
-        """The headers of one attempt: fresh nonce and timestamp; on the signing threads when calls overlap."""
+        """The headers of one attempt: fresh nonce and timestamp, signed by the merchant's signer.
+
+        The (serial, signer) pair is read once: a rotation meanwhile signs the next attempt.
+        Sync calls sign inline; async calls await a signer's ``sign_async``, or sign on the
+        signing threads when calls overlap (a local key) or always (a remote ``sign``).
+        """
         settings = self.settings
-        assert settings.private_key is not None and settings.serial is not None
-        sign = functools.partial(
-            sign_call,
-            prepared,
-            private_key=settings.private_key,
-            mchid=settings.mchid,
-            serial=settings.serial,
-            timestamp=str(int(self.clock.now())),
-        )
-        return await self.signer.run(sign)
+        merchant = settings.merchant_key
+        if merchant is None:
+            raise ConfigError("private_key", "APIv3 calls need serial and private_key (or signer)")
+        timestamp = str(int(self.clock.now()))
+        if merchant.signs_async and not in_blocking_call():
+            nonce = new_nonce()
+            signature = await merchant.sign_async(call_signing_string(prepared, timestamp, nonce))
+            return signed_call_headers(
+                prepared,
+                mchid=settings.mchid,
+                serial=merchant.serial,
+                timestamp=timestamp,
+                nonce=nonce,
+                signature=signature,
+            )
+        sign = functools.partial(sign_call, prepared, merchant=merchant, mchid=settings.mchid, timestamp=timestamp)
+        return await self.signing_pool.run(sign, may_block=not merchant.local)
 
     async def exchange_once(self, prepared: PreparedCall, timeout: Timeout | None = None) -> tuple[str, RawAnswer]:
         """One signed attempt on the first host, its answer not verified (``GET v3/certificates``
@@ -221,13 +242,24 @@ class Engine:
         """``decrypt=True``: open the answer fields the spec marks as encrypted."""
         document = response.json()
         if spec.get("decrypt"):
-            if self.settings.private_key is None:
-                raise ConfigError("private_key", "needed to decrypt answer fields")
-            decrypt_oaep_fields(document, spec["decrypt"], self.settings.private_key)
+            decrypt_oaep_fields(document, spec["decrypt"], self.merchant_private_key("decrypt answer fields"))
         if spec.get("decrypt_aead"):
-            if self.settings.apiv3_key is None:
+            if self.settings.apiv3_keys is None:
                 raise ConfigError("apiv3_key", "needed to decrypt answer objects")
-            decrypt_aead_fields(document, spec["decrypt_aead"], self.settings.apiv3_key)
+            decrypt_aead_fields(document, spec["decrypt_aead"], self.settings.apiv3_keys)
+
+    def merchant_private_key(self, purpose: str) -> rsa.RSAPrivateKey:
+        """The merchant private key for RSA-OAEP decryption, which a remote signer cannot do."""
+        merchant = self.settings.merchant_key
+        if merchant is None:
+            raise ConfigError("private_key", f"needed to {purpose}")
+        if merchant.private_key is None:
+            raise ConfigError(
+                "signer",
+                f"cannot {purpose}: that needs the merchant private key (RSA-OAEP), and a remote "
+                "signer only signs; decrypt with the key where it is kept, or pass private_key=",
+            )
+        return merchant.private_key
 
 
 class V3Plan:
@@ -244,7 +276,7 @@ class V3Plan:
         if _debug_log_on():  # what each attempt sent, for the debug log
             settings = engine.settings
             spec = prepared.operation.spec if prepared.operation is not None else None
-            masks = Masks.for_spec(spec, secrets=(settings.apiv3_key, settings.v2.secret))
+            masks = Masks.for_spec(spec, secrets=(*(settings.apiv3_keys or ()), settings.v2.secret))
             self.wire = WireRequest(prepared.method, prepared.target, prepared.headers, prepared.body, masks)
 
     @property

@@ -35,7 +35,7 @@ class Notifications:
         body bytes exactly as received.
         """
         engine = self._engine
-        apiv3_key = engine.settings.apiv3_key
+        apiv3_key = engine.settings.apiv3_keys  # all of them during a reset, tried in order
         if apiv3_key is None:
             raise ConfigError("apiv3_key", "needed to decrypt notifications")
         return parse_notification(headers, body, keys=engine.trusted_keys, apiv3_key=apiv3_key, now=engine.clock.now)

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .catalog.specs import Catalog, Operation
 from .errors import FieldProblem, ValidationError
-from .trust.crypto import Secret
+from .merchant_key import MerchantKey, Signer
+from .trust.crypto import APIv3Keys, Secret, seal
 from .v2.settings import V2Settings
 
 __all__ = ["DEFAULT_BASE_URL", "Settings", "backup_hosts"]
@@ -40,9 +41,10 @@ class Settings:
 
     mchid: str
     catalog: Catalog
-    serial: str | None = None
-    private_key: rsa.RSAPrivateKey | None = None
-    apiv3_key: Secret | None = None
+    # The serial and the signer of one key, replaced whole (client.rotate_merchant_key): a
+    # signature never goes out with the serial of another key. None: no APIv3 key.
+    merchant_key: MerchantKey | None = None
+    apiv3_keys: APIv3Keys | None = None  # tried in order when opening; the first seals
     v2: V2Settings = field(default_factory=V2Settings)
     bank_public_key: rsa.RSAPublicKey | None = None  # v2 bank transfers: fetched on first need
     defaults: Mapping[str, str] = field(default_factory=dict)  # fields filled where the spec has them
@@ -52,6 +54,28 @@ class Settings:
     validate: bool = True
     validate_responses: bool = False
     strict: bool = False
+
+    @property
+    def serial(self) -> str | None:
+        return self.merchant_key.serial if self.merchant_key is not None else None
+
+    @property
+    def signer(self) -> Signer | None:
+        return self.merchant_key.signer if self.merchant_key is not None else None
+
+    @property
+    def private_key(self) -> rsa.RSAPrivateKey | None:
+        """The merchant key when held here (``None`` with a remote signer)."""
+        return self.merchant_key.private_key if self.merchant_key is not None else None
+
+    @property
+    def apiv3_key(self) -> Secret | None:
+        """The first (current) APIv3 key; setting it leaves that one key."""
+        return self.apiv3_keys[0] if self.apiv3_keys else None
+
+    @apiv3_key.setter
+    def apiv3_key(self, value: str | bytes | Secret | None) -> None:
+        self.apiv3_keys = None if value is None else APIv3Keys([seal(value)])
 
     def operation_for(self, method: str, key: str) -> Operation | None:
         """The catalogue's operation; with ``strict=True`` a path outside it is refused."""

@@ -97,7 +97,7 @@ class _Finished:
 class SigningPool:
     """Runs the signatures of async calls: inline when alone, on ``threads`` threads when not.
 
-    ``enter()``/``leave()`` bracket each async call (``sending.send_v3``): the count of calls in
+    ``enter()``/``leave()`` bracket each async call (``Engine.send_v3``): the count of calls in
     flight decides where the next signature runs. ``threads=0`` signs inline always.
 
     Not ``run_in_executor``: a signature is handed to the threads through one queue, and
@@ -142,11 +142,21 @@ class SigningPool:
         with self._lock:
             self._in_flight -= 1
 
-    async def run(self, sign: Callable[[], T]) -> T:
-        """``sign()`` inline for a lone call (or a sync one), on the pool when calls overlap."""
-        if self.threads == 0 or self._in_flight < 2 or self._closed or in_blocking_call():
+    async def run(self, sign: Callable[[], T], *, may_block: bool = False) -> T:
+        """``sign()`` inline for a lone call (or a sync one), on the pool when calls overlap.
+
+        ``may_block``: ``sign`` may wait on the network (a remote signer's ``sign``): never on
+        the event loop, so on the pool even for a lone call (the loop's default executor
+        when the pool has no threads).
+        """
+        if may_block:
+            if in_blocking_call():
+                return sign()  # a sync call: its own thread waits
+        elif self.threads == 0 or self._in_flight < 2 or self._closed or in_blocking_call():
             return sign()
-        if not self._workers and not self._start():
+        if self.threads == 0 or self._closed or (not self._workers and not self._start()):
+            if may_block:
+                return await asyncio.get_running_loop().run_in_executor(None, sign)
             return sign()  # closed meanwhile: the call fails on the closed transport anyway
         loop = asyncio.get_running_loop()
         finished = self._finished.get(loop)

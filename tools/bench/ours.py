@@ -152,7 +152,7 @@ async def run_async(
 
         for concurrency in concurrencies:
             results.append(await drive(call, n, concurrency, f"ours async c={concurrency}", warmup))
-        default_threads = client.signer.threads
+        default_threads = client.signing_pool.threads
     for threads in compare_threads if concurrencies else ():
         # The same top concurrency with another signing_threads (0: every signature on the event loop).
         top = max(concurrencies)

@@ -73,7 +73,7 @@ async def measure(keys: BenchKeys, threads: int, calls: int, concurrency: int, p
             cpus = sorted(os.sched_getaffinity(0))
             loop_cpu, other_cpu = cpus[0], cpus[-1]
             os.sched_setaffinity(loop_tid, {loop_cpu})
-            for worker in client.signer.workers:
+            for worker in client.signing_pool.workers:
                 assert worker.native_id is not None
                 os.sched_setaffinity(worker.native_id, {loop_cpu if pin == "same" else other_cpu})
         before, loop_before = thread_times(), time.thread_time()

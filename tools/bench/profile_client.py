@@ -70,7 +70,8 @@ def stages(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
         prepared = client._engine.prepare_v3("POST", segments, {"json": PAYLOAD})
         operation = prepared.operation
         assert operation is not None and client.private_key is not None and client.serial is not None
-        key, mchid, serial = client.private_key, client.mchid, client.serial
+        key, mchid, merchant = client.private_key, client.mchid, client._engine.settings.merchant_key
+        assert merchant is not None
         url = client.base_url + prepared.target
         message = protocol.request_signing_string("POST", prepared.target, "1700000000", "N" * 32, prepared.body)
         signed = answer.headers
@@ -84,7 +85,7 @@ def stages(keys: BenchKeys, n: int) -> list[tuple[str, float]]:
         add("  of which dump_json", lambda: protocol.dump_json(PAYLOAD))
         add(
             "sign_call (nonce, RSA sign, Authorization)",
-            lambda: calls.sign_call(prepared, private_key=key, mchid=mchid, serial=serial, timestamp="1700000000"),
+            lambda: calls.sign_call(prepared, merchant=merchant, mchid=mchid, timestamp="1700000000"),
             n // 4,
         )
         add("  of which RSA sign + base64 (floor)", lambda: crypto.rsa_sign(key, message), n // 4)

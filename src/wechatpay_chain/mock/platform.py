@@ -51,7 +51,7 @@ from .control import CONTROL_PREFIX, control_handler
 from .driving import SandboxDriving
 from .examples import echo_request_ids, example_for
 from .faults import NETWORK_FAULTS, STATUS_FAULTS, FaultControls, apply_fault, send_network_fault
-from .keys import generate_key, pem_private, pem_public
+from .keys import MerchantKeys, generate_key, pem_private, pem_public
 from .multipart import check_upload, parse_multipart
 from .routing import Router
 from .sandbox import Sandbox
@@ -104,7 +104,7 @@ def _error(status: int, code: str, message: str, detail: Any = None) -> MockAnsw
     return MockAnswer(status, body)
 
 
-class MockPlatform(SandboxDriving, FaultControls, Serving):
+class MockPlatform(SandboxDriving, FaultControls, Serving, MerchantKeys):
     """A WeChat Pay look-alike for tests and demos. Binds 127.0.0.1 (``port=0``: an ephemeral port).
 
     ``sandbox=True`` (the default) keeps what merchants create (orders, refunds...) and

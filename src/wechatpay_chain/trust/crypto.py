@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -27,6 +28,7 @@ from ..errors import ConfigError, DecryptionError
 
 __all__ = [
     "AES_GCM_ALGORITHM",
+    "APIv3Keys",
     "KeySource",
     "KeyText",
     "Secret",
@@ -91,7 +93,37 @@ class Secret:
         raise TypeError("a Secret is not pickled")
 
 
-KeyText = str | bytes | Secret  # an APIv3 key or a v2 secret, wrapped or not
+class APIv3Keys(Secret):
+    """The APIv3 keys, tried in order to open what the platform sealed (``apiv3_keys=[new, old]``).
+
+    While the APIv3 key is being reset on the merchant platform, notifications and
+    certificates sealed with the old key may still arrive after the new one is set:
+    AES-GCM's tag tells a wrong key from the right one, so each key is tried in turn and
+    the first that authenticates opens the envelope (no guessing). Sealing uses the first.
+    A :class:`Secret`: iterating gives each key wrapped, the ``repr`` only their number.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, keys: Iterable[Any]) -> None:
+        super().__init__(tuple(seal(key) for key in keys))
+
+    def __iter__(self) -> Iterator[Secret]:
+        return iter(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __getitem__(self, index: int) -> Secret:
+        return self._value[index]  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"APIv3Keys({len(self._value)} keys: ******)"
+
+    __str__ = __repr__
+
+
+KeyText = str | bytes | Secret  # an APIv3 key (or APIv3Keys) or a v2 secret, wrapped or not
 
 
 def seal(value: Any) -> Any:
@@ -273,7 +305,9 @@ def oaep_decrypt(key: rsa.RSAPrivateKey, ciphertext: str) -> str:
 
 
 def key_bytes(value: KeyText) -> bytes:
-    """The bytes of an APIv3 key or v2 secret (UTF-8 for text), unwrapped."""
+    """The bytes of an APIv3 key or v2 secret (UTF-8 for text), unwrapped; of APIv3Keys, the first."""
+    if isinstance(value, APIv3Keys):
+        value = value[0]
     plain = reveal(value)
     return plain.encode("utf-8") if isinstance(plain, str) else bytes(plain)
 
@@ -285,18 +319,38 @@ def _aes_key(apiv3_key: KeyText) -> bytes:
 
 
 def aes_gcm_decrypt(apiv3_key: KeyText, nonce: str, ciphertext: str, associated_data: str = "") -> bytes:
-    """Open an AEAD_AES_256_GCM resource (base64 ciphertext with its 16-byte tag appended)."""
-    apiv3_key = seal(apiv3_key)  # this frame raises: hold the key wrapped
+    """Open an AEAD_AES_256_GCM resource (base64 ciphertext with its 16-byte tag appended).
+
+    With :class:`APIv3Keys` each key is tried in order: the first whose tag checks opens it.
+    """
+    sealed: Secret = seal(apiv3_key)  # this frame raises: hold the key wrapped
+    del apiv3_key
     try:
         data = base64.b64decode(ciphertext, validate=True)
     except (ValueError, TypeError):
         raise DecryptionError("ciphertext is not valid base64") from None
-    try:
-        return AESGCM(_aes_key(apiv3_key)).decrypt(nonce.encode("utf-8"), data, associated_data.encode("utf-8") or None)
-    except InvalidTag:
-        raise DecryptionError("AES-GCM authentication failed: wrong APIv3 key or tampered data") from None
-    except ValueError as exc:
-        raise DecryptionError(f"AES-GCM decryption failed: {exc}") from None
+    plain, problem = _open_with_any(sealed, nonce.encode("utf-8"), data, associated_data.encode("utf-8") or None)
+    if plain is None:
+        raise DecryptionError(problem)
+    return plain
+
+
+def _open_with_any(
+    sealed: Secret, nonce: bytes, data: bytes, associated_data: bytes | None
+) -> tuple[bytes | None, str]:
+    """(plaintext, "") or (None, why): never raises, so no frame of a traceback holds a key."""
+    keys = tuple(sealed) if isinstance(sealed, APIv3Keys) else (sealed,)
+    for key in keys:
+        if len(key_bytes(key)) != 32:
+            return None, "the APIv3 key must be 32 bytes long"
+        try:
+            return AESGCM(key_bytes(key)).decrypt(nonce, data, associated_data), ""
+        except InvalidTag:
+            continue  # not this key (or tampered): the next one, if any
+        except ValueError as exc:
+            return None, f"AES-GCM decryption failed: {exc}"
+    tried = f" (tried {len(keys)} keys)" if len(keys) > 1 else ""
+    return None, f"AES-GCM authentication failed: wrong APIv3 key or tampered data{tried}"
 
 
 def aes_gcm_encrypt(apiv3_key: KeyText, nonce: str, plaintext: bytes, associated_data: str = "") -> str:

@@ -37,7 +37,7 @@ class Certificates:
     async def download_async(self) -> list[PlatformCertificate]:
         """Fetch, decrypt and verify the platform certificates (nothing is trusted yet)."""
         engine = self._engine
-        apiv3_key = engine.settings.apiv3_key
+        apiv3_key = engine.settings.apiv3_keys  # all of them during a reset, tried in order
         if apiv3_key is None:
             raise ConfigError("apiv3_key", "needed to decrypt the platform certificates")
         prepared = engine.prepare_v3("GET", tuple(path_segments("v3/certificates")), {})

@@ -17,7 +17,7 @@ import logging
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -36,13 +36,28 @@ from .protocol import (
     digest_matches,
     dump_json,
     find_header,
+    format_authorization,
     new_nonce,
+    request_signing_string,
     verify_digest_signed,
     verify_signed_message,
 )
 from .signed_headers import SignedHeaders
 
-__all__ = ["PreparedCall", "build_target", "finish_call", "merge_headers", "prepare_call", "set_header", "sign_call"]
+if TYPE_CHECKING:
+    from ..merchant_key import MerchantKey
+
+__all__ = [
+    "PreparedCall",
+    "build_target",
+    "call_signing_string",
+    "finish_call",
+    "merge_headers",
+    "prepare_call",
+    "set_header",
+    "sign_call",
+    "signed_call_headers",
+]
 
 log = logging.getLogger("wechatpay_chain")
 
@@ -226,21 +241,34 @@ def prepare_call(
     return PreparedCall(method, key, target, body, final_headers, operation)
 
 
+def call_signing_string(prepared: PreparedCall, timestamp: str, nonce: str) -> bytes:
+    """What one attempt's signature covers (uploads: the meta JSON, not the multipart body)."""
+    body = prepared.body if prepared.signed_body is None else prepared.signed_body
+    return request_signing_string(prepared.method, prepared.target, timestamp, nonce, body)
+
+
+def signed_call_headers(
+    prepared: PreparedCall, *, mchid: str, serial: str, timestamp: str, nonce: str, signature: str
+) -> SignedHeaders:
+    """The headers of one attempt: the prepared ones plus the Authorization around ``signature``."""
+    headers = SignedHeaders(prepared.headers)
+    headers["Authorization"] = format_authorization(mchid, serial, timestamp, nonce, signature)
+    return headers
+
+
 def sign_call(
     prepared: PreparedCall,
     *,
-    private_key: rsa.RSAPrivateKey,
+    merchant: MerchantKey,
     mchid: str,
-    serial: str,
     timestamp: str,
     nonce: str | None = None,
 ) -> SignedHeaders:
-    """The headers of one attempt: the prepared ones plus a fresh Authorization."""
+    """The headers of one attempt, signed now with ``merchant.sign``: fresh nonce, the pair's serial."""
     headers = SignedHeaders(prepared.headers)
     headers["Authorization"] = authorization_header(
-        private_key,
+        merchant,
         mchid=mchid,
-        serial=serial,
         method=prepared.method,
         target=prepared.target,
         body=prepared.body if prepared.signed_body is None else prepared.signed_body,

@@ -41,7 +41,7 @@ from ..errors import SignatureError
 from ..response import Response
 from ..transport.aio import Timeout
 from ..trust.crypto import rsa_verify_prehashed
-from .calls import PreparedCall, error_from_answer, sign_call
+from .calls import PreparedCall, error_from_answer
 from .protocol import (
     STATEMENT_DIGEST_HEADER,
     digest_matches,
@@ -168,14 +168,7 @@ async def _stream(
 ) -> AsyncGenerator[bytes, None]:
     prepared = _prepare(engine, url)
     settings = engine.settings
-    assert settings.private_key is not None and settings.serial is not None
-    headers = sign_call(
-        prepared,
-        private_key=settings.private_key,
-        mchid=settings.mchid,
-        serial=settings.serial,
-        timestamp=str(int(engine.clock.now())),
-    )
+    headers = await engine.signed_headers(prepared)  # the client's signer, as every v3 call
     headers["Accept"] = "*/*"
     full_url = settings.hosts_for(prepared.operation)[0] + prepared.target
     # Downloads may take long: bound the connection and each read, not the whole transfer.

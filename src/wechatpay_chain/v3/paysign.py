@@ -1,8 +1,8 @@
 """Pay-sign: the signed parameter sets a front end needs to open the WeChat Pay cashier.
 
 After a JSAPI / mini-program or APP order returns its ``prepay_id``, the server signs a
-small parameter set with the merchant private key (SHA256-with-RSA, base64) and hands it
-to the front end:
+small parameter set with the merchant private key (SHA256-with-RSA, base64; or the
+client's remote signer, merchant_key.py) and hands it to the front end:
 
 * JSAPI (``WeixinJSBridge.invoke('getBrandWCPayRequest', ...)``) and mini-program
   (``wx.requestPayment``, which ignores ``appId``): :func:`jsapi_params`, signing
@@ -21,7 +21,8 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from ..trust.crypto import Secret, load_private_key, rsa_sign
+from ..merchant_key import Signer, sign_with, signer_from
+from ..trust.crypto import Secret
 from .protocol import new_nonce
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def pay_signing_string(*fields: str) -> bytes:
 def jsapi_params(
     appid: str,
     prepay_id: str,
-    private_key: KeySource,
+    private_key: KeySource | Signer,
     *,
     timestamp: int | str | None = None,
     nonce: str | None = None,
@@ -52,19 +53,19 @@ def jsapi_params(
 
     ``prepay_id`` is the order's ``prepay_id`` (a value already written as
     ``prepay_id=...`` is taken as the package itself). ``private_key`` is the merchant key
-    (a key object, PEM text or a path).
+    (a key object, PEM text or a path) or a signer (merchant_key.Signer).
     """
     package = prepay_id if prepay_id.startswith(_PREPAY_PREFIX) else _PREPAY_PREFIX + prepay_id
     time_stamp = _timestamp(timestamp)
     nonce_str = _nonce(nonce)
-    key = load_private_key(private_key)
+    signer = signer_from(private_key, "private_key")
     return {
         "appId": appid,
         "timeStamp": time_stamp,
         "nonceStr": nonce_str,
         "package": package,
         "signType": "RSA",
-        "paySign": rsa_sign(key, pay_signing_string(appid, time_stamp, nonce_str, package)),
+        "paySign": sign_with(signer, pay_signing_string(appid, time_stamp, nonce_str, package)),
     }
 
 
@@ -72,7 +73,7 @@ def app_params(
     appid: str,
     partnerid: str,
     prepayid: str,
-    private_key: KeySource,
+    private_key: KeySource | Signer,
     *,
     timestamp: int | str | None = None,
     nonce: str | None = None,
@@ -84,7 +85,7 @@ def app_params(
     """
     time_stamp = _timestamp(timestamp)
     nonce_str = _nonce(nonce)
-    key = load_private_key(private_key)
+    signer = signer_from(private_key, "private_key")
     return {
         "appid": appid,
         "partnerid": partnerid,
@@ -92,7 +93,7 @@ def app_params(
         "package": APP_PACKAGE,
         "noncestr": nonce_str,
         "timestamp": time_stamp,
-        "sign": rsa_sign(key, pay_signing_string(appid, time_stamp, nonce_str, prepayid)),
+        "sign": sign_with(signer, pay_signing_string(appid, time_stamp, nonce_str, prepayid)),
     }
 
 
@@ -122,13 +123,13 @@ class PaySign:
     def jsapi(
         self, appid: str, prepay_id: str, *, timestamp: int | str | None = None, nonce: str | None = None
     ) -> dict[str, str]:
-        """JSAPI / mini-program parameters signed with the merchant key (APIv3)."""
+        """JSAPI / mini-program parameters signed with the merchant key or signer (APIv3)."""
         return jsapi_params(appid, prepay_id, self._key(), timestamp=timestamp, nonce=nonce)
 
     def app(
         self, appid: str, prepayid: str, *, timestamp: int | str | None = None, nonce: str | None = None
     ) -> dict[str, str]:
-        """APP parameters signed with the merchant key (APIv3); ``partnerid`` is the merchant id."""
+        """APP parameters signed with the merchant key or signer (APIv3); ``partnerid`` is the merchant id."""
         return app_params(appid, self._settings.mchid, prepayid, self._key(), timestamp=timestamp, nonce=nonce)
 
     def jsapi_v2(self, appid: str, prepay_id: str, sign_type: str = "MD5") -> dict[str, str]:
@@ -143,11 +144,11 @@ class PaySign:
 
         return app_paysign_v2(appid, self._settings.mchid, prepayid, self._secret(), sign_type)
 
-    def _key(self) -> KeySource:
-        key = self._settings.private_key
-        if key is None:
-            raise ConfigError("private_key", "pay-sign needs the merchant private key")
-        return key
+    def _key(self) -> Signer:
+        signer = self._settings.signer  # the local key's signer or the remote one
+        if signer is None:
+            raise ConfigError("private_key", "pay-sign needs the merchant private key (or signer)")
+        return signer
 
     def _secret(self) -> Secret:
         secret = self._settings.v2.secret

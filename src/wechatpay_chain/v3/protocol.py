@@ -20,12 +20,15 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import SignatureError
 from ..trust.crypto import rsa_sign, rsa_verify
+
+if TYPE_CHECKING:
+    from ..merchant_key import MerchantKey
 
 __all__ = [
     "AUTH_SCHEMA",
@@ -36,6 +39,7 @@ __all__ = [
     "digest_matches",
     "dump_json",
     "find_header",
+    "format_authorization",
     "new_nonce",
     "parse_authorization",
     "read_signed_headers",
@@ -84,18 +88,23 @@ def answer_signing_string(timestamp: str, nonce: str, body: bytes) -> bytes:
 
 
 def authorization_header(
-    key: rsa.RSAPrivateKey,
+    merchant: MerchantKey,
     *,
     mchid: str,
-    serial: str,
     method: str,
     target: str,
     body: bytes,
     timestamp: str,
     nonce: str,
 ) -> str:
-    """The ``Authorization`` header value for one request."""
-    signature = rsa_sign(key, request_signing_string(method, target, timestamp, nonce, body))
+    """The ``Authorization`` header value for one request, signed by ``merchant.signer``
+    under ``merchant.serial`` (one pair: the serial is always the signing key's)."""
+    signature = merchant.sign(request_signing_string(method, target, timestamp, nonce, body))
+    return format_authorization(mchid, merchant.serial, timestamp, nonce, signature)
+
+
+def format_authorization(mchid: str, serial: str, timestamp: str, nonce: str, signature: str) -> str:
+    """The ``Authorization`` value around a base64 ``signature`` of the request signing string."""
     return (
         f'{AUTH_SCHEMA} mchid="{mchid}",nonce_str="{nonce}",signature="{signature}",'
         f'timestamp="{timestamp}",serial_no="{serial}"'
