@@ -1,12 +1,14 @@
 """The typed surface (tools/gen_stubs.py) and the stubs it committed.
 
-- the generator reproduces ``_typing/*.pyi`` and ``client.pyi`` byte for byte (like the specs);
+- the generator reproduces ``_typing/*.pyi`` byte for byte (like the specs);
 - every attribute the stubs offer reaches its segment at run time (same naming rules);
 - importing and using the package imports no generated module;
 - a correct user program passes ``mypy --strict`` and pyright (strict); a wrong copy
   fails with exactly its four marked mistakes (misspelt segment, missing required
   field, value outside an enum, a keyword the verb does not take); the stubs themselves
   pass ``mypy --strict``;
+- ``Client`` is typed from client.py itself (its typed base ``ChainRoot`` exists for type
+  checkers only): its own methods keep their signatures, a misspelt root is an error;
 - one-of groups and conditions (specs/README.md) keep one ``TypedDict`` with the governed
   keys ``NotRequired``, checked on a synthetic catalogue of two specs.
 
@@ -50,8 +52,7 @@ EXPECT = re.compile(r"#\s*expect:\s*([a-z-]+)\s+(report\w+)\s*$")
 
 @pytest.fixture(scope="module")
 def generated() -> tuple[dict[str, str], Tree]:
-    client_source = (PACKAGE / "client.py").read_text(encoding="utf-8")
-    return generate(ROOT / "specs", client_source, PACKAGE)
+    return generate(ROOT / "specs")
 
 
 def expected_marks(path: Path) -> dict[int, tuple[str, str]]:
@@ -72,15 +73,8 @@ def test_committed_stubs_are_what_the_generator_writes(generated: tuple[dict[str
     gen_stubs.write(files, tmp_path)  # the writer itself, into tmp
     for relative, text in files.items():
         assert (tmp_path / relative).read_text(encoding="utf-8") == text
-    wrong = [r for r in gen_stubs.differences(files, PACKAGE) if r != "client.pyi"]
+    wrong = gen_stubs.differences(files, PACKAGE)
     assert not wrong, f"out of date: {wrong}; the specs changed: run python tools/gen_stubs.py"
-
-
-def test_client_stub_follows_client_py(generated: tuple[dict[str, str], Tree]) -> None:
-    """client.pyi restates client.py's signatures: regenerate it whenever they change."""
-    files, _ = generated
-    committed = (PACKAGE / "client.pyi").read_text(encoding="utf-8")
-    assert committed == files["client.pyi"], "client.py changed: run python tools/gen_stubs.py"
 
 
 def test_generation_covers_every_operation_once(generated: tuple[dict[str, str], Tree]) -> None:
@@ -337,7 +331,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str],
         (specs / f"{key}.yaml").write_text(text, encoding="utf-8")
         lines.append(f"{key}\tPOST\t/{key.removeprefix('v2/')}\tx")
     (specs / "index.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    files, _ = generate(specs, (PACKAGE / "client.py").read_text(encoding="utf-8"), PACKAGE)
+    files, _ = generate(specs)
     package = root / "site" / "wechatpay_chain"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("_typing", "__pycache__", "*.pyi"))
     gen_stubs.write(files, package)
@@ -408,6 +402,14 @@ def test_mypy_strict_reports_exactly_the_mistakes_of_the_bad_sample(mypy_cache: 
     assert sorted(errors.get("bad.py", [])) == expected
 
 
+def test_mypy_types_the_client_from_client_py_and_refuses_a_misspelt_root(mypy_cache: Path) -> None:
+    """No second copy of ``Client``: its own methods come from client.py, the chain from the stubs."""
+    errors = run_mypy(str(SAMPLES / "client_surface.py"), cache=mypy_cache)
+    expected = sorted((line, codes[0]) for line, codes in expected_marks(SAMPLES / "client_surface.py").items())
+    assert len(expected) == 3
+    assert sorted(errors.get("client_surface.py", [])) == expected
+
+
 def run_pyright(*targets: Path) -> list[tuple[str, int, str]]:
     """[(file name, line, rule)] of the errors of a pyright run.
 
@@ -443,3 +445,9 @@ def test_pyright_accepts_the_good_sample_in_strict_mode() -> None:
 def test_pyright_reports_exactly_the_mistakes_of_the_bad_sample() -> None:
     expected = sorted(("bad.py", line, codes[1]) for line, codes in expected_marks(SAMPLES / "bad.py").items())
     assert sorted(run_pyright(SAMPLES / "bad.py")) == expected
+
+
+def test_pyright_types_the_client_from_client_py_and_refuses_a_misspelt_root() -> None:
+    sample = SAMPLES / "client_surface.py"
+    expected = sorted((sample.name, line, codes[1]) for line, codes in expected_marks(sample).items())
+    assert sorted(run_pyright(sample)) == expected

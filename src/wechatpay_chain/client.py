@@ -33,6 +33,8 @@ from .v3.calls import PreparedCall, prepare_call, sign_call
 from .v3.fields import decrypt_aead_fields, decrypt_oaep_fields
 
 if TYPE_CHECKING:
+    # The typed chain, generated from the specs (stubs only): Client's base for type checkers.
+    from ._typing import ChainRoot as _Root
     from .fleet import SharedTransport
     from .notifications import Notifications
     from .transport.wire_log import WireRequest
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from .trust.refresh import Certificates
     from .v3.downloads import Download
     from .v3.paysign import PaySign
+else:
+    _Root = Node  # the chain's root node; type checkers see its typed form (above)
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
@@ -92,7 +96,7 @@ def _load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
     return KeyRing(loaded)
 
 
-class Client(Node):
+class Client(_Root):
     """A WeChat Pay client. The client itself is the root of the chain.
 
     ``Client(mchid=..., serial=..., private_key=..., certs={...})`` for APIv3:
