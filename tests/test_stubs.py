@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import gen_stubs  # noqa: E402  (tools/ is not a package; the path is set just above)
 from stubgen import generate  # noqa: E402
+from stubgen.aliases import Alias, fold_duplicates  # noqa: E402
 from stubgen.schema_types import TypeWriter  # noqa: E402
 from stubgen.tree import ChainNode, Tree  # noqa: E402
 
@@ -181,6 +182,42 @@ def test_what_the_stubs_refuse_the_runtime_refuses() -> None:
             client.v2.pay.closeorder.post(xml={"appid": "a", "out_trade_no": "T"}, decrypt=True)
         with pytest.raises(TypeError, match="xml="):
             client.v3.profitsharing.return_orders.post(xml={"a": "b"})
+
+
+# ---------------------------------------------------------------- one class per shape
+
+
+def test_identical_typed_dicts_become_aliases_parents_included() -> None:
+    """Two payloads that differ only where no type can see (a description): one class each level."""
+
+    def payload(note: str, title: str = "总金额") -> dict[str, Any]:
+        total = {"title": title, "type": "integer", "description": note}
+        amount = {"type": "object", "required": ["total"], "properties": {"total": total}}
+        return {"type": "object", "properties": {"amount": amount, "kind": {"type": "string", "enum": ["BJsonAmount"]}}}
+
+    writer = TypeWriter(set())
+    writer.expression(payload("in fen"), ("AJson",), "``json=`` of POST a")
+    writer.expression(payload("in cents"), ("BJson",), "``json=`` of POST b")
+    writer.expression(payload("in fen", "退款金额"), ("CJson",), "``json=`` of POST c")
+    names = ["AJsonAmount", "AJson", "BJsonAmount", "BJson", "CJsonAmount", "CJson"]
+    assert [d.name for d in writer.definitions] == names
+    folded = {d.name: d for d in fold_duplicates(writer.definitions)}
+    assert isinstance(folded["BJsonAmount"], Alias) and folded["BJsonAmount"].target == "AJsonAmount"
+    alias = folded["BJson"]
+    assert isinstance(alias, Alias) and alias.target == "AJson"  # its field type was folded first
+    assert alias.render() == 'BJson = AJson\n"""``json=`` of POST b"""'
+    assert not isinstance(folded["CJsonAmount"], Alias), "another field doc: another class"
+    assert not isinstance(folded["CJson"], Alias)
+    assert 'Literal["BJsonAmount"]' in folded["CJson"].render()  # a literal value is never renamed
+
+
+def test_the_stubs_hold_one_class_per_shape_and_every_name(generated: tuple[dict[str, str], Tree]) -> None:
+    files, _ = generated
+    stubs = "".join(files.values())
+    classes = len(re.findall(r"^(?:class \w+\(TypedDict\)|\w+ = TypedDict\()", stubs, re.M))
+    aliases = len(re.findall(r"^\w+ = (?:[A-Z]\w+|\(\n    [A-Z]\w+\n\))$", stubs, re.M))
+    assert aliases > 400 and classes + aliases > 3000
+    assert "V3ProfitsharingReturnOrdersPostJson" in files["_typing/v3_profitsharing.pyi"]
 
 
 # ---------------------------------------------------------------- one-of groups and conditions

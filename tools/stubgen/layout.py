@@ -5,7 +5,8 @@ runtime cannot import them, so typing costs nothing at run time.
 
 - ``_base.pyi``: what every module shares (``TypedNode``, ``TypedResponse``, aliases);
 - ``<area>.pyi``: one per catalogue area (``v3_profitsharing``, ``hk_v3`` ...): its
-  payload and answer ``TypedDict``s and the node classes of its subtree;
+  payload and answer ``TypedDict``s (one class per distinct shape, the other names
+  aliases: :mod:`.aliases`) and the node classes of its subtree;
 - ``__init__.pyi``: the roots (``V3``, ``V2``, ``Hk``, ``Global``) and ``ChainRoot``,
   the base ``client.py`` gives ``Client`` for type checkers (``if TYPE_CHECKING:``), so
   ``Client``'s own methods are typed from ``client.py`` itself and only the chain from here.
@@ -17,6 +18,7 @@ import ast
 import re
 from pathlib import Path
 
+from .aliases import fold_duplicates
 from .nodes import NodeWriter
 from .schema_types import TypeWriter
 from .tree import ChainNode, Tree, build_tree
@@ -131,7 +133,7 @@ def _area_module(area: ChainNode, names: set[str]) -> str:
     writer.write_subtree(area)
     count = sum(len(node.operations) for node in area.walk())
     doc = f'"""Typing for ``{area.key}`` ({count} operations). Type checkers only: never imported at run time."""'
-    definitions = [definition.render() for definition in writer.types.definitions]
+    definitions = [definition.render() for definition in fold_duplicates(writer.types.definitions)]
     return _assemble(doc, [*definitions, *writer.classes])
 
 

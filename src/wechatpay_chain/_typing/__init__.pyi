@@ -227,7 +227,7 @@ class V3(TypedNode):
     webizpay: V3Webizpay
 
 class ChainRoot(Node):
-    """The typed roots of the client (``client.v3``, ``client.global_`` ...): ``Client``'s base for type checkers.
+    """The typed roots (``client.v3``, ``client.global_`` ...): the base of ``Client`` for type checkers.
 
     At run time ``Client`` derives ``Node`` (``client.py``: ``if TYPE_CHECKING:`` this class, else ``Node``),
     whose ``__getattr__`` raises ``AttributeError`` at the root for any name that is not a root of the
