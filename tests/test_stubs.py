@@ -1,12 +1,14 @@
 """The typed surface (tools/gen_stubs.py) and the stubs it committed.
 
-- the generator reproduces ``_typing/*.pyi`` and ``client.pyi`` byte for byte (like the specs);
+- the generator reproduces ``_typing/*.pyi`` byte for byte (like the specs);
 - every attribute the stubs offer reaches its segment at run time (same naming rules);
 - importing and using the package imports no generated module;
 - a correct user program passes ``mypy --strict`` and pyright (strict); a wrong copy
   fails with exactly its four marked mistakes (misspelt segment, missing required
   field, value outside an enum, a keyword the verb does not take); the stubs themselves
   pass ``mypy --strict``;
+- ``Client`` is typed from client.py itself (its typed base ``ChainRoot`` exists for type
+  checkers only): its own methods keep their signatures, a misspelt root is an error;
 - one-of groups and conditions (specs/README.md) keep one ``TypedDict`` with the governed
   keys ``NotRequired``, checked on a synthetic catalogue of two specs.
 
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import gen_stubs  # noqa: E402  (tools/ is not a package; the path is set just above)
 from stubgen import generate  # noqa: E402
+from stubgen.aliases import Alias, fold_duplicates  # noqa: E402
 from stubgen.schema_types import TypeWriter  # noqa: E402
 from stubgen.tree import ChainNode, Tree  # noqa: E402
 
@@ -50,8 +53,7 @@ EXPECT = re.compile(r"#\s*expect:\s*([a-z-]+)\s+(report\w+)\s*$")
 
 @pytest.fixture(scope="module")
 def generated() -> tuple[dict[str, str], Tree]:
-    client_source = (PACKAGE / "client.py").read_text(encoding="utf-8")
-    return generate(ROOT / "specs", client_source, PACKAGE)
+    return generate(ROOT / "specs")
 
 
 def expected_marks(path: Path) -> dict[int, tuple[str, str]]:
@@ -72,15 +74,8 @@ def test_committed_stubs_are_what_the_generator_writes(generated: tuple[dict[str
     gen_stubs.write(files, tmp_path)  # the writer itself, into tmp
     for relative, text in files.items():
         assert (tmp_path / relative).read_text(encoding="utf-8") == text
-    wrong = [r for r in gen_stubs.differences(files, PACKAGE) if r != "client.pyi"]
+    wrong = gen_stubs.differences(files, PACKAGE)
     assert not wrong, f"out of date: {wrong}; the specs changed: run python tools/gen_stubs.py"
-
-
-def test_client_stub_follows_client_py(generated: tuple[dict[str, str], Tree]) -> None:
-    """client.pyi restates client.py's signatures: regenerate it whenever they change."""
-    files, _ = generated
-    committed = (PACKAGE / "client.pyi").read_text(encoding="utf-8")
-    assert committed == files["client.pyi"], "client.py changed: run python tools/gen_stubs.py"
 
 
 def test_generation_covers_every_operation_once(generated: tuple[dict[str, str], Tree]) -> None:
@@ -187,6 +182,42 @@ def test_what_the_stubs_refuse_the_runtime_refuses() -> None:
             client.v2.pay.closeorder.post(xml={"appid": "a", "out_trade_no": "T"}, decrypt=True)
         with pytest.raises(TypeError, match="xml="):
             client.v3.profitsharing.return_orders.post(xml={"a": "b"})
+
+
+# ---------------------------------------------------------------- one class per shape
+
+
+def test_identical_typed_dicts_become_aliases_parents_included() -> None:
+    """Two payloads that differ only where no type can see (a description): one class each level."""
+
+    def payload(note: str, title: str = "总金额") -> dict[str, Any]:
+        total = {"title": title, "type": "integer", "description": note}
+        amount = {"type": "object", "required": ["total"], "properties": {"total": total}}
+        return {"type": "object", "properties": {"amount": amount, "kind": {"type": "string", "enum": ["BJsonAmount"]}}}
+
+    writer = TypeWriter(set())
+    writer.expression(payload("in fen"), ("AJson",), "``json=`` of POST a")
+    writer.expression(payload("in cents"), ("BJson",), "``json=`` of POST b")
+    writer.expression(payload("in fen", "退款金额"), ("CJson",), "``json=`` of POST c")
+    names = ["AJsonAmount", "AJson", "BJsonAmount", "BJson", "CJsonAmount", "CJson"]
+    assert [d.name for d in writer.definitions] == names
+    folded = {d.name: d for d in fold_duplicates(writer.definitions)}
+    assert isinstance(folded["BJsonAmount"], Alias) and folded["BJsonAmount"].target == "AJsonAmount"
+    alias = folded["BJson"]
+    assert isinstance(alias, Alias) and alias.target == "AJson"  # its field type was folded first
+    assert alias.render() == 'BJson = AJson\n"""``json=`` of POST b"""'
+    assert not isinstance(folded["CJsonAmount"], Alias), "another field doc: another class"
+    assert not isinstance(folded["CJson"], Alias)
+    assert 'Literal["BJsonAmount"]' in folded["CJson"].render()  # a literal value is never renamed
+
+
+def test_the_stubs_hold_one_class_per_shape_and_every_name(generated: tuple[dict[str, str], Tree]) -> None:
+    files, _ = generated
+    stubs = "".join(files.values())
+    classes = len(re.findall(r"^(?:class \w+\(TypedDict\)|\w+ = TypedDict\()", stubs, re.M))
+    aliases = len(re.findall(r"^\w+ = (?:[A-Z]\w+|\(\n    [A-Z]\w+\n\))$", stubs, re.M))
+    assert aliases > 400 and classes + aliases > 3000
+    assert "V3ProfitsharingReturnOrdersPostJson" in files["_typing/v3_profitsharing.pyi"]
 
 
 # ---------------------------------------------------------------- one-of groups and conditions
@@ -337,7 +368,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str],
         (specs / f"{key}.yaml").write_text(text, encoding="utf-8")
         lines.append(f"{key}\tPOST\t/{key.removeprefix('v2/')}\tx")
     (specs / "index.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    files, _ = generate(specs, (PACKAGE / "client.py").read_text(encoding="utf-8"), PACKAGE)
+    files, _ = generate(specs)
     package = root / "site" / "wechatpay_chain"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("_typing", "__pycache__", "*.pyi"))
     gen_stubs.write(files, package)
@@ -408,6 +439,14 @@ def test_mypy_strict_reports_exactly_the_mistakes_of_the_bad_sample(mypy_cache: 
     assert sorted(errors.get("bad.py", [])) == expected
 
 
+def test_mypy_types_the_client_from_client_py_and_refuses_a_misspelt_root(mypy_cache: Path) -> None:
+    """No second copy of ``Client``: its own methods come from client.py, the chain from the stubs."""
+    errors = run_mypy(str(SAMPLES / "client_surface.py"), cache=mypy_cache)
+    expected = sorted((line, codes[0]) for line, codes in expected_marks(SAMPLES / "client_surface.py").items())
+    assert len(expected) == 3
+    assert sorted(errors.get("client_surface.py", [])) == expected
+
+
 def run_pyright(*targets: Path) -> list[tuple[str, int, str]]:
     """[(file name, line, rule)] of the errors of a pyright run.
 
@@ -443,3 +482,9 @@ def test_pyright_accepts_the_good_sample_in_strict_mode() -> None:
 def test_pyright_reports_exactly_the_mistakes_of_the_bad_sample() -> None:
     expected = sorted(("bad.py", line, codes[1]) for line, codes in expected_marks(SAMPLES / "bad.py").items())
     assert sorted(run_pyright(SAMPLES / "bad.py")) == expected
+
+
+def test_pyright_types_the_client_from_client_py_and_refuses_a_misspelt_root() -> None:
+    sample = SAMPLES / "client_surface.py"
+    expected = sorted((sample.name, line, codes[1]) for line, codes in expected_marks(sample).items())
+    assert sorted(run_pyright(sample)) == expected

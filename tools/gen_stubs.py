@@ -1,9 +1,9 @@
 """Generate the typing information of the whole catalogue (PEP 561 stubs shipped in the package).
 
-    python tools/gen_stubs.py            # write src/wechatpay_chain/_typing/*.pyi and client.pyi
+    python tools/gen_stubs.py            # write src/wechatpay_chain/_typing/*.pyi
     python tools/gen_stubs.py --check    # exit 1 when a generated file is missing or differs
 
-Deterministic: the same specs and ``client.py`` give the same bytes. Only files whose
+Deterministic: the same specs give the same bytes. Only files whose
 bytes change are written; stale ``_typing/*.pyi`` files are removed.
 """
 
@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    client_source = (args.package / "client.py").read_text(encoding="utf-8")
-    files, tree = generate(args.specs, client_source, args.package)
+    files, tree = generate(args.specs)
     if args.check:
         wrong = differences(files, args.package)
         for relative in wrong:

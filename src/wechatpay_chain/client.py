@@ -40,11 +40,15 @@ from .trust.keyring import KeyRing
 from .v2.settings import V2Settings
 
 if TYPE_CHECKING:
+    # The typed chain, generated from the specs (stubs only): Client's base for type checkers.
+    from ._typing import ChainRoot as _Root
     from .notifications import Notifications
     from .trust.crypto import KeySource, Secret
     from .trust.refresh import Certificates
     from .v3.downloads import Download
     from .v3.paysign import PaySign
+else:
+    _Root = Node  # the chain's root node; type checkers see its typed form (above)
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
 
@@ -160,7 +164,7 @@ class _Kept(Generic[T]):
         setattr(self._home(client), self.name, value)
 
 
-class Client(Node):
+class Client(_Root):
     """A WeChat Pay client. The client itself is the root of the chain.
 
     ``Client(mchid=..., serial=..., private_key=..., certs={...})`` for APIv3:

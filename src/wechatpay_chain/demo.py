@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from .client import Client
 from .errors import ApiError, SignatureError, ValidationError
 from .mock import MockPlatform
 from .response import Response
 
+if TYPE_CHECKING:
+    from ._typing.v3_profitsharing import V3ProfitsharingReturnOrdersPostJson
+
 __all__ = ["run_demo"]
 
-RETURN_ORDER = {
+RETURN_ORDER: V3ProfitsharingReturnOrdersPostJson = {
     "out_order_no": "P20150806125346",
     "out_return_no": "R20190516001",
     "return_mchid": "86693852",
@@ -87,7 +91,8 @@ def run_demo() -> int:
 
             print("\n3. A payload that breaks its spec is refused before sending:")
             try:
-                client.v3.profitsharing.return_orders.post(json={"out_return_no": "R1", "amount": "10"})
+                bad = {"out_return_no": "R1", "amount": "10"}  # a type checker refuses it too: wrong on purpose
+                client.v3.profitsharing.return_orders.post(json=bad)  # type: ignore[arg-type]
             except ValidationError as exc:
                 print("  ValidationError: " + str(exc).replace("\n", "\n  "))
 

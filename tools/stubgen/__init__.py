@@ -6,7 +6,6 @@
   attributes that really reach their segment are typed);
 - :mod:`.schema_types`: JSON Schema -> Python type expressions and ``TypedDict``s;
 - :mod:`.nodes`: one module per catalogue area with a class per chain node;
-- :mod:`.client_stub`: ``client.pyi``, the runtime ``Client`` restated with typed roots;
 - :mod:`.layout`: which file holds what, and the whole generation in one call.
 """
 

@@ -5,9 +5,11 @@ runtime cannot import them, so typing costs nothing at run time.
 
 - ``_base.pyi``: what every module shares (``TypedNode``, ``TypedResponse``, aliases);
 - ``<area>.pyi``: one per catalogue area (``v3_profitsharing``, ``hk_v3`` ...): its
-  payload and answer ``TypedDict``s and the node classes of its subtree;
+  payload and answer ``TypedDict``s (one class per distinct shape, the other names
+  aliases: :mod:`.aliases`) and the node classes of its subtree;
 - ``__init__.pyi``: the roots (``V3``, ``V2``, ``Hk``, ``Global``) and ``ChainRoot``,
-  the base of the ``Client`` in ``client.pyi``.
+  the base ``client.py`` gives ``Client`` for type checkers (``if TYPE_CHECKING:``), so
+  ``Client``'s own methods are typed from ``client.py`` itself and only the chain from here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ast
 import re
 from pathlib import Path
 
-from .client_stub import client_stub
+from .aliases import fold_duplicates
 from .nodes import NodeWriter
 from .schema_types import TypeWriter
 from .tree import ChainNode, Tree, build_tree
@@ -41,7 +43,15 @@ _SOURCES = {
     "TypedResponse": "._base",
     "TypedV2Response": "._base",
     "V2Response": "..v2.answer",
+    "Node": "..chain",
 }
+ROOT_DOC = '''    """The typed roots (``client.v3``, ``client.global_`` ...): the base of ``Client`` for type checkers.
+
+    At run time ``Client`` derives ``Node`` (``client.py``: ``if TYPE_CHECKING:`` this class, else ``Node``),
+    whose ``__getattr__`` raises ``AttributeError`` at the root for any name that is not a root of the
+    catalogue. ``__getattr__: None`` says so to type checkers: a misspelt root is an error, not a ``Node``.
+    """'''
+ROOT_GETATTR = "    __getattr__: None  # type: ignore[assignment, misc]"
 BASE = '''"""What the generated typing modules share. Type checkers only: never imported at run time."""
 
 from collections.abc import Mapping
@@ -96,11 +106,8 @@ class TypedV2Response(V2Response, Generic[_T]):
 '''
 
 
-def generate(specs: Path, client_source: str, package: Path | None = None) -> tuple[dict[str, str], Tree]:
-    """Every generated file (path relative to the package -> text) and the tree they came from.
-
-    ``package`` is the folder of ``client.py``, read for the types ``client.py`` imports.
-    """
+def generate(specs: Path) -> tuple[dict[str, str], Tree]:
+    """Every generated file (path relative to the package -> text) and the tree they came from."""
     tree = build_tree(specs)
     names = {node.class_name for node in tree.root.walk()}
     files = {f"{TYPING_DIR}/_base.pyi": HEADER + BASE}
@@ -110,7 +117,6 @@ def generate(specs: Path, client_source: str, package: Path | None = None) -> tu
         modules[module] = area
         files[f"{TYPING_DIR}/{module}.pyi"] = _area_module(area, names)
     files[f"{TYPING_DIR}/__init__.pyi"] = _roots_module(tree, modules)
-    files["client.pyi"] = client_stub(client_source, package)
     return files, tree
 
 
@@ -127,7 +133,7 @@ def _area_module(area: ChainNode, names: set[str]) -> str:
     writer.write_subtree(area)
     count = sum(len(node.operations) for node in area.walk())
     doc = f'"""Typing for ``{area.key}`` ({count} operations). Type checkers only: never imported at run time."""'
-    definitions = [definition.render() for definition in writer.types.definitions]
+    definitions = [definition.render() for definition in fold_duplicates(writer.types.definitions)]
     return _assemble(doc, [*definitions, *writer.classes])
 
 
@@ -138,8 +144,7 @@ def _roots_module(tree: Tree, modules: dict[str, ChainNode]) -> str:
         lines = [f"class {top.class_name}(TypedNode):", f'    """``{top.key}``"""']
         lines.extend(f"    {attribute}: {child.class_name}" for attribute, child in top.children.items())
         classes.append("\n".join(lines))
-    root_doc = '    """The typed roots of the client: ``client.v3``, ``client.global_`` ..."""'
-    root = ["class ChainRoot(TypedNode):", root_doc]
+    root = ["class ChainRoot(Node):", ROOT_DOC, "", ROOT_GETATTR]
     root.extend(f"    {attribute}: {top.class_name}" for attribute, top in tree.root.children.items())
     classes.append("\n".join(root))
     doc = '"""The typed chain: roots and the areas below them. Type checkers only: never imported at run time."""'

@@ -55,12 +55,17 @@ def fold_line(line: str, limit: int = LIMIT) -> list[str]:
 
 
 def _parenthesize(code: str, comment: str, limit: int) -> list[str]:
-    """``name: VeryLongName`` -> ``name: (`` / ``VeryLongName`` / ``)``; other lines stay."""
-    name, colon, annotation = code.partition(": ")
-    if not colon or not name.strip().isidentifier() or " " in annotation.strip():
-        return [code + (f"  {comment}" if comment else "")]
-    indent = " " * (len(name) - len(name.lstrip()))
-    return [f"{name}: (" + (f"  {comment}" if comment else ""), f"{indent}    {annotation.strip()}", f"{indent})"]
+    """``name: VeryLongName`` -> ``name: (`` / ``VeryLongName`` / ``)``; ``Alias = VeryLongName`` alike.
+
+    Other lines stay as they are.
+    """
+    for mark in (": ", " = "):
+        name, found, value = code.partition(mark)
+        if found and name.strip().isidentifier() and " " not in value.strip():
+            indent = " " * (len(name) - len(name.lstrip()))
+            opening = f"{name}{mark}(" + (f"  {comment}" if comment else "")
+            return [opening, f"{indent}    {value.strip()}", f"{indent})"]
+    return [code + (f"  {comment}" if comment else "")]
 
 
 def _split_comment(line: str) -> tuple[str, str]:

@@ -398,20 +398,8 @@ class HkV3RefundsPostResponseAmount(TypedDict):
     exchange_rate: HkV3RefundsGetResponseExchangeRate
     """汇率"""
 
-class HkV3RefundsPostResponseDetail(TypedDict):
-    """优惠退款详情"""
-    promotion_id: str
-    """券ID"""
-    scope: NotRequired[Literal["GLOBAL", "SINGLE"]]
-    """优惠范围"""
-    type: NotRequired[Literal["COUPON", "DISCOUNT"]]
-    """优惠类型"""
-    amount: NotRequired[int]
-    """优惠券面额"""
-    refund_amount: NotRequired[int]
-    """优惠券退款额"""
-    currency: str
-    """货币类型"""
+HkV3RefundsPostResponseDetail = HkV3RefundsGetResponseRefundDetail
+"""优惠退款详情"""
 
 class HkV3RefundsPostResponse(TypedDict):
     """The answer of POST hk/v3/refunds: 申请退款"""
@@ -423,7 +411,7 @@ class HkV3RefundsPostResponse(TypedDict):
     """退款创建时间"""
     amount: HkV3RefundsPostResponseAmount
     """退款金额"""
-    detail: NotRequired[HkV3RefundsPostResponseDetail]
+    detail: NotRequired[HkV3RefundsGetResponseRefundDetail]
     """优惠退款详情"""
 
 class HkV3RefundsIdByRefundIdGetQuery(TypedDict):
@@ -459,44 +447,14 @@ class HkV3RefundsIdByRefundIdGetResponse(TypedDict):
     """退款状态"""
     amount: HkV3RefundsGetResponseItemAmount
     """退款金额"""
-    detail: NotRequired[HkV3RefundsPostResponseDetail]
+    detail: NotRequired[HkV3RefundsGetResponseRefundDetail]
     """优惠退款详情"""
 
-class HkV3RefundsOutRefundNoByOutRefundNoGetQuery(TypedDict):
-    """``query=`` of GET hk/v3/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
+HkV3RefundsOutRefundNoByOutRefundNoGetQuery = HkV3RefundsIdByRefundIdGetQuery
+"""``query=`` of GET hk/v3/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
 
-class HkV3RefundsOutRefundNoByOutRefundNoGetResponse(TypedDict):
-    """The answer of GET hk/v3/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
-    id: str
-    """微信支付退款订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    transaction_id: str
-    """微信支付交易订单号"""
-    out_trade_no: str
-    """商户原交易订单号"""
-    channel: NotRequired[Literal["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"]]
-    """退款渠道"""
-    recv_account: NotRequired[str]
-    """退款入账账户"""
-    fund_source: NotRequired[Literal["REFUND_SOURCE_UNSETTLED_FUNDS", "REFUND_SOURCE_REchARGE_FUNDS"]]
-    """退款资金来源"""
-    success_time: NotRequired[str]
-    """退款成功时间"""
-    create_time: str
-    """退款创建时间"""
-    status: Literal["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"]
-    """退款状态"""
-    amount: HkV3RefundsGetResponseItemAmount
-    """退款金额"""
-    detail: NotRequired[HkV3RefundsPostResponseDetail]
-    """优惠退款详情"""
+HkV3RefundsOutRefundNoByOutRefundNoGetResponse = HkV3RefundsIdByRefundIdGetResponse
+"""The answer of GET hk/v3/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
 
 class HkV3SettleSettlementsGetQuery(TypedDict):
     """``query=`` of GET hk/v3/settle/settlements: 查询结算资金明细API"""
@@ -671,14 +629,8 @@ class HkV3TransactionsAppPostResponse(TypedDict):
     prepay_id: str
     """预支付交易会话标识"""
 
-class HkV3TransactionsIdByTransactionIdGetQuery(TypedDict):
-    """``query=`` of GET hk/v3/transactions/id/{transaction_id}: 查询订单(微信支付订单号)"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
+HkV3TransactionsIdByTransactionIdGetQuery = HkV3RefundsIdByRefundIdGetQuery
+"""``query=`` of GET hk/v3/transactions/id/{transaction_id}: 查询订单(微信支付订单号)"""
 
 class HkV3TransactionsIdByTransactionIdGetResponsePayer(TypedDict):
     """支付者"""
@@ -689,12 +641,8 @@ class HkV3TransactionsIdByTransactionIdGetResponsePayer(TypedDict):
     sub_openid: NotRequired[str]
     """子商户用户标识"""
 
-class HkV3TransactionsIdByTransactionIdGetResponseExchangeRate(TypedDict):
-    """汇率信息"""
-    type: NotRequired[Literal["SETTLEMENT_RATE"]]
-    """汇率类型"""
-    rate: NotRequired[int]
-    """汇率值"""
+HkV3TransactionsIdByTransactionIdGetResponseExchangeRate = HkV3RefundsGetResponseExchangeRate
+"""汇率信息"""
 
 class HkV3TransactionsIdByTransactionIdGetResponseAmount(TypedDict):
     """订单金额"""
@@ -706,7 +654,7 @@ class HkV3TransactionsIdByTransactionIdGetResponseAmount(TypedDict):
     """订单标价币种"""
     payer_currency: str
     """用户支付币种"""
-    exchange_rate: NotRequired[HkV3TransactionsIdByTransactionIdGetResponseExchangeRate]
+    exchange_rate: NotRequired[HkV3RefundsGetResponseExchangeRate]
     """汇率信息"""
 
 class HkV3TransactionsIdByTransactionIdGetResponseGoodsDetailItem(TypedDict):
@@ -802,80 +750,22 @@ class HkV3TransactionsIdByTransactionIdReversePostJson(TypedDict):
     sub_mchid: str
     """子商户号"""
 
-class HkV3TransactionsJsapiPostJson(TypedDict):
-    """``json=`` of POST hk/v3/transactions/jsapi: 小程序/公众号支付下单"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    description: str
-    """商品描述"""
-    attach: NotRequired[str]
-    """商户数据"""
-    notify_url: str
-    """通知地址"""
-    out_trade_no: str
-    """商户订单号"""
-    goods_tag: NotRequired[str]
-    """商品标记"""
-    trade_type: str
-    """交易类型"""
-    limit_pay: NotRequired[str]
-    """指定支付方式"""
-    time_start: NotRequired[str]
-    """交易起始时间"""
-    time_expire: NotRequired[str]
-    """交易结束时间"""
-    merchant_category_code: str
-    """MCC码"""
-    payer: NotRequired[HkV3TransactionsAppPostJsonPayer]
-    """支付者"""
-    amount: HkV3TransactionsAppPostJsonAmount
-    """订单金额"""
-    scene_info: NotRequired[HkV3TransactionsAppPostJsonSceneInfo]
-    """场景信息"""
-    detail: NotRequired[list[HkV3TransactionsAppPostJsonDetailItem]]
-    """优惠功能"""
+HkV3TransactionsJsapiPostJson = HkV3TransactionsAppPostJson
+"""``json=`` of POST hk/v3/transactions/jsapi: 小程序/公众号支付下单"""
 
-class HkV3TransactionsJsapiPostResponse(TypedDict):
-    """The answer of POST hk/v3/transactions/jsapi: 小程序/公众号支付下单"""
-    prepay_id: str
-    """预支付交易会话标识"""
+HkV3TransactionsJsapiPostResponse = HkV3TransactionsAppPostResponse
+"""The answer of POST hk/v3/transactions/jsapi: 小程序/公众号支付下单"""
 
 class HkV3TransactionsMicropayPostJsonPayer(TypedDict):
     """支付者"""
     auth_code: str
     """授权码"""
 
-class HkV3TransactionsMicropayPostJsonGoodsDetailItem(TypedDict):
-    """单品列表"""
-    goods_id: str
-    """商品编码"""
-    wxpay_goods_id: NotRequired[str]
-    """微信侧商品编码"""
-    goods_name: NotRequired[str]
-    """商品名称"""
-    quantity: int
-    """商品数量"""
-    price: int
-    """商品单价"""
+HkV3TransactionsMicropayPostJsonGoodsDetailItem = HkV3TransactionsAppPostJsonGoodsDetailItem
+"""单品列表"""
 
-class HkV3TransactionsMicropayPostJsonDetailItem(TypedDict):
-    """优惠功能"""
-    cost_price: NotRequired[int]
-    """订单原价"""
-    receipt_id: NotRequired[str]
-    """商品小票ID"""
-    goods_detail: NotRequired[list[HkV3TransactionsMicropayPostJsonGoodsDetailItem]]
-    """单品列表"""
+HkV3TransactionsMicropayPostJsonDetailItem = HkV3TransactionsAppPostJsonDetailItem
+"""优惠功能"""
 
 class HkV3TransactionsMicropayPostJson(TypedDict):
     """``json=`` of POST hk/v3/transactions/micropay: 提交付款码支付"""
@@ -911,15 +801,11 @@ class HkV3TransactionsMicropayPostJson(TypedDict):
     """订单金额"""
     scene_info: NotRequired[HkV3TransactionsAppPostJsonSceneInfo]
     """场景信息"""
-    detail: NotRequired[list[HkV3TransactionsMicropayPostJsonDetailItem]]
+    detail: NotRequired[list[HkV3TransactionsAppPostJsonDetailItem]]
     """优惠功能"""
 
-class HkV3TransactionsMicropayPostResponseExchangeRate(TypedDict):
-    """汇率"""
-    type: NotRequired[Literal["SETTLEMENT_RATE"]]
-    """汇率类型"""
-    rate: NotRequired[int]
-    """汇率值"""
+HkV3TransactionsMicropayPostResponseExchangeRate = HkV3RefundsGetResponseExchangeRate
+"""汇率"""
 
 HkV3TransactionsMicropayPostResponseAmount = TypedDict(
     "HkV3TransactionsMicropayPostResponseAmount",
@@ -928,7 +814,7 @@ HkV3TransactionsMicropayPostResponseAmount = TypedDict(
         "currency": NotRequired[str],  # 货币类型
         "payer_total": int,  # 用户支付金额
         "payer _currency": NotRequired[str],  # 支付货币类型
-        "exchange_rate": NotRequired[HkV3TransactionsMicropayPostResponseExchangeRate],  # 汇率
+        "exchange_rate": NotRequired[HkV3RefundsGetResponseExchangeRate],  # 汇率
     },
 )
 """订单金额"""
@@ -1067,117 +953,25 @@ class HkV3TransactionsMwebPostResponse(TypedDict):
     mweb_url: str
     """支付跳转链接"""
 
-class HkV3TransactionsNativePostJson(TypedDict):
-    """``json=`` of POST hk/v3/transactions/native: 扫码支付下单"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    description: str
-    """商品描述"""
-    attach: NotRequired[str]
-    """商户数据"""
-    notify_url: str
-    """通知地址"""
-    out_trade_no: str
-    """商户订单号"""
-    goods_tag: NotRequired[str]
-    """商品标记"""
-    trade_type: str
-    """交易类型"""
-    limit_pay: NotRequired[str]
-    """指定支付方式"""
-    time_start: NotRequired[str]
-    """交易起始时间"""
-    time_expire: NotRequired[str]
-    """交易结束时间"""
-    merchant_category_code: str
-    """MCC码"""
-    payer: NotRequired[HkV3TransactionsAppPostJsonPayer]
-    """支付者"""
-    amount: HkV3TransactionsAppPostJsonAmount
-    """订单金额"""
-    scene_info: NotRequired[HkV3TransactionsAppPostJsonSceneInfo]
-    """场景信息"""
-    detail: NotRequired[list[HkV3TransactionsAppPostJsonDetailItem]]
-    """优惠功能"""
+HkV3TransactionsNativePostJson = HkV3TransactionsAppPostJson
+"""``json=`` of POST hk/v3/transactions/native: 扫码支付下单"""
 
 class HkV3TransactionsNativePostResponse(TypedDict):
     """The answer of POST hk/v3/transactions/native: 扫码支付下单"""
     code_url: str
     """二维码链接"""
 
-class HkV3TransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET hk/v3/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
+HkV3TransactionsOutTradeNoByOutTradeNoGetQuery = HkV3RefundsIdByRefundIdGetQuery
+"""``query=`` of GET hk/v3/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
 
-class HkV3TransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET hk/v3/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sp_mchid: str
-    """机构商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    out_trade_no: str
-    """商户订单号"""
-    id: str
-    """微信支付订单号"""
-    attach: NotRequired[str]
-    """商户数据"""
-    trade_type: Literal["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"]
-    """交易类型"""
-    bank_type: str
-    """付款银行"""
-    success_time: str
-    """支付完成时间"""
-    trade_state: Literal["SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED", "USERPAYING", "PAYERROR"]
-    """交易状态"""
-    trade_state_desc: str
-    """交易状态描述"""
-    payer: HkV3TransactionsIdByTransactionIdGetResponsePayer
-    """支付者"""
-    amount: HkV3TransactionsIdByTransactionIdGetResponseAmount
-    """订单金额"""
-    promotion_detail: NotRequired[list[HkV3TransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
-    """优惠功能"""
+HkV3TransactionsOutTradeNoByOutTradeNoGetResponse = HkV3TransactionsIdByTransactionIdGetResponse
+"""The answer of GET hk/v3/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
 
-class HkV3TransactionsOutTradeNoByOutTradeNoClosePostJson(TypedDict):
-    """``json=`` of POST hk/v3/transactions/out-trade-no/{out_trade_no}/close: 关闭订单(商户订单号)"""
-    mchid: str
-    """直连商户号"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sp_mchid: NotRequired[str]
-    """机构商户号"""
+HkV3TransactionsOutTradeNoByOutTradeNoClosePostJson = HkV3TransactionsIdByTransactionIdClosePostJson
+"""``json=`` of POST hk/v3/transactions/out-trade-no/{out_trade_no}/close: 关闭订单(商户订单号)"""
 
-class HkV3TransactionsOutTradeNoByOutTradeNoReversePostJson(TypedDict):
-    """``json=`` of POST hk/v3/transactions/out-trade-no/{out_trade_no}/reverse: 撤销订单(商户订单号)"""
-    mchid: str
-    """商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    sub_mchid: str
-    """子商户号"""
+HkV3TransactionsOutTradeNoByOutTradeNoReversePostJson = HkV3TransactionsIdByTransactionIdReversePostJson
+"""``json=`` of POST hk/v3/transactions/out-trade-no/{out_trade_no}/reverse: 撤销订单(商户订单号)"""
 
 class HkV3(TypedNode):
     """``hk/v3``"""

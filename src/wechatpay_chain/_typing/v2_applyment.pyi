@@ -190,26 +190,8 @@ class V2ApplymentMicroModifycontactinfoPostXml(TypedDict):
     cert_sn: str
     """加密的平台证书序列号"""
 
-class V2ApplymentMicroModifycontactinfoPostResponse(TypedDict):
-    """The answer of POST v2/applyment/micro/modifycontactinfo: 修改联系信息"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: NotRequired[str | None]
-    """返回信息"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    err_code: NotRequired[str | None]
-    """错误代码"""
-    err_code_des: NotRequired[str | None]
-    """错误代码描述"""
-    mch_id: NotRequired[str]
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """小微商户号"""
+V2ApplymentMicroModifycontactinfoPostResponse = V2ApplymentMicroModifyarchivesPostResponse
+"""The answer of POST v2/applyment/micro/modifycontactinfo: 修改联系信息"""
 
 class V2ApplymentMicroSubmitPostXml(TypedDict):
     """``xml=`` of POST v2/applyment/micro/submit: 申请入驻"""

@@ -64,34 +64,8 @@ class V2MchriskChannelquerymchauditinfoPostXml(TypedDict):
     sign_type: NotRequired[Literal["HMAC-SHA256"]]
     """签名类型"""
 
-class V2MchriskChannelquerymchauditinfoPostResponse(TypedDict):
-    """The answer of POST v2/mchrisk/channelquerymchauditinfo: 渠道商查询商户审核信息"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: str
-    """返回结果"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    err_code: NotRequired[str | None]
-    """错误代码"""
-    err_code_des: NotRequired[str | None]
-    """错误描述"""
-    mch_id: str
-    """服务商号"""
-    sub_mch_id: str
-    """子商户号"""
-    channel_id: str
-    """渠道号"""
-    audit_status: str
-    """审核状态"""
-    audit_comment: str
-    """审核备注"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    sign_type: NotRequired[Literal["HMAC-SHA256", None]]
-    """签名类型"""
+V2MchriskChannelquerymchauditinfoPostResponse = V2MchriskBankquerymchauditinfoPostResponse
+"""The answer of POST v2/mchrisk/channelquerymchauditinfo: 渠道商查询商户审核信息"""
 
 class V2MchriskQuerymchriskPostXml(TypedDict):
     """``xml=`` of POST v2/mchrisk/querymchrisk: 事前-风险商户核查接口"""

@@ -253,18 +253,8 @@ class V2PapayPartnerH5entrustwebGetQuery(TypedDict):
     return_appid: NotRequired[str]
     """回调应用appid"""
 
-class V2PapayPartnerH5entrustwebGetResponse(TypedDict):
-    """The answer of GET v2/papay/partner/h5entrustweb: H5纯签约"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: NotRequired[str]
-    """返回信息"""
-    result_code: NotRequired[Literal["SUCCESS", "FAIL"]]
-    """业务结果"""
-    result_msg: NotRequired[str]
-    """业务结果描述"""
-    redirect_url: NotRequired[str]
-    """跳转URL"""
+V2PapayPartnerH5entrustwebGetResponse = V2PapayH5entrustwebGetResponse
+"""The answer of GET v2/papay/partner/h5entrustweb: H5纯签约"""
 
 class V2PapayPartnerPreentrustwebPostXml(TypedDict):
     """``xml=`` of POST v2/papay/partner/preentrustweb: APP纯签约"""

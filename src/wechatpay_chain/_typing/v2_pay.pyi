@@ -610,31 +610,11 @@ class V2PayMicropayPostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2PayOrderqueryPostXml(TypedDict):
-    """``xml=`` of POST v2/pay/orderquery: 查询订单
+V2PayOrderqueryPostXml = V2PayFacepayqueryPostXml
+"""``xml=`` of POST v2/pay/orderquery: 查询订单
 
-    Rules: one of transaction_id, out_trade_no is required.
-    """
-    version: NotRequired[Literal["1.0"]]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: NotRequired[str]
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    transaction_id: NotRequired[str]
-    """微信订单号; one of transaction_id, out_trade_no is required"""
-    out_trade_no: NotRequired[str]
-    """商户订单号; one of transaction_id, out_trade_no is required"""
-    nonce_str: NotRequired[str]
-    """随机字符串"""
-    sign: NotRequired[str]
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
+Rules: one of transaction_id, out_trade_no is required.
+"""
 
 class V2PayOrderqueryPostResponse(TypedDict):
     """The answer of POST v2/pay/orderquery: 查询订单
@@ -1150,24 +1130,8 @@ class V2PayProfitsharingqueryPostResponse(TypedDict):
     receivers: Any
     """分账接收方列表JSON格式字符串"""
 
-class V2PayProfitsharingremovereceiverPostXml(TypedDict):
-    """``xml=`` of POST v2/pay/profitsharingremovereceiver: 删除分账接收方"""
-    mch_id: NotRequired[str]
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    nonce_str: NotRequired[str]
-    """随机字符串"""
-    sign: NotRequired[str]
-    """签名"""
-    sign_type: NotRequired[Literal["HMAC-SHA256"]]
-    """签名类型"""
-    receiver: str | dict[str, Any] | list[Any]
-    """分账接收方JSON格式字符串"""
+V2PayProfitsharingremovereceiverPostXml = V2PayProfitsharingaddreceiverPostXml
+"""``xml=`` of POST v2/pay/profitsharingremovereceiver: 删除分账接收方"""
 
 class V2PayProfitsharingremovereceiverPostResponse(TypedDict):
     """The answer of POST v2/pay/profitsharingremovereceiver: 删除分账接收方"""
@@ -1434,35 +1398,11 @@ class V2PayRefundqueryPostResponse(TypedDict):
     refund_count: str
     """退款笔数 (int32)"""
 
-class V2PayRefundqueryv2PostXml(TypedDict):
-    """``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）
+V2PayRefundqueryv2PostXml = V2PayRefundqueryPostXml
+"""``xml=`` of POST v2/pay/refundqueryv2: 查询退款（支持单品）
 
-    Rules: one of refund_id, out_refund_no, transaction_id, out_trade_no is required.
-    """
-    appid: str
-    """公众账号ID"""
-    mch_id: NotRequired[str]
-    """商户号"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: NotRequired[str]
-    """随机字符串"""
-    sign: NotRequired[str]
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
-    transaction_id: NotRequired[str]
-    """微信订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
-    out_trade_no: NotRequired[str]
-    """商户订单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
-    out_refund_no: NotRequired[str]
-    """商户退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
-    refund_id: NotRequired[str]
-    """微信退款单号; one of refund_id, out_refund_no, transaction_id, out_trade_no is required"""
-    offset: NotRequired[int | None]
-    """偏移量 (int32)"""
+Rules: one of refund_id, out_refund_no, transaction_id, out_trade_no is required.
+"""
 
 class V2PayRefundqueryv2PostResponse(TypedDict):
     """The answer of POST v2/pay/refundqueryv2: 查询退款（支持单品）

@@ -529,20 +529,8 @@ class V2SecapiMktAddrecommendconfPostXml(TypedDict):
     sign: NotRequired[str]
     """签名"""
 
-class V2SecapiMktAddrecommendconfPostResponse(TypedDict):
-    """The answer of POST v2/secapi/mkt/addrecommendconf: 服务商特约商户关注功能配置"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: str
-    """返回信息"""
-    err_code: str
-    """错误代码"""
-    err_code_des: str
-    """错误代码描述"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    sign: str
-    """签名"""
+V2SecapiMktAddrecommendconfPostResponse = V2SecapiMchAddsubdevconfigPostResponse
+"""The answer of POST v2/secapi/mkt/addrecommendconf: 服务商特约商户关注功能配置"""
 
 class V2SecapiPayFacepayreversePostXml(TypedDict):
     """``xml=`` of POST v2/secapi/pay/facepayreverse: 撤销订单
@@ -1042,56 +1030,14 @@ class V2SecapiPayRefundv2PostResponse(TypedDict):
     promotion_detail: NotRequired[Any]
     """营销详情JSON格式字符串"""
 
-class V2SecapiPayReversePostXml(TypedDict):
-    """``xml=`` of POST v2/secapi/pay/reverse: 撤销订单
+V2SecapiPayReversePostXml = V2SecapiPayFacepayreversePostXml
+"""``xml=`` of POST v2/secapi/pay/reverse: 撤销订单
 
-    Rules: one of transaction_id, out_trade_no is required.
-    """
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: NotRequired[str]
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    transaction_id: NotRequired[str | None]
-    """微信订单号; one of transaction_id, out_trade_no is required"""
-    out_trade_no: NotRequired[str]
-    """商户订单号; one of transaction_id, out_trade_no is required"""
-    nonce_str: NotRequired[str]
-    """随机字符串"""
-    sign: NotRequired[str]
-    """签名"""
-    sign_type: NotRequired[Literal["MD5", "HMAC-SHA256", None]]
-    """签名类型"""
+Rules: one of transaction_id, out_trade_no is required.
+"""
 
-class V2SecapiPayReversePostResponse(TypedDict):
-    """The answer of POST v2/secapi/pay/reverse: 撤销订单"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: str
-    """返回信息"""
-    appid: str
-    """公众账号ID"""
-    sub_appid: NotRequired[str | None]
-    """子商户公众账号ID"""
-    mch_id: str
-    """商户号"""
-    sub_mch_id: NotRequired[str]
-    """子商户号"""
-    nonce_str: str
-    """随机字符串"""
-    sign: str
-    """签名"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    err_code: NotRequired[str | None]
-    """错误代码"""
-    err_code_des: NotRequired[str | None]
-    """错误描述"""
-    recall: Literal["Y", "N"]
-    """是否重调"""
+V2SecapiPayReversePostResponse = V2SecapiPayFacepayreversePostResponse
+"""The answer of POST v2/secapi/pay/reverse: 撤销订单"""
 
 class V2Secapi(TypedNode):
     """``v2/secapi``"""

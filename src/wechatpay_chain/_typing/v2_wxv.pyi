@@ -82,32 +82,8 @@ class V2WxvChangerentmoneyPostXml(TypedDict):
     compensation_fee_desc: NotRequired[str | None]
     """赔偿金费用说明"""
 
-class V2WxvChangerentmoneyPostResponse(TypedDict):
-    """The answer of POST v2/wxv/changerentmoney: 修改租借订单"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: NotRequired[str | None]
-    """返回结果"""
-    sign: str
-    """签名"""
-    nonce_str: str
-    """随机字符串"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    err_code: NotRequired[str | None]
-    """错误代码"""
-    err_code_des: NotRequired[str | None]
-    """错误描述"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
+V2WxvChangerentmoneyPostResponse = V2WxvCancelbillPostResponse
+"""The answer of POST v2/wxv/changerentmoney: 修改租借订单"""
 
 class V2WxvCreatehotelbillPostXml(TypedDict):
     """``xml=`` of POST v2/wxv/createhotelbill: 创建速住订单"""
@@ -244,40 +220,8 @@ class V2WxvCreaterentbillPostXml(TypedDict):
     address: NotRequired[str | None]
     """用户收货地址"""
 
-class V2WxvCreaterentbillPostResponse(TypedDict):
-    """The answer of POST v2/wxv/createrentbill: 创建租借订单"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: NotRequired[str | None]
-    """返回结果"""
-    sign: str
-    """签名"""
-    nonce_str: str
-    """随机字符串"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    err_code: NotRequired[str | None]
-    """错误代码"""
-    err_code_des: NotRequired[str | None]
-    """错误描述"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
-    miniprogram_appid: str
-    """小程序跳转appid"""
-    miniprogram_path: str
-    """小程序跳转路径"""
-    miniprogram_username: str
-    """小程序跳转username"""
-    package: str
-    """跳转微信侧小程序订单数据"""
+V2WxvCreaterentbillPostResponse = V2WxvCreatehotelbillPostResponse
+"""The answer of POST v2/wxv/createrentbill: 创建租借订单"""
 
 class V2WxvFinishhotelbillPostXml(TypedDict):
     """``xml=`` of POST v2/wxv/finishhotelbill: 完结速住订单"""
@@ -324,32 +268,8 @@ class V2WxvFinishhotelbillPostXml(TypedDict):
     profit_sharing: Literal["Y", "N"]
     """分账标识"""
 
-class V2WxvFinishhotelbillPostResponse(TypedDict):
-    """The answer of POST v2/wxv/finishhotelbill: 完结速住订单"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: NotRequired[str | None]
-    """返回结果"""
-    sign: str
-    """签名"""
-    nonce_str: str
-    """随机字符串"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    err_code: NotRequired[str | None]
-    """错误代码"""
-    err_code_des: NotRequired[str | None]
-    """错误描述"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
+V2WxvFinishhotelbillPostResponse = V2WxvCancelbillPostResponse
+"""The answer of POST v2/wxv/finishhotelbill: 完结速住订单"""
 
 class V2WxvFinishrentbillPostXml(TypedDict):
     """``xml=`` of POST v2/wxv/finishrentbill: 完结租借订单
@@ -392,32 +312,8 @@ class V2WxvFinishrentbillPostXml(TypedDict):
     profit_sharing: Literal["Y", "N"]
     """分账标识"""
 
-class V2WxvFinishrentbillPostResponse(TypedDict):
-    """The answer of POST v2/wxv/finishrentbill: 完结租借订单"""
-    return_code: Literal["SUCCESS", "FAIL"]
-    """返回状态码"""
-    return_msg: NotRequired[str | None]
-    """返回结果"""
-    sign: str
-    """签名"""
-    nonce_str: str
-    """随机字符串"""
-    result_code: Literal["SUCCESS", "FAIL"]
-    """业务结果"""
-    err_code: NotRequired[str | None]
-    """错误代码"""
-    err_code_des: NotRequired[str | None]
-    """错误描述"""
-    appid: str
-    """公众账号ID"""
-    mch_id: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
+V2WxvFinishrentbillPostResponse = V2WxvCancelbillPostResponse
+"""The answer of POST v2/wxv/finishrentbill: 完结租借订单"""
 
 class V2WxvQueryhotelbillPostXml(TypedDict):
     """``xml=`` of POST v2/wxv/queryhotelbill: 查询速住订单"""
@@ -511,26 +407,8 @@ class V2WxvQueryhotelbillPostResponse(TypedDict):
     pay_type: NotRequired[Literal["MchChannelPayType", None]]
     """支付方式"""
 
-class V2WxvQueryrentbillPostXml(TypedDict):
-    """``xml=`` of POST v2/wxv/queryrentbill: 查询租借订单"""
-    version: Literal["1.0"]
-    """接口版本号"""
-    appid: str
-    """公众账号ID"""
-    mch_id: NotRequired[str]
-    """商户号"""
-    nonce_str: NotRequired[str]
-    """随机字符串"""
-    sign: NotRequired[str]
-    """签名"""
-    sign_type: NotRequired[Literal["HMAC-SHA256"]]
-    """签名类型"""
-    out_order_no: str
-    """商户服务订单号"""
-    return_query_id: str
-    """回跳查询id"""
-    service_id: str
-    """服务ID"""
+V2WxvQueryrentbillPostXml = V2WxvQueryhotelbillPostXml
+"""``xml=`` of POST v2/wxv/queryrentbill: 查询租借订单"""
 
 class V2WxvQueryrentbillPostResponse(TypedDict):
     """The answer of POST v2/wxv/queryrentbill: 查询租借订单"""

@@ -31,24 +31,8 @@ class V3AggracctBcWbChannelAccountBalanceGetResponse(TypedDict):
     balance: NotRequired[int]
     """额度台账号额度"""
 
-class V3AggracctBcWbChannelAccountMchArchivesGetQuery(TypedDict):
-    """``query=`` of GET v3/aggracct-bc/wb-channel/account/mch_archives: 查询商户资料"""
-    mchid: str
-    """微信支付商户号"""
-    bal_account_no: str
-    """额度台账号"""
-    card_no: NotRequired[str]
-    """卡号"""
-    sgn_no: NotRequired[str]
-    """商户子账户协议号"""
-    req_scene: NotRequired[
-        Literal[
-            "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            "SJT_MICRO_MERCHANT",
-            "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        ]
-    ]
-    """请求场景"""
+V3AggracctBcWbChannelAccountMchArchivesGetQuery = V3AggracctBcWbChannelAccountBalanceGetQuery
+"""``query=`` of GET v3/aggracct-bc/wb-channel/account/mch_archives: 查询商户资料"""
 
 class V3AggracctBcWbChannelAccountMchArchivesGetResponseLegalRepresentative(TypedDict):
     """法定代表人信息"""
@@ -204,30 +188,12 @@ class V3AggracctBcWbChannelBankChannelAccountRenameByApplicationIdGetQuery(Typed
     bal_account_no: str
     """台账ID"""
 
-class V3AggracctBcWbChannelBankChannelAccountRenameByApplicationIdGetResponse(TypedDict):
-    """The answer of GET v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}:
-    查询渠道结算银行账户更名申请
-    """
-    change_scene: Literal["SUBJECT_INFO_RENAME"]
-    """变更类型"""
-    application_id: str
-    """微信支付更名受理返回的申请单号"""
-    out_request_no: str
-    """渠道结算银行账户更名外部系统单号"""
-    mchid: str
-    """目标商户号"""
-    bal_account_no: str
-    """台账ID"""
-    new_account_name: str
-    """目标账户名"""
-    application_state: Literal["PROCESSING", "SUCCESS", "FAIL"]
-    """申请单状态"""
-    finish_time: NotRequired[str]
-    """完成时间 (date-time)"""
-    fail_code: NotRequired[str]
-    """失败错误码"""
-    fail_msg: NotRequired[str]
-    """失败原因"""
+V3AggracctBcWbChannelBankChannelAccountRenameByApplicationIdGetResponse = (
+    V3AggracctBcWbChannelBankChannelAccountRenamePostResponse
+)
+"""The answer of GET v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}:
+查询渠道结算银行账户更名申请
+"""
 
 class V3AggracctBcWbChannelControlOrdersInfoUpdateResultNotifyPostJson(TypedDict):
     """``json=`` of POST v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify:
@@ -459,49 +425,11 @@ class V3AggracctBcWbChannelSpecialReductionPostResponse(TypedDict):
     fail_reason: NotRequired[Literal["BALANCE_NOT_ENOUGH", "RECEIPT_NOT_EXIST_CLOSED", "TIME_OUT_CLOSED"]]
     """失败原因"""
 
-class V3AggracctBcWbChannelSpecialReductionByOutRequestNoGetQuery(TypedDict):
-    """``query=`` of GET v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}: 查询特殊减额结果"""
-    mchid: str
-    """微信支付商户号"""
-    bal_account_no: str
-    """额度台账号"""
-    card_no: NotRequired[str]
-    """卡号"""
-    sgn_no: NotRequired[str]
-    """商户子账户协议号"""
-    req_scene: NotRequired[
-        Literal[
-            "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            "SJT_MICRO_MERCHANT",
-            "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        ]
-    ]
-    """请求场景"""
+V3AggracctBcWbChannelSpecialReductionByOutRequestNoGetQuery = V3AggracctBcWbChannelAccountBalanceGetQuery
+"""``query=`` of GET v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}: 查询特殊减额结果"""
 
-class V3AggracctBcWbChannelSpecialReductionByOutRequestNoGetResponse(TypedDict):
-    """The answer of GET v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}: 查询特殊减额结果"""
-    mchid: NotRequired[str]
-    """微信支付商户号"""
-    bal_account_no: NotRequired[str]
-    """额度台账号"""
-    out_request_no: NotRequired[str]
-    """特殊减额单号"""
-    reduction_type: NotRequired[Literal["FINANCIAL_PENALTY", "JUDICIAL_DEDUCTION"]]
-    """特殊减额类型"""
-    amount: NotRequired[int]
-    """减额金额"""
-    state: NotRequired[Literal["PROCESSING", "SUCCESS", "FAILED"]]
-    """处理结果"""
-    reason: NotRequired[str]
-    """特殊减额原因"""
-    quota_change_no: NotRequired[str]
-    """微信支付额度变更单号"""
-    success_time: NotRequired[str]
-    """成功时间 (date-time)"""
-    fail_time: NotRequired[str]
-    """失败时间 (date-time)"""
-    fail_reason: NotRequired[Literal["BALANCE_NOT_ENOUGH", "RECEIPT_NOT_EXIST_CLOSED", "TIME_OUT_CLOSED"]]
-    """失败原因"""
+V3AggracctBcWbChannelSpecialReductionByOutRequestNoGetResponse = V3AggracctBcWbChannelSpecialReductionPostResponse
+"""The answer of GET v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}: 查询特殊减额结果"""
 
 class V3AggracctBc(TypedNode):
     """``v3/aggracct-bc``"""

@@ -471,36 +471,10 @@ class V3Applyment4subApplymentApplymentIdByApplymentIdGetResponse(TypedDict):
     audit_detail: NotRequired[list[V3Applyment4subApplymentApplymentIdByApplymentIdGetResponseAuditDetailItem]]
     """驳回原因详情"""
 
-class V3Applyment4subApplymentBusinessCodeByBusinessCodeGetResponse(TypedDict):
-    """The answer of GET v3/applyment4sub/applyment/business_code/{business_code}: 通过业务申请编号查询申请状态"""
-    business_code: NotRequired[str]
-    """业务申请编号"""
-    applyment_id: NotRequired[float]
-    """微信支付申请单号 (uint64)"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
-    sign_url: NotRequired[str]
-    """超级管理员签约链接 (uri)"""
-    applyment_state: Literal[
-        "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
-        "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
-        "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
-        "APPLYMENT_STATE_PASSED",
-        "APPLYMENT_STATE_FREEZED",
-        "APPLYMENT_STATE_EDITTING",
-        "APPLYMENT_STATE_AUDITING",
-        "APPLYMENT_STATE_REJECTED",
-        "APPLYMENT_STATE_TO_BE_CONFIRMED",
-        "APPLYMENT_STATE_TO_BE_SIGNED",
-        "APPLYMENT_STATE_SIGNING",
-        "APPLYMENT_STATE_FINISHED",
-        "APPLYMENT_STATE_CANCELED",
-    ]
-    """申请单状态"""
-    applyment_state_msg: NotRequired[str]
-    """申请状态描述"""
-    audit_detail: NotRequired[list[V3Applyment4subApplymentApplymentIdByApplymentIdGetResponseAuditDetailItem]]
-    """驳回原因详情"""
+V3Applyment4subApplymentBusinessCodeByBusinessCodeGetResponse = (
+    V3Applyment4subApplymentApplymentIdByApplymentIdGetResponse
+)
+"""The answer of GET v3/applyment4sub/applyment/business_code/{business_code}: 通过业务申请编号查询申请状态"""
 
 class V3Applyment4sub(TypedNode):
     """``v3/applyment4sub``"""

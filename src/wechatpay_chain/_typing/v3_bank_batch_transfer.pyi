@@ -29,29 +29,11 @@ class V3BankBatchTransferReceiptDetailReceiptsGetResponse(TypedDict):
     download_url: NotRequired[str]
     """电子回单文件的下载地址"""
 
-class V3BankBatchTransferReceiptDetailReceiptsPostJson(TypedDict):
-    """``json=`` of POST v3/bank-batch-transfer/receipt/detail-receipts: 受理明细电子回单API"""
-    out_batch_no: str
-    """银行转账批次单号"""
-    out_detail_no: str
-    """银行转账明细单号"""
+V3BankBatchTransferReceiptDetailReceiptsPostJson = V3BankBatchTransferReceiptDetailReceiptsGetQuery
+"""``json=`` of POST v3/bank-batch-transfer/receipt/detail-receipts: 受理明细电子回单API"""
 
-class V3BankBatchTransferReceiptDetailReceiptsPostResponse(TypedDict):
-    """The answer of POST v3/bank-batch-transfer/receipt/detail-receipts: 受理明细电子回单API"""
-    out_batch_no: str
-    """银行转账批次单号"""
-    out_detail_no: str
-    """银行转账明细单号"""
-    receipt_no: str
-    """电子回单受理单号"""
-    receipt_state: NotRequired[str]
-    """电子回单状态"""
-    hash_type: NotRequired[str]
-    """电子回单文件的Hash方法"""
-    hash_value: NotRequired[str]
-    """电子回单文件的Hash值"""
-    download_url: NotRequired[str]
-    """电子回单文件的下载地址"""
+V3BankBatchTransferReceiptDetailReceiptsPostResponse = V3BankBatchTransferReceiptDetailReceiptsGetResponse
+"""The answer of POST v3/bank-batch-transfer/receipt/detail-receipts: 受理明细电子回单API"""
 
 class V3BankBatchTransferReceiptSummaryReceiptsGetQuery(TypedDict):
     """``query=`` of GET v3/bank-batch-transfer/receipt/summary-receipts: 查询汇总电子回单受理结果API"""
@@ -77,29 +59,11 @@ class V3BankBatchTransferReceiptSummaryReceiptsGetResponse(TypedDict):
     update_time: NotRequired[str]
     """更新时间"""
 
-class V3BankBatchTransferReceiptSummaryReceiptsPostJson(TypedDict):
-    """``json=`` of POST v3/bank-batch-transfer/receipt/summary-receipts: 受理汇总电子回单API"""
-    out_batch_no: str
-    """银行转账批次单号"""
+V3BankBatchTransferReceiptSummaryReceiptsPostJson = V3BankBatchTransferReceiptSummaryReceiptsGetQuery
+"""``json=`` of POST v3/bank-batch-transfer/receipt/summary-receipts: 受理汇总电子回单API"""
 
-class V3BankBatchTransferReceiptSummaryReceiptsPostResponse(TypedDict):
-    """The answer of POST v3/bank-batch-transfer/receipt/summary-receipts: 受理汇总电子回单API"""
-    out_batch_no: str
-    """银行转账批次单号"""
-    receipt_no: str
-    """电子回单申请单号"""
-    receipt_state: NotRequired[str]
-    """电子回单状态"""
-    hash_type: NotRequired[str]
-    """电子回单文件的hash方法"""
-    hash_value: NotRequired[str]
-    """电子回单文件的hash值"""
-    download_url: NotRequired[str]
-    """电子回单文件的下载地址"""
-    create_time: NotRequired[str]
-    """创建时间"""
-    update_time: NotRequired[str]
-    """更新时间"""
+V3BankBatchTransferReceiptSummaryReceiptsPostResponse = V3BankBatchTransferReceiptSummaryReceiptsGetResponse
+"""The answer of POST v3/bank-batch-transfer/receipt/summary-receipts: 受理汇总电子回单API"""
 
 class V3BankBatchTransfer(TypedNode):
     """``v3/bank-batch-transfer``"""

@@ -244,147 +244,18 @@ class V3BankTransferBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse(TypedDi
     bank_card_number_tail: NotRequired[str]
     """银行卡尾号"""
 
-class V3BankTransferBatchesOutBatchNoByOutBatchNoGetQuery(TypedDict):
-    """``query=`` of GET v3/bank-transfer/batches/out-batch-no/{out_batch_no}: 银行批次单号查询批次单API"""
-    need_query_detail: bool
-    """是否查询转账明细单"""
-    offset: NotRequired[int]
-    """请求资源起始位置"""
-    limit: NotRequired[int]
-    """最大资源条数"""
-    detail_state: NotRequired[Literal["ALL", "SUCCESS", "FAIL"]]
-    """明细状态"""
+V3BankTransferBatchesOutBatchNoByOutBatchNoGetQuery = V3BankTransferBatchesBatchIdByBatchIdGetQuery
+"""``query=`` of GET v3/bank-transfer/batches/out-batch-no/{out_batch_no}: 银行批次单号查询批次单API"""
 
-class V3BankTransferBatchesOutBatchNoByOutBatchNoGetResponse(TypedDict):
-    """The answer of GET v3/bank-transfer/batches/out-batch-no/{out_batch_no}: 银行批次单号查询批次单API"""
-    bank_sp_mchid: str
-    """银行服务商号"""
-    platform_mchid: str
-    """服务平台商户号"""
-    specialized_payment_mchid: str
-    """付款企业商户号"""
-    sponsor_mchid: str
-    """实际出资商户号"""
-    user_authorized_mchid: str
-    """用户授权商户号"""
-    user_authorized_appid: str
-    """用户授权appid"""
-    out_batch_no: str
-    """银行批次单号"""
-    batch_id: str
-    """微信支付批次单号"""
-    transfer_scene: Literal["ORDINARY_TRANSFER", "PAYROLL_CARD_TRANSFER"]
-    """转账场景"""
-    batch_name: str
-    """批次名称"""
-    batch_remark: str
-    """批次备注"""
-    attach_remark: NotRequired[str]
-    """附加信息"""
-    transfer_purpose: Literal["GOODSPAYMENT", "COMMISSION", "REFUND", "REIMBURSEMENT", "FREIGHT", "OTHERS"]
-    """批量转账用途"""
-    batch_state: Literal["ACCEPTED", "PROCESSING", "FINISHED", "CLOSED"]
-    """批次状态"""
-    close_reason: NotRequired[Literal["MERCHANT_REVOCATION", "OVERDUE_CLOSE"]]
-    """批次关闭原因"""
-    total_amount: int
-    """转账总金额"""
-    total_count: int
-    """转账总笔数"""
-    create_time: NotRequired[str]
-    """批次创建时间"""
-    update_time: NotRequired[str]
-    """批次更新时间"""
-    success_amount: NotRequired[int]
-    """转账成功金额"""
-    success_count: NotRequired[int]
-    """转账成功笔数"""
-    fail_amount: NotRequired[int]
-    """转账失败金额"""
-    fail_count: NotRequired[int]
-    """转账失败笔数"""
-    transfer_detail_list: list[V3BankTransferBatchesBatchIdByBatchIdGetResponseTransferDetailListItem]
-    """转账明细单列表"""
+V3BankTransferBatchesOutBatchNoByOutBatchNoGetResponse = V3BankTransferBatchesBatchIdByBatchIdGetResponse
+"""The answer of GET v3/bank-transfer/batches/out-batch-no/{out_batch_no}: 银行批次单号查询批次单API"""
 
-class V3BankTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse(TypedDict):
-    """The answer of GET v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
-    银行明细单号查询明细单API
-    """
-    bank_sp_mchid: str
-    """银行服务商号"""
-    platform_mchid: str
-    """服务平台商户号"""
-    specialized_payment_mchid: str
-    """付款企业商户号"""
-    sponsor_mchid: str
-    """实际出资商户号"""
-    user_authorized_mchid: str
-    """用户授权商户号"""
-    user_authorized_appid: str
-    """用户授权appid"""
-    out_batch_no: str
-    """银行批次单号"""
-    batch_id: str
-    """微信支付批次单号"""
-    transfer_scene: Literal["ORDINARY_TRANSFER", "PAYROLL_CARD_TRANSFER"]
-    """转账场景"""
-    out_detail_no: str
-    """银行明细单号"""
-    detail_id: str
-    """微信支付明细单号"""
-    openid: str
-    """收款用户openid"""
-    username: str
-    """收款用户姓名"""
-    transfer_amount: int
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    detail_state: Literal["PROCESSING", "SUCCESS", "FAIL", "REFUND"]
-    """明细状态"""
-    fail_reason: NotRequired[
-        Literal[
-            "ACCOUNT_FROZEN",
-            "REAL_NAME_CHECK_FAIL",
-            "NAME_NOT_CORRECT",
-            "OPENID_INVALID",
-            "TRANSFER_QUOTA_EXCEED",
-            "DAY_RECEIVED_QUOTA_EXCEED",
-            "MONTH_RECEIVED_QUOTA_EXCEED",
-            "DAY_RECEIVED_COUNT_EXCEED",
-            "PRODUCT_AUTH_CHECK_FAIL",
-            "OVERDUE_CLOSE",
-            "ID_CARD_NOT_CORRECT",
-            "ACCOUNT_NOT_EXIST",
-            "TRANSFER_RISK",
-            "PAYROLL_CARD_ALREADY_LOGOUT",
-            "PAYROLL_CARD_ALREADY_FROZEN",
-            "PAYROLL_CARD_UNAUTHORIZED",
-            "PAYROLL_CARD_USER_NOT_OPEN",
-            "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-            "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-            "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-            "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-            "BANK_CARD_ACCOUNT_ABNORMAL",
-            "BANK_CARD_STATUS_ABNORMAL",
-            "BANK_CARD_BANK_INFO_WRONG",
-            "BANK_CARD_CARD_INFO_WRONG",
-            "OTHER_FAIL_REASON_TYPE",
-            "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-            "TRANSFER_REMARK_SET_FAIL",
-        ]
-    ]
-    """明细失败原因"""
-    initiate_time: NotRequired[str]
-    """转账发起时间"""
-    update_time: str
-    """明细更新时间"""
-    account_type: Literal["WECHATPAY_ACCOUNT", "BANK_ACCOUNT"]
-    """收款账户类型"""
-    bank_name: NotRequired[str]
-    """银行名称"""
-    bank_card_number_tail: NotRequired[str]
-    """银行卡尾号"""
+V3BankTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse = (
+    V3BankTransferBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse
+)
+"""The answer of GET v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
+银行明细单号查询明细单API
+"""
 
 class V3BankTransfer(TypedNode):
     """``v3/bank-transfer``"""

@@ -73,14 +73,8 @@ class V3BillTradebillGetQuery(TypedDict):
     tar_type: NotRequired[Literal["GZIP", None]]
     """压缩类型"""
 
-class V3BillTradebillGetResponse(TypedDict):
-    """The answer of GET v3/bill/tradebill: 申请交易账单API"""
-    hash_type: str
-    """哈希类型"""
-    hash_value: str
-    """哈希值"""
-    download_url: str
-    """账单下载地址"""
+V3BillTradebillGetResponse = V3BillFundflowbillGetResponse
+"""The answer of GET v3/bill/tradebill: 申请交易账单API"""
 
 class V3Bill(TypedNode):
     """``v3/bill``"""

@@ -152,32 +152,8 @@ class V3BrandApplymentsApplymentIdByApplymentIdGetResponse(TypedDict):
     brand_id: NotRequired[str]
     """品牌ID"""
 
-class V3BrandApplymentsBusinessCodeByBusinessCodeGetResponse(TypedDict):
-    """The answer of GET v3/brand/applyments/business-code/{business_code}: 根据业务申请编号查询申请状态"""
-    applyment_id: str
-    """微信支付申请单号"""
-    business_code: str
-    """业务申请编号"""
-    applyment_state: Literal[
-        "APPLYMENT_STATE_UNKNOWN",
-        "APPLYMENT_STATE_UNSUBMITTED",
-        "APPLYMENT_STATE_WAITING_VALIDATE",
-        "APPLYMENT_STATE_WAITING_AUDIT",
-        "APPLYMENT_STATE_WAITING_AUTH",
-        "APPLYMENT_STATE_OPEN_ACCOUNT",
-        "APPLYMENT_STATE_FINISH",
-        "APPLYMENT_STATE_AUDIT_REJECTED",
-        "APPLYMENT_STATE_CANCELED",
-    ]
-    """申请状态"""
-    applyment_state_desc: str
-    """申请状态说明"""
-    authorization_confirmation_qr_code: NotRequired[str]
-    """授权确认二维码链接"""
-    reject_reason: NotRequired[str]
-    """驳回原因"""
-    brand_id: NotRequired[str]
-    """品牌ID"""
+V3BrandApplymentsBusinessCodeByBusinessCodeGetResponse = V3BrandApplymentsApplymentIdByApplymentIdGetResponse
+"""The answer of GET v3/brand/applyments/business-code/{business_code}: 根据业务申请编号查询申请状态"""
 
 class V3BrandApplymentsCancelApplymentPostJson(TypedDict):
     """``json=`` of POST v3/brand/applyments/cancel-applyment: 撤销申请"""
@@ -186,12 +162,8 @@ class V3BrandApplymentsCancelApplymentPostJson(TypedDict):
     business_code: NotRequired[str]
     """业务申请编号"""
 
-class V3BrandApplymentsCancelApplymentPostResponse(TypedDict):
-    """The answer of POST v3/brand/applyments/cancel-applyment: 撤销申请"""
-    applyment_id: str
-    """微信支付申请单号"""
-    business_code: str
-    """业务申请编号"""
+V3BrandApplymentsCancelApplymentPostResponse = V3BrandApplymentsPostResponse
+"""The answer of POST v3/brand/applyments/cancel-applyment: 撤销申请"""
 
 class V3BrandCardCardConfigsGetQuery(TypedDict):
     """``query=`` of GET v3/brand/card/card-configs: 查询商家名片配置申请状态"""
@@ -282,14 +254,8 @@ class V3BrandCardCardConfigsPostResponse(TypedDict):
     card_preview_url: str
     """商家名片预览二维码链接"""
 
-class V3BrandCardCardConfigsCancelApplymentPostJson(TypedDict):
-    """``json=`` of POST v3/brand/card/card-configs/cancel-applyment: 撤销商家名片配置申请"""
-    business_code: NotRequired[str]
-    """业务申请编号"""
-    applyment_id: NotRequired[str]
-    """微信支付申请单号"""
-    brand_id: str
-    """品牌ID"""
+V3BrandCardCardConfigsCancelApplymentPostJson = V3BrandCardCardConfigsGetQuery
+"""``json=`` of POST v3/brand/card/card-configs/cancel-applyment: 撤销商家名片配置申请"""
 
 class V3BrandCardCardConfigsCancelApplymentPostResponse(TypedDict):
     """The answer of POST v3/brand/card/card-configs/cancel-applyment: 撤销商家名片配置申请"""
@@ -310,14 +276,8 @@ class V3BrandCardCardConfigsCancelApplymentPostResponse(TypedDict):
     ]
     """申请单状态"""
 
-class V3BrandCardCardConfigsPreviewUrlGetQuery(TypedDict):
-    """``query=`` of GET v3/brand/card/card-configs/preview-url: 获取商家名片预览二维码"""
-    business_code: NotRequired[str]
-    """业务申请编号"""
-    applyment_id: NotRequired[str]
-    """微信支付申请单号"""
-    brand_id: str
-    """品牌ID"""
+V3BrandCardCardConfigsPreviewUrlGetQuery = V3BrandCardCardConfigsGetQuery
+"""``query=`` of GET v3/brand/card/card-configs/preview-url: 获取商家名片预览二维码"""
 
 class V3BrandCardCardConfigsPreviewUrlGetResponse(TypedDict):
     """The answer of GET v3/brand/card/card-configs/preview-url: 获取商家名片预览二维码"""
@@ -408,20 +368,8 @@ class V3BrandCardCardLinksPostJson(TypedDict):
     service_id: NotRequired[str]
     """服务ID"""
 
-class V3BrandCardCardLinksPostResponse(TypedDict):
-    """The answer of POST v3/brand/card/card-links: 添加交易连接名片规则申请"""
-    business_code: str
-    """业务申请编号"""
-    brand_id: str
-    """品牌ID"""
-    payment_scene: Literal["MINI_PROGRAM", "APP", "PAYMENT_SCORE", "PAYMENT_CODE"]
-    """交易场景类型"""
-    appid: NotRequired[str]
-    """公众账号ID"""
-    card_link_mchid: NotRequired[str]
-    """商户号"""
-    service_id: NotRequired[str]
-    """服务ID"""
+V3BrandCardCardLinksPostResponse = V3BrandCardCardLinksPostJson
+"""The answer of POST v3/brand/card/card-links: 添加交易连接名片规则申请"""
 
 class V3BrandCardCardLinksBusinessCodeByBusinessCodeGetQuery(TypedDict):
     """``query=`` of GET v3/brand/card/card-links/business-code/{business_code}: 根据业务申请编号查询添加申请状态"""
@@ -478,18 +426,8 @@ class V3BrandCardCardLinksUnbindCardLinkPostJson(TypedDict):
     service_id: NotRequired[str]
     """服务ID"""
 
-class V3BrandCardCardLinksUnbindCardLinkPostResponse(TypedDict):
-    """The answer of POST v3/brand/card/card-links/unbind-card-link: 解除已生效交易连接名片场景"""
-    brand_id: str
-    """品牌ID"""
-    payment_scene: Literal["MINI_PROGRAM", "APP", "PAYMENT_SCORE", "PAYMENT_CODE"]
-    """交易场景类型"""
-    appid: NotRequired[str]
-    """公众账号ID"""
-    card_link_mchid: NotRequired[str]
-    """商户号"""
-    service_id: NotRequired[str]
-    """服务ID"""
+V3BrandCardCardLinksUnbindCardLinkPostResponse = V3BrandCardCardLinksUnbindCardLinkPostJson
+"""The answer of POST v3/brand/card/card-links/unbind-card-link: 解除已生效交易连接名片场景"""
 
 class V3BrandMarketingShakeActivitiesActivitiesGetQuery(TypedDict):
     """``query=`` of GET v3/brand/marketing/shake-activities/activities: 查询摇优惠活动列表"""
@@ -759,52 +697,8 @@ class V3BrandPartnerCardMemberCardsPostJson(TypedDict):
     user_information: NotRequired[V3BrandPartnerCardMemberCardsPostJsonUserInformation]
     """用户开卡信息"""
 
-class V3BrandPartnerCardMemberCardsPostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/cards: 创建会员卡模板"""
-    card_id: str
-    """会员卡模板ID"""
-    brand_id: str
-    """品牌ID"""
-    appid: str
-    """商户AppId"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    card_title: str
-    """卡名称"""
-    card_color: str
-    """卡背景颜色"""
-    card_picture_url: str
-    """卡背景图URL"""
-    code_mode: Literal["SYSTEM_ALLOCATE", "MERCHANT_ALLOCATE"]
-    """会员卡code分配类型"""
-    code_type: Literal["NONE_CODE", "BAR_CODE", "QR_CODE", "BAR_CODE_AND_QR_CODE", "JUMP_MINI_PROGRAM"]
-    """会员码型"""
-    code_jump_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponseCodeJumpInformation]
-    """会员码跳转信息"""
-    benefits: str
-    """会员权益"""
-    notify_url: str
-    """回调地址"""
-    need_pinned: NotRequired[bool]
-    """是否置顶"""
-    need_display_level: NotRequired[bool]
-    """是否展示会员等级"""
-    init_level: NotRequired[str]
-    """会员初始等级"""
-    service_phone: NotRequired[str]
-    """服务电话"""
-    legal_agreement: NotRequired[str]
-    """商家法务协议"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    points_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponsePointsInformation]
-    """积分信息"""
-    balance_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponseBalanceInformation]
-    """储值信息"""
-    purchase_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponsePurchaseInformation]
-    """付费会员信息"""
-    user_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponseUserInformation]
-    """用户开卡信息"""
+V3BrandPartnerCardMemberCardsPostResponse = V3BrandPartnerCardMemberCardsGetResponseDataItem
+"""The answer of POST v3/brand/partner/card-member/cards: 创建会员卡模板"""
 
 class V3BrandPartnerCardMemberCardsByCardIdGetQuery(TypedDict):
     """``query=`` of GET v3/brand/partner/card-member/cards/{card_id}: 查询会员卡模板信息"""
@@ -901,121 +795,17 @@ class V3BrandPartnerCardMemberCardsByCardIdPatchJson(TypedDict):
     user_information: NotRequired[V3BrandPartnerCardMemberCardsPostJsonUserInformation]
     """用户开卡信息"""
 
-class V3BrandPartnerCardMemberCardsByCardIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/brand/partner/card-member/cards/{card_id}: 修改会员卡模板信息"""
-    card_id: str
-    """会员卡模板ID"""
-    brand_id: str
-    """品牌ID"""
-    appid: str
-    """商户AppId"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    card_title: str
-    """卡名称"""
-    card_color: str
-    """卡背景颜色"""
-    card_picture_url: str
-    """卡背景图URL"""
-    code_mode: Literal["SYSTEM_ALLOCATE", "MERCHANT_ALLOCATE"]
-    """会员卡code分配类型"""
-    code_type: Literal["NONE_CODE", "BAR_CODE", "QR_CODE", "BAR_CODE_AND_QR_CODE", "JUMP_MINI_PROGRAM"]
-    """会员码型"""
-    code_jump_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponseCodeJumpInformation]
-    """会员码跳转信息"""
-    benefits: str
-    """会员权益"""
-    notify_url: str
-    """回调地址"""
-    need_pinned: NotRequired[bool]
-    """是否置顶"""
-    need_display_level: NotRequired[bool]
-    """是否展示会员等级"""
-    init_level: NotRequired[str]
-    """会员初始等级"""
-    service_phone: NotRequired[str]
-    """服务电话"""
-    legal_agreement: NotRequired[str]
-    """商家法务协议"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    points_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponsePointsInformation]
-    """积分信息"""
-    balance_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponseBalanceInformation]
-    """储值信息"""
-    purchase_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponsePurchaseInformation]
-    """付费会员信息"""
-    user_information: NotRequired[V3BrandPartnerCardMemberCardsPostJsonUserInformation]
-    """用户开卡信息"""
-    state: Literal["CARD_EFFECTIVE", "CARD_INVALID"]
-    """状态"""
-    create_time: str
-    """创建时间"""
-    update_time: str
-    """更新时间"""
+V3BrandPartnerCardMemberCardsByCardIdPatchResponse = V3BrandPartnerCardMemberCardsByCardIdGetResponse
+"""The answer of PATCH v3/brand/partner/card-member/cards/{card_id}: 修改会员卡模板信息"""
 
-class V3BrandPartnerCardMemberCardsByCardIdDeleteQuery(TypedDict):
-    """``query=`` of DELETE v3/brand/partner/card-member/cards/{card_id}: 删除会员卡模板"""
-    brand_id: str
-    """品牌id"""
+V3BrandPartnerCardMemberCardsByCardIdDeleteQuery = V3BrandPartnerCardMemberCardsByCardIdGetQuery
+"""``query=`` of DELETE v3/brand/partner/card-member/cards/{card_id}: 删除会员卡模板"""
 
-class V3BrandPartnerCardMemberCardsByCardIdDeleteResponse(TypedDict):
-    """The answer of DELETE v3/brand/partner/card-member/cards/{card_id}: 删除会员卡模板"""
-    card_id: str
-    """会员卡模板ID"""
-    brand_id: str
-    """品牌ID"""
-    appid: str
-    """商户AppId"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    card_title: str
-    """卡名称"""
-    card_color: str
-    """卡背景颜色"""
-    card_picture_url: str
-    """卡背景图URL"""
-    code_mode: Literal["SYSTEM_ALLOCATE", "MERCHANT_ALLOCATE"]
-    """会员卡code分配类型"""
-    code_type: Literal["NONE_CODE", "BAR_CODE", "QR_CODE", "BAR_CODE_AND_QR_CODE", "JUMP_MINI_PROGRAM"]
-    """会员码型"""
-    code_jump_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponseCodeJumpInformation]
-    """会员码跳转信息"""
-    benefits: str
-    """会员权益"""
-    notify_url: str
-    """回调地址"""
-    need_pinned: NotRequired[bool]
-    """是否置顶"""
-    need_display_level: NotRequired[bool]
-    """是否展示会员等级"""
-    init_level: NotRequired[str]
-    """会员初始等级"""
-    service_phone: NotRequired[str]
-    """服务电话"""
-    legal_agreement: NotRequired[str]
-    """商家法务协议"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    points_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponsePointsInformation]
-    """积分信息"""
-    balance_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponseBalanceInformation]
-    """储值信息"""
-    purchase_information: NotRequired[V3BrandPartnerCardMemberCardsGetResponsePurchaseInformation]
-    """付费会员信息"""
-    user_information: NotRequired[V3BrandPartnerCardMemberCardsPostJsonUserInformation]
-    """用户开卡信息"""
-    state: Literal["CARD_EFFECTIVE", "CARD_INVALID"]
-    """状态"""
-    create_time: str
-    """创建时间"""
-    update_time: str
-    """更新时间"""
+V3BrandPartnerCardMemberCardsByCardIdDeleteResponse = V3BrandPartnerCardMemberCardsByCardIdGetResponse
+"""The answer of DELETE v3/brand/partner/card-member/cards/{card_id}: 删除会员卡模板"""
 
-class V3BrandPartnerCardMemberCardsByCardIdInvalidatePostJson(TypedDict):
-    """``json=`` of POST v3/brand/partner/card-member/cards/{card_id}/invalidate: 作废会员卡模板"""
-    brand_id: str
-    """品牌id"""
+V3BrandPartnerCardMemberCardsByCardIdInvalidatePostJson = V3BrandPartnerCardMemberCardsByCardIdGetQuery
+"""``json=`` of POST v3/brand/partner/card-member/cards/{card_id}/invalidate: 作废会员卡模板"""
 
 class V3BrandPartnerCardMemberCardsByCardIdInvalidatePostResponseMemberInformation(TypedDict):
     """会员中心信息"""
@@ -1180,86 +970,18 @@ class V3BrandPartnerCardMemberMembershipActivitiesPostJson(TypedDict):
     product_coupon_stock_list: list[V3BrandPartnerCardMemberMembershipActivitiesGetResponseProductCouponStockListItem]
     """商品券批次列表"""
 
-class V3BrandPartnerCardMemberMembershipActivitiesPostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/membership-activities: 创建品牌会员发券活动"""
-    out_request_no: str
-    """商户请求单号"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡ID"""
-    activity_channel: Literal["MECHANT_APP_COMPONENT"]
-    """活动渠道"""
-    title: str
-    """活动主标题"""
-    sub_title: str
-    """活动主标题"""
-    begin_time: str
-    """活动开始时间 (date-time)"""
-    end_time: str
-    """活动结束时间 (date-time)"""
-    apply_total: int
-    """活动总库存"""
-    apply_available: int
-    """活动剩余库存"""
-    product_coupon_stock_list: list[V3BrandPartnerCardMemberMembershipActivitiesGetResponseProductCouponStockListItem]
-    """商品券批次列表"""
-    activity_id: str
-    """活动ID"""
-    activity_state: Literal[
-        "MEMBERSHIP_ACTIVITY_CREATED",
-        "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-        "MEMBERSHIP_ACTIVITY_TERMINATED",
-        "MEMBERSHIP_ACTIVITY_EXPIRED",
-    ]
-    """活动状态"""
-    create_time: str
-    """创建时间 (date-time)"""
-    modify_time: str
-    """更新时间 (date-time)"""
+V3BrandPartnerCardMemberMembershipActivitiesPostResponse = (
+    V3BrandPartnerCardMemberMembershipActivitiesGetResponseDataItem
+)
+"""The answer of POST v3/brand/partner/card-member/membership-activities: 创建品牌会员发券活动"""
 
-class V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetQuery(TypedDict):
-    """``query=`` of GET v3/brand/partner/card-member/membership-activities/{activity_id}: 查询品牌会员发券活动"""
-    brand_id: str
-    """品牌id"""
+V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetQuery = V3BrandPartnerCardMemberCardsByCardIdGetQuery
+"""``query=`` of GET v3/brand/partner/card-member/membership-activities/{activity_id}: 查询品牌会员发券活动"""
 
-class V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetResponse(TypedDict):
-    """The answer of GET v3/brand/partner/card-member/membership-activities/{activity_id}: 查询品牌会员发券活动"""
-    out_request_no: str
-    """商户请求单号"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡ID"""
-    activity_channel: Literal["MECHANT_APP_COMPONENT"]
-    """活动渠道"""
-    title: str
-    """活动主标题"""
-    sub_title: str
-    """活动主标题"""
-    begin_time: str
-    """活动开始时间 (date-time)"""
-    end_time: str
-    """活动结束时间 (date-time)"""
-    apply_total: int
-    """活动总库存"""
-    apply_available: int
-    """活动剩余库存"""
-    product_coupon_stock_list: list[V3BrandPartnerCardMemberMembershipActivitiesGetResponseProductCouponStockListItem]
-    """商品券批次列表"""
-    activity_id: str
-    """活动ID"""
-    activity_state: Literal[
-        "MEMBERSHIP_ACTIVITY_CREATED",
-        "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-        "MEMBERSHIP_ACTIVITY_TERMINATED",
-        "MEMBERSHIP_ACTIVITY_EXPIRED",
-    ]
-    """活动状态"""
-    create_time: str
-    """创建时间 (date-time)"""
-    modify_time: str
-    """更新时间 (date-time)"""
+V3BrandPartnerCardMemberMembershipActivitiesByActivityIdGetResponse = (
+    V3BrandPartnerCardMemberMembershipActivitiesGetResponseDataItem
+)
+"""The answer of GET v3/brand/partner/card-member/membership-activities/{activity_id}: 查询品牌会员发券活动"""
 
 class V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchJson(TypedDict):
     """``json=`` of PATCH v3/brand/partner/card-member/membership-activities/{activity_id}: 修改品牌会员发券活动信息"""
@@ -1274,90 +996,21 @@ class V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchJson(TypedDic
     end_time: str
     """活动结束时间 (date-time)"""
 
-class V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/brand/partner/card-member/membership-activities/{activity_id}: 修改品牌会员发券活动信息"""
-    out_request_no: str
-    """商户请求单号"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡ID"""
-    activity_channel: Literal["MECHANT_APP_COMPONENT"]
-    """活动渠道"""
-    title: str
-    """活动主标题"""
-    sub_title: str
-    """活动主标题"""
-    begin_time: str
-    """活动开始时间 (date-time)"""
-    end_time: str
-    """活动结束时间 (date-time)"""
-    apply_total: int
-    """活动总库存"""
-    apply_available: int
-    """活动剩余库存"""
-    product_coupon_stock_list: list[V3BrandPartnerCardMemberMembershipActivitiesGetResponseProductCouponStockListItem]
-    """商品券批次列表"""
-    activity_id: str
-    """活动ID"""
-    activity_state: Literal[
-        "MEMBERSHIP_ACTIVITY_CREATED",
-        "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-        "MEMBERSHIP_ACTIVITY_TERMINATED",
-        "MEMBERSHIP_ACTIVITY_EXPIRED",
-    ]
-    """活动状态"""
-    create_time: str
-    """创建时间 (date-time)"""
-    modify_time: str
-    """更新时间 (date-time)"""
+V3BrandPartnerCardMemberMembershipActivitiesByActivityIdPatchResponse = (
+    V3BrandPartnerCardMemberMembershipActivitiesGetResponseDataItem
+)
+"""The answer of PATCH v3/brand/partner/card-member/membership-activities/{activity_id}: 修改品牌会员发券活动信息"""
 
-class V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostJson(TypedDict):
-    """``json=`` of POST v3/brand/partner/card-member/membership-activities/{activity_id}/terminate:
-    终止品牌会员发券活动
-    """
-    brand_id: str
-    """品牌ID"""
+V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostJson = (
+    V3BrandCardCardLinksBusinessCodeByBusinessCodeGetQuery
+)
+"""``json=`` of POST v3/brand/partner/card-member/membership-activities/{activity_id}/terminate: 终止品牌会员发券活动"""
 
-class V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/membership-activities/{activity_id}/terminate:
-    终止品牌会员发券活动
-    """
-    out_request_no: str
-    """商户请求单号"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡ID"""
-    activity_channel: Literal["MECHANT_APP_COMPONENT"]
-    """活动渠道"""
-    title: str
-    """活动主标题"""
-    sub_title: str
-    """活动主标题"""
-    begin_time: str
-    """活动开始时间 (date-time)"""
-    end_time: str
-    """活动结束时间 (date-time)"""
-    apply_total: int
-    """活动总库存"""
-    apply_available: int
-    """活动剩余库存"""
-    product_coupon_stock_list: list[V3BrandPartnerCardMemberMembershipActivitiesGetResponseProductCouponStockListItem]
-    """商品券批次列表"""
-    activity_id: str
-    """活动ID"""
-    activity_state: Literal[
-        "MEMBERSHIP_ACTIVITY_CREATED",
-        "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-        "MEMBERSHIP_ACTIVITY_TERMINATED",
-        "MEMBERSHIP_ACTIVITY_EXPIRED",
-    ]
-    """活动状态"""
-    create_time: str
-    """创建时间 (date-time)"""
-    modify_time: str
-    """更新时间 (date-time)"""
+V3BrandCardMemberMembershipActivitiesByActivityIdTerminatePostResponse = (
+    V3BrandPartnerCardMemberMembershipActivitiesGetResponseDataItem
+)
+"""The answer of POST v3/brand/partner/card-member/membership-activities/{activity_id}/terminate: 终止品牌会员发券活动
+"""
 
 class V3BrandPartnerCardMemberPayViewTokensPostJson(TypedDict):
     """``json=`` of POST v3/brand/partner/card-member/pay-view-tokens: 品牌会员展示付款码组件预授权"""
@@ -1375,21 +1028,11 @@ class V3BrandPartnerCardMemberPayViewTokensPostResponse(TypedDict):
     expire_time: str
     """token 过期时间 (date-time)"""
 
-class V3BrandPartnerCardMemberPreAuthTokensPostJson(TypedDict):
-    """``json=`` of POST v3/brand/partner/card-member/pre-auth-tokens: 入会组件预授权"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
+V3BrandPartnerCardMemberPreAuthTokensPostJson = V3BrandPartnerCardMemberPayViewTokensPostJson
+"""``json=`` of POST v3/brand/partner/card-member/pre-auth-tokens: 入会组件预授权"""
 
-class V3BrandPartnerCardMemberPreAuthTokensPostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/pre-auth-tokens: 入会组件预授权"""
-    token: str
-    """预授权token"""
-    expire_time: str
-    """token 过期时间 (date-time)"""
+V3BrandPartnerCardMemberPreAuthTokensPostResponse = V3BrandPartnerCardMemberPayViewTokensPostResponse
+"""The answer of POST v3/brand/partner/card-member/pre-auth-tokens: 入会组件预授权"""
 
 class V3BrandPartnerCardMemberUserCardsGetQuery(TypedDict):
     """``query=`` of GET v3/brand/partner/card-member/user-cards: 查询用户在品牌下所有会员卡"""
@@ -1551,40 +1194,8 @@ class V3BrandPartnerCardMemberUserCardsImportByPhonePostJson(TypedDict):
     pickup_time: str
     """领取时间 (date-time)"""
 
-class V3BrandPartnerCardMemberUserCardsImportByPhonePostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/user-cards/import-by-phone: 根据手机号导入用户会员卡"""
-    user_card_code: str
-    """会员卡code"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
-    card_color: NotRequired[str]
-    """卡背景颜色"""
-    card_picture_url: NotRequired[str]
-    """卡背景图URL"""
-    brand_id: str
-    """品牌ID"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    phone_number: NotRequired[str]
-    """加密的手机号"""
-    level: NotRequired[str]
-    """等级"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    pickup_time: str
-    """领取时间 (date-time)"""
-    user_information: NotRequired[V3BrandPartnerCardMemberUserCardsGetResponseUserInformation]
-    """用户开卡时填写的个人信息"""
-    attach: NotRequired[str]
-    """商家数据包"""
-    user_card_state: Literal["UNACTIVATED", "EFFECTIVE", "EXPIRED", "INVALID"]
-    """用户会员卡状态"""
-    invalid_reason: NotRequired[str]
-    """作废原因"""
-    invalid_time: NotRequired[str]
-    """作废时间 (date-time)"""
+V3BrandPartnerCardMemberUserCardsImportByPhonePostResponse = V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse
+"""The answer of POST v3/brand/partner/card-member/user-cards/import-by-phone: 根据手机号导入用户会员卡"""
 
 class V3BrandPartnerCardMemberUserCardsByUserCardCodeGetQuery(TypedDict):
     """``query=`` of GET v3/brand/partner/card-member/user-cards/{user_card_code}: 查询用户会员卡信息"""
@@ -1595,40 +1206,8 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeGetQuery(TypedDict):
     openid: str
     """用户标识"""
 
-class V3BrandPartnerCardMemberUserCardsByUserCardCodeGetResponse(TypedDict):
-    """The answer of GET v3/brand/partner/card-member/user-cards/{user_card_code}: 查询用户会员卡信息"""
-    user_card_code: str
-    """会员卡code"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
-    card_color: NotRequired[str]
-    """卡背景颜色"""
-    card_picture_url: NotRequired[str]
-    """卡背景图URL"""
-    brand_id: str
-    """品牌ID"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    phone_number: NotRequired[str]
-    """加密的手机号"""
-    level: NotRequired[str]
-    """等级"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    pickup_time: str
-    """领取时间 (date-time)"""
-    user_information: NotRequired[V3BrandPartnerCardMemberUserCardsGetResponseUserInformation]
-    """用户开卡时填写的个人信息"""
-    attach: NotRequired[str]
-    """商家数据包"""
-    user_card_state: Literal["UNACTIVATED", "EFFECTIVE", "EXPIRED", "INVALID"]
-    """用户会员卡状态"""
-    invalid_reason: NotRequired[str]
-    """作废原因"""
-    invalid_time: NotRequired[str]
-    """作废时间 (date-time)"""
+V3BrandPartnerCardMemberUserCardsByUserCardCodeGetResponse = V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse
+"""The answer of GET v3/brand/partner/card-member/user-cards/{user_card_code}: 查询用户会员卡信息"""
 
 class V3BrandPartnerCardMemberUserCardsByUserCardCodePatchQuery(TypedDict):
     """``query=`` of PATCH v3/brand/partner/card-member/user-cards/{user_card_code}: 修改用户会员卡信息"""
@@ -1658,40 +1237,10 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodePatchJson(TypedDict):
     attach: NotRequired[str]
     """商家数据包"""
 
-class V3BrandPartnerCardMemberUserCardsByUserCardCodePatchResponse(TypedDict):
-    """The answer of PATCH v3/brand/partner/card-member/user-cards/{user_card_code}: 修改用户会员卡信息"""
-    user_card_code: str
-    """会员卡code"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
-    card_color: NotRequired[str]
-    """卡背景颜色"""
-    card_picture_url: NotRequired[str]
-    """卡背景图URL"""
-    brand_id: str
-    """品牌ID"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    phone_number: NotRequired[str]
-    """加密的手机号"""
-    level: NotRequired[str]
-    """等级"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    pickup_time: str
-    """领取时间 (date-time)"""
-    user_information: NotRequired[V3BrandPartnerCardMemberUserCardsGetResponseUserInformation]
-    """用户开卡时填写的个人信息"""
-    attach: NotRequired[str]
-    """商家数据包"""
-    user_card_state: Literal["UNACTIVATED", "EFFECTIVE", "EXPIRED", "INVALID"]
-    """用户会员卡状态"""
-    invalid_reason: NotRequired[str]
-    """作废原因"""
-    invalid_time: NotRequired[str]
-    """作废时间 (date-time)"""
+V3BrandPartnerCardMemberUserCardsByUserCardCodePatchResponse = (
+    V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse
+)
+"""The answer of PATCH v3/brand/partner/card-member/user-cards/{user_card_code}: 修改用户会员卡信息"""
 
 class V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostQuery(TypedDict):
     """``query=`` of POST v3/brand/partner/card-member/user-cards/{user_card_code}/confirm: 同步会员开通结果"""
@@ -1721,40 +1270,10 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostJson(TypedDict):
     user_card_confirm_state: Literal["CREATE_CARD_SUCCESS", "CREATE_CARD_FAIL"]
     """会员开卡状态"""
 
-class V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/user-cards/{user_card_code}/confirm: 同步会员开通结果"""
-    user_card_code: str
-    """会员卡code"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
-    card_color: NotRequired[str]
-    """卡背景颜色"""
-    card_picture_url: NotRequired[str]
-    """卡背景图URL"""
-    brand_id: str
-    """品牌ID"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    phone_number: NotRequired[str]
-    """加密的手机号"""
-    level: NotRequired[str]
-    """等级"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    pickup_time: str
-    """领取时间 (date-time)"""
-    user_information: NotRequired[V3BrandPartnerCardMemberUserCardsGetResponseUserInformation]
-    """用户开卡时填写的个人信息"""
-    attach: NotRequired[str]
-    """商家数据包"""
-    user_card_state: Literal["UNACTIVATED", "EFFECTIVE", "EXPIRED", "INVALID"]
-    """用户会员卡状态"""
-    invalid_reason: NotRequired[str]
-    """作废原因"""
-    invalid_time: NotRequired[str]
-    """作废时间 (date-time)"""
+V3BrandPartnerCardMemberUserCardsByUserCardCodeConfirmPostResponse = (
+    V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse
+)
+"""The answer of POST v3/brand/partner/card-member/user-cards/{user_card_code}/confirm: 同步会员开通结果"""
 
 class V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostQuery(TypedDict):
     """``query=`` of POST v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate: 作废用户会员卡"""
@@ -1770,40 +1289,10 @@ class V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostJson(TypedDic
     invalid_reason: NotRequired[str]
     """作废原因"""
 
-class V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate: 作废用户会员卡"""
-    user_card_code: str
-    """会员卡code"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
-    card_color: NotRequired[str]
-    """卡背景颜色"""
-    card_picture_url: NotRequired[str]
-    """卡背景图URL"""
-    brand_id: str
-    """品牌ID"""
-    card_type: Literal["PURCHASE", "NORMAL", "BALANCE"]
-    """会员卡类型"""
-    phone_number: NotRequired[str]
-    """加密的手机号"""
-    level: NotRequired[str]
-    """等级"""
-    valid_date_information: V3BrandPartnerCardMemberCardsGetResponseValidDateInformation
-    """会员卡有效期"""
-    pickup_time: str
-    """领取时间 (date-time)"""
-    user_information: NotRequired[V3BrandPartnerCardMemberUserCardsGetResponseUserInformation]
-    """用户开卡时填写的个人信息"""
-    attach: NotRequired[str]
-    """商家数据包"""
-    user_card_state: Literal["UNACTIVATED", "EFFECTIVE", "EXPIRED", "INVALID"]
-    """用户会员卡状态"""
-    invalid_reason: NotRequired[str]
-    """作废原因"""
-    invalid_time: NotRequired[str]
-    """作废时间 (date-time)"""
+V3BrandPartnerCardMemberUserCardsByUserCardCodeInvalidatePostResponse = (
+    V3BrandPartnerCardMemberUserCardsImportByOpenidPostResponse
+)
+"""The answer of POST v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate: 作废用户会员卡"""
 
 class V3BrandPartnerCardMemberUserFeedsPostJson(TypedDict):
     """``json=`` of POST v3/brand/partner/card-member/user-feeds: 创建用户动态信息"""
@@ -1820,20 +1309,8 @@ class V3BrandPartnerCardMemberUserFeedsPostJson(TypedDict):
     cell_message: str
     """会员动态内容"""
 
-class V3BrandPartnerCardMemberUserFeedsPostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/user-feeds: 创建用户动态信息"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡模板ID"""
-    user_card_code: str
-    """会员卡code"""
-    openid: str
-    """用户标识"""
-    out_request_no: str
-    """商家请求单号"""
-    cell_message: str
-    """会员动态内容"""
+V3BrandPartnerCardMemberUserFeedsPostResponse = V3BrandPartnerCardMemberUserFeedsPostJson
+"""The answer of POST v3/brand/partner/card-member/user-feeds: 创建用户动态信息"""
 
 class V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostJson(TypedDict):
     """``json=`` of POST v3/brand/partner/card-member/user-points/exchange-coupon/confirm: 同步积分兑券结果"""
@@ -1856,26 +1333,10 @@ class V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostJson(TypedDict)
     fail_reason: NotRequired[str]
     """兑券失败原因"""
 
-class V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/user-points/exchange-coupon/confirm: 同步积分兑券结果"""
-    record_id: str
-    """积分兑券ID"""
-    exchange_coupon_template_id: str
-    """积分兑券模板ID"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
-    user_card_code: str
-    """会员卡code"""
-    state: Literal["POINT_EXCHANGE_COUPON_SUCCESS", "POINT_EXCHANGE_COUPON_FAIL"]
-    """积分兑券状态"""
-    coupon_code: NotRequired[str]
-    """兑券成功的券code"""
-    fail_reason: NotRequired[str]
-    """兑券失败原因"""
+V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostResponse = (
+    V3BrandPartnerCardMemberUserPointsExchangeCouponConfirmPostJson
+)
+"""The answer of POST v3/brand/partner/card-member/user-points/exchange-coupon/confirm: 同步积分兑券结果"""
 
 class V3BrandPartnerCardMemberUserPointsSyncPostJson(TypedDict):
     """``json=`` of POST v3/brand/partner/card-member/user-points/sync: 同步积分余额"""
@@ -1892,20 +1353,8 @@ class V3BrandPartnerCardMemberUserPointsSyncPostJson(TypedDict):
     point_balance: int
     """积分余额"""
 
-class V3BrandPartnerCardMemberUserPointsSyncPostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/card-member/user-points/sync: 同步积分余额"""
-    out_request_no: str
-    """商家请求单号"""
-    brand_id: str
-    """品牌ID"""
-    card_id: str
-    """会员卡模板ID"""
-    openid: str
-    """用户标识"""
-    user_card_code: str
-    """会员卡code"""
-    point_balance: int
-    """积分余额"""
+V3BrandPartnerCardMemberUserPointsSyncPostResponse = V3BrandPartnerCardMemberUserPointsSyncPostJson
+"""The answer of POST v3/brand/partner/card-member/user-points/sync: 同步积分余额"""
 
 class V3BrandPartnerStoreBrandstoresGetQuery(TypedDict):
     """``query=`` of GET v3/brand/partner/store/brandstores: 列表查询品牌门店信息"""
@@ -2029,10 +1478,8 @@ class V3BrandPartnerStoreBrandstoresPostResponse(TypedDict):
     store_recipient: NotRequired[list[V3BrandPartnerStoreBrandstoresPostResponseStoreRecipientItem]]
     """门店收款信息"""
 
-class V3BrandPartnerStoreBrandstoresByStoreIdGetQuery(TypedDict):
-    """``query=`` of GET v3/brand/partner/store/brandstores/{store_id}: 查询品牌门店"""
-    brand_id: str
-    """品牌ID"""
+V3BrandPartnerStoreBrandstoresByStoreIdGetQuery = V3BrandCardCardLinksBusinessCodeByBusinessCodeGetQuery
+"""``query=`` of GET v3/brand/partner/store/brandstores/{store_id}: 查询品牌门店"""
 
 class V3BrandPartnerStoreBrandstoresByStoreIdGetResponse(TypedDict):
     """The answer of GET v3/brand/partner/store/brandstores/{store_id}: 查询品牌门店"""
@@ -2066,31 +1513,11 @@ class V3BrandPartnerStoreBrandstoresByStoreIdPatchJson(TypedDict):
     store_business: NotRequired[V3BrandPartnerStoreBrandstoresGetResponseStoreBusiness]
     """门店经营信息"""
 
-class V3BrandPartnerStoreBrandstoresByStoreIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/brand/partner/store/brandstores/{store_id}: 更新品牌门店"""
-    brand_id: str
-    """品牌ID"""
-    store_id: str
-    """品牌门店ID"""
-    store_state: NotRequired[Literal["OPEN", "CREATING", "CLOSED"]]
-    """门店状态"""
-    audit_state: NotRequired[Literal["SUCCESS", "PROCESSING", "REJECTED"]]
-    """审核状态"""
-    review_reject_reason: NotRequired[str]
-    """审核失败原因"""
-    store_basics: NotRequired[V3BrandPartnerStoreBrandstoresGetResponseStoreBasics]
-    """门店基础信息"""
-    store_address: NotRequired[V3BrandPartnerStoreBrandstoresGetResponseStoreAddress]
-    """门店地址信息"""
-    store_business: NotRequired[V3BrandPartnerStoreBrandstoresGetResponseStoreBusiness]
-    """门店经营信息"""
-    store_recipient: NotRequired[list[V3BrandPartnerStoreBrandstoresPostResponseStoreRecipientItem]]
-    """门店收款信息"""
+V3BrandPartnerStoreBrandstoresByStoreIdPatchResponse = V3BrandPartnerStoreBrandstoresByStoreIdGetResponse
+"""The answer of PATCH v3/brand/partner/store/brandstores/{store_id}: 更新品牌门店"""
 
-class V3BrandPartnerStoreBrandstoresByStoreIdDeleteJson(TypedDict):
-    """``json=`` of DELETE v3/brand/partner/store/brandstores/{store_id}: 删除品牌门店"""
-    brand_id: str
-    """品牌ID"""
+V3BrandPartnerStoreBrandstoresByStoreIdDeleteJson = V3BrandCardCardLinksBusinessCodeByBusinessCodeGetQuery
+"""``json=`` of DELETE v3/brand/partner/store/brandstores/{store_id}: 删除品牌门店"""
 
 class V3BrandPartnerStoreBrandstoresByStoreIdBindrecipientPostJson(TypedDict):
     """``json=`` of POST v3/brand/partner/store/brandstores/{store_id}/bindrecipient: 绑定收款商户号"""
@@ -2114,10 +1541,8 @@ class V3BrandPartnerStoreBrandstoresByStoreIdBindrecipientPostResponse(TypedDict
     recipient_state: NotRequired[Literal["CONFIRMED", "ADMIN_REJECTED", "CONFIRMING", "TIMEOUT_REJECTED"]]
     """收款绑定状态"""
 
-class V3BrandPartnerStoreBrandstoresByStoreIdClosePostJson(TypedDict):
-    """``json=`` of POST v3/brand/partner/store/brandstores/{store_id}/close: 暂停门店营业"""
-    brand_id: str
-    """品牌ID"""
+V3BrandPartnerStoreBrandstoresByStoreIdClosePostJson = V3BrandCardCardLinksBusinessCodeByBusinessCodeGetQuery
+"""``json=`` of POST v3/brand/partner/store/brandstores/{store_id}/close: 暂停门店营业"""
 
 class V3BrandPartnerStoreBrandstoresByStoreIdClosePostResponse(TypedDict):
     """The answer of POST v3/brand/partner/store/brandstores/{store_id}/close: 暂停门店营业"""
@@ -2128,19 +1553,11 @@ class V3BrandPartnerStoreBrandstoresByStoreIdClosePostResponse(TypedDict):
     store_state: NotRequired[Literal["OPEN", "CREATING", "CLOSED"]]
     """门店状态"""
 
-class V3BrandPartnerStoreBrandstoresByStoreIdResumePostJson(TypedDict):
-    """``json=`` of POST v3/brand/partner/store/brandstores/{store_id}/resume: 恢复门店营业"""
-    brand_id: str
-    """品牌ID"""
+V3BrandPartnerStoreBrandstoresByStoreIdResumePostJson = V3BrandCardCardLinksBusinessCodeByBusinessCodeGetQuery
+"""``json=`` of POST v3/brand/partner/store/brandstores/{store_id}/resume: 恢复门店营业"""
 
-class V3BrandPartnerStoreBrandstoresByStoreIdResumePostResponse(TypedDict):
-    """The answer of POST v3/brand/partner/store/brandstores/{store_id}/resume: 恢复门店营业"""
-    brand_id: str
-    """品牌ID"""
-    store_id: NotRequired[str]
-    """品牌门店ID"""
-    store_state: NotRequired[Literal["OPEN", "CREATING", "CLOSED"]]
-    """门店状态"""
+V3BrandPartnerStoreBrandstoresByStoreIdResumePostResponse = V3BrandPartnerStoreBrandstoresByStoreIdClosePostResponse
+"""The answer of POST v3/brand/partner/store/brandstores/{store_id}/resume: 恢复门店营业"""
 
 class V3BrandPartnerStoreBrandstoresByStoreIdUnbindrecipientPostJson(TypedDict):
     """``json=`` of POST v3/brand/partner/store/brandstores/{store_id}/unbindrecipient: 解绑收款商户号"""
@@ -2366,14 +1783,8 @@ class V3BrandProfitsharingReceiversDeletePostJson(TypedDict):
     account: str
     """分账接收方账号"""
 
-class V3BrandProfitsharingReceiversDeletePostResponse(TypedDict):
-    """The answer of POST v3/brand/profitsharing/receivers/delete: 删除分账接收方API"""
-    brand_mchid: str
-    """品牌主商户号"""
-    type: Literal["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"]
-    """分账接收方类型"""
-    account: str
-    """分账接收方账号"""
+V3BrandProfitsharingReceiversDeletePostResponse = V3BrandProfitsharingReceiversAddPostResponse
+"""The answer of POST v3/brand/profitsharing/receivers/delete: 删除分账接收方API"""
 
 class V3BrandProfitsharingReturnordersGetQuery(TypedDict):
     """``query=`` of GET v3/brand/profitsharing/returnorders: 查询分账回退结果API

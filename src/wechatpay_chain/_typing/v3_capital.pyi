@@ -75,34 +75,14 @@ class V3CapitalCapitallhhBanksCorporateBankingGetResponse(TypedDict):
     links: V3CapitalCapitallhhBanksCorporateBankingGetResponseLinks
     """分页链接"""
 
-class V3CapitalCapitallhhBanksPersonalBankingGetQuery(TypedDict):
-    """``query=`` of GET v3/capital/capitallhh/banks/personal-banking: 查询支持个人业务的银行列表API"""
-    offset: NotRequired[int]
-    """本次查询偏移量"""
-    limit: int
-    """本次请求最大查询条数"""
+V3CapitalCapitallhhBanksPersonalBankingGetQuery = V3CapitalCapitallhhBanksCorporateBankingGetQuery
+"""``query=`` of GET v3/capital/capitallhh/banks/personal-banking: 查询支持个人业务的银行列表API"""
 
-class V3CapitalCapitallhhBanksPersonalBankingGetResponseLinks(TypedDict):
-    """分页链接"""
-    next: NotRequired[str]
-    """下一页链接"""
-    prev: NotRequired[str]
-    """上一页链接"""
-    self: NotRequired[str]
-    """当前链接"""
+V3CapitalCapitallhhBanksPersonalBankingGetResponseLinks = V3CapitalCapitallhhBanksCorporateBankingGetResponseLinks
+"""分页链接"""
 
-class V3CapitalCapitallhhBanksPersonalBankingGetResponse(TypedDict):
-    """The answer of GET v3/capital/capitallhh/banks/personal-banking: 查询支持个人业务的银行列表API"""
-    total_count: int
-    """查询数据总条数"""
-    count: int
-    """本次查询数据条数"""
-    data: NotRequired[list[V3CapitalCapitallhhBanksCorporateBankingGetResponseDataItem]]
-    """银行列表"""
-    offset: int
-    """本次查询偏移量"""
-    links: V3CapitalCapitallhhBanksPersonalBankingGetResponseLinks
-    """分页链接"""
+V3CapitalCapitallhhBanksPersonalBankingGetResponse = V3CapitalCapitallhhBanksCorporateBankingGetResponse
+"""The answer of GET v3/capital/capitallhh/banks/personal-banking: 查询支持个人业务的银行列表API"""
 
 class V3CapitalCapitallhhBanksSearchBanksByBankAccountGetQuery(TypedDict):
     """``query=`` of GET v3/capital/capitallhh/banks/search-banks-by-bank-account: 获取对私银行卡号开户银行API"""
@@ -132,14 +112,10 @@ class V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponseDataItem(TypedDi
     bank_branch_id: str
     """开户银行支行联行号"""
 
-class V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponseLinks(TypedDict):
-    """分页链接"""
-    next: NotRequired[str]
-    """下一页链接"""
-    prev: NotRequired[str]
-    """上一页链接"""
-    self: NotRequired[str]
-    """当前链接"""
+V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponseLinks = (
+    V3CapitalCapitallhhBanksCorporateBankingGetResponseLinks
+)
+"""分页链接"""
 
 class V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponse(TypedDict):
     """The answer of GET v3/capital/capitallhh/banks/{bank_alias_code}/branches: 查询支行列表API"""
@@ -151,7 +127,7 @@ class V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponse(TypedDict):
     """支行列表"""
     offset: int
     """本次查询偏移量"""
-    links: V3CapitalCapitallhhBanksByBankAliasCodeBranchesGetResponseLinks
+    links: V3CapitalCapitallhhBanksCorporateBankingGetResponseLinks
     """分页链接"""
     account_bank: str
     """开户银行"""

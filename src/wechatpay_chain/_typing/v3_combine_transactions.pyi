@@ -364,12 +364,8 @@ class V3CombineTransactionsMiniprogramPostJsonCombinePayerInfo(TypedDict):
     openid: str
     """用户标识"""
 
-class V3CombineTransactionsMiniprogramPostJsonSceneInfo(TypedDict):
-    """场景信息"""
-    device_id: NotRequired[str]
-    """商户端设备号"""
-    payer_client_ip: str
-    """用户终端IP"""
+V3CombineTransactionsMiniprogramPostJsonSceneInfo = V3CombineTransactionsAppPostJsonSceneInfo
+"""场景信息"""
 
 class V3CombineTransactionsMiniprogramPostJsonAmount(TypedDict):
     """商品单金额"""
@@ -407,7 +403,7 @@ class V3CombineTransactionsMiniprogramPostJson(TypedDict):
     """交易单订单号"""
     combine_payer_info: V3CombineTransactionsMiniprogramPostJsonCombinePayerInfo
     """支付者"""
-    scene_info: NotRequired[V3CombineTransactionsMiniprogramPostJsonSceneInfo]
+    scene_info: NotRequired[V3CombineTransactionsAppPostJsonSceneInfo]
     """场景信息"""
     sub_orders: list[V3CombineTransactionsMiniprogramPostJsonSubOrdersItem]
     """商品单信息"""
@@ -418,10 +414,8 @@ class V3CombineTransactionsMiniprogramPostJson(TypedDict):
     trade_scenario: NotRequired[Literal["RECOMMERCE"]]
     """交易场景"""
 
-class V3CombineTransactionsMiniprogramPostResponse(TypedDict):
-    """The answer of POST v3/combine-transactions/miniprogram: 个人收款交易下单-小程序"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3CombineTransactionsMiniprogramPostResponse = V3CombineTransactionsJsapiPostResponse
+"""The answer of POST v3/combine-transactions/miniprogram: 个人收款交易下单-小程序"""
 
 class V3CombineTransactionsNativePostJson(TypedDict):
     """``json=`` of POST v3/combine-transactions/native: 合单下单-Native支付API"""

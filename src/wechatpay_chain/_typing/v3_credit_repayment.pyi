@@ -144,41 +144,10 @@ class V3CreditRepaymentPartnerContractsTerminatePostResponse(TypedDict):
     contract_info: NotRequired[V3CreditRepaymentPartnerContractsTerminatePostResponseContractInfo]
     """协议信息"""
 
-class V3CreditRepaymentPartnerContractsByOutContractCodeGetResponse(TypedDict):
-    """The answer of GET v3/credit-repayment/partner/contracts/{out_contract_code}: 查询自动还款协议"""
-    contract_id: str
-    """协议ID"""
-    plan_id: str
-    """模板ID"""
-    out_contract_code: str
-    """服务商签约协议号"""
-    display_name: str
-    """用户展示名称"""
-    contract_state: Literal["CONTRACT_STATE_INVALID", "CONTRACT_STATE_EFFECTIVE", "CONTRACT_STATE_TERMINATED"]
-    """协议状态"""
-    contract_signed_time: NotRequired[str]
-    """协议签署时间 (date-time)"""
-    contract_terminated_time: NotRequired[str]
-    """协议解约时间 (date-time)"""
-    contract_terminated_mode: NotRequired[
-        Literal[
-            "TERMINATION_MODE_INVALID",
-            "TERMINATION_MODE_BY_USER",
-            "TERMINATION_MODE_BY_MERCHANT",
-            "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
-        ]
-    ]
-    """协议解约方式"""
-    contract_termination_remark: NotRequired[str]
-    """协议解约备注"""
-    repayment_day: NotRequired[int]
-    """还款日"""
-    openid: NotRequired[str]
-    """用户服务商标识"""
-    appid: NotRequired[str]
-    """服务商AppID"""
-    repayment_amount_limit: int
-    """还款金额上限"""
+V3CreditRepaymentPartnerContractsByOutContractCodeGetResponse = (
+    V3CreditRepaymentPartnerContractsTerminatePostResponseContractInfo
+)
+"""The answer of GET v3/credit-repayment/partner/contracts/{out_contract_code}: 查询自动还款协议"""
 
 class V3CreditRepaymentPartnerDeductOrdersPostJson(TypedDict):
     """``json=`` of POST v3/credit-repayment/partner/deduct-orders: 发起还款"""
@@ -229,37 +198,8 @@ class V3CreditRepaymentPartnerDeductOrdersPostResponse(TypedDict):
     transaction_id: NotRequired[str]
     """微信支付的支付单号"""
 
-class V3CreditRepaymentPartnerDeductOrdersByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/credit-repayment/partner/deduct-orders/{out_trade_no}: 查询还款单"""
-    out_trade_no: str
-    """商户侧交易单号"""
-    out_record_id: str
-    """商户侧预约还款单号"""
-    appid: str
-    """商户AppID"""
-    sub_appid: NotRequired[str]
-    """子商户AppID"""
-    openid: str
-    """用户标识"""
-    contract_id: str
-    """还款协议ID"""
-    order_state: Literal[
-        "DEDUCT_ORDER_STATE_PENDING",
-        "DEDUCT_ORDER_STATE_NOT_PAY",
-        "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-        "DEDUCT_ORDER_STATE_PAY_FAIL",
-    ]
-    """还款单状态"""
-    deduct_amount: str
-    """还款金额"""
-    pay_success_amount: NotRequired[str]
-    """实际还款金额"""
-    description: str
-    """产品描述"""
-    attach: NotRequired[str]
-    """商户数据包"""
-    transaction_id: NotRequired[str]
-    """微信支付的支付单号"""
+V3CreditRepaymentPartnerDeductOrdersByOutTradeNoGetResponse = V3CreditRepaymentPartnerDeductOrdersPostResponse
+"""The answer of GET v3/credit-repayment/partner/deduct-orders/{out_trade_no}: 查询还款单"""
 
 class V3CreditRepaymentPartnerScheduleRecordsBatchCreatePostJsonScheduleItemsItem(TypedDict):
     """预约还款项列表"""
@@ -318,24 +258,10 @@ class V3CreditRepaymentPartnerScheduleRecordsByOutRecordIdGetQuery(TypedDict):
     contract_id: str
     """还款协议ID"""
 
-class V3CreditRepaymentPartnerScheduleRecordsByOutRecordIdGetResponse(TypedDict):
-    """The answer of GET v3/credit-repayment/partner/schedule-records/{out_record_id}: 查询预约还款记录"""
-    out_record_id: str
-    """商户侧预约还款单号"""
-    appid: str
-    """商户AppID"""
-    sub_appid: NotRequired[str]
-    """子商户AppID"""
-    contract_id: NotRequired[str]
-    """还款协议ID"""
-    repayment_amount: str
-    """应还款金额"""
-    min_repayment_amount: str
-    """最低还款金额"""
-    repayment_date: str
-    """还款日期"""
-    openid: str
-    """用户标识"""
+V3CreditRepaymentPartnerScheduleRecordsByOutRecordIdGetResponse = (
+    V3CreditRepaymentPartnerScheduleRecordsBatchCreatePostResponseScheduleRecordsItem
+)
+"""The answer of GET v3/credit-repayment/partner/schedule-records/{out_record_id}: 查询预约还款记录"""
 
 class V3CreditRepayment(TypedNode):
     """``v3/credit-repayment``"""

@@ -274,56 +274,8 @@ class V3DiscountCardOrdersOutTradeNoByOutTradeNoGetResponse(TypedDict):
     rewards: NotRequired[list[V3DiscountCardOrdersOutTradeNoByOutTradeNoGetResponseRewardsItem]]
     """奖励明细列表"""
 
-class V3DiscountCardOrdersByOutOrderNoGetResponse(TypedDict):
-    """The answer of GET v3/discount-card/orders/{out_order_no}: 通过先享卡订单号查询订单API"""
-    out_order_no: str
-    """先享卡订单号"""
-    discount_card_id: str
-    """先享卡ID"""
-    out_trade_no: str
-    """商户订单号"""
-    appid: str
-    """公众账号ID"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
-    transaction_id: NotRequired[str]
-    """微信支付交易单号"""
-    openid: str
-    """用户标识"""
-    card_begin_time: str
-    """先享卡开始时间"""
-    card_end_time: str
-    """先享卡结束时间"""
-    card_name: str
-    """先享卡名称"""
-    objective_description: str
-    """目标描述"""
-    reward_description: str
-    """奖励描述"""
-    estimated_reward_amount: int
-    """预估奖励金额"""
-    online_instructions: NotRequired[str]
-    """线上使用说明"""
-    offline_instructions: NotRequired[str]
-    """线下使用说明"""
-    state: Literal["CREATED", "SETTLING", "CHARGING", "CHARGED", "NO_CHARGE", "REVOKED"]
-    """订单状态"""
-    total_amount: NotRequired[int]
-    """总金额"""
-    deduction_amount: NotRequired[int]
-    """扣除金额"""
-    settlement_amount: NotRequired[int]
-    """结算金额"""
-    create_time: str
-    """创建时间"""
-    pay_time: NotRequired[str]
-    """支付时间"""
-    objectives: NotRequired[list[V3DiscountCardOrdersOutTradeNoByOutTradeNoGetResponseObjectivesItem]]
-    """目标达成明细列表"""
-    rewards: NotRequired[list[V3DiscountCardOrdersOutTradeNoByOutTradeNoGetResponseRewardsItem]]
-    """奖励明细列表"""
+V3DiscountCardOrdersByOutOrderNoGetResponse = V3DiscountCardOrdersOutTradeNoByOutTradeNoGetResponse
+"""The answer of GET v3/discount-card/orders/{out_order_no}: 通过先享卡订单号查询订单API"""
 
 class V3DiscountCardOrdersByOutOrderNoPatchJsonObjectivesItem(TypedDict):
     """目标达成明细列表"""

@@ -135,10 +135,8 @@ class V3EbikeChargeTransactionsPostResponse(TypedDict):
     create_time: NotRequired[str]
     """订单创建时间"""
 
-class V3EbikeChargeTransactionsIdByTransactionIdGetQuery(TypedDict):
-    """``query=`` of GET v3/ebike/charge/transactions/id/{transaction_id}: 查询订单API"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
+V3EbikeChargeTransactionsIdByTransactionIdGetQuery = V3EbikeChargeContractsByContractIdGetQuery
+"""``query=`` of GET v3/ebike/charge/transactions/id/{transaction_id}: 查询订单API"""
 
 class V3EbikeChargeTransactionsIdByTransactionIdGetResponsePayer(TypedDict):
     """支付者信息"""
@@ -216,47 +214,11 @@ class V3EbikeChargeTransactionsIdByTransactionIdGetResponse(TypedDict):
     promotion_detail: NotRequired[list[V3EbikeChargeTransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
     """优惠信息"""
 
-class V3EbikeChargeTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/ebike/charge/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
+V3EbikeChargeTransactionsOutTradeNoByOutTradeNoGetQuery = V3EbikeChargeContractsByContractIdGetQuery
+"""``query=`` of GET v3/ebike/charge/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
 
-class V3EbikeChargeTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/ebike/charge/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
-    mchid: str
-    """商户号"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
-    appid: str
-    """服务商公众号ID"""
-    sub_appid: NotRequired[str]
-    """特约商户公众号ID"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: NotRequired[str]
-    """微信订单号"""
-    attach: NotRequired[str]
-    """商户数据"""
-    trade_type: str
-    """交易类型"""
-    bank_type: NotRequired[str]
-    """银行类型"""
-    success_time: NotRequired[str]
-    """成功时间"""
-    trade_state: str
-    """交易状态"""
-    trade_state_des: NotRequired[str]
-    """交易状态描述"""
-    contract_id: str
-    """充电授权扣费协议号"""
-    payer: NotRequired[V3EbikeChargeTransactionsIdByTransactionIdGetResponsePayer]
-    """支付者信息"""
-    amount: V3EbikeChargeTransactionsIdByTransactionIdGetResponseAmount
-    """订单金额信息"""
-    device_info: V3EbikeChargeTransactionsPostJsonDeviceInfo
-    """设备信息"""
-    promotion_detail: NotRequired[list[V3EbikeChargeTransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
-    """优惠信息"""
+V3EbikeChargeTransactionsOutTradeNoByOutTradeNoGetResponse = V3EbikeChargeTransactionsIdByTransactionIdGetResponse
+"""The answer of GET v3/ebike/charge/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
 
 class V3EbikeChargeUsersByOpenidContractGetQuery(TypedDict):
     """``query=`` of GET v3/ebike/charge/users/{openid}/contract: 通过用户标识查询用户状态API"""
@@ -265,18 +227,8 @@ class V3EbikeChargeUsersByOpenidContractGetQuery(TypedDict):
     trade_scene: str
     """交易场景"""
 
-class V3EbikeChargeUsersByOpenidContractGetResponse(TypedDict):
-    """The answer of GET v3/ebike/charge/users/{openid}/contract: 通过用户标识查询用户状态API"""
-    mchid: str
-    """服务商商户号"""
-    openid: str
-    """用户标识"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
-    contract_id: NotRequired[str]
-    """充电授权扣费协议号"""
-    contract_state: str
-    """协议状态"""
+V3EbikeChargeUsersByOpenidContractGetResponse = V3EbikeChargeContractsByContractIdGetResponse
+"""The answer of GET v3/ebike/charge/users/{openid}/contract: 通过用户标识查询用户状态API"""
 
 class V3Ebike(TypedNode):
     """``v3/ebike``"""

@@ -167,46 +167,12 @@ class V3EcommerceAccountApplyCancelWithdrawConfirmPostResponse(TypedDict):
     sub_mchid: NotRequired[str]
     """二级商户号"""
 
-class V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNoGetResponse(TypedDict):
-    """The answer of GET v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}:
-    商户注销提现申请单号查询申请单状态
-    """
-    applyment_id: str
-    """微信支付注销提现申请单号"""
-    out_request_no: str
-    """商户注销提现申请单号"""
-    cancel_state: Literal[
-        "ACCEPTED",
-        "REVIEWING",
-        "REJECTED",
-        "WAITING_MERCHANT_CONFIRM",
-        "REVOKED",
-        "SYSTEM_PROCESSING",
-        "CANCELED",
-        "FUND_PROCESSING",
-        "FINISH",
-    ]
-    """注销提现申请单状态"""
-    cancel_state_description: str
-    """注销提现申请单状态描述"""
-    withdraw: NotRequired[Literal["APPLY_WITHDRAW", "NOT_APPLY_WITHDRAW"]]
-    """是否提取资金"""
-    withdraw_state: NotRequired[Literal["WITHDRAW_PROCESSING", "WITHDRAW_EXCEPTION", "WITHDRAW_SUCCEED"]]
-    """提现状态"""
-    withdraw_state_description: NotRequired[str]
-    """提现状态描述"""
-    account_withdraw_result: NotRequired[
-        list[V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponseAccountWithdrawResultItem]
-    ]
-    """账户提现结果"""
-    modify_time: NotRequired[str]
-    """最后更新时间 (date-time)"""
-    sub_mchid: str
-    """申请注销的二级商户号"""
-    account_info: NotRequired[list[V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponseAccountInfoItem]]
-    """账户信息"""
-    confirm_cancel: NotRequired[V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponseConfirmCancel]
-    """用于引导商户超级管理员确认注销的信息"""
+V3EcommerceApplyCancelWithdrawOutRequestNoByOutRequestNoGetResponse = (
+    V3EcommerceApplyCancelWithdrawApplymentIdByApplymentIdGetResponse
+)
+"""The answer of GET v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}:
+商户注销提现申请单号查询申请单状态
+"""
 
 class V3EcommerceApplyCancelWithdrawValidateCancelBySubMchidGetResponseAccountInfoItem(TypedDict):
     """账户信息"""
@@ -278,18 +244,8 @@ class V3EcommerceAccountCancelApplicationsMediaPostResponse(TypedDict):
     media_id: str
     """媒体文件标识Id"""
 
-class V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNoGetResponse(TypedDict):
-    """The answer of GET v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}: 查询注销单状态"""
-    out_apply_no: str
-    """商户注销申请单号"""
-    sub_mchid: str
-    """二级商户号"""
-    reject_reason: NotRequired[str]
-    """受理失败原因"""
-    cancel_state: NotRequired[Literal["REVIEWING", "REJECTED", "CANCEL_SUCCESS"]]
-    """注销状态"""
-    update_time: NotRequired[str]
-    """最后更新时间 (date-time)"""
+V3EcommerceAccountCancelApplicationsOutApplyNoByOutApplyNoGetResponse = V3EcommerceAccountCancelApplicationsPostResponse
+"""The answer of GET v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}: 查询注销单状态"""
 
 class V3EcommerceApplymentsPostJsonBusinessLicenseInfo(TypedDict):
     """营业执照/登记证书信息"""
@@ -565,46 +521,13 @@ class V3EcommerceApplymentsOutRequestNoByOutRequestNoGetResponse(TypedDict):
     sign_state: NotRequired[Literal["UNSIGNED", "SIGNED", "NOT_SIGNABLE"]]
     """签约状态"""
 
-class V3EcommerceApplymentsOutRequestNoByOutRequestNoRevokePostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke: 撤销申请单-使用业务申请编号"""
-    applyment_id: int
-    """微信支付申请单号"""
-    out_request_no: str
-    """业务申请编号"""
+V3EcommerceApplymentsOutRequestNoByOutRequestNoRevokePostResponse = V3EcommerceApplymentsPostResponse
+"""The answer of POST v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke: 撤销申请单-使用业务申请编号"""
 
-class V3EcommerceApplymentsSubmitAccountHostingApplymentPostJsonBusinessLicenseInfo(TypedDict):
-    """营业执照/登记证书信息"""
-    cert_type: NotRequired[
-        Literal[
-            "CERTIFICATE_TYPE_2388",
-            "CERTIFICATE_TYPE_2389",
-            "CERTIFICATE_TYPE_2390",
-            "CERTIFICATE_TYPE_2391",
-            "CERTIFICATE_TYPE_2392",
-            "CERTIFICATE_TYPE_2393",
-            "CERTIFICATE_TYPE_2394",
-            "CERTIFICATE_TYPE_2395",
-            "CERTIFICATE_TYPE_2396",
-            "CERTIFICATE_TYPE_2399",
-            "CERTIFICATE_TYPE_2400",
-            "CERTIFICATE_TYPE_2520",
-            "CERTIFICATE_TYPE_2521",
-            "CERTIFICATE_TYPE_2522",
-        ]
-    ]
-    """登记证书类型"""
-    business_license_copy: NotRequired[str]
-    """证件扫描件 (MediaId)"""
-    business_license_number: NotRequired[str]
-    """证件注册号"""
-    merchant_name: NotRequired[str]
-    """商户名称"""
-    legal_person: NotRequired[str]
-    """经营者/法定代表人姓名"""
-    company_address: NotRequired[str]
-    """注册地址"""
-    business_time: NotRequired[str]
-    """营业期限JSON格式字符串"""
+V3EcommerceApplymentsSubmitAccountHostingApplymentPostJsonBusinessLicenseInfo = (
+    V3EcommerceApplymentsPostJsonBusinessLicenseInfo
+)
+"""营业执照/登记证书信息"""
 
 class V3EcommerceApplymentsSubmitAccountHostingApplymentPostJsonIdCardInfo(TypedDict):
     """经营者/法人身份证信息"""
@@ -729,7 +652,7 @@ class V3EcommerceApplymentsSubmitAccountHostingApplymentPostJson(TypedDict):
     """主体类型"""
     finance_institution: NotRequired[bool]
     """是否金融机构"""
-    business_license_info: NotRequired[V3EcommerceApplymentsSubmitAccountHostingApplymentPostJsonBusinessLicenseInfo]
+    business_license_info: NotRequired[V3EcommerceApplymentsPostJsonBusinessLicenseInfo]
     """营业执照/登记证书信息"""
     finance_institution_info: NotRequired[V3EcommerceApplymentsPostJsonFinanceInstitutionInfo]
     """金融机构许可证信息"""
@@ -773,12 +696,8 @@ class V3EcommerceApplymentsSubmitAccountHostingApplymentPostJson(TypedDict):
     id_card_complete_statement: NotRequired[str]
     """法人影印件信息辅助填写的平台声明 (MediaId)"""
 
-class V3EcommerceApplymentsSubmitAccountHostingApplymentPostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/applyments/submit-account-hosting-applyment: 提交申请单"""
-    applyment_id: int
-    """微信支付申请单号"""
-    out_request_no: str
-    """业务申请编号"""
+V3EcommerceApplymentsSubmitAccountHostingApplymentPostResponse = V3EcommerceApplymentsPostResponse
+"""The answer of POST v3/ecommerce/applyments/submit-account-hosting-applyment: 提交申请单"""
 
 class V3EcommerceApplymentsSubmitSignVerifyInfoPostJsonProxyVerifyIdentityInfo(TypedDict):
     """平台代理核身信息"""
@@ -847,12 +766,8 @@ class V3EcommerceApplymentsByApplymentIdGetResponse(TypedDict):
     sign_state: NotRequired[Literal["UNSIGNED", "SIGNED", "NOT_SIGNABLE"]]
     """签约状态"""
 
-class V3EcommerceApplymentsByApplymentIdRevokePostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/applyments/{applyment_id}/revoke: 撤销申请单-使用申请单号"""
-    applyment_id: int
-    """微信支付申请单号"""
-    out_request_no: str
-    """业务申请编号"""
+V3EcommerceApplymentsByApplymentIdRevokePostResponse = V3EcommerceApplymentsPostResponse
+"""The answer of POST v3/ecommerce/applyments/{applyment_id}/revoke: 撤销申请单-使用申请单号"""
 
 class V3EcommerceBillFundflowbillGetQuery(TypedDict):
     """``query=`` of GET v3/ecommerce/bill/fundflowbill: 申请二级商户资金账单API"""
@@ -1101,18 +1016,8 @@ class V3EcommerceCombinePapayTransactionsPostResponse(TypedDict):
     combine_payer_info: NotRequired[V3EcommerceCombinePapayTransactionsPostResponseCombinePayerInfo]
     """支付者"""
 
-class V3EcommerceCombinePapayTransactionsByCombineOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}: 电商合单委托代扣查询订单API"""
-    combine_appid: str
-    """合单商户APPID"""
-    combine_mchid: str
-    """合单商户号"""
-    combine_out_trade_no: str
-    """合单商户订单号"""
-    sub_orders: NotRequired[list[V3EcommerceCombinePapayTransactionsPostResponseSubOrdersItem]]
-    """子单信息"""
-    combine_payer_info: NotRequired[V3EcommerceCombinePapayTransactionsPostResponseCombinePayerInfo]
-    """支付者"""
+V3EcommerceCombinePapayTransactionsByCombineOutTradeNoGetResponse = V3EcommerceCombinePapayTransactionsPostResponse
+"""The answer of GET v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}: 电商合单委托代扣查询订单API"""
 
 class V3EcommerceTransactionsByCombineOutTradeNoReversePostJsonSubOrdersItem(TypedDict):
     """子单信息"""
@@ -1234,43 +1139,11 @@ class V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetResponse(TypedDict):
     bank_name: NotRequired[str]
     """入账银行全称"""
 
-class V3EcommerceFundWithdrawByWithdrawIdGetQuery(TypedDict):
-    """``query=`` of GET v3/ecommerce/fund/withdraw/{withdraw_id}: 微信支付提现单号查询"""
-    sub_mchid: str
-    """二级商户号"""
+V3EcommerceFundWithdrawByWithdrawIdGetQuery = V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetQuery
+"""``query=`` of GET v3/ecommerce/fund/withdraw/{withdraw_id}: 微信支付提现单号查询"""
 
-class V3EcommerceFundWithdrawByWithdrawIdGetResponse(TypedDict):
-    """The answer of GET v3/ecommerce/fund/withdraw/{withdraw_id}: 微信支付提现单号查询"""
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
-    sp_mchid: str
-    """电商平台商户号"""
-    status: Literal["CREATE_SUCCESS", "SUCCESS", "FAIL", "REFUND", "CLOSE", "INIT"]
-    """提现单状态"""
-    withdraw_id: str
-    """微信支付提现单号"""
-    out_request_no: str
-    """商户提现单号"""
-    amount: int
-    """提现金额"""
-    create_time: NotRequired[str]
-    """发起提现时间"""
-    update_time: NotRequired[str]
-    """提现状态更新时间"""
-    reason: NotRequired[str]
-    """失败原因"""
-    remark: NotRequired[str]
-    """提现备注"""
-    bank_memo: NotRequired[str]
-    """银行备注"""
-    account_type: NotRequired[Literal["BASIC", "OPERATION", "FEES"]]
-    """出款账户类型"""
-    account_number: NotRequired[str]
-    """入账银行账号后四位"""
-    account_bank: NotRequired[str]
-    """入账银行"""
-    bank_name: NotRequired[str]
-    """入账银行全称"""
+V3EcommerceFundWithdrawByWithdrawIdGetResponse = V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetResponse
+"""The answer of GET v3/ecommerce/fund/withdraw/{withdraw_id}: 微信支付提现单号查询"""
 
 class V3EcommerceOutContractCodeByOutContractCodeGetQuery(TypedDict):
     """``query=`` of GET v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}:
@@ -1342,12 +1215,12 @@ class V3EcommercePreEntrustSignWithRealNameIdentityMiniProgramPostJson(TypedDict
     cred_id: str
     """件号码"""
 
-class V3EcommercePreEntrustSignWithRealNameIdentityMiniProgramPostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program:
-    小程序场景预签约（需要实名验证）
-    """
-    pre_entrustweb_id: str
-    """预签约id"""
+V3EcommercePreEntrustSignWithRealNameIdentityMiniProgramPostResponse = (
+    V3EcommercePreEntrustSignWithRealNameIdentityAppPostResponse
+)
+"""The answer of POST v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program:
+小程序场景预签约（需要实名验证）
+"""
 
 class V3EcommerceIndividualContractsPreEntrustSignAppPostJson(TypedDict):
     """``json=`` of POST v3/ecommerce/individual-contracts/pre-entrust-sign/app: APP场景预签约"""
@@ -1356,10 +1229,10 @@ class V3EcommerceIndividualContractsPreEntrustSignAppPostJson(TypedDict):
     out_contract_code: str
     """业务申请单号"""
 
-class V3EcommerceIndividualContractsPreEntrustSignAppPostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/individual-contracts/pre-entrust-sign/app: APP场景预签约"""
-    pre_entrustweb_id: str
-    """预签约id"""
+V3EcommerceIndividualContractsPreEntrustSignAppPostResponse = (
+    V3EcommercePreEntrustSignWithRealNameIdentityAppPostResponse
+)
+"""The answer of POST v3/ecommerce/individual-contracts/pre-entrust-sign/app: APP场景预签约"""
 
 class V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostJson(TypedDict):
     """``json=`` of POST v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program: 小程序场景预签约"""
@@ -1370,10 +1243,10 @@ class V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostJson(TypedDict)
     openid: str
     """个人收款方的OpenID"""
 
-class V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program: 小程序场景预签约"""
-    pre_entrustweb_id: str
-    """预签约id"""
+V3EcommerceIndividualContractsPreEntrustSignMiniProgramPostResponse = (
+    V3EcommercePreEntrustSignWithRealNameIdentityAppPostResponse
+)
+"""The answer of POST v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program: 小程序场景预签约"""
 
 class V3EcommerceIndividualContractsByOpenidGetQuery(TypedDict):
     """``query=`` of GET v3/ecommerce/individual-contracts/{openid}: 查询个人收款方授权结果"""
@@ -1467,10 +1340,10 @@ class V3EcommerceMchTransferTransferBillsPostResponse(TypedDict):
     package_info: NotRequired[str]
     """跳转领取页面的package信息"""
 
-class V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetQuery(TypedDict):
-    """``query=`` of GET v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}: 商户单号查询转账单"""
-    sub_mchid: str
-    """二级商户号"""
+V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetQuery = (
+    V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetQuery
+)
+"""``query=`` of GET v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}: 商户单号查询转账单"""
 
 class V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetResponse(TypedDict):
     """The answer of GET v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}: 商户单号查询转账单"""
@@ -1503,10 +1376,8 @@ class V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetResponse(TypedDi
     update_time: str
     """状态变更时间"""
 
-class V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostJson(TypedDict):
-    """``json=`` of POST v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel: 撤销转账"""
-    sub_mchid: str
-    """二级商户号"""
+V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostJson = V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetQuery
+"""``json=`` of POST v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel: 撤销转账"""
 
 class V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostResponse(TypedDict):
     """The answer of POST v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel: 撤销转账"""
@@ -1521,45 +1392,19 @@ class V3EcommerceTransferBillsOutBillNoByOutBillNoCancelPostResponse(TypedDict):
     update_time: str
     """状态变更时间"""
 
-class V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetQuery(TypedDict):
-    """``query=`` of GET v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}:
-    微信转账单号查询转账单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetQuery = (
+    V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetQuery
+)
+"""``query=`` of GET v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}:
+微信转账单号查询转账单
+"""
 
-class V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetResponse(TypedDict):
-    """The answer of GET v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}:
-    微信转账单号查询转账单
-    """
-    mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """二级商户号"""
-    out_bill_no: str
-    """商户单号"""
-    transfer_bill_no: str
-    """微信转账单号"""
-    appid: str
-    """服务商AppID"""
-    transfer_scene_id: str
-    """转账场景ID"""
-    state: str
-    """单据状态"""
-    transfer_amount: float
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    fail_reason: NotRequired[str]
-    """失败原因"""
-    openid: NotRequired[str]
-    """收款用户OpenID"""
-    user_name: NotRequired[str]
-    """收款用户姓名"""
-    create_time: str
-    """单据创建时间"""
-    update_time: str
-    """状态变更时间"""
+V3EcommerceTransferBillsTransferBillNoByTransferBillNoGetResponse = (
+    V3EcommerceMchTransferTransferBillsOutBillNoByOutBillNoGetResponse
+)
+"""The answer of GET v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}:
+微信转账单号查询转账单
+"""
 
 class V3EcommerceProfitsharingAfterSalesOrdersGetQuery(TypedDict):
     """``query=`` of GET v3/ecommerce/profitsharing/after-sales-orders: 查询售后服务分账结果"""
@@ -1813,12 +1658,8 @@ class V3EcommerceProfitsharingReceiversDeletePostJson(TypedDict):
     account: str
     """接收方账号"""
 
-class V3EcommerceProfitsharingReceiversDeletePostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/profitsharing/receivers/delete: 删除分账接收方API"""
-    type: Literal["MERCHANT_ID", "PERSONAL_OPENID"]
-    """接收方类型"""
-    account: str
-    """接收方账号"""
+V3EcommerceProfitsharingReceiversDeletePostResponse = V3EcommerceProfitsharingReceiversAddPostResponse
+"""The answer of POST v3/ecommerce/profitsharing/receivers/delete: 删除分账接收方API"""
 
 class V3EcommerceProfitsharingReturnordersGetQuery(TypedDict):
     """``query=`` of GET v3/ecommerce/profitsharing/returnorders: 查询分账回退结果API
@@ -1879,28 +1720,8 @@ class V3EcommerceProfitsharingReturnordersPostJson(TypedDict):
     transaction_id: NotRequired[str]
     """微信订单号"""
 
-class V3EcommerceProfitsharingReturnordersPostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/profitsharing/returnorders: 请求分账回退API"""
-    sub_mchid: str
-    """二级商户号"""
-    order_id: str
-    """微信分账单号"""
-    out_order_no: str
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
-    return_mchid: str
-    """回退商户号"""
-    amount: int
-    """回退金额"""
-    return_no: str
-    """微信回退单号"""
-    result: Literal["PROCESSING", "SUCCESS", "FAIL"]
-    """回退结果"""
-    fail_reason: NotRequired[Literal["ACCOUNT_ABNORMAL", "TIME_OUT_CLOSED"]]
-    """失败原因"""
-    finish_time: str
-    """完成时间 (date-time)"""
+V3EcommerceProfitsharingReturnordersPostResponse = V3EcommerceProfitsharingReturnordersGetResponse
+"""The answer of POST v3/ecommerce/profitsharing/returnorders: 请求分账回退API"""
 
 class V3EcommerceRefundsApplyPostJsonFromItem(TypedDict):
     """退款出资账户及金额"""
@@ -2011,18 +1832,14 @@ class V3EcommerceRefundsIdByRefundIdGetQuery(TypedDict):
     sub_mchid: NotRequired[str]
     """二级商户号"""
 
-class V3EcommerceRefundsIdByRefundIdGetResponseFromItem(TypedDict):
-    """退款出资账户及金额"""
-    account: Literal["AVAILABLE", "UNAVAILABLE"]
-    """出资账户类型"""
-    amount: float
-    """出资金额"""
+V3EcommerceRefundsIdByRefundIdGetResponseFromItem = V3EcommerceRefundsApplyPostJsonFromItem
+"""退款出资账户及金额"""
 
 V3EcommerceRefundsIdByRefundIdGetResponseAmount = TypedDict(
     "V3EcommerceRefundsIdByRefundIdGetResponseAmount",
     {
         "refund": int,  # 退款金额
-        "from": NotRequired[list[V3EcommerceRefundsIdByRefundIdGetResponseFromItem]],  # 退款出资账户及金额
+        "from": NotRequired[list[V3EcommerceRefundsApplyPostJsonFromItem]],  # 退款出资账户及金额
         "payer_refund": int,  # 用户退款金额
         "discount_refund": NotRequired[int],  # 优惠退款金额
         "currency": NotRequired[str],  # 退款币种
@@ -2031,18 +1848,8 @@ V3EcommerceRefundsIdByRefundIdGetResponseAmount = TypedDict(
 )
 """退款金额信息"""
 
-class V3EcommerceRefundsIdByRefundIdGetResponsePromotionDetailItem(TypedDict):
-    """营销详情"""
-    promotion_id: str
-    """券ID"""
-    scope: Literal["GLOBAL", "SINGLE"]
-    """优惠范围"""
-    type: Literal["COUPON", "DISCOUNT"]
-    """优惠类型"""
-    amount: int
-    """优惠券面额"""
-    refund_amount: int
-    """优惠退款金额"""
+V3EcommerceRefundsIdByRefundIdGetResponsePromotionDetailItem = V3EcommerceRefundsApplyPostResponsePromotionDetailItem
+"""营销详情"""
 
 class V3EcommerceRefundsIdByRefundIdGetResponse(TypedDict):
     """The answer of GET v3/ecommerce/refunds/id/{refund_id}: 通过微信支付退款单号查询退款"""
@@ -2066,48 +1873,18 @@ class V3EcommerceRefundsIdByRefundIdGetResponse(TypedDict):
     """退款状态"""
     amount: V3EcommerceRefundsIdByRefundIdGetResponseAmount
     """退款金额信息"""
-    promotion_detail: NotRequired[list[V3EcommerceRefundsIdByRefundIdGetResponsePromotionDetailItem]]
+    promotion_detail: NotRequired[list[V3EcommerceRefundsApplyPostResponsePromotionDetailItem]]
     """营销详情"""
     refund_account: NotRequired[Literal["REFUND_SOURCE_SUB_MERCHANT", "REFUND_SOURCE_PARTNER_ADVANCE"]]
     """退款出资商户"""
     funds_account: NotRequired[Literal["AVAILABLE", "UNSETTLED", "OPERATION", "BASIC", "ECNY_BASIC"]]
     """资金账户"""
 
-class V3EcommerceRefundsOutRefundNoByOutRefundNoGetQuery(TypedDict):
-    """``query=`` of GET v3/ecommerce/refunds/out-refund-no/{out_refund_no}: 通过商户退款单号查询退款"""
-    individual_auth_id: NotRequired[str]
-    """商品单个人收款方受理授权ID"""
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
+V3EcommerceRefundsOutRefundNoByOutRefundNoGetQuery = V3EcommerceRefundsIdByRefundIdGetQuery
+"""``query=`` of GET v3/ecommerce/refunds/out-refund-no/{out_refund_no}: 通过商户退款单号查询退款"""
 
-class V3EcommerceRefundsOutRefundNoByOutRefundNoGetResponse(TypedDict):
-    """The answer of GET v3/ecommerce/refunds/out-refund-no/{out_refund_no}: 通过商户退款单号查询退款"""
-    refund_id: str
-    """微信退款单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    transaction_id: str
-    """微信订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    channel: NotRequired[Literal["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"]]
-    """退款渠道"""
-    user_received_account: NotRequired[str]
-    """退款入账账户"""
-    success_time: NotRequired[str]
-    """退款成功时间 (date-time)"""
-    create_time: str
-    """退款创建时间 (date-time)"""
-    status: Literal["SUCCESS", "CLOSE", "PROCESSING", "ABNORMAL"]
-    """退款状态"""
-    amount: V3EcommerceRefundsIdByRefundIdGetResponseAmount
-    """退款金额信息"""
-    promotion_detail: NotRequired[list[V3EcommerceRefundsIdByRefundIdGetResponsePromotionDetailItem]]
-    """营销详情"""
-    refund_account: NotRequired[Literal["REFUND_SOURCE_SUB_MERCHANT", "REFUND_SOURCE_PARTNER_ADVANCE"]]
-    """退款出资商户"""
-    funds_account: NotRequired[Literal["AVAILABLE", "UNSETTLED", "OPERATION", "BASIC", "ECNY_BASIC"]]
-    """资金账户"""
+V3EcommerceRefundsOutRefundNoByOutRefundNoGetResponse = V3EcommerceRefundsIdByRefundIdGetResponse
+"""The answer of GET v3/ecommerce/refunds/out-refund-no/{out_refund_no}: 通过商户退款单号查询退款"""
 
 class V3EcommerceRefundsByRefundIdApplyAbnormalRefundPostJson(TypedDict):
     """``json=`` of POST v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund: 发起异常退款"""
@@ -2216,10 +1993,8 @@ class V3EcommerceRefundsByRefundIdApplyAbnormalRefundPostResponse(TypedDict):
     refund_account: NotRequired[Literal["REFUND_SOURCE_PARTNER_ADVANCE", "REFUND_SOURCE_SUB_MERCHANT"]]
     """退款出资商户"""
 
-class V3EcommerceRefundsByRefundIdReturnAdvanceGetQuery(TypedDict):
-    """``query=`` of GET v3/ecommerce/refunds/{refund_id}/return-advance: 查询垫付回补结果API"""
-    sub_mchid: str
-    """二级商户号"""
+V3EcommerceRefundsByRefundIdReturnAdvanceGetQuery = V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetQuery
+"""``query=`` of GET v3/ecommerce/refunds/{refund_id}/return-advance: 查询垫付回补结果API"""
 
 class V3EcommerceRefundsByRefundIdReturnAdvanceGetResponse(TypedDict):
     """The answer of GET v3/ecommerce/refunds/{refund_id}/return-advance: 查询垫付回补结果API"""
@@ -2242,31 +2017,11 @@ class V3EcommerceRefundsByRefundIdReturnAdvanceGetResponse(TypedDict):
     success_time: NotRequired[str]
     """垫付回补完成时间"""
 
-class V3EcommerceRefundsByRefundIdReturnAdvancePostJson(TypedDict):
-    """``json=`` of POST v3/ecommerce/refunds/{refund_id}/return-advance: 垫付退款回补API"""
-    sub_mchid: str
-    """二级商户号"""
+V3EcommerceRefundsByRefundIdReturnAdvancePostJson = V3EcommerceFundWithdrawOutRequestNoByOutRequestNoGetQuery
+"""``json=`` of POST v3/ecommerce/refunds/{refund_id}/return-advance: 垫付退款回补API"""
 
-class V3EcommerceRefundsByRefundIdReturnAdvancePostResponse(TypedDict):
-    """The answer of POST v3/ecommerce/refunds/{refund_id}/return-advance: 垫付退款回补API"""
-    refund_id: str
-    """微信退款单号"""
-    advance_return_id: str
-    """微信回补单号"""
-    return_amount: int
-    """垫付回补金额"""
-    payer_mchid: str
-    """出款方商户号"""
-    payer_account: str
-    """出款方账户"""
-    payee_mchid: str
-    """入账方商户号"""
-    payee_account: str
-    """入账方账户"""
-    result: str
-    """垫付回补结果"""
-    success_time: NotRequired[str]
-    """垫付回补完成时间"""
+V3EcommerceRefundsByRefundIdReturnAdvancePostResponse = V3EcommerceRefundsByRefundIdReturnAdvanceGetResponse
+"""The answer of POST v3/ecommerce/refunds/{refund_id}/return-advance: 垫付退款回补API"""
 
 class V3EcommerceSubjectSubMerchantsGetQuery(TypedDict):
     """``query=`` of GET v3/ecommerce/subject-sub-merchants: 查询指定主体子商户列表"""

@@ -187,52 +187,14 @@ class V3EduPapayTransactionsIdByTransactionIdGetResponse(TypedDict):
     promotion_detail: NotRequired[list[V3EduPapayTransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
     """优惠详情"""
 
-class V3EduPapayTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/edu-papay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
+V3EduPapayTransactionsOutTradeNoByOutTradeNoGetQuery = V3EduPapayTransactionsIdByTransactionIdGetQuery
+"""``query=`` of GET v3/edu-papay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
 
-class V3EduPapayTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/edu-papay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
-    sp_mchid: str
-    """服务商商户号"""
-    appid: str
-    """服务商APPID"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: NotRequired[str]
-    """微信支付订单号"""
-    attach: NotRequired[str]
-    """商户数据"""
-    bank_type: NotRequired[str]
-    """付款银行"""
-    success_time: NotRequired[str]
-    """支付完成时间"""
-    trade_state: str
-    """交易状态"""
-    trade_state_description: NotRequired[str]
-    """交易状态描述"""
-    payer: NotRequired[V3EduPapayTransactionsIdByTransactionIdGetResponsePayer]
-    """支付者"""
-    amount: V3EduPapayTransactionsIdByTransactionIdGetResponseAmount
-    """订单金额"""
-    device_information: V3EduPapayTransactionsPostJsonDeviceInformation
-    """设备信息"""
-    promotion_detail: NotRequired[list[V3EduPapayTransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
-    """优惠详情"""
+V3EduPapayTransactionsOutTradeNoByOutTradeNoGetResponse = V3EduPapayTransactionsIdByTransactionIdGetResponse
+"""The answer of GET v3/edu-papay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
 
-class V3EduPapayUserNotificationsByContractIdSendPostJson(TypedDict):
-    """``json=`` of POST v3/edu-papay/user-notifications/{contract_id}/send: 发送扣款预通知API"""
-    appid: str
-    """服务商APPID"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
+V3EduPapayUserNotificationsByContractIdSendPostJson = V3EduPapayContractsIdByContractIdGetQuery
+"""``json=`` of POST v3/edu-papay/user-notifications/{contract_id}/send: 发送扣款预通知API"""
 
 class V3EduPapayUserByOpenidContractsGetQuery(TypedDict):
     """``query=`` of GET v3/edu-papay/user/{openid}/contracts: 通过用户标识查询签约API"""
@@ -253,28 +215,12 @@ class V3EduPapayUserByOpenidContractsGetQuery(TypedDict):
     limit: NotRequired[int]
     """分页大小"""
 
-class V3EduPapayUserByOpenidContractsGetResponseDataItem(TypedDict):
-    """结果集"""
-    sp_mchid: str
-    """服务商商户号"""
-    appid: str
-    """服务商APPID"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    openid: NotRequired[str]
-    """服务商APPID下的用户标识"""
-    sub_openid: NotRequired[str]
-    """子商户APPID下的用户标识"""
-    plan_id: NotRequired[str]
-    """签约模板号"""
-    contract_information: NotRequired[V3EduPapayContractsIdByContractIdGetResponseContractInformation]
-    """签约信息"""
+V3EduPapayUserByOpenidContractsGetResponseDataItem = V3EduPapayContractsIdByContractIdGetResponse
+"""结果集"""
 
 class V3EduPapayUserByOpenidContractsGetResponse(TypedDict):
     """The answer of GET v3/edu-papay/user/{openid}/contracts: 通过用户标识查询签约API"""
-    data: NotRequired[list[V3EduPapayUserByOpenidContractsGetResponseDataItem]]
+    data: NotRequired[list[V3EduPapayContractsIdByContractIdGetResponse]]
     """结果集"""
     total_count: NotRequired[int]
     """总数量"""

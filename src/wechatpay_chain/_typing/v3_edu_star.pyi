@@ -59,22 +59,8 @@ class V3EduStarOrdersPostJson(TypedDict):
     create_time: str
     """权益核销时间"""
 
-class V3EduStarOrdersPostResponse(TypedDict):
-    """The answer of POST v3/edu-star/orders: 创建核销订单API"""
-    appid: str
-    """appid"""
-    wechat_openid: str
-    """用户在appid下的唯一标识"""
-    qq: NotRequired[str]
-    """用户QQ账号"""
-    right_id: str
-    """权益ID"""
-    create_time: str
-    """权益核销时间"""
-    order_state: str
-    """订单状态"""
-    order_id: str
-    """订单号"""
+V3EduStarOrdersPostResponse = V3EduStarOrdersGetResponseDataItem
+"""The answer of POST v3/edu-star/orders: 创建核销订单API"""
 
 class V3EduStarUsersOpenidByWechatOpenidGetQuery(TypedDict):
     """``query=`` of GET v3/edu-star/users/openid/{wechat_openid}: 通过微信用户标识查询用户信息API"""
@@ -94,10 +80,8 @@ class V3EduStarUsersOpenidByWechatOpenidGetResponse(TypedDict):
     register_time: NotRequired[str]
     """注册时间"""
 
-class V3EduStarUsersQqByQqGetQuery(TypedDict):
-    """``query=`` of GET v3/edu-star/users/qq/{qq}: 通过QQ账号查询用户信息API"""
-    appid: str
-    """商户appid"""
+V3EduStarUsersQqByQqGetQuery = V3EduStarUsersOpenidByWechatOpenidGetQuery
+"""``query=`` of GET v3/edu-star/users/qq/{qq}: 通过QQ账号查询用户信息API"""
 
 class V3EduStarUsersQqByQqGetResponse(TypedDict):
     """The answer of GET v3/edu-star/users/qq/{qq}: 通过QQ账号查询用户信息API"""

@@ -294,45 +294,11 @@ class V3EduschoolpayTransactionsIdByTransactionIdGetResponse(TypedDict):
     promotion_detail: NotRequired[list[V3EduschoolpayTransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
     """优惠详情"""
 
-class V3EduschoolpayTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
+V3EduschoolpayTransactionsOutTradeNoByOutTradeNoGetQuery = V3EduschoolpayTransactionsIdByTransactionIdGetQuery
+"""``query=`` of GET v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
 
-class V3EduschoolpayTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """商户appid"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sub_appid: NotRequired[str]
-    """子商户appid"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: NotRequired[str]
-    """微信支付订单号"""
-    trade_type: NotRequired[str]
-    """交易类型"""
-    trade_state: str
-    """交易状态"""
-    trade_state_desc: NotRequired[str]
-    """交易状态描述"""
-    bank_type: NotRequired[str]
-    """付款银行"""
-    attach: NotRequired[str]
-    """商户数据"""
-    success_time: NotRequired[str]
-    """支付完成时间"""
-    payer: V3EduschoolpayTransactionsIdByTransactionIdGetResponsePayer
-    """支付者"""
-    amount: V3EduschoolpayTransactionsIdByTransactionIdGetResponseAmount
-    """订单金额"""
-    device_info: V3EduschoolpayTransactionsPostJsonDeviceInfo
-    """设备信息"""
-    promotion_detail: NotRequired[list[V3EduschoolpayTransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
-    """优惠详情"""
+V3EduschoolpayTransactionsOutTradeNoByOutTradeNoGetResponse = V3EduschoolpayTransactionsIdByTransactionIdGetResponse
+"""The answer of GET v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}: 商户订单号查单API"""
 
 class V3EduschoolpayUsersByOpenidContractsGetQuery(TypedDict):
     """``query=`` of GET v3/eduschoolpay/users/{openid}/contracts: 查询用户签约列表API"""
@@ -345,24 +311,8 @@ class V3EduschoolpayUsersByOpenidContractsGetQuery(TypedDict):
     limit: NotRequired[int]
     """分页大小"""
 
-class V3EduschoolpayUsersByOpenidContractsGetResponseDataItem(TypedDict):
-    """查询结果列表"""
-    contract_id: str
-    """签约协议号"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """商户appid"""
-    openid: str
-    """商户appid下的用户标识"""
-    plan_id: str
-    """签约模板号"""
-    contract_status: str
-    """签约状态"""
-    create_time: str
-    """签约时间"""
-    out_contract_code: str
-    """外部签约号"""
+V3EduschoolpayUsersByOpenidContractsGetResponseDataItem = V3EduschoolpayContractsByContractIdGetResponse
+"""查询结果列表"""
 
 class V3EduschoolpayUsersByOpenidContractsGetResponseLinks(TypedDict):
     """相关链接"""
@@ -375,7 +325,7 @@ class V3EduschoolpayUsersByOpenidContractsGetResponseLinks(TypedDict):
 
 class V3EduschoolpayUsersByOpenidContractsGetResponse(TypedDict):
     """The answer of GET v3/eduschoolpay/users/{openid}/contracts: 查询用户签约列表API"""
-    data: NotRequired[list[V3EduschoolpayUsersByOpenidContractsGetResponseDataItem]]
+    data: NotRequired[list[V3EduschoolpayContractsByContractIdGetResponse]]
     """查询结果列表"""
     offset: int
     """请求资源起始位置"""

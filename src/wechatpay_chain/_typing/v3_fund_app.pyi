@@ -169,116 +169,22 @@ class V3FundAppBrandMerchantBatchesByBatchNoDetailsByDetailNoGetResponse(TypedDi
     brand_appid: NotRequired[str]
     """品牌AppID"""
 
-class V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNoGetQuery(TypedDict):
-    """``query=`` of GET v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}: 商家批次单号查询批次单
-    """
-    need_query_detail: NotRequired[bool]
-    """是否需要查询品牌红包明细单"""
-    detail_state: NotRequired[Literal["DETAIL_VIEW_ALL", "DETAIL_VIEW_SUCCESS", "DETAIL_VIEW_FAIL"]]
-    """品牌红包明细单状态"""
+V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNoGetQuery = (
+    V3FundAppBrandRedpacketBrandMerchantBatchesByBatchNoGetQuery
+)
+"""``query=`` of GET v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}: 商家批次单号查询批次单"""
 
-class V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNoGetResponse(TypedDict):
-    """The answer of GET v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}: 商家批次单号查询批次单
-    """
-    brand_mchid: str
-    """品牌主商户号"""
-    batch_no: str
-    """微信支付品牌红包批次单号"""
-    out_batch_no: str
-    """商家品牌红包批次单号"""
-    brand_id: NotRequired[float]
-    """品牌ID (integer)"""
-    template_id: NotRequired[str]
-    """品牌红包模板ID"""
-    brand_appid: NotRequired[str]
-    """品牌AppID"""
-    batch_state: Literal["WAIT_PAY", "ACCEPTED", "PROCESSING", "FINISHED", "CLOSED"]
-    """批次单状态"""
-    batch_name: str
-    """品牌红包批次名称"""
-    batch_remark: str
-    """品牌红包批次备注"""
-    close_reason: NotRequired[Literal["MERCHANT_REVOCATION", "SYSTEM_OVERDUE_CLOSE"]]
-    """品牌红包批次单关闭原因"""
-    total_amount: float
-    """总金额 (integer)"""
-    total_num: float
-    """总笔数 (integer)"""
-    create_time: str
-    """品牌红包批次创建时间 (date-time)"""
-    update_time: NotRequired[str]
-    """品牌红包批次更新时间 (date-time)"""
-    success_amount: float
-    """发放成功金额 (integer)"""
-    success_num: float
-    """发放成功笔数 (integer)"""
-    fail_amount: float
-    """发放失败金额 (integer)"""
-    fail_num: float
-    """发放失败笔数 (integer)"""
-    detail_list: NotRequired[list[V3FundAppBrandRedpacketBrandMerchantBatchesByBatchNoGetResponseDetailListItem]]
-    """品牌红包明细列表"""
+V3FundAppBrandRedpacketBrandMerchantOutBatchesByOutBatchNoGetResponse = (
+    V3FundAppBrandRedpacketBrandMerchantBatchesByBatchNoGetResponse
+)
+"""The answer of GET v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}: 商家批次单号查询批次单"""
 
-class V3FundAppByOutBatchNoOutDetailsByOutDetailNoGetResponse(TypedDict):
-    """The answer of GET
-    v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}:
-    商家明细单号查询明细单
-    """
-    brand_mchid: str
-    """品牌主商户号"""
-    out_batch_no: str
-    """商家品牌红包批次单号"""
-    batch_no: str
-    """微信支付品牌红包批次单号"""
-    out_detail_no: str
-    """商家品牌红包明细单号"""
-    detail_no: str
-    """微信支付品牌红包明细单号"""
-    detail_state: Literal["DETAIL_INIT", "DETAIL_WAIT_PAY", "DETAIL_PROCESSING", "DETAIL_SUCCESS", "DETAIL_FAIL"]
-    """品牌红包明细单状态"""
-    amount: float
-    """红包金额 (integer)"""
-    remark: str
-    """红包备注"""
-    fail_reason: NotRequired[
-        Literal[
-            "ACCOUNT_FROZEN",
-            "REAL_NAME_CHECK_FAIL",
-            "NAME_NOT_CORRECT",
-            "OPENID_INVALID",
-            "TRANSFER_QUOTA_EXCEED",
-            "DAY_RECEIVED_QUOTA_EXCEED",
-            "DAY_RECEIVED_COUNT_EXCEED",
-            "PRODUCT_AUTH_CHECK_FAIL",
-            "OVERDUE_CLOSE",
-            "ACCOUNT_NOT_EXIST",
-            "TRANSFER_RISK",
-            "USER_ACCOUNT_LIMIT",
-            "FAIL_REASON_UNKNOWN",
-            "PAYER_ACCOUNT_ABNORMAL",
-            "PAYEE_ACCOUNT_ABNORMAL",
-            "USER_RECEIVE_OVERDUE",
-            "REMARK_NOT_CORRECT",
-            "MERCHANT_REJECT",
-            "MERCHANT_NOT_CONFIRM",
-            "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-        ]
-    ]
-    """失败原因"""
-    openid: str
-    """接收红包用户OpenID"""
-    user_name: NotRequired[str]
-    """接收红包用户姓名"""
-    initiate_time: NotRequired[str]
-    """品牌红包发起时间 (date-time)"""
-    update_time: str
-    """品牌红包更新时间 (date-time)"""
-    brand_id: float
-    """品牌ID (integer)"""
-    template_id: str
-    """品牌红包模板ID"""
-    brand_appid: NotRequired[str]
-    """品牌AppID"""
+V3FundAppByOutBatchNoOutDetailsByOutDetailNoGetResponse = (
+    V3FundAppBrandMerchantBatchesByBatchNoDetailsByDetailNoGetResponse
+)
+"""The answer of GET v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}:
+商家明细单号查询明细单
+"""
 
 class V3FundAppMchTransferElecsignOutBillNoPostJson(TypedDict):
     """``json=`` of POST v3/fund-app/mch-transfer/elecsign/out-bill-no: 商户单号申请电子回单"""
@@ -314,29 +220,13 @@ class V3FundAppMchTransferElecsignTransferBillNoPostJson(TypedDict):
     transfer_bill_no: str
     """微信转账单号"""
 
-class V3FundAppMchTransferElecsignTransferBillNoPostResponse(TypedDict):
-    """The answer of POST v3/fund-app/mch-transfer/elecsign/transfer-bill-no: 微信单号申请电子回单"""
-    state: str
-    """申请单状态"""
-    create_time: str
-    """申请单创建时间"""
+V3FundAppMchTransferElecsignTransferBillNoPostResponse = V3FundAppMchTransferElecsignOutBillNoPostResponse
+"""The answer of POST v3/fund-app/mch-transfer/elecsign/transfer-bill-no: 微信单号申请电子回单"""
 
-class V3FundAppMchTransferElecsignTransferBillNoByTransferBillNoGetResponse(TypedDict):
-    """The answer of GET v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}: 微信单号查询电子回单"""
-    state: Literal["GENERATING", "FINISHED", "FAILED"]
-    """申请单状态"""
-    create_time: str
-    """申请单创建时间"""
-    update_time: str
-    """申请单更新时间"""
-    hash_type: NotRequired[Literal["SHA256", "SM3"]]
-    """回单文件摘要类型"""
-    hash_value: NotRequired[str]
-    """回单文件摘要值"""
-    download_url: NotRequired[str]
-    """回单文件下载地址"""
-    fail_reason: NotRequired[str]
-    """失败原因"""
+V3FundAppMchTransferElecsignTransferBillNoByTransferBillNoGetResponse = (
+    V3FundAppMchTransferElecsignOutBillNoByOutBillNoGetResponse
+)
+"""The answer of GET v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}: 微信单号查询电子回单"""
 
 class V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsGetQuery(TypedDict):
     """``query=`` of GET v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts:
@@ -383,30 +273,12 @@ class V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsPostJson(TypedDict):
     receiver_mchid: NotRequired[str]
     """收款商户号"""
 
-class V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsPostResponse(TypedDict):
-    """The answer of POST v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts:
-    申请预算出资的电子回单
-    """
-    out_budget_no: str
-    """商户预算单号"""
-    start_date: str
-    """开始日期"""
-    end_date: str
-    """结束日期"""
-    sponsor_mchid: str
-    """出资商户号"""
-    receiver_mchid: NotRequired[str]
-    """收款商户号"""
-    receipt_state: Literal["ACCEPTED", "FINISHED"]
-    """电子回单状态"""
-    accept_id: str
-    """受理凭证"""
-    hash_type: NotRequired[Literal["SHA256", "SM3"]]
-    """电子回单文件的hash方法"""
-    hash_value: NotRequired[str]
-    """电子回单文件的hash值"""
-    download_url: NotRequired[str]
-    """电子回单下载地址"""
+V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsPostResponse = (
+    V3FundAppPartnerBudgetByOutBudgetNoElectronicReceiptsGetResponse
+)
+"""The answer of POST v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts:
+申请预算出资的电子回单
+"""
 
 class V3FundAppMchTransferPartnerCharityBudgetPostJson(TypedDict):
     """``json=`` of POST v3/fund-app/mch-transfer/partner/charity-budget: 申请公益捐赠预算"""
@@ -464,39 +336,8 @@ class V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoGetQuery(TypedDict):
     sponsor_mchid: str
     """出资商户号"""
 
-class V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoGetResponse(TypedDict):
-    """The answer of GET v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}: 商户单号查询公益捐赠预算详情
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    out_budget_no: str
-    """商户预算单号"""
-    budget_id: str
-    """微信支付预算单号"""
-    amount: float
-    """预算总金额"""
-    sponsor_mchid: str
-    """出资商户号"""
-    activity_name: str
-    """活动名称"""
-    activity_remark: str
-    """活动说明"""
-    state: NotRequired[Literal["PENDING", "LOCKED", "FINISHED", "CLOSED"]]
-    """预算单状态"""
-    confirm_url: NotRequired[str]
-    """确认出资页面地址"""
-    super_admin_wxid_mask: NotRequired[str]
-    """商户号超管微信号掩码"""
-    remain_amount: NotRequired[float]
-    """剩余预算金额"""
-    unlock_remark: NotRequired[str]
-    """撤销说明"""
-    locked_time: NotRequired[str]
-    """资金锁定时间 (date-time)"""
-    finished_time: NotRequired[str]
-    """完成时间 (date-time)"""
-    closed_time: NotRequired[str]
-    """关闭时间 (date-time)"""
+V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoGetResponse = V3FundAppMchTransferPartnerCharityBudgetPostResponse
+"""The answer of GET v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}: 商户单号查询公益捐赠预算详情"""
 
 class V3FundAppMchTransferPartnerCharityBudgetByOutBudgetNoUnlockPostJson(TypedDict):
     """``json=`` of POST v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock: 解锁公益捐赠预算"""
@@ -588,30 +429,12 @@ class V3FundAppCharityTransferBillsOutTransferNoByOutTransferNoGetQuery(TypedDic
     out_budget_no: str
     """商户预算单号"""
 
-class V3FundAppCharityTransferBillsOutTransferNoByOutTransferNoGetResponse(TypedDict):
-    """The answer of GET v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}:
-    商户单号查询公益捐赠详情
-    """
-    out_budget_no: str
-    """商户预算单号"""
-    budget_id: str
-    """微信支付预算单号"""
-    out_transfer_no: str
-    """商户公益捐赠单号"""
-    transfer_id: str
-    """微信支付公益捐赠单号"""
-    amount: float
-    """预算总金额"""
-    transfer_remark: str
-    """捐赠备注"""
-    receive_mchid: str
-    """收款商户号"""
-    state: Literal["ACCEPTED", "SUCCESS", "CLOSE"]
-    """捐赠状态"""
-    create_time: str
-    """捐赠单创建时间 (date-time)"""
-    success_time: NotRequired[str]
-    """捐赠完成时间 (date-time)"""
+V3FundAppCharityTransferBillsOutTransferNoByOutTransferNoGetResponse = (
+    V3FundAppMchTransferPartnerCharityTransferBillsPostResponse
+)
+"""The answer of GET v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}:
+商户单号查询公益捐赠详情
+"""
 
 class V3FundAppMchTransferPartnerElectronicReceiptsPostJson(TypedDict):
     """``json=`` of POST v3/fund-app/mch-transfer/partner/electronic-receipts: 申请单笔转账电子回单"""
@@ -644,24 +467,10 @@ class V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNoGetQuery(TypedDict
     sub_mchid: str
     """二级商户号"""
 
-class V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNoGetResponse(TypedDict):
-    """The answer of GET v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}: 查询单笔转账电子回单"""
-    sub_mchid: str
-    """二级商户号"""
-    out_bill_no: str
-    """商户转账单号"""
-    state: Literal["GENERATING", "FINISHED"]
-    """申请单状态"""
-    create_time: str
-    """申请单创建时间"""
-    update_time: NotRequired[str]
-    """申请单更新时间"""
-    hash_type: NotRequired[Literal["SM3"]]
-    """回单文件摘要类型"""
-    hash_value: NotRequired[str]
-    """回单文件摘要值"""
-    download_url: NotRequired[str]
-    """回单文件下载地址"""
+V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNoGetResponse = (
+    V3FundAppMchTransferPartnerElectronicReceiptsPostResponse
+)
+"""The answer of GET v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}: 查询单笔转账电子回单"""
 
 class V3FundAppMchTransferPartnerSubMchAuthorizationsPostJson(TypedDict):
     """``json=`` of POST v3/fund-app/mch-transfer/partner/sub-mch-authorizations: 申请子商户商家转账授权"""
@@ -683,18 +492,10 @@ class V3FundAppMchTransferPartnerSubMchAuthorizationsPostResponse(TypedDict):
     update_time: str
     """最后一次状态变更时间"""
 
-class V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchidGetResponseApplyOrder(TypedDict):
-    """授权申请单"""
-    sub_mchid: str
-    """二级商户号"""
-    out_apply_no: str
-    """商户申请单号"""
-    state: Literal["INVITED", "PASSED", "REJECTED", "EXPIRED"]
-    """授权申请单状态"""
-    accept_time: str
-    """授权申请受理时间"""
-    update_time: str
-    """最后一次状态变更时间"""
+V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchidGetResponseApplyOrder = (
+    V3FundAppMchTransferPartnerSubMchAuthorizationsPostResponse
+)
+"""授权申请单"""
 
 class V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchidGetResponse(TypedDict):
     """The answer of GET v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}: 查询子商户商家转账授权状态
@@ -703,7 +504,7 @@ class V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchidGetResponse(Typed
     """二级商户号"""
     state: Literal["AUTHORIZED", "UNAUTHORIZED", "CANCELED"]
     """授权状态"""
-    apply_order: NotRequired[V3FundAppMchTransferPartnerSubMchAuthorizationsBySubMchidGetResponseApplyOrder]
+    apply_order: NotRequired[V3FundAppMchTransferPartnerSubMchAuthorizationsPostResponse]
     """授权申请单"""
     authorization_time: NotRequired[str]
     """授权时间"""
@@ -755,11 +556,10 @@ class V3FundAppMchTransferPartnerTransferBillsPostResponse(TypedDict):
     package_info: str
     """跳转领取页面的package信息"""
 
-class V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoGetQuery(TypedDict):
-    """``query=`` of GET v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}: 商户单号查询转账单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoGetQuery = (
+    V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNoGetQuery
+)
+"""``query=`` of GET v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}: 商户单号查询转账单"""
 
 class V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoGetResponse(TypedDict):
     """The answer of GET v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}: 商户单号查询转账单
@@ -800,10 +600,10 @@ class V3FundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoGetResponse(Ty
     update_time: str
     """最后一次状态变更时间"""
 
-class V3FundAppPartnerTransferBillsOutBillNoByOutBillNoCancelPostJson(TypedDict):
-    """``json=`` of POST v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel: 撤销转账"""
-    sub_mchid: str
-    """二级商户号"""
+V3FundAppPartnerTransferBillsOutBillNoByOutBillNoCancelPostJson = (
+    V3FundAppMchTransferPartnerElectronicReceiptsByOutBillNoGetQuery
+)
+"""``json=`` of POST v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel: 撤销转账"""
 
 class V3FundAppPartnerTransferBillsOutBillNoByOutBillNoCancelPostResponse(TypedDict):
     """The answer of POST v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel: 撤销转账"""
@@ -877,20 +677,12 @@ class V3FundAppPartnerTransferBillsPreTransferWithAuthorizationPostJson(TypedDic
     authorization_info: NotRequired[V3FundAppPartnerTransferBillsPreTransferWithAuthorizationPostJsonAuthorizationInfo]
     """自动收款授权信息"""
 
-class V3FundAppPartnerTransferBillsPreTransferWithAuthorizationPostResponse(TypedDict):
-    """The answer of POST v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization:
-    发起转账并完成自动收款授权
-    """
-    sub_mchid: str
-    """二级商户号"""
-    out_bill_no: str
-    """商户单号"""
-    transfer_bill_no: str
-    """微信转账单号"""
-    create_time: str
-    """单据创建时间"""
-    package_info: str
-    """跳转领取页面的package信息"""
+V3FundAppPartnerTransferBillsPreTransferWithAuthorizationPostResponse = (
+    V3FundAppMchTransferPartnerTransferBillsPostResponse
+)
+"""The answer of POST v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization:
+发起转账并完成自动收款授权
+"""
 
 class V3FundAppMchTransferPartnerTransferBillsTransferPostJson(TypedDict):
     """``json=`` of POST v3/fund-app/mch-transfer/partner/transfer-bills/transfer: 转账（用户自动收款）"""
@@ -1248,43 +1040,11 @@ class V3FundAppMchTransferTransferBillsTransferPostResponse(TypedDict):
     update_time: NotRequired[str]
     """最后一次状态变更时间"""
 
-class V3FundAppTransferBillsTransferBillNoByTransferBillNoGetResponse(TypedDict):
-    """The answer of GET v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}:
-    微信转账单号查询转账单
-    """
-    mch_id: str
-    """商户号"""
-    out_bill_no: str
-    """商户单号"""
-    transfer_bill_no: str
-    """商家转账订单号"""
-    appid: str
-    """商户AppID"""
-    state: Literal[
-        "ACCEPTED",
-        "PROCESSING",
-        "WAIT_USER_CONFIRM",
-        "TRANSFERING",
-        "SUCCESS",
-        "FAIL",
-        "CANCELING",
-        "CANCELLED",
-    ]
-    """单据状态"""
-    transfer_amount: float
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    fail_reason: NotRequired[str]
-    """失败原因"""
-    openid: NotRequired[str]
-    """收款用户OpenID"""
-    user_name: NotRequired[str]
-    """收款用户姓名"""
-    create_time: str
-    """单据创建时间 (date-time)"""
-    update_time: str
-    """最后一次状态变更时间 (date-time)"""
+V3FundAppTransferBillsTransferBillNoByTransferBillNoGetResponse = (
+    V3FundAppMchTransferTransferBillsOutBillNoByOutBillNoGetResponse
+)
+"""The answer of GET v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}: 微信转账单号查询转账单
+"""
 
 class V3FundAppMchTransferTransferToQqWalletBillsPostJson(TypedDict):
     """``json=`` of POST v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills: 发起转账到QQ钱包"""
@@ -1347,43 +1107,10 @@ class V3FundAppMchTransferTransferToQqWalletBillsPostResponse(TypedDict):
     update_time: NotRequired[str]
     """最后一次状态变更时间 (date-time)"""
 
-class V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoGetResponse(TypedDict):
-    """The answer of GET v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}: 查询转账到QQ钱包的结果"""
-    mchid: str
-    """商户号"""
-    out_bill_no: str
-    """商户单号"""
-    transfer_bill_no: str
-    """微信转账单号"""
-    appid: NotRequired[str]
-    """QQ互联开放平台AppID"""
-    state: Literal[
-        "ACCEPTED",
-        "PROCESSING",
-        "WAIT_USER_CONFIRM",
-        "TRANSFERING",
-        "SUCCESS",
-        "FAIL",
-        "CANCELING",
-        "CANCELLED",
-    ]
-    """单据状态"""
-    transfer_amount: float
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    openid: NotRequired[str]
-    """收款用户OpenID"""
-    user_qq: NotRequired[str]
-    """收款用户QQ号"""
-    user_name: NotRequired[str]
-    """收款用户姓名"""
-    fail_reason: NotRequired[str]
-    """失败原因"""
-    create_time: str
-    """单据创建时间 (date-time)"""
-    update_time: NotRequired[str]
-    """最后一次状态变更时间 (date-time)"""
+V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoGetResponse = (
+    V3FundAppMchTransferTransferToQqWalletBillsPostResponse
+)
+"""The answer of GET v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}: 查询转账到QQ钱包的结果"""
 
 class V3FundAppMchTransferTransferToQqWalletBillsByOutBillNoCancelPostResponse(TypedDict):
     """The answer of POST v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel: 撤销转账到QQ钱包"""
@@ -1451,16 +1178,10 @@ class V3FundAppMchTransferUserConfirmAuthorizationPostJson(TypedDict):
     scene_info: NotRequired[V3FundAppMchTransferUserConfirmAuthorizationPostJsonSceneInfo]
     """场景信息"""
 
-class V3FundAppMchTransferUserConfirmAuthorizationPostResponse(TypedDict):
-    """The answer of POST v3/fund-app/mch-transfer/user-confirm-authorization: 申请免确认收款授权"""
-    out_authorization_no: str
-    """商户侧授权单号"""
-    state: Literal["WAIT_USER_CONFIRM"]
-    """单据状态"""
-    create_time: str
-    """单据创建时间"""
-    package_info: str
-    """跳转领取页面的package信息"""
+V3FundAppMchTransferUserConfirmAuthorizationPostResponse = (
+    V3FundAppMchTransferPartnerUserConfirmAuthorizationsPostResponse
+)
+"""The answer of POST v3/fund-app/mch-transfer/user-confirm-authorization: 申请免确认收款授权"""
 
 class V3FundAppOutAuthorizationNoByOutAuthorizationNoGetQuery(TypedDict):
     """``query=`` of GET

@@ -127,38 +127,8 @@ class V3FundsToOverseaOrdersByOutOrderIdGetQuery(TypedDict):
     transaction_id: str
     """微信支付订单号"""
 
-class V3FundsToOverseaOrdersByOutOrderIdGetResponse(TypedDict):
-    """The answer of GET v3/funds-to-oversea/orders/{out_order_id}: 查询出境结果API"""
-    out_order_id: str
-    """商户出境单号"""
-    sub_mchid: str
-    """二级商户号"""
-    order_id: str
-    """微信出境单号"""
-    result: str
-    """出境结果"""
-    fail_reason: NotRequired[str]
-    """出境失败的原因"""
-    amount: int
-    """请求出境人民币金额"""
-    foreign_amount: NotRequired[int]
-    """真实出境外币金额"""
-    foreign_currency: str
-    """外币币种"""
-    rate: NotRequired[int]
-    """汇率"""
-    exchange_rate_time: NotRequired[str]
-    """购汇时间"""
-    estimate_exchange_rate_time: NotRequired[str]
-    """预计购汇时间"""
-    departure_amount: NotRequired[int]
-    """真实出境人民币金额"""
-    fee: NotRequired[int]
-    """手续费人民币金额"""
-    charge_mchid: NotRequired[str]
-    """手续费承担商户号"""
-    charge_account_type: NotRequired[str]
-    """手续费承担账户"""
+V3FundsToOverseaOrdersByOutOrderIdGetResponse = V3FundsToOverseaOrdersPostResponse
+"""The answer of GET v3/funds-to-oversea/orders/{out_order_id}: 查询出境结果API"""
 
 class V3FundsToOverseaReturnReturnOrdersPostJson(TypedDict):
     """``json=`` of POST v3/funds-to-oversea/return/return-orders: 申请资金出境退回"""
@@ -234,12 +204,12 @@ class V3FundsToOverseaReturnReturnOrdersOutReturnNoByOutReturnNoGetResponse(Type
     fail_reason: NotRequired[str]
     """失败原因"""
 
-class V3FundsToOverseaByTransactionIdAvailableAbroadAmountsGetQuery(TypedDict):
-    """``query=`` of GET v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts:
-    查询订单剩余可出境余额API
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3FundsToOverseaByTransactionIdAvailableAbroadAmountsGetQuery = (
+    V3FundsToOverseaReturnReturnOrdersOutReturnNoByOutReturnNoGetQuery
+)
+"""``query=`` of GET v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts:
+查询订单剩余可出境余额API
+"""
 
 class V3FundsToOverseaByTransactionIdAvailableAbroadAmountsGetResponse(TypedDict):
     """The answer of GET v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts:

@@ -341,24 +341,14 @@ class V3GlobalMerchantServiceComplaintNotificationsPostJson(TypedDict):
     url: str
     """通知地址 (uri)"""
 
-class V3GlobalMerchantServiceComplaintNotificationsPostResponse(TypedDict):
-    """The answer of POST v3/global/merchant-service/complaint-notifications: 创建投诉通知回调"""
-    mchid: str
-    """商户号"""
-    url: str
-    """通知地址 (uri)"""
+V3GlobalMerchantServiceComplaintNotificationsPostResponse = V3GlobalMerchantServiceComplaintNotificationsGetResponse
+"""The answer of POST v3/global/merchant-service/complaint-notifications: 创建投诉通知回调"""
 
-class V3GlobalMerchantServiceComplaintNotificationsPutJson(TypedDict):
-    """``json=`` of PUT v3/global/merchant-service/complaint-notifications: 更新投诉通知回调"""
-    url: str
-    """通知地址 (uri)"""
+V3GlobalMerchantServiceComplaintNotificationsPutJson = V3GlobalMerchantServiceComplaintNotificationsPostJson
+"""``json=`` of PUT v3/global/merchant-service/complaint-notifications: 更新投诉通知回调"""
 
-class V3GlobalMerchantServiceComplaintNotificationsPutResponse(TypedDict):
-    """The answer of PUT v3/global/merchant-service/complaint-notifications: 更新投诉通知回调"""
-    mchid: str
-    """商户号"""
-    url: str
-    """通知地址 (uri)"""
+V3GlobalMerchantServiceComplaintNotificationsPutResponse = V3GlobalMerchantServiceComplaintNotificationsGetResponse
+"""The answer of PUT v3/global/merchant-service/complaint-notifications: 更新投诉通知回调"""
 
 class V3GlobalMerchantServiceComplaintsGetQuery(TypedDict):
     """``query=`` of GET v3/global/merchant-service/complaints: 查询投诉单列表"""
@@ -467,40 +457,8 @@ class V3GlobalMerchantServiceComplaintsByComplaintIdGetQuery(TypedDict):
     ]
     """商户语言"""
 
-class V3GlobalMerchantServiceComplaintsByComplaintIdGetResponse(TypedDict):
-    """The answer of GET v3/global/merchant-service/complaints/{complaint_id}: 查询投诉单详情"""
-    complaint_id: str
-    """投诉单号"""
-    complaint_time: str
-    """投诉时间 (date-time)"""
-    complaint_detail: str
-    """投诉详情"""
-    complaint_state: Literal["PENDING", "PROCESSING", "PROCESSED"]
-    """投诉单状态"""
-    complainted_mchid: str
-    """被诉商户号"""
-    payer_phone: NotRequired[str]
-    """投诉人联系方式"""
-    complaint_order_info: NotRequired[list[V3GlobalMerchantServiceComplaintsGetResponseComplaintOrderInfoItem]]
-    """投诉单关联订单信息"""
-    complaint_full_refunded: bool
-    """投诉单是否已全额退款"""
-    is_overdue: NotRequired[bool]
-    """是否超时"""
-    priority: NotRequired[Literal["PRIORITY", "GENERAL"]]
-    """优先级"""
-    incoming_user_response: bool
-    """是否有待回复的用户留言"""
-    user_complaint_times: int
-    """用户投诉次数"""
-    complaint_media_list: NotRequired[list[V3GlobalMerchantServiceComplaintsGetResponseComplaintMediaListItem]]
-    """投诉资料列表"""
-    problem_description: NotRequired[str]
-    """问题描述"""
-    complaint_detail_trans: NotRequired[str]
-    """投诉详情翻译"""
-    service_order_info: NotRequired[list[V3GlobalMerchantServiceComplaintsGetResponseServiceOrderInfoItem]]
-    """投诉单关联服务单信息"""
+V3GlobalMerchantServiceComplaintsByComplaintIdGetResponse = V3GlobalMerchantServiceComplaintsGetResponseDataItem
+"""The answer of GET v3/global/merchant-service/complaints/{complaint_id}: 查询投诉单详情"""
 
 class V3GlobalMerchantServiceComplaintsByComplaintIdCompletePostJson(TypedDict):
     """``json=`` of POST v3/global/merchant-service/complaints/{complaint_id}/complete: 反馈处理完成"""
@@ -656,36 +614,8 @@ class V3GlobalMerchantH5PermissionApplicationsPostResponse(TypedDict):
     notify_url: NotRequired[str]
     """商户提供的审核结果回调接口"""
 
-class V3GlobalMerchantH5PermissionApplicationsByApplymentIdGetResponse(TypedDict):
-    """The answer of GET v3/global/merchant/h5/permission/applications/{applyment_id}: 查询H5支付权限申请单详情"""
-    sub_mchid: str
-    """子商户号"""
-    domains: list[str]
-    """H5支付域名"""
-    business_description: NotRequired[str]
-    """公司介绍和业务描述"""
-    transaction_limit_type: Literal["UN_LAUNCHED_WEBSITE_LIMIT", "NORMAL_LIMIT", "NO_LIMIT"]
-    """限额类型"""
-    company_register_cert: NotRequired[str]
-    """公司注册资质证书 (MediaId)"""
-    website_business_page_pics: NotRequired[list[str]]
-    """经营网址商业页面截图"""
-    website_homepage_pics: NotRequired[list[str]]
-    """经营网址首页截图"""
-    website_state: Literal["HAS_LAUNCHED", "UN_LAUNCHED"]
-    """子商户经营网址状态"""
-    website_url: str
-    """子商户H5经营网址"""
-    applyment_id: int
-    """申请单号"""
-    audit_reject_detail: NotRequired[str]
-    """驳回原因"""
-    applyment_state: Literal["PENDING", "UNDER_REVIEW", "APPROVED", "REJECTED"]
-    """申请单状态"""
-    applyment_type: Literal["APPLY_FOR_PAYMENT_AUTHORITY", "APPLY_FOR_RELIEVE_LIMITED"]
-    """申请单类型"""
-    notify_url: NotRequired[str]
-    """商户提供的审核结果回调接口"""
+V3GlobalMerchantH5PermissionApplicationsByApplymentIdGetResponse = V3GlobalMerchantH5PermissionApplicationsPostResponse
+"""The answer of GET v3/global/merchant/h5/permission/applications/{applyment_id}: 查询H5支付权限申请单详情"""
 
 class V3GlobalMerchantH5PermissionApplicationsByApplymentIdPatchJson(TypedDict):
     """``json=`` of PATCH v3/global/merchant/h5/permission/applications/{applyment_id}: 修改H5支付权限申请单"""
@@ -779,31 +709,10 @@ class V3GlobalMerchantH5PermissionDomainApplicationsPostResponse(TypedDict):
     out_applyment_id: str
     """商户申请单号"""
 
-class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdGetResponse(TypedDict):
-    """The answer of GET v3/global/merchant/h5/permission/domain/applications/{applyment_id}: 查询H5支付域名修改申请单
-    """
-    sub_mchid: str
-    """子商户号"""
-    website_state: Literal["HAS_LAUNCHED", "UN_LAUNCHED"]
-    """子商户经营网址状态"""
-    domains: list[str]
-    """H5支付域名"""
-    webiste_url: str
-    """子商户H5经营网址"""
-    website_business_page_pics: NotRequired[list[str]]
-    """经营网址商业页面截图"""
-    website_homepage_pics: NotRequired[list[str]]
-    """经营网址首页截图"""
-    applyment_id: int
-    """申请单号"""
-    audit_reject_detail: NotRequired[str]
-    """驳回原因"""
-    applyment_state: NotRequired[Literal["PENDING", "UNDER_REVIEW", "APPROVED", "REJECTED"]]
-    """申请单状态"""
-    notify_url: NotRequired[str]
-    """商户提供的审核结果回调接口"""
-    out_applyment_id: str
-    """商户申请单号"""
+V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdGetResponse = (
+    V3GlobalMerchantH5PermissionDomainApplicationsPostResponse
+)
+"""The answer of GET v3/global/merchant/h5/permission/domain/applications/{applyment_id}: 查询H5支付域名修改申请单"""
 
 class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchJson(TypedDict):
     """``json=`` of PATCH v3/global/merchant/h5/permission/domain/applications/{applyment_id}: 修改H5支付域名修改申请单
@@ -819,31 +728,10 @@ class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchJson(Typed
     website_homepage_pics: NotRequired[list[str]]
     """经营网址首页截图"""
 
-class V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/global/merchant/h5/permission/domain/applications/{applyment_id}: 修改H5支付域名修改申请单
-    """
-    sub_mchid: str
-    """子商户号"""
-    website_state: Literal["HAS_LAUNCHED", "UN_LAUNCHED"]
-    """子商户经营网址状态"""
-    domains: list[str]
-    """H5支付域名"""
-    webiste_url: str
-    """子商户H5经营网址"""
-    website_business_page_pics: NotRequired[list[str]]
-    """经营网址商业页面截图"""
-    website_homepage_pics: NotRequired[list[str]]
-    """经营网址首页截图"""
-    applyment_id: int
-    """申请单号"""
-    audit_reject_detail: NotRequired[str]
-    """驳回原因"""
-    applyment_state: NotRequired[Literal["PENDING", "UNDER_REVIEW", "APPROVED", "REJECTED"]]
-    """申请单状态"""
-    notify_url: NotRequired[str]
-    """商户提供的审核结果回调接口"""
-    out_applyment_id: str
-    """商户申请单号"""
+V3GlobalMerchantH5PermissionDomainApplicationsByApplymentIdPatchResponse = (
+    V3GlobalMerchantH5PermissionDomainApplicationsPostResponse
+)
+"""The answer of PATCH v3/global/merchant/h5/permission/domain/applications/{applyment_id}: 修改H5支付域名修改申请单"""
 
 class V3GlobalMerchantH5PermissionBySubMchidGetResponse(TypedDict):
     """The answer of GET v3/global/merchant/h5/permission/{sub_mchid}: 查询子商户H5支付权限状态"""
@@ -1159,14 +1047,10 @@ class V3GlobalMicropayTransactionsIdByTransactionIdReversePostJson(TypedDict):
     sub_mchid: str
     """子商户号"""
 
-class V3GlobalMicropayTransactionsOutTradeNoByOutTradeNoReversePostJson(TypedDict):
-    """``json=`` of POST v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse: 撤销订单(商户订单号)"""
-    mchid: str
-    """商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    sub_mchid: str
-    """子商户号"""
+V3GlobalMicropayTransactionsOutTradeNoByOutTradeNoReversePostJson = (
+    V3GlobalMicropayTransactionsIdByTransactionIdReversePostJson
+)
+"""``json=`` of POST v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse: 撤销订单(商户订单号)"""
 
 class V3GlobalMicropayTransactionsPayPostJsonPayer(TypedDict):
     """支付者"""
@@ -1455,42 +1339,14 @@ class V3GlobalPapayContractsJsapiPreEntrustSignPostJson(TypedDict):
     expired_time: NotRequired[str]
     """过期时间 (date-time)"""
 
-class V3GlobalPapayContractsJsapiPreEntrustSignPostResponse(TypedDict):
-    """The answer of POST v3/global/papay/contracts/jsapi-pre-entrust-sign: JSAPI预签约API"""
-    sign_url: str
-    """签约跳转URL"""
+V3GlobalPapayContractsJsapiPreEntrustSignPostResponse = V3GlobalPapayContractsH5PreEntrustSignPostResponse
+"""The answer of POST v3/global/papay/contracts/jsapi-pre-entrust-sign: JSAPI预签约API"""
 
-class V3GlobalPapayContractsMiniprogramPreEntrustSignPostJson(TypedDict):
-    """``json=`` of POST v3/global/papay/contracts/miniprogram-pre-entrust-sign: 小程序签约API"""
-    appid: NotRequired[str]
-    """机构APPID"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sp_appid: NotRequired[str]
-    """机构appid"""
-    sp_mchid: NotRequired[str]
-    """机构商户号"""
-    sub_appid: NotRequired[str]
-    """子商户应用ID"""
-    plan_id: NotRequired[int]
-    """模板ID"""
-    out_contract_code: NotRequired[str]
-    """商户侧签约协议号"""
-    user_display_name: NotRequired[str]
-    """用户账户展示名称"""
-    success_notify_url: NotRequired[str]
-    """签约成功通知url"""
-    openid: NotRequired[str]
-    """商户appid下的用户标识"""
-    user_client_ip: NotRequired[str]
-    """用户客户端IP"""
-    expired_time: NotRequired[str]
-    """过期时间 (date-time)"""
+V3GlobalPapayContractsMiniprogramPreEntrustSignPostJson = V3GlobalPapayContractsAppPreEntrustSignPostJson
+"""``json=`` of POST v3/global/papay/contracts/miniprogram-pre-entrust-sign: 小程序签约API"""
 
-class V3GlobalPapayContractsMiniprogramPreEntrustSignPostResponse(TypedDict):
-    """The answer of POST v3/global/papay/contracts/miniprogram-pre-entrust-sign: 小程序签约API"""
-    session_id: str
-    """委托代扣签约会话id"""
+V3GlobalPapayContractsMiniprogramPreEntrustSignPostResponse = V3GlobalPapayContractsAppPreEntrustSignPostResponse
+"""The answer of POST v3/global/papay/contracts/miniprogram-pre-entrust-sign: 小程序签约API"""
 
 class V3GlobalPapayContractsOutContractCodeByOutContractCodeGetQuery(TypedDict):
     """``query=`` of GET v3/global/papay/contracts/out-contract-code/{out_contract_code}: 商户协议号查询签约API"""
@@ -1585,40 +1441,8 @@ class V3GlobalPapayContractsByContractIdGetQuery(TypedDict):
     plan_id: NotRequired[int]
     """模板ID"""
 
-class V3GlobalPapayContractsByContractIdGetResponse(TypedDict):
-    """The answer of GET v3/global/papay/contracts/{contract_id}: 代扣协议ID查询签约API"""
-    mchid: NotRequired[str]
-    """商户号"""
-    appid: NotRequired[str]
-    """机构APPID"""
-    sp_mchid: NotRequired[str]
-    """机构商户号"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sp_appid: NotRequired[str]
-    """机构appid"""
-    sub_appid: NotRequired[str]
-    """子商户应用ID"""
-    contract_id: NotRequired[str]
-    """委托代扣协议ID"""
-    plan_id: NotRequired[int]
-    """模板ID"""
-    out_contract_code: NotRequired[str]
-    """商户侧签约协议号"""
-    user_display_name: NotRequired[str]
-    """用户账户展示名称"""
-    state: NotRequired[str]
-    """协议状态"""
-    signed_time: NotRequired[str]
-    """协议签署时间 (date-time)"""
-    terminated_time: NotRequired[str]
-    """协议签署时间 (date-time)"""
-    termination_mode: NotRequired[str]
-    """协议解约方式"""
-    termination_note: NotRequired[str]
-    """解约备注"""
-    openid: NotRequired[str]
-    """商户appid下的用户标识"""
+V3GlobalPapayContractsByContractIdGetResponse = V3GlobalPapayContractsOutContractCodeByOutContractCodeGetResponse
+"""The answer of GET v3/global/papay/contracts/{contract_id}: 代扣协议ID查询签约API"""
 
 class V3GlobalPapayContractsByContractIdTerminatePostJson(TypedDict):
     """``json=`` of POST v3/global/papay/contracts/{contract_id}/terminate: 申请解约API"""
@@ -1778,12 +1602,10 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
     sub_mchid: str
     """子商户号"""
 
-class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponseExchangeRate(TypedDict):
-    """汇率信息"""
-    type: NotRequired[Literal["SETTLEMENT_RATE"]]
-    """汇率类型"""
-    rate: NotRequired[int]
-    """汇率值"""
+V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponseExchangeRate = (
+    V3GlobalMicropayTransactionsPayPostResponseExchangeRate
+)
+"""汇率信息"""
 
 class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponseAmount(TypedDict):
     """订单金额"""
@@ -1795,7 +1617,7 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponseAmount(TypedDict
     """订单标价币种"""
     payer_currency: str
     """用户支付币种"""
-    exchange_rate: NotRequired[V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponseExchangeRate]
+    exchange_rate: NotRequired[V3GlobalMicropayTransactionsPayPostResponseExchangeRate]
     """汇率信息"""
 
 class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
@@ -1835,52 +1657,16 @@ class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
     promotion_detail: NotRequired[list[V3GlobalPapayTransactionsPostResponsePromotionDetailItem]]
     """优惠功能"""
 
-class V3GlobalPapayTransactionsOutTradeNoByOutTradeNoReversePostQuery(TypedDict):
-    """``query=`` of POST v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse: 撤销订单(商户订单号)"""
-    sub_mchid: str
-    """子商户号"""
+V3GlobalPapayTransactionsOutTradeNoByOutTradeNoReversePostQuery = (
+    V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetQuery
+)
+"""``query=`` of POST v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse: 撤销订单(商户订单号)"""
 
-class V3GlobalPapayTransactionsByTransactionIdGetQuery(TypedDict):
-    """``query=`` of GET v3/global/papay/transactions/{transaction_id}: 查询订单(微信支付订单号)"""
-    sub_mchid: str
-    """子商户号"""
+V3GlobalPapayTransactionsByTransactionIdGetQuery = V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetQuery
+"""``query=`` of GET v3/global/papay/transactions/{transaction_id}: 查询订单(微信支付订单号)"""
 
-class V3GlobalPapayTransactionsByTransactionIdGetResponse(TypedDict):
-    """The answer of GET v3/global/papay/transactions/{transaction_id}: 查询订单(微信支付订单号)"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sp_mchid: str
-    """机构商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: str
-    """微信支付订单号"""
-    attach: NotRequired[str]
-    """商户数据"""
-    trade_type: Literal["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"]
-    """交易类型"""
-    bank_type: str
-    """付款银行"""
-    success_time: str
-    """支付完成时间"""
-    trade_state: str
-    """交易状态"""
-    trade_state_desc: str
-    """交易状态描述"""
-    payer: V3GlobalPapayTransactionsPostResponsePayer
-    """支付者"""
-    amount: V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponseAmount
-    """订单金额"""
-    promotion_detail: NotRequired[list[V3GlobalPapayTransactionsPostResponsePromotionDetailItem]]
-    """优惠功能"""
+V3GlobalPapayTransactionsByTransactionIdGetResponse = V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponse
+"""The answer of GET v3/global/papay/transactions/{transaction_id}: 查询订单(微信支付订单号)"""
 
 class V3GlobalProfitSharingBillDownloadUrlGetQuery(TypedDict):
     """``query=`` of GET v3/global/profit-sharing/bill-download-url: 获取分账账单文件下载地址API"""
@@ -1985,20 +1771,8 @@ class V3GlobalProfitSharingOrdersUnfreezePostJson(TypedDict):
     description: str
     """分账描述"""
 
-class V3GlobalProfitSharingOrdersUnfreezePostResponse(TypedDict):
-    """The answer of POST v3/global/profit-sharing/orders/unfreeze: 解冻剩余资金API"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_order_no: str
-    """商户分账单号"""
-    order_id: str
-    """微信分账单号"""
-    state: str
-    """分账单状态"""
-    receivers: NotRequired[list[V3GlobalProfitSharingOrdersPostResponseReceiversItem]]
-    """分账接收方列表"""
+V3GlobalProfitSharingOrdersUnfreezePostResponse = V3GlobalProfitSharingOrdersPostResponse
+"""The answer of POST v3/global/profit-sharing/orders/unfreeze: 解冻剩余资金API"""
 
 class V3GlobalProfitSharingOrdersByOutOrderNoGetQuery(TypedDict):
     """``query=`` of GET v3/global/profit-sharing/orders/{out_order_no}: 查询分账结果API"""
@@ -2007,20 +1781,8 @@ class V3GlobalProfitSharingOrdersByOutOrderNoGetQuery(TypedDict):
     transaction_id: NotRequired[str]
     """微信订单号"""
 
-class V3GlobalProfitSharingOrdersByOutOrderNoGetResponse(TypedDict):
-    """The answer of GET v3/global/profit-sharing/orders/{out_order_no}: 查询分账结果API"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    transaction_id: str
-    """微信订单号"""
-    out_order_no: str
-    """商户分账单号"""
-    order_id: str
-    """微信分账单号"""
-    state: str
-    """分账单状态"""
-    receivers: NotRequired[list[V3GlobalProfitSharingOrdersPostResponseReceiversItem]]
-    """分账接收方列表"""
+V3GlobalProfitSharingOrdersByOutOrderNoGetResponse = V3GlobalProfitSharingOrdersPostResponse
+"""The answer of GET v3/global/profit-sharing/orders/{out_order_no}: 查询分账结果API"""
 
 class V3GlobalProfitSharingReceiversPostJson(TypedDict):
     """``json=`` of POST v3/global/profit-sharing/receivers: 添加分账接收方API"""
@@ -2139,17 +1901,11 @@ class V3GlobalProfitSharingReceiversByAccountGetResponse(TypedDict):
     fail_reason: NotRequired[str]
     """接收关系添加失败原因"""
 
-class V3GlobalProfitSharingRefundsBillDownloadUrlGetQuery(TypedDict):
-    """``query=`` of GET v3/global/profit-sharing/refunds/bill-download-url: 获取分账退款账单下载链接API"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    bill_date: NotRequired[str]
-    """账单日期"""
+V3GlobalProfitSharingRefundsBillDownloadUrlGetQuery = V3GlobalProfitSharingBillDownloadUrlGetQuery
+"""``query=`` of GET v3/global/profit-sharing/refunds/bill-download-url: 获取分账退款账单下载链接API"""
 
-class V3GlobalProfitSharingRefundsBillDownloadUrlGetResponse(TypedDict):
-    """The answer of GET v3/global/profit-sharing/refunds/bill-download-url: 获取分账退款账单下载链接API"""
-    download_url: str
-    """下载地址"""
+V3GlobalProfitSharingRefundsBillDownloadUrlGetResponse = V3GlobalProfitSharingBillDownloadUrlGetResponse
+"""The answer of GET v3/global/profit-sharing/refunds/bill-download-url: 获取分账退款账单下载链接API"""
 
 class V3GlobalProfitSharingRefundsRefundableBalanceGetResponse(TypedDict):
     """The answer of GET v3/global/profit-sharing/refunds/refundable-balance: 查询可供垫付退款实时余额API"""
@@ -2183,12 +1939,12 @@ class V3GlobalProfitSharingTransactionsByTransactionIdAmountsGetResponse(TypedDi
     currency: NotRequired[str]
     """货币类型"""
 
-class V3GlobalTransactionsByTransactionIdRefundableAmountsGetQuery(TypedDict):
-    """``query=`` of GET v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts:
-    查询订单剩余可退款金额API
-    """
-    sub_mchid: NotRequired[str]
-    """子商户号"""
+V3GlobalTransactionsByTransactionIdRefundableAmountsGetQuery = (
+    V3GlobalProfitSharingTransactionsByTransactionIdAmountsGetQuery
+)
+"""``query=`` of GET v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts:
+查询订单剩余可退款金额API
+"""
 
 class V3GlobalTransactionsByTransactionIdRefundableAmountsGetResponse(TypedDict):
     """The answer of GET v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts:
@@ -2210,12 +1966,8 @@ class V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchidGetResponse(TypedDic
     currency: str
     """货币类型"""
 
-class V3GlobalRefundRechargeBalanceGetResponse(TypedDict):
-    """The answer of GET v3/global/refund/recharge-balance: 商家充值退款余额查询"""
-    remaining_amount: int
-    """账户可用余额"""
-    currency: str
-    """货币类型"""
+V3GlobalRefundRechargeBalanceGetResponse = V3GlobalRefundPartnerRechargeBalanceSubMchidBySubMchidGetResponse
+"""The answer of GET v3/global/refund/recharge-balance: 商家充值退款余额查询"""
 
 class V3GlobalRefundsGetQuery(TypedDict):
     """``query=`` of GET v3/global/refunds: 查询所有退款
@@ -2379,20 +2131,8 @@ class V3GlobalRefundsPostResponseAmount(TypedDict):
     exchange_rate: V3GlobalRefundsGetResponseExchangeRate
     """汇率"""
 
-class V3GlobalRefundsPostResponseDetail(TypedDict):
-    """优惠退款详情"""
-    promotion_id: str
-    """券ID"""
-    scope: NotRequired[Literal["GLOBAL", "SINGLE"]]
-    """优惠范围"""
-    type: NotRequired[Literal["COUPON", "DISCOUNT"]]
-    """优惠类型"""
-    amount: NotRequired[int]
-    """优惠券面额"""
-    refund_amount: NotRequired[int]
-    """优惠券退款额"""
-    currency: str
-    """货币类型"""
+V3GlobalRefundsPostResponseDetail = V3GlobalRefundsGetResponseRefundDetail
+"""优惠退款详情"""
 
 class V3GlobalRefundsPostResponse(TypedDict):
     """The answer of POST v3/global/refunds: 申请退款"""
@@ -2404,7 +2144,7 @@ class V3GlobalRefundsPostResponse(TypedDict):
     """退款创建时间"""
     amount: V3GlobalRefundsPostResponseAmount
     """退款金额"""
-    detail: NotRequired[V3GlobalRefundsPostResponseDetail]
+    detail: NotRequired[V3GlobalRefundsGetResponseRefundDetail]
     """优惠退款详情"""
 
 class V3GlobalRefundsIdByRefundIdGetQuery(TypedDict):
@@ -2440,44 +2180,14 @@ class V3GlobalRefundsIdByRefundIdGetResponse(TypedDict):
     """退款状态"""
     amount: V3GlobalRefundsGetResponseItemAmount
     """退款金额"""
-    detail: NotRequired[V3GlobalRefundsPostResponseDetail]
+    detail: NotRequired[V3GlobalRefundsGetResponseRefundDetail]
     """优惠退款详情"""
 
-class V3GlobalRefundsOutRefundNoByOutRefundNoGetQuery(TypedDict):
-    """``query=`` of GET v3/global/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
+V3GlobalRefundsOutRefundNoByOutRefundNoGetQuery = V3GlobalRefundsIdByRefundIdGetQuery
+"""``query=`` of GET v3/global/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
 
-class V3GlobalRefundsOutRefundNoByOutRefundNoGetResponse(TypedDict):
-    """The answer of GET v3/global/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
-    id: str
-    """微信支付退款订单号"""
-    out_refund_no: str
-    """商户退款单号"""
-    transaction_id: str
-    """微信支付交易订单号"""
-    out_trade_no: str
-    """商户原交易订单号"""
-    channel: NotRequired[Literal["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"]]
-    """退款渠道"""
-    recv_account: NotRequired[str]
-    """退款入账账户"""
-    fund_source: NotRequired[Literal["REFUND_SOURCE_UNSETTLED_FUNDS", "REFUND_SOURCE_REchARGE_FUNDS"]]
-    """退款资金来源"""
-    success_time: NotRequired[str]
-    """退款成功时间"""
-    create_time: str
-    """退款创建时间"""
-    status: Literal["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"]
-    """退款状态"""
-    amount: V3GlobalRefundsGetResponseItemAmount
-    """退款金额"""
-    detail: NotRequired[V3GlobalRefundsPostResponseDetail]
-    """优惠退款详情"""
+V3GlobalRefundsOutRefundNoByOutRefundNoGetResponse = V3GlobalRefundsIdByRefundIdGetResponse
+"""The answer of GET v3/global/refunds/out-refund-no/{out_refund_no}: 查询单笔退款(商户退款订单号)"""
 
 class V3GlobalSettleSettlementsGetQuery(TypedDict):
     """``query=`` of GET v3/global/settle/settlements: 查询结算资金明细API"""
@@ -2563,27 +2273,11 @@ class V3GlobalStatementsGetQuery(TypedDict):
     sub_mchid: NotRequired[str]
     """子商户号"""
 
-class V3GlobalTransactionsAppPostJsonGoodsDetailItem(TypedDict):
-    """单品列表"""
-    goods_id: str
-    """商品编码"""
-    wxpay_goods_id: NotRequired[str]
-    """微信侧商品编码"""
-    goods_name: NotRequired[str]
-    """商品名称"""
-    quantity: int
-    """商品数量"""
-    price: int
-    """商品单价"""
+V3GlobalTransactionsAppPostJsonGoodsDetailItem = V3GlobalMicropayTransactionsPayPostJsonGoodsDetailItem
+"""单品列表"""
 
-class V3GlobalTransactionsAppPostJsonDetailItem(TypedDict):
-    """优惠功能"""
-    cost_price: NotRequired[int]
-    """订单原价"""
-    receipt_id: NotRequired[str]
-    """商品小票ID"""
-    goods_detail: NotRequired[list[V3GlobalTransactionsAppPostJsonGoodsDetailItem]]
-    """单品列表"""
+V3GlobalTransactionsAppPostJsonDetailItem = V3GlobalMicropayTransactionsPayPostJsonDetailItem
+"""优惠功能"""
 
 class V3GlobalTransactionsAppPostJson(TypedDict):
     """``json=`` of POST v3/global/transactions/app: APP支付下单"""
@@ -2625,7 +2319,7 @@ class V3GlobalTransactionsAppPostJson(TypedDict):
     """订单金额"""
     scene_info: NotRequired[V3GlobalMicropayTransactionsPayPostJsonSceneInfo]
     """场景信息"""
-    detail: NotRequired[list[V3GlobalTransactionsAppPostJsonDetailItem]]
+    detail: NotRequired[list[V3GlobalMicropayTransactionsPayPostJsonDetailItem]]
     """优惠功能"""
 
 class V3GlobalTransactionsAppPostResponse(TypedDict):
@@ -2633,14 +2327,8 @@ class V3GlobalTransactionsAppPostResponse(TypedDict):
     prepay_id: str
     """预支付交易会话标识"""
 
-class V3GlobalTransactionsIdByTransactionIdGetQuery(TypedDict):
-    """``query=`` of GET v3/global/transactions/id/{transaction_id}: 查询订单(微信支付订单号)"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
+V3GlobalTransactionsIdByTransactionIdGetQuery = V3GlobalRefundsIdByRefundIdGetQuery
+"""``query=`` of GET v3/global/transactions/id/{transaction_id}: 查询订单(微信支付订单号)"""
 
 class V3GlobalTransactionsIdByTransactionIdGetResponsePromotionDetailItem(TypedDict):
     """优惠功能"""
@@ -2713,53 +2401,11 @@ class V3GlobalTransactionsIdByTransactionIdClosePostJson(TypedDict):
     sp_mchid: NotRequired[str]
     """机构商户号"""
 
-class V3GlobalTransactionsJsapiPostJson(TypedDict):
-    """``json=`` of POST v3/global/transactions/jsapi: JSAPI支付下单API"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    description: str
-    """商品描述"""
-    attach: NotRequired[str]
-    """商户数据"""
-    notify_url: str
-    """通知地址"""
-    out_trade_no: str
-    """商户订单号"""
-    goods_tag: NotRequired[str]
-    """商品标记"""
-    trade_type: str
-    """交易类型"""
-    limit_pay: NotRequired[str]
-    """指定支付方式"""
-    time_start: NotRequired[str]
-    """交易起始时间"""
-    time_expire: NotRequired[str]
-    """交易结束时间"""
-    merchant_category_code: str
-    """MCC码"""
-    payer: NotRequired[V3GlobalMicropayTransactionsPayPostResponsePayer]
-    """支付者"""
-    amount: V3GlobalMicropayTransactionsPayPostJsonAmount
-    """订单金额"""
-    scene_info: NotRequired[V3GlobalMicropayTransactionsPayPostJsonSceneInfo]
-    """场景信息"""
-    detail: NotRequired[list[V3GlobalTransactionsAppPostJsonDetailItem]]
-    """优惠功能"""
+V3GlobalTransactionsJsapiPostJson = V3GlobalTransactionsAppPostJson
+"""``json=`` of POST v3/global/transactions/jsapi: JSAPI支付下单API"""
 
-class V3GlobalTransactionsJsapiPostResponse(TypedDict):
-    """The answer of POST v3/global/transactions/jsapi: JSAPI支付下单API"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3GlobalTransactionsJsapiPostResponse = V3GlobalTransactionsAppPostResponse
+"""The answer of POST v3/global/transactions/jsapi: JSAPI支付下单API"""
 
 class V3GlobalTransactionsMwebPostJsonSceneInfo(TypedDict):
     """场景信息"""
@@ -2814,7 +2460,7 @@ class V3GlobalTransactionsMwebPostJson(TypedDict):
     """订单金额"""
     scene_info: V3GlobalTransactionsMwebPostJsonSceneInfo
     """场景信息"""
-    detail: NotRequired[list[V3GlobalTransactionsAppPostJsonDetailItem]]
+    detail: NotRequired[list[V3GlobalMicropayTransactionsPayPostJsonDetailItem]]
     """优惠功能"""
 
 class V3GlobalTransactionsMwebPostResponse(TypedDict):
@@ -2822,108 +2468,22 @@ class V3GlobalTransactionsMwebPostResponse(TypedDict):
     mweb_url: str
     """支付跳转链接"""
 
-class V3GlobalTransactionsNativePostJson(TypedDict):
-    """``json=`` of POST v3/global/transactions/native: Native支付下单API"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    description: str
-    """商品描述"""
-    attach: NotRequired[str]
-    """商户数据"""
-    notify_url: str
-    """通知地址"""
-    out_trade_no: str
-    """商户订单号"""
-    goods_tag: NotRequired[str]
-    """商品标记"""
-    trade_type: str
-    """交易类型"""
-    limit_pay: NotRequired[str]
-    """指定支付方式"""
-    time_start: NotRequired[str]
-    """交易起始时间"""
-    time_expire: NotRequired[str]
-    """交易结束时间"""
-    merchant_category_code: str
-    """MCC码"""
-    payer: NotRequired[V3GlobalMicropayTransactionsPayPostResponsePayer]
-    """支付者"""
-    amount: V3GlobalMicropayTransactionsPayPostJsonAmount
-    """订单金额"""
-    scene_info: NotRequired[V3GlobalMicropayTransactionsPayPostJsonSceneInfo]
-    """场景信息"""
-    detail: NotRequired[list[V3GlobalTransactionsAppPostJsonDetailItem]]
-    """优惠功能"""
+V3GlobalTransactionsNativePostJson = V3GlobalTransactionsAppPostJson
+"""``json=`` of POST v3/global/transactions/native: Native支付下单API"""
 
 class V3GlobalTransactionsNativePostResponse(TypedDict):
     """The answer of POST v3/global/transactions/native: Native支付下单API"""
     code_url: str
     """二维码链接"""
 
-class V3GlobalTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/global/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_mchid: str
-    """机构商户号"""
+V3GlobalTransactionsOutTradeNoByOutTradeNoGetQuery = V3GlobalRefundsIdByRefundIdGetQuery
+"""``query=`` of GET v3/global/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
 
-class V3GlobalTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/global/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """APPID"""
-    sp_mchid: str
-    """机构商户号"""
-    sub_mchid: str
-    """子商户号"""
-    sp_appid: str
-    """机构APPID"""
-    sub_appid: NotRequired[str]
-    """子商户APPID"""
-    out_trade_no: str
-    """商户订单号"""
-    id: str
-    """微信支付订单号"""
-    attach: NotRequired[str]
-    """商户数据"""
-    trade_type: Literal["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"]
-    """交易类型"""
-    bank_type: str
-    """付款银行"""
-    success_time: str
-    """支付完成时间"""
-    trade_state: str
-    """交易状态"""
-    trade_state_desc: str
-    """交易状态描述"""
-    payer: V3GlobalPapayTransactionsPostResponsePayer
-    """支付者"""
-    amount: V3GlobalPapayTransactionsOutTradeNoByOutTradeNoGetResponseAmount
-    """订单金额"""
-    promotion_detail: NotRequired[list[V3GlobalTransactionsIdByTransactionIdGetResponsePromotionDetailItem]]
-    """优惠功能"""
+V3GlobalTransactionsOutTradeNoByOutTradeNoGetResponse = V3GlobalTransactionsIdByTransactionIdGetResponse
+"""The answer of GET v3/global/transactions/out-trade-no/{out_trade_no}: 查询订单(商户订单号)"""
 
-class V3GlobalTransactionsOutTradeNoByOutTradeNoClosePostJson(TypedDict):
-    """``json=`` of POST v3/global/transactions/out-trade-no/{out_trade_no}/close: 关闭订单(商户订单号)"""
-    mchid: str
-    """直连商户号"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    sp_mchid: NotRequired[str]
-    """机构商户号"""
+V3GlobalTransactionsOutTradeNoByOutTradeNoClosePostJson = V3GlobalTransactionsIdByTransactionIdClosePostJson
+"""``json=`` of POST v3/global/transactions/out-trade-no/{out_trade_no}/close: 关闭订单(商户订单号)"""
 
 class V3Global(TypedNode):
     """``v3/global``"""

@@ -13,12 +13,8 @@ class V3GoldplanMerchantsChangecustompagestatusPostJson(TypedDict):
     operation_type: Literal["OPEN", "CLOSE"]
     """操作类型"""
 
-class V3GoldplanMerchantsChangecustompagestatusPostResponse(TypedDict):
-    """The answer of POST v3/goldplan/merchants/changecustompagestatus: 商家小票管理API"""
-    sub_mchid: str
-    """子商户ID"""
-    operation_type: Literal["OPEN", "CLOSE"]
-    """操作类型"""
+V3GoldplanMerchantsChangecustompagestatusPostResponse = V3GoldplanMerchantsChangecustompagestatusPostJson
+"""The answer of POST v3/goldplan/merchants/changecustompagestatus: 商家小票管理API"""
 
 class V3GoldplanMerchantsChangegoldplanstatusPostJson(TypedDict):
     """``json=`` of POST v3/goldplan/merchants/changegoldplanstatus: 点金计划管理API"""

@@ -25,14 +25,8 @@ class V3GovSubsidyAuditCupInvalidPostResponse(TypedDict):
     sub_msg: NotRequired[str]
     """详细应答码描述"""
 
-class V3GovSubsidyAuditCupQueryPostJson(TypedDict):
-    """``json=`` of POST v3/gov/subsidy/audit/cup/query: 查询审核结果"""
-    org_no: str
-    """分公司机构代码"""
-    mchnt_order_id: str
-    """商户订单号"""
-    upload_time: str
-    """审核记录上传时间"""
+V3GovSubsidyAuditCupQueryPostJson = V3GovSubsidyAuditCupInvalidPostJson
+"""``json=`` of POST v3/gov/subsidy/audit/cup/query: 查询审核结果"""
 
 class V3GovSubsidyAuditCupQueryPostResponse(TypedDict):
     """The answer of POST v3/gov/subsidy/audit/cup/query: 查询审核结果"""
@@ -76,16 +70,8 @@ class V3GovSubsidyAuditCupRefundSyncPostJson(TypedDict):
     refund_dt: str
     """退款日期"""
 
-class V3GovSubsidyAuditCupRefundSyncPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/audit/cup/refund/sync: 同步非银联支付交易退款信息"""
-    code: str
-    """响应码"""
-    msg: str
-    """响应描述"""
-    sub_code: NotRequired[str]
-    """详细应答码"""
-    sub_msg: NotRequired[str]
-    """详细应答码描述"""
+V3GovSubsidyAuditCupRefundSyncPostResponse = V3GovSubsidyAuditCupInvalidPostResponse
+"""The answer of POST v3/gov/subsidy/audit/cup/refund/sync: 同步非银联支付交易退款信息"""
 
 class V3GovSubsidyAuditCupUpdatePostJsonInvoiceInfo(TypedDict):
     """发票信息"""
@@ -238,126 +224,14 @@ class V3GovSubsidyAuditCupUpdatePostJson(TypedDict):
     track_info: V3GovSubsidyAuditCupUpdatePostJsonTrackInfo
     """物流信息"""
 
-class V3GovSubsidyAuditCupUpdatePostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/audit/cup/update: 更新审核数据"""
-    code: str
-    """响应码"""
-    msg: str
-    """响应描述"""
-    sub_code: NotRequired[str]
-    """详细应答码"""
-    sub_msg: NotRequired[str]
-    """详细应答码描述"""
+V3GovSubsidyAuditCupUpdatePostResponse = V3GovSubsidyAuditCupInvalidPostResponse
+"""The answer of POST v3/gov/subsidy/audit/cup/update: 更新审核数据"""
 
-class V3GovSubsidyAuditCupUploadPostJson(TypedDict):
-    """``json=`` of POST v3/gov/subsidy/audit/cup/upload: 上传审核数据"""
-    org_no: str
-    """分公司机构代码"""
-    sub_mchnt_cd: str
-    """店铺编码"""
-    sub_mchnt_nm: str
-    """店铺名称"""
-    store_nm: NotRequired[str]
-    """门店名称"""
-    online_no: str
-    """线上平台订单号"""
-    mchnt_order_id: str
-    """商户订单号"""
-    upload_time: str
-    """审核记录上传时间"""
-    notify_url: str
-    """审核结果通知地址"""
-    prod_id: str
-    """品类"""
-    eng_grade: NotRequired[str]
-    """能效"""
-    brand_nm: str
-    """品牌"""
-    prod_model: str
-    """型号"""
-    sales_chnl: NotRequired[str]
-    """销售方式"""
-    plat_form: str
-    """电商平台方"""
-    payer_tp: str
-    """支付方式类型"""
-    trade_in_order_id: NotRequired[str]
-    """收旧订单号"""
-    trade_in_at: NotRequired[str]
-    """收旧价格"""
-    is_trade_in: NotRequired[str]
-    """收旧价格是否统计"""
-    sales_at: str
-    """订单金额"""
-    actual_at: str
-    """实付金额"""
-    trans_tm: str
-    """交易时间"""
-    mchnt_cd: str
-    """商户编码"""
-    mer_sub_at: NotRequired[str]
-    """商家优惠金额"""
-    discount_at: str
-    """国补优惠金额"""
-    image01: NotRequired[str]
-    """其他图片1"""
-    image02: NotRequired[str]
-    """其他图片2"""
-    image03: NotRequired[str]
-    """其他图片3"""
-    image04: NotRequired[str]
-    """其他图片4"""
-    image05: NotRequired[str]
-    """其他图片5"""
-    image06: NotRequired[str]
-    """其他图片6"""
-    image07: NotRequired[str]
-    """其他图片7"""
-    image08: NotRequired[str]
-    """其他图片8"""
-    image09: NotRequired[str]
-    """其他图片9"""
-    image10: NotRequired[str]
-    """其他图片10"""
-    commitment_letter_photo: NotRequired[str]
-    """收旧承诺函照片"""
-    commitment_letter_photo_format: NotRequired[str]
-    """收旧承诺函照片格式"""
-    device_photo: NotRequired[str]
-    """收旧设备外观照片"""
-    device_photo_format: NotRequired[str]
-    """收旧设备外观照片格式"""
-    pack_and_active_photo: NotRequired[str]
-    """包含完整外包装及sn码的激活照片"""
-    bar_code: NotRequired[str]
-    """商品条码"""
-    sn_code: str
-    """SN码"""
-    imei1: NotRequired[str]
-    """IMEI1"""
-    imei2: NotRequired[str]
-    """IMEI2"""
-    register_model: NotRequired[str]
-    """能效或水效网备案登记型号"""
-    record_number: NotRequired[str]
-    """能效或水效备案号"""
-    eng_grade_standard: NotRequired[str]
-    """能效或水效执行的国家标准名称"""
-    invoice_info: V3GovSubsidyAuditCupUpdatePostJsonInvoiceInfo
-    """发票信息"""
-    track_info: V3GovSubsidyAuditCupUpdatePostJsonTrackInfo
-    """物流信息"""
+V3GovSubsidyAuditCupUploadPostJson = V3GovSubsidyAuditCupUpdatePostJson
+"""``json=`` of POST v3/gov/subsidy/audit/cup/upload: 上传审核数据"""
 
-class V3GovSubsidyAuditCupUploadPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/audit/cup/upload: 上传审核数据"""
-    code: str
-    """响应码"""
-    msg: str
-    """响应描述"""
-    sub_code: NotRequired[str]
-    """详细应答码"""
-    sub_msg: NotRequired[str]
-    """详细应答码描述"""
+V3GovSubsidyAuditCupUploadPostResponse = V3GovSubsidyAuditCupInvalidPostResponse
+"""The answer of POST v3/gov/subsidy/audit/cup/upload: 上传审核数据"""
 
 class V3GovSubsidyCompaniesQueryPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/companies/query: 企业信息查询"""
@@ -490,12 +364,8 @@ class V3GovSubsidyNQualificationsSyncPostJson(TypedDict):
     refund_id: NotRequired[str]
     """线上平台退款交易编号"""
 
-class V3GovSubsidyNQualificationsSyncPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/n-qualifications/sync: N品类同步资格核销信息"""
-    code: str
-    """响应码"""
-    message: str
-    """响应描述"""
+V3GovSubsidyNQualificationsSyncPostResponse = V3GovSubsidyGoodsUploadPostResponse
+"""The answer of POST v3/gov/subsidy/n-qualifications/sync: N品类同步资格核销信息"""
 
 class V3GovSubsidyQualificationGetQuery(TypedDict):
     """``query=`` of GET v3/gov/subsidy/qualification: 查询补贴资格"""
@@ -548,12 +418,8 @@ class V3GovSubsidyQualificationsPassthroughCancelPostJson(TypedDict):
     ]
     """证件类型"""
 
-class V3GovSubsidyQualificationsPassthroughCancelPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/qualifications/passthrough/cancel: 取消资格(透传模式)"""
-    code: str
-    """响应码"""
-    message: str
-    """响应描述"""
+V3GovSubsidyQualificationsPassthroughCancelPostResponse = V3GovSubsidyGoodsUploadPostResponse
+"""The answer of POST v3/gov/subsidy/qualifications/passthrough/cancel: 取消资格(透传模式)"""
 
 class V3GovSubsidyQualificationsPassthroughClaimPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/qualifications/passthrough/claim: 领取资格(透传模式)"""
@@ -578,12 +444,8 @@ class V3GovSubsidyQualificationsPassthroughClaimPostJson(TypedDict):
     latitude: str
     """纬度"""
 
-class V3GovSubsidyQualificationsPassthroughClaimPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/qualifications/passthrough/claim: 领取资格(透传模式)"""
-    code: str
-    """响应码"""
-    message: str
-    """响应描述"""
+V3GovSubsidyQualificationsPassthroughClaimPostResponse = V3GovSubsidyGoodsUploadPostResponse
+"""The answer of POST v3/gov/subsidy/qualifications/passthrough/claim: 领取资格(透传模式)"""
 
 class V3GovSubsidyQualificationsPassthroughQueryPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/qualifications/passthrough/query: 批量查询用户资格(透传模式)"""
@@ -629,22 +491,8 @@ class V3GovSubsidyQualificationsPassthroughQueryPostResponse(TypedDict):
     qualification_list: list[V3GovSubsidyQualificationsPassthroughQueryPostResponseQualificationListItem]
     """资格状态数组"""
 
-class V3GovSubsidyQualificationsQueryPostJson(TypedDict):
-    """``json=`` of POST v3/gov/subsidy/qualifications/query: 批量查询用户资格"""
-    real_name: str
-    """自然人姓名"""
-    id_card_number: str
-    """自然人证件号"""
-    phone_number: str
-    """手机号"""
-    qualification_region_code: float
-    """使用的资格的地区编码 (integer)"""
-    identity_document_type: Literal[
-        "ID_DOC_TYPE_ID_CARD",
-        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-        "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-    ]
-    """证件类型"""
+V3GovSubsidyQualificationsQueryPostJson = V3GovSubsidyQualificationsPassthroughQueryPostJson
+"""``json=`` of POST v3/gov/subsidy/qualifications/query: 批量查询用户资格"""
 
 class V3GovSubsidyQualificationsQueryPostResponseQualificationListItem(TypedDict):
     """资格状态数组"""
@@ -754,12 +602,8 @@ class V3GovSubsidyQualificationsSyncPostJson(TypedDict):
     mch_name: str
     """销售主体"""
 
-class V3GovSubsidyQualificationsSyncPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/qualifications/sync: 同步资格核销信息"""
-    code: str
-    """响应码"""
-    message: str
-    """响应描述"""
+V3GovSubsidyQualificationsSyncPostResponse = V3GovSubsidyGoodsUploadPostResponse
+"""The answer of POST v3/gov/subsidy/qualifications/sync: 同步资格核销信息"""
 
 class V3GovSubsidySncodeLockPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/sncode/lock: sn码锁定"""
@@ -788,12 +632,8 @@ class V3GovSubsidySncodeLockPostJson(TypedDict):
     imei2: NotRequired[str]
     """imei2编码"""
 
-class V3GovSubsidySncodeLockPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/sncode/lock: sn码锁定"""
-    code: str
-    """响应码"""
-    message: str
-    """响应描述"""
+V3GovSubsidySncodeLockPostResponse = V3GovSubsidyGoodsUploadPostResponse
+"""The answer of POST v3/gov/subsidy/sncode/lock: sn码锁定"""
 
 class V3GovSubsidySncodeQueryPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/sncode/query: 查询sn码状态"""
@@ -831,12 +671,8 @@ class V3GovSubsidySncodeUnlockPostJson(TypedDict):
     product_type: Literal["COMMON_PRODUCT", "AI_PRODUCT"]
     """产品类型"""
 
-class V3GovSubsidySncodeUnlockPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/sncode/unlock: sn码解锁"""
-    code: str
-    """响应码"""
-    message: str
-    """响应描述"""
+V3GovSubsidySncodeUnlockPostResponse = V3GovSubsidyGoodsUploadPostResponse
+"""The answer of POST v3/gov/subsidy/sncode/unlock: sn码解锁"""
 
 class V3GovSubsidyTransactionsQueryPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/transactions/query: 交易信息查询"""
@@ -947,12 +783,8 @@ class V3GovSubsidyTransactionsSyncPostJson(TypedDict):
     sub_mchid: NotRequired[str]
     """子商户号"""
 
-class V3GovSubsidyTransactionsSyncPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/transactions/sync: 交易信息回传"""
-    code: str
-    """响应码"""
-    message: str
-    """响应描述"""
+V3GovSubsidyTransactionsSyncPostResponse = V3GovSubsidyGoodsUploadPostResponse
+"""The answer of POST v3/gov/subsidy/transactions/sync: 交易信息回传"""
 
 class V3GovSubsidyZhejiangAuthcodeCancelPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/zhejiang/authcode/cancel: 品类凭证码预核销撤销"""
@@ -1021,12 +853,8 @@ class V3GovSubsidyZhejiangAuthcodeCommitPostJson(TypedDict):
     amount: NotRequired[float]
     """原订单金额"""
 
-class V3GovSubsidyZhejiangAuthcodeCommitPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/zhejiang/authcode/commit: 品类凭证码上报确认"""
-    resp_code: str
-    """响应码"""
-    resp_desc: str
-    """响应描述"""
+V3GovSubsidyZhejiangAuthcodeCommitPostResponse = V3GovSubsidyZhejiangAuthcodeCancelPostResponse
+"""The answer of POST v3/gov/subsidy/zhejiang/authcode/commit: 品类凭证码上报确认"""
 
 class V3GovSubsidyZhejiangAuthcodeIssuePostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/zhejiang/authcode/issue: 申请品类凭证码"""
@@ -1097,12 +925,8 @@ class V3GovSubsidyZhejiangAuthcodeRefundPostJson(TypedDict):
     brand: NotRequired[str]
     """家电品牌"""
 
-class V3GovSubsidyZhejiangAuthcodeRefundPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/zhejiang/authcode/refund: 品类凭证码上报撤销"""
-    resp_code: str
-    """响应码"""
-    resp_desc: str
-    """响应描述"""
+V3GovSubsidyZhejiangAuthcodeRefundPostResponse = V3GovSubsidyZhejiangAuthcodeCancelPostResponse
+"""The answer of POST v3/gov/subsidy/zhejiang/authcode/refund: 品类凭证码上报撤销"""
 
 class V3GovSubsidyZhejiangAuthcodeTryPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/zhejiang/authcode/try: 预核销品类凭证码"""
@@ -1298,12 +1122,8 @@ class V3GovSubsidyZhejiangNQualificationsConfirmPostJson(TypedDict):
     req_time: NotRequired[str]
     """请求时间"""
 
-class V3GovSubsidyZhejiangNQualificationsConfirmPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/zhejiang/n-qualifications/confirm: n品类核销"""
-    resp_code: str
-    """响应码"""
-    resp_desc: str
-    """响应描述"""
+V3GovSubsidyZhejiangNQualificationsConfirmPostResponse = V3GovSubsidyZhejiangAuthcodeCancelPostResponse
+"""The answer of POST v3/gov/subsidy/zhejiang/n-qualifications/confirm: n品类核销"""
 
 class V3GovSubsidyZhejiangQualificationsAlterPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/zhejiang/qualifications/alter: 变更资格"""
@@ -1342,12 +1162,8 @@ class V3GovSubsidyZhejiangQualificationsClaimPostJson(TypedDict):
     req_ssn: str
     """请求流水号"""
 
-class V3GovSubsidyZhejiangQualificationsClaimPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/zhejiang/qualifications/claim: 领取资格"""
-    resp_code: str
-    """响应码"""
-    resp_desc: str
-    """响应描述"""
+V3GovSubsidyZhejiangQualificationsClaimPostResponse = V3GovSubsidyZhejiangAuthcodeCancelPostResponse
+"""The answer of POST v3/gov/subsidy/zhejiang/qualifications/claim: 领取资格"""
 
 class V3GovSubsidyZhejiangQualificationsQueryPostJson(TypedDict):
     """``json=`` of POST v3/gov/subsidy/zhejiang/qualifications/query: 查询补贴资格"""
@@ -1610,12 +1426,8 @@ class V3GovSubsidyZhejiangSncodeUnlockPostJson(TypedDict):
     sales_models: NotRequired[str]
     """渠道类型"""
 
-class V3GovSubsidyZhejiangSncodeUnlockPostResponse(TypedDict):
-    """The answer of POST v3/gov/subsidy/zhejiang/sncode/unlock: sn码解锁"""
-    resp_code: str
-    """响应码"""
-    resp_desc: str
-    """响应描述"""
+V3GovSubsidyZhejiangSncodeUnlockPostResponse = V3GovSubsidyZhejiangAuthcodeCancelPostResponse
+"""The answer of POST v3/gov/subsidy/zhejiang/sncode/unlock: sn码解锁"""
 
 class V3Gov(TypedNode):
     """``v3/gov``"""

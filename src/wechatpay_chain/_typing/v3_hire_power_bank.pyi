@@ -37,26 +37,8 @@ class V3HirePowerBankInsuranceOrdersPostResponse(TypedDict):
     order_receive_state: NotRequired[str]
     """保险订单领取状态"""
 
-class V3HirePowerBankInsuranceOrdersByOutOrderNoGetResponse(TypedDict):
-    """The answer of GET v3/hire-power-bank/insurance-orders/{out_order_no}: 查询保险订单详情"""
-    order_id: NotRequired[str]
-    """租借充电宝隔夜归还保险订单号"""
-    out_order_no: NotRequired[str]
-    """商户创建保险订单时的凭据号"""
-    openid: NotRequired[str]
-    """微信用户在商户对应appid下的唯一标识"""
-    max_claim_count: NotRequired[int]
-    """一笔保险订单对应的最大理赔次数"""
-    claimed_count: NotRequired[int]
-    """一笔保险订单对应的已理赔次数"""
-    order_receive_time: NotRequired[str]
-    """保险订单领取时间"""
-    order_begin_time: NotRequired[str]
-    """保险订单开始时间"""
-    order_end_time: NotRequired[str]
-    """保险订单结束时间"""
-    order_receive_state: NotRequired[str]
-    """保险订单领取状态"""
+V3HirePowerBankInsuranceOrdersByOutOrderNoGetResponse = V3HirePowerBankInsuranceOrdersPostResponse
+"""The answer of GET v3/hire-power-bank/insurance-orders/{out_order_no}: 查询保险订单详情"""
 
 class V3HirePowerBankUserQualificationsByOpenidGetResponse(TypedDict):
     """The answer of GET v3/hire-power-bank/user-qualifications/{openid}: 查询用户保险订单领取资格"""

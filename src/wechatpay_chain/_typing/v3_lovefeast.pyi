@@ -83,34 +83,10 @@ class V3LovefeastUsersByOpenidOrdersBrandIdByBrandIdGetResponse(TypedDict):
     data: NotRequired[list[V3LovefeastUsersByOpenidOrdersBrandIdByBrandIdGetResponseDataItem]]
     """结果集"""
 
-class V3LovefeastUsersByOpenidOrdersOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}: 查询用户捐赠单详情"""
-    welfare_trade_id: NotRequired[str]
-    """捐赠订单号"""
-    appid: NotRequired[str]
-    """应用ID"""
-    sub_appid: NotRequired[str]
-    """子商户应用ID"""
-    brand_id: NotRequired[str]
-    """品牌ID"""
-    donate_source: NotRequired[Literal["MINIPROGRAM_PAY", "ENTRUST_PAY"]]
-    """捐赠来源"""
-    merchant_order: NotRequired[str]
-    """商户订单"""
-    institution_name: NotRequired[str]
-    """捐赠机构名称"""
-    business_id: NotRequired[str]
-    """捐赠项目编号"""
-    business_name: NotRequired[str]
-    """捐赠活动名称"""
-    success_time: NotRequired[str]
-    """支付完成时间"""
-    payer: NotRequired[V3LovefeastUsersByOpenidOrdersBrandIdByBrandIdGetResponsePayer]
-    """支付者"""
-    amount: NotRequired[V3LovefeastUsersByOpenidOrdersBrandIdByBrandIdGetResponseAmount]
-    """订单金额"""
-    device_id: NotRequired[str]
-    """设备编号"""
+V3LovefeastUsersByOpenidOrdersOutTradeNoByOutTradeNoGetResponse = (
+    V3LovefeastUsersByOpenidOrdersBrandIdByBrandIdGetResponseDataItem
+)
+"""The answer of GET v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}: 查询用户捐赠单详情"""
 
 class V3Lovefeast(TypedNode):
     """``v3/lovefeast``"""

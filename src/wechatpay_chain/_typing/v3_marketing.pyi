@@ -198,16 +198,8 @@ class V3MarketingBusifavorCouponsDeactivatePostResponse(TypedDict):
     wechatpay_deactivate_time: str
     """券成功失效的时间"""
 
-class V3MarketingBusifavorCouponsDisassociatePostJson(TypedDict):
-    """``json=`` of POST v3/marketing/busifavor/coupons/disassociate: 取消关联订单信息API"""
-    stock_id: str
-    """批次号"""
-    coupon_code: str
-    """券code"""
-    out_trade_no: str
-    """关联的商户订单号"""
-    out_request_no: str
-    """商户请求单号"""
+V3MarketingBusifavorCouponsDisassociatePostJson = V3MarketingBusifavorCouponsAssociatePostJson
+"""``json=`` of POST v3/marketing/busifavor/coupons/disassociate: 取消关联订单信息API"""
 
 class V3MarketingBusifavorCouponsDisassociatePostResponse(TypedDict):
     """The answer of POST v3/marketing/busifavor/coupons/disassociate: 取消关联订单信息API"""
@@ -592,33 +584,8 @@ class V3MarketingBusifavorStocksByStockIdGetResponseStockSendRule(TypedDict):
     shareable: NotRequired[bool]
     """是否允许分享链接"""
 
-class V3MarketingBusifavorStocksByStockIdGetResponseDisplayPatternInfo(TypedDict):
-    """样式信息"""
-    description: NotRequired[str]
-    """使用须知"""
-    merchant_logo_url: NotRequired[str]
-    """商户logo"""
-    merchant_name: NotRequired[str]
-    """商户名称"""
-    background_color: NotRequired[
-        Literal[
-            "Color010",
-            "Color020",
-            "Color030",
-            "Color040",
-            "Color050",
-            "Color060",
-            "Color070",
-            "Color080",
-            "Color090",
-            "Color100",
-        ]
-    ]
-    """背景颜色"""
-    coupon_image_url: NotRequired[str]
-    """券详情图片"""
-    finder_info: NotRequired[V3MarketingBusifavorStocksPostJsonFinderInfo]
-    """视频号相关信息"""
+V3MarketingBusifavorStocksByStockIdGetResponseDisplayPatternInfo = V3MarketingBusifavorStocksPostJsonDisplayPatternInfo
+"""样式信息"""
 
 class V3MarketingBusifavorStocksByStockIdGetResponseCouponCodeCount(TypedDict):
     """券code数量"""
@@ -656,7 +623,7 @@ class V3MarketingBusifavorStocksByStockIdGetResponse(TypedDict):
     """发放规则"""
     custom_entrance: NotRequired[V3MarketingBusifavorStocksPostJsonCustomEntrance]
     """自定义入口"""
-    display_pattern_info: NotRequired[V3MarketingBusifavorStocksByStockIdGetResponseDisplayPatternInfo]
+    display_pattern_info: NotRequired[V3MarketingBusifavorStocksPostJsonDisplayPatternInfo]
     """样式信息"""
     stock_state: Literal["UNAUDIT", "RUNNING", "STOPED", "PAUSED"]
     """批次状态"""
@@ -684,33 +651,8 @@ class V3MarketingBusifavorStocksByStockIdPatchJsonCustomEntrance(TypedDict):
     code_display_mode: NotRequired[Literal["NOT_SHOW", "BARCODE", "QRCODE"]]
     """code展示模式"""
 
-class V3MarketingBusifavorStocksByStockIdPatchJsonDisplayPatternInfo(TypedDict):
-    """样式信息"""
-    description: NotRequired[str]
-    """使用须知"""
-    merchant_logo_url: NotRequired[str]
-    """商户logo"""
-    merchant_name: NotRequired[str]
-    """商户名称"""
-    background_color: NotRequired[
-        Literal[
-            "Color010",
-            "Color020",
-            "Color030",
-            "Color040",
-            "Color050",
-            "Color060",
-            "Color070",
-            "Color080",
-            "Color090",
-            "Color100",
-        ]
-    ]
-    """背景颜色"""
-    coupon_image_url: NotRequired[str]
-    """券详情图片"""
-    finder_info: NotRequired[V3MarketingBusifavorStocksPostJsonFinderInfo]
-    """视频号相关信息"""
+V3MarketingBusifavorStocksByStockIdPatchJsonDisplayPatternInfo = V3MarketingBusifavorStocksPostJsonDisplayPatternInfo
+"""样式信息"""
 
 class V3MarketingBusifavorStocksByStockIdPatchJsonCouponUseRule(TypedDict):
     """核销规则"""
@@ -740,7 +682,7 @@ class V3MarketingBusifavorStocksByStockIdPatchJson(TypedDict):
     """适用商品范围"""
     out_request_no: str
     """商户请求单号"""
-    display_pattern_info: NotRequired[V3MarketingBusifavorStocksByStockIdPatchJsonDisplayPatternInfo]
+    display_pattern_info: NotRequired[V3MarketingBusifavorStocksPostJsonDisplayPatternInfo]
     """样式信息"""
     coupon_use_rule: NotRequired[V3MarketingBusifavorStocksByStockIdPatchJsonCouponUseRule]
     """核销规则"""
@@ -854,22 +796,10 @@ class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetQuery(TypedDi
     appid: NotRequired[str]
     """公众账号ID"""
 
-class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponseCodeInformation(TypedDict):
-    """券code信息"""
-    code: NotRequired[str]
-    """商户上传code"""
-    code_status: NotRequired[str]
-    """商户上传code分配状态"""
-    upload_time: NotRequired[str]
-    """上传时间 (date-time)"""
-    dispatched_time: NotRequired[str]
-    """被分配时间 (date-time)"""
-    openid: NotRequired[str]
-    """领券用户的OpenID"""
-    unionid: NotRequired[str]
-    """领券用户的UnionID"""
-    coupon_code: NotRequired[str]
-    """用户券code"""
+V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponseCodeInformation = (
+    V3MarketingBusifavorStocksByStockIdCouponcodesGetResponseDataItem
+)
+"""券code信息"""
 
 class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponseCouponInformation(TypedDict):
     """券码信息"""
@@ -898,7 +828,7 @@ class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponseCoupo
 
 class V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponse(TypedDict):
     """The answer of GET v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}: 查询预存code详情"""
-    code_information: V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponseCodeInformation
+    code_information: V3MarketingBusifavorStocksByStockIdCouponcodesGetResponseDataItem
     """券code信息"""
     coupon_information: V3MarketingBusifavorStocksByStockIdCouponcodesByCouponCodeGetResponseCouponInformation
     """券码信息"""
@@ -977,63 +907,13 @@ class V3MarketingBusifavorSubsidyPayReceiptsPostJson(TypedDict):
     out_subsidy_no: str
     """业务请求唯一单号"""
 
-class V3MarketingBusifavorSubsidyPayReceiptsPostResponse(TypedDict):
-    """The answer of POST v3/marketing/busifavor/subsidy/pay-receipts: 营销补差付款API"""
-    subsidy_receipt_id: str
-    """补差付款单号"""
-    stock_id: str
-    """商家券批次号"""
-    coupon_code: str
-    """商家券Code"""
-    transaction_id: str
-    """微信支付订单号"""
-    payer_merchant: str
-    """营销补差扣款商户号"""
-    payee_merchant: str
-    """营销补差入账商户号"""
-    amount: int
-    """补差付款金额"""
-    description: str
-    """补差付款描述"""
-    status: str
-    """补差付款单据状态"""
-    fail_reason: NotRequired[str]
-    """补差付款失败原因"""
-    success_time: NotRequired[str]
-    """补差付款完成时间"""
-    out_subsidy_no: str
-    """业务请求唯一单号"""
-    create_time: NotRequired[str]
-    """补差付款发起时间"""
+V3MarketingBusifavorSubsidyPayReceiptsPostResponse = V3MarketingBusifavorSubsidyPayReceiptsGetResponsePayReceiptListItem
+"""The answer of POST v3/marketing/busifavor/subsidy/pay-receipts: 营销补差付款API"""
 
-class V3MarketingBusifavorSubsidyPayReceiptsBySubsidyReceiptIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}: 查询营销补差付款单详情API"""
-    subsidy_receipt_id: str
-    """补差付款单号"""
-    stock_id: str
-    """商家券批次号"""
-    coupon_code: str
-    """商家券Code"""
-    transaction_id: str
-    """微信支付订单号"""
-    payer_merchant: str
-    """营销补差扣款商户号"""
-    payee_merchant: str
-    """营销补差入账商户号"""
-    amount: int
-    """补差付款金额"""
-    description: str
-    """补差付款描述"""
-    status: str
-    """补差付款单据状态"""
-    fail_reason: NotRequired[str]
-    """补差付款失败原因"""
-    success_time: NotRequired[str]
-    """补差付款完成时间"""
-    out_subsidy_no: str
-    """业务请求唯一单号"""
-    create_time: NotRequired[str]
-    """补差付款发起时间"""
+V3MarketingBusifavorSubsidyPayReceiptsBySubsidyReceiptIdGetResponse = (
+    V3MarketingBusifavorSubsidyPayReceiptsGetResponsePayReceiptListItem
+)
+"""The answer of GET v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}: 查询营销补差付款单详情API"""
 
 class V3MarketingBusifavorSubsidyReturnReceiptsPostJson(TypedDict):
     """``json=`` of POST v3/marketing/busifavor/subsidy/return-receipts: 营销补差回退API"""
@@ -1089,40 +969,12 @@ class V3MarketingBusifavorSubsidyReturnReceiptsPostResponse(TypedDict):
     return_create_time: NotRequired[str]
     """补差回退发起时间"""
 
-class V3MarketingSubsidyReturnReceiptsBySubsidyReturnReceiptIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}:
-    查询商家券营销补差回退单详情
-    """
-    subsidy_return_receipt_id: NotRequired[str]
-    """补差回退单号"""
-    stock_id: str
-    """商家券批次号"""
-    coupon_code: str
-    """商家券Code"""
-    transaction_id: str
-    """微信支付订单号"""
-    refund_id: str
-    """微信支付退款单号"""
-    payer_merchant: str
-    """原营销补差扣款商户号"""
-    payee_merchant: str
-    """原营销补差入账商户号"""
-    amount: int
-    """补差回退金额"""
-    description: str
-    """补差回退描述"""
-    status: str
-    """补差回退单据状态"""
-    fail_reason: NotRequired[str]
-    """补差回退失败原因"""
-    return_done_time: NotRequired[str]
-    """补差回退完成时间"""
-    subsidy_receipt_id: str
-    """补差付款单号"""
-    out_subsidy_return_no: str
-    """业务请求唯一单号"""
-    return_create_time: NotRequired[str]
-    """补差回退发起时间"""
+V3MarketingSubsidyReturnReceiptsBySubsidyReturnReceiptIdGetResponse = (
+    V3MarketingBusifavorSubsidyReturnReceiptsPostResponse
+)
+"""The answer of GET v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}:
+查询商家券营销补差回退单详情
+"""
 
 class V3MarketingBusifavorUsersByOpenidCouponsGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/busifavor/users/{openid}/coupons: 根据过滤条件查询用户券API"""
@@ -1152,17 +1004,15 @@ class V3MarketingBusifavorUsersByOpenidCouponsGetResponseCouponAvailableTime(Typ
     available_day_after_receive: NotRequired[int]
     """领取后N天内有效"""
 
-class V3MarketingBusifavorUsersByOpenidCouponsGetResponseAvailableDayTimeItem(TypedDict):
-    """当天可用时间段"""
-    begin_time: NotRequired[int]
-    """当天可用开始时间"""
-    end_time: NotRequired[int]
-    """当天可用结束时间"""
+V3MarketingBusifavorUsersByOpenidCouponsGetResponseAvailableDayTimeItem = (
+    V3MarketingBusifavorStocksPostJsonAvailableDayTimeItem
+)
+"""当天可用时间段"""
 
 class V3MarketingBusifavorUsersByOpenidCouponsGetResponseAvailableWeek(TypedDict):
     """固定周期有效时间段"""
     week_day: NotRequired[list[Literal[0, 1, 2, 3, 4, 5, 6]]]
-    available_day_time: NotRequired[list[V3MarketingBusifavorUsersByOpenidCouponsGetResponseAvailableDayTimeItem]]
+    available_day_time: NotRequired[list[V3MarketingBusifavorStocksPostJsonAvailableDayTimeItem]]
     """当天可用时间段"""
 
 class V3MarketingBusifavorUsersByOpenidCouponsGetResponseIrregularyAvaliableTimeItem(TypedDict):
@@ -1215,20 +1065,12 @@ class V3MarketingBusifavorUsersByOpenidCouponsGetResponseCouponUseRule(TypedDict
     mini_programs_path: NotRequired[str]
     """小程序path"""
 
-class V3MarketingBusifavorUsersByOpenidCouponsGetResponseMiniProgramsInfo(TypedDict):
-    """小程序入口"""
-    mini_programs_appid: str
-    """商家小程序appid"""
-    mini_programs_path: str
-    """商家小程序path"""
-    entrance_words: str
-    """入口文案"""
-    guiding_words: NotRequired[str]
-    """引导文案"""
+V3MarketingBusifavorUsersByOpenidCouponsGetResponseMiniProgramsInfo = V3MarketingBusifavorStocksPostJsonMiniProgramsInfo
+"""小程序入口"""
 
 class V3MarketingBusifavorUsersByOpenidCouponsGetResponseCustomEntrance(TypedDict):
     """自定义入口"""
-    mini_programs_info: NotRequired[V3MarketingBusifavorUsersByOpenidCouponsGetResponseMiniProgramsInfo]
+    mini_programs_info: NotRequired[V3MarketingBusifavorStocksPostJsonMiniProgramsInfo]
     """小程序入口"""
     appid: NotRequired[str]
     """商户公众号appid"""
@@ -1374,10 +1216,8 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeAppidsByAppidGetResponse(TypedD
     use_time: NotRequired[str]
     """券核销时间 (date-time)"""
 
-class V3MarketingFavorCallbacksGetQuery(TypedDict):
-    """``query=`` of GET v3/marketing/favor/callbacks: 获取已设置的消息通知地址API"""
-    mchid: str
-    """商户号"""
+V3MarketingFavorCallbacksGetQuery = V3MarketingBusifavorCallbacksGetQuery
+"""``query=`` of GET v3/marketing/favor/callbacks: 获取已设置的消息通知地址API"""
 
 class V3MarketingFavorCallbacksGetResponse(TypedDict):
     """The answer of GET v3/marketing/favor/callbacks: 获取已设置的消息通知地址API"""
@@ -1486,12 +1326,8 @@ class V3MarketingFavorCouponStocksPostJsonDiscountCoupon(TypedDict):
     transaction_minimum: NotRequired[int]
     """门槛"""
 
-class V3MarketingFavorCouponStocksPostJsonExchangeCoupon(TypedDict):
-    """换购券使用规则"""
-    exchange_price: NotRequired[int]
-    """单品换购价"""
-    transaction_minimum: NotRequired[int]
-    """消费门槛"""
+V3MarketingFavorCouponStocksPostJsonExchangeCoupon = V3MarketingBusifavorUsersByOpenidCouponsGetResponseExchangeCoupon
+"""换购券使用规则"""
 
 class V3MarketingFavorCouponStocksPostJsonLimitCard(TypedDict):
     """指定银行卡BIN"""
@@ -1508,7 +1344,7 @@ class V3MarketingFavorCouponStocksPostJsonCouponUseRule(TypedDict):
     """固定面额满减券使用规则"""
     discount_coupon: NotRequired[V3MarketingFavorCouponStocksPostJsonDiscountCoupon]
     """折扣券使用规则"""
-    exchange_coupon: NotRequired[V3MarketingFavorCouponStocksPostJsonExchangeCoupon]
+    exchange_coupon: NotRequired[V3MarketingBusifavorUsersByOpenidCouponsGetResponseExchangeCoupon]
     """换购券使用规则"""
     goods_tag: NotRequired[list[str]]
     limit_pay: NotRequired[list[str]]
@@ -1652,46 +1488,8 @@ class V3MarketingFavorStocksByStockIdGetQuery(TypedDict):
     stock_creator_mchid: str
     """创建批次的商户号"""
 
-class V3MarketingFavorStocksByStockIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/favor/stocks/{stock_id}: 查询批次详情API"""
-    stock_name: str
-    """批次名称"""
-    available_begin_time: str
-    """开始时间 (date-time)"""
-    available_end_time: str
-    """结束时间 (date-time)"""
-    stock_use_rule: V3MarketingFavorCouponStocksPostJsonStockUseRule
-    """发放规则"""
-    no_cash: bool
-    """是否无资金流"""
-    stock_type: Literal["NORMAL", "DISCOUNT", "EXCHAHGE", "RANDOM", "DISCOUNT_CUT"]
-    """批次类型"""
-    stock_id: NotRequired[str]
-    """批次号"""
-    stock_creator_mchid: NotRequired[str]
-    """创建批次的商户号"""
-    status: NotRequired[Literal["unactivated", "audit", "running", "stoped", "paused"]]
-    """批次状态"""
-    description: str
-    """使用说明"""
-    create_time: NotRequired[str]
-    """创建时间 (date-time)"""
-    start_time: NotRequired[str]
-    """激活批次的时间 (date-time)"""
-    stop_time: NotRequired[str]
-    """终止批次的时间 (date-time)"""
-    singleitem: NotRequired[bool]
-    """是否单品优惠"""
-    cut_to_message: NotRequired[V3MarketingFavorStocksGetResponseCutToMessage]
-    """减至批次特定信息"""
-    distributed_coupons: NotRequired[int]
-    """已发券数量"""
-    business_type: NotRequired[Literal["MULTIUSE"]]
-    """业务类型"""
-    available_region_list: NotRequired[list[V3MarketingFavorStocksGetResponseAvailableRegionListItem]]
-    """消费金可用地域"""
-    available_industry_list: NotRequired[list[str]]
-    """消费金可用行业"""
+V3MarketingFavorStocksByStockIdGetResponse = V3MarketingFavorStocksGetResponseDataItem
+"""The answer of GET v3/marketing/favor/stocks/{stock_id}: 查询批次详情API"""
 
 class V3MarketingFavorStocksByStockIdItemsGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/favor/stocks/{stock_id}/items: 查询代金券可用单品API"""
@@ -1752,10 +1550,8 @@ class V3MarketingFavorStocksByStockIdModifyGoodsIdPostResponse(TypedDict):
     stock_id: str
     """批次号"""
 
-class V3MarketingFavorStocksByStockIdPausePostJson(TypedDict):
-    """``json=`` of POST v3/marketing/favor/stocks/{stock_id}/pause: 暂停代金券批次API"""
-    stock_creator_mchid: str
-    """创建批次的商户号"""
+V3MarketingFavorStocksByStockIdPausePostJson = V3MarketingFavorStocksByStockIdGetQuery
+"""``json=`` of POST v3/marketing/favor/stocks/{stock_id}/pause: 暂停代金券批次API"""
 
 class V3MarketingFavorStocksByStockIdPausePostResponse(TypedDict):
     """The answer of POST v3/marketing/favor/stocks/{stock_id}/pause: 暂停代金券批次API"""
@@ -1787,10 +1583,8 @@ class V3MarketingFavorStocksByStockIdRefundFlowByDayGetResponse(TypedDict):
     stock_refundflow_count: str
     """账单记录总条数"""
 
-class V3MarketingFavorStocksByStockIdRestartPostJson(TypedDict):
-    """``json=`` of POST v3/marketing/favor/stocks/{stock_id}/restart: 重启代金券批次API"""
-    stock_creator_mchid: str
-    """创建批次的商户号"""
+V3MarketingFavorStocksByStockIdRestartPostJson = V3MarketingFavorStocksByStockIdGetQuery
+"""``json=`` of POST v3/marketing/favor/stocks/{stock_id}/restart: 重启代金券批次API"""
 
 class V3MarketingFavorStocksByStockIdRestartPostResponse(TypedDict):
     """The answer of POST v3/marketing/favor/stocks/{stock_id}/restart: 重启代金券批次API"""
@@ -1799,10 +1593,8 @@ class V3MarketingFavorStocksByStockIdRestartPostResponse(TypedDict):
     stock_id: str
     """批次号"""
 
-class V3MarketingFavorStocksByStockIdStartPostJson(TypedDict):
-    """``json=`` of POST v3/marketing/favor/stocks/{stock_id}/start: 激活代金券批次API"""
-    stock_creator_mchid: str
-    """创建批次的商户号"""
+V3MarketingFavorStocksByStockIdStartPostJson = V3MarketingFavorStocksByStockIdGetQuery
+"""``json=`` of POST v3/marketing/favor/stocks/{stock_id}/start: 激活代金券批次API"""
 
 class V3MarketingFavorStocksByStockIdStartPostResponse(TypedDict):
     """The answer of POST v3/marketing/favor/stocks/{stock_id}/start: 激活代金券批次API"""
@@ -1811,19 +1603,11 @@ class V3MarketingFavorStocksByStockIdStartPostResponse(TypedDict):
     stock_id: str
     """批次号"""
 
-class V3MarketingFavorStocksByStockIdUseFlowGetResponse(TypedDict):
-    """The answer of GET v3/marketing/favor/stocks/{stock_id}/use-flow: 下载批次核销明细API"""
-    url: str
-    """下载链接"""
-    hash_value: str
-    """安全校验码"""
-    hash_type: str
-    """哈希算法类型"""
+V3MarketingFavorStocksByStockIdUseFlowGetResponse = V3MarketingFavorStocksByStockIdRefundFlowGetResponse
+"""The answer of GET v3/marketing/favor/stocks/{stock_id}/use-flow: 下载批次核销明细API"""
 
-class V3MarketingFavorStocksByStockIdUseFlowByDayGetQuery(TypedDict):
-    """``query=`` of GET v3/marketing/favor/stocks/{stock_id}/use-flow-by-day: 获取批次核销明细下载链接"""
-    bill_date: str
-    """账单日期"""
+V3MarketingFavorStocksByStockIdUseFlowByDayGetQuery = V3MarketingFavorStocksByStockIdRefundFlowByDayGetQuery
+"""``query=`` of GET v3/marketing/favor/stocks/{stock_id}/use-flow-by-day: 获取批次核销明细下载链接"""
 
 class V3MarketingFavorStocksByStockIdUseFlowByDayGetResponse(TypedDict):
     """The answer of GET v3/marketing/favor/stocks/{stock_id}/use-flow-by-day: 获取批次核销明细下载链接"""
@@ -1941,54 +1725,14 @@ class V3MarketingFavorUsersByOpenidCouponsPostJson(TypedDict):
     coupon_minimum: NotRequired[int]
     """指定面额发券"""
 
-class V3MarketingFavorUsersByOpenidCouponsPostResponse(TypedDict):
-    """The answer of POST v3/marketing/favor/users/{openid}/coupons: 发放代金券API"""
-    coupon_id: str
-    """代金券id"""
+V3MarketingFavorUsersByOpenidCouponsPostResponse = V3MarketingBankFavorUsersByOpenidBankMultiActivityPostResponse
+"""The answer of POST v3/marketing/favor/users/{openid}/coupons: 发放代金券API"""
 
-class V3MarketingFavorUsersByOpenidCouponsByCouponIdGetQuery(TypedDict):
-    """``query=`` of GET v3/marketing/favor/users/{openid}/coupons/{coupon_id}: 查询代金券详情API"""
-    appid: str
-    """公众账号ID"""
+V3MarketingFavorUsersByOpenidCouponsByCouponIdGetQuery = V3MarketingBankFavorUsersByOpenidCouponsByCouponIdGetQuery
+"""``query=`` of GET v3/marketing/favor/users/{openid}/coupons/{coupon_id}: 查询代金券详情API"""
 
-class V3MarketingFavorUsersByOpenidCouponsByCouponIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/favor/users/{openid}/coupons/{coupon_id}: 查询代金券详情API"""
-    stock_creator_mchid: NotRequired[str]
-    """创建批次的商户号"""
-    stock_id: NotRequired[str]
-    """批次号"""
-    coupon_id: NotRequired[str]
-    """代金券id"""
-    coupon_name: NotRequired[str]
-    """代金券名称"""
-    status: NotRequired[Literal["SENDED", "USED", "EXPIRED", "RECOVER"]]
-    """代金券状态"""
-    description: NotRequired[str]
-    """使用说明"""
-    create_time: NotRequired[str]
-    """领券时间 (date-time)"""
-    coupon_type: NotRequired[Literal["NORMAL", "CUT_TO"]]
-    """券类型"""
-    start_time: NotRequired[str]
-    """激活批次的时间 (date-time)"""
-    stop_time: NotRequired[str]
-    """终止批次的时间 (date-time)"""
-    singleitem: NotRequired[bool]
-    """是否单品优惠"""
-    cut_to_message: NotRequired[V3MarketingFavorStocksGetResponseCutToMessage]
-    """减至批次特定信息"""
-    available_begin_time: NotRequired[str]
-    """可用开始时间 (date-time)"""
-    available_end_time: NotRequired[str]
-    """可用结束时间 (date-time)"""
-    normal_coupon_information: NotRequired[V3MarketingFavorCouponStocksPostJsonFixedNormalCoupon]
-    """固定面额满减券使用规则"""
-    consume_information: NotRequired[V3MarketingFavorUsersByOpenidCouponsGetResponseConsumeInformation]
-    """已实扣代金券核销信息"""
-    available_balance: NotRequired[float]
-    """剩余金额"""
-    business_type: NotRequired[Literal["MULTIUSE"]]
-    """业务类型"""
+V3MarketingFavorUsersByOpenidCouponsByCouponIdGetResponse = V3MarketingFavorUsersByOpenidCouponsGetResponseDataItem
+"""The answer of GET v3/marketing/favor/users/{openid}/coupons/{coupon_id}: 查询代金券详情API"""
 
 class V3MarketingGoodsSubsidyActivityActivitiesGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/goods-subsidy-activity/activities: 按区域查询品牌加价购活动"""
@@ -2094,30 +1838,26 @@ class V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJson(TypedDict
     apply_infos: list[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJsonApplyInfosItem]
     """门店报名信息"""
 
-class V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponseFailedApplyInfosItem(TypedDict):
-    """失败的报名记录"""
-    store_info: NotRequired[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJsonStoreInfo]
-    """门店信息"""
-    goods_original_price: NotRequired[float]
-    """商品原价"""
+V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponseFailedApplyInfosItem = (
+    V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJsonApplyInfosItem
+)
+"""失败的报名记录"""
 
-class V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponseSucceedApplyInfosItem(TypedDict):
-    """成功的报名记录"""
-    store_info: NotRequired[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJsonStoreInfo]
-    """门店信息"""
-    goods_original_price: NotRequired[float]
-    """商品原价"""
+V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponseSucceedApplyInfosItem = (
+    V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJsonApplyInfosItem
+)
+"""成功的报名记录"""
 
 class V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponse(TypedDict):
     """The answer of POST v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply: 门店报名品牌加价购活动"""
     return_message: NotRequired[str]
     """返回结果文案"""
     failed_apply_infos: NotRequired[
-        list[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponseFailedApplyInfosItem]
+        list[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJsonApplyInfosItem]
     ]
     """失败的报名记录"""
     succeed_apply_infos: NotRequired[
-        list[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostResponseSucceedApplyInfosItem]
+        list[V3MarketingGoodsSubsidyActivityActivityByActivityIdApplyPostJsonApplyInfosItem]
     ]
     """成功的报名记录"""
 
@@ -2150,21 +1890,13 @@ class V3MarketingGoodsSubsidyActivityQualificationLockPostResponse(TypedDict):
     succeed_qualification_ids: NotRequired[list[str]]
     """锁定成功的资格ID列表"""
 
-class V3MarketingGoodsSubsidyActivityQualificationUnlockPostJson(TypedDict):
-    """``json=`` of POST v3/marketing/goods-subsidy-activity/qualification/unlock: 解锁品牌加价购活动资格"""
-    order_information: V3MarketingGoodsSubsidyActivityQualificationLockPostJsonOrderInformation
-    """订单信息"""
-    qualification_ids: list[str]
-    """待锁定的加价购资格ID列表"""
+V3MarketingGoodsSubsidyActivityQualificationUnlockPostJson = V3MarketingGoodsSubsidyActivityQualificationLockPostJson
+"""``json=`` of POST v3/marketing/goods-subsidy-activity/qualification/unlock: 解锁品牌加价购活动资格"""
 
-class V3MarketingGoodsSubsidyActivityQualificationUnlockPostResponse(TypedDict):
-    """The answer of POST v3/marketing/goods-subsidy-activity/qualification/unlock: 解锁品牌加价购活动资格"""
-    return_message: NotRequired[str]
-    """返回结果文案"""
-    failed_qualification_ids: NotRequired[list[str]]
-    """锁定失败的资格ID列表"""
-    succeed_qualification_ids: NotRequired[list[str]]
-    """锁定成功的资格ID列表"""
+V3MarketingGoodsSubsidyActivityQualificationUnlockPostResponse = (
+    V3MarketingGoodsSubsidyActivityQualificationLockPostResponse
+)
+"""The answer of POST v3/marketing/goods-subsidy-activity/qualification/unlock: 解锁品牌加价购活动资格"""
 
 class V3MarketingRetailStoreActByActivityIdRepresentativePutJsonRepresentativeInfoListItem(TypedDict):
     """业务代理信息列表"""
@@ -2182,10 +1914,10 @@ class V3MarketingRetailStoreActByActivityIdRepresentativePutJson(TypedDict):
     add_time: NotRequired[str]
     """添加时间"""
 
-class V3MarketingRetailStoreActByActivityIdRepresentativePutResponseFailedRepresentativeInfoListItem(TypedDict):
-    """添加失败业务代理信息列表"""
-    openid: str
-    """业务代理的OpenID"""
+V3MarketingRetailStoreActByActivityIdRepresentativePutResponseFailedRepresentativeInfoListItem = (
+    V3MarketingRetailStoreActByActivityIdRepresentativePutJsonRepresentativeInfoListItem
+)
+"""添加失败业务代理信息列表"""
 
 class V3MarketingRetailStoreActByActivityIdRepresentativePutResponse(TypedDict):
     """The answer of PUT v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative:
@@ -2194,7 +1926,7 @@ class V3MarketingRetailStoreActByActivityIdRepresentativePutResponse(TypedDict):
     activity_id: str
     """零售小店活动ID"""
     failed_representative_info_list: NotRequired[
-        list[V3MarketingRetailStoreActByActivityIdRepresentativePutResponseFailedRepresentativeInfoListItem]
+        list[V3MarketingRetailStoreActByActivityIdRepresentativePutJsonRepresentativeInfoListItem]
     ]
     """添加失败业务代理信息列表"""
     add_time: str
@@ -2211,10 +1943,10 @@ class V3MarketingRetailStoreActByActivityIdRepresentativeDeleteJson(TypedDict):
     delete_time: str
     """删除时间"""
 
-class V3MarketingRetailStoreActByActivityIdRepresentativeDeleteResponseFailedRepresentativeInfoListItem(TypedDict):
-    """删除失败业务代理信息列表"""
-    openid: str
-    """业务代理的OpenID"""
+V3MarketingRetailStoreActByActivityIdRepresentativeDeleteResponseFailedRepresentativeInfoListItem = (
+    V3MarketingRetailStoreActByActivityIdRepresentativePutJsonRepresentativeInfoListItem
+)
+"""删除失败业务代理信息列表"""
 
 class V3MarketingRetailStoreActByActivityIdRepresentativeDeleteResponse(TypedDict):
     """The answer of DELETE v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative:
@@ -2223,7 +1955,7 @@ class V3MarketingRetailStoreActByActivityIdRepresentativeDeleteResponse(TypedDic
     activity_id: str
     """零售小店活动ID"""
     failed_representative_info_list: NotRequired[
-        list[V3MarketingRetailStoreActByActivityIdRepresentativeDeleteResponseFailedRepresentativeInfoListItem]
+        list[V3MarketingRetailStoreActByActivityIdRepresentativePutJsonRepresentativeInfoListItem]
     ]
     """删除失败业务代理信息列表"""
     delete_time: str
@@ -2238,10 +1970,10 @@ class V3MarketingRetailStoreActByActivityIdRepresentativesGetQuery(TypedDict):
     limit: float
     """分页大小 (integer)"""
 
-class V3MarketingRetailStoreActByActivityIdRepresentativesGetResponseDataItem(TypedDict):
-    """小店活动业代集合"""
-    openid: str
-    """业务代理的OpenID"""
+V3MarketingRetailStoreActByActivityIdRepresentativesGetResponseDataItem = (
+    V3MarketingRetailStoreActByActivityIdRepresentativePutJsonRepresentativeInfoListItem
+)
+"""小店活动业代集合"""
 
 class V3MarketingRetailStoreActByActivityIdRepresentativesGetResponse(TypedDict):
     """The answer of GET v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives:
@@ -2249,7 +1981,7 @@ class V3MarketingRetailStoreActByActivityIdRepresentativesGetResponse(TypedDict)
     """
     total_count: NotRequired[float]
     """小店活动业代总数"""
-    data: NotRequired[list[V3MarketingRetailStoreActByActivityIdRepresentativesGetResponseDataItem]]
+    data: NotRequired[list[V3MarketingRetailStoreActByActivityIdRepresentativePutJsonRepresentativeInfoListItem]]
     """小店活动业代集合"""
     offset: float
     """分页页码"""
@@ -2277,12 +2009,10 @@ class V3MarketingRetailStoreActByBrandIdMaterialsPostResponse(TypedDict):
     material_list: NotRequired[list[V3MarketingRetailStoreActByBrandIdMaterialsPostResponseMaterialListItem]]
     """成功的物料码列表"""
 
-class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetQuery(TypedDict):
-    """``query=`` of GET v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores: 查询小店活动门店列表"""
-    offset: float
-    """分页页码 (integer)"""
-    limit: float
-    """分页大小 (integer)"""
+V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetQuery = (
+    V3MarketingRetailStoreActByActivityIdRepresentativesGetQuery
+)
+"""``query=`` of GET v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores: 查询小店活动门店列表"""
 
 class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem(TypedDict):
     """小店活动门店集合"""
@@ -2302,12 +2032,10 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponse(Ty
     limit: NotRequired[float]
     """分页大小"""
 
-class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostJsonStoresItem(TypedDict):
-    """待新增的小店活动门店列表"""
-    store_code: NotRequired[str]
-    """门店编码"""
-    store_name: NotRequired[str]
-    """门店名称"""
+V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostJsonStoresItem = (
+    V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem
+)
+"""待新增的小店活动门店列表"""
 
 class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostJson(TypedDict):
     """``json=`` of POST v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores: 添加小店活动门店"""
@@ -2315,31 +2043,25 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostJson(Typed
     """请求业务单据"""
     add_time: str
     """添加时间 (date-time)"""
-    stores: list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostJsonStoresItem]
+    stores: list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem]
     """待新增的小店活动门店列表"""
 
-class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostResponseFailedStoresItem(TypedDict):
-    """添加失败的小店活动门店列表"""
-    store_code: NotRequired[str]
-    """门店编码"""
-    store_name: NotRequired[str]
-    """门店名称"""
+V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostResponseFailedStoresItem = (
+    V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem
+)
+"""添加失败的小店活动门店列表"""
 
 class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostResponse(TypedDict):
     """The answer of POST v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores: 添加小店活动门店"""
     add_time: NotRequired[str]
     """添加时间 (date-time)"""
-    failed_stores: NotRequired[
-        list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresPostResponseFailedStoresItem]
-    ]
+    failed_stores: NotRequired[list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem]]
     """添加失败的小店活动门店列表"""
 
-class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteJsonStoresItem(TypedDict):
-    """待删除的小店活动门店列表"""
-    store_code: NotRequired[str]
-    """门店编码"""
-    store_name: NotRequired[str]
-    """门店名称"""
+V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteJsonStoresItem = (
+    V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem
+)
+"""待删除的小店活动门店列表"""
 
 class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteJson(TypedDict):
     """``json=`` of DELETE v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores: 删除小店活动门店"""
@@ -2347,33 +2069,27 @@ class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteJson(Typ
     """请求业务单据"""
     delete_time: str
     """删除时间 (date-time)"""
-    stores: list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteJsonStoresItem]
+    stores: list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem]
     """待删除的小店活动门店列表"""
 
-class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteResponseFailedStoresItem(TypedDict):
-    """删除失败的小店活动门店列表"""
-    store_code: NotRequired[str]
-    """门店编码"""
-    store_name: NotRequired[str]
-    """门店名称"""
+V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteResponseFailedStoresItem = (
+    V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem
+)
+"""删除失败的小店活动门店列表"""
 
 class V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteResponse(TypedDict):
     """The answer of DELETE v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores: 删除小店活动门店"""
     delete_time: NotRequired[str]
     """删除时间 (date-time)"""
-    failed_stores: NotRequired[
-        list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresDeleteResponseFailedStoresItem]
-    ]
+    failed_stores: NotRequired[list[V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem]]
     """删除失败的小店活动门店列表"""
 
-class V3MarketingRetailStoreActByBrandIdStoresByStoreCodeGetResponse(TypedDict):
-    """The answer of GET v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}:
-    查询小店活动门店详情
-    """
-    store_code: NotRequired[str]
-    """门店编码"""
-    store_name: NotRequired[str]
-    """门店名称"""
+V3MarketingRetailStoreActByBrandIdStoresByStoreCodeGetResponse = (
+    V3MarketingGoodsSubsidyActivityRetailStoreActByBrandIdStoresGetResponseDataItem
+)
+"""The answer of GET v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}:
+查询小店活动门店详情
+"""
 
 class V3MarketingMembercardActivityActivitiesGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/membercard-activity/activities: 查询活动列表API"""
@@ -2404,20 +2120,16 @@ class V3MarketingMembercardActivityActivitiesGetResponseBeginDayTime(TypedDict):
     seconds: int
     """秒"""
 
-class V3MarketingMembercardActivityActivitiesGetResponseEndDayTime(TypedDict):
-    """每日发放结束时间"""
-    hours: int
-    """时"""
-    minutes: int
-    """分"""
-    seconds: int
-    """秒"""
+V3MarketingMembercardActivityActivitiesGetResponseEndDayTime = (
+    V3MarketingMembercardActivityActivitiesGetResponseBeginDayTime
+)
+"""每日发放结束时间"""
 
 class V3MarketingMembercardActivityActivitiesGetResponseAwardSendDayTimeItem(TypedDict):
     """指定时间段"""
     begin_day_time: V3MarketingMembercardActivityActivitiesGetResponseBeginDayTime
     """每日发放开始时间"""
-    end_day_time: V3MarketingMembercardActivityActivitiesGetResponseEndDayTime
+    end_day_time: V3MarketingMembercardActivityActivitiesGetResponseBeginDayTime
     """每日发放结束时间"""
 
 class V3MarketingMembercardActivityActivitiesGetResponseAwardSendPeriod(TypedDict):
@@ -2589,38 +2301,8 @@ class V3MarketingMembercardActivityActivitiesPostJson(TypedDict):
     ]
     """支付前会员活动设置"""
 
-class V3MarketingMembercardActivityActivitiesPostResponse(TypedDict):
-    """The answer of POST v3/marketing/membercard-activity/activities: 创建活动API"""
-    activity_id: str
-    """活动ID"""
-    activity_status: NotRequired[str]
-    """活动的当前状态"""
-    create_time: NotRequired[str]
-    """创建时间"""
-    update_time: NotRequired[str]
-    """更新时间"""
-    card_id: NotRequired[str]
-    """会员卡ID"""
-    activity_name: NotRequired[str]
-    """活动名称"""
-    activity_type: NotRequired[str]
-    """活动类型"""
-    begin_time: NotRequired[str]
-    """活动开始时间"""
-    end_time: NotRequired[str]
-    """活动结束时间"""
-    award_send_period: NotRequired[V3MarketingMembercardActivityActivitiesGetResponseAwardSendPeriod]
-    """发放时间段"""
-    stock_list: NotRequired[list[V3MarketingMembercardActivityActivitiesGetResponseStockListItem]]
-    """优惠券列表"""
-    out_request_no: NotRequired[str]
-    """商户请求单号"""
-    pay_activity_setting: NotRequired[V3MarketingMembercardActivityActivitiesGetResponsePayActivitySetting]
-    """支付后活动设置"""
-    miniprogram_activity_setting: NotRequired[
-        V3MarketingMembercardActivityActivitiesGetResponseMiniprogramActivitySetting
-    ]
-    """支付前会员活动设置"""
+V3MarketingMembercardActivityActivitiesPostResponse = V3MarketingMembercardActivityActivitiesGetResponseDataItem
+"""The answer of POST v3/marketing/membercard-activity/activities: 创建活动API"""
 
 class V3MarketingMembercardActivityActivitiesByActivityIdGetResponsePayActivitySetting(TypedDict):
     """支付后活动设置"""
@@ -2731,12 +2413,8 @@ class V3MarketingMembercardOpenCallbackPatchJson(TypedDict):
     notify_url: str
     """通知url地址"""
 
-class V3MarketingMembercardOpenCallbackPatchResponse(TypedDict):
-    """The answer of PATCH v3/marketing/membercard-open/callback: 设置回调地址API"""
-    notify_url: str
-    """通知url地址"""
-    mchid: NotRequired[str]
-    """商户号"""
+V3MarketingMembercardOpenCallbackPatchResponse = V3MarketingMembercardOpenCallbackGetResponse
+"""The answer of PATCH v3/marketing/membercard-open/callback: 设置回调地址API"""
 
 class V3MarketingMembercardOpenCardsGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/membercard-open/cards: 查询会员卡模板列表API"""
@@ -2954,99 +2632,11 @@ class V3MarketingMembercardOpenCardsPostJson(TypedDict):
     need_dynamic_code: NotRequired[bool]
     """是否启用动态码"""
 
-class V3MarketingMembercardOpenCardsPostResponse(TypedDict):
-    """The answer of POST v3/marketing/membercard-open/cards: 创建会员卡模板API"""
-    card_id: str
-    """会员卡id"""
-    create_time: NotRequired[str]
-    """创建时间 (date-time)"""
-    update_time: NotRequired[str]
-    """更新时间 (date-time)"""
-    remain_quantity: NotRequired[int]
-    """剩余库存"""
-    status: NotRequired[Literal["NOT_APPROVE", "APPROVE_FAIL", "APPROVED", "DELETED"]]
-    """会员卡状态"""
-    brand: V3MarketingMembercardOpenCardsGetResponseBrand
-    """品牌信息"""
-    appid: str
-    """商户AppId"""
-    logo_url: str
-    """会员卡logo (MediaUrl)"""
-    title: str
-    """卡名称"""
-    background_picture_url: str
-    """会员卡背景图 (MediaUrl)"""
-    description: str
-    """使用须知"""
-    service_phone: NotRequired[str]
-    """服务电话"""
-    code_type: Literal["BAR_CODE", "QRCODE", "BAR_CODE_AND_QRCODE", "NONE_CODE"]
-    """会员码型"""
-    total_quantity: NotRequired[int]
-    """会员卡总库存"""
-    date_information: V3MarketingMembercardOpenCardsGetResponseDateInformation
-    """有效期"""
-    code_mode: Literal["SYSTEM_ALLOCATE", "MERCHANT_DEPOSIT", "REAL_TIME"]
-    """会员卡code分配类型"""
-    need_display_level: NotRequired[bool]
-    """是否展示会员等级"""
-    init_level: NotRequired[str]
-    """会员初始等级"""
-    out_request_no: str
-    """商户请求单号"""
-    balance_information: NotRequired[V3MarketingMembercardOpenCardsGetResponseBalanceInformation]
-    """储值信息"""
-    user_information_form: NotRequired[V3MarketingMembercardOpenCardsGetResponseUserInformationForm]
-    """开卡信息"""
-    additional_statement: NotRequired[V3MarketingMembercardOpenCardsGetResponseAdditionalStatement]
-    """商户补充声明"""
+V3MarketingMembercardOpenCardsPostResponse = V3MarketingMembercardOpenCardsGetResponseDataItem
+"""The answer of POST v3/marketing/membercard-open/cards: 创建会员卡模板API"""
 
-class V3MarketingMembercardOpenCardsByCardIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/membercard-open/cards/{card_id}: 查询会员卡模板信息API"""
-    card_id: str
-    """会员卡id"""
-    create_time: NotRequired[str]
-    """创建时间 (date-time)"""
-    update_time: NotRequired[str]
-    """更新时间 (date-time)"""
-    remain_quantity: NotRequired[int]
-    """剩余库存"""
-    status: NotRequired[Literal["NOT_APPROVE", "APPROVE_FAIL", "APPROVED", "DELETED"]]
-    """会员卡状态"""
-    brand: V3MarketingMembercardOpenCardsGetResponseBrand
-    """品牌信息"""
-    appid: str
-    """商户AppId"""
-    logo_url: str
-    """会员卡logo (MediaUrl)"""
-    title: str
-    """卡名称"""
-    background_picture_url: str
-    """会员卡背景图 (MediaUrl)"""
-    description: str
-    """使用须知"""
-    service_phone: NotRequired[str]
-    """服务电话"""
-    code_type: Literal["BAR_CODE", "QRCODE", "BAR_CODE_AND_QRCODE", "NONE_CODE"]
-    """会员码型"""
-    total_quantity: NotRequired[int]
-    """会员卡总库存"""
-    date_information: V3MarketingMembercardOpenCardsGetResponseDateInformation
-    """有效期"""
-    code_mode: Literal["SYSTEM_ALLOCATE", "MERCHANT_DEPOSIT", "REAL_TIME"]
-    """会员卡code分配类型"""
-    need_display_level: NotRequired[bool]
-    """是否展示会员等级"""
-    init_level: NotRequired[str]
-    """会员初始等级"""
-    out_request_no: str
-    """商户请求单号"""
-    balance_information: NotRequired[V3MarketingMembercardOpenCardsGetResponseBalanceInformation]
-    """储值信息"""
-    user_information_form: NotRequired[V3MarketingMembercardOpenCardsGetResponseUserInformationForm]
-    """开卡信息"""
-    additional_statement: NotRequired[V3MarketingMembercardOpenCardsGetResponseAdditionalStatement]
-    """商户补充声明"""
+V3MarketingMembercardOpenCardsByCardIdGetResponse = V3MarketingMembercardOpenCardsGetResponseDataItem
+"""The answer of GET v3/marketing/membercard-open/cards/{card_id}: 查询会员卡模板信息API"""
 
 class V3MarketingMembercardOpenCardsByCardIdPatchJsonDateInformation(TypedDict):
     """有效期"""
@@ -3226,18 +2816,11 @@ class V3MarketingMembercardOpenCardsByCardIdCodesByCodeBonusCommitPostJson(Typed
     bonus_value: int
     """会员积分值"""
 
-class V3MarketingCardsByCardIdCodesByCodeBonusPreparePostJson(TypedDict):
-    """``json=`` of POST v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare:
-    支付结果页展示会员积分API
-    """
-    out_trade_no: str
-    """商户订单号"""
-    mchid: str
-    """直连商户号"""
-    sub_mchid: str
-    """子商户号"""
-    bonus_value: int
-    """会员积分值"""
+V3MarketingCardsByCardIdCodesByCodeBonusPreparePostJson = (
+    V3MarketingMembercardOpenCardsByCardIdCodesByCodeBonusCommitPostJson
+)
+"""``json=`` of POST v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare: 支付结果页展示会员积分API
+"""
 
 class V3MarketingMembercardOpenCardsByCardIdCodesByCodeRightsPatchJsonGuide(TypedDict):
     """会员专属咨询信息"""
@@ -3374,12 +2957,11 @@ class V3MarketingMembercardOpenCardsByCardIdPhoneMembercardImportPostJson(TypedD
     out_request_no: str
     """商户请求单号"""
 
-class V3MarketingMembercardOpenCardsByCardIdPhoneMembercardImportPostResponse(TypedDict):
-    """The answer of POST v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import:
-    根据手机号导入用户会员卡API
-    """
-    code: str
-    """会员卡code"""
+V3MarketingMembercardOpenCardsByCardIdPhoneMembercardImportPostResponse = (
+    V3MarketingMembercardOpenCardsByCardIdDecryptCodeGetResponse
+)
+"""The answer of POST v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import: 根据手机号导入用户会员卡API
+"""
 
 class V3MarketingMembercardOpenCardsByCardIdQrcodePostJson(TypedDict):
     """``json=`` of POST v3/marketing/membercard-open/cards/{card_id}/qrcode: 创建会员卡二维码API"""
@@ -3486,16 +3068,12 @@ class V3MarketingCardsByCardIdServiceModulesByServiceModuleIdPatchJson(TypedDict
     jump_miniprogram: V3MarketingCardsByCardIdCodesByCodeSetServiceModuleDataPostJsonJumpMiniprogram
     """跳转小程序"""
 
-class V3MarketingCardsByCardIdServiceModulesByServiceModuleIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}:
-    修改会员卡服务项
-    """
-    card_id: str
-    """会员卡id"""
-    service_module_id: str
-    """会员服务项ID"""
-    jump_miniprogram: V3MarketingCardsByCardIdCodesByCodeSetServiceModuleDataPostJsonJumpMiniprogram
-    """跳转小程序"""
+V3MarketingCardsByCardIdServiceModulesByServiceModuleIdPatchResponse = (
+    V3MarketingMembercardOpenCardsByCardIdServiceModulesPostResponse
+)
+"""The answer of PATCH v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}:
+修改会员卡服务项
+"""
 
 class V3MarketingMembercardOpenCardsByCardIdUpgradePostJson(TypedDict):
     """``json=`` of POST v3/marketing/membercard-open/cards/{card_id}/upgrade: 老会员卡模板升级API"""
@@ -3513,10 +3091,10 @@ class V3MarketingMembercardOpenCardsByCardIdUsersImportPostJson(TypedDict):
     out_request_no: str
     """商户请求单号"""
 
-class V3MarketingMembercardOpenCardsByCardIdUsersImportPostResponse(TypedDict):
-    """The answer of POST v3/marketing/membercard-open/cards/{card_id}/users/import: 根据openid导入用户会员卡API"""
-    code: str
-    """会员卡code"""
+V3MarketingMembercardOpenCardsByCardIdUsersImportPostResponse = (
+    V3MarketingMembercardOpenCardsByCardIdDecryptCodeGetResponse
+)
+"""The answer of POST v3/marketing/membercard-open/cards/{card_id}/users/import: 根据openid导入用户会员卡API"""
 
 class V3MarketingMembercardOpenPhonenumberMemberImportPostJsonMemberInformation(TypedDict):
     """会员信息"""
@@ -3692,40 +3270,10 @@ class V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetQuery(TypedDi
     plan_id: NotRequired[str]
     """投放计划ID"""
 
-class V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetResponsePlanListItem(TypedDict):
-    """投放计划列表"""
-    plan_id: str
-    """投放计划ID"""
-    plan_name: str
-    """投放计划名称"""
-    plan_state: Literal[
-        "PLAN_CREATING",
-        "PLAN_CREATED",
-        "PLAN_TERMINATING",
-        "PLAN_TERMINATED",
-        "PLAN_EXPIRED",
-        "PLAN_DELIVERING",
-        "PLAN_PAUSED",
-    ]
-    """投放计划状态"""
-    delivery_start_time: NotRequired[str]
-    """开始可用时间 (date-time)"""
-    delivery_end_time: NotRequired[str]
-    """结束可用时间 (date-time)"""
-    stock_id: str
-    """批次ID"""
-    product_coupon_id: str
-    """商品券ID"""
-    recommend_word: NotRequired[str]
-    """营销标签"""
-    brand_id: str
-    """品牌ID"""
-    total_count: NotRequired[int]
-    """总库存"""
-    user_limit: NotRequired[int]
-    """单用户限领"""
-    daily_limit: NotRequired[int]
-    """单日限领"""
+V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetResponsePlanListItem = (
+    V3MarketingPartnerDeliveryPlanDeliveryPlansPostResponsePlan
+)
+"""投放计划列表"""
 
 class V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetResponse(TypedDict):
     """The answer of GET v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans:
@@ -3733,7 +3281,7 @@ class V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetResponse(Type
     """
     total_count: NotRequired[int]
     """资源总条数"""
-    plan_list: NotRequired[list[V3MarketingDeliveryPlanDeliveryPlansByBrandIdDeliveryPlansGetResponsePlanListItem]]
+    plan_list: NotRequired[list[V3MarketingPartnerDeliveryPlanDeliveryPlansPostResponsePlan]]
     """投放计划列表"""
 
 class V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdPatchJsonModifyContent(TypedDict):
@@ -3758,15 +3306,13 @@ class V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdPatchJson(TypedDict):
     out_request_no: NotRequired[str]
     """修改请求单号"""
 
-class V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}: 更新投放计划"""
-    plan: V3MarketingPartnerDeliveryPlanDeliveryPlansPostResponsePlan
-    """投放计划详情"""
+V3MarketingPartnerDeliveryPlanDeliveryPlansByPlanIdPatchResponse = (
+    V3MarketingPartnerDeliveryPlanDeliveryPlansPostResponse
+)
+"""The answer of PATCH v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}: 更新投放计划"""
 
-class V3MarketingPartnerDeliveryPlanBySpMchidNotifyUrlPostJson(TypedDict):
-    """``json=`` of POST v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url: 设置投放计划回调地址"""
-    notify_url: str
-    """通知url地址"""
+V3MarketingPartnerDeliveryPlanBySpMchidNotifyUrlPostJson = V3MarketingMembercardOpenCallbackPatchJson
+"""``json=`` of POST v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url: 设置投放计划回调地址"""
 
 class V3MarketingPartnerDeliveryPlanBySpMchidNotifyUrlPostResponse(TypedDict):
     """The answer of POST v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url: 设置投放计划回调地址"""
@@ -3849,10 +3395,10 @@ class V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponseComb
     image_url: str
     """生成的图片URL"""
 
-class V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponseCutOutResult(TypedDict):
-    """生成商品图结果"""
-    image_url: str
-    """生成的图片URL"""
+V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponseCutOutResult = (
+    V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponseCombineImageResult
+)
+"""生成商品图结果"""
 
 class V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponse(TypedDict):
     """The answer of GET v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}: 查询图片生成任务执行结果
@@ -3869,13 +3415,13 @@ class V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponse(Typ
         V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponseCombineImageResult
     ]
     """拼图结果"""
-    cut_out_result: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponseCutOutResult]
+    cut_out_result: NotRequired[
+        V3MarketingPartnerProductCouponImageGenerationTasksByTaskIdGetResponseCombineImageResult
+    ]
     """生成商品图结果"""
 
-class V3MarketingPartnerProductCouponMediaUploadImagePostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/media/upload-image: 图片上传"""
-    media_url: str
-    """媒体文件URL地址"""
+V3MarketingPartnerProductCouponMediaUploadImagePostResponse = V3MarketingFavorMediaImageUploadPostResponse
+"""The answer of POST v3/marketing/partner/product-coupon/media/upload-image: 图片上传"""
 
 class V3MarketingPartnerProductCouponNotifyConfigsGetResponse(TypedDict):
     """The answer of GET v3/marketing/partner/product-coupon/notify-configs: 获取商品券事件通知地址"""
@@ -3889,12 +3435,8 @@ class V3MarketingPartnerProductCouponNotifyConfigsPostJson(TypedDict):
     notify_url: str
     """通知URL地址"""
 
-class V3MarketingPartnerProductCouponNotifyConfigsPostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/notify-configs: 设置商品券事件通知地址"""
-    notify_url: str
-    """通知URL地址"""
-    update_time: str
-    """修改时间 (date-time)"""
+V3MarketingPartnerProductCouponNotifyConfigsPostResponse = V3MarketingPartnerProductCouponNotifyConfigsGetResponse
+"""The answer of POST v3/marketing/partner/product-coupon/notify-configs: 设置商品券事件通知地址"""
 
 class V3MarketingPartnerProductCouponProductCouponsPostJsonSingleUsageInfo(TypedDict):
     """单券模式信息"""
@@ -4028,26 +3570,20 @@ class V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRuleCo
     ]
     """无规律的可用时间段"""
 
-class V3MarketingPartnerProductCouponProductCouponsPostJsonNormalCouponListItem(TypedDict):
-    """满减券使用规则"""
-    threshold: int
-    """门槛金额"""
-    discount_amount: int
-    """固定减免金额"""
+V3MarketingPartnerProductCouponProductCouponsPostJsonNormalCouponListItem = (
+    V3MarketingPartnerProductCouponImageGenerationTasksPostJsonNormalCoupon
+)
+"""满减券使用规则"""
 
-class V3MarketingPartnerProductCouponProductCouponsPostJsonDiscountCouponListItem(TypedDict):
-    """折扣券使用规则列表"""
-    threshold: int
-    """门槛金额"""
-    percent_off: int
-    """固定减免百分比"""
+V3MarketingPartnerProductCouponProductCouponsPostJsonDiscountCouponListItem = (
+    V3MarketingPartnerProductCouponImageGenerationTasksPostJsonDiscountCoupon
+)
+"""折扣券使用规则列表"""
 
-class V3MarketingPartnerProductCouponProductCouponsPostJsonExchangeCouponListItem(TypedDict):
-    """兑换券使用规则列表"""
-    threshold: int
-    """门槛金额"""
-    exchange_price: int
-    """固定兑换价格"""
+V3MarketingPartnerProductCouponProductCouponsPostJsonExchangeCouponListItem = (
+    V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon
+)
+"""兑换券使用规则列表"""
 
 class V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRule(TypedDict):
     """多次优惠使用规则"""
@@ -4055,11 +3591,11 @@ class V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRule(T
         V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRuleCouponAvailablePeriod
     )
     """券可核销时间"""
-    normal_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonNormalCouponListItem]]
+    normal_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonNormalCoupon]]
     """满减券使用规则"""
-    discount_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonDiscountCouponListItem]]
+    discount_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonDiscountCoupon]]
     """折扣券使用规则列表"""
-    exchange_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonExchangeCouponListItem]]
+    exchange_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon]]
     """兑换券使用规则列表"""
     special_first: NotRequired[bool]
     """多次优惠是否提供首笔特惠"""
@@ -4217,35 +3753,15 @@ class V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule(T
     exchange_coupon: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon]
     """兑换券使用规则"""
 
-class V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRuleCouponAvailablePeriod(TypedDict):
-    """券可核销时间"""
-    available_begin_time: str
-    """开始时间 (date-time)"""
-    available_end_time: str
-    """结束时间 (date-time)"""
-    wait_days_after_receive: NotRequired[int]
-    """领取后N天开始生效"""
-    weekly_available_period: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonWeeklyAvailablePeriod]
-    """每周固定可用时间"""
-    irregular_available_period_list: NotRequired[
-        list[V3MarketingPartnerProductCouponProductCouponsPostJsonIrregularAvailablePeriodListItem]
-    ]
-    """无规律的可用时间段"""
+V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRuleCouponAvailablePeriod = (
+    V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRuleCouponAvailablePeriod
+)
+"""券可核销时间"""
 
-class V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule(TypedDict):
-    """多次优惠使用规则"""
-    coupon_available_period: (
-        V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRuleCouponAvailablePeriod
-    )
-    """券可核销时间"""
-    normal_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonNormalCouponListItem]]
-    """满减券使用规则"""
-    discount_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonDiscountCouponListItem]]
-    """折扣券使用规则列表"""
-    exchange_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonExchangeCouponListItem]]
-    """兑换券使用规则列表"""
-    special_first: NotRequired[bool]
-    """多次优惠是否提供首笔特惠"""
+V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule = (
+    V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRule
+)
+"""多次优惠使用规则"""
 
 class V3MarketingPartnerProductCouponProductCouponsPostResponseEntranceMiniProgram(TypedDict):
     """小程序入口"""
@@ -4305,7 +3821,7 @@ class V3MarketingPartnerProductCouponProductCouponsPostResponseStock(TypedDict):
     """发放规则"""
     single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
     """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
+    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRule]
     """多次优惠使用规则"""
     usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
     """券使用规则展示信息"""
@@ -4396,34 +3912,10 @@ class V3MarketingProductCouponProductCouponsByProductCouponIdPatchJson(TypedDict
     display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonDisplayInfo
     """展示信息"""
 
-class V3MarketingProductCouponProductCouponsByProductCouponIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}: 修改商品券"""
-    product_coupon_id: str
-    """商品券ID"""
-    state: Literal["AUDITING", "EFFECTIVE", "DEACTIVATED"]
-    """商品券状态"""
-    brand_id: str
-    """品牌ID"""
-    scope: Literal["ALL", "SINGLE", "CATEGORY"]
-    """优惠范围"""
-    type: Literal["NORMAL", "DISCOUNT", "EXCHANGE"]
-    """商品券类型"""
-    usage_mode: Literal["SINGLE", "SEQUENTIAL"]
-    """使用模式"""
-    single_usage_info: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSingleUsageInfo]
-    """单券模式信息"""
-    sequential_usage_info: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageInfo]
-    """多次优惠模式信息"""
-    display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonDisplayInfo
-    """展示信息"""
-    out_product_no: NotRequired[str]
-    """外部商品ID"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
+V3MarketingProductCouponProductCouponsByProductCouponIdPatchResponse = (
+    V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse
+)
+"""The answer of PATCH v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}: 修改商品券"""
 
 class V3MarketingProductCouponsByProductCouponIdDeactivatePostJson(TypedDict):
     """``json=`` of POST v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate: 失效商品券
@@ -4435,35 +3927,10 @@ class V3MarketingProductCouponsByProductCouponIdDeactivatePostJson(TypedDict):
     deactivate_reason: str
     """失效原因"""
 
-class V3MarketingProductCouponsByProductCouponIdDeactivatePostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate: 失效商品券
-    """
-    product_coupon_id: str
-    """商品券ID"""
-    state: Literal["AUDITING", "EFFECTIVE", "DEACTIVATED"]
-    """商品券状态"""
-    brand_id: str
-    """品牌ID"""
-    scope: Literal["ALL", "SINGLE", "CATEGORY"]
-    """优惠范围"""
-    type: Literal["NORMAL", "DISCOUNT", "EXCHANGE"]
-    """商品券类型"""
-    usage_mode: Literal["SINGLE", "SEQUENTIAL"]
-    """使用模式"""
-    single_usage_info: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSingleUsageInfo]
-    """单券模式信息"""
-    sequential_usage_info: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageInfo]
-    """多次优惠模式信息"""
-    display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonDisplayInfo
-    """展示信息"""
-    out_product_no: NotRequired[str]
-    """外部商品ID"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
+V3MarketingProductCouponsByProductCouponIdDeactivatePostResponse = (
+    V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse
+)
+"""The answer of POST v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate: 失效商品券"""
 
 class V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonStockSendRule(TypedDict):
     """发放规则"""
@@ -4474,33 +3941,25 @@ class V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonStockSendRul
     max_count_per_user: int
     """每个用户领取次数上限"""
 
-class V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonDiscountCouponListItem(TypedDict):
-    """折扣券使用规则"""
-    threshold: int
-    """门槛金额"""
-    percent_off: int
-    """固定减免百分比"""
+V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonDiscountCouponListItem = (
+    V3MarketingPartnerProductCouponImageGenerationTasksPostJsonDiscountCoupon
+)
+"""折扣券使用规则"""
 
-class V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonExchangeCouponListItem(TypedDict):
-    """兑换券使用规则"""
-    threshold: int
-    """门槛金额"""
-    exchange_price: int
-    """固定兑换价格"""
+V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonExchangeCouponListItem = (
+    V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon
+)
+"""兑换券使用规则"""
 
 class V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonProgressiveBundleUsageRule(TypedDict):
     """多次优惠使用规则"""
     coupon_available_period: V3MarketingPartnerProductCouponProductCouponsPostJsonCouponAvailablePeriod
     """券可核销时间"""
-    normal_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonNormalCouponListItem]]
+    normal_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonNormalCoupon]]
     """满减券使用规则"""
-    discount_coupon_list: NotRequired[
-        list[V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonDiscountCouponListItem]
-    ]
+    discount_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonDiscountCoupon]]
     """折扣券使用规则"""
-    exchange_coupon_list: NotRequired[
-        list[V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonExchangeCouponListItem]
-    ]
+    exchange_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon]]
     """兑换券使用规则"""
 
 class V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonStockBundle(TypedDict):
@@ -4542,16 +4001,10 @@ class V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseCouponCo
     available_count: int
     """当前可用的Code"""
 
-class V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseProgressiveBundleUsageRule(TypedDict):
-    """多次优惠使用规则"""
-    coupon_available_period: V3MarketingPartnerProductCouponProductCouponsPostResponseCouponAvailablePeriod
-    """券可核销时间"""
-    normal_coupon: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonNormalCoupon]
-    """满减券使用规则"""
-    discount_coupon: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonDiscountCoupon]
-    """折扣券使用规则"""
-    exchange_coupon: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon]
-    """兑换券使用规则"""
+V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseProgressiveBundleUsageRule = (
+    V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule
+)
+"""多次优惠使用规则"""
 
 class V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseStockBundleInfo(TypedDict):
     """批次组信息"""
@@ -4576,9 +4029,7 @@ class V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseStockLis
     """品牌方预上传的券Code数量信息"""
     stock_send_rule: V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonStockSendRule
     """发放规则"""
-    progressive_bundle_usage_rule: NotRequired[
-        V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseProgressiveBundleUsageRule
-    ]
+    progressive_bundle_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
     """多次优惠使用规则"""
     stock_bundle_info: V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseStockBundleInfo
     """批次组信息"""
@@ -4632,15 +4083,13 @@ class V3MarketingByProductCouponIdStockBundlesByStockBundleIdPatchJson(TypedDict
     brand_id: str
     """品牌ID"""
 
-class V3MarketingByProductCouponIdStockBundlesByStockBundleIdPatchResponse(TypedDict):
-    """The answer of PATCH
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}:
-    修改商品券批次组
-    """
-    stock_bundle_id: str
-    """批次组ID"""
-    stock_list: list[V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseStockListItem]
-    """批次列表"""
+V3MarketingByProductCouponIdStockBundlesByStockBundleIdPatchResponse = (
+    V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponse
+)
+"""The answer of PATCH
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}:
+修改商品券批次组
+"""
 
 class V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem(TypedDict):
     """门店列表"""
@@ -4657,10 +4106,10 @@ class V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJson(TypedDict):
     store_list: list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem]
     """门店列表"""
 
-class V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseSuccessStoreListItem(TypedDict):
-    """关联成功的门店列表"""
-    store_id: str
-    """门店ID"""
+V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseSuccessStoreListItem = (
+    V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem
+)
+"""关联成功的门店列表"""
 
 class V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseFailedStoreListItem(TypedDict):
     """关联失败的门店列表"""
@@ -4678,38 +4127,30 @@ class V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponse(TypedDic
     """
     total_count: int
     """去重后门店总数"""
-    success_store_list: NotRequired[
-        list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseSuccessStoreListItem]
-    ]
+    success_store_list: NotRequired[list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem]]
     """关联成功的门店列表"""
     failed_store_list: NotRequired[
         list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseFailedStoreListItem]
     ]
     """关联失败的门店列表"""
 
-class V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostJson(TypedDict):
-    """``json=`` of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores:
-    批次组批量取消关联门店
-    """
-    brand_id: str
-    """品牌ID"""
-    store_list: list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem]
-    """门店列表"""
+V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostJson = (
+    V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJson
+)
+"""``json=`` of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores:
+批次组批量取消关联门店
+"""
 
-class V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseSuccessStoreListItem(TypedDict):
-    """取消关联成功的门店列表"""
-    store_id: str
-    """门店ID"""
+V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseSuccessStoreListItem = (
+    V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem
+)
+"""取消关联成功的门店列表"""
 
-class V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseFailedStoreListItem(TypedDict):
-    """取消关联失败的门店列表"""
-    store_id: str
-    """门店ID"""
-    code: str
-    """失败错误码"""
-    message: str
-    """失败错误信息"""
+V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseFailedStoreListItem = (
+    V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseFailedStoreListItem
+)
+"""取消关联失败的门店列表"""
 
 class V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponse(TypedDict):
     """The answer of POST
@@ -4718,12 +4159,10 @@ class V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponse(Typed
     """
     total_count: int
     """去重后门店总数"""
-    success_store_list: NotRequired[
-        list[V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseSuccessStoreListItem]
-    ]
+    success_store_list: NotRequired[list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem]]
     """取消关联成功的门店列表"""
     failed_store_list: NotRequired[
-        list[V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseFailedStoreListItem]
+        list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseFailedStoreListItem]
     ]
     """取消关联失败的门店列表"""
 
@@ -4747,15 +4186,13 @@ class V3MarketingStockBundlesByStockBundleIdUpdateBudgetPostJson(TypedDict):
     brand_id: str
     """品牌ID"""
 
-class V3MarketingStockBundlesByStockBundleIdUpdateBudgetPostResponse(TypedDict):
-    """The answer of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget:
-    修改商品券批次组发放预算
-    """
-    stock_bundle_id: str
-    """批次组ID"""
-    stock_list: list[V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseStockListItem]
-    """批次列表"""
+V3MarketingStockBundlesByStockBundleIdUpdateBudgetPostResponse = (
+    V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponse
+)
+"""The answer of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget:
+修改商品券批次组发放预算
+"""
 
 class V3MarketingProductCouponsByProductCouponIdStocksGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks:
@@ -4788,7 +4225,7 @@ class V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem(T
     """发放规则"""
     single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
     """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
+    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRule]
     """多次优惠使用规则"""
     usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
     """券使用规则展示信息"""
@@ -4832,7 +4269,7 @@ class V3MarketingProductCouponsByProductCouponIdStocksPostJsonStock(TypedDict):
     """发放规则"""
     single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSingleUsageRule]
     """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
+    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRule]
     """多次优惠使用规则"""
     usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
     """券使用规则展示信息"""
@@ -4889,7 +4326,7 @@ class V3MarketingProductCouponsByProductCouponIdStocksPostResponse(TypedDict):
     """发放规则"""
     single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
     """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
+    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageRule]
     """多次优惠使用规则"""
     usage_rule_display_info: V3MarketingProductCouponsByProductCouponIdStocksPostResponseUsageRuleDisplayInfo
     """券使用规则展示信息"""
@@ -4912,55 +4349,19 @@ class V3MarketingProductCouponsByProductCouponIdStocksPostResponse(TypedDict):
     brand_id: str
     """品牌ID"""
 
-class V3MarketingProductCouponsByProductCouponIdStocksByStockIdGetQuery(TypedDict):
-    """``query=`` of GET v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}:
-    查询商品券指定批次
-    """
-    brand_id: str
-    """品牌ID"""
+V3MarketingProductCouponsByProductCouponIdStocksByStockIdGetQuery = (
+    V3MarketingProductCouponProductCouponsByProductCouponIdGetQuery
+)
+"""``query=`` of GET v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}:
+查询商品券指定批次
+"""
 
-class V3MarketingProductCouponsByProductCouponIdStocksByStockIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}:
-    查询商品券指定批次
-    """
-    product_coupon_id: str
-    """商品券ID"""
-    stock_id: str
-    """批次ID"""
-    remark: NotRequired[str]
-    """备注"""
-    coupon_code_mode: Literal["WECHATPAY", "UPLOAD", "API_ASSIGN"]
-    """券Code分配模式"""
-    coupon_code_count_info: NotRequired[
-        V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseCouponCodeCountInfo
-    ]
-    """品牌方预上传的券Code数量信息"""
-    stock_send_rule: V3MarketingPartnerProductCouponProductCouponsPostJsonStockSendRule
-    """发放规则"""
-    single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
-    """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
-    """多次优惠使用规则"""
-    usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
-    """券使用规则展示信息"""
-    coupon_display_info: V3MarketingPartnerProductCouponProductCouponsPostResponseCouponDisplayInfo
-    """用户商品券展示信息"""
-    notify_config: V3MarketingBusifavorStocksPostJsonNotifyConfig
-    """事件通知配置"""
-    store_scope: Literal["NONE", "ALL", "SPECIFIC"]
-    """可用门店范围"""
-    sent_count_info: V3MarketingPartnerProductCouponProductCouponsPostResponseSentCountInfo
-    """已发放次数"""
-    state: Literal["AUDITING", "SENDING", "PAUSED", "STOPPED", "DEACTIVATED"]
-    """批次状态"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingProductCouponsByProductCouponIdStocksByStockIdGetResponse = (
+    V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
+)
+"""The answer of GET v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}:
+查询商品券指定批次
+"""
 
 class V3MarketingProductCouponsByProductCouponIdStocksByStockIdPatchJson(TypedDict):
     """``json=`` of PATCH v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}:
@@ -4981,74 +4382,28 @@ class V3MarketingProductCouponsByProductCouponIdStocksByStockIdPatchJson(TypedDi
     store_scope: NotRequired[Literal["NONE", "ALL", "SPECIFIC"]]
     """可用门店范围"""
 
-class V3MarketingProductCouponsByProductCouponIdStocksByStockIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}:
-    修改商品券指定批次
-    """
-    product_coupon_id: str
-    """商品券ID"""
-    stock_id: str
-    """批次ID"""
-    remark: NotRequired[str]
-    """备注"""
-    coupon_code_mode: Literal["WECHATPAY", "UPLOAD", "API_ASSIGN"]
-    """券Code分配模式"""
-    coupon_code_count_info: NotRequired[
-        V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseCouponCodeCountInfo
-    ]
-    """品牌方预上传的券Code数量信息"""
-    stock_send_rule: V3MarketingPartnerProductCouponProductCouponsPostJsonStockSendRule
-    """发放规则"""
-    single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
-    """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
-    """多次优惠使用规则"""
-    usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
-    """券使用规则展示信息"""
-    coupon_display_info: V3MarketingPartnerProductCouponProductCouponsPostResponseCouponDisplayInfo
-    """用户商品券展示信息"""
-    notify_config: V3MarketingBusifavorStocksPostJsonNotifyConfig
-    """事件通知配置"""
-    store_scope: Literal["NONE", "ALL", "SPECIFIC"]
-    """可用门店范围"""
-    sent_count_info: V3MarketingPartnerProductCouponProductCouponsPostResponseSentCountInfo
-    """已发放次数"""
-    state: Literal["AUDITING", "SENDING", "PAUSED", "STOPPED", "DEACTIVATED"]
-    """批次状态"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingProductCouponsByProductCouponIdStocksByStockIdPatchResponse = (
+    V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
+)
+"""The answer of PATCH v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}:
+修改商品券指定批次
+"""
 
-class V3MarketingByProductCouponIdStocksByStockIdAssociateStoresPostJson(TypedDict):
-    """``json=`` of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores:
-    批次关联门店
-    """
-    brand_id: str
-    """品牌ID"""
-    store_list: list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem]
-    """门店列表"""
+V3MarketingByProductCouponIdStocksByStockIdAssociateStoresPostJson = (
+    V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJson
+)
+"""``json=`` of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores:
+批次关联门店
+"""
 
-class V3MarketingByProductCouponIdStocksByStockIdAssociateStoresPostResponse(TypedDict):
-    """The answer of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores:
-    批次关联门店
-    """
-    total_count: int
-    """去重后门店总数"""
-    success_store_list: NotRequired[
-        list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseSuccessStoreListItem]
-    ]
-    """关联成功的门店列表"""
-    failed_store_list: NotRequired[
-        list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponseFailedStoreListItem]
-    ]
-    """关联失败的门店列表"""
+V3MarketingByProductCouponIdStocksByStockIdAssociateStoresPostResponse = (
+    V3MarketingStockBundlesByStockBundleIdAssociateStoresPostResponse
+)
+"""The answer of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores:
+批次关联门店
+"""
 
 class V3MarketingByProductCouponIdStocksByStockIdAssociatedStoresGetQuery(TypedDict):
     """``query=`` of GET
@@ -5074,87 +4429,33 @@ class V3MarketingByProductCouponIdStocksByStockIdAssociatedStoresGetResponse(Typ
     store_list: NotRequired[list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem]]
     """门店列表"""
 
-class V3MarketingByProductCouponIdStocksByStockIdDeactivatePostJson(TypedDict):
-    """``json=`` of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate:
-    失效商品券批次
-    """
-    brand_id: str
-    """品牌ID"""
-    out_request_no: str
-    """失效请求单号"""
-    deactivate_reason: str
-    """失效原因"""
+V3MarketingByProductCouponIdStocksByStockIdDeactivatePostJson = (
+    V3MarketingProductCouponsByProductCouponIdDeactivatePostJson
+)
+"""``json=`` of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate: 失效商品券批次
+"""
 
-class V3MarketingByProductCouponIdStocksByStockIdDeactivatePostResponse(TypedDict):
-    """The answer of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate:
-    失效商品券批次
-    """
-    product_coupon_id: str
-    """商品券ID"""
-    stock_id: str
-    """批次ID"""
-    remark: NotRequired[str]
-    """备注"""
-    coupon_code_mode: Literal["WECHATPAY", "UPLOAD", "API_ASSIGN"]
-    """券Code分配模式"""
-    coupon_code_count_info: NotRequired[
-        V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseCouponCodeCountInfo
-    ]
-    """品牌方预上传的券Code数量信息"""
-    stock_send_rule: V3MarketingPartnerProductCouponProductCouponsPostJsonStockSendRule
-    """发放规则"""
-    single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
-    """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
-    """多次优惠使用规则"""
-    usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
-    """券使用规则展示信息"""
-    coupon_display_info: V3MarketingPartnerProductCouponProductCouponsPostResponseCouponDisplayInfo
-    """用户商品券展示信息"""
-    notify_config: V3MarketingBusifavorStocksPostJsonNotifyConfig
-    """事件通知配置"""
-    store_scope: Literal["NONE", "ALL", "SPECIFIC"]
-    """可用门店范围"""
-    sent_count_info: V3MarketingPartnerProductCouponProductCouponsPostResponseSentCountInfo
-    """已发放次数"""
-    state: Literal["AUDITING", "SENDING", "PAUSED", "STOPPED", "DEACTIVATED"]
-    """批次状态"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingByProductCouponIdStocksByStockIdDeactivatePostResponse = (
+    V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
+)
+"""The answer of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate: 失效商品券批次
+"""
 
-class V3MarketingStocksByStockIdDisassociateStoresPostJson(TypedDict):
-    """``json=`` of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores:
-    批次取消关联门店
-    """
-    brand_id: str
-    """品牌ID"""
-    store_list: list[V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJsonStoreListItem]
-    """门店列表"""
+V3MarketingStocksByStockIdDisassociateStoresPostJson = V3MarketingStockBundlesByStockBundleIdAssociateStoresPostJson
+"""``json=`` of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores:
+批次取消关联门店
+"""
 
-class V3MarketingStocksByStockIdDisassociateStoresPostResponse(TypedDict):
-    """The answer of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores:
-    批次取消关联门店
-    """
-    total_count: int
-    """去重后门店总数"""
-    success_store_list: NotRequired[
-        list[V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseSuccessStoreListItem]
-    ]
-    """取消关联成功的门店列表"""
-    failed_store_list: NotRequired[
-        list[V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponseFailedStoreListItem]
-    ]
-    """取消关联失败的门店列表"""
+V3MarketingStocksByStockIdDisassociateStoresPostResponse = (
+    V3MarketingStockBundlesByStockBundleIdDisassociateStoresPostResponse
+)
+"""The answer of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores:
+批次取消关联门店
+"""
 
 class V3MarketingByProductCouponIdStocksByStockIdUpdateBudgetPostJson(TypedDict):
     """``json=`` of POST
@@ -5176,49 +4477,13 @@ class V3MarketingByProductCouponIdStocksByStockIdUpdateBudgetPostJson(TypedDict)
     target_max_count_per_day: NotRequired[int]
     """目标批次每日发放次数上限"""
 
-class V3MarketingByProductCouponIdStocksByStockIdUpdateBudgetPostResponse(TypedDict):
-    """The answer of POST
-    v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget:
-    修改商品券批次发放预算
-    """
-    product_coupon_id: str
-    """商品券ID"""
-    stock_id: str
-    """批次ID"""
-    remark: NotRequired[str]
-    """备注"""
-    coupon_code_mode: Literal["WECHATPAY", "UPLOAD", "API_ASSIGN"]
-    """券Code分配模式"""
-    coupon_code_count_info: NotRequired[
-        V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseCouponCodeCountInfo
-    ]
-    """品牌方预上传的券Code数量信息"""
-    stock_send_rule: V3MarketingPartnerProductCouponProductCouponsPostJsonStockSendRule
-    """发放规则"""
-    single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
-    """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
-    """多次优惠使用规则"""
-    usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
-    """券使用规则展示信息"""
-    coupon_display_info: V3MarketingPartnerProductCouponProductCouponsPostResponseCouponDisplayInfo
-    """用户商品券展示信息"""
-    notify_config: V3MarketingBusifavorStocksPostJsonNotifyConfig
-    """事件通知配置"""
-    store_scope: Literal["NONE", "ALL", "SPECIFIC"]
-    """可用门店范围"""
-    sent_count_info: V3MarketingPartnerProductCouponProductCouponsPostResponseSentCountInfo
-    """已发放次数"""
-    state: Literal["AUDITING", "SENDING", "PAUSED", "STOPPED", "DEACTIVATED"]
-    """批次状态"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingByProductCouponIdStocksByStockIdUpdateBudgetPostResponse = (
+    V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
+)
+"""The answer of POST
+v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget:
+修改商品券批次发放预算
+"""
 
 class V3MarketingByProductCouponIdStocksByStockIdUploadCouponCodesPostJson(TypedDict):
     """``json=`` of POST
@@ -5368,9 +4633,7 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponseStock
     """品牌方预上传的券Code数量信息"""
     stock_send_rule: V3MarketingProductCouponsByProductCouponIdStockBundlesPostJsonStockSendRule
     """发放规则"""
-    progressive_bundle_usage_rule: NotRequired[
-        V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseProgressiveBundleUsageRule
-    ]
+    progressive_bundle_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
     """多次优惠使用规则"""
     stock_bundle_info: NotRequired[V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseStockBundleInfo]
     """批次组信息"""
@@ -5476,17 +4739,13 @@ class V3MarketingCouponBundlesByUserCouponBundleIdDeactivatePostJson(TypedDict):
     deactivate_reason: str
     """失效原因"""
 
-class V3MarketingCouponBundlesByUserCouponBundleIdDeactivatePostResponse(TypedDict):
-    """The answer of POST
-    v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate:
-    失效用户商品券组
-    """
-    user_coupon_bundle_id: str
-    """用户券组ID"""
-    user_product_coupon_list: list[
-        V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponseUserProductCouponListItem
-    ]
-    """用户商品券列表"""
+V3MarketingCouponBundlesByUserCouponBundleIdDeactivatePostResponse = (
+    V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponse
+)
+"""The answer of POST
+v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate:
+失效用户商品券组
+"""
 
 class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/partner/product-coupon/users/{openid}/coupons: 指定券状态查询用户商品券列表"""
@@ -5507,20 +4766,10 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetQuery(TypedDict):
     brand_id: str
     """品牌ID"""
 
-class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail(TypedDict):
-    """单券使用详情"""
-    use_request_no: NotRequired[str]
-    """券核销请求单号"""
-    use_time: NotRequired[str]
-    """核销时间 (date-time)"""
-    associated_order_info: NotRequired[
-        V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponseAssociatedOrderInfo
-    ]
-    """关联微信支付订单信息"""
-    return_request_no: NotRequired[str]
-    """退券请求单号"""
-    return_time: NotRequired[str]
-    """退券时间 (date-time)"""
+V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail = (
+    V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponseProgressiveBundleUsageDetail
+)
+"""单券使用详情"""
 
 class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseDetailItemListItem(TypedDict):
     """轮次使用详情列表"""
@@ -5556,64 +4805,20 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUs
     ]
     """轮次使用详情列表"""
 
-class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon(TypedDict):
-    """商品券信息"""
-    product_coupon_id: str
-    """商品券ID"""
-    state: Literal["AUDITING", "EFFECTIVE", "DEACTIVATED"]
-    """商品券状态"""
-    brand_id: str
-    """品牌ID"""
-    scope: Literal["ALL", "SINGLE", "CATEGORY"]
-    """优惠范围"""
-    type: Literal["NORMAL", "DISCOUNT", "EXCHANGE"]
-    """商品券类型"""
-    usage_mode: Literal["SINGLE", "SEQUENTIAL"]
-    """使用模式"""
-    single_usage_info: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSingleUsageInfo]
-    """单券模式信息"""
-    sequential_usage_info: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSequentialUsageInfo]
-    """多次优惠模式信息"""
-    display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonDisplayInfo
-    """展示信息"""
-    out_product_no: NotRequired[str]
-    """外部商品ID"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
+V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon = (
+    V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse
+)
+"""商品券信息"""
 
-class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseCouponAvailablePeriod(TypedDict):
-    """券可核销时间"""
-    available_begin_time: str
-    """开始时间 (date-time)"""
-    available_end_time: str
-    """结束时间 (date-time)"""
-    available_days: NotRequired[int]
-    """生效后N天内有效"""
-    wait_days_after_receive: NotRequired[int]
-    """领取后N天开始生效"""
-    weekly_available_period: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonWeeklyAvailablePeriod]
-    """每周固定可用时间"""
-    irregular_available_period_list: NotRequired[
-        list[V3MarketingPartnerProductCouponProductCouponsPostJsonIrregularAvailablePeriodListItem]
-    ]
-    """无规律的可用时间段"""
-    available_seconds: NotRequired[int]
-    """领取后N秒内有效"""
+V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseCouponAvailablePeriod = (
+    V3MarketingPartnerProductCouponProductCouponsPostJsonCouponAvailablePeriod
+)
+"""券可核销时间"""
 
-class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageRule(TypedDict):
-    """单券使用规则"""
-    coupon_available_period: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseCouponAvailablePeriod
-    """券可核销时间"""
-    normal_coupon: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonNormalCoupon]
-    """满减券使用规则"""
-    discount_coupon: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonDiscountCoupon]
-    """折扣券使用规则"""
-    exchange_coupon: NotRequired[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon]
-    """兑换券使用规则"""
+V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageRule = (
+    V3MarketingPartnerProductCouponProductCouponsPostJsonSingleUsageRule
+)
+"""单券使用规则"""
 
 class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageRuleCouponAvailablePeriod(TypedDict):
     """券可核销时间"""
@@ -5638,11 +4843,11 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUs
         V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageRuleCouponAvailablePeriod
     )
     """券可核销时间"""
-    normal_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonNormalCouponListItem]]
+    normal_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonNormalCoupon]]
     """满减券使用规则"""
-    discount_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonDiscountCouponListItem]]
+    discount_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonDiscountCoupon]]
     """折扣券使用规则列表"""
-    exchange_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponProductCouponsPostJsonExchangeCouponListItem]]
+    exchange_coupon_list: NotRequired[list[V3MarketingPartnerProductCouponImageGenerationTasksPostJsonExchangeCoupon]]
     """兑换券使用规则列表"""
     special_first: NotRequired[bool]
     """多次优惠是否提供首笔特惠"""
@@ -5663,7 +4868,7 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseStock(TypedD
     """品牌方预上传的券Code数量信息"""
     stock_send_rule: V3MarketingPartnerProductCouponProductCouponsPostJsonStockSendRule
     """发放规则"""
-    single_usage_rule: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageRule]
+    single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostJsonSingleUsageRule]
     """单券使用规则"""
     sequential_usage_rule: NotRequired[
         V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageRule
@@ -5716,13 +4921,15 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseUserCouponLi
     """失效时间 (date-time)"""
     deactivate_reason: NotRequired[str]
     """失效原因"""
-    single_usage_detail: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail]
+    single_usage_detail: NotRequired[
+        V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponseProgressiveBundleUsageDetail
+    ]
     """单券使用详情"""
     sequential_usage_detail: NotRequired[
         V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageDetail
     ]
     """多次优惠使用详情"""
-    product_coupon: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon
+    product_coupon: V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse
     """商品券信息"""
     stock: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseStock
     """批次信息"""
@@ -5775,48 +4982,10 @@ class V3MarketingPartnerProductCouponUsersByOpenidCouponsPostJson(TypedDict):
     coupon_tag_info: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsPostJsonCouponTagInfo]
     """用户商品券标签信息"""
 
-class V3MarketingPartnerProductCouponUsersByOpenidCouponsPostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/users/{openid}/coupons: 向用户发放商品券"""
-    coupon_code: str
-    """用户商品券Code"""
-    coupon_state: Literal["CONFIRMING", "PENDING", "EFFECTIVE", "USED", "EXPIRED", "DELETED", "DEACTIVATED"]
-    """用户商品券状态"""
-    valid_begin_time: str
-    """有效期开始时间 (date-time)"""
-    valid_end_time: str
-    """有效期结束时间 (date-time)"""
-    receive_time: str
-    """领券时间 (date-time)"""
-    send_request_no: str
-    """发券请求单号"""
-    send_channel: Literal["API", "BRAND_MANAGE", "MERCHANT_CARD", "MEMBER", "SMALL_ACTIVITY", "RECEIVE_COMPONENT"]
-    """发券渠道"""
-    confirm_request_no: NotRequired[str]
-    """确认请求单号"""
-    confirm_time: NotRequired[str]
-    """确认发放时间 (date-time)"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    single_usage_detail: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail]
-    """单券使用详情"""
-    sequential_usage_detail: NotRequired[
-        V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageDetail
-    ]
-    """多次优惠使用详情"""
-    product_coupon: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon
-    """商品券信息"""
-    stock: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseStock
-    """批次信息"""
-    attach: NotRequired[str]
-    """自定义附加信息"""
-    channel_custom_info: NotRequired[str]
-    """渠道自定义信息"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingPartnerProductCouponUsersByOpenidCouponsPostResponse = (
+    V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseUserCouponListItem
+)
+"""The answer of POST v3/marketing/partner/product-coupon/users/{openid}/coupons: 向用户发放商品券"""
 
 class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}: 查询用户商品券详情"""
@@ -5829,46 +4998,10 @@ class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetQuery(TypedDict
     appid: str
     """公众账号AppID"""
 
-class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponseStock(TypedDict):
-    """批次信息"""
-    product_coupon_id: str
-    """商品券ID"""
-    stock_id: str
-    """批次ID"""
-    remark: NotRequired[str]
-    """备注"""
-    coupon_code_mode: Literal["WECHATPAY", "UPLOAD", "API_ASSIGN"]
-    """券Code分配模式"""
-    coupon_code_count_info: NotRequired[
-        V3MarketingProductCouponsByProductCouponIdStockBundlesPostResponseCouponCodeCountInfo
-    ]
-    """品牌方预上传的券Code数量信息"""
-    stock_send_rule: V3MarketingPartnerProductCouponProductCouponsPostJsonStockSendRule
-    """发放规则"""
-    single_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSingleUsageRule]
-    """单券使用规则"""
-    sequential_usage_rule: NotRequired[V3MarketingPartnerProductCouponProductCouponsPostResponseSequentialUsageRule]
-    """多次优惠使用规则"""
-    usage_rule_display_info: V3MarketingPartnerProductCouponProductCouponsPostJsonUsageRuleDisplayInfo
-    """券使用规则展示信息"""
-    coupon_display_info: V3MarketingPartnerProductCouponProductCouponsPostResponseCouponDisplayInfo
-    """用户商品券展示信息"""
-    notify_config: V3MarketingBusifavorStocksPostJsonNotifyConfig
-    """事件通知配置"""
-    store_scope: Literal["NONE", "ALL", "SPECIFIC"]
-    """可用门店范围"""
-    sent_count_info: V3MarketingPartnerProductCouponProductCouponsPostResponseSentCountInfo
-    """已发放次数"""
-    state: Literal["AUDITING", "SENDING", "PAUSED", "STOPPED", "DEACTIVATED"]
-    """批次状态"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponseStock = (
+    V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
+)
+"""批次信息"""
 
 class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponse(TypedDict):
     """The answer of GET v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}: 查询用户商品券详情"""
@@ -5896,15 +5029,17 @@ class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponse(TypedD
     """失效时间 (date-time)"""
     deactivate_reason: NotRequired[str]
     """失效原因"""
-    single_usage_detail: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail]
+    single_usage_detail: NotRequired[
+        V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponseProgressiveBundleUsageDetail
+    ]
     """单券使用详情"""
     sequential_usage_detail: NotRequired[
         V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageDetail
     ]
     """多次优惠使用详情"""
-    product_coupon: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon
+    product_coupon: V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse
     """商品券信息"""
-    stock: V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponseStock
+    stock: V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
     """批次信息"""
     attach: NotRequired[str]
     """自定义附加信息"""
@@ -5994,9 +5129,9 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeConfirmPostResponse(TypedDict):
         V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageDetail
     ]
     """多次优惠使用详情"""
-    product_coupon: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon
+    product_coupon: V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse
     """商品券信息"""
-    stock: V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponseStock
+    stock: V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
     """批次信息"""
     attach: NotRequired[str]
     """自定义附加信息"""
@@ -6022,50 +5157,12 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeDeactivatePostJson(TypedDict):
     deactivate_reason: str
     """失效原因"""
 
-class V3MarketingUsersByOpenidCouponsByCouponCodeDeactivatePostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate:
-    失效用户商品券
-    """
-    coupon_code: str
-    """用户商品券Code"""
-    coupon_state: Literal["CONFIRMING", "PENDING", "EFFECTIVE", "USED", "EXPIRED", "DELETED", "DEACTIVATED"]
-    """用户商品券状态"""
-    valid_begin_time: str
-    """有效期开始时间 (date-time)"""
-    valid_end_time: str
-    """有效期结束时间 (date-time)"""
-    receive_time: str
-    """领券时间 (date-time)"""
-    send_request_no: str
-    """发券请求单号"""
-    send_channel: Literal["API", "BRAND_MANAGE", "MERCHANT_CARD", "MEMBER", "SMALL_ACTIVITY", "RECEIVE_COMPONENT"]
-    """发券渠道"""
-    confirm_request_no: NotRequired[str]
-    """确认请求单号"""
-    confirm_time: NotRequired[str]
-    """确认发放时间 (date-time)"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    single_usage_detail: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail]
-    """单券使用详情"""
-    sequential_usage_detail: NotRequired[
-        V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageDetail
-    ]
-    """多次优惠使用详情"""
-    product_coupon: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon
-    """商品券信息"""
-    stock: V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponseStock
-    """批次信息"""
-    attach: NotRequired[str]
-    """自定义附加信息"""
-    channel_custom_info: NotRequired[str]
-    """渠道自定义信息"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingUsersByOpenidCouponsByCouponCodeDeactivatePostResponse = (
+    V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponse
+)
+"""The answer of POST v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate:
+失效用户商品券
+"""
 
 class V3MarketingUsersByOpenidCouponsByCouponCodeReturnPostJson(TypedDict):
     """``json=`` of POST v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return: 退券"""
@@ -6082,48 +5179,10 @@ class V3MarketingUsersByOpenidCouponsByCouponCodeReturnPostJson(TypedDict):
     sequential_coupon_index: NotRequired[int]
     """多次优惠索引"""
 
-class V3MarketingUsersByOpenidCouponsByCouponCodeReturnPostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return: 退券"""
-    coupon_code: str
-    """用户商品券Code"""
-    coupon_state: Literal["CONFIRMING", "PENDING", "EFFECTIVE", "USED", "EXPIRED", "DELETED", "DEACTIVATED"]
-    """用户商品券状态"""
-    valid_begin_time: str
-    """有效期开始时间 (date-time)"""
-    valid_end_time: str
-    """有效期结束时间 (date-time)"""
-    receive_time: str
-    """领券时间 (date-time)"""
-    send_request_no: str
-    """发券请求单号"""
-    send_channel: Literal["API", "BRAND_MANAGE", "MERCHANT_CARD", "MEMBER", "SMALL_ACTIVITY", "RECEIVE_COMPONENT"]
-    """发券渠道"""
-    confirm_request_no: NotRequired[str]
-    """确认请求单号"""
-    confirm_time: NotRequired[str]
-    """确认发放时间 (date-time)"""
-    deactivate_request_no: NotRequired[str]
-    """失效请求单号"""
-    deactivate_time: NotRequired[str]
-    """失效时间 (date-time)"""
-    deactivate_reason: NotRequired[str]
-    """失效原因"""
-    single_usage_detail: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail]
-    """单券使用详情"""
-    sequential_usage_detail: NotRequired[
-        V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSequentialUsageDetail
-    ]
-    """多次优惠使用详情"""
-    product_coupon: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon
-    """商品券信息"""
-    stock: V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponseStock
-    """批次信息"""
-    attach: NotRequired[str]
-    """自定义附加信息"""
-    channel_custom_info: NotRequired[str]
-    """渠道自定义信息"""
-    brand_id: str
-    """品牌ID"""
+V3MarketingUsersByOpenidCouponsByCouponCodeReturnPostResponse = (
+    V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponse
+)
+"""The answer of POST v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return: 退券"""
 
 class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeUsePostJsonAssociatedPayScoreOrderInfo(TypedDict):
     """关联微信支付分订单信息"""
@@ -6224,15 +5283,17 @@ class V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeUsePostResponse(Ty
     """失效时间 (date-time)"""
     deactivate_reason: NotRequired[str]
     """失效原因"""
-    single_usage_detail: NotRequired[V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseSingleUsageDetail]
+    single_usage_detail: NotRequired[
+        V3MarketingPartnerProductCouponUsersByOpenidCouponBundlesPostResponseProgressiveBundleUsageDetail
+    ]
     """单券使用详情"""
     sequential_usage_detail: NotRequired[
         V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeUsePostResponseSequentialUsageDetail
     ]
     """多次优惠使用详情"""
-    product_coupon: V3MarketingPartnerProductCouponUsersByOpenidCouponsGetResponseProductCoupon
+    product_coupon: V3MarketingProductCouponProductCouponsByProductCouponIdGetResponse
     """商品券信息"""
-    stock: V3MarketingProductCouponUsersByOpenidCouponsByCouponCodeGetResponseStock
+    stock: V3MarketingProductCouponsByProductCouponIdStocksGetResponseStockListItem
     """批次信息"""
     attach: NotRequired[str]
     """自定义附加信息"""
@@ -6258,10 +5319,10 @@ class V3MarketingPartnerProductCouponUsersByOpenidPreSendCouponPostJson(TypedDic
     attach: NotRequired[str]
     """自定义附加信息"""
 
-class V3MarketingPartnerProductCouponUsersByOpenidPreSendCouponPostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon: 向用户预发放商品券"""
-    token: str
-    """预发券token"""
+V3MarketingPartnerProductCouponUsersByOpenidPreSendCouponPostResponse = (
+    V3MarketingBusifavorProductCouponsPreSendPostResponse
+)
+"""The answer of POST v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon: 向用户预发放商品券"""
 
 class V3MarketingProductCouponUsersByOpenidPreSendCouponBundlePostJson(TypedDict):
     """``json=`` of POST v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle:
@@ -6280,12 +5341,12 @@ class V3MarketingProductCouponUsersByOpenidPreSendCouponBundlePostJson(TypedDict
     attach: NotRequired[str]
     """自定义附加信息"""
 
-class V3MarketingProductCouponUsersByOpenidPreSendCouponBundlePostResponse(TypedDict):
-    """The answer of POST v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle:
-    向用户预发放商品券批次组
-    """
-    token: str
-    """预发券token"""
+V3MarketingProductCouponUsersByOpenidPreSendCouponBundlePostResponse = (
+    V3MarketingBusifavorProductCouponsPreSendPostResponse
+)
+"""The answer of POST v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle:
+向用户预发放商品券批次组
+"""
 
 class V3MarketingPartnershipsGetQuery(TypedDict):
     """``query=`` of GET v3/marketing/partnerships: 查询合作关系列表API"""
@@ -6363,27 +5424,17 @@ class V3MarketingPartnershipsBuildPostJson(TypedDict):
     authorized_data: V3MarketingPartnershipsBuildPostJsonAuthorizedData
     """被授权数据"""
 
-class V3MarketingPartnershipsBuildPostResponsePartner(TypedDict):
-    """合作方信息"""
-    type: Literal["APPID", "MERCHANT"]
-    """合作方类别"""
-    appid: NotRequired[str]
-    """合作方APPID"""
-    merchant_id: NotRequired[str]
-    """合作方商户ID"""
+V3MarketingPartnershipsBuildPostResponsePartner = V3MarketingPartnershipsBuildPostJsonPartner
+"""合作方信息"""
 
-class V3MarketingPartnershipsBuildPostResponseAuthorizedData(TypedDict):
-    """被授权数据"""
-    business_type: Literal["FAVOR_STOCK", "BUSIFAVOR_STOCK"]
-    """授权业务类别"""
-    stock_id: NotRequired[str]
-    """授权批次ID"""
+V3MarketingPartnershipsBuildPostResponseAuthorizedData = V3MarketingPartnershipsBuildPostJsonAuthorizedData
+"""被授权数据"""
 
 class V3MarketingPartnershipsBuildPostResponse(TypedDict):
     """The answer of POST v3/marketing/partnerships/build: 建立合作关系API"""
-    partner: V3MarketingPartnershipsBuildPostResponsePartner
+    partner: V3MarketingPartnershipsBuildPostJsonPartner
     """合作方信息"""
-    authorized_data: V3MarketingPartnershipsBuildPostResponseAuthorizedData
+    authorized_data: V3MarketingPartnershipsBuildPostJsonAuthorizedData
     """被授权数据"""
     state: Literal["ESTABLISHED", "TERMINATED"]
     """合作状态"""
@@ -6394,12 +5445,8 @@ class V3MarketingPartnershipsBuildPostResponse(TypedDict):
     update_time: str
     """更新时间 (date-time)"""
 
-class V3MarketingPartnershipsTerminatePostJson(TypedDict):
-    """``json=`` of POST v3/marketing/partnerships/terminate: 终止合作关系API"""
-    partner: V3MarketingPartnershipsBuildPostJsonPartner
-    """合作方信息"""
-    authorized_data: V3MarketingPartnershipsBuildPostJsonAuthorizedData
-    """被授权数据"""
+V3MarketingPartnershipsTerminatePostJson = V3MarketingPartnershipsBuildPostJson
+"""``json=`` of POST v3/marketing/partnerships/terminate: 终止合作关系API"""
 
 class V3MarketingPartnershipsTerminatePostResponse(TypedDict):
     """The answer of POST v3/marketing/partnerships/terminate: 终止合作关系API"""
@@ -6656,12 +5703,10 @@ class V3MarketingPaygiftactivityActivitiesByActivityIdGoodsGetResponse(TypedDict
     data: NotRequired[list[V3MarketingPaygiftactivityActivitiesByActivityIdGoodsGetResponseDataItem]]
     """结果集"""
 
-class V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsGetQuery(TypedDict):
-    """``query=`` of GET v3/marketing/paygiftactivity/activities/{activity_id}/merchants: 查询活动发券商户号API"""
-    offset: NotRequired[int]
-    """分页页码"""
-    limit: NotRequired[int]
-    """分页大小"""
+V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsGetQuery = (
+    V3MarketingPaygiftactivityActivitiesByActivityIdGoodsGetQuery
+)
+"""``query=`` of GET v3/marketing/paygiftactivity/activities/{activity_id}/merchants: 查询活动发券商户号API"""
 
 class V3MarketingPaygiftactivityActivitiesByActivityIdMerchantsGetResponseDataItem(TypedDict):
     """结果集"""
@@ -6747,20 +5792,10 @@ class V3MarketingPaygiftactivityUniqueThresholdActivityPostJsonAdvancedSetting(T
     payment_method_information: NotRequired[V3MarketingPaygiftactivityActivitiesGetResponsePaymentMethodInformation]
     """支付方式信息"""
 
-class V3MarketingPaygiftactivityUniqueThresholdActivityPostJsonAwardSendRule(TypedDict):
-    """活动奖品发放规则"""
-    award_type: Literal["BUSIFAVOR"]
-    """奖品类型"""
-    merchant_option: Literal["IN_SEVICE_COUPON_MERCHANT", "MANUAL_INPUT_MERCHANT"]
-    """发券商户号选项"""
-    transaction_amount_minimum: int
-    """消费金额门槛"""
-    send_content: Literal["SINGLE_COUPON", "GIFT_PACKAGE"]
-    """发放内容"""
-    award_list: NotRequired[list[V3MarketingPaygiftactivityActivitiesGetResponseAwardListItem]]
-    """奖品基本信息列表"""
-    merchant_id_list: NotRequired[list[str]]
-    """发券商户号列表"""
+V3MarketingPaygiftactivityUniqueThresholdActivityPostJsonAwardSendRule = (
+    V3MarketingPaygiftactivityActivitiesGetResponseFullSendRule
+)
+"""活动奖品发放规则"""
 
 class V3MarketingPaygiftactivityUniqueThresholdActivityPostJson(TypedDict):
     """``json=`` of POST v3/marketing/paygiftactivity/unique-threshold-activity: 创建全场满额送活动API"""
@@ -6768,7 +5803,7 @@ class V3MarketingPaygiftactivityUniqueThresholdActivityPostJson(TypedDict):
     """活动基本信息"""
     advanced_setting: NotRequired[V3MarketingPaygiftactivityUniqueThresholdActivityPostJsonAdvancedSetting]
     """活动高级设置"""
-    award_send_rule: V3MarketingPaygiftactivityUniqueThresholdActivityPostJsonAwardSendRule
+    award_send_rule: V3MarketingPaygiftactivityActivitiesGetResponseFullSendRule
     """活动奖品发放规则"""
 
 class V3MarketingPaygiftactivityUniqueThresholdActivityPostResponse(TypedDict):
@@ -6831,30 +5866,8 @@ class V3MarketingShoppingReceiptCustomentrancesPostResponse(TypedDict):
     jump_link: V3MarketingShoppingReceiptCustomentrancesPostJsonJumpLink
     """自定义入口跳转信息"""
 
-class V3MarketingShoppingReceiptCustomentrancesByBrandIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/shopping-receipt/customentrances/{brand_id}: 查询自定义入口"""
-    custom_entrance_type: Literal["MERCHANT_ACTIVITY", "MERCHANT_MINI_PROGRAM"]
-    """自定义入口种类"""
-    subtitle: str
-    """副标题"""
-    goods_thumbnail_url: NotRequired[str]
-    """展示商品信息"""
-    custom_entrance_state: Literal["ONLINE", "OFFLINE"]
-    """设置自定义入口的状态"""
-    start_time: str
-    """自定义入口的开始时间 (date-time)"""
-    end_time: str
-    """自定义入口的结束时间 (date-time)"""
-    brand_id: str
-    """自定义入口的归属品牌ID"""
-    create_time: str
-    """自定义入口创建的时间 (date-time)"""
-    modify_time: str
-    """自定义入口修改的时间 (date-time)"""
-    out_request_no: str
-    """商户创建自定义入口的凭据号"""
-    jump_link: V3MarketingShoppingReceiptCustomentrancesPostJsonJumpLink
-    """自定义入口跳转信息"""
+V3MarketingShoppingReceiptCustomentrancesByBrandIdGetResponse = V3MarketingShoppingReceiptCustomentrancesPostResponse
+"""The answer of GET v3/marketing/shopping-receipt/customentrances/{brand_id}: 查询自定义入口"""
 
 class V3MarketingShoppingReceiptCustomentrancesByBrandIdPatchJson(TypedDict):
     """``json=`` of PATCH v3/marketing/shopping-receipt/customentrances/{brand_id}: 更新自定义入口"""
@@ -6875,30 +5888,8 @@ class V3MarketingShoppingReceiptCustomentrancesByBrandIdPatchJson(TypedDict):
     jump_link: NotRequired[V3MarketingShoppingReceiptCustomentrancesPostJsonJumpLink]
     """自定义入口跳转信息"""
 
-class V3MarketingShoppingReceiptCustomentrancesByBrandIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/marketing/shopping-receipt/customentrances/{brand_id}: 更新自定义入口"""
-    custom_entrance_type: Literal["MERCHANT_ACTIVITY", "MERCHANT_MINI_PROGRAM"]
-    """自定义入口种类"""
-    subtitle: str
-    """副标题"""
-    goods_thumbnail_url: NotRequired[str]
-    """展示商品信息"""
-    custom_entrance_state: Literal["ONLINE", "OFFLINE"]
-    """设置自定义入口的状态"""
-    start_time: str
-    """自定义入口的开始时间 (date-time)"""
-    end_time: str
-    """自定义入口的结束时间 (date-time)"""
-    brand_id: str
-    """自定义入口的归属品牌ID"""
-    create_time: str
-    """自定义入口创建的时间 (date-time)"""
-    modify_time: str
-    """自定义入口修改的时间 (date-time)"""
-    out_request_no: str
-    """商户创建自定义入口的凭据号"""
-    jump_link: V3MarketingShoppingReceiptCustomentrancesPostJsonJumpLink
-    """自定义入口跳转信息"""
+V3MarketingShoppingReceiptCustomentrancesByBrandIdPatchResponse = V3MarketingShoppingReceiptCustomentrancesPostResponse
+"""The answer of PATCH v3/marketing/shopping-receipt/customentrances/{brand_id}: 更新自定义入口"""
 
 class V3MarketingShoppingReceiptMerchantshoppingreceiptjumpinfosPostJsonJumpInfo(TypedDict):
     """跳转信息"""
@@ -7069,38 +6060,8 @@ class V3MarketingWeeklyDiscountActivitiesGetResponse(TypedDict):
     total_count: int
     """资源总条数"""
 
-class V3MarketingWeeklyDiscountActivitiesByActivityIdGetResponse(TypedDict):
-    """The answer of GET v3/marketing/weekly-discount/activities/{activity_id}: 查询周周惠活动详情API"""
-    activity_id: NotRequired[str]
-    """活动ID"""
-    activity_name: str
-    """活动名称"""
-    activity_scene: str
-    """活动投放场景"""
-    activity_area_code: list[Any]
-    """活动投放区域编码"""
-    activity_limit_pay: NotRequired[str]
-    """活动指定付款方式"""
-    activity_transaction_minimum_amount: int
-    """活动优惠门槛"""
-    activity_coupon_amount: int
-    """活动优惠金额"""
-    activity_available_week: list[Any]
-    """活动可使用周期"""
-    activity_max_amount: int
-    """活动预算"""
-    activity_max_amount_per_day: NotRequired[int]
-    """活动单天预算"""
-    activity_available_begin_time: str
-    """活动开始时间"""
-    activity_available_end_time: str
-    """活动结束时间"""
-    activity_state: str
-    """活动状态"""
-    activity_remark: NotRequired[str]
-    """活动备注"""
-    activity_logo: str
-    """活动logo"""
+V3MarketingWeeklyDiscountActivitiesByActivityIdGetResponse = V3MarketingWeeklyDiscountActivitiesGetResponseDataItem
+"""The answer of GET v3/marketing/weekly-discount/activities/{activity_id}: 查询周周惠活动详情API"""
 
 class V3MarketingWeeklyDiscountActivitiesByActivityIdApplyPostJson(TypedDict):
     """``json=`` of POST v3/marketing/weekly-discount/activities/{activity_id}/apply: 报名周周惠活动API"""

@@ -75,46 +75,10 @@ class V3MchManageMchManageRecordsByManageRecordIdGetQuery(TypedDict):
     sub_mchid: str
     """子商户号"""
 
-class V3MchManageMchManageRecordsByManageRecordIdGetResponse(TypedDict):
-    """The answer of GET v3/mch-manage/mch-manage-records/{manage_record_id}: 查询子商户下指定商户管理记录"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    manage_record_id: NotRequired[str]
-    """商户管理记录ID"""
-    manage_record_type: NotRequired[Literal["FUNCTIONAL_LIMIT_RECORD", "INVESTIGATE_RECORD"]]
-    """商户管理记录类型"""
-    manage_time: NotRequired[str]
-    """管控时间 (date-time)"""
-    manage_reason: NotRequired[str]
-    """管控原因"""
-    limit_ability: NotRequired[str]
-    """限制功能"""
-    recover_way: NotRequired[
-        Literal["SUBMIT_INFORMATION", "VERIFY_INACTIVE_MERCHANT_IDENTITY", "MODIFY_ORGANIZATION_INFORMATION", "OTHER"]
-    ]
-    """解除管控方式"""
-    allow_submit: NotRequired[bool]
-    """是否允许提交资料"""
-    forbid_submit_reason: NotRequired[str]
-    """禁止提交资料原因"""
-    submit_start_time: NotRequired[str]
-    """可提交资料开始时间 (date-time)"""
-    submit_end_time: NotRequired[str]
-    """可提交资料结束时间 (date-time)"""
-    manage_record_state: NotRequired[
-        Literal["PENDING", "SUBMITTED", "EXPIRED", "UNDER_REVIEW", "RECOVERED", "REJECTED"]
-    ]
-    """商户管理记录状态"""
-    recover_time: NotRequired[str]
-    """解除管控时间 (date-time)"""
-    recover_reason: NotRequired[Literal["MERCHANT_SUBMIT_RECOVER", "MERCHANT_OPERATE_RECOVER", "PLATFORM_AUTO_RECOVER"]]
-    """解除管控原因"""
-    reject_reason: NotRequired[str]
-    """申诉驳回原因"""
-    approve_time: NotRequired[str]
-    """可提交资料结束时间 (date-time)"""
-    requested_item_info: NotRequired[str]
-    """要求提交的资料"""
+V3MchManageMchManageRecordsByManageRecordIdGetResponse = (
+    V3MchManageMchManageRecordsSubMchidBySubMchidGetResponseDataItem
+)
+"""The answer of GET v3/mch-manage/mch-manage-records/{manage_record_id}: 查询子商户下指定商户管理记录"""
 
 class V3MchManageByManageRecordIdMchManageSubmissionsPostJson(TypedDict):
     """``json=`` of POST v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions:

@@ -123,12 +123,12 @@ class V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentIdGetResponse(TypedDic
     withdrawl_apply: V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentIdGetResponseWithdrawlApply
     """提现申请单信息"""
 
-class V3MchOperateRiskWithdrawlApplyOutRequestNoByOutRequestNoGetResponse(TypedDict):
-    """The answer of GET v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}:
-    商户提现申请单号查询提现申请单状态
-    """
-    withdrawl_apply: V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentIdGetResponseWithdrawlApply
-    """提现申请单信息"""
+V3MchOperateRiskWithdrawlApplyOutRequestNoByOutRequestNoGetResponse = (
+    V3MchOperateRiskWithdrawlApplyApplymentIdByApplymentIdGetResponse
+)
+"""The answer of GET v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}:
+商户提现申请单号查询提现申请单状态
+"""
 
 class V3MchOperate(TypedNode):
     """``v3/mch_operate``"""

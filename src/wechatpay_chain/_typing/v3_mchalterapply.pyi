@@ -82,28 +82,10 @@ class V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNoGetResponse(TypedDi
     ]
     """驳回原因详情"""
 
-class V3MchalterapplyMchcontactalterapplymentByApplyIdGetResponse(TypedDict):
-    """The answer of GET v3/mchalterapply/mchcontactalterapplyment/{apply_id}: 查询超管变更申请单状态-使用申请单号"""
-    apply_id: str
-    """申请单号"""
-    out_request_no: str
-    """业务申请编号"""
-    merchant_code: str
-    """微信支付商户号"""
-    state: Literal[
-        "APPLYMENT_STATE_AUDITING",
-        "APPLYMENT_STATE_REJECTED",
-        "APPLYMENT_STATE_MODIFING",
-        "APPLYMENT_STATE_FINISHED",
-        "APPLYMENT_STATE_CANCELED",
-    ]
-    """申请单状态"""
-    audit_reject_reason: NotRequired[str]
-    """总体驳回原因"""
-    audit_reject_detail: NotRequired[
-        list[V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNoGetResponseAuditRejectDetailItem]
-    ]
-    """驳回原因详情"""
+V3MchalterapplyMchcontactalterapplymentByApplyIdGetResponse = (
+    V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNoGetResponse
+)
+"""The answer of GET v3/mchalterapply/mchcontactalterapplyment/{apply_id}: 查询超管变更申请单状态-使用申请单号"""
 
 class V3MchalterapplyMchcontactalterapplymentByApplyIdRevokePostResponse(TypedDict):
     """The answer of POST v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke: 撤销超管变更申请单"""
@@ -289,10 +271,8 @@ class V3MchalterapplyMchsubjectalterapplymentPostJson(TypedDict):
     addition: NotRequired[V3MchalterapplyMchsubjectalterapplymentPostJsonAddition]
     """补充材料列表"""
 
-class V3MchalterapplyMchsubjectalterapplymentPostResponse(TypedDict):
-    """The answer of POST v3/mchalterapply/mchsubjectalterapplyment: 提交资料变更申请单"""
-    apply_id: NotRequired[str]
-    """申请单号"""
+V3MchalterapplyMchsubjectalterapplymentPostResponse = V3MchalterapplyMchcontactalterapplymentPostResponse
+"""The answer of POST v3/mchalterapply/mchsubjectalterapplyment: 提交资料变更申请单"""
 
 class V3MchalterapplyMerchantByMerchantCodeOutRequestNoByOutRequestNoGetResponse(TypedDict):
     """The answer of GET
@@ -321,29 +301,10 @@ class V3MchalterapplyMerchantByMerchantCodeOutRequestNoByOutRequestNoGetResponse
     ]
     """驳回原因详情"""
 
-class V3MchalterapplyMchsubjectalterapplymentByApplyIdGetResponse(TypedDict):
-    """The answer of GET v3/mchalterapply/mchsubjectalterapplyment/{apply_id}: 查询资料变更申请单状态-使用申请单号"""
-    merchant_code: str
-    """微信支付商户号"""
-    apply_id: str
-    """申请单号"""
-    out_request_no: str
-    """业务申请编号"""
-    state: Literal[
-        "APPLYMENT_STATE_AUDITING",
-        "APPLYMENT_STATE_REJECTED",
-        "APPLYMENT_STATE_MODIFING",
-        "APPLYMENT_STATE_FINISHED",
-        "APPLYMENT_STATE_CANCELED",
-        "APPLYMENT_STATE_EDITTING",
-    ]
-    """申请单状态"""
-    audit_reject_reason: NotRequired[str]
-    """总体驳回原因"""
-    audit_reject_detail: NotRequired[
-        list[V3MchalterapplyByMerchantCodeOutRequestNoByOutRequestNoGetResponseAuditRejectDetailItem]
-    ]
-    """驳回原因详情"""
+V3MchalterapplyMchsubjectalterapplymentByApplyIdGetResponse = (
+    V3MchalterapplyMerchantByMerchantCodeOutRequestNoByOutRequestNoGetResponse
+)
+"""The answer of GET v3/mchalterapply/mchsubjectalterapplyment/{apply_id}: 查询资料变更申请单状态-使用申请单号"""
 
 class V3MchalterapplyMchsubjectalterapplymentByApplyIdRevokePostResponse(TypedDict):
     """The answer of POST v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke: 撤销资料变更申请单"""
@@ -359,10 +320,8 @@ class V3MchalterapplyMerchantnamealterapplymentPostJson(TypedDict):
     merchant_shortname: str
     """商户简称"""
 
-class V3MchalterapplyMerchantnamealterapplymentPostResponse(TypedDict):
-    """The answer of POST v3/mchalterapply/merchantnamealterapplyment: 提交商户简称变更申请单"""
-    apply_id: NotRequired[str]
-    """申请单号"""
+V3MchalterapplyMerchantnamealterapplymentPostResponse = V3MchalterapplyMchcontactalterapplymentPostResponse
+"""The answer of POST v3/mchalterapply/merchantnamealterapplyment: 提交商户简称变更申请单"""
 
 class V3MchalterapplyMerchantBySubMchidOutRequestNoByOutRequestNoGetResponse(TypedDict):
     """The answer of GET

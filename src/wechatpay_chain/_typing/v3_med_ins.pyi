@@ -24,23 +24,8 @@ class V3MedInsOrdersPostJsonPayer(TypedDict):
     ]
     """证件类型"""
 
-class V3MedInsOrdersPostJsonRelative(TypedDict):
-    """亲属身份信息"""
-    name: str
-    """真实姓名"""
-    id_digest: str
-    """个人身份ID摘要"""
-    card_type: Literal[
-        "UNKNOWN_USER_CARD_TYPE",
-        "ID_CARD",
-        "HOUSEHOLD_REGISTRATION",
-        "FOREIGNER_PASSPORT",
-        "MAINLAND_TRAVEL_PERMIT_FOR_TW",
-        "MAINLAND_TRAVEL_PERMIT_FOR_MO",
-        "MAINLAND_TRAVEL_PERMIT_FOR_HK",
-        "FOREIGN_PERMANENT_RESIDENT",
-    ]
-    """证件类型"""
+V3MedInsOrdersPostJsonRelative = V3MedInsOrdersPostJsonPayer
+"""亲属身份信息"""
 
 class V3MedInsOrdersPostJsonCashAddDetailItem(TypedDict):
     """现金补充列表"""
@@ -96,7 +81,7 @@ class V3MedInsOrdersPostJson(TypedDict):
     """支付人身份信息"""
     pay_for_relatives: NotRequired[bool]
     """是否代亲属支付"""
-    relative: NotRequired[V3MedInsOrdersPostJsonRelative]
+    relative: NotRequired[V3MedInsOrdersPostJsonPayer]
     """亲属身份信息"""
     out_trade_no: str
     """从业机构订单号"""
@@ -266,238 +251,14 @@ class V3MedInsOrdersMixTradeNoByMixTradeNoGetQuery(TypedDict):
     sub_mchid: NotRequired[str]
     """医疗机构的商户号"""
 
-class V3MedInsOrdersMixTradeNoByMixTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/med-ins/orders/mix-trade-no/{mix_trade_no}: 使用医保自费混合订单号查看下单结果"""
-    mix_trade_no: str
-    """医保自费混合订单号"""
-    mix_pay_status: Literal[
-        "UNKNOWN_MIX_PAY_STATUS",
-        "MIX_PAY_CREATED",
-        "MIX_PAY_SUCCESS",
-        "MIX_PAY_REFUND",
-        "MIX_PAY_FAIL",
-    ]
-    """医保自费混合订单支付状态"""
-    self_pay_status: Literal[
-        "UNKNOWN_SELF_PAY_STATUS",
-        "SELF_PAY_CREATED",
-        "SELF_PAY_SUCCESS",
-        "SELF_PAY_REFUND",
-        "SELF_PAY_FAIL",
-        "NO_SELF_PAY",
-    ]
-    """混合订单中自费部分的支付状态"""
-    med_ins_pay_status: Literal[
-        "UNKNOWN_MED_INS_PAY_STATUS",
-        "MED_INS_PAY_CREATED",
-        "MED_INS_PAY_SUCCESS",
-        "MED_INS_PAY_REFUND",
-        "MED_INS_PAY_FAIL",
-        "NO_MED_INS_PAY",
-    ]
-    """混合订单中自费部分的支付状态"""
-    paid_time: NotRequired[str]
-    """订单支付时间"""
-    passthrough_response_content: NotRequired[str]
-    """支付完成后医保局返回内容"""
-    mix_pay_type: Literal["UNKNOWN_MIX_PAY_TYPE", "CASH_ONLY", "INSURANCE_ONLY", "CASH_AND_INSURANCE"]
-    """混合支付类型"""
-    order_type: Literal[
-        "UNKNOWN_ORDER_TYPE",
-        "REG_PAY",
-        "DIAG_PAY",
-        "COVID_EXAM_PAY",
-        "IN_HOSP_PAY",
-        "PHARMACY_PAY",
-        "INSURANCE_PAY",
-        "INT_REG_PAY",
-        "INT_RE_DIAG_PAY",
-        "INT_RX_PAY",
-        "COVID_ANTIGEN_PAY",
-        "MED_PAY",
-    ]
-    """订单类型"""
-    appid: str
-    """从业机构的公众号ID"""
-    sub_appid: NotRequired[str]
-    """医疗机构的公众号ID"""
-    sub_mchid: NotRequired[str]
-    """医疗机构的商户号"""
-    openid: NotRequired[str]
-    """用户在appid下的唯一标识"""
-    sub_openid: NotRequired[str]
-    """用户在医疗机构AppID下的唯一标识"""
-    pay_for_relatives: NotRequired[bool]
-    """是否代亲属支付"""
-    out_trade_no: str
-    """从业机构订单号"""
-    serial_no: str
-    """医疗机构订单号"""
-    pay_order_id: NotRequired[str]
-    """医保局返回的支付单ID"""
-    pay_auth_no: NotRequired[str]
-    """医保局返回的支付授权码"""
-    geo_location: NotRequired[str]
-    """用户定位信息"""
-    city_id: str
-    """城市ID"""
-    med_inst_name: str
-    """医疗机构名称"""
-    med_inst_no: str
-    """医疗机构编码"""
-    med_ins_order_create_time: NotRequired[str]
-    """医保下单时间 (date-time)"""
-    total_fee: int
-    """使用该接口下单的总金额"""
-    med_ins_gov_fee: NotRequired[int]
-    """医保局结算后"""
-    med_ins_self_fee: NotRequired[int]
-    """医保局结算后"""
-    med_ins_other_fee: NotRequired[int]
-    """医保局结算后"""
-    med_ins_cash_fee: NotRequired[int]
-    """医保局结算后"""
-    wechat_pay_cash_fee: NotRequired[int]
-    """实际需要用户微信支付的金额"""
-    cash_add_detail: NotRequired[list[V3MedInsOrdersPostJsonCashAddDetailItem]]
-    """现金补充列表"""
-    cash_reduce_detail: NotRequired[list[V3MedInsOrdersPostJsonCashReduceDetailItem]]
-    """现金减免列表"""
-    callback_url: str
-    """回调通知URL"""
-    prepay_id: NotRequired[str]
-    """自费预下单ID"""
-    passthrough_request_content: NotRequired[str]
-    """医疗机构透传给医保的数据"""
-    extends: NotRequired[str]
-    """扩展字段"""
-    attach: NotRequired[str]
-    """附加数据"""
-    channel_no: NotRequired[str]
-    """渠道号"""
-    med_ins_test_env: NotRequired[bool]
-    """是否到医保局测试环境下单"""
-    med_ins_fail_reason: NotRequired[str]
-    """医保支付失败原因"""
+V3MedInsOrdersMixTradeNoByMixTradeNoGetResponse = V3MedInsOrdersPostResponse
+"""The answer of GET v3/med-ins/orders/mix-trade-no/{mix_trade_no}: 使用医保自费混合订单号查看下单结果"""
 
-class V3MedInsOrdersOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/med-ins/orders/out-trade-no/{out_trade_no}: 使用商户订单号查看下单结果"""
-    sub_mchid: NotRequired[str]
-    """医疗机构的商户号"""
+V3MedInsOrdersOutTradeNoByOutTradeNoGetQuery = V3MedInsOrdersMixTradeNoByMixTradeNoGetQuery
+"""``query=`` of GET v3/med-ins/orders/out-trade-no/{out_trade_no}: 使用商户订单号查看下单结果"""
 
-class V3MedInsOrdersOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/med-ins/orders/out-trade-no/{out_trade_no}: 使用商户订单号查看下单结果"""
-    mix_trade_no: str
-    """医保自费混合订单号"""
-    mix_pay_status: Literal[
-        "UNKNOWN_MIX_PAY_STATUS",
-        "MIX_PAY_CREATED",
-        "MIX_PAY_SUCCESS",
-        "MIX_PAY_REFUND",
-        "MIX_PAY_FAIL",
-    ]
-    """医保自费混合订单支付状态"""
-    self_pay_status: Literal[
-        "UNKNOWN_SELF_PAY_STATUS",
-        "SELF_PAY_CREATED",
-        "SELF_PAY_SUCCESS",
-        "SELF_PAY_REFUND",
-        "SELF_PAY_FAIL",
-        "NO_SELF_PAY",
-    ]
-    """混合订单中自费部分的支付状态"""
-    med_ins_pay_status: Literal[
-        "UNKNOWN_MED_INS_PAY_STATUS",
-        "MED_INS_PAY_CREATED",
-        "MED_INS_PAY_SUCCESS",
-        "MED_INS_PAY_REFUND",
-        "MED_INS_PAY_FAIL",
-        "NO_MED_INS_PAY",
-    ]
-    """混合订单中自费部分的支付状态"""
-    paid_time: NotRequired[str]
-    """订单支付时间"""
-    passthrough_response_content: NotRequired[str]
-    """支付完成后医保局返回内容"""
-    mix_pay_type: Literal["UNKNOWN_MIX_PAY_TYPE", "CASH_ONLY", "INSURANCE_ONLY", "CASH_AND_INSURANCE"]
-    """混合支付类型"""
-    order_type: Literal[
-        "UNKNOWN_ORDER_TYPE",
-        "REG_PAY",
-        "DIAG_PAY",
-        "COVID_EXAM_PAY",
-        "IN_HOSP_PAY",
-        "PHARMACY_PAY",
-        "INSURANCE_PAY",
-        "INT_REG_PAY",
-        "INT_RE_DIAG_PAY",
-        "INT_RX_PAY",
-        "COVID_ANTIGEN_PAY",
-        "MED_PAY",
-    ]
-    """订单类型"""
-    appid: str
-    """从业机构的公众号ID"""
-    sub_appid: NotRequired[str]
-    """医疗机构的公众号ID"""
-    sub_mchid: NotRequired[str]
-    """医疗机构的商户号"""
-    openid: NotRequired[str]
-    """用户在appid下的唯一标识"""
-    sub_openid: NotRequired[str]
-    """用户在医疗机构AppID下的唯一标识"""
-    pay_for_relatives: NotRequired[bool]
-    """是否代亲属支付"""
-    out_trade_no: str
-    """从业机构订单号"""
-    serial_no: str
-    """医疗机构订单号"""
-    pay_order_id: NotRequired[str]
-    """医保局返回的支付单ID"""
-    pay_auth_no: NotRequired[str]
-    """医保局返回的支付授权码"""
-    geo_location: NotRequired[str]
-    """用户定位信息"""
-    city_id: str
-    """城市ID"""
-    med_inst_name: str
-    """医疗机构名称"""
-    med_inst_no: str
-    """医疗机构编码"""
-    med_ins_order_create_time: NotRequired[str]
-    """医保下单时间 (date-time)"""
-    total_fee: int
-    """使用该接口下单的总金额"""
-    med_ins_gov_fee: NotRequired[int]
-    """医保局结算后"""
-    med_ins_self_fee: NotRequired[int]
-    """医保局结算后"""
-    med_ins_other_fee: NotRequired[int]
-    """医保局结算后"""
-    med_ins_cash_fee: NotRequired[int]
-    """医保局结算后"""
-    wechat_pay_cash_fee: NotRequired[int]
-    """实际需要用户微信支付的金额"""
-    cash_add_detail: NotRequired[list[V3MedInsOrdersPostJsonCashAddDetailItem]]
-    """现金补充列表"""
-    cash_reduce_detail: NotRequired[list[V3MedInsOrdersPostJsonCashReduceDetailItem]]
-    """现金减免列表"""
-    callback_url: str
-    """回调通知URL"""
-    prepay_id: NotRequired[str]
-    """自费预下单ID"""
-    passthrough_request_content: NotRequired[str]
-    """医疗机构透传给医保的数据"""
-    extends: NotRequired[str]
-    """扩展字段"""
-    attach: NotRequired[str]
-    """附加数据"""
-    channel_no: NotRequired[str]
-    """渠道号"""
-    med_ins_test_env: NotRequired[bool]
-    """是否到医保局测试环境下单"""
-    med_ins_fail_reason: NotRequired[str]
-    """医保支付失败原因"""
+V3MedInsOrdersOutTradeNoByOutTradeNoGetResponse = V3MedInsOrdersPostResponse
+"""The answer of GET v3/med-ins/orders/out-trade-no/{out_trade_no}: 使用商户订单号查看下单结果"""
 
 class V3MedInsRefundsNotifyPostQuery(TypedDict):
     """``query=`` of POST v3/med-ins/refunds/notify: 医保退款通知"""

@@ -17,12 +17,8 @@ class V3MerchantFundDayendbalanceByAccountTypeGetQuery(TypedDict):
     date: str
     """日期 (date)"""
 
-class V3MerchantFundDayendbalanceByAccountTypeGetResponse(TypedDict):
-    """The answer of GET v3/merchant/fund/dayendbalance/{account_type}: 查询账户日终余额API"""
-    available_amount: int
-    """可用余额"""
-    pending_amount: NotRequired[int]
-    """不可用余额"""
+V3MerchantFundDayendbalanceByAccountTypeGetResponse = V3MerchantFundBalanceByAccountTypeGetResponse
+"""The answer of GET v3/merchant/fund/dayendbalance/{account_type}: 查询账户日终余额API"""
 
 class V3MerchantFundWithdrawPostJson(TypedDict):
     """``json=`` of POST v3/merchant/fund/withdraw: 电商平台提现API"""
@@ -89,41 +85,16 @@ class V3MerchantFundWithdrawOutRequestNoByOutRequestNoGetResponse(TypedDict):
     solution: str
     """提现失败解决方案"""
 
-class V3MerchantFundWithdrawWithdrawIdByWithdrawIdGetResponse(TypedDict):
-    """The answer of GET v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}: 电商平台(微信支付提现单号)查询提现状态API
-    """
-    status: Literal["CREATE_SUCCESS", "SUCCESS", "FAIL", "REFUND", "CLOSE", "INIT"]
-    """提现单状态"""
-    withdraw_id: str
-    """微信支付提现单号"""
-    out_request_no: str
-    """商户提现单号"""
-    amount: int
-    """提现金额"""
-    create_time: str
-    """发起提现时间"""
-    update_time: str
-    """提现状态更新时间"""
-    reason: str
-    """失败原因"""
-    remark: str
-    """提现备注"""
-    bank_memo: str
-    """银行附言"""
-    account_type: Literal["BASIC", "OPERATION", "FEES"]
-    """出款账户类型"""
-    solution: str
-    """提现失败解决方案"""
+V3MerchantFundWithdrawWithdrawIdByWithdrawIdGetResponse = V3MerchantFundWithdrawOutRequestNoByOutRequestNoGetResponse
+"""The answer of GET v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}: 电商平台(微信支付提现单号)查询提现状态API"""
 
 class V3MerchantMediaUploadPostResponse(TypedDict):
     """The answer of POST v3/merchant/media/upload: 文件上传"""
     media_id: str
     """媒体文件标识Id"""
 
-class V3MerchantMediaVideoUploadPostResponse(TypedDict):
-    """The answer of POST v3/merchant/media/video_upload: 视频上传API"""
-    media_id: str
-    """媒体文件标识Id"""
+V3MerchantMediaVideoUploadPostResponse = V3MerchantMediaUploadPostResponse
+"""The answer of POST v3/merchant/media/video_upload: 视频上传API"""
 
 class V3Merchant(TypedNode):
     """``v3/merchant``"""

@@ -328,25 +328,19 @@ class V3MerchantRiskManageViolationNotificationsGetResponse(TypedDict):
     notify_url: NotRequired[str]
     """通知地址"""
 
-class V3MerchantRiskManageViolationNotificationsPostJson(TypedDict):
-    """``json=`` of POST v3/merchant-risk-manage/violation-notifications: 创建商户违规通知回调地址API"""
-    notify_url: NotRequired[str]
-    """通知地址"""
+V3MerchantRiskManageViolationNotificationsPostJson = V3MerchantRiskManageViolationNotificationsGetResponse
+"""``json=`` of POST v3/merchant-risk-manage/violation-notifications: 创建商户违规通知回调地址API"""
 
-class V3MerchantRiskManageViolationNotificationsPostResponse(TypedDict):
-    """The answer of POST v3/merchant-risk-manage/violation-notifications: 创建商户违规通知回调地址API"""
-    notify_url: NotRequired[str]
-    """通知地址"""
+V3MerchantRiskManageViolationNotificationsPostResponse = V3MerchantRiskManageViolationNotificationsGetResponse
+"""The answer of POST v3/merchant-risk-manage/violation-notifications: 创建商户违规通知回调地址API"""
 
 class V3MerchantRiskManageViolationNotificationsPutJson(TypedDict):
     """``json=`` of PUT v3/merchant-risk-manage/violation-notifications: 修改商户违规通知回调地址API"""
     notify_url: NotRequired[str]
     """通知链接"""
 
-class V3MerchantRiskManageViolationNotificationsPutResponse(TypedDict):
-    """The answer of PUT v3/merchant-risk-manage/violation-notifications: 修改商户违规通知回调地址API"""
-    notify_url: NotRequired[str]
-    """通知地址"""
+V3MerchantRiskManageViolationNotificationsPutResponse = V3MerchantRiskManageViolationNotificationsGetResponse
+"""The answer of PUT v3/merchant-risk-manage/violation-notifications: 修改商户违规通知回调地址API"""
 
 class V3MerchantRiskManage(TypedNode):
     """``v3/merchant-risk-manage``"""

@@ -20,24 +20,14 @@ class V3MerchantServiceComplaintNotificationsPostJson(TypedDict):
     url: str
     """通知地址 (uri)"""
 
-class V3MerchantServiceComplaintNotificationsPostResponse(TypedDict):
-    """The answer of POST v3/merchant-service/complaint-notifications: 创建投诉通知回调API"""
-    mchid: str
-    """商户号"""
-    url: str
-    """通知地址 (uri)"""
+V3MerchantServiceComplaintNotificationsPostResponse = V3MerchantServiceComplaintNotificationsGetResponse
+"""The answer of POST v3/merchant-service/complaint-notifications: 创建投诉通知回调API"""
 
-class V3MerchantServiceComplaintNotificationsPutJson(TypedDict):
-    """``json=`` of PUT v3/merchant-service/complaint-notifications: 更新投诉通知回调API"""
-    url: str
-    """通知地址 (uri)"""
+V3MerchantServiceComplaintNotificationsPutJson = V3MerchantServiceComplaintNotificationsPostJson
+"""``json=`` of PUT v3/merchant-service/complaint-notifications: 更新投诉通知回调API"""
 
-class V3MerchantServiceComplaintNotificationsPutResponse(TypedDict):
-    """The answer of PUT v3/merchant-service/complaint-notifications: 更新投诉通知回调API"""
-    mchid: str
-    """商户号"""
-    url: str
-    """通知地址 (uri)"""
+V3MerchantServiceComplaintNotificationsPutResponse = V3MerchantServiceComplaintNotificationsGetResponse
+"""The answer of PUT v3/merchant-service/complaint-notifications: 更新投诉通知回调API"""
 
 class V3MerchantServiceComplaintsGetQuery(TypedDict):
     """``query=`` of GET v3/merchant-service/complaints: 查询投诉信息API"""
@@ -417,27 +407,19 @@ class V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseFaqList(TypedD
     faqs: NotRequired[list[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseFaqsItem]]
     """FAQ列表"""
 
-class V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButton(TypedDict):
-    """按钮"""
-    text: NotRequired[str]
-    """文本"""
-    action: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseAction]
-    """动作"""
-    invalid_info: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseInvalidInfo]
-    """失效配置"""
+V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButton = (
+    V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseLink
+)
+"""按钮"""
 
-class V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButtonsItem(TypedDict):
-    """按钮组"""
-    text: NotRequired[str]
-    """文本"""
-    action: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseAction]
-    """动作"""
-    invalid_info: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseInvalidInfo]
-    """失效配置"""
+V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButtonsItem = (
+    V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseLink
+)
+"""按钮组"""
 
 class V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButtonGroup(TypedDict):
     """按钮组"""
-    buttons: NotRequired[list[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButtonsItem]]
+    buttons: NotRequired[list[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseLink]]
     """按钮组"""
     button_layout: NotRequired[Literal["LAYOUT_UNKNOWN", "LAYOUT_HORIZONTAL", "LAYOUT_VERTICAL"]]
     """按钮布局方式"""
@@ -456,7 +438,7 @@ class V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseBlocksItem(Typ
     """链接"""
     faq_list: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseFaqList]
     """FAQ列表"""
-    button: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButton]
+    button: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseLink]
     """按钮"""
     button_group: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseButtonGroup]
     """按钮组"""
@@ -603,27 +585,19 @@ class V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonFaqList(Type
     faqs: NotRequired[list[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonFaqsItem]]
     """FAQ列表"""
 
-class V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButton(TypedDict):
-    """按钮"""
-    text: NotRequired[str]
-    """文本"""
-    action: NotRequired[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonAction]
-    """动作"""
-    invalid_info: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseInvalidInfo]
-    """失效配置"""
+V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButton = (
+    V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonLink
+)
+"""按钮"""
 
-class V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButtonsItem(TypedDict):
-    """按钮组"""
-    text: NotRequired[str]
-    """文本"""
-    action: NotRequired[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonAction]
-    """动作"""
-    invalid_info: NotRequired[V3MerchantServiceByComplaintIdNegotiationHistorysGetResponseInvalidInfo]
-    """失效配置"""
+V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButtonsItem = (
+    V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonLink
+)
+"""按钮组"""
 
 class V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButtonGroup(TypedDict):
     """按钮组"""
-    buttons: NotRequired[list[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButtonsItem]]
+    buttons: NotRequired[list[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonLink]]
     """按钮组"""
     button_layout: NotRequired[Literal["LAYOUT_UNKNOWN", "LAYOUT_HORIZONTAL", "LAYOUT_VERTICAL"]]
     """按钮布局方式"""
@@ -642,7 +616,7 @@ class V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonBlocksItem(T
     """链接"""
     faq_list: NotRequired[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonFaqList]
     """FAQ列表"""
-    button: NotRequired[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButton]
+    button: NotRequired[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonLink]
     """按钮"""
     button_group: NotRequired[V3MerchantServiceByComplaintIdResponseImmediateServicePostJsonButtonGroup]
     """按钮组"""

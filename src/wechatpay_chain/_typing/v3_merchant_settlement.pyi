@@ -35,26 +35,9 @@ class V3MerchantSettlementMerchantSettleRuleApplicationsPostResponse(TypedDict):
     settle_rule_id: NotRequired[int]
     """结算规则id"""
 
-class V3MerchantSettlementByApplicationIdGetResponse(TypedDict):
-    """The answer of GET v3/merchant-settlement/merchant-settle-rule-applications/{application_id}:
-    根据申请单ID查询结果API
-    """
-    application_id: str
-    """申请单编号"""
-    application_process_info: NotRequired[str]
-    """申请单处理信息"""
-    application_state: NotRequired[str]
-    """申请单状态"""
-    update_time: NotRequired[str]
-    """最后更新时间"""
-    acquiring_bank_id: NotRequired[str]
-    """从业机构号"""
-    channel_id: NotRequired[str]
-    """渠道商户号"""
-    sub_mchid: NotRequired[str]
-    """从业机构特约商户号"""
-    settle_rule_id: NotRequired[int]
-    """结算规则id"""
+V3MerchantSettlementByApplicationIdGetResponse = V3MerchantSettlementMerchantSettleRuleApplicationsPostResponse
+"""The answer of GET v3/merchant-settlement/merchant-settle-rule-applications/{application_id}: 根据申请单ID查询结果API
+"""
 
 class V3MerchantSettlement(TypedNode):
     """``v3/merchant-settlement``"""

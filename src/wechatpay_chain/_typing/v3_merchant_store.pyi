@@ -102,18 +102,14 @@ class V3MerchantStoreStoresByStoreIdPatchJson(TypedDict):
     store_business: NotRequired[V3MerchantStoreStoresPostJsonStoreBusiness]
     """门店经营信息"""
 
-class V3MerchantStoreStoresByStoreIdRecipientsBindPostJsonStoreRecipientItem(TypedDict):
-    """门店收款信息"""
-    mchid: str
-    """门店收款商户号"""
-    company_name: NotRequired[str]
-    """门店收款主体"""
+V3MerchantStoreStoresByStoreIdRecipientsBindPostJsonStoreRecipientItem = V3MerchantStoreStoresPostJsonStoreRecipientItem
+"""门店收款信息"""
 
 class V3MerchantStoreStoresByStoreIdRecipientsBindPostJson(TypedDict):
     """``json=`` of POST v3/merchant-store/stores/{store_id}/recipients/bind: 绑定门店收款信息"""
     sub_mchid: str
     """子商户号"""
-    store_recipient: list[V3MerchantStoreStoresByStoreIdRecipientsBindPostJsonStoreRecipientItem]
+    store_recipient: list[V3MerchantStoreStoresPostJsonStoreRecipientItem]
     """门店收款信息"""
 
 class V3MerchantStoreStoresByStoreIdRecipientsBindPostResponseFailedStoreRecipientItem(TypedDict):
@@ -133,14 +129,11 @@ class V3MerchantStoreStoresByStoreIdRecipientsUnbindPostJson(TypedDict):
     """``json=`` of POST v3/merchant-store/stores/{store_id}/recipients/unbind: 解除门店收款信息绑定"""
     sub_mchid: NotRequired[str]
     """子商户号"""
-    store_recipient: NotRequired[list[V3MerchantStoreStoresByStoreIdRecipientsBindPostJsonStoreRecipientItem]]
+    store_recipient: NotRequired[list[V3MerchantStoreStoresPostJsonStoreRecipientItem]]
     """门店收款信息"""
 
-class V3MerchantStoreStoresByStoreIdRecipientsUnbindPostResponse(TypedDict):
-    """The answer of POST v3/merchant-store/stores/{store_id}/recipients/unbind: 解除门店收款信息绑定"""
-    failed_store_recipient: NotRequired[
-        list[V3MerchantStoreStoresByStoreIdRecipientsBindPostResponseFailedStoreRecipientItem]
-    ]
+V3MerchantStoreStoresByStoreIdRecipientsUnbindPostResponse = V3MerchantStoreStoresByStoreIdRecipientsBindPostResponse
+"""The answer of POST v3/merchant-store/stores/{store_id}/recipients/unbind: 解除门店收款信息绑定"""
 
 class V3MerchantStore(TypedNode):
     """``v3/merchant-store``"""

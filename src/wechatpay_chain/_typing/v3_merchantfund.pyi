@@ -97,14 +97,8 @@ class V3MerchantfundPartnerIncomeRecordsGetResponseDataItem(TypedDict):
     recharge_remark: str
     """银行备注"""
 
-class V3MerchantfundPartnerIncomeRecordsGetResponseLinks(TypedDict):
-    """分页链接"""
-    next: str
-    """下一页链接"""
-    prev: str
-    """上一页链接"""
-    self: str
-    """当前链接"""
+V3MerchantfundPartnerIncomeRecordsGetResponseLinks = V3MerchantfundMerchantIncomeRecordsGetResponseLinks
+"""分页链接"""
 
 class V3MerchantfundPartnerIncomeRecordsGetResponse(TypedDict):
     """The answer of GET v3/merchantfund/partner/income-records: 特约商户银行来账查询"""
@@ -116,7 +110,7 @@ class V3MerchantfundPartnerIncomeRecordsGetResponse(TypedDict):
     """本次查询条数"""
     data: NotRequired[list[V3MerchantfundPartnerIncomeRecordsGetResponseDataItem]]
     """银行来账记录列表"""
-    links: V3MerchantfundPartnerIncomeRecordsGetResponseLinks
+    links: V3MerchantfundMerchantIncomeRecordsGetResponseLinks
     """分页链接"""
 
 class V3Merchantfund(TypedNode):

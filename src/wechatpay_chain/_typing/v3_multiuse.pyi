@@ -10,15 +10,11 @@ class V3MultiuseStocksByStockIdRefundFlowGetResponse(TypedDict):
     url: str
     """下载链接"""
 
-class V3MultiuseStocksByStockIdSendFlowGetResponse(TypedDict):
-    """The answer of GET v3/multiuse/stocks/{stock_id}/send-flow: 下载批次发放明细"""
-    url: str
-    """下载链接"""
+V3MultiuseStocksByStockIdSendFlowGetResponse = V3MultiuseStocksByStockIdRefundFlowGetResponse
+"""The answer of GET v3/multiuse/stocks/{stock_id}/send-flow: 下载批次发放明细"""
 
-class V3MultiuseStocksByStockIdUseFlowGetResponse(TypedDict):
-    """The answer of GET v3/multiuse/stocks/{stock_id}/use-flow: 下载核销明细"""
-    url: str
-    """下载链接"""
+V3MultiuseStocksByStockIdUseFlowGetResponse = V3MultiuseStocksByStockIdRefundFlowGetResponse
+"""The answer of GET v3/multiuse/stocks/{stock_id}/use-flow: 下载核销明细"""
 
 class V3MultiuseUsersByOpenidCouponsPostJson(TypedDict):
     """``json=`` of POST v3/multiuse/users/{openid}/coupons: 发放指定批次的消费金"""

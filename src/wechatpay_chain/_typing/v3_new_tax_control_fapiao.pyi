@@ -374,34 +374,10 @@ class V3NewTaxControlFapiaoFapiaoApplicationsIssueRefinedOilPostJson(TypedDict):
     fapiao_information: V3NewTaxControlFapiaoFapiaoApplicationsIssueRefinedOilPostJsonFapiaoInformation
     """需要开具的数电发票信息"""
 
-class V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasingPostJsonBuyerInformation(TypedDict):
-    """购买方信息"""
-    type: Literal["INDIVIDUAL", "ORGANIZATION"]
-    """购买方类型"""
-    name: str
-    """名称"""
-    taxpayer_id: NotRequired[str]
-    """纳税人识别号"""
-    address: NotRequired[str]
-    """地址"""
-    telephone: NotRequired[str]
-    """电话"""
-    bank_name: NotRequired[str]
-    """开户银行"""
-    bank_account: NotRequired[str]
-    """银行账号"""
-    phone: NotRequired[str]
-    """手机号"""
-    email: NotRequired[str]
-    """邮箱地址"""
-    amount: NotRequired[int]
-    """订单金额"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    fapiao_bill_type: NotRequired[Literal["COMM_FAPIAO", "VAT_FAPIAO"]]
-    """开具的发票类型"""
-    user_apply_message: NotRequired[str]
-    """留言信息"""
+V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasingPostJsonBuyerInformation = (
+    V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneralPostJsonBuyerInformation
+)
+"""购买方信息"""
 
 class V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasingPostJsonRealEstateLeasingInformation(TypedDict):
     """不动产租赁特定行业额外信息"""
@@ -477,7 +453,7 @@ class V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasingPostJson(TypedDict
     """子商户号"""
     fapiao_apply_id: str
     """发票申请单号"""
-    buyer_information: V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasingPostJsonBuyerInformation
+    buyer_information: V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneralPostJsonBuyerInformation
     """购买方信息"""
     fapiao_information: V3NewTaxControlFapiaoFapiaoApplicationsRealEstateLeasingPostJsonFapiaoInformation
     """需要开具的数电发票信息"""
@@ -518,18 +494,10 @@ class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseBlueFapia
     fapiao_time: str
     """开票时间 (date-time)"""
 
-class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseRedFapiao(TypedDict):
-    """红字发票信息"""
-    fapiao_code: str
-    """发票代码"""
-    fapiao_number: str
-    """发票号码"""
-    check_code: str
-    """校验码"""
-    password: str
-    """密码"""
-    fapiao_time: str
-    """开票时间 (date-time)"""
+V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseRedFapiao = (
+    V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseBlueFapiao
+)
+"""红字发票信息"""
 
 class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseCardInformation(TypedDict):
     """电子发票插卡信息"""
@@ -559,34 +527,10 @@ class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseSellerInf
     bank_account: NotRequired[str]
     """银行账号"""
 
-class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseBuyerInformation(TypedDict):
-    """购买方信息"""
-    type: Literal["INDIVIDUAL", "ORGANIZATION"]
-    """购买方类型"""
-    name: str
-    """名称"""
-    taxpayer_id: NotRequired[str]
-    """纳税人识别号"""
-    address: NotRequired[str]
-    """地址"""
-    telephone: NotRequired[str]
-    """电话"""
-    bank_name: NotRequired[str]
-    """开户银行"""
-    bank_account: NotRequired[str]
-    """银行账号"""
-    phone: NotRequired[str]
-    """手机号"""
-    email: NotRequired[str]
-    """邮箱地址"""
-    amount: NotRequired[int]
-    """订单金额"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    fapiao_bill_type: NotRequired[Literal["COMM_FAPIAO", "VAT_FAPIAO"]]
-    """开具的发票类型"""
-    user_apply_message: NotRequired[str]
-    """留言信息"""
+V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseBuyerInformation = (
+    V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneralPostJsonBuyerInformation
+)
+"""购买方信息"""
 
 class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseExtraInformation(TypedDict):
     """附加信息"""
@@ -632,7 +576,7 @@ class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseFapiaoInf
     """发票状态"""
     blue_fapiao: NotRequired[V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseBlueFapiao]
     """蓝字发票信息"""
-    red_fapiao: NotRequired[V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseRedFapiao]
+    red_fapiao: NotRequired[V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseBlueFapiao]
     """红字发票信息"""
     card_information: NotRequired[V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseCardInformation]
     """电子发票插卡信息"""
@@ -644,7 +588,7 @@ class V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseFapiaoInf
     """总金额"""
     seller_information: V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseSellerInformation
     """销售方信息"""
-    buyer_information: V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseBuyerInformation
+    buyer_information: V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneralPostJsonBuyerInformation
     """购买方信息"""
     extra_information: V3NewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdGetResponseExtraInformation
     """附加信息"""
@@ -691,34 +635,10 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdFapiaoFilesGetResponse(TypedDict):
     ]
     """发票列表"""
 
-class V3NewTaxControlFapiaoByFapiaoApplyIdInsertCardsPostJsonBuyerInformation(TypedDict):
-    """购买方信息"""
-    type: Literal["INDIVIDUAL", "ORGANIZATION"]
-    """购买方类型"""
-    name: str
-    """名称"""
-    taxpayer_id: NotRequired[str]
-    """纳税人识别号"""
-    address: NotRequired[str]
-    """地址"""
-    telephone: NotRequired[str]
-    """电话"""
-    bank_name: NotRequired[str]
-    """开户银行"""
-    bank_account: NotRequired[str]
-    """银行账号"""
-    phone: NotRequired[str]
-    """手机号"""
-    email: NotRequired[str]
-    """邮箱地址"""
-    amount: NotRequired[int]
-    """订单金额"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    fapiao_bill_type: NotRequired[Literal["COMM_FAPIAO", "VAT_FAPIAO"]]
-    """开具的发票类型"""
-    user_apply_message: NotRequired[str]
-    """留言信息"""
+V3NewTaxControlFapiaoByFapiaoApplyIdInsertCardsPostJsonBuyerInformation = (
+    V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneralPostJsonBuyerInformation
+)
+"""购买方信息"""
 
 class V3NewTaxControlFapiaoByFapiaoApplyIdInsertCardsPostJsonFapiaoCardInformationItem(TypedDict):
     """电子发票卡券信息列表"""
@@ -757,7 +677,7 @@ class V3NewTaxControlFapiaoByFapiaoApplyIdInsertCardsPostJson(TypedDict):
     """子商户号"""
     scene: Literal["WITH_WECHATPAY", "WITHOUT_WECHATPAY"]
     """插卡场景"""
-    buyer_information: V3NewTaxControlFapiaoByFapiaoApplyIdInsertCardsPostJsonBuyerInformation
+    buyer_information: V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneralPostJsonBuyerInformation
     """购买方信息"""
     fapiao_card_information: list[V3NewTaxControlFapiaoByFapiaoApplyIdInsertCardsPostJsonFapiaoCardInformationItem]
     """电子发票卡券信息列表"""
@@ -908,14 +828,8 @@ class V3NewTaxControlFapiaoMerchantDevelopmentConfigPatchJson(TypedDict):
     support_vat_fapiao: NotRequired[bool]
     """商户是否支持开电子专票"""
 
-class V3NewTaxControlFapiaoMerchantDevelopmentConfigPatchResponse(TypedDict):
-    """The answer of PATCH v3/new-tax-control-fapiao/merchant/development-config: 配置开发选项"""
-    callback_url: str
-    """商户回调地址"""
-    show_fapiao_cell: NotRequired[bool]
-    """全部账单展示开发票入口开关"""
-    support_vat_fapiao: NotRequired[bool]
-    """商户是否支持开电子专票"""
+V3NewTaxControlFapiaoMerchantDevelopmentConfigPatchResponse = V3NewTaxControlFapiaoMerchantDevelopmentConfigGetResponse
+"""The answer of PATCH v3/new-tax-control-fapiao/merchant/development-config: 配置开发选项"""
 
 class V3NewTaxControlFapiaoMerchantTaxCodesGetQuery(TypedDict):
     """``query=`` of GET v3/new-tax-control-fapiao/merchant/tax-codes: 获取商品和服务税收分类对照表"""
@@ -1019,34 +933,8 @@ class V3NewTaxControlFapiaoUserTitleGetQuery(TypedDict):
     fapiao_apply_id: str
     """发票申请单号"""
 
-class V3NewTaxControlFapiaoUserTitleGetResponse(TypedDict):
-    """The answer of GET v3/new-tax-control-fapiao/user-title: 获取用户填写的抬头"""
-    type: Literal["INDIVIDUAL", "ORGANIZATION"]
-    """购买方类型"""
-    name: str
-    """名称"""
-    taxpayer_id: NotRequired[str]
-    """纳税人识别号"""
-    address: NotRequired[str]
-    """地址"""
-    telephone: NotRequired[str]
-    """电话"""
-    bank_name: NotRequired[str]
-    """开户银行"""
-    bank_account: NotRequired[str]
-    """银行账号"""
-    phone: NotRequired[str]
-    """手机号"""
-    email: NotRequired[str]
-    """邮箱地址"""
-    amount: NotRequired[int]
-    """订单金额"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    fapiao_bill_type: NotRequired[Literal["COMM_FAPIAO", "VAT_FAPIAO"]]
-    """开具的发票类型"""
-    user_apply_message: NotRequired[str]
-    """留言信息"""
+V3NewTaxControlFapiaoUserTitleGetResponse = V3NewTaxControlFapiaoFapiaoApplicationsIssueGeneralPostJsonBuyerInformation
+"""The answer of GET v3/new-tax-control-fapiao/user-title: 获取用户填写的抬头"""
 
 class V3NewTaxControlFapiaoUserTitleTitleUrlGetQuery(TypedDict):
     """``query=`` of GET v3/new-tax-control-fapiao/user-title/title-url: 获取抬头填写链接"""

@@ -45,12 +45,8 @@ class V3OfflinefaceContractsPresignPostJsonFacepayUser(TypedDict):
     phone: NotRequired[str]
     """手机号码"""
 
-class V3OfflinefaceContractsPresignPostJsonLimitBankCardIdentification(TypedDict):
-    """开卡人证件"""
-    identification_type: Literal["IDCARD"]
-    """证件类型"""
-    identification_number: str
-    """证件ID"""
+V3OfflinefaceContractsPresignPostJsonLimitBankCardIdentification = V3OfflinefaceContractsPresignPostJsonIdentification
+"""开卡人证件"""
 
 class V3OfflinefaceContractsPresignPostJsonLimitBankCard(TypedDict):
     """签约指定银行卡"""
@@ -58,7 +54,7 @@ class V3OfflinefaceContractsPresignPostJsonLimitBankCard(TypedDict):
     """银行卡号"""
     identification_name: NotRequired[str]
     """开卡人姓名"""
-    identification: NotRequired[V3OfflinefaceContractsPresignPostJsonLimitBankCardIdentification]
+    identification: NotRequired[V3OfflinefaceContractsPresignPostJsonIdentification]
     """开卡人证件"""
     valid_thru: NotRequired[str]
     """银行卡有效期 (mm/yy)"""
@@ -140,20 +136,8 @@ class V3OfflinefaceFaceCollectionsGetResponse(TypedDict):
     face_collections: list[V3OfflinefaceFaceCollectionsGetResponseFaceCollectionsItem]
     """重采列表"""
 
-class V3OfflinefaceFaceCollectionsByCollectionIdGetResponse(TypedDict):
-    """The answer of GET v3/offlineface/face-collections/{collection_id}: 查询重采请求详情"""
-    collection_id: str
-    """重采ID"""
-    use_id: str
-    """用户ID"""
-    organization_id: str
-    """机构ID"""
-    collection_state: Literal["COLLECTION_REQUIRED", "PHOTO_UPLOADED", "COMPLETE"]
-    """重采状态"""
-    register_photo_upload_time: NotRequired[str]
-    """注册照上传时间 (date-time)"""
-    confirm_time: NotRequired[str]
-    """支付用户确认时间 (date-time)"""
+V3OfflinefaceFaceCollectionsByCollectionIdGetResponse = V3OfflinefaceFaceCollectionsGetResponseFaceCollectionsItem
+"""The answer of GET v3/offlineface/face-collections/{collection_id}: 查询重采请求详情"""
 
 class V3OfflinefaceRepaymentUrlPostJson(TypedDict):
     """``json=`` of POST v3/offlineface/repayment-url: 获取还款链接接口"""

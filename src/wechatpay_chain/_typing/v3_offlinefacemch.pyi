@@ -13,12 +13,8 @@ class V3OfflinefacemchOrganizationsGetQuery(TypedDict):
     organization_name: NotRequired[str]
     """机构名称"""
 
-class V3OfflinefacemchOrganizationsGetResponse(TypedDict):
-    """The answer of GET v3/offlinefacemch/organizations: 查询机构信息接口"""
-    organization_id: NotRequired[str]
-    """机构ID"""
-    organization_name: NotRequired[str]
-    """机构名称"""
+V3OfflinefacemchOrganizationsGetResponse = V3OfflinefacemchOrganizationsGetQuery
+"""The answer of GET v3/offlinefacemch/organizations: 查询机构信息接口"""
 
 class V3OfflinefacemchByOrganizationIdUsersOutUserIdByOutUserIdGetResponseStudentInfo(TypedDict):
     """学生信息"""

@@ -45,12 +45,10 @@ class V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseSche
     currency: NotRequired[str]
     """货币类型"""
 
-class V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount(TypedDict):
-    """实际扣费金额"""
-    total: float
-    """金额"""
-    currency: NotRequired[str]
-    """货币类型"""
+V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount = (
+    V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
+)
+"""实际扣费金额"""
 
 class V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponse(TypedDict):
     """The answer of GET
@@ -67,17 +65,15 @@ class V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponse(Typ
     """可扣费结束日期"""
     scheduled_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """已预约的扣费金额信息"""
-    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount]
+    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """实际扣费金额"""
     deduct_date: NotRequired[str]
     """实际扣费的日期"""
 
-class V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostJsonScheduledAmount(TypedDict):
-    """预约扣费金额信息"""
-    total: float
-    """金额"""
-    currency: NotRequired[str]
-    """货币类型"""
+V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostJsonScheduledAmount = (
+    V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
+)
+"""预约扣费金额信息"""
 
 class V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostJson(TypedDict):
     """``json=`` of POST
@@ -86,35 +82,21 @@ class V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostJson(TypedDic
     """
     appid: str
     """应用ID"""
-    scheduled_amount: V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostJsonScheduledAmount
+    scheduled_amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """预约扣费金额信息"""
 
-class V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostResponse(TypedDict):
-    """The answer of POST
-    v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule:
-    保险商户预约保险自动续费API
-    """
-    policy_period_id: float
-    """保单的扣费周期编号"""
-    policy_period_state: str
-    """当前扣费周期的状态"""
-    deduct_start_date: NotRequired[str]
-    """可扣费开始日期"""
-    deduct_end_date: NotRequired[str]
-    """可扣费结束日期"""
-    scheduled_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
-    """已预约的扣费金额信息"""
-    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount]
-    """实际扣费金额"""
-    deduct_date: NotRequired[str]
-    """实际扣费的日期"""
+V3PapayByContractIdPolicyPeriodIdByPolicyPeriodIdSchedulePostResponse = (
+    V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponse
+)
+"""The answer of POST
+v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule:
+保险商户预约保险自动续费API
+"""
 
-class V3PapayInsurancePayTransactionsApplyPostJsonAmount(TypedDict):
-    """扣费金额信息"""
-    total: float
-    """金额"""
-    currency: NotRequired[str]
-    """货币类型"""
+V3PapayInsurancePayTransactionsApplyPostJsonAmount = (
+    V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
+)
+"""扣费金额信息"""
 
 class V3PapayInsurancePayTransactionsApplyPostJson(TypedDict):
     """``json=`` of POST v3/papay/insurance-pay/transactions/apply: 保险商户受理保险自动续费扣款API"""
@@ -130,7 +112,7 @@ class V3PapayInsurancePayTransactionsApplyPostJson(TypedDict):
     """委托代扣协议ID"""
     policy_period_id: float
     """保单的扣费周期编号"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
+    amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """扣费金额信息"""
     goods_tag: NotRequired[str]
     """订单优惠标记"""
@@ -141,15 +123,13 @@ class V3PapayInsurancePayTransactionsApplyPostResponse(TypedDict):
     """The answer of POST v3/papay/insurance-pay/transactions/apply: 保险商户受理保险自动续费扣款API"""
     out_trade_no: str
     """商户订单号"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
+    amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """扣费金额信息"""
 
-class V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonEstimatedDeductAmount(TypedDict):
-    """预计扣费金额"""
-    total: float
-    """金额"""
-    currency: NotRequired[str]
-    """货币类型"""
+V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonEstimatedDeductAmount = (
+    V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
+)
+"""预计扣费金额"""
 
 class V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonPolicyPeriodsItem(TypedDict):
     """续期的扣费周期列表"""
@@ -157,7 +137,7 @@ class V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonPolicyPer
     """保险扣费周期编号"""
     estimated_deduct_date: str
     """预计扣费的日期"""
-    estimated_deduct_amount: V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonEstimatedDeductAmount
+    estimated_deduct_amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """预计扣费金额"""
 
 class V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJson(TypedDict):
@@ -259,14 +239,10 @@ class V3PapayByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse(Typed
     out_user_code: NotRequired[str]
     """商户侧用户标识"""
 
-class V3PapayInsuranceSignContractsPreEntrustSignAppPostJsonPolicyPeriodsItem(TypedDict):
-    """保单的扣费周期列表"""
-    policy_period_id: float
-    """保险扣费周期编号"""
-    estimated_deduct_date: str
-    """预计扣费的日期"""
-    estimated_deduct_amount: V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonEstimatedDeductAmount
-    """预计扣费金额"""
+V3PapayInsuranceSignContractsPreEntrustSignAppPostJsonPolicyPeriodsItem = (
+    V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonPolicyPeriodsItem
+)
+"""保单的扣费周期列表"""
 
 class V3PapayInsuranceSignContractsPreEntrustSignAppPostJsonRealIdentity(TypedDict):
     """用户实名信息"""
@@ -295,9 +271,9 @@ class V3PapayInsuranceSignContractsPreEntrustSignAppPostJson(TypedDict):
     """保险保单的开始日期"""
     policy_end_date: str
     """保险保单的结束日期"""
-    policy_periods: list[V3PapayInsuranceSignContractsPreEntrustSignAppPostJsonPolicyPeriodsItem]
+    policy_periods: list[V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonPolicyPeriodsItem]
     """保单的扣费周期列表"""
-    amount: NotRequired[V3PapayInsurancePayTransactionsApplyPostJsonAmount]
+    amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """扣费金额信息"""
     out_trade_no: NotRequired[str]
     """商户订单号"""
@@ -345,7 +321,7 @@ class V3PapayInsuranceSignContractsPreEntrustSignH5PostJsonPolicyPeriodsItem(Typ
     """保险扣费周期编号"""
     estimated_deduct_date: str
     """预计扣费的日期"""
-    estimated_deduct_amount: V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonEstimatedDeductAmount
+    estimated_deduct_amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """预计扣费金额"""
     policy_coverage_detail: NotRequired[V3PapayInsuranceSignContractsPreEntrustSignH5PostJsonPolicyCoverageDetail]
     """保障详情"""
@@ -375,7 +351,7 @@ class V3PapayInsuranceSignContractsPreEntrustSignH5PostJson(TypedDict):
     """保险保单的结束日期"""
     policy_periods: list[V3PapayInsuranceSignContractsPreEntrustSignH5PostJsonPolicyPeriodsItem]
     """保单的扣费周期列表"""
-    amount: NotRequired[V3PapayInsurancePayTransactionsApplyPostJsonAmount]
+    amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """扣费金额信息"""
     out_trade_no: NotRequired[str]
     """商户订单号"""
@@ -425,7 +401,7 @@ class V3PapayInsuranceSignContractsPreEntrustSignJsapiPostJson(TypedDict):
     """保险保单的结束日期"""
     policy_periods: list[V3PapayInsuranceSignContractsPreEntrustSignH5PostJsonPolicyPeriodsItem]
     """保单的扣费周期列表"""
-    amount: NotRequired[V3PapayInsurancePayTransactionsApplyPostJsonAmount]
+    amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """扣费金额信息"""
     out_trade_no: NotRequired[str]
     """商户订单号"""
@@ -453,48 +429,10 @@ class V3PapayInsuranceSignContractsPreEntrustSignJsapiPostResponse(TypedDict):
     redirect_url: str
     """跳转签约并支付流程的URL"""
 
-class V3PapayInsuranceSignContractsPreEntrustSignMiniProgramPostJson(TypedDict):
-    """``json=`` of POST v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program: 保险商户小程序预签约API"""
-    appid: str
-    """应用ID"""
-    openid: NotRequired[str]
-    """用户在直连商户应用下的用户标示"""
-    plan_id: float
-    """委托代扣模板ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    insured_display_name: str
-    """被保人的展示名称"""
-    contract_notify_url: str
-    """签约结果通知地址"""
-    policy_start_date: str
-    """保险保单的开始日期"""
-    policy_end_date: str
-    """保险保单的结束日期"""
-    policy_periods: list[V3PapayInsuranceSignContractsPreEntrustSignH5PostJsonPolicyPeriodsItem]
-    """保单的扣费周期列表"""
-    amount: NotRequired[V3PapayInsurancePayTransactionsApplyPostJsonAmount]
-    """扣费金额信息"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    description: NotRequired[str]
-    """商品描述"""
-    transaction_notify_url: NotRequired[str]
-    """支付结果通知地址"""
-    out_user_code: NotRequired[str]
-    """商户侧用户标识"""
-    goods_tag: NotRequired[str]
-    """订单优惠标记"""
-    attach: NotRequired[str]
-    """附加数据"""
-    can_auto_insure: NotRequired[bool]
-    """是否自动续保"""
-    can_auto_reinsure: NotRequired[bool]
-    """是否自动重新投保"""
-    real_identity: NotRequired[V3PapayInsuranceSignContractsPreEntrustSignAppPostJsonRealIdentity]
-    """用户实名信息"""
-    combined_deduct_period_count: NotRequired[float]
-    """合并扣费期数"""
+V3PapayInsuranceSignContractsPreEntrustSignMiniProgramPostJson = (
+    V3PapayInsuranceSignContractsPreEntrustSignJsapiPostJson
+)
+"""``json=`` of POST v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program: 保险商户小程序预签约API"""
 
 class V3PapayInsuranceSignContractsPreEntrustSignMiniProgramPostResponse(TypedDict):
     """The answer of POST v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program: 保险商户小程序预签约API"""
@@ -516,20 +454,18 @@ class V3PapayPlanIdByPlanIdContractIdByContractIdModifyPostJson(TypedDict):
     allow_cancel_scheduled: NotRequired[bool]
     """是否允许取消预约"""
 
-class V3PapayPlanIdByPlanIdContractIdByContractIdModifyPostResponsePolicyPeriodsItem(TypedDict):
-    """最新的扣费周期列表"""
-    policy_period_id: float
-    """保险扣费周期编号"""
-    estimated_deduct_date: str
-    """预计扣费的日期"""
-    estimated_deduct_amount: V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonEstimatedDeductAmount
-    """预计扣费金额"""
+V3PapayPlanIdByPlanIdContractIdByContractIdModifyPostResponsePolicyPeriodsItem = (
+    V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonPolicyPeriodsItem
+)
+"""最新的扣费周期列表"""
 
 class V3PapayPlanIdByPlanIdContractIdByContractIdModifyPostResponse(TypedDict):
     """The answer of POST v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify:
     保险商户修改保险扣费周期列表
     """
-    policy_periods: NotRequired[list[V3PapayPlanIdByPlanIdContractIdByContractIdModifyPostResponsePolicyPeriodsItem]]
+    policy_periods: NotRequired[
+        list[V3PapayContractsPlanIdByPlanIdContractIdByContractIdRenewPostJsonPolicyPeriodsItem]
+    ]
     """最新的扣费周期列表"""
     cancel_scheduled_policy_period_id: NotRequired[int]
     """发生了取消预约的扣费计划项编号"""
@@ -546,7 +482,7 @@ class V3PapayPayHarmonyTransactionsApplyPostJson(TypedDict):
     """通知地址"""
     contract_id: str
     """委托代扣协议ID"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
+    amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """扣费金额信息"""
     goods_tag: NotRequired[str]
     """订单优惠标记"""
@@ -557,12 +493,8 @@ class V3PapayPayHarmonyTransactionsApplyPostJson(TypedDict):
     mcc: NotRequired[str]
     """商户类别码"""
 
-class V3PapayPayHarmonyTransactionsApplyPostResponse(TypedDict):
-    """The answer of POST v3/papay/pay/harmony/transactions/apply: 代扣受理扣款"""
-    out_trade_no: str
-    """商户订单号"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
-    """扣费金额信息"""
+V3PapayPayHarmonyTransactionsApplyPostResponse = V3PapayInsurancePayTransactionsApplyPostResponse
+"""The answer of POST v3/papay/pay/harmony/transactions/apply: 代扣受理扣款"""
 
 class V3PapayPayPartnerSchedulesContractIdByContractIdGetQuery(TypedDict):
     """``query=`` of GET v3/papay/pay/partner/schedules/contract-id/{contract_id}: 查询扣费预约API"""
@@ -579,17 +511,15 @@ class V3PapayPayPartnerSchedulesContractIdByContractIdGetResponse(TypedDict):
     """可扣费结束日期"""
     scheduled_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """已预约的扣费金额信息"""
-    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount]
+    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """实际扣费金额"""
     deduct_date: NotRequired[str]
     """实际扣费的日期"""
 
-class V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostJsonScheduleAmount(TypedDict):
-    """预约的金额信息"""
-    total: float
-    """金额"""
-    currency: NotRequired[str]
-    """货币类型"""
+V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostJsonScheduleAmount = (
+    V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
+)
+"""预约的金额信息"""
 
 class V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostJson(TypedDict):
     """``json=`` of POST v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule: 预约扣费API"""
@@ -599,23 +529,13 @@ class V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostJson(TypedDict
     """子商户号商户号"""
     sub_appid: NotRequired[str]
     """子商户的AppID"""
-    schedule_amount: V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostJsonScheduleAmount
+    schedule_amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """预约的金额信息"""
 
-class V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostResponse(TypedDict):
-    """The answer of POST v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule: 预约扣费API"""
-    schedule_state: str
-    """扣费预约的状态"""
-    deduct_start_date: NotRequired[str]
-    """可扣费开始日期"""
-    deduct_end_date: NotRequired[str]
-    """可扣费结束日期"""
-    scheduled_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
-    """已预约的扣费金额信息"""
-    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount]
-    """实际扣费金额"""
-    deduct_date: NotRequired[str]
-    """实际扣费的日期"""
+V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostResponse = (
+    V3PapayPayPartnerSchedulesContractIdByContractIdGetResponse
+)
+"""The answer of POST v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule: 预约扣费API"""
 
 class V3PapayPayPartnerTransactionsApplyPostJson(TypedDict):
     """``json=`` of POST v3/papay/pay/partner/transactions/apply: 受理扣款API"""
@@ -633,56 +553,30 @@ class V3PapayPayPartnerTransactionsApplyPostJson(TypedDict):
     """通知地址"""
     contract_id: str
     """委托代扣协议ID"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
+    amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """扣费金额信息"""
     goods_tag: NotRequired[str]
     """订单优惠标记"""
     attach: NotRequired[str]
     """附加数据"""
 
-class V3PapayPayPartnerTransactionsApplyPostResponse(TypedDict):
-    """The answer of POST v3/papay/pay/partner/transactions/apply: 受理扣款API"""
-    out_trade_no: str
-    """商户订单号"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
-    """扣费金额信息"""
+V3PapayPayPartnerTransactionsApplyPostResponse = V3PapayInsurancePayTransactionsApplyPostResponse
+"""The answer of POST v3/papay/pay/partner/transactions/apply: 受理扣款API"""
 
-class V3PapayPaySchedulesContractIdByContractIdGetResponse(TypedDict):
-    """The answer of GET v3/papay/pay/schedules/contract-id/{contract_id}: 查询扣费预约API"""
-    schedule_state: str
-    """扣费预约的状态"""
-    deduct_start_date: NotRequired[str]
-    """可扣费开始日期"""
-    deduct_end_date: NotRequired[str]
-    """可扣费结束日期"""
-    scheduled_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
-    """已预约的扣费金额信息"""
-    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount]
-    """实际扣费金额"""
-    deduct_date: NotRequired[str]
-    """实际扣费的日期"""
+V3PapayPaySchedulesContractIdByContractIdGetResponse = V3PapayPayPartnerSchedulesContractIdByContractIdGetResponse
+"""The answer of GET v3/papay/pay/schedules/contract-id/{contract_id}: 查询扣费预约API"""
 
 class V3PapayPaySchedulesContractIdByContractIdSchedulePostJson(TypedDict):
     """``json=`` of POST v3/papay/pay/schedules/contract-id/{contract_id}/schedule: 预约扣费API"""
     appid: str
     """应用ID"""
-    schedule_amount: V3PapayPayPartnerSchedulesContractIdByContractIdSchedulePostJsonScheduleAmount
+    schedule_amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """预约的金额信息"""
 
-class V3PapayPaySchedulesContractIdByContractIdSchedulePostResponse(TypedDict):
-    """The answer of POST v3/papay/pay/schedules/contract-id/{contract_id}/schedule: 预约扣费API"""
-    schedule_state: str
-    """扣费预约的状态"""
-    deduct_start_date: NotRequired[str]
-    """可扣费开始日期"""
-    deduct_end_date: NotRequired[str]
-    """可扣费结束日期"""
-    scheduled_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
-    """已预约的扣费金额信息"""
-    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount]
-    """实际扣费金额"""
-    deduct_date: NotRequired[str]
-    """实际扣费的日期"""
+V3PapayPaySchedulesContractIdByContractIdSchedulePostResponse = (
+    V3PapayPayPartnerSchedulesContractIdByContractIdGetResponse
+)
+"""The answer of POST v3/papay/pay/schedules/contract-id/{contract_id}/schedule: 预约扣费API"""
 
 class V3PapayPayTransactionsApplyPostJson(TypedDict):
     """``json=`` of POST v3/papay/pay/transactions/apply: 受理扣款API"""
@@ -696,32 +590,26 @@ class V3PapayPayTransactionsApplyPostJson(TypedDict):
     """通知地址"""
     contract_id: str
     """委托代扣协议ID"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
+    amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """扣费金额信息"""
     goods_tag: NotRequired[str]
     """订单优惠标记"""
     attach: NotRequired[str]
     """附加数据"""
 
-class V3PapayPayTransactionsApplyPostResponse(TypedDict):
-    """The answer of POST v3/papay/pay/transactions/apply: 受理扣款API"""
-    out_trade_no: str
-    """商户订单号"""
-    amount: V3PapayInsurancePayTransactionsApplyPostJsonAmount
-    """扣费金额信息"""
+V3PapayPayTransactionsApplyPostResponse = V3PapayInsurancePayTransactionsApplyPostResponse
+"""The answer of POST v3/papay/pay/transactions/apply: 受理扣款API"""
 
-class V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonEstimatedDeductAmount(TypedDict):
-    """预计的扣费金额"""
-    total: float
-    """金额"""
-    currency: NotRequired[str]
-    """货币类型"""
+V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonEstimatedDeductAmount = (
+    V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
+)
+"""预计的扣费金额"""
 
 class V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonDeductSchedule(TypedDict):
     """用于预约扣费的预约信息"""
     estimated_deduct_date: str
     """预计扣费的日期"""
-    estimated_deduct_amount: V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonEstimatedDeductAmount
+    estimated_deduct_amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """预计的扣费金额"""
     description: str
     """商品描述"""
@@ -780,33 +668,17 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignH5PostJson(TypedDict):
     jump_control: NotRequired[V3PapayInsuranceSignContractsPreEntrustSignH5PostJsonJumpControl]
     """跳转控制信息"""
 
-class V3PapayScheduledDeductSignContractsPreEntrustSignH5PostResponse(TypedDict):
-    """The answer of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5:
-    H5场景预约扣费类型签约的预签约API
-    """
-    redirect_url: str
-    """拉起微信支付客户端的URL"""
+V3PapayScheduledDeductSignContractsPreEntrustSignH5PostResponse = (
+    V3PapayInsuranceSignContractsPreEntrustSignH5PostResponse
+)
+"""The answer of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5: H5场景预约扣费类型签约的预签约API"""
 
-class V3PapayScheduledDeductSignContractsPreEntrustSignJsapiPostJson(TypedDict):
-    """``json=`` of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi:
-    JSAPI场景预约扣费类型签约的预签约API
-    """
-    appid: str
-    """应用ID"""
-    openid: NotRequired[str]
-    """用户在直连商户应用下的用户标示"""
-    plan_id: float
-    """委托代扣模板ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    contract_notify_url: str
-    """签约结果通知地址"""
-    out_user_code: NotRequired[str]
-    """商户侧用户标识"""
-    deduct_schedule: NotRequired[V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonDeductSchedule]
-    """用于预约扣费的预约信息"""
+V3PapayScheduledDeductSignContractsPreEntrustSignJsapiPostJson = (
+    V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJson
+)
+"""``json=`` of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi:
+JSAPI场景预约扣费类型签约的预签约API
+"""
 
 class V3PapayScheduledDeductSignContractsPreEntrustSignJsapiPostResponse(TypedDict):
     """The answer of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi:
@@ -815,37 +687,19 @@ class V3PapayScheduledDeductSignContractsPreEntrustSignJsapiPostResponse(TypedDi
     redirect_url: str
     """跳转签约流程的URL"""
 
-class V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgramPostJson(TypedDict):
-    """``json=`` of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program:
-    小程序场景预约扣费类型签约的预签约API
-    """
-    appid: str
-    """应用ID"""
-    openid: NotRequired[str]
-    """用户在直连商户应用下的用户标示"""
-    plan_id: float
-    """委托代扣模板ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    contract_notify_url: str
-    """签约结果通知地址"""
-    out_user_code: NotRequired[str]
-    """商户侧用户标识"""
-    deduct_schedule: NotRequired[V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonDeductSchedule]
-    """用于预约扣费的预约信息"""
+V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgramPostJson = (
+    V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJson
+)
+"""``json=`` of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program:
+小程序场景预约扣费类型签约的预签约API
+"""
 
-class V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgramPostResponse(TypedDict):
-    """The answer of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program:
-    小程序场景预约扣费类型签约的预签约API
-    """
-    pre_entrustweb_id: str
-    """预签约ID"""
-    redirect_appid: str
-    """跳转签约小程序的AppID"""
-    redirect_path: str
-    """跳转签约小程序的路径"""
+V3PapayScheduledDeductSignContractsPreEntrustSignMiniProgramPostResponse = (
+    V3PapayInsuranceSignContractsPreEntrustSignMiniProgramPostResponse
+)
+"""The answer of POST v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program:
+小程序场景预约扣费类型签约的预签约API
+"""
 
 class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostJson(TypedDict):
     """``json=`` of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app:
@@ -874,16 +728,12 @@ class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostJson(TypedD
     deduct_schedule: NotRequired[V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonDeductSchedule]
     """用于预约扣费的预约信息"""
 
-class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostResponse(TypedDict):
-    """The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app:
-    App场景预约扣费类型签约的预签约API
-    """
-    pre_entrustweb_id: str
-    """预签约ID"""
-    miniprogram_username: NotRequired[str]
-    """跳转签约小程序的username"""
-    miniprogram_path: NotRequired[str]
-    """跳转签约小程序的path"""
+V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostResponse = (
+    V3PapayScheduledDeductSignContractsPreEntrustSignAppPostResponse
+)
+"""The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app:
+App场景预约扣费类型签约的预签约API
+"""
 
 class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5PostJson(TypedDict):
     """``json=`` of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5:
@@ -914,84 +764,38 @@ class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5PostJson(TypedDi
     jump_control: NotRequired[V3PapayInsuranceSignContractsPreEntrustSignH5PostJsonJumpControl]
     """跳转控制信息"""
 
-class V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5PostResponse(TypedDict):
-    """The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5:
-    H5场景预约扣费类型签约的预签约API
-    """
-    redirect_url: str
-    """拉起微信支付客户端的URL"""
+V3PapayScheduledDeductSignPartnerContractsPreEntrustSignH5PostResponse = (
+    V3PapayInsuranceSignContractsPreEntrustSignH5PostResponse
+)
+"""The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5:
+H5场景预约扣费类型签约的预签约API
+"""
 
-class V3PapayPartnerContractsPreEntrustSignJsapiPostJson(TypedDict):
-    """``json=`` of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi:
-    JSAPI场景预约扣费类型签约的预签约API
-    """
-    sp_appid: str
-    """应用ID"""
-    sp_openid: NotRequired[str]
-    """用户在服务商商户应用下的用户标示"""
-    sub_mchid: str
-    """子商户号"""
-    sub_appid: NotRequired[str]
-    """子商户的AppID"""
-    sub_openid: NotRequired[str]
-    """子商户AppID对应的用户OpenID"""
-    plan_id: float
-    """委托代扣模板ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    contract_notify_url: str
-    """签约结果通知地址"""
-    out_user_code: NotRequired[str]
-    """商户侧用户标识"""
-    deduct_schedule: NotRequired[V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonDeductSchedule]
-    """用于预约扣费的预约信息"""
+V3PapayPartnerContractsPreEntrustSignJsapiPostJson = V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostJson
+"""``json=`` of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi:
+JSAPI场景预约扣费类型签约的预签约API
+"""
 
-class V3PapayPartnerContractsPreEntrustSignJsapiPostResponse(TypedDict):
-    """The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi:
-    JSAPI场景预约扣费类型签约的预签约API
-    """
-    redirect_url: str
-    """跳转签约流程的URL"""
+V3PapayPartnerContractsPreEntrustSignJsapiPostResponse = (
+    V3PapayScheduledDeductSignContractsPreEntrustSignJsapiPostResponse
+)
+"""The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi:
+JSAPI场景预约扣费类型签约的预签约API
+"""
 
-class V3PapayPartnerContractsPreEntrustSignMiniProgramPostJson(TypedDict):
-    """``json=`` of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program:
-    小程序场景预约扣费类型签约的预签约API
-    """
-    sp_appid: str
-    """应用ID"""
-    sp_openid: NotRequired[str]
-    """用户在服务商商户应用下的用户标示"""
-    sub_mchid: str
-    """子商户号"""
-    sub_appid: NotRequired[str]
-    """子商户的AppID"""
-    sub_openid: NotRequired[str]
-    """子商户AppID对应的用户OpenID"""
-    plan_id: float
-    """委托代扣模板ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    contract_notify_url: str
-    """签约结果通知地址"""
-    out_user_code: NotRequired[str]
-    """商户侧用户标识"""
-    deduct_schedule: NotRequired[V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonDeductSchedule]
-    """用于预约扣费的预约信息"""
+V3PapayPartnerContractsPreEntrustSignMiniProgramPostJson = (
+    V3PapayScheduledDeductSignPartnerContractsPreEntrustSignAppPostJson
+)
+"""``json=`` of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program:
+小程序场景预约扣费类型签约的预签约API
+"""
 
-class V3PapayPartnerContractsPreEntrustSignMiniProgramPostResponse(TypedDict):
-    """The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program:
-    小程序场景预约扣费类型签约的预签约API
-    """
-    pre_entrustweb_id: str
-    """预签约ID"""
-    redirect_appid: str
-    """跳转签约小程序的AppID"""
-    redirect_path: str
-    """跳转签约小程序的路径"""
+V3PapayPartnerContractsPreEntrustSignMiniProgramPostResponse = (
+    V3PapayInsuranceSignContractsPreEntrustSignMiniProgramPostResponse
+)
+"""The answer of POST v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program:
+小程序场景预约扣费类型签约的预签约API
+"""
 
 class V3PapayHarmonyPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse(TypedDict):
     """The answer of GET v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}:
@@ -1039,13 +843,13 @@ class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponseD
     """预约扣费场景的预约信息"""
     estimated_deduct_date: str
     """预计扣费的日期"""
-    estimated_deduct_amount: V3PapayScheduledDeductSignContractsPreEntrustSignAppPostJsonEstimatedDeductAmount
+    estimated_deduct_amount: V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount
     """预计的扣费金额"""
     schedule_state: str
     """扣费预约状态"""
     scheduled_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """已预约的扣费金额信息"""
-    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseDeductAmount]
+    deduct_amount: NotRequired[V3PapayContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdGetResponseScheduledAmount]
     """实际扣费金额"""
     deduct_date: NotRequired[str]
     """实际扣费的日期"""
@@ -1085,47 +889,19 @@ class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse(
     ]
     """预约扣费场景的预约信息"""
 
-class V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostJson(TypedDict):
-    """``json=`` of POST v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate:
-    通过商户协议号解除委托代扣签约协议API
-    """
-    contract_termination_remark: str
-    """解约备注"""
+V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostJson = (
+    V3PapayByPlanIdOutContractCodeByOutContractCodeTerminatePostJson
+)
+"""``json=`` of POST v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate:
+通过商户协议号解除委托代扣签约协议API
+"""
 
-class V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse(TypedDict):
-    """The answer of POST v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate:
-    通过商户协议号解除委托代扣签约协议API
-    """
-    mchid: str
-    """商户号"""
-    contract_id: str
-    """委托代扣协议ID"""
-    appid: str
-    """商户AppID"""
-    plan_id: float
-    """委托代扣模板ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    contract_state: str
-    """委托代扣协议状态"""
-    contract_signed_time: NotRequired[str]
-    """协议签署时间 (date-time)"""
-    contract_expired_time: NotRequired[str]
-    """协议到期时间 (date-time)"""
-    openid: str
-    """用户OpenID"""
-    contract_terminate_info: NotRequired[
-        V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponseContractTerminateInfo
-    ]
-    """协议解约信息"""
-    out_user_code: NotRequired[str]
-    """商户侧用户标识"""
-    deduct_schedule: NotRequired[
-        V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponseDeductSchedule
-    ]
-    """预约扣费场景的预约信息"""
+V3PapayPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse = (
+    V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse
+)
+"""The answer of POST v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate:
+通过商户协议号解除委托代扣签约协议API
+"""
 
 class V3PapaySignContractsPreEntrustSignPostJsonDeviceInfo(TypedDict):
     """发起预签约的用户"""
@@ -1194,12 +970,12 @@ class V3PapaySignContractsPreEntrustSignPostResponse(TypedDict):
     redirect_url: NotRequired[str]
     """展示扫码签约的二维码的URL"""
 
-class V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetQuery(TypedDict):
-    """``query=`` of GET v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}:
-    通过商户协议号查询委托代扣签约协议API
-    """
-    sub_mchid: str
-    """子商户号商户号"""
+V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetQuery = (
+    V3PapayPayPartnerSchedulesContractIdByContractIdGetQuery
+)
+"""``query=`` of GET v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}:
+通过商户协议号查询委托代扣签约协议API
+"""
 
 class V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse(TypedDict):
     """The answer of GET v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}:
@@ -1252,47 +1028,12 @@ class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePos
     contract_termination_remark: str
     """解约备注"""
 
-class V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse(TypedDict):
-    """The answer of POST
-    v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate:
-    通过商户协议号解除委托代扣签约协议API
-    """
-    contract_id: str
-    """委托代扣协议ID"""
-    sp_mchid: str
-    """普通服务商商户号"""
-    sp_appid: str
-    """普通服务商的AppID"""
-    sub_mchid: str
-    """子商户号"""
-    sub_appid: NotRequired[str]
-    """子商户的AppID"""
-    plan_id: float
-    """委托代扣模板ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    contract_state: str
-    """委托代扣协议状态"""
-    contract_signed_time: NotRequired[str]
-    """协议签署时间 (date-time)"""
-    contract_expired_time: NotRequired[str]
-    """协议到期时间 (date-time)"""
-    sp_openid: str
-    """用户OpenID"""
-    sub_openid: NotRequired[str]
-    """子商户AppID对应的用户OpenID"""
-    contract_terminate_info: NotRequired[
-        V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponseContractTerminateInfo
-    ]
-    """协议解约信息"""
-    out_user_code: NotRequired[str]
-    """商户侧用户标识"""
-    deduct_schedule: NotRequired[
-        V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponseDeductSchedule
-    ]
-    """预约扣费场景的预约信息"""
+V3PapayContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminatePostResponse = (
+    V3PapayPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCodeGetResponse
+)
+"""The answer of POST v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate:
+通过商户协议号解除委托代扣签约协议API
+"""
 
 class V3Papay(TypedNode):
     """``v3/papay``"""

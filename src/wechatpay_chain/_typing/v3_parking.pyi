@@ -248,193 +248,21 @@ class V3ParkingRemindersApplicationQueryGetQuery(TypedDict):
     out_parking_lot_id: str
     """商户停车场ID"""
 
-class V3ParkingRemindersApplicationQueryGetResponseFixedIntervalRuleItem(TypedDict):
-    """fixed_interval_rule"""
-    day_type: NotRequired[Literal["DAY_TYPE_UNKNOWN", "DAY_TYPE_WEEKDAY", "DAY_TYPE_HOLIDAY", "DAY_TYPE_ALL_DAY"]]
-    """日期类型"""
-    start_time: NotRequired[str]
-    """时段开始时间"""
-    end_time: NotRequired[str]
-    """时段结束时间"""
-    vehicle_type: NotRequired[
-        Literal[
-            "VEHICLE_TYPE_UNKNOWN",
-            "VEHICLE_TYPE_SMALL",
-            "VEHICLE_TYPE_LARGE",
-            "VEHICLE_TYPE_EXTRA_LARGE",
-            "VEHICLE_TYPE_ALL_TYPE",
-        ]
-    ]
-    """车辆类型"""
-    plate_type: NotRequired[
-        Literal[
-            "PLATE_TYPE_UNKNOWN",
-            "PLATE_TYPE_TEMPORARY",
-            "PLATE_TYPE_MONTHLY",
-            "PLATE_TYPE_FREE",
-            "PLATE_TYPE_PREPAID",
-            "PLATE_TYPE_OTHERS",
-        ]
-    ]
-    """车牌类型"""
-    first_duration: NotRequired[int]
-    """首段收费时长"""
-    first_amount: NotRequired[int]
-    """首段收费金额"""
-    interval_duration: NotRequired[int]
-    """间隔收费时长"""
-    interval_amount: NotRequired[int]
-    """间隔收费金额"""
-    interval_max_amount: NotRequired[int]
-    """间隔时段收费封顶"""
-    max_fee_per_day: NotRequired[int]
-    """单日最大收款金额"""
-    free_period_charging_mode: NotRequired[
-        Literal[
-            "FREE_PERIOD_CHARGING_UNKNOWN",
-            "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-            "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-            "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-            "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
-        ]
-    ]
-    """免费时段收取模式"""
-    free_period_calculation_mode: NotRequired[
-        Literal["FREE_PERIOD_CAL_UNKNOWN", "FREE_PERIOD_CAL_CONCURRENT_START", "FREE_PERIOD_CAL_SEQUENTIAL_START"]
-    ]
-    """免费时段计算方式"""
-    is_green_vehicle_free_parking: NotRequired[bool]
-    """新能源是否免停"""
-    first_duration_mode: NotRequired[
-        Literal[
-            "FIRST_DURATION_MODE_UNKNOWN",
-            "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-            "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
-        ]
-    ]
-    """首段收费模式"""
+V3ParkingRemindersApplicationQueryGetResponseFixedIntervalRuleItem = (
+    V3ParkingRemindersApplicationPostJsonFixedIntervalRuleItem
+)
+"""fixed_interval_rule"""
 
-class V3ParkingRemindersApplicationQueryGetResponseDurationSegmentRuleItem(TypedDict):
-    """duration_segment_rule"""
-    day_type: NotRequired[Literal["DAY_TYPE_UNKNOWN", "DAY_TYPE_WEEKDAY", "DAY_TYPE_HOLIDAY", "DAY_TYPE_ALL_DAY"]]
-    """日期类型"""
-    start_time: NotRequired[str]
-    """时段开始时间"""
-    end_time: NotRequired[str]
-    """时段结束时间"""
-    vehicle_type: NotRequired[
-        Literal[
-            "VEHICLE_TYPE_UNKNOWN",
-            "VEHICLE_TYPE_SMALL",
-            "VEHICLE_TYPE_LARGE",
-            "VEHICLE_TYPE_EXTRA_LARGE",
-            "VEHICLE_TYPE_ALL_TYPE",
-        ]
-    ]
-    """车辆类型"""
-    plate_type: NotRequired[
-        Literal[
-            "PLATE_TYPE_UNKNOWN",
-            "PLATE_TYPE_TEMPORARY",
-            "PLATE_TYPE_MONTHLY",
-            "PLATE_TYPE_FREE",
-            "PLATE_TYPE_PREPAID",
-            "PLATE_TYPE_OTHERS",
-        ]
-    ]
-    """车牌类型"""
-    charge_mode: NotRequired[Literal["UNKNOWN", "INTERVAL", "ONE_TIME"]]
-    """收费模式"""
-    duration_from: NotRequired[int]
-    """停车时长起始"""
-    duration_to: NotRequired[int]
-    """停车时长结束"""
-    fixed_amount: NotRequired[int]
-    """固定收费金额"""
-    interval_min: NotRequired[int]
-    """间隔时段"""
-    interval_amount: NotRequired[int]
-    """间隔收费金额"""
-    interval_max_amount: NotRequired[int]
-    """间隔时段收费封顶"""
-    max_fee_per_day: NotRequired[int]
-    """单日最大收款金额"""
+V3ParkingRemindersApplicationQueryGetResponseDurationSegmentRuleItem = (
+    V3ParkingRemindersApplicationPostJsonDurationSegmentRuleItem
+)
+"""duration_segment_rule"""
 
-class V3ParkingRemindersApplicationQueryGetResponsePreEntryRuleItem(TypedDict):
-    """pre_entry_rule"""
-    day_type: NotRequired[Literal["DAY_TYPE_UNKNOWN", "DAY_TYPE_WEEKDAY", "DAY_TYPE_HOLIDAY", "DAY_TYPE_ALL_DAY"]]
-    """日期类型"""
-    start_time: NotRequired[str]
-    """时段开始时间"""
-    end_time: NotRequired[str]
-    """时段结束时间"""
-    vehicle_type: NotRequired[
-        Literal[
-            "VEHICLE_TYPE_UNKNOWN",
-            "VEHICLE_TYPE_SMALL",
-            "VEHICLE_TYPE_LARGE",
-            "VEHICLE_TYPE_EXTRA_LARGE",
-            "VEHICLE_TYPE_ALL_TYPE",
-        ]
-    ]
-    """车辆类型"""
-    plate_type: NotRequired[
-        Literal[
-            "PLATE_TYPE_UNKNOWN",
-            "PLATE_TYPE_TEMPORARY",
-            "PLATE_TYPE_MONTHLY",
-            "PLATE_TYPE_FREE",
-            "PLATE_TYPE_PREPAID",
-            "PLATE_TYPE_OTHERS",
-        ]
-    ]
-    """车牌类型"""
-    amount: NotRequired[int]
-    """收费金额"""
-    max_fee_per_day: NotRequired[int]
-    """单日最大收款金额"""
+V3ParkingRemindersApplicationQueryGetResponsePreEntryRuleItem = V3ParkingRemindersApplicationPostJsonPreEntryRuleItem
+"""pre_entry_rule"""
 
-class V3ParkingRemindersApplicationQueryGetResponseChargingRule(TypedDict):
-    """charging_rule"""
-    rule_type: NotRequired[
-        Literal[
-            "CHARGING_RULE_UNKNOWN",
-            "CHARGING_RULE_FIXED_INTERVAL",
-            "CHARGING_RULE_SEGMENT",
-            "CHARGING_RULE_PER_ENTRY",
-        ]
-    ]
-    """收费规则类型"""
-    fee_limit_type: NotRequired[Literal["FEE_LIMIT_UNKNOWN", "FEE_LIMIT_AGGREGATE", "FEE_LIMIT_SINGLE"]]
-    """收费金额限制类型"""
-    daily_limit_type: NotRequired[Literal["DAILY_LIMIT_UNKNOWN", "DAILY_LIMIT_ROLLING_24H", "DAILY_LIMIT_CALENDAR_DAY"]]
-    """计费周期类型"""
-    time_rounding_type: NotRequired[Literal["TIME_ROUND_UNKNOWN", "TIME_ROUND_DOWN", "TIME_ROUND_UP"]]
-    """不满一小时取整方式"""
-    free_entry_duration: NotRequired[int]
-    """入场免费时间"""
-    free_exit_duration: NotRequired[int]
-    """出场免费时间"""
-    fixed_interval_rule: NotRequired[list[V3ParkingRemindersApplicationQueryGetResponseFixedIntervalRuleItem]]
-    duration_segment_rule: NotRequired[list[V3ParkingRemindersApplicationQueryGetResponseDurationSegmentRuleItem]]
-    pre_entry_rule: NotRequired[list[V3ParkingRemindersApplicationQueryGetResponsePreEntryRuleItem]]
-    holiday_mode: NotRequired[
-        Literal[
-            "HOLIDAY_MODE_UNKNOWN",
-            "HOLIDAY_MODE_LEGAL_MODY",
-            "HOLIDAY_MODE_CALENDAR_MODY",
-            "HOLIDAY_MODE_FINANCIAL_MODY",
-        ]
-    ]
-    """节假日模式"""
-    aggregate_limit_mode: NotRequired[
-        Literal["AGGREGATE_LIMIT_MODE_UNKNOWN", "AGGREGATE_LIMIT_MODE_NORMAL", "AGGREGATE_LIMIT_MODE_MIN"]
-    ]
-    """累计限额模式"""
-    first_charge_time_mode: NotRequired[
-        Literal["FIRST_CHARGE_TIME_MODE_UNKNOWN", "FIRST_CHARGE_TIME_MODE_ENTER", "FIRST_CHARGE_TIME_MODE_AFTER_FREE"]
-    ]
-    """首次计费时间模式"""
+V3ParkingRemindersApplicationQueryGetResponseChargingRule = V3ParkingRemindersApplicationPostJsonChargingRule
+"""charging_rule"""
 
 class V3ParkingRemindersApplicationQueryGetResponseParkingLot(TypedDict):
     """parking_lot"""
@@ -474,7 +302,7 @@ class V3ParkingRemindersApplicationQueryGetResponseParkingLot(TypedDict):
     """商家停车订单小程序appid"""
     parking_order_path: NotRequired[str]
     """商家停车订单路径"""
-    charging_rule: NotRequired[V3ParkingRemindersApplicationQueryGetResponseChargingRule]
+    charging_rule: NotRequired[V3ParkingRemindersApplicationPostJsonChargingRule]
 
 class V3ParkingRemindersApplicationQueryGetResponseFieldsItem(TypedDict):
     """fields"""
@@ -514,12 +342,8 @@ class V3ParkingRemindersApplicationQueryGetResponse(TypedDict):
     wx_parking_lot_id: NotRequired[str]
     """微信停车场ID"""
 
-class V3ParkingRemindersApplicationWithdrawPostJson(TypedDict):
-    """``json=`` of POST v3/parking/reminders/application/withdraw: 撤回停车场进件申请"""
-    parking_lot_audit_no: str
-    """停车场进件审核单号"""
-    out_parking_lot_id: str
-    """商户停车场ID"""
+V3ParkingRemindersApplicationWithdrawPostJson = V3ParkingRemindersApplicationQueryGetQuery
+"""``json=`` of POST v3/parking/reminders/application/withdraw: 撤回停车场进件申请"""
 
 class V3ParkingRemindersApplicationsGetQuery(TypedDict):
     """``query=`` of GET v3/parking/reminders/applications: 查询停车场进件申请单列表"""
@@ -530,28 +354,12 @@ class V3ParkingRemindersApplicationsGetQuery(TypedDict):
     limit: NotRequired[int]
     """条数"""
 
-class V3ParkingRemindersApplicationsGetResponseApplicationListItem(TypedDict):
-    """application_list"""
-    parking_lot_audit_no: NotRequired[str]
-    """停车场进件审核单号"""
-    audit_status: NotRequired[
-        Literal[
-            "AUDIT_STATUS_UNKNOWN",
-            "AUDIT_STATUS_PENDING",
-            "AUDIT_STATUS_WITHDRAWN",
-            "AUDIT_STATUS_APPROVED",
-            "AUDIT_STATUS_REJECTED",
-        ]
-    ]
-    """审核状态"""
-    submit_time: NotRequired[int]
-    """提交时间"""
-    parking_lot: NotRequired[V3ParkingRemindersApplicationQueryGetResponseParkingLot]
-    audit_comment: NotRequired[V3ParkingRemindersApplicationQueryGetResponseAuditComment]
+V3ParkingRemindersApplicationsGetResponseApplicationListItem = V3ParkingRemindersApplicationQueryGetResponseApplication
+"""application_list"""
 
 class V3ParkingRemindersApplicationsGetResponse(TypedDict):
     """The answer of GET v3/parking/reminders/applications: 查询停车场进件申请单列表"""
-    application_list: NotRequired[list[V3ParkingRemindersApplicationsGetResponseApplicationListItem]]
+    application_list: NotRequired[list[V3ParkingRemindersApplicationQueryGetResponseApplication]]
     wx_parking_lot_id: NotRequired[str]
     """微信停车场ID"""
 

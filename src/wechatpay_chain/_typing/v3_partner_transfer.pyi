@@ -231,44 +231,12 @@ class V3PartnerTransferBatchesOutBatchNoByOutBatchNoGetResponse(TypedDict):
     transfer_scene: NotRequired[Literal["ORDINARY_TRANSFER", "PAYROLL_CARD_TRANSFER"]]
     """转账场景"""
 
-class V3PartnerTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse(TypedDict):
-    """The answer of GET v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
-    商家明细单号查询明细单API
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    out_batch_no: str
-    """商家批次单号"""
-    batch_id: str
-    """微信支付批次单号"""
-    appid: NotRequired[str]
-    """商户的appid"""
-    out_detail_no: str
-    """商家明细单号"""
-    detail_id: str
-    """微信支付明细单号"""
-    detail_status: str
-    """明细状态"""
-    transfer_amount: int
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    fail_reason: NotRequired[str]
-    """明细失败原因"""
-    openid: str
-    """收款用户openid"""
-    username: str
-    """收款用户姓名"""
-    initiate_time: str
-    """转账发起时间"""
-    update_time: str
-    """明细更新时间"""
-    account_type: NotRequired[str]
-    """收款账户类型"""
-    bank_name: NotRequired[str]
-    """银行名称"""
-    bank_card_number_tail: NotRequired[str]
-    """银行卡尾号"""
+V3PartnerTransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse = (
+    V3PartnerTransferBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse
+)
+"""The answer of GET v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
+商家明细单号查询明细单API
+"""
 
 class V3PartnerTransfer(TypedNode):
     """``v3/partner-transfer``"""

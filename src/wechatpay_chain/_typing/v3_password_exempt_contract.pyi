@@ -69,69 +69,33 @@ class V3PasswordExemptContractPreEntrustSignPayRedirectSignPostResponse(TypedDic
     out_contract_code: str
     """商户签约协议号"""
 
-class V3PasswordExemptContractNormalPreEntrustSignMiniProgramPostJson(TypedDict):
-    """``json=`` of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program:
-    直连商户模式小程序场景预签约API
-    """
-    appid: str
-    """商户AppID"""
-    service_id: float
-    """免密支付服务ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    notify_url: str
-    """回调通知地址"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    openid: str
-    """用户标识"""
+V3PasswordExemptContractNormalPreEntrustSignMiniProgramPostJson = (
+    V3PasswordExemptContractEcommercePreEntrustSignMiniProgramPostJson
+)
+"""``json=`` of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program:
+直连商户模式小程序场景预签约API
+"""
 
-class V3PasswordExemptContractNormalPreEntrustSignMiniProgramPostResponse(TypedDict):
-    """The answer of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program:
-    直连商户模式小程序场景预签约API
-    """
-    pre_entrustweb_id: str
-    """预签约ID"""
-    mchid: str
-    """商户号"""
-    service_id: float
-    """免密支付服务ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    sign_mp_appid: str
-    """跳转签约的小程序AppID"""
-    sign_mp_path: str
-    """跳转签约的小程序路径"""
+V3PasswordExemptContractNormalPreEntrustSignMiniProgramPostResponse = (
+    V3PasswordExemptContractEcommercePreEntrustSignMiniProgramPostResponse
+)
+"""The answer of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program:
+直连商户模式小程序场景预签约API
+"""
 
-class V3PasswordExemptContractNormalPreEntrustSignPayRedirectSignPostJson(TypedDict):
-    """``json=`` of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign:
-    直连商户模式支付后场景预签约API
-    """
-    appid: str
-    """商户AppID"""
-    service_id: float
-    """免密支付服务ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    notify_url: str
-    """回调通知地址"""
-    contract_display_account: str
-    """用户账户展示名称"""
-    prepay_id: str
-    """预支付交易会话标识"""
-    openid: str
-    """用户标识"""
+V3PasswordExemptContractNormalPreEntrustSignPayRedirectSignPostJson = (
+    V3PasswordExemptContractPreEntrustSignPayRedirectSignPostJson
+)
+"""``json=`` of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign:
+直连商户模式支付后场景预签约API
+"""
 
-class V3PasswordExemptContractNormalPreEntrustSignPayRedirectSignPostResponse(TypedDict):
-    """The answer of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign:
-    直连商户模式支付后场景预签约API
-    """
-    mchid: str
-    """商户号"""
-    service_id: float
-    """免密支付服务ID"""
-    out_contract_code: str
-    """商户签约协议号"""
+V3PasswordExemptContractNormalPreEntrustSignPayRedirectSignPostResponse = (
+    V3PasswordExemptContractPreEntrustSignPayRedirectSignPostResponse
+)
+"""The answer of POST v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign:
+直连商户模式支付后场景预签约API
+"""
 
 class V3PasswordExemptContractContractsQsPreEntrustSignMiniProgramPostJson(TypedDict):
     """``json=`` of POST v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program:
@@ -156,22 +120,12 @@ class V3PasswordExemptContractContractsQsPreEntrustSignMiniProgramPostJson(Typed
     sub_openid: NotRequired[str]
     """用户子标识"""
 
-class V3PasswordExemptContractContractsQsPreEntrustSignMiniProgramPostResponse(TypedDict):
-    """The answer of POST v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program:
-    清算机构模式小程序场景预签约API
-    """
-    pre_entrustweb_id: str
-    """预签约ID"""
-    mchid: str
-    """商户号"""
-    service_id: float
-    """免密支付服务ID"""
-    out_contract_code: str
-    """商户签约协议号"""
-    sign_mp_appid: str
-    """跳转签约的小程序AppID"""
-    sign_mp_path: str
-    """跳转签约的小程序路径"""
+V3PasswordExemptContractContractsQsPreEntrustSignMiniProgramPostResponse = (
+    V3PasswordExemptContractEcommercePreEntrustSignMiniProgramPostResponse
+)
+"""The answer of POST v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program:
+清算机构模式小程序场景预签约API
+"""
 
 class V3PasswordExemptContractQsPreEntrustSignPayRedirectSignPostJson(TypedDict):
     """``json=`` of POST v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign:
@@ -198,16 +152,12 @@ class V3PasswordExemptContractQsPreEntrustSignPayRedirectSignPostJson(TypedDict)
     sub_openid: NotRequired[str]
     """用户子标识"""
 
-class V3PasswordExemptContractQsPreEntrustSignPayRedirectSignPostResponse(TypedDict):
-    """The answer of POST v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign:
-    清算机构模式支付后场景预签约API
-    """
-    mchid: str
-    """商户号"""
-    service_id: float
-    """免密支付服务ID"""
-    out_contract_code: str
-    """商户签约协议号"""
+V3PasswordExemptContractQsPreEntrustSignPayRedirectSignPostResponse = (
+    V3PasswordExemptContractPreEntrustSignPayRedirectSignPostResponse
+)
+"""The answer of POST v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign:
+清算机构模式支付后场景预签约API
+"""
 
 class V3PasswordExemptContractOutContractCodeByOutContractCodeGetResponseContractTerminateInfo(TypedDict):
     """协议解约信息"""
@@ -258,17 +208,13 @@ class V3PasswordExemptContractByOutContractCodeTerminatePostJson(TypedDict):
     contract_termination_remark: str
     """解约备注"""
 
-class V3PasswordExemptContractByOutContractCodeTerminatePostResponse(TypedDict):
-    """The answer of POST
-    v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate:
-    商户通过商户协议号解约协议API
-    """
-    mchid: str
-    """商户号"""
-    service_id: float
-    """免密支付服务ID"""
-    out_contract_code: str
-    """商户签约协议号"""
+V3PasswordExemptContractByOutContractCodeTerminatePostResponse = (
+    V3PasswordExemptContractPreEntrustSignPayRedirectSignPostResponse
+)
+"""The answer of POST
+v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate:
+商户通过商户协议号解约协议API
+"""
 
 class V3PasswordExemptContractPreEntrustSignMiniProgramPostJson(TypedDict):
     """``json=`` of POST v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program:

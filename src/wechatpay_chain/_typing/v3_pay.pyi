@@ -81,10 +81,8 @@ class V3PayInstalPartnerExposurePostJson(TypedDict):
     user_id: NotRequired[V3PayInstalPartnerExposurePostJsonUserId]
     """用户ID"""
 
-class V3PayInstalPartnerExposurePostResponse(TypedDict):
-    """The answer of POST v3/pay/instal/partner/exposure: 商户贴息-获取微信分付曝光建议"""
-    recommend_exposure: bool
-    """是否建议曝光微信分付"""
+V3PayInstalPartnerExposurePostResponse = V3PayInstalExposurePostResponse
+"""The answer of POST v3/pay/instal/partner/exposure: 商户贴息-获取微信分付曝光建议"""
 
 class V3PayPartnerTransactionsAppPostJsonSettleInfo(TypedDict):
     """结算信息"""
@@ -333,10 +331,8 @@ class V3PayPartnerTransactionsAppWithContractPostJson(TypedDict):
     contract_info: V3PayPartnerTransactionsAppWithContractPostJsonContractInfo
     """签约授权信息"""
 
-class V3PayPartnerTransactionsAppWithContractPostResponse(TypedDict):
-    """The answer of POST v3/pay/partner/transactions/app-with-contract: APP下单并签约"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayPartnerTransactionsAppWithContractPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/partner/transactions/app-with-contract: APP下单并签约"""
 
 class V3PayPartnerTransactionsCodepayPostJsonPayer(TypedDict):
     """支付者"""
@@ -381,10 +377,8 @@ class V3PayPartnerTransactionsCodepayPostJsonDetail(TypedDict):
     goods_detail: list[V3PayPartnerTransactionsCodepayPostJsonGoodsDetailItem]
     """单品列表"""
 
-class V3PayPartnerTransactionsCodepayPostJsonSettleInfo(TypedDict):
-    """结算信息"""
-    profit_sharing: NotRequired[bool]
-    """是否指定分账"""
+V3PayPartnerTransactionsCodepayPostJsonSettleInfo = V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo
+"""结算信息"""
 
 class V3PayPartnerTransactionsCodepayPostJson(TypedDict):
     """``json=`` of POST v3/pay/partner/transactions/codepay: 付款码支付"""
@@ -414,7 +408,7 @@ class V3PayPartnerTransactionsCodepayPostJson(TypedDict):
     """场景信息"""
     detail: NotRequired[V3PayPartnerTransactionsCodepayPostJsonDetail]
     """优惠功能"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
 
 class V3PayPartnerTransactionsCodepayPostResponsePayer(TypedDict):
@@ -530,12 +524,8 @@ class V3PayPartnerTransactionsExposurePostJson(TypedDict):
     out_trade_no: str
     """商户订单号"""
 
-class V3PayPartnerTransactionsExposurePostResponse(TypedDict):
-    """The answer of POST v3/pay/partner/transactions/exposure: 微信分付-支付方式前置服务"""
-    fqf_exposure: bool
-    """是否建议曝光微信分付"""
-    market_exposure_token: NotRequired[str]
-    """曝光凭证"""
+V3PayPartnerTransactionsExposurePostResponse = V3PayAcquiringBankTransactionsExposurePostResponse
+"""The answer of POST v3/pay/partner/transactions/exposure: 微信分付-支付方式前置服务"""
 
 class V3PayPartnerTransactionsH5PostJsonH5Info(TypedDict):
     """H5场景信息"""
@@ -728,10 +718,8 @@ class V3PayPartnerTransactionsJsapiPostJson(TypedDict):
     subsidy_info: NotRequired[V3PayPartnerTransactionsAppPostJsonSubsidyInfo]
     """贴息信息"""
 
-class V3PayPartnerTransactionsJsapiPostResponse(TypedDict):
-    """The answer of POST v3/pay/partner/transactions/jsapi: JSAPI下单API"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayPartnerTransactionsJsapiPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/partner/transactions/jsapi: JSAPI下单API"""
 
 class V3PayPartnerTransactionsJsapiWithContractPostJsonPayer(TypedDict):
     """支付者
@@ -801,10 +789,8 @@ class V3PayPartnerTransactionsJsapiWithContractPostJson(TypedDict):
     contract_info: V3PayPartnerTransactionsJsapiWithContractPostJsonContractInfo
     """签约授权信息"""
 
-class V3PayPartnerTransactionsJsapiWithContractPostResponse(TypedDict):
-    """The answer of POST v3/pay/partner/transactions/jsapi-with-contract: JSAPI下单并授权/签约"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayPartnerTransactionsJsapiWithContractPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/partner/transactions/jsapi-with-contract: JSAPI下单并授权/签约"""
 
 class V3PayPartnerTransactionsMiniprogramPostJsonPayer(TypedDict):
     """支付者
@@ -816,12 +802,8 @@ class V3PayPartnerTransactionsMiniprogramPostJsonPayer(TypedDict):
     sub_openid: NotRequired[str]
     """用户子标识; one of sp_openid, sub_openid is required"""
 
-class V3PayPartnerTransactionsMiniprogramPostJsonStoreInfo(TypedDict):
-    """商户门店信息"""
-    id: NotRequired[str]
-    """门店编号"""
-    out_id: NotRequired[str]
-    """商家自定义编码"""
+V3PayPartnerTransactionsMiniprogramPostJsonStoreInfo = V3PayPartnerTransactionsCodepayPostJsonStoreInfo
+"""商户门店信息"""
 
 class V3PayPartnerTransactionsMiniprogramPostJsonSceneInfo(TypedDict):
     """场景信息"""
@@ -829,13 +811,11 @@ class V3PayPartnerTransactionsMiniprogramPostJsonSceneInfo(TypedDict):
     """用户终端IP"""
     device_id: NotRequired[str]
     """商户端设备号"""
-    store_info: NotRequired[V3PayPartnerTransactionsMiniprogramPostJsonStoreInfo]
+    store_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonStoreInfo]
     """商户门店信息"""
 
-class V3PayPartnerTransactionsMiniprogramPostJsonSettleInfo(TypedDict):
-    """结算信息"""
-    profit_sharing: NotRequired[bool]
-    """是否指定分账"""
+V3PayPartnerTransactionsMiniprogramPostJsonSettleInfo = V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo
+"""结算信息"""
 
 class V3PayPartnerTransactionsMiniprogramPostJson(TypedDict):
     """``json=`` of POST v3/pay/partner/transactions/miniprogram: 小程序支付下单"""
@@ -869,13 +849,11 @@ class V3PayPartnerTransactionsMiniprogramPostJson(TypedDict):
     """优惠功能"""
     scene_info: NotRequired[V3PayPartnerTransactionsMiniprogramPostJsonSceneInfo]
     """场景信息"""
-    settle_info: NotRequired[V3PayPartnerTransactionsMiniprogramPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
 
-class V3PayPartnerTransactionsMiniprogramPostResponse(TypedDict):
-    """The answer of POST v3/pay/partner/transactions/miniprogram: 小程序支付下单"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayPartnerTransactionsMiniprogramPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/partner/transactions/miniprogram: 小程序支付下单"""
 
 class V3PayPartnerTransactionsNativePostJson(TypedDict):
     """``json=`` of POST v3/pay/partner/transactions/native: Native下单API"""
@@ -919,12 +897,8 @@ class V3PayPartnerTransactionsNativePostResponse(TypedDict):
     code_url: str
     """二维码链接"""
 
-class V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/pay/partner/transactions/out-trade-no/{out_trade_no}: 商户订单号查询"""
-    sp_mchid: str
-    """服务商户号"""
-    sub_mchid: str
-    """子商户号"""
+V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetQuery = V3PayPartnerTransactionsIdByTransactionIdGetQuery
+"""``query=`` of GET v3/pay/partner/transactions/out-trade-no/{out_trade_no}: 商户订单号查询"""
 
 class V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetResponseInstallmentInfo(TypedDict):
     """使用的商户贴息信息"""
@@ -984,12 +958,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
     installment_info: NotRequired[V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetResponseInstallmentInfo]
     """使用的商户贴息信息"""
 
-class V3PayPartnerTransactionsOutTradeNoByOutTradeNoClosePostJson(TypedDict):
-    """``json=`` of POST v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close: 关单API"""
-    sp_mchid: str
-    """服务商户号"""
-    sub_mchid: str
-    """子商户号"""
+V3PayPartnerTransactionsOutTradeNoByOutTradeNoClosePostJson = V3PayPartnerTransactionsIdByTransactionIdGetQuery
+"""``json=`` of POST v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close: 关单API"""
 
 class V3PayPartnerTransactionsOutTradeNoByOutTradeNoReversePostJson(TypedDict):
     """``json=`` of POST v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse: 撤销"""
@@ -1015,12 +985,8 @@ class V3PayPartnerTransactionsOutTradeNoByOutTradeNoReversePostResponse(TypedDic
     out_trade_no: str
     """商户订单号"""
 
-class V3PayPartnerTransactionsScannedposPostJsonAmount(TypedDict):
-    """订单金额"""
-    total: float
-    """总金额"""
-    currency: NotRequired[str]
-    """货币类型"""
+V3PayPartnerTransactionsScannedposPostJsonAmount = V3PayPartnerTransactionsAppWithContractPostJsonAmount
+"""订单金额"""
 
 class V3PayPartnerTransactionsScannedposPostJsonPayer(TypedDict):
     """支付者"""
@@ -1091,7 +1057,7 @@ class V3PayPartnerTransactionsScannedposPostJson(TypedDict):
     """订单优惠标记"""
     support_fapiao: NotRequired[bool]
     """电子发票入口开放标识"""
-    amount: V3PayPartnerTransactionsScannedposPostJsonAmount
+    amount: V3PayPartnerTransactionsAppWithContractPostJsonAmount
     """订单金额"""
     payer: V3PayPartnerTransactionsScannedposPostJsonPayer
     """支付者"""
@@ -1099,13 +1065,11 @@ class V3PayPartnerTransactionsScannedposPostJson(TypedDict):
     """优惠功能"""
     scene_info: V3PayPartnerTransactionsScannedposPostJsonSceneInfo
     """场景信息"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
 
-class V3PayPartnerTransactionsScannedposPostResponse(TypedDict):
-    """The answer of POST v3/pay/partner/transactions/scannedpos: 扫码支付下单"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayPartnerTransactionsScannedposPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/partner/transactions/scannedpos: 扫码支付下单"""
 
 class V3PayTransactionsAppPostJson(TypedDict):
     """``json=`` of POST v3/pay/transactions/app: APP下单API"""
@@ -1137,15 +1101,13 @@ class V3PayTransactionsAppPostJson(TypedDict):
     """场景信息"""
     payer: NotRequired[V3PayPartnerTransactionsAppPostJsonPayer]
     """支付者"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
     subsidy_info: NotRequired[V3PayPartnerTransactionsAppPostJsonSubsidyInfo]
     """贴息信息"""
 
-class V3PayTransactionsAppPostResponse(TypedDict):
-    """The answer of POST v3/pay/transactions/app: APP下单API"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayTransactionsAppPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/transactions/app: APP下单API"""
 
 class V3PayTransactionsAppWithContractPostJson(TypedDict):
     """``json=`` of POST v3/pay/transactions/app-with-contract: APP下单并签约"""
@@ -1173,15 +1135,13 @@ class V3PayTransactionsAppWithContractPostJson(TypedDict):
     """优惠功能"""
     scene_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSceneInfo]
     """场景信息"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
     contract_info: V3PayPartnerTransactionsAppWithContractPostJsonContractInfo
     """签约授权信息"""
 
-class V3PayTransactionsAppWithContractPostResponse(TypedDict):
-    """The answer of POST v3/pay/transactions/app-with-contract: APP下单并签约"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayTransactionsAppWithContractPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/transactions/app-with-contract: APP下单并签约"""
 
 class V3PayTransactionsCodepayPostJson(TypedDict):
     """``json=`` of POST v3/pay/transactions/codepay: 付款码支付"""
@@ -1207,7 +1167,7 @@ class V3PayTransactionsCodepayPostJson(TypedDict):
     """场景信息"""
     detail: NotRequired[V3PayPartnerTransactionsCodepayPostJsonDetail]
     """优惠功能"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
 
 class V3PayTransactionsCodepayPostResponsePayer(TypedDict):
@@ -1262,12 +1222,8 @@ class V3PayTransactionsExposurePostJson(TypedDict):
     out_trade_no: str
     """商户订单号"""
 
-class V3PayTransactionsExposurePostResponse(TypedDict):
-    """The answer of POST v3/pay/transactions/exposure: 微信分付-支付方式前置服务"""
-    fqf_exposure: bool
-    """是否建议曝光微信分付"""
-    market_exposure_token: NotRequired[str]
-    """曝光凭证"""
+V3PayTransactionsExposurePostResponse = V3PayAcquiringBankTransactionsExposurePostResponse
+"""The answer of POST v3/pay/transactions/exposure: 微信分付-支付方式前置服务"""
 
 class V3PayTransactionsH5PostJson(TypedDict):
     """``json=`` of POST v3/pay/transactions/h5: H5下单API"""
@@ -1299,13 +1255,11 @@ class V3PayTransactionsH5PostJson(TypedDict):
     """场景信息"""
     payer: NotRequired[V3PayPartnerTransactionsAppPostJsonPayer]
     """支付者"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
 
-class V3PayTransactionsH5PostResponse(TypedDict):
-    """The answer of POST v3/pay/transactions/h5: H5下单API"""
-    h5_url: str
-    """支付跳转链接"""
+V3PayTransactionsH5PostResponse = V3PayPartnerTransactionsH5PostResponse
+"""The answer of POST v3/pay/transactions/h5: H5下单API"""
 
 class V3PayTransactionsIdByTransactionIdGetQuery(TypedDict):
     """``query=`` of GET v3/pay/transactions/id/{transaction_id}: 微信支付订单号查询"""
@@ -1390,15 +1344,13 @@ class V3PayTransactionsJsapiPostJson(TypedDict):
     """场景信息"""
     payer: V3PayTransactionsJsapiPostJsonPayer
     """支付者"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
     subsidy_info: NotRequired[V3PayPartnerTransactionsAppPostJsonSubsidyInfo]
     """贴息信息"""
 
-class V3PayTransactionsJsapiPostResponse(TypedDict):
-    """The answer of POST v3/pay/transactions/jsapi: JSAPI下单API"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayTransactionsJsapiPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/transactions/jsapi: JSAPI下单API"""
 
 class V3PayTransactionsJsapiWithContractPostJsonPayer(TypedDict):
     """支付者"""
@@ -1433,15 +1385,13 @@ class V3PayTransactionsJsapiWithContractPostJson(TypedDict):
     """优惠功能"""
     scene_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSceneInfo]
     """场景信息"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
     contract_info: V3PayPartnerTransactionsJsapiWithContractPostJsonContractInfo
     """签约授权信息"""
 
-class V3PayTransactionsJsapiWithContractPostResponse(TypedDict):
-    """The answer of POST v3/pay/transactions/jsapi-with-contract: JSAPI下单并授权/签约"""
-    prepay_id: str
-    """预支付交易会话标识"""
+V3PayTransactionsJsapiWithContractPostResponse = V3PayPartnerTransactionsAppPostResponse
+"""The answer of POST v3/pay/transactions/jsapi-with-contract: JSAPI下单并授权/签约"""
 
 class V3PayTransactionsNativePostJson(TypedDict):
     """``json=`` of POST v3/pay/transactions/native: Native下单API"""
@@ -1473,18 +1423,14 @@ class V3PayTransactionsNativePostJson(TypedDict):
     """场景信息"""
     payer: NotRequired[V3PayPartnerTransactionsAppPostJsonPayer]
     """支付者"""
-    settle_info: NotRequired[V3PayPartnerTransactionsCodepayPostJsonSettleInfo]
+    settle_info: NotRequired[V3PayPartnerTransactionsAppWithContractPostJsonSettleInfo]
     """结算信息"""
 
-class V3PayTransactionsNativePostResponse(TypedDict):
-    """The answer of POST v3/pay/transactions/native: Native下单API"""
-    code_url: str
-    """二维码链接"""
+V3PayTransactionsNativePostResponse = V3PayPartnerTransactionsNativePostResponse
+"""The answer of POST v3/pay/transactions/native: Native下单API"""
 
-class V3PayTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/pay/transactions/out-trade-no/{out_trade_no}: 商户订单号查询"""
-    mchid: str
-    """直连商户号"""
+V3PayTransactionsOutTradeNoByOutTradeNoGetQuery = V3PayTransactionsIdByTransactionIdGetQuery
+"""``query=`` of GET v3/pay/transactions/out-trade-no/{out_trade_no}: 商户订单号查询"""
 
 class V3PayTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
     """The answer of GET v3/pay/transactions/out-trade-no/{out_trade_no}: 商户订单号查询"""
@@ -1531,10 +1477,8 @@ class V3PayTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
     installment_info: NotRequired[V3PayPartnerTransactionsOutTradeNoByOutTradeNoGetResponseInstallmentInfo]
     """使用的商户贴息信息"""
 
-class V3PayTransactionsOutTradeNoByOutTradeNoClosePostJson(TypedDict):
-    """``json=`` of POST v3/pay/transactions/out-trade-no/{out_trade_no}/close: 关单API"""
-    mchid: str
-    """直连商户号"""
+V3PayTransactionsOutTradeNoByOutTradeNoClosePostJson = V3PayTransactionsIdByTransactionIdGetQuery
+"""``json=`` of POST v3/pay/transactions/out-trade-no/{out_trade_no}/close: 关单API"""
 
 class V3PayTransactionsOutTradeNoByOutTradeNoReversePostJson(TypedDict):
     """``json=`` of POST v3/pay/transactions/out-trade-no/{out_trade_no}/reverse: 撤销"""

@@ -24,16 +24,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnBindPostJson(TypedDict):
     code_url: str
     """收款链接url"""
 
-class V3PayDevicesOpenScenarioSpeakerByDeviceSnBindPostResponse(TypedDict):
-    """The answer of POST v3/pay-devices/open-scenario-speaker/{device_sn}/bind: 绑定音箱设备码牌"""
-    sub_mchid: str
-    """子商户"""
-    device_sn: str
-    """设备sn"""
-    bind_state: Literal["OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND", "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED"]
-    """绑定状态"""
-    code_url: str
-    """收款链接url"""
+V3PayDevicesOpenScenarioSpeakerByDeviceSnBindPostResponse = V3PayDevicesOpenScenarioSpeakerByDeviceSnGetResponse
+"""The answer of POST v3/pay-devices/open-scenario-speaker/{device_sn}/bind: 绑定音箱设备码牌"""
 
 class V3PayDevicesOpenScenarioSpeakerByDeviceSnPrebindPostJson(TypedDict):
     """``json=`` of POST v3/pay-devices/open-scenario-speaker/{device_sn}/prebind: 出厂预绑定音箱和码牌"""
@@ -49,16 +41,8 @@ class V3PayDevicesOpenScenarioSpeakerByDeviceSnPrebindPostResponse(TypedDict):
     code_url: str
     """收款链接url"""
 
-class V3PayDevicesOpenScenarioSpeakerByDeviceSnUnbindPostResponse(TypedDict):
-    """The answer of POST v3/pay-devices/open-scenario-speaker/{device_sn}/unbind: 解绑音箱设备码牌"""
-    sub_mchid: str
-    """子商户"""
-    device_sn: str
-    """设备sn"""
-    bind_state: Literal["OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND", "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED"]
-    """绑定状态"""
-    code_url: str
-    """收款链接url"""
+V3PayDevicesOpenScenarioSpeakerByDeviceSnUnbindPostResponse = V3PayDevicesOpenScenarioSpeakerByDeviceSnGetResponse
+"""The answer of POST v3/pay-devices/open-scenario-speaker/{device_sn}/unbind: 解绑音箱设备码牌"""
 
 class V3PayDevicesOpenScenarioSpeakerorderByTransactionIdReportPostJson(TypedDict):
     """``json=`` of POST v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report: 码牌支付结果上报"""

@@ -118,20 +118,8 @@ class V3PayrollCardAuthenticationsPreOrderWithAuthPostJson(TypedDict):
     authenticate_type: Literal["SIGN_IN", "INSURANCE", "CONTRACT"]
     """核身类型"""
 
-class V3PayrollCardAuthenticationsPreOrderWithAuthPostResponse(TypedDict):
-    """The answer of POST v3/payroll-card/authentications/pre-order-with-auth: 微工卡核身预下单（流程中完成授权）"""
-    authenticate_number: str
-    """商家核身单号"""
-    openid: str
-    """用户标识"""
-    mchid: str
-    """商户号"""
-    sub_mchid: str
-    """子商户号"""
-    token: str
-    """token值"""
-    expires_in: int
-    """token有效时间"""
+V3PayrollCardAuthenticationsPreOrderWithAuthPostResponse = V3PayrollCardAuthenticationsPreOrderPostResponse
+"""The answer of POST v3/payroll-card/authentications/pre-order-with-auth: 微工卡核身预下单（流程中完成授权）"""
 
 class V3PayrollCardAuthenticationsByAuthenticateNumberGetQuery(TypedDict):
     """``query=`` of GET v3/payroll-card/authentications/{authenticate_number}: 获取核身结果API"""

@@ -438,23 +438,15 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonPostDiscoun
     count: NotRequired[int]
     """优惠数量"""
 
-class V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonTimeRange(TypedDict):
-    """实际服务时间"""
-    start_time: str
-    """服务开始时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonTimeRange = (
+    V3PayscoreAcquiringbankServiceorderGetResponseTimeRange
+)
+"""实际服务时间"""
 
-class V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonLocation(TypedDict):
-    """实际服务位置"""
-    start_location: NotRequired[str]
-    """服务开始地点"""
-    end_location: NotRequired[str]
-    """服务结束地点"""
+V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonLocation = (
+    V3PayscoreAcquiringbankServiceorderGetResponseLocation
+)
+"""实际服务位置"""
 
 class V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJson(TypedDict):
     """``json=`` of POST v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete: 从业机构完结微信支付分订单"""
@@ -470,9 +462,9 @@ class V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJson(TypedDict)
     """后付费商户优惠"""
     total_amount: int
     """总金额"""
-    time_range: NotRequired[V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonTimeRange]
+    time_range: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseTimeRange]
     """实际服务时间"""
-    location: NotRequired[V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonLocation]
+    location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """实际服务位置"""
     profit_sharing: NotRequired[bool]
     """微信支付服务分账标记"""
@@ -809,16 +801,10 @@ class V3PayscoreOverseaPartnerServiceorderGetQuery(TypedDict):
     query_id: NotRequired[str]
     """回跳查询ID"""
 
-class V3PayscoreOverseaPartnerServiceorderGetResponsePostDiscountsItem(TypedDict):
-    """商户优惠"""
-    name: str
-    """优惠名称"""
-    description: str
-    """优惠说明"""
-    amount: NotRequired[int]
-    """优惠金额"""
-    count: NotRequired[int]
-    """优惠数量"""
+V3PayscoreOverseaPartnerServiceorderGetResponsePostDiscountsItem = (
+    V3PayscoreAcquiringbankServiceorderGetResponsePostDiscountsItem
+)
+"""商户优惠"""
 
 class V3PayscoreOverseaPartnerServiceorderGetResponsePromotionDetailItem(TypedDict):
     """优惠功能"""
@@ -875,16 +861,10 @@ class V3PayscoreOverseaPartnerServiceorderGetResponseCollection(TypedDict):
     details: NotRequired[list[V3PayscoreOverseaPartnerServiceorderGetResponseDetailsItem]]
     """收款明细列表"""
 
-class V3PayscoreOverseaPartnerServiceorderGetResponseTimeRange(TypedDict):
-    """服务时间段"""
-    start_time: NotRequired[str]
-    """服务开始时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreOverseaPartnerServiceorderGetResponseTimeRange = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
+)
+"""服务时间段"""
 
 class V3PayscoreOverseaPartnerServiceorderGetResponse(TypedDict):
     """The answer of GET v3/payscore/oversea/partner/serviceorder: 查询支付分订单"""
@@ -908,7 +888,7 @@ class V3PayscoreOverseaPartnerServiceorderGetResponse(TypedDict):
     """订单状态说明"""
     post_payments: NotRequired[list[V3PayscoreAcquiringbankServiceorderGetResponsePostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreOverseaPartnerServiceorderGetResponsePostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServiceorderGetResponsePostDiscountsItem]]
     """商户优惠"""
     risk_fund: V3PayscoreAcquiringbankServiceorderGetResponseRiskFund
     """订单风险金"""
@@ -918,7 +898,7 @@ class V3PayscoreOverseaPartnerServiceorderGetResponse(TypedDict):
     """是否需要收款"""
     collection: NotRequired[V3PayscoreOverseaPartnerServiceorderGetResponseCollection]
     """收款信息"""
-    time_range: V3PayscoreOverseaPartnerServiceorderGetResponseTimeRange
+    time_range: V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
     """服务时间段"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -977,7 +957,7 @@ class V3PayscoreOverseaPartnerServiceorderPostJson(TypedDict):
     """服务信息"""
     post_payments: NotRequired[list[V3PayscoreAcquiringbankServiceorderGetResponsePostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreOverseaPartnerServiceorderGetResponsePostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServiceorderGetResponsePostDiscountsItem]]
     """商户优惠"""
     risk_fund: V3PayscoreOverseaPartnerServiceorderPostJsonRiskFund
     """服务风险金"""
@@ -996,16 +976,8 @@ class V3PayscoreOverseaPartnerServiceorderPostJson(TypedDict):
     attach: NotRequired[str]
     """商户数据包"""
 
-class V3PayscoreOverseaPartnerServiceorderPostResponseTimeRange(TypedDict):
-    """服务时间段"""
-    start_time: str
-    """服务开始时间 (date-time)"""
-    end_time: NotRequired[str]
-    """服务结束时间 (date-time)"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreOverseaPartnerServiceorderPostResponseTimeRange = V3PayscoreOverseaPartnerServiceorderPostJsonTimeRange
+"""服务时间段"""
 
 class V3PayscoreOverseaPartnerServiceorderPostResponse(TypedDict):
     """The answer of POST v3/payscore/oversea/partner/serviceorder: 创建支付分订单"""
@@ -1035,7 +1007,7 @@ class V3PayscoreOverseaPartnerServiceorderPostResponse(TypedDict):
     """后付费商户优惠"""
     risk_fund: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseRiskFund]
     """订单风险金"""
-    time_range: NotRequired[V3PayscoreOverseaPartnerServiceorderPostResponseTimeRange]
+    time_range: NotRequired[V3PayscoreOverseaPartnerServiceorderPostJsonTimeRange]
     """服务时间段"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderPostResponseLocation]
     """服务位置"""
@@ -1057,16 +1029,10 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoCancelPostJson(TypedDict):
     reason: str
     """撤销原因"""
 
-class V3PayscoreOverseaPartnerServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem(TypedDict):
-    """商户优惠"""
-    name: str
-    """优惠名称"""
-    description: str
-    """优惠说明"""
-    amount: int
-    """优惠金额"""
-    count: NotRequired[int]
-    """优惠数量"""
+V3PayscoreOverseaPartnerServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem = (
+    V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem
+)
+"""商户优惠"""
 
 class V3PayscoreOverseaPartnerServiceorderByOutOrderNoCompletePostJsonTimeRange(TypedDict):
     """实际服务时间"""
@@ -1087,7 +1053,7 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoCompletePostJson(TypedDict
     """子商户号"""
     post_payments: list[V3PayscoreAcquiringbankServiceorderGetResponsePostPaymentsItem]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreOverseaPartnerServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem]]
     """商户优惠"""
     total_amount: int
     """总金额"""
@@ -1095,7 +1061,7 @@ class V3PayscoreOverseaPartnerServiceorderByOutOrderNoCompletePostJson(TypedDict
     """货币类型"""
     time_range: NotRequired[V3PayscoreOverseaPartnerServiceorderByOutOrderNoCompletePostJsonTimeRange]
     """实际服务时间"""
-    location: NotRequired[V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonLocation]
+    location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """实际服务位置"""
     profit_sharing: NotRequired[bool]
     """微信支付服务分账标记"""
@@ -1139,10 +1105,8 @@ class V3PayscorePartnerPermissionsPostJson(TypedDict):
     notify_url: NotRequired[str]
     """商户回调地址"""
 
-class V3PayscorePartnerPermissionsPostResponse(TypedDict):
-    """The answer of POST v3/payscore/partner/permissions: 商户预授权API"""
-    apply_permissions_token: str
-    """预授权token"""
+V3PayscorePartnerPermissionsPostResponse = V3PayscoreAcquiringbankPermissionsPostResponse
+"""The answer of POST v3/payscore/partner/permissions: 商户预授权API"""
 
 class V3PayscorePartnerPermissionsApplyForScenePostJsonTransactionSceneInfo(TypedDict):
     """微信支付交易中授权附带的参数"""
@@ -1281,16 +1245,12 @@ class V3PayscorePartnerPermissionsAuthorizationCodeByAuthorizationCodeGetRespons
     risk_level_version: NotRequired[float]
     """分层版本"""
 
-class V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeTerminatePostJson(TypedDict):
-    """``json=`` of POST v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate:
-    解除用户授权关系（授权协议号）API
-    """
-    service_id: str
-    """服务ID"""
-    sub_mchid: str
-    """子商户号"""
-    reason: str
-    """撤销原因"""
+V3PayscorePermissionsAuthorizationCodeByAuthorizationCodeTerminatePostJson = (
+    V3PayscoreOverseaPartnerServiceorderByOutOrderNoCancelPostJson
+)
+"""``json=`` of POST v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate:
+解除用户授权关系（授权协议号）API
+"""
 
 class V3PayscorePartnerPermissionsSearchGetQuery(TypedDict):
     """``query=`` of GET v3/payscore/partner/permissions/search: 查询与用户授权记录（openid）API"""
@@ -1391,38 +1351,13 @@ class V3PayscorePartnerServiceAccountApplicationsPostResponse(TypedDict):
     reject_reason: NotRequired[str]
     """拒绝原因"""
 
-class V3PayscorePartnerServiceAccountApplicationsByOutApplyNoGetResponse(TypedDict):
-    """The answer of GET v3/payscore/partner/service-account-applications/{out_apply_no}: 查询收付通子商户服务绑定结果
-    """
-    service_id: str
-    """服务ID"""
-    mchid: str
-    """服务商商户号"""
-    appid: str
-    """服务商应用ID"""
-    sub_mchid: str
-    """子商户商户号"""
-    sub_appid: NotRequired[str]
-    """子商户应用ID"""
-    out_apply_no: str
-    """申请单号"""
-    result_notify_url: NotRequired[str]
-    """绑定结果回调通知地址"""
-    apply_state: str
-    """受理状态"""
-    reject_reason: NotRequired[str]
-    """拒绝原因"""
+V3PayscorePartnerServiceAccountApplicationsByOutApplyNoGetResponse = (
+    V3PayscorePartnerServiceAccountApplicationsPostResponse
+)
+"""The answer of GET v3/payscore/partner/service-account-applications/{out_apply_no}: 查询收付通子商户服务绑定结果"""
 
-class V3PayscorePartnerServiceorderGetQuery(TypedDict):
-    """``query=`` of GET v3/payscore/partner/serviceorder: 查询支付分订单"""
-    service_id: str
-    """服务ID"""
-    sub_mchid: str
-    """子商户号"""
-    out_order_no: NotRequired[str]
-    """商户服务订单号"""
-    query_id: NotRequired[str]
-    """回跳查询ID"""
+V3PayscorePartnerServiceorderGetQuery = V3PayscoreOverseaPartnerServiceorderGetQuery
+"""``query=`` of GET v3/payscore/partner/serviceorder: 查询支付分订单"""
 
 class V3PayscorePartnerServiceorderGetResponsePromotionDetailItem(TypedDict):
     """优惠功能"""
@@ -1479,16 +1414,8 @@ class V3PayscorePartnerServiceorderGetResponseCollection(TypedDict):
     bank_type: NotRequired[str]
     """收款银行"""
 
-class V3PayscorePartnerServiceorderGetResponseTimeRange(TypedDict):
-    """服务时间"""
-    start_time: NotRequired[str]
-    """服务开始时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscorePartnerServiceorderGetResponseTimeRange = V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
+"""服务时间"""
 
 class V3PayscorePartnerServiceorderGetResponse(TypedDict):
     """The answer of GET v3/payscore/partner/serviceorder: 查询支付分订单"""
@@ -1522,7 +1449,7 @@ class V3PayscorePartnerServiceorderGetResponse(TypedDict):
     """是否需要收款"""
     collection: NotRequired[V3PayscorePartnerServiceorderGetResponseCollection]
     """收款信息"""
-    time_range: NotRequired[V3PayscorePartnerServiceorderGetResponseTimeRange]
+    time_range: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange]
     """服务时间"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -1625,7 +1552,7 @@ class V3PayscorePartnerServiceorderPostResponse(TypedDict):
     """订单状态说明"""
     post_payments: NotRequired[list[V3PayscoreAcquiringbankServiceorderPostJsonPostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreOverseaPartnerServiceorderGetResponsePostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServiceorderGetResponsePostDiscountsItem]]
     """商户优惠"""
     risk_fund: NotRequired[V3PayscorePartnerServiceorderPostJsonRiskFund]
     """订单风险金"""
@@ -1677,25 +1604,13 @@ class V3PayscorePartnerServiceorderDirectCompletePostJson(TypedDict):
     openid: NotRequired[str]
     """服务商公众号下的用户标识"""
 
-class V3PayscorePartnerServiceorderByOutOrderNoCancelPostJson(TypedDict):
-    """``json=`` of POST v3/payscore/partner/serviceorder/{out_order_no}/cancel: 取消支付分订单API"""
-    service_id: str
-    """服务ID"""
-    sub_mchid: str
-    """子商户号"""
-    reason: str
-    """撤销原因"""
+V3PayscorePartnerServiceorderByOutOrderNoCancelPostJson = V3PayscoreOverseaPartnerServiceorderByOutOrderNoCancelPostJson
+"""``json=`` of POST v3/payscore/partner/serviceorder/{out_order_no}/cancel: 取消支付分订单API"""
 
-class V3PayscorePartnerServiceorderByOutOrderNoCompletePostJsonTimeRange(TypedDict):
-    """实际服务时间"""
-    start_time: NotRequired[str]
-    """服务开始时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscorePartnerServiceorderByOutOrderNoCompletePostJsonTimeRange = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
+)
+"""实际服务时间"""
 
 class V3PayscorePartnerServiceorderByOutOrderNoCompletePostJson(TypedDict):
     """``json=`` of POST v3/payscore/partner/serviceorder/{out_order_no}/complete: 完结支付分订单API"""
@@ -1709,9 +1624,9 @@ class V3PayscorePartnerServiceorderByOutOrderNoCompletePostJson(TypedDict):
     """后付费商户优惠"""
     total_amount: int
     """总金额"""
-    time_range: NotRequired[V3PayscorePartnerServiceorderByOutOrderNoCompletePostJsonTimeRange]
+    time_range: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange]
     """实际服务时间"""
-    location: NotRequired[V3PayscoreAcquiringbankServiceorderByOutOrderNoCompletePostJsonLocation]
+    location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """实际服务位置"""
     profit_sharing: NotRequired[bool]
     """微信支付服务分账标记"""
@@ -1772,20 +1687,10 @@ class V3PayscorePartnerServiceorderByOutOrderNoSendPendingmessagePostJson(TypedD
     prepaid_time: str
     """预计扣费时间"""
 
-class V3PayscorePartnerServiceorderByOutOrderNoSendPrepaidmessagePostJson(TypedDict):
-    """``json=`` of POST v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage: 下发服务预扣费消息"""
-    service_id: str
-    """服务ID"""
-    sub_mchid: str
-    """子商户商户号"""
-    post_payments: list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostPaymentsItem]
-    """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostDiscountsItem]]
-    """商户优惠"""
-    total_amount: float
-    """总金额"""
-    prepaid_time: str
-    """预计扣费时间"""
+V3PayscorePartnerServiceorderByOutOrderNoSendPrepaidmessagePostJson = (
+    V3PayscorePartnerServiceorderByOutOrderNoSendPendingmessagePostJson
+)
+"""``json=`` of POST v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage: 下发服务预扣费消息"""
 
 class V3PayscorePartnerServiceorderByOutOrderNoSyncPostJsonDetail(TypedDict):
     """内容信息详情"""
@@ -1807,36 +1712,18 @@ class V3PayscorePartnerServiceorderByOutOrderNoSyncPostJson(TypedDict):
     detail: V3PayscorePartnerServiceorderByOutOrderNoSyncPostJsonDetail
     """内容信息详情"""
 
-class V3PayscorePartnerServicepayondeliveryorderPostJsonPostDiscountsItem(TypedDict):
-    """post_discounts"""
-    name: NotRequired[str]
-    """优惠名称"""
-    description: NotRequired[str]
-    """优惠说明"""
-    amount: NotRequired[int]
-    """优惠金额"""
-    count: NotRequired[int]
-    """优惠数量"""
+V3PayscorePartnerServicepayondeliveryorderPostJsonPostDiscountsItem = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostDiscountsItem
+)
+"""post_discounts"""
 
-class V3PayscorePartnerServicepayondeliveryorderPostJsonTimeRange(TypedDict):
-    """服务时间"""
-    start_time: NotRequired[str]
-    """服务开始时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscorePartnerServicepayondeliveryorderPostJsonTimeRange = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
+)
+"""服务时间"""
 
-class V3PayscorePartnerServicepayondeliveryorderPostJsonRiskFund(TypedDict):
-    """订单风险金"""
-    name: Literal["DEPOSIT", "ADVANCE", "CASH_DEPOSIT", "ESTIMATE_ORDER_COST"]
-    """风险金名称"""
-    amount: int
-    """风险金额"""
-    description: NotRequired[str]
-    """风险说明"""
+V3PayscorePartnerServicepayondeliveryorderPostJsonRiskFund = V3PayscorePartnerServiceorderPostJsonRiskFund
+"""订单风险金"""
 
 class V3PayscorePartnerServicepayondeliveryorderPostJsonGoodsItem(TypedDict):
     """商品列表"""
@@ -1875,12 +1762,12 @@ class V3PayscorePartnerServicepayondeliveryorderPostJson(TypedDict):
     service_introduction: str
     """服务信息"""
     post_payments: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostPaymentsItem]]
-    post_discounts: NotRequired[list[V3PayscorePartnerServicepayondeliveryorderPostJsonPostDiscountsItem]]
-    time_range: V3PayscorePartnerServicepayondeliveryorderPostJsonTimeRange
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostDiscountsItem]]
+    time_range: V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
     """服务时间"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
-    risk_fund: V3PayscorePartnerServicepayondeliveryorderPostJsonRiskFund
+    risk_fund: V3PayscorePartnerServiceorderPostJsonRiskFund
     """订单风险金"""
     attach: NotRequired[str]
     """商户数据包"""
@@ -1897,46 +1784,8 @@ class V3PayscorePartnerServicepayondeliveryorderPostJson(TypedDict):
     shopping_info: V3PayscorePartnerServicepayondeliveryorderPostJsonShoppingInfo
     """先用后付购物详情"""
 
-class V3PayscorePartnerServicepayondeliveryorderPostResponse(TypedDict):
-    """The answer of POST v3/payscore/partner/servicepayondeliveryorder: 创建先用后付订单"""
-    out_order_no: str
-    """商户订单号"""
-    service_id: str
-    """服务ID"""
-    appid: str
-    """服务商公众号ID"""
-    mchid: str
-    """服务商商户号"""
-    sub_appid: NotRequired[str]
-    """子商户公众号ID"""
-    sub_mchid: str
-    """子商户商户号"""
-    service_introduction: str
-    """服务信息"""
-    state: str
-    """服务订单状态"""
-    state_description: NotRequired[str]
-    """订单状态说明"""
-    post_payments: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostPaymentsItem]]
-    """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostDiscountsItem]]
-    """商户优惠"""
-    risk_fund: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseRiskFund]
-    """服务风险金"""
-    time_range: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseTimeRange]
-    """服务时间"""
-    location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
-    """服务位置"""
-    attach: NotRequired[str]
-    """附加数据"""
-    notify_url: NotRequired[str]
-    """商户回调地址"""
-    order_id: NotRequired[str]
-    """微信支付服务订单号"""
-    package: NotRequired[str]
-    """跳转微信侧数据包"""
-    shopping_info: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseShoppingInfo]
-    """先用后付购物详情"""
+V3PayscorePartnerServicepayondeliveryorderPostResponse = V3PayscoreAcquiringbankServicepayondeliveryorderPostResponse
+"""The answer of POST v3/payscore/partner/servicepayondeliveryorder: 创建先用后付订单"""
 
 class V3PayscorePartnerServicequotasServiceIdByServiceIdGetQuery(TypedDict):
     """``query=`` of GET v3/payscore/partner/servicequotas/service-id/{service_id}: 查询用户分层对应建议先享金额"""
@@ -2172,18 +2021,8 @@ class V3PayscorePayafterOrdersByOutOrderNoCompletePostJson(TypedDict):
     profit_sharing: NotRequired[bool]
     """是否指定商户分账"""
 
-class V3PayscorePayafterOrdersByOutOrderNoCompletePostResponse(TypedDict):
-    """The answer of POST v3/payscore/payafter-orders/{out_order_no}/complete: 完结先享后付订单"""
-    appid: str
-    """公众账号ID"""
-    mchid: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
+V3PayscorePayafterOrdersByOutOrderNoCompletePostResponse = V3PayscorePayafterOrdersByOutOrderNoCancelPostResponse
+"""The answer of POST v3/payscore/payafter-orders/{out_order_no}/complete: 完结先享后付订单"""
 
 class V3PayscorePayafterOrdersByOutOrderNoSyncPostJsonDetail(TypedDict):
     """内容信息详情"""
@@ -2223,10 +2062,8 @@ class V3PayscorePermissionsPostJson(TypedDict):
     notify_url: NotRequired[str]
     """通知地址"""
 
-class V3PayscorePermissionsPostResponse(TypedDict):
-    """The answer of POST v3/payscore/permissions: 商户预授权API"""
-    apply_permissions_token: str
-    """预授权token"""
+V3PayscorePermissionsPostResponse = V3PayscoreAcquiringbankPermissionsPostResponse
+"""The answer of POST v3/payscore/permissions: 商户预授权API"""
 
 class V3PayscorePermissionsAssessUserRiskLevelPostJson(TypedDict):
     """``json=`` of POST v3/payscore/permissions/assess-user-risk-level: 商户评估用户分层"""
@@ -2241,40 +2078,8 @@ class V3PayscorePermissionsAssessUserRiskLevelPostJson(TypedDict):
     shopping_info: NotRequired[V3PayscorePartnerPermissionsAssessUserRiskLevelPostJsonShoppingInfo]
     """先用后付商品信息"""
 
-class V3PayscorePermissionsAssessUserRiskLevelPostResponse(TypedDict):
-    """The answer of POST v3/payscore/permissions/assess-user-risk-level: 商户评估用户分层"""
-    service_id: str
-    """服务ID"""
-    appid: str
-    """公众号ID"""
-    mchid: str
-    """商户号"""
-    openid: NotRequired[str]
-    """用户标识"""
-    authorization_code: NotRequired[str]
-    """授权协议号"""
-    authorization_state: str
-    """授权状态"""
-    notify_url: NotRequired[str]
-    """授权通知地址"""
-    cancel_authorization_time: NotRequired[str]
-    """最近一次解除授权时间 (date-time)"""
-    authorization_success_time: NotRequired[str]
-    """最近一次授权成功时间 (date-time)"""
-    sub_mchid: NotRequired[str]
-    """子商户商户号"""
-    sub_appid: NotRequired[str]
-    """子商户的公众号ID"""
-    sub_openid: NotRequired[str]
-    """子商户的用户标识"""
-    user_label: NotRequired[str]
-    """用户标签"""
-    channel_id: NotRequired[str]
-    """渠道商商户号"""
-    user_risk_level: NotRequired[float]
-    """用户分层"""
-    risk_level_version: NotRequired[float]
-    """分层版本"""
+V3PayscorePermissionsAssessUserRiskLevelPostResponse = V3PayscorePartnerPermissionsAssessUserRiskLevelPostResponse
+"""The answer of POST v3/payscore/permissions/assess-user-risk-level: 商户评估用户分层"""
 
 class V3PayscorePermissionsAuthorizationCodeByAuthorizationCode2GetQuery(TypedDict):
     """``query=`` of GET v3/payscore/permissions/authorization-code/{authorization_code}:
@@ -2447,84 +2252,17 @@ class V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNoGetQuery(Typed
     sub_mchid: str
     """子商户号"""
 
-class V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse(TypedDict):
-    """The answer of GET v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}: 查询支付分计划"""
-    plan_id: str
-    """支付分计划ID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """子商户商户号"""
-    appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """子商户AppID"""
-    merchant_plan_no: str
-    """商户侧计划号"""
-    plan_name: str
-    """支付分计划名称"""
-    plan_duration: float
-    """支付分计划有效期"""
-    plan_state: str
-    """支付分计划状态"""
-    total_original_price: float
-    """支付分计划原总金额"""
-    deduction_quantity: float
-    """支付分计划扣费次数"""
-    total_actual_price: float
-    """支付分计划实际扣费总金额"""
-    plan_detail_list: NotRequired[list[V3PayscorePlanPartnerPayscorePlansPostResponsePlanDetailListItem]]
-    """支付分计划明细列表"""
-    stop_mchid: NotRequired[str]
-    """终止方商户号"""
-    stop_time: NotRequired[str]
-    """终止时间 (date-time)"""
+V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse = V3PayscorePlanPartnerPayscorePlansPostResponse
+"""The answer of GET v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}: 查询支付分计划"""
 
-class V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStopPostJson(TypedDict):
-    """``json=`` of POST v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop:
-    停止支付分计划
-    """
-    sub_mchid: str
-    """子商户号"""
+V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStopPostJson = (
+    V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNoGetQuery
+)
+"""``json=`` of POST v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop: 停止支付分计划"""
 
-class V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse(TypedDict):
-    """The answer of POST v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop:
-    停止支付分计划
-    """
-    plan_id: str
-    """支付分计划ID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """子商户商户号"""
-    appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """子商户AppID"""
-    merchant_plan_no: str
-    """商户侧计划号"""
-    plan_name: str
-    """支付分计划名称"""
-    plan_duration: float
-    """支付分计划有效期"""
-    plan_state: str
-    """支付分计划状态"""
-    total_original_price: float
-    """支付分计划原总金额"""
-    deduction_quantity: float
-    """支付分计划扣费次数"""
-    total_actual_price: float
-    """支付分计划实际扣费总金额"""
-    plan_detail_list: NotRequired[list[V3PayscorePlanPartnerPayscorePlansPostResponsePlanDetailListItem]]
-    """支付分计划明细列表"""
-    stop_mchid: NotRequired[str]
-    """终止方商户号"""
-    stop_time: NotRequired[str]
-    """终止时间 (date-time)"""
+V3PayscorePayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse = V3PayscorePlanPartnerPayscorePlansPostResponse
+"""The answer of POST v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop: 停止支付分计划
+"""
 
 class V3PayscorePlanPayscorePlansPostJson(TypedDict):
     """``json=`` of POST v3/payscore/plan/payscore-plans: 创建支付分计划"""
@@ -2578,67 +2316,11 @@ class V3PayscorePlanPayscorePlansPostResponse(TypedDict):
     stop_time: NotRequired[str]
     """终止时间 (date-time)"""
 
-class V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse(TypedDict):
-    """The answer of GET v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}: 查询支付分计划"""
-    plan_id: str
-    """支付分计划ID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """AppID"""
-    merchant_plan_no: str
-    """商户侧计划号"""
-    plan_name: str
-    """支付分计划名称"""
-    plan_duration: float
-    """支付分计划有效期"""
-    plan_state: str
-    """支付分计划状态"""
-    total_original_price: float
-    """支付分计划原总金额"""
-    deduction_quantity: float
-    """支付分计划扣费次数"""
-    total_actual_price: float
-    """支付分计划实际扣费总金额"""
-    plan_detail_list: NotRequired[list[V3PayscorePlanPartnerPayscorePlansPostResponsePlanDetailListItem]]
-    """支付分计划明细列表"""
-    stop_mchid: NotRequired[str]
-    """终止方商户号"""
-    stop_time: NotRequired[str]
-    """终止时间 (date-time)"""
+V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoGetResponse = V3PayscorePlanPayscorePlansPostResponse
+"""The answer of GET v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}: 查询支付分计划"""
 
-class V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse(TypedDict):
-    """The answer of POST v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop: 停止支付分计划"""
-    plan_id: str
-    """支付分计划ID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """AppID"""
-    merchant_plan_no: str
-    """商户侧计划号"""
-    plan_name: str
-    """支付分计划名称"""
-    plan_duration: float
-    """支付分计划有效期"""
-    plan_state: str
-    """支付分计划状态"""
-    total_original_price: float
-    """支付分计划原总金额"""
-    deduction_quantity: float
-    """支付分计划扣费次数"""
-    total_actual_price: float
-    """支付分计划实际扣费总金额"""
-    plan_detail_list: NotRequired[list[V3PayscorePlanPartnerPayscorePlansPostResponsePlanDetailListItem]]
-    """支付分计划明细列表"""
-    stop_mchid: NotRequired[str]
-    """终止方商户号"""
-    stop_time: NotRequired[str]
-    """终止时间 (date-time)"""
+V3PayscorePlanPayscorePlansMerchantPlanNoByMerchantPlanNoStopPostResponse = V3PayscorePlanPayscorePlansPostResponse
+"""The answer of POST v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop: 停止支付分计划"""
 
 class V3PayscoreServiceorderGetQuery(TypedDict):
     """``query=`` of GET v3/payscore/serviceorder: 查询支付分订单API"""
@@ -2831,27 +2513,13 @@ class V3PayscoreServiceorderPostJson(TypedDict):
     device: NotRequired[V3PayscorePartnerServiceorderPostJsonDevice]
     """设备信息"""
 
-class V3PayscoreServiceorderPostResponsePostDiscountsItem(TypedDict):
-    """后付费商户优惠"""
-    name: NotRequired[str]
-    """优惠名称"""
-    description: NotRequired[str]
-    """优惠说明"""
-    amount: NotRequired[float]
-    """优惠金额"""
-    count: NotRequired[float]
-    """优惠数量"""
+V3PayscoreServiceorderPostResponsePostDiscountsItem = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostDiscountsItem
+)
+"""后付费商户优惠"""
 
-class V3PayscoreServiceorderPostResponseTimeRange(TypedDict):
-    """服务时间段"""
-    start_time: NotRequired[str]
-    """服务开始时间"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreServiceorderPostResponseTimeRange = V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseTimeRange
+"""服务时间段"""
 
 class V3PayscoreServiceorderPostResponse(TypedDict):
     """The answer of POST v3/payscore/serviceorder: 创建支付分订单API"""
@@ -2871,11 +2539,11 @@ class V3PayscoreServiceorderPostResponse(TypedDict):
     """订单状态说明"""
     post_payments: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreServiceorderPostResponsePostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostDiscountsItem]]
     """后付费商户优惠"""
     risk_fund: NotRequired[V3PayscoreServiceorderGetResponseRiskFund]
     """服务风险金"""
-    time_range: NotRequired[V3PayscoreServiceorderPostResponseTimeRange]
+    time_range: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseTimeRange]
     """服务时间段"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -2888,38 +2556,20 @@ class V3PayscoreServiceorderPostResponse(TypedDict):
     package: str
     """跳转微信侧小程序订单数据"""
 
-class V3PayscoreServiceorderDirectCompletePostJsonPostPaymentsItem(TypedDict):
-    """后付费项目"""
-    name: NotRequired[str]
-    """付费项目名称"""
-    amount: NotRequired[int]
-    """金额"""
-    description: NotRequired[str]
-    """计费说明"""
-    count: NotRequired[int]
-    """付费数量"""
+V3PayscoreServiceorderDirectCompletePostJsonPostPaymentsItem = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostPaymentsItem
+)
+"""后付费项目"""
 
-class V3PayscoreServiceorderDirectCompletePostJsonPostDiscountsItem(TypedDict):
-    """后付费商户优惠"""
-    name: NotRequired[str]
-    """优惠名称"""
-    description: NotRequired[str]
-    """优惠说明"""
-    amount: NotRequired[int]
-    """优惠金额"""
-    count: NotRequired[int]
-    """优惠数量"""
+V3PayscoreServiceorderDirectCompletePostJsonPostDiscountsItem = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostDiscountsItem
+)
+"""后付费商户优惠"""
 
-class V3PayscoreServiceorderDirectCompletePostJsonTimeRange(TypedDict):
-    """服务时间段"""
-    start_time: NotRequired[str]
-    """服务开始时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreServiceorderDirectCompletePostJsonTimeRange = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
+)
+"""服务时间段"""
 
 class V3PayscoreServiceorderDirectCompletePostJson(TypedDict):
     """``json=`` of POST v3/payscore/serviceorder/direct-complete: 创单结单合并API"""
@@ -2929,11 +2579,11 @@ class V3PayscoreServiceorderDirectCompletePostJson(TypedDict):
     """公众账号ID"""
     service_id: str
     """服务ID"""
-    post_payments: NotRequired[list[V3PayscoreServiceorderDirectCompletePostJsonPostPaymentsItem]]
+    post_payments: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreServiceorderDirectCompletePostJsonPostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostDiscountsItem]]
     """后付费商户优惠"""
-    time_range: V3PayscoreServiceorderDirectCompletePostJsonTimeRange
+    time_range: V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
     """服务时间段"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -2960,11 +2610,11 @@ class V3PayscoreServiceorderDirectCompletePostResponse(TypedDict):
     """公众账号ID"""
     service_id: str
     """服务ID"""
-    post_payments: NotRequired[list[V3PayscoreServiceorderDirectCompletePostJsonPostPaymentsItem]]
+    post_payments: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreServiceorderDirectCompletePostJsonPostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonPostDiscountsItem]]
     """后付费商户优惠"""
-    time_range: V3PayscoreServiceorderDirectCompletePostJsonTimeRange
+    time_range: V3PayscoreAcquiringbankServicepayondeliveryorderPostJsonTimeRange
     """服务时间段"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -2985,27 +2635,11 @@ class V3PayscoreServiceorderDirectCompletePostResponse(TypedDict):
     total_amount: NotRequired[int]
     """总金额"""
 
-class V3PayscoreServiceorderByOutOrderNoCancelPostJson(TypedDict):
-    """``json=`` of POST v3/payscore/serviceorder/{out_order_no}/cancel: 取消支付分订单API"""
-    appid: str
-    """公众账号ID"""
-    service_id: str
-    """服务ID"""
-    reason: str
-    """取消原因"""
+V3PayscoreServiceorderByOutOrderNoCancelPostJson = V3PayscorePayafterOrdersByOutOrderNoCancelPostJson
+"""``json=`` of POST v3/payscore/serviceorder/{out_order_no}/cancel: 取消支付分订单API"""
 
-class V3PayscoreServiceorderByOutOrderNoCancelPostResponse(TypedDict):
-    """The answer of POST v3/payscore/serviceorder/{out_order_no}/cancel: 取消支付分订单API"""
-    appid: str
-    """公众账号ID"""
-    mchid: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
+V3PayscoreServiceorderByOutOrderNoCancelPostResponse = V3PayscorePayafterOrdersByOutOrderNoCancelPostResponse
+"""The answer of POST v3/payscore/serviceorder/{out_order_no}/cancel: 取消支付分订单API"""
 
 class V3PayscoreServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem(TypedDict):
     """商户优惠"""
@@ -3018,16 +2652,10 @@ class V3PayscoreServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem(TypedD
     count: NotRequired[float]
     """优惠数量"""
 
-class V3PayscoreServiceorderByOutOrderNoCompletePostJsonTimeRange(TypedDict):
-    """实际服务时间段"""
-    start_time: NotRequired[str]
-    """服务开始时间"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreServiceorderByOutOrderNoCompletePostJsonTimeRange = (
+    V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseTimeRange
+)
+"""实际服务时间段"""
 
 class V3PayscoreServiceorderByOutOrderNoCompletePostJsonLocation(TypedDict):
     """实际服务位置"""
@@ -3046,7 +2674,7 @@ class V3PayscoreServiceorderByOutOrderNoCompletePostJson(TypedDict):
     """商户优惠"""
     total_amount: float
     """总金额"""
-    time_range: NotRequired[V3PayscoreServiceorderByOutOrderNoCompletePostJsonTimeRange]
+    time_range: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseTimeRange]
     """实际服务时间段"""
     location: NotRequired[V3PayscoreServiceorderByOutOrderNoCompletePostJsonLocation]
     """实际服务位置"""
@@ -3057,21 +2685,15 @@ class V3PayscoreServiceorderByOutOrderNoCompletePostJson(TypedDict):
     device: NotRequired[V3PayscorePartnerServiceorderPostJsonDevice]
     """设备信息"""
 
-class V3PayscoreServiceorderByOutOrderNoCompletePostResponsePostDiscountsItem(TypedDict):
-    """后付费商户优惠"""
-    name: str
-    """优惠名称"""
-    description: NotRequired[str]
-    """优惠说明"""
-    amount: float
-    """优惠金额"""
-    count: NotRequired[float]
-    """优惠数量"""
+V3PayscoreServiceorderByOutOrderNoCompletePostResponsePostDiscountsItem = (
+    V3PayscoreServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem
+)
+"""后付费商户优惠"""
 
-class V3PayscoreServiceorderByOutOrderNoCompletePostResponseLocation(TypedDict):
-    """服务位置"""
-    end_location: NotRequired[str]
-    """服务结束地点"""
+V3PayscoreServiceorderByOutOrderNoCompletePostResponseLocation = (
+    V3PayscoreServiceorderByOutOrderNoCompletePostJsonLocation
+)
+"""服务位置"""
 
 class V3PayscoreServiceorderByOutOrderNoCompletePostResponse(TypedDict):
     """The answer of POST v3/payscore/serviceorder/{out_order_no}/complete: 完结支付分订单API"""
@@ -3093,13 +2715,13 @@ class V3PayscoreServiceorderByOutOrderNoCompletePostResponse(TypedDict):
     """商户收款总金额"""
     post_payments: NotRequired[list[V3PayscoreServiceorderPostJsonPostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreServiceorderByOutOrderNoCompletePostResponsePostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreServiceorderByOutOrderNoCompletePostJsonPostDiscountsItem]]
     """后付费商户优惠"""
     risk_fund: V3PayscoreServiceorderGetResponseRiskFund
     """服务风险金"""
-    time_range: NotRequired[V3PayscoreServiceorderPostResponseTimeRange]
+    time_range: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseTimeRange]
     """服务时间段"""
-    location: NotRequired[V3PayscoreServiceorderByOutOrderNoCompletePostResponseLocation]
+    location: NotRequired[V3PayscoreServiceorderByOutOrderNoCompletePostJsonLocation]
     """服务位置"""
     order_id: NotRequired[str]
     """微信支付服务订单号"""
@@ -3114,7 +2736,7 @@ class V3PayscoreServiceorderByOutOrderNoModifyPostJson(TypedDict):
     """服务ID"""
     post_payments: list[V3PayscoreServiceorderPostJsonPostPaymentsItem]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreServiceorderPostResponsePostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostDiscountsItem]]
     """后付费商户优惠"""
     total_amount: float
     """总金额"""
@@ -3223,23 +2845,13 @@ class V3PayscoreServiceorderByOutOrderNoSendPendingmessagePostJson(TypedDict):
     prepaid_time: str
     """预计扣费时间"""
 
-class V3PayscoreServiceorderByOutOrderNoSendPrepaidmessagePostJson(TypedDict):
-    """``json=`` of POST v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage: 下发服务预扣费消息"""
-    service_id: str
-    """服务ID"""
-    post_payments: list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostPaymentsItem]
-    """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostDiscountsItem]]
-    """商户优惠"""
-    total_amount: float
-    """总金额"""
-    prepaid_time: str
-    """预计扣费时间"""
+V3PayscoreServiceorderByOutOrderNoSendPrepaidmessagePostJson = (
+    V3PayscoreServiceorderByOutOrderNoSendPendingmessagePostJson
+)
+"""``json=`` of POST v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage: 下发服务预扣费消息"""
 
-class V3PayscoreServiceorderByOutOrderNoSyncPostJsonDetail(TypedDict):
-    """内容信息详情"""
-    paid_time: str
-    """收款成功时间"""
+V3PayscoreServiceorderByOutOrderNoSyncPostJsonDetail = V3PayscoreAcquiringbankServiceorderByOutOrderNoSyncPostJsonDetail
+"""内容信息详情"""
 
 class V3PayscoreServiceorderByOutOrderNoSyncPostJson(TypedDict):
     """``json=`` of POST v3/payscore/serviceorder/{out_order_no}/sync: 同步服务订单信息API"""
@@ -3249,7 +2861,7 @@ class V3PayscoreServiceorderByOutOrderNoSyncPostJson(TypedDict):
     """服务ID"""
     type: str
     """场景类型"""
-    detail: V3PayscoreServiceorderByOutOrderNoSyncPostJsonDetail
+    detail: V3PayscoreAcquiringbankServiceorderByOutOrderNoSyncPostJsonDetail
     """内容信息详情"""
 
 class V3PayscoreServiceorderByOutOrderNoSyncPostResponsePostDiscountsItem(TypedDict):
@@ -3339,27 +2951,13 @@ class V3PayscoreServicepayondeliveryorderPostJsonPostPaymentsItem(TypedDict):
     count: NotRequired[int]
     """付费数量"""
 
-class V3PayscoreServicepayondeliveryorderPostJsonPostDiscountsItem(TypedDict):
-    """post_discounts"""
-    name: str
-    """优惠名称"""
-    description: str
-    """优惠说明"""
-    amount: NotRequired[int]
-    """优惠金额"""
-    count: NotRequired[int]
-    """优惠数量"""
+V3PayscoreServicepayondeliveryorderPostJsonPostDiscountsItem = (
+    V3PayscoreAcquiringbankServiceorderGetResponsePostDiscountsItem
+)
+"""post_discounts"""
 
-class V3PayscoreServicepayondeliveryorderPostJsonTimeRange(TypedDict):
-    """服务时间段"""
-    start_time: str
-    """服务开始时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreServicepayondeliveryorderPostJsonTimeRange = V3PayscoreAcquiringbankServiceorderGetResponseTimeRange
+"""服务时间段"""
 
 class V3PayscoreServicepayondeliveryorderPostJsonGoodsItem(TypedDict):
     """商品列表"""
@@ -3394,12 +2992,12 @@ class V3PayscoreServicepayondeliveryorderPostJson(TypedDict):
     service_introduction: str
     """服务信息"""
     post_payments: NotRequired[list[V3PayscoreServicepayondeliveryorderPostJsonPostPaymentsItem]]
-    post_discounts: NotRequired[list[V3PayscoreServicepayondeliveryorderPostJsonPostDiscountsItem]]
-    time_range: V3PayscoreServicepayondeliveryorderPostJsonTimeRange
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServiceorderGetResponsePostDiscountsItem]]
+    time_range: V3PayscoreAcquiringbankServiceorderGetResponseTimeRange
     """服务时间段"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
-    risk_fund: V3PayscorePartnerServicepayondeliveryorderPostJsonRiskFund
+    risk_fund: V3PayscorePartnerServiceorderPostJsonRiskFund
     """订单风险金"""
     attach: NotRequired[str]
     """商户数据包"""
@@ -3432,11 +3030,11 @@ class V3PayscoreServicepayondeliveryorderPostResponse(TypedDict):
     """订单状态说明"""
     post_payments: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostPaymentsItem]]
     """后付费项目"""
-    post_discounts: NotRequired[list[V3PayscoreServiceorderPostResponsePostDiscountsItem]]
+    post_discounts: NotRequired[list[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponsePostDiscountsItem]]
     """后付费商户优惠"""
     risk_fund: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseRiskFund]
     """服务风险金"""
-    time_range: NotRequired[V3PayscoreServiceorderPostResponseTimeRange]
+    time_range: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseTimeRange]
     """服务时间段"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -3451,16 +3049,8 @@ class V3PayscoreServicepayondeliveryorderPostResponse(TypedDict):
     shopping_info: NotRequired[V3PayscoreAcquiringbankServicepayondeliveryorderPostResponseShoppingInfo]
     """先用后付购物详情"""
 
-class V3PayscoreSignPlanPartnerServiceorderPostJsonTimeRange(TypedDict):
-    """服务时间"""
-    start_time: str
-    """服务开始时间"""
-    end_time: NotRequired[str]
-    """服务结束时间"""
-    start_time_remark: NotRequired[str]
-    """服务开始时间备注"""
-    end_time_remark: NotRequired[str]
-    """服务结束时间备注"""
+V3PayscoreSignPlanPartnerServiceorderPostJsonTimeRange = V3PayscoreServiceorderPostJsonTimeRange
+"""服务时间"""
 
 class V3PayscoreSignPlanPartnerServiceorderPostJson(TypedDict):
     """``json=`` of POST v3/payscore/sign-plan/partner/serviceorder: 创建用户的签约计划详情对应的服务订单"""
@@ -3484,7 +3074,7 @@ class V3PayscoreSignPlanPartnerServiceorderPostJson(TypedDict):
     """商户扣款成功回调通知的地址"""
     service_introduction: str
     """服务信息"""
-    time_range: V3PayscoreSignPlanPartnerServiceorderPostJsonTimeRange
+    time_range: V3PayscoreServiceorderPostJsonTimeRange
     """服务时间"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -3540,7 +3130,7 @@ class V3PayscoreSignPlanPartnerServiceorderPostResponse(TypedDict):
     """商户优惠"""
     risk_fund: NotRequired[V3PayscoreSignPlanPartnerServiceorderPostResponseRiskFund]
     """服务风险金"""
-    time_range: NotRequired[V3PayscoreSignPlanPartnerServiceorderPostJsonTimeRange]
+    time_range: NotRequired[V3PayscoreServiceorderPostJsonTimeRange]
     """服务时间"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -3664,63 +3254,17 @@ class V3PayscoreSignPlanPartnerUserSignPlansPostResponse(TypedDict):
     package: str
     """跳转微信侧确认签约小程序的数据"""
 
-class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoGetQuery(TypedDict):
-    """``query=`` of GET v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}:
-    查询用户的签约计划
-    """
-    sub_mchid: str
-    """子商户号"""
+V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoGetQuery = (
+    V3PayscorePartnerPayscorePlansMerchantPlanNoByMerchantPlanNoGetQuery
+)
+"""``query=`` of GET v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}:
+查询用户的签约计划
+"""
 
-class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoGetResponse(TypedDict):
-    """The answer of GET v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}:
-    查询用户的签约计划
-    """
-    sign_plan_id: str
-    """计划签约ID"""
-    openid: NotRequired[str]
-    """签约计划用户服务商应用下的OpenID"""
-    sub_openid: NotRequired[str]
-    """签约计划用户子商户应用下的OpenID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """子商户商户号"""
-    appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """子商户AppID"""
-    merchant_sign_plan_no: str
-    """商户侧签约计划号"""
-    merchant_callback_url: str
-    """商户回调地址"""
-    plan_id: str
-    """签约所属计划ID"""
-    going_detail_no: float
-    """目前用户进行到的计划详情序号"""
-    sign_state: str
-    """计划签约状态"""
-    cancel_sign_time: NotRequired[str]
-    """签约计划取消时间 (date-time)"""
-    cancel_sign_type: NotRequired[str]
-    """签约计划取消类型"""
-    cancel_reason: NotRequired[str]
-    """签约计划取消原因"""
-    plan_name: str
-    """签约计划的名称"""
-    plan_over_time: str
-    """签约计划的过期时间 (date-time)"""
-    total_origin_price: float
-    """签约计划原总金额"""
-    deduction_quantity: float
-    """签约计划扣费次数"""
-    total_actual_price: float
-    """签约计划实际总金额"""
-    signed_detail_list: NotRequired[list[V3PayscoreSignPlanPartnerUserSignPlansPostResponseSignedDetailListItem]]
-    """签约计划明细列表"""
-    sign_time: NotRequired[str]
-    """签约时间 (date-time)"""
+V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoGetResponse = V3PayscoreSignPlanPartnerUserSignPlansPostResponseSignPlan
+"""The answer of GET v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}:
+查询用户的签约计划
+"""
 
 class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStopPostJson(TypedDict):
     """``json=`` of POST
@@ -3732,57 +3276,12 @@ class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStopPostJson(TypedDict):
     stop_reason: str
     """停止签约计划原因"""
 
-class V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse(TypedDict):
-    """The answer of POST
-    v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop:
-    取消用户的签约计划
-    """
-    sign_plan_id: str
-    """计划签约ID"""
-    openid: NotRequired[str]
-    """签约计划用户服务商应用下的OpenID"""
-    sub_openid: NotRequired[str]
-    """签约计划用户子商户应用下的OpenID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """子商户商户号"""
-    appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """子商户AppID"""
-    merchant_sign_plan_no: str
-    """商户侧签约计划号"""
-    merchant_callback_url: str
-    """商户回调地址"""
-    plan_id: str
-    """签约所属计划ID"""
-    going_detail_no: float
-    """目前用户进行到的计划详情序号"""
-    sign_state: str
-    """计划签约状态"""
-    cancel_sign_time: NotRequired[str]
-    """签约计划取消时间 (date-time)"""
-    cancel_sign_type: NotRequired[str]
-    """签约计划取消类型"""
-    cancel_reason: NotRequired[str]
-    """签约计划取消原因"""
-    plan_name: str
-    """签约计划的名称"""
-    plan_over_time: str
-    """签约计划的过期时间 (date-time)"""
-    total_origin_price: float
-    """签约计划原总金额"""
-    deduction_quantity: float
-    """签约计划扣费次数"""
-    total_actual_price: float
-    """签约计划实际总金额"""
-    signed_detail_list: NotRequired[list[V3PayscoreSignPlanPartnerUserSignPlansPostResponseSignedDetailListItem]]
-    """签约计划明细列表"""
-    sign_time: NotRequired[str]
-    """签约时间 (date-time)"""
+V3PayscoreMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse = (
+    V3PayscoreSignPlanPartnerUserSignPlansPostResponseSignPlan
+)
+"""The answer of POST v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop:
+取消用户的签约计划
+"""
 
 class V3PayscoreSignPlanServiceorderPostJson(TypedDict):
     """``json=`` of POST v3/payscore/sign-plan/serviceorder: 创建用户的签约计划详情对应的服务订单"""
@@ -3800,7 +3299,7 @@ class V3PayscoreSignPlanServiceorderPostJson(TypedDict):
     """商户扣款成功回调通知的地址"""
     service_introduction: str
     """服务信息"""
-    time_range: V3PayscoreSignPlanPartnerServiceorderPostJsonTimeRange
+    time_range: V3PayscoreServiceorderPostJsonTimeRange
     """服务时间"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -3831,7 +3330,7 @@ class V3PayscoreSignPlanServiceorderPostResponse(TypedDict):
     """商户优惠"""
     risk_fund: NotRequired[V3PayscoreSignPlanPartnerServiceorderPostResponseRiskFund]
     """服务风险金"""
-    time_range: NotRequired[V3PayscoreSignPlanPartnerServiceorderPostJsonTimeRange]
+    time_range: NotRequired[V3PayscoreServiceorderPostJsonTimeRange]
     """服务时间"""
     location: NotRequired[V3PayscoreAcquiringbankServiceorderGetResponseLocation]
     """服务位置"""
@@ -3909,50 +3408,12 @@ class V3PayscoreSignPlanUserSignPlansPostResponse(TypedDict):
     package: str
     """跳转微信侧确认签约小程序的数据"""
 
-class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoGetResponse(TypedDict):
-    """The answer of GET v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}:
-    查询用户的签约计划
-    """
-    sign_plan_id: str
-    """计划签约ID"""
-    openid: NotRequired[str]
-    """签约计划用户应用下的OpenID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """AppID"""
-    merchant_sign_plan_no: str
-    """商户侧签约计划号"""
-    merchant_callback_url: str
-    """商户回调地址"""
-    plan_id: str
-    """签约所属计划ID"""
-    going_detail_no: float
-    """目前用户进行到的计划详情序号"""
-    sign_state: str
-    """计划签约状态"""
-    cancel_sign_time: NotRequired[str]
-    """签约计划取消时间 (date-time)"""
-    cancel_sign_type: NotRequired[str]
-    """签约计划取消类型"""
-    cancel_reason: NotRequired[str]
-    """签约计划取消原因"""
-    plan_name: str
-    """签约计划的名称"""
-    plan_over_time: str
-    """签约计划的过期时间 (date-time)"""
-    total_origin_price: float
-    """签约计划原总金额"""
-    deduction_quantity: float
-    """签约计划扣费次数"""
-    total_actual_price: float
-    """签约计划实际总金额"""
-    signed_detail_list: NotRequired[list[V3PayscoreSignPlanPartnerUserSignPlansPostResponseSignedDetailListItem]]
-    """签约计划明细列表"""
-    sign_time: NotRequired[str]
-    """签约时间 (date-time)"""
+V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoGetResponse = (
+    V3PayscoreSignPlanUserSignPlansPostResponseSignPlan
+)
+"""The answer of GET v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}:
+查询用户的签约计划
+"""
 
 class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStopPostJson(TypedDict):
     """``json=`` of POST v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop:
@@ -3961,111 +3422,18 @@ class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStopPostJson(
     stop_reason: str
     """停止签约计划原因"""
 
-class V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse(TypedDict):
-    """The answer of POST v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop:
-    直连商户取消用户的签约计划
-    """
-    sign_plan_id: str
-    """计划签约ID"""
-    openid: NotRequired[str]
-    """签约计划用户应用下的OpenID"""
-    service_id: str
-    """计划所属服务"""
-    mchid: str
-    """商户号"""
-    appid: str
-    """AppID"""
-    merchant_sign_plan_no: str
-    """商户侧签约计划号"""
-    merchant_callback_url: str
-    """商户回调地址"""
-    plan_id: str
-    """签约所属计划ID"""
-    going_detail_no: float
-    """目前用户进行到的计划详情序号"""
-    sign_state: str
-    """计划签约状态"""
-    cancel_sign_time: NotRequired[str]
-    """签约计划取消时间 (date-time)"""
-    cancel_sign_type: NotRequired[str]
-    """签约计划取消类型"""
-    cancel_reason: NotRequired[str]
-    """签约计划取消原因"""
-    plan_name: str
-    """签约计划的名称"""
-    plan_over_time: str
-    """签约计划的过期时间 (date-time)"""
-    total_origin_price: float
-    """签约计划原总金额"""
-    deduction_quantity: float
-    """签约计划扣费次数"""
-    total_actual_price: float
-    """签约计划实际总金额"""
-    signed_detail_list: NotRequired[list[V3PayscoreSignPlanPartnerUserSignPlansPostResponseSignedDetailListItem]]
-    """签约计划明细列表"""
-    sign_time: NotRequired[str]
-    """签约时间 (date-time)"""
+V3PayscoreUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStopPostResponse = (
+    V3PayscoreSignPlanUserSignPlansPostResponseSignPlan
+)
+"""The answer of POST v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop:
+直连商户取消用户的签约计划
+"""
 
-class V3PayscoreSmartretailOrdersGetQuery(TypedDict):
-    """``query=`` of GET v3/payscore/smartretail-orders: 查询智慧零售订单"""
-    service_id: NotRequired[str]
-    """服务ID"""
-    out_order_no: NotRequired[str]
-    """商户服务订单号"""
-    query_id: NotRequired[str]
-    """回跳查询ID"""
-    appid: NotRequired[str]
-    """公众账号ID"""
+V3PayscoreSmartretailOrdersGetQuery = V3PayscorePayafterOrdersGetQuery
+"""``query=`` of GET v3/payscore/smartretail-orders: 查询智慧零售订单"""
 
-class V3PayscoreSmartretailOrdersGetResponse(TypedDict):
-    """The answer of GET v3/payscore/smartretail-orders: 查询智慧零售订单"""
-    appid: NotRequired[str]
-    """公众账号ID"""
-    mchid: NotRequired[str]
-    """商户号"""
-    out_order_no: NotRequired[str]
-    """商户服务订单号"""
-    service_id: NotRequired[str]
-    """服务ID"""
-    state: NotRequired[Literal["CREATED", "USER_ACCEPTED", "FINISHED", "USER_PAID", "REVOKED", "EXPIRED"]]
-    finish_type: NotRequired[Literal[1, 2]]
-    """标识用户订单使用情况"""
-    service_start_time: NotRequired[str]
-    """服务开始时间"""
-    service_end_time: NotRequired[str]
-    """服务结束时间"""
-    real_service_start_time: NotRequired[str]
-    """实际服务开始时间"""
-    real_service_end_time: NotRequired[str]
-    """实际服务结束时间"""
-    pay_succ_time: NotRequired[str]
-    """支付完成时间"""
-    service_start_location: NotRequired[str]
-    """开始使用服务的地点"""
-    service_end_location: NotRequired[str]
-    """预计服务结束的地点"""
-    real_service_start_location: NotRequired[str]
-    """开始使用服务的地点"""
-    real_service_end_location: NotRequired[str]
-    """预计服务结束的地点"""
-    service_introduction: NotRequired[str]
-    """服务信息"""
-    fees: NotRequired[list[V3PayscorePayafterOrdersGetResponseFeesItem]]
-    """后付费"""
-    discounts: NotRequired[list[V3PayscorePayafterOrdersGetResponseDiscountsItem]]
-    """商户优惠"""
-    risk_amount: NotRequired[int]
-    """订单风险金额"""
-    total_amount: NotRequired[int]
-    """总金额"""
-    attach: NotRequired[str]
-    """商户自定义说明"""
-    finish_ticket: NotRequired[str]
-    """用于完结订单时传入"""
-    finish_transaction_id: NotRequired[str]
-    """结单交易单号"""
-    pay_type: NotRequired[Literal["MchChannelPayType"]]
-    """支付方式"""
+V3PayscoreSmartretailOrdersGetResponse = V3PayscorePayafterOrdersGetResponse
+"""The answer of GET v3/payscore/smartretail-orders: 查询智慧零售订单"""
 
 class V3PayscoreSmartretailOrdersPostJson(TypedDict):
     """``json=`` of POST v3/payscore/smartretail-orders: 创建智慧零售订单"""
@@ -4098,90 +3466,20 @@ class V3PayscoreSmartretailOrdersPostJson(TypedDict):
     openid: NotRequired[str]
     """微信用户在商户对应appid下的唯一标识"""
 
-class V3PayscoreSmartretailOrdersPostResponse(TypedDict):
-    """The answer of POST v3/payscore/smartretail-orders: 创建智慧零售订单"""
-    appid: NotRequired[str]
-    """公众账号ID"""
-    mchid: NotRequired[str]
-    """商户号"""
-    out_order_no: NotRequired[str]
-    """商户服务订单号"""
-    service_id: NotRequired[str]
-    """服务ID"""
-    order_id: NotRequired[str]
-    """微信支付服务订单号"""
-    miniprogram_businesstype: NotRequired[str]
-    """小程序跳转businessType"""
-    miniprogram_appid: NotRequired[str]
-    """小程序跳转appid"""
-    miniprogram_path: NotRequired[str]
-    """小程序跳转路径"""
-    miniprogram_username: NotRequired[str]
-    """小程序跳转username"""
-    package: NotRequired[str]
-    """用于跳转到微信侧小程序订单数据"""
+V3PayscoreSmartretailOrdersPostResponse = V3PayscorePayafterOrdersPostResponse
+"""The answer of POST v3/payscore/smartretail-orders: 创建智慧零售订单"""
 
-class V3PayscoreSmartretailOrdersByOutOrderNoCancelPostJson(TypedDict):
-    """``json=`` of POST v3/payscore/smartretail-orders/{out_order_no}/cancel: 撤销智慧零售订单"""
-    appid: str
-    """公众账号ID"""
-    service_id: str
-    """服务ID"""
-    reason: str
-    """取消原因"""
+V3PayscoreSmartretailOrdersByOutOrderNoCancelPostJson = V3PayscorePayafterOrdersByOutOrderNoCancelPostJson
+"""``json=`` of POST v3/payscore/smartretail-orders/{out_order_no}/cancel: 撤销智慧零售订单"""
 
-class V3PayscoreSmartretailOrdersByOutOrderNoCancelPostResponse(TypedDict):
-    """The answer of POST v3/payscore/smartretail-orders/{out_order_no}/cancel: 撤销智慧零售订单"""
-    appid: str
-    """公众账号ID"""
-    mchid: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
+V3PayscoreSmartretailOrdersByOutOrderNoCancelPostResponse = V3PayscorePayafterOrdersByOutOrderNoCancelPostResponse
+"""The answer of POST v3/payscore/smartretail-orders/{out_order_no}/cancel: 撤销智慧零售订单"""
 
-class V3PayscoreSmartretailOrdersByOutOrderNoCompletePostJson(TypedDict):
-    """``json=`` of POST v3/payscore/smartretail-orders/{out_order_no}/complete: 完结智慧零售订单"""
-    appid: str
-    """公众账号ID"""
-    service_id: str
-    """服务ID"""
-    finish_type: NotRequired[Literal[1, 2]]
-    """标识用户订单使用情况"""
-    cancel_reason: NotRequired[str]
-    """取消订单的原因"""
-    real_service_start_time: NotRequired[str]
-    """实际服务开始时间"""
-    real_service_end_time: NotRequired[str]
-    """服务结束时间"""
-    real_service_end_location: NotRequired[str]
-    """实际结束使用服务的地点"""
-    fees: NotRequired[list[V3PayscorePayafterOrdersGetResponseFeesItem]]
-    """后付费"""
-    discounts: NotRequired[list[V3PayscorePayafterOrdersGetResponseDiscountsItem]]
-    """商户优惠"""
-    total_amount: NotRequired[int]
-    """总金额"""
-    finish_ticket: NotRequired[str]
-    """完结凭证"""
-    profit_sharing: NotRequired[bool]
-    """是否指定商户分账"""
+V3PayscoreSmartretailOrdersByOutOrderNoCompletePostJson = V3PayscorePayafterOrdersByOutOrderNoCompletePostJson
+"""``json=`` of POST v3/payscore/smartretail-orders/{out_order_no}/complete: 完结智慧零售订单"""
 
-class V3PayscoreSmartretailOrdersByOutOrderNoCompletePostResponse(TypedDict):
-    """The answer of POST v3/payscore/smartretail-orders/{out_order_no}/complete: 完结智慧零售订单"""
-    appid: str
-    """公众账号ID"""
-    mchid: str
-    """商户号"""
-    out_order_no: str
-    """商户服务订单号"""
-    service_id: str
-    """服务ID"""
-    order_id: str
-    """微信支付服务订单号"""
+V3PayscoreSmartretailOrdersByOutOrderNoCompletePostResponse = V3PayscorePayafterOrdersByOutOrderNoCancelPostResponse
+"""The answer of POST v3/payscore/smartretail-orders/{out_order_no}/complete: 完结智慧零售订单"""
 
 class V3PayscoreUserServiceStateGetQuery(TypedDict):
     """``query=`` of GET v3/payscore/user-service-state: 查询用户授权状态API"""

@@ -116,16 +116,12 @@ class V3PlatsolutionEcommerceInsuranceCompensationContractsPostResponse(TypedDic
     success_time: NotRequired[str]
     """成功时间"""
 
-class V3PlatsolutionSubMchidBySubMchidCheckOpenedPostResponse(TypedDict):
-    """The answer of POST v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened:
-    查询保险理赔功能开通状态
-    """
-    sub_mchid: str
-    """二级商户号"""
-    opened: bool
-    """是否开通成功"""
-    success_time: NotRequired[str]
-    """成功时间"""
+V3PlatsolutionSubMchidBySubMchidCheckOpenedPostResponse = (
+    V3PlatsolutionEcommerceInsuranceCompensationContractsPostResponse
+)
+"""The answer of POST v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened:
+查询保险理赔功能开通状态
+"""
 
 class V3PlatsolutionEcommerceMchTransferCompensateBillsPostJsonTransactionInfo(TypedDict):
     """转账接收方订单信息"""
@@ -158,16 +154,14 @@ class V3PlatsolutionEcommerceMchTransferCompensateBillsPostJson(TypedDict):
     user_recv_perception: NotRequired[str]
     """用户收款感知"""
 
-class V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponseReceiver(TypedDict):
-    """转账接收者信息"""
-    type: NotRequired[Literal["TRANSACTION_USER"]]
-    """转账接收方类型"""
-    transaction_info: NotRequired[V3PlatsolutionEcommerceMchTransferCompensateBillsPostJsonTransactionInfo]
-    """转账接收方订单信息"""
+V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponseReceiver = (
+    V3PlatsolutionEcommerceMchTransferCompensateBillsPostJsonReceiver
+)
+"""转账接收者信息"""
 
 class V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponseReceiverDetail(TypedDict):
     """转账接收方信息"""
-    receiver: NotRequired[V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponseReceiver]
+    receiver: NotRequired[V3PlatsolutionEcommerceMchTransferCompensateBillsPostJsonReceiver]
     """转账接收者信息"""
 
 class V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponse(TypedDict):
@@ -227,32 +221,12 @@ class V3PlatsolutionMchTransferCompensateBillsBillIdByBillIdGetResponse(TypedDic
     sponsor_mchid: NotRequired[str]
     """出资商户号"""
 
-class V3PlatsolutionMchTransferCompensateBillsOutBillNoByOutBillNoGetResponse(TypedDict):
-    """The answer of GET v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}:
-    查询赔付结果（按商户赔付单号）
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    receiver_detail: V3PlatsolutionEcommerceMchTransferCompensateBillsPostResponseReceiverDetail
-    """转账接收方信息"""
-    out_bill_no: str
-    """商户单号"""
-    amount: NotRequired[float]
-    """赔付金额"""
-    transfer_remark: NotRequired[str]
-    """赔付原因"""
-    bill_id: str
-    """微信支付转账单号"""
-    state: Literal["ACCEPTED", "SUCCESS", "CLOSED", "WAIT_USER_CONFIRM", "CANCELING", "CANCELLED"]
-    """赔付状态"""
-    accept_time: str
-    """受理时间 (date-time)"""
-    success_time: NotRequired[str]
-    """成功时间 (date-time)"""
-    close_info: NotRequired[V3PlatsolutionMchTransferCompensateBillsBillIdByBillIdGetResponseCloseInfo]
-    """关单信息"""
-    sponsor_mchid: NotRequired[str]
-    """出资商户号"""
+V3PlatsolutionMchTransferCompensateBillsOutBillNoByOutBillNoGetResponse = (
+    V3PlatsolutionMchTransferCompensateBillsBillIdByBillIdGetResponse
+)
+"""The answer of GET v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}:
+查询赔付结果（按商户赔付单号）
+"""
 
 class V3PlatsolutionCompensateBillsOutBillNoByOutBillNoCancelPostResponse(TypedDict):
     """The answer of POST v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel:
@@ -417,45 +391,17 @@ class V3PlatsolutionBillIdByBillIdGetResponse(TypedDict):
     sub_appid: NotRequired[str]
     """二级商户AppID"""
 
-class V3PlatsolutionOutBillNoByOutBillNoGetQuery(TypedDict):
-    """``query=`` of GET
-    v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}:
-    查询保证金售后赔付结果（按商户赔付单号）
-    """
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
+V3PlatsolutionOutBillNoByOutBillNoGetQuery = V3PlatsolutionBillIdByBillIdGetQuery
+"""``query=`` of GET
+v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}:
+查询保证金售后赔付结果（按商户赔付单号）
+"""
 
-class V3PlatsolutionOutBillNoByOutBillNoGetResponse(TypedDict):
-    """The answer of GET
-    v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}:
-    查询保证金售后赔付结果（按商户赔付单号）
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
-    receiver_detail: V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponseReceiverDetail
-    """转账接收方信息"""
-    out_bill_no: str
-    """商户单号"""
-    amount: NotRequired[float]
-    """赔付金额"""
-    transfer_remark: NotRequired[str]
-    """赔付原因"""
-    bill_id: str
-    """微信支付转账单号"""
-    state: Literal["ACCEPTED", "SUCCESS", "CLOSED", "WAIT_USER_CONFIRM", "CANCELING", "CANCELLED"]
-    """赔付状态"""
-    accept_time: str
-    """受理时间 (date-time)"""
-    success_time: NotRequired[str]
-    """成功时间 (date-time)"""
-    close_info: NotRequired[V3PlatsolutionMchTransferCompensateBillsBillIdByBillIdGetResponseCloseInfo]
-    """关单信息"""
-    sponsor_mchid: NotRequired[str]
-    """出资商户号"""
-    sub_appid: NotRequired[str]
-    """二级商户AppID"""
+V3PlatsolutionOutBillNoByOutBillNoGetResponse = V3PlatsolutionBillIdByBillIdGetResponse
+"""The answer of GET
+v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}:
+查询保证金售后赔付结果（按商户赔付单号）
+"""
 
 class V3PlatsolutionDepositInsurancePremiumsCompensationBillsPostJsonMchInfo(TypedDict):
     """转账接收方商户信息"""
@@ -608,16 +554,14 @@ class V3PlatsolutionDepositShippingCostCompensationBillsPostJson(TypedDict):
     user_recv_perception: NotRequired[str]
     """用户收款感知"""
 
-class V3PlatsolutionDepositShippingCostCompensationBillsPostResponseReceiver(TypedDict):
-    """转账接收者信息"""
-    transaction_info: NotRequired[V3PlatsolutionEcommerceMchTransferCompensateBillsPostJsonTransactionInfo]
-    """转账接收方订单信息"""
-    user_info: NotRequired[V3PlatsolutionDepositShippingCostCompensationBillsPostJsonUserInfo]
-    """转账接收方用户"""
+V3PlatsolutionDepositShippingCostCompensationBillsPostResponseReceiver = (
+    V3PlatsolutionDepositShippingCostCompensationBillsPostJsonReceiver
+)
+"""转账接收者信息"""
 
 class V3PlatsolutionDepositShippingCostCompensationBillsPostResponseReceiverDetail(TypedDict):
     """转账接收方信息"""
-    receiver: NotRequired[V3PlatsolutionDepositShippingCostCompensationBillsPostResponseReceiver]
+    receiver: NotRequired[V3PlatsolutionDepositShippingCostCompensationBillsPostJsonReceiver]
     """转账接收者信息"""
 
 class V3PlatsolutionDepositShippingCostCompensationBillsPostResponse(TypedDict):
@@ -649,13 +593,11 @@ class V3PlatsolutionDepositShippingCostCompensationBillsPostResponse(TypedDict):
     sponsor_mchid: NotRequired[str]
     """出资商户号"""
 
-class V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNoGetQuery(TypedDict):
-    """``query=`` of GET
-    v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}:
-    查询保证金售后赔付运费结果（按商户赔付单号）
-    """
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
+V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNoGetQuery = V3PlatsolutionBillIdByBillIdGetQuery
+"""``query=`` of GET
+v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}:
+查询保证金售后赔付运费结果（按商户赔付单号）
+"""
 
 class V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNoGetResponse(TypedDict):
     """The answer of GET
@@ -687,18 +629,16 @@ class V3PlatsolutionDepositShippingCostCompensationBillsOutBillNoByOutBillNoGetR
     sponsor_mchid: NotRequired[str]
     """出资商户号"""
 
-class V3PlatsolutionEcommerceMchTransferInsuranceClaimBillsPostJsonReceiver(TypedDict):
-    """赔付用户信息"""
-    type: NotRequired[Literal["MERCHANT", "TRANSACTION_USER"]]
-    """转账接收方类型"""
-    transaction_info: NotRequired[V3PlatsolutionEcommerceMchTransferCompensateBillsPostJsonTransactionInfo]
-    """转账接收方订单信息"""
+V3PlatsolutionEcommerceMchTransferInsuranceClaimBillsPostJsonReceiver = (
+    V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponseReceiver
+)
+"""赔付用户信息"""
 
 class V3PlatsolutionEcommerceMchTransferInsuranceClaimBillsPostJson(TypedDict):
     """``json=`` of POST v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills: 请求保险理赔"""
     sub_mchid: NotRequired[str]
     """二级商户号"""
-    receiver: V3PlatsolutionEcommerceMchTransferInsuranceClaimBillsPostJsonReceiver
+    receiver: V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponseReceiver
     """赔付用户信息"""
     out_bill_no: str
     """商户单号"""
@@ -732,12 +672,10 @@ class V3PlatsolutionEcommerceMchTransferInsuranceClaimBillsPostResponse(TypedDic
     sponsor_mchid: NotRequired[str]
     """出资商户号"""
 
-class V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}:
-    查询保险理赔结果（按微信支付赔付单号）
-    """
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
+V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetQuery = V3PlatsolutionBillIdByBillIdGetQuery
+"""``query=`` of GET v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}:
+查询保险理赔结果（按微信支付赔付单号）
+"""
 
 class V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetResponseCloseInfo(TypedDict):
     """关单信息"""
@@ -775,48 +713,22 @@ class V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetResponse(Type
     sponsor_mchid: NotRequired[str]
     """出资商户号"""
 
-class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}:
-    查询保险理赔结果（按商户赔付单号）
-    """
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
+V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoGetQuery = V3PlatsolutionBillIdByBillIdGetQuery
+"""``query=`` of GET v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}:
+查询保险理赔结果（按商户赔付单号）
+"""
 
-class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoGetResponse(TypedDict):
-    """The answer of GET v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}:
-    查询保险理赔结果（按商户赔付单号）
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
-    receiver_detail: V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponseReceiverDetail
-    """转账接收方信息"""
-    out_bill_no: str
-    """商户单号"""
-    amount: NotRequired[float]
-    """赔付金额"""
-    transfer_remark: NotRequired[str]
-    """赔付原因"""
-    bill_id: str
-    """微信支付转账单号"""
-    state: Literal["ACCEPTED", "SUCCESS", "CLOSED", "WAIT_USER_CONFIRM", "CANCELING", "CANCELLED"]
-    """赔付状态"""
-    accept_time: str
-    """受理时间 (date-time)"""
-    success_time: NotRequired[str]
-    """成功时间 (date-time)"""
-    close_info: NotRequired[V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetResponseCloseInfo]
-    """关单信息"""
-    sponsor_mchid: NotRequired[str]
-    """出资商户号"""
+V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoGetResponse = (
+    V3PlatsolutionMchTransferInsuranceClaimBillsBillIdByBillIdGetResponse
+)
+"""The answer of GET v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}:
+查询保险理赔结果（按商户赔付单号）
+"""
 
-class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancelPostJson(TypedDict):
-    """``json=`` of POST v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel:
-    请求撤销保险理赔
-    """
-    sub_mchid: NotRequired[str]
-    """二级商户号"""
+V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancelPostJson = V3PlatsolutionBillIdByBillIdGetQuery
+"""``json=`` of POST v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel:
+请求撤销保险理赔
+"""
 
 class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancelPostResponse(TypedDict):
     """The answer of POST v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel:
@@ -833,19 +745,17 @@ class V3PlatsolutionInsuranceClaimBillsOutBillNoByOutBillNoCancelPostResponse(Ty
     cancel_accept_time: str
     """撤销受理时间 (date-time)"""
 
-class V3PlatsolutionMchTransferInsuranceClaimBillsPreTransferPostJsonReceiver(TypedDict):
-    """收款方信息"""
-    type: NotRequired[Literal["MERCHANT", "TRANSACTION_USER"]]
-    """转账接收方类型"""
-    transaction_info: NotRequired[V3PlatsolutionEcommerceMchTransferCompensateBillsPostJsonTransactionInfo]
-    """转账接收方订单信息"""
+V3PlatsolutionMchTransferInsuranceClaimBillsPreTransferPostJsonReceiver = (
+    V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponseReceiver
+)
+"""收款方信息"""
 
 class V3PlatsolutionMchTransferInsuranceClaimBillsPreTransferPostJson(TypedDict):
     """``json=`` of POST v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer: 请求保险理赔预下单
     """
     sub_mchid: NotRequired[str]
     """二级商户号"""
-    receiver: V3PlatsolutionMchTransferInsuranceClaimBillsPreTransferPostJsonReceiver
+    receiver: V3PlatsolutionMchTransferDepositAfterSalesCompensationBillsPostResponseReceiver
     """收款方信息"""
     out_bill_no: str
     """商户单号"""
@@ -1109,57 +1019,19 @@ class V3PlatsolutionMchTransferTransferBillsBillIdByBillIdGetResponse(TypedDict)
     sponsor_mchid: NotRequired[str]
     """出资商户号"""
 
-class V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNoGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}:
-    查询保证金赔付结果（按商户赔付单号）
-    """
-    business_type: NotRequired[
-        Literal[
-            "DEPOSIT_COMPENSATION",
-            "PLATFORM_AFTER_SALES_COMPENSATION",
-            "INSURANCE_CLAIM",
-            "DEPOSIT_AFTER_SALES_COMPENSATION",
-        ]
-    ]
-    """业务类型"""
+V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNoGetQuery = (
+    V3PlatsolutionMchTransferTransferBillsBillIdByBillIdGetQuery
+)
+"""``query=`` of GET v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}:
+查询保证金赔付结果（按商户赔付单号）
+"""
 
-class V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNoGetResponse(TypedDict):
-    """The answer of GET v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}:
-    查询保证金赔付结果（按商户赔付单号）
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    business_type: NotRequired[
-        Literal[
-            "DEPOSIT_COMPENSATION",
-            "PLATFORM_AFTER_SALES_COMPENSATION",
-            "INSURANCE_CLAIM",
-            "DEPOSIT_AFTER_SALES_COMPENSATION",
-        ]
-    ]
-    """业务类型"""
-    receiver_detail: V3PlatsolutionEcommerceMchTransferTransferBillsPostResponseReceiverDetail
-    """转账接收方信息"""
-    out_bill_no: str
-    """商户单号"""
-    amount: NotRequired[float]
-    """赔付金额"""
-    transfer_remark: NotRequired[str]
-    """赔付原因"""
-    receiver_remark: NotRequired[str]
-    """收款方备注"""
-    bill_id: str
-    """微信支付转账单号"""
-    state: Literal["ACCEPTED", "SUCCESS", "CLOSED", "WAIT_USER_CONFIRM", "CANCELING", "CANCELLED"]
-    """赔付状态"""
-    accept_time: str
-    """受理时间 (date-time)"""
-    success_time: NotRequired[str]
-    """成功时间 (date-time)"""
-    close_info: NotRequired[V3PlatsolutionMchTransferCompensateBillsBillIdByBillIdGetResponseCloseInfo]
-    """关单信息"""
-    sponsor_mchid: NotRequired[str]
-    """出资商户号"""
+V3PlatsolutionMchTransferTransferBillsOutBillNoByOutBillNoGetResponse = (
+    V3PlatsolutionMchTransferTransferBillsBillIdByBillIdGetResponse
+)
+"""The answer of GET v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}:
+查询保证金赔付结果（按商户赔付单号）
+"""
 
 class V3PlatsolutionEcommerceRechargeEmployeesPostJson(TypedDict):
     """``json=`` of POST v3/platsolution/ecommerce/recharge-employees: 添加二级商户可扫码充值员工"""
@@ -1181,41 +1053,24 @@ class V3PlatsolutionEcommerceRechargeEmployeesPostResponse(TypedDict):
     update_time: NotRequired[str]
     """最后更新时间 (date-time)"""
 
-class V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchidGetResponseEmployeesItem(TypedDict):
-    """员工列表"""
-    sub_mchid: str
-    """二级商户号"""
-    sp_openid: NotRequired[str]
-    """员工OpenID"""
-    state: NotRequired[Literal["EFFECTIVE", "DELETED"]]
-    """员工状态"""
-    create_time: NotRequired[str]
-    """添加员工时间 (date-time)"""
-    update_time: NotRequired[str]
-    """最后更新时间 (date-time)"""
+V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchidGetResponseEmployeesItem = (
+    V3PlatsolutionEcommerceRechargeEmployeesPostResponse
+)
+"""员工列表"""
 
 class V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchidGetResponse(TypedDict):
     """The answer of GET v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}:
     查询二级商户可扫码充值员工列表
     """
-    employees: NotRequired[list[V3PlatsolutionEcommerceRechargeEmployeesSubMchidBySubMchidGetResponseEmployeesItem]]
+    employees: NotRequired[list[V3PlatsolutionEcommerceRechargeEmployeesPostResponse]]
     """员工列表"""
 
-class V3PlatsolutionSubMchidBySubMchidSpOpenidBySpOpenidDeletePostResponse(TypedDict):
-    """The answer of POST
-    v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete:
-    删除二级商户可扫码充值员工
-    """
-    sub_mchid: str
-    """二级商户号"""
-    sp_openid: NotRequired[str]
-    """员工OpenID"""
-    state: NotRequired[Literal["EFFECTIVE", "DELETED"]]
-    """员工状态"""
-    create_time: NotRequired[str]
-    """添加员工时间 (date-time)"""
-    update_time: NotRequired[str]
-    """最后更新时间 (date-time)"""
+V3PlatsolutionSubMchidBySubMchidSpOpenidBySpOpenidDeletePostResponse = (
+    V3PlatsolutionEcommerceRechargeEmployeesPostResponse
+)
+"""The answer of POST v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete:
+删除二级商户可扫码充值员工
+"""
 
 class V3PlatsolutionEcommerceRechargesApplyPostJson(TypedDict):
     """``json=`` of POST v3/platsolution/ecommerce/recharges/apply: 申请二级商户充值"""
@@ -1332,53 +1187,15 @@ class V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetResponse(Ty
     available_recharge_channels: NotRequired[list[Literal["BANK_TRANSFER", "QR_RECHARGE", "ONLINE_BANK"]]]
     """可用充值渠道列表"""
 
-class V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClosePostQuery(TypedDict):
-    """``query=`` of POST v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close: 关闭二级商户充值
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClosePostQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of POST v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close: 关闭二级商户充值"""
 
-class V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClosePostResponse(TypedDict):
-    """The answer of POST v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close: 关闭二级商户充值
-    """
-    sp_mchid: str
-    """平台商户号"""
-    sub_mchid: str
-    """二级商户号"""
-    recharge_id: str
-    """微信支付充值单号"""
-    out_recharge_no: str
-    """商户充值单号"""
-    recharge_channel: NotRequired[Literal["BANK_TRANSFER", "QR_RECHARGE", "ONLINE_BANK"]]
-    """充值渠道"""
-    account_type: Literal["DEPOSIT", "OPERATION"]
-    """充值入账账户"""
-    recharge_state: Literal["SUCCESS", "RECHARGING", "CLOSED"]
-    """充值状态"""
-    recharge_scene: Literal["ECOMMERCE_DEPOSIT", "ECOMMERCE_PAYMENT"]
-    """充值场景"""
-    recharge_state_desc: NotRequired[str]
-    """充值状态描述"""
-    recharge_amount: V3PlatsolutionEcommerceBankTransferRechargesApplyPostJsonRechargeAmount
-    """充值金额"""
-    bank_transfer_info: NotRequired[
-        V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetResponseBankTransferInfo
-    ]
-    """转账充值的付款信息"""
-    qr_recharge_info: NotRequired[V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetResponseQrRechargeInfo]
-    """扫码充值的付款信息"""
-    online_bank_recharge_info: NotRequired[
-        V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetResponseOnlineBankRechargeInfo
-    ]
-    """网银充值的付款信息"""
-    accept_time: NotRequired[str]
-    """受理充值时间"""
-    success_time: NotRequired[str]
-    """充值成功时间"""
-    close_time: NotRequired[str]
-    """关闭充值时间"""
-    available_recharge_channels: NotRequired[list[Literal["BANK_TRANSFER", "QR_RECHARGE", "ONLINE_BANK"]]]
-    """可用充值渠道列表"""
+V3PlatsolutionRechargesOutRechargeNoByOutRechargeNoClosePostResponse = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetResponse
+)
+"""The answer of POST v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close: 关闭二级商户充值"""
 
 class V3PlatsolutionEcommerceSettlePrepaySettleOrdersPostJsonAmount(TypedDict):
     """金额"""
@@ -1575,53 +1392,15 @@ class V3PlatsolutionEcommerceWithdrawDayEndBalanceWithdrawPostResponse(TypedDict
     bank_name: NotRequired[str]
     """入账银行全称"""
 
-class V3PlatsolutionOutRequestNoByOutRequestNoGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}:
-    查询二级商户按日终余额预约提现状态
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionOutRequestNoByOutRequestNoGetQuery = V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+"""``query=`` of GET v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}:
+查询二级商户按日终余额预约提现状态
+"""
 
-class V3PlatsolutionOutRequestNoByOutRequestNoGetResponse(TypedDict):
-    """The answer of GET v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}:
-    查询二级商户按日终余额预约提现状态
-    """
-    sp_mchid: str
-    """收付通平台商户号"""
-    sub_mchid: str
-    """特约商户号"""
-    status: Literal["CREATED", "PROCESSING", "FINISHED", "ABNORMAL"]
-    """单据状态"""
-    withdraw_id: str
-    """微信支付提现单号"""
-    out_request_no: str
-    """商户提现单号"""
-    total_amount: int
-    """提现金额"""
-    success_amount: NotRequired[int]
-    """提现成功金额"""
-    fail_amount: NotRequired[int]
-    """提现失败金额"""
-    refund_amount: NotRequired[int]
-    """提现退票金额"""
-    create_time: str
-    """发起提现时间 (date-time)"""
-    update_time: str
-    """提现状态更新时间 (date-time)"""
-    reason: NotRequired[str]
-    """失败原因"""
-    remark: NotRequired[str]
-    """提现备注"""
-    bank_memo: NotRequired[str]
-    """银行附言"""
-    account_type: Literal["BASIC", "OPERATION", "FEES"]
-    """出款账户类型"""
-    account_number: str
-    """入账银行账号后四位"""
-    account_bank: str
-    """入账银行"""
-    bank_name: NotRequired[str]
-    """入账银行全称"""
+V3PlatsolutionOutRequestNoByOutRequestNoGetResponse = V3PlatsolutionEcommerceWithdrawDayEndBalanceWithdrawPostResponse
+"""The answer of GET v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}:
+查询二级商户按日终余额预约提现状态
+"""
 
 class V3PlatsolutionInsuranceMchTransferBatchesApplyPostJsonTransferDetailListItem(TypedDict):
     """转账明细列表"""
@@ -1746,13 +1525,12 @@ class V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchIdGetResponse(Typed
     limit: NotRequired[float]
     """最大资源条数"""
 
-class V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailIdGetQuery(TypedDict):
-    """``query=`` of GET
-    v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}:
-    微信支付转账明细单号查询明细单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailIdGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}:
+微信支付转账明细单号查询明细单
+"""
 
 class V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse(TypedDict):
     """The answer of GET
@@ -1841,13 +1619,13 @@ class V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse(TypedDi
     bank_refund_time: NotRequired[str]
     """银行退票时间 (date-time)"""
 
-class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetQuery(TypedDict):
-    """``query=`` of GET
-    v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}:
-    查询商家转账明细电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET
+v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}:
+查询商家转账明细电子回单
+"""
 
 class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetResponse(TypedDict):
     """The answer of GET
@@ -1873,13 +1651,13 @@ class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetResponse(Ty
     download_url: NotRequired[str]
     """电子回单文件的下载地址"""
 
-class V3PlatsolutionByOutBatchNoOutDetailNoByOutDetailNoApplyPostJson(TypedDict):
-    """``json=`` of POST
-    v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply:
-    申请商家转账明细电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionByOutBatchNoOutDetailNoByOutDetailNoApplyPostJson = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``json=`` of POST
+v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply:
+申请商家转账明细电子回单
+"""
 
 class V3PlatsolutionByOutBatchNoOutDetailNoByOutDetailNoApplyPostResponse(TypedDict):
     """The answer of POST
@@ -1910,120 +1688,35 @@ class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNoGetQuery(TypedDict):
     detail_state: NotRequired[Literal["ALL", "WAIT_PAY", "SUCCESS", "FAIL", "BANK_REFUND"]]
     """明细状态"""
 
-class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNoGetResponse(TypedDict):
-    """The answer of GET v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}:
-    商户转账批次单号查询批次单
-    """
-    transfer_batch: V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchIdGetResponseTransferBatch
-    """转账批次单"""
-    data: NotRequired[list[V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchIdGetResponseDataItem]]
-    """转账明细单列表"""
-    offset: NotRequired[float]
-    """请求资源起始位置"""
-    limit: NotRequired[float]
-    """最大资源条数"""
+V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNoGetResponse = (
+    V3PlatsolutionInsuranceMchTransferBatchesBatchIdByBatchIdGetResponse
+)
+"""The answer of GET v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}:
+商户转账批次单号查询批次单
+"""
 
-class V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNoGetQuery(TypedDict):
-    """``query=`` of GET
-    v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
-    商户明细单号查询明细单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET
+v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
+商户明细单号查询明细单
+"""
 
-class V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse(TypedDict):
-    """The answer of GET
-    v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
-    商户明细单号查询明细单
-    """
-    out_batch_no: str
-    """商家批次单号"""
-    batch_id: str
-    """商家转账批次单号"""
-    out_detail_no: str
-    """商家明细单号"""
-    detail_id: str
-    """商家转账明细单号"""
-    sp_appid: str
-    """服务商应用ID"""
-    sub_mchid: str
-    """二级商户号"""
-    sub_appid: NotRequired[str]
-    """二级商户应用ID"""
-    create_time: str
-    """转账发起时间 (date-time)"""
-    detail_state: Literal["INIT", "ALL", "WAIT_PAY", "SUCCESS", "FAIL", "BANK_REFUND"]
-    """明细状态"""
-    transfer_amount: float
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    fail_reason: NotRequired[
-        Literal[
-            "ACCOUNT_FROZEN",
-            "REAL_NAME_CHECK_FAIL",
-            "NAME_NOT_CORRECT",
-            "OPENID_INVALID",
-            "TRANSFER_QUOTA_EXCEED",
-            "DAY_RECEIVED_QUOTA_EXCEED",
-            "MONTH_RECEIVED_QUOTA_EXCEED",
-            "DAY_RECEIVED_COUNT_EXCEED",
-            "PRODUCT_AUTH_CHECK_FAIL",
-            "OVERDUE_CLOSE",
-            "ID_CARD_NOT_CORRECT",
-            "ACCOUNT_NOT_EXIST",
-            "TRANSFER_RISK",
-            "PAYROLL_CARD_ALREADY_LOGOUT",
-            "PAYROLL_CARD_ALREADY_FROZEN",
-            "PAYROLL_CARD_UNAUTHORIZED",
-            "PAYROLL_CARD_USER_NOT_OPEN",
-            "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-            "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-            "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-            "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-            "BANK_CARD_ACCOUNT_ABNORMAL",
-            "BANK_CARD_STATUS_ABNORMAL",
-            "BANK_CARD_BANK_INFO_WRONG",
-            "BANK_CARD_CARD_INFO_WRONG",
-            "OTHER_FAIL_REASON_TYPE",
-            "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-            "RECEIVE_ACCOUNT_NOT_PERMMIT",
-            "PAYEE_ACCOUNT_ABNORMAL",
-            "PAYER_ACCOUNT_ABNORMAL",
-            "TRANSFER_REMARK_SET_FAIL",
-            "TRANSFER_SCENE_INVALID",
-            "TRANSFER_SCENE_UNAVAILABLE",
-            "RECEIVE_ACCOUNT_NOT_CONFIGURE",
-            "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-            "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
-            "MERCHANT_REJECT",
-            "MERCHANT_NOT_CONFIRM",
-            "BANK_CARD_PARAM_ERROR",
-            "BANK_CARD_TYPE_NOT_SUPPORTED",
-            "RESERVATION_STATE_INVALID",
-            "EXCEEDED_ESTIMATED_AMOUNT",
-            "RESERVATION_INFO_NOT_MATCH",
-            "RESERVATION_SCENE_NOT_MATCH",
-        ]
-    ]
-    """明细失败原因"""
-    openid: NotRequired[str]
-    """收款用户OpenID"""
-    bank_type: NotRequired[str]
-    """收款银行类型"""
-    user_name: NotRequired[str]
-    """收款用户姓名"""
-    transfer_finish_time: NotRequired[str]
-    """转账完成时间 (date-time)"""
-    bank_refund_time: NotRequired[str]
-    """银行退票时间 (date-time)"""
+V3PlatsolutionByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse = (
+    V3PlatsolutionBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse
+)
+"""The answer of GET
+v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
+商户明细单号查询明细单
+"""
 
-class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}:
-    查询商家转账批次电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}:
+查询商家转账批次电子回单
+"""
 
 class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetResponse(TypedDict):
     """The answer of GET v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}:
@@ -2044,13 +1737,12 @@ class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetResponse(Type
     download_url: NotRequired[str]
     """电子回单文件的下载地址"""
 
-class V3PlatsolutionSummaryReceiptsOutBatchNoByOutBatchNoApplyPostJson(TypedDict):
-    """``json=`` of POST
-    v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply:
-    申请商家转账批次电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionSummaryReceiptsOutBatchNoByOutBatchNoApplyPostJson = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``json=`` of POST v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply:
+申请商家转账批次电子回单
+"""
 
 class V3PlatsolutionSummaryReceiptsOutBatchNoByOutBatchNoApplyPostResponse(TypedDict):
     """The answer of POST
@@ -2126,12 +1818,12 @@ class V3PlatsolutionInsuranceMchTransferReservationApplyPostResponse(TypedDict):
     package_info: str
     """跳转微信支付用户确认预约页的package信息"""
 
-class V3PlatsolutionReservationOutReservationNoByOutReservationNoGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}:
-    商户预约单号查询预约商家转账记录
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionReservationOutReservationNoByOutReservationNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}:
+商户预约单号查询预约商家转账记录
+"""
 
 class V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponseCloseInfo(TypedDict):
     """预约记录的关闭信息"""
@@ -2185,120 +1877,36 @@ class V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponse(Typ
     close_info: NotRequired[V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponseCloseInfo]
     """预约记录的关闭信息"""
 
-class V3PlatsolutionOutReservationNoByOutReservationNoClosePostQuery(TypedDict):
-    """``query=`` of POST
-    v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
-    关闭预约商家转账记录
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionOutReservationNoByOutReservationNoClosePostQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of POST v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
+关闭预约商家转账记录
+"""
 
-class V3PlatsolutionOutReservationNoByOutReservationNoClosePostResponse(TypedDict):
-    """The answer of POST
-    v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
-    关闭预约商家转账记录
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """二级商户号"""
-    sp_appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """二级商户AppID"""
-    reservation_id: str
-    """微信转账预约单号"""
-    out_reservation_no: str
-    """商户预约单号"""
-    transfer_scene_id: str
-    """转账场景ID"""
-    estimated_date: NotRequired[str]
-    """预计最晚转账日期"""
-    estimated_max_amount: NotRequired[float]
-    """预计最大转账金额"""
-    exact_amount: NotRequired[float]
-    """准确转账金额"""
-    openid: str
-    """收款用户OpenID"""
-    bank_type: NotRequired[str]
-    """收款银行类型"""
-    state: Literal["ACCEPTED", "CONFIRMED", "CLOSED"]
-    """预约记录状态"""
-    accept_time: str
-    """预约记录受理的时间"""
-    reserve_time: NotRequired[str]
-    """预约记录用户确认预约的时间"""
-    close_info: NotRequired[V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponseCloseInfo]
-    """预约记录的关闭信息"""
+V3PlatsolutionOutReservationNoByOutReservationNoClosePostResponse = (
+    V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponse
+)
+"""The answer of POST v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
+关闭预约商家转账记录
+"""
 
-class V3PlatsolutionReservationReservationIdByReservationIdGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}:
-    微信支付预约单号查询预约商家转账记录
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionReservationReservationIdByReservationIdGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}:
+微信支付预约单号查询预约商家转账记录
+"""
 
-class V3PlatsolutionReservationReservationIdByReservationIdGetResponse(TypedDict):
-    """The answer of GET v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}:
-    微信支付预约单号查询预约商家转账记录
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """二级商户号"""
-    sp_appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """二级商户AppID"""
-    reservation_id: str
-    """微信转账预约单号"""
-    out_reservation_no: str
-    """商户预约单号"""
-    transfer_scene_id: str
-    """转账场景ID"""
-    estimated_date: NotRequired[str]
-    """预计最晚转账日期"""
-    estimated_max_amount: NotRequired[float]
-    """预计最大转账金额"""
-    exact_amount: NotRequired[float]
-    """准确转账金额"""
-    openid: str
-    """收款用户OpenID"""
-    bank_type: NotRequired[str]
-    """收款银行类型"""
-    state: Literal["ACCEPTED", "CONFIRMED", "CLOSED"]
-    """预约记录状态"""
-    accept_time: str
-    """预约记录受理的时间"""
-    reserve_time: NotRequired[str]
-    """预约记录用户确认预约的时间"""
-    close_info: NotRequired[V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponseCloseInfo]
-    """预约记录的关闭信息"""
+V3PlatsolutionReservationReservationIdByReservationIdGetResponse = (
+    V3PlatsolutionReservationOutReservationNoByOutReservationNoGetResponse
+)
+"""The answer of GET v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}:
+微信支付预约单号查询预约商家转账记录
+"""
 
-class V3PlatsolutionMchTransferBatchesApplyPostJson(TypedDict):
-    """``json=`` of POST v3/platsolution/mch-transfer/batches/apply: 受理商家转账"""
-    sub_mchid: str
-    """二级商户号"""
-    sp_appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """二级商户AppID"""
-    out_batch_no: str
-    """商家批次单号"""
-    batch_name: str
-    """批次名称"""
-    batch_remark: str
-    """批次备注"""
-    total_amount: float
-    """转账总金额"""
-    total_num: float
-    """转账总笔数"""
-    transfer_scene_id: str
-    """转账场景ID"""
-    transfer_detail_list: list[V3PlatsolutionInsuranceMchTransferBatchesApplyPostJsonTransferDetailListItem]
-    """转账明细列表"""
-    notify_url: str
-    """商户回调地址"""
+V3PlatsolutionMchTransferBatchesApplyPostJson = V3PlatsolutionInsuranceMchTransferBatchesApplyPostJson
+"""``json=`` of POST v3/platsolution/mch-transfer/batches/apply: 受理商家转账"""
 
 class V3PlatsolutionMchTransferBatchesApplyPostResponse(TypedDict):
     """The answer of POST v3/platsolution/mch-transfer/batches/apply: 受理商家转账"""
@@ -2381,12 +1989,12 @@ class V3PlatsolutionMchTransferBatchesBatchIdByBatchIdGetResponse(TypedDict):
     limit: NotRequired[float]
     """最大资源条数"""
 
-class V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}:
-    微信支付转账明细单号查询明细单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}:
+微信支付转账明细单号查询明细单
+"""
 
 class V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse(TypedDict):
     """The answer of GET v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}:
@@ -2427,13 +2035,13 @@ class V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse(
     bank_refund_time: NotRequired[str]
     """银行退票时间 (date-time)"""
 
-class V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetQuery(TypedDict):
-    """``query=`` of GET
-    v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}:
-    查询商家转账明细电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET
+v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}:
+查询商家转账明细电子回单
+"""
 
 class V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoGetResponse(TypedDict):
     """The answer of GET
@@ -2459,13 +2067,13 @@ class V3PlatsolutionDetailReceiptsOutBatchNoByOutBatchNoOutDetailNoByOutDetailNo
     download_url: NotRequired[str]
     """电子回单文件的下载地址"""
 
-class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApplyPostJson(TypedDict):
-    """``json=`` of POST
-    v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply:
-    申请商家转账明细电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApplyPostJson = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``json=`` of POST
+v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply:
+申请商家转账明细电子回单
+"""
 
 class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApplyPostResponse(TypedDict):
     """The answer of POST
@@ -2481,84 +2089,38 @@ class V3PlatsolutionOutBatchNoByOutBatchNoOutDetailNoByOutDetailNoApplyPostRespo
     receipt_state: str
     """电子回单状态"""
 
-class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2GetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}: 商户转账批次单号查询批次单"""
-    sub_mchid: str
-    """二级商户号"""
-    need_query_detail: bool
-    """是否查询转账明细单"""
-    offset: NotRequired[float]
-    """请求资源起始位置"""
-    limit: NotRequired[float]
-    """最大资源条数"""
-    detail_state: NotRequired[Literal["ALL", "WAIT_PAY", "SUCCESS", "FAIL", "BANK_REFUND"]]
-    """明细状态"""
+V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2GetQuery = (
+    V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}: 商户转账批次单号查询批次单"""
 
-class V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2GetResponse(TypedDict):
-    """The answer of GET v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}: 商户转账批次单号查询批次单"""
-    transfer_batch: V3PlatsolutionMchTransferBatchesBatchIdByBatchIdGetResponseTransferBatch
-    """转账批次单"""
-    data: NotRequired[list[V3PlatsolutionMchTransferBatchesBatchIdByBatchIdGetResponseDataItem]]
-    """转账明细单列表"""
-    offset: NotRequired[float]
-    """请求资源起始位置"""
-    limit: NotRequired[float]
-    """最大资源条数"""
+V3PlatsolutionMchTransferBatchesOutBatchNoByOutBatchNo2GetResponse = (
+    V3PlatsolutionMchTransferBatchesBatchIdByBatchIdGetResponse
+)
+"""The answer of GET v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}: 商户转账批次单号查询批次单"""
 
-class V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNoGetQuery(TypedDict):
-    """``query=`` of GET
-    v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
-    商户明细单号查询明细单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET
+v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
+商户明细单号查询明细单
+"""
 
-class V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse(TypedDict):
-    """The answer of GET
-    v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
-    商户明细单号查询明细单
-    """
-    out_batch_no: str
-    """商家批次单号"""
-    batch_id: str
-    """商家转账批次单号"""
-    out_detail_no: str
-    """商家明细单号"""
-    detail_id: str
-    """商家转账明细单号"""
-    sp_appid: str
-    """服务商应用ID"""
-    sub_mchid: str
-    """二级商户号"""
-    sub_appid: NotRequired[str]
-    """二级商户应用ID"""
-    create_time: str
-    """转账发起时间 (date-time)"""
-    detail_state: str
-    """明细状态"""
-    transfer_amount: float
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    fail_reason: NotRequired[str]
-    """明细失败原因"""
-    openid: NotRequired[str]
-    """收款用户OpenID"""
-    bank_type: NotRequired[str]
-    """收款银行类型"""
-    user_name: NotRequired[str]
-    """收款用户姓名"""
-    transfer_finish_time: NotRequired[str]
-    """转账完成时间 (date-time)"""
-    bank_refund_time: NotRequired[str]
-    """银行退票时间 (date-time)"""
+V3PlatsolutionOutBatchNoByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse = (
+    V3PlatsolutionBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse
+)
+"""The answer of GET
+v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
+商户明细单号查询明细单
+"""
 
-class V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}:
-    查询商家转账批次电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}:
+查询商家转账批次电子回单
+"""
 
 class V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetResponse(TypedDict):
     """The answer of GET v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}:
@@ -2579,12 +2141,12 @@ class V3PlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoGetRe
     download_url: NotRequired[str]
     """电子回单文件的下载地址"""
 
-class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApplyPostJson(TypedDict):
-    """``json=`` of POST v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply:
-    申请商家转账批次电子回单
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApplyPostJson = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``json=`` of POST v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply:
+申请商家转账批次电子回单
+"""
 
 class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApplyPostResponse(TypedDict):
     """The answer of POST v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply:
@@ -2597,56 +2159,18 @@ class V3PlatsolutionBatchesSummaryReceiptsOutBatchNoByOutBatchNoApplyPostRespons
     receipt_state: str
     """电子回单状态"""
 
-class V3PlatsolutionMchTransferReservationApplyPostJson(TypedDict):
-    """``json=`` of POST v3/platsolution/mch-transfer/reservation/apply: 受理单次预约商家转账"""
-    sub_mchid: str
-    """二级商户号"""
-    sp_appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """二级商户AppID"""
-    out_reservation_no: str
-    """商户预约单号"""
-    transfer_scene_id: str
-    """转账场景ID"""
-    estimated_date: str
-    """预计最晚转账日期"""
-    estimated_max_amount: NotRequired[float]
-    """预计最大转账金额"""
-    exact_amount: NotRequired[float]
-    """准确转账金额"""
-    openid: NotRequired[str]
-    """收款用户OpenID"""
-    user_real_name: NotRequired[str]
-    """收款用户姓名"""
-    reserve_remark: str
-    """预约备注"""
-    notify_url: str
-    """商户回调地址"""
-    scene_report_data: NotRequired[V3PlatsolutionInsuranceMchTransferReservationApplyPostJsonSceneReportData]
-    """场景报备信息"""
+V3PlatsolutionMchTransferReservationApplyPostJson = V3PlatsolutionInsuranceMchTransferReservationApplyPostJson
+"""``json=`` of POST v3/platsolution/mch-transfer/reservation/apply: 受理单次预约商家转账"""
 
-class V3PlatsolutionMchTransferReservationApplyPostResponse(TypedDict):
-    """The answer of POST v3/platsolution/mch-transfer/reservation/apply: 受理单次预约商家转账"""
-    sub_mchid: str
-    """二级商户号"""
-    out_reservation_no: str
-    """商户预约单号"""
-    reservation_id: str
-    """微信转账预约单号"""
-    accept_time: str
-    """预约记录受理时间 (date-time)"""
-    state: Literal["ACCEPTED", "CONFIRMED", "CLOSED"]
-    """预约记录状态"""
-    package_info: str
-    """跳转微信支付用户确认预约页的package信息"""
+V3PlatsolutionMchTransferReservationApplyPostResponse = V3PlatsolutionInsuranceMchTransferReservationApplyPostResponse
+"""The answer of POST v3/platsolution/mch-transfer/reservation/apply: 受理单次预约商家转账"""
 
-class V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}:
-    商户预约单号查询预约商家转账记录
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}:
+商户预约单号查询预约商家转账记录
+"""
 
 class V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponseCloseInfo(TypedDict):
     """预约记录的关闭信息"""
@@ -2692,93 +2216,33 @@ class V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetR
     close_info: NotRequired[V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponseCloseInfo]
     """预约记录的关闭信息"""
 
-class V3PlatsolutionReservationOutReservationNoByOutReservationNoClosePostQuery(TypedDict):
-    """``query=`` of POST v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
-    关闭预约商家转账记录
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionReservationOutReservationNoByOutReservationNoClosePostQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of POST v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
+关闭预约商家转账记录
+"""
 
-class V3PlatsolutionReservationOutReservationNoByOutReservationNoClosePostResponse(TypedDict):
-    """The answer of POST v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
-    关闭预约商家转账记录
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """二级商户号"""
-    sp_appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """二级商户AppID"""
-    reservation_id: str
-    """微信转账预约单号"""
-    out_reservation_no: str
-    """商户预约单号"""
-    transfer_scene_id: str
-    """转账场景ID"""
-    estimated_date: NotRequired[str]
-    """预计最晚转账日期"""
-    estimated_max_amount: NotRequired[float]
-    """预计最大转账金额"""
-    exact_amount: NotRequired[float]
-    """准确转账金额"""
-    openid: str
-    """收款用户OpenID"""
-    bank_type: NotRequired[str]
-    """收款银行类型"""
-    state: str
-    """预约记录状态"""
-    accept_time: str
-    """预约记录受理的时间"""
-    reserve_time: NotRequired[str]
-    """预约记录用户确认预约的时间"""
-    close_info: NotRequired[V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponseCloseInfo]
-    """预约记录的关闭信息"""
+V3PlatsolutionReservationOutReservationNoByOutReservationNoClosePostResponse = (
+    V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponse
+)
+"""The answer of POST v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close:
+关闭预约商家转账记录
+"""
 
-class V3PlatsolutionMchTransferReservationReservationIdByReservationIdGetQuery(TypedDict):
-    """``query=`` of GET v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}:
-    微信支付预约单号查询预约商家转账记录
-    """
-    sub_mchid: str
-    """二级商户号"""
+V3PlatsolutionMchTransferReservationReservationIdByReservationIdGetQuery = (
+    V3PlatsolutionEcommerceRechargesOutRechargeNoByOutRechargeNoGetQuery
+)
+"""``query=`` of GET v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}:
+微信支付预约单号查询预约商家转账记录
+"""
 
-class V3PlatsolutionMchTransferReservationReservationIdByReservationIdGetResponse(TypedDict):
-    """The answer of GET v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}:
-    微信支付预约单号查询预约商家转账记录
-    """
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """二级商户号"""
-    sp_appid: str
-    """服务商AppID"""
-    sub_appid: NotRequired[str]
-    """二级商户AppID"""
-    reservation_id: str
-    """微信转账预约单号"""
-    out_reservation_no: str
-    """商户预约单号"""
-    transfer_scene_id: str
-    """转账场景ID"""
-    estimated_date: NotRequired[str]
-    """预计最晚转账日期"""
-    estimated_max_amount: NotRequired[float]
-    """预计最大转账金额"""
-    exact_amount: NotRequired[float]
-    """准确转账金额"""
-    openid: str
-    """收款用户OpenID"""
-    bank_type: NotRequired[str]
-    """收款银行类型"""
-    state: str
-    """预约记录状态"""
-    accept_time: str
-    """预约记录受理的时间"""
-    reserve_time: NotRequired[str]
-    """预约记录用户确认预约的时间"""
-    close_info: NotRequired[V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponseCloseInfo]
-    """预约记录的关闭信息"""
+V3PlatsolutionMchTransferReservationReservationIdByReservationIdGetResponse = (
+    V3PlatsolutionMchTransferReservationOutReservationNoByOutReservationNoGetResponse
+)
+"""The answer of GET v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}:
+微信支付预约单号查询预约商家转账记录
+"""
 
 class V3Platsolution(TypedNode):
     """``v3/platsolution``"""

@@ -357,40 +357,8 @@ class V3ProfitsharingReturnOrdersByOutReturnNoGetQuery(TypedDict):
     out_order_no: str
     """商户分账单号"""
 
-class V3ProfitsharingReturnOrdersByOutReturnNoGetResponse(TypedDict):
-    """The answer of GET v3/profitsharing/return-orders/{out_return_no}: 查询分账回退结果"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    order_id: str
-    """微信分账单号"""
-    out_order_no: str
-    """商户分账单号"""
-    out_return_no: str
-    """商户回退单号"""
-    return_id: str
-    """微信回退单号"""
-    return_mchid: str
-    """回退商户号"""
-    amount: int
-    """回退金额"""
-    description: str
-    """回退描述"""
-    result: Literal["PROCESSING", "SUCCESS", "FAILED"]
-    """回退结果"""
-    fail_reason: NotRequired[
-        Literal[
-            "ACCOUNT_ABNORMAL",
-            "BALANCE_NOT_ENOUGH",
-            "TIME_OUT_CLOSED",
-            "PAYER_ACCOUNT_ABNORMAL",
-            "INVALID_REQUEST",
-        ]
-    ]
-    """失败原因"""
-    create_time: str
-    """创建时间 (date-time)"""
-    finish_time: str
-    """完成时间 (date-time)"""
+V3ProfitsharingReturnOrdersByOutReturnNoGetResponse = V3ProfitsharingReturnOrdersPostResponse
+"""The answer of GET v3/profitsharing/return-orders/{out_return_no}: 查询分账回退结果"""
 
 class V3ProfitsharingTransactionsByTransactionIdAmountsGetResponse(TypedDict):
     """The answer of GET v3/profitsharing/transactions/{transaction_id}/amounts: 查询剩余待分金额"""

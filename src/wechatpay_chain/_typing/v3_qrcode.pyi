@@ -61,25 +61,11 @@ class V3QrcodeTransactionsPostJson(TypedDict):
     metro_info: NotRequired[V3QrcodeTransactionsPostJsonMetroInfo]
     """地铁场景信息"""
 
-class V3QrcodeTransactionsPostResponseBusInfo(TypedDict):
-    """公交场景信息"""
-    start_time: NotRequired[str]
-    """用户乘车时间 (date-time)"""
-    line_name: NotRequired[str]
-    """乘车路线"""
-    plate_number: NotRequired[str]
-    """车牌号"""
+V3QrcodeTransactionsPostResponseBusInfo = V3QrcodeTransactionsPostJsonBusInfo
+"""公交场景信息"""
 
-class V3QrcodeTransactionsPostResponseMetroInfo(TypedDict):
-    """地铁场景信息"""
-    start_time: NotRequired[str]
-    """用户乘车时间 (date-time)"""
-    end_time: NotRequired[str]
-    """用户下车时间 (date-time)"""
-    start_station: NotRequired[str]
-    """乘车起始站"""
-    end_station: NotRequired[str]
-    """乘车终点站"""
+V3QrcodeTransactionsPostResponseMetroInfo = V3QrcodeTransactionsPostJsonMetroInfo
+"""地铁场景信息"""
 
 class V3QrcodeTransactionsPostResponseAmount(TypedDict):
     """订单金额信息"""
@@ -151,9 +137,9 @@ class V3QrcodeTransactionsPostResponse(TypedDict):
     """代扣签约ID"""
     trade_scene: NotRequired[Literal["BUS", "METRO"]]
     """交易场景"""
-    bus_info: NotRequired[V3QrcodeTransactionsPostResponseBusInfo]
+    bus_info: NotRequired[V3QrcodeTransactionsPostJsonBusInfo]
     """公交场景信息"""
-    metro_info: NotRequired[V3QrcodeTransactionsPostResponseMetroInfo]
+    metro_info: NotRequired[V3QrcodeTransactionsPostJsonMetroInfo]
     """地铁场景信息"""
     amount: NotRequired[V3QrcodeTransactionsPostResponseAmount]
     """订单金额信息"""
@@ -164,51 +150,8 @@ class V3QrcodeTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
     sub_mchid: NotRequired[str]
     """微信支付分配的子商户号"""
 
-class V3QrcodeTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/qrcode/transactions/out-trade-no/{out_trade_no}: 查询订单"""
-    appid: NotRequired[str]
-    """公众账号ID"""
-    sub_appid: NotRequired[str]
-    """子商户公众账号ID"""
-    sp_mchid: NotRequired[str]
-    """商户号"""
-    sub_mchid: NotRequired[str]
-    """子商户号"""
-    description: NotRequired[str]
-    """服务描述"""
-    create_time: NotRequired[str]
-    """订单创建时间 (date-time)"""
-    out_trade_no: NotRequired[str]
-    """商户订单号"""
-    transaction_id: NotRequired[str]
-    """微信支付订单号"""
-    trade_state: NotRequired[Literal["SUCCESS", "ACCEPTED", "PAY_FAIL", "REFUND"]]
-    """交易状态"""
-    trade_state_description: NotRequired[str]
-    """交易状态描述"""
-    success_time: NotRequired[str]
-    """支付完成时间 (date-time)"""
-    bank_type: NotRequired[str]
-    """付款银行"""
-    user_repay_state: NotRequired[Literal["NOT_REPAY", "REPAID", "ALL_REFUND"]]
-    """用户还款状态"""
-    repay_transaction_id: NotRequired[str]
-    """还款微信支付订单号"""
-    repay_time: NotRequired[str]
-    """垫资还款时间 (date-time)"""
-    attach: NotRequired[str]
-    """附加数据"""
-    contract_id: NotRequired[str]
-    """代扣签约ID"""
-    trade_scene: NotRequired[Literal["BUS", "METRO"]]
-    """交易场景"""
-    bus_info: NotRequired[V3QrcodeTransactionsPostResponseBusInfo]
-    """公交场景信息"""
-    metro_info: NotRequired[V3QrcodeTransactionsPostResponseMetroInfo]
-    """地铁场景信息"""
-    amount: NotRequired[V3QrcodeTransactionsPostResponseAmount]
-    """订单金额信息"""
-    promotion_detail: NotRequired[list[V3QrcodeTransactionsPostResponsePromotionDetailItem]]
+V3QrcodeTransactionsOutTradeNoByOutTradeNoGetResponse = V3QrcodeTransactionsPostResponse
+"""The answer of GET v3/qrcode/transactions/out-trade-no/{out_trade_no}: 查询订单"""
 
 class V3QrcodeUserServicesContractIdByContractIdGetQuery(TypedDict):
     """``query=`` of GET v3/qrcode/user-services/contract-id/{contract_id}: 查询用户服务可用信息"""

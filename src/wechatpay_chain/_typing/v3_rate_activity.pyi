@@ -57,19 +57,16 @@ class V3RateActivityApplicationsIdByApplicationIdGetResponse(TypedDict):
     pass_time: NotRequired[str]
     """活动审核通过时间"""
 
-class V3RateActivityApplicationsIdByApplicationIdPatchJsonActivityApplyInformationItem(TypedDict):
-    """活动报名材料"""
-    apply_material_id: NotRequired[str]
-    """材料ID"""
-    apply_material_information: NotRequired[list[str]]
+V3RateActivityApplicationsIdByApplicationIdPatchJsonActivityApplyInformationItem = (
+    V3RateActivityApplicationsPostJsonActivityApplyInformationItem
+)
+"""活动报名材料"""
 
 class V3RateActivityApplicationsIdByApplicationIdPatchJsonActivityDetailModification(TypedDict):
     """活动报名修改信息"""
     activity_rate: NotRequired[str]
     """活动费率"""
-    activity_apply_information: NotRequired[
-        list[V3RateActivityApplicationsIdByApplicationIdPatchJsonActivityApplyInformationItem]
-    ]
+    activity_apply_information: NotRequired[list[V3RateActivityApplicationsPostJsonActivityApplyInformationItem]]
     """活动报名材料"""
 
 class V3RateActivityApplicationsIdByApplicationIdPatchJson(TypedDict):
@@ -81,10 +78,8 @@ class V3RateActivityApplicationsIdByApplicationIdPatchJson(TypedDict):
     additional_information: NotRequired[V3RateActivityApplicationsPostJsonAdditionalInformation]
     """补充信息"""
 
-class V3RateActivityApplicationsIdByApplicationIdPatchResponse(TypedDict):
-    """The answer of PATCH v3/rate-activity/applications/id/{application_id}: 修改单据信息API"""
-    application_id: str
-    """申请单编号"""
+V3RateActivityApplicationsIdByApplicationIdPatchResponse = V3RateActivityApplicationsPostResponse
+"""The answer of PATCH v3/rate-activity/applications/id/{application_id}: 修改单据信息API"""
 
 class V3RateActivity(TypedNode):
     """``v3/rate-activity``"""

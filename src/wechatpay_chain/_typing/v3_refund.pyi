@@ -79,20 +79,8 @@ V3RefundDomesticRefundsPostResponseAmount = TypedDict(
 )
 """金额信息"""
 
-class V3RefundDomesticRefundsPostResponseGoodsDetailItem(TypedDict):
-    """商品列表"""
-    merchant_goods_id: str
-    """商户侧商品编码"""
-    wechatpay_goods_id: NotRequired[str]
-    """微信侧商品编码"""
-    goods_name: NotRequired[str]
-    """商品名称"""
-    unit_price: int
-    """商品单价"""
-    refund_amount: int
-    """商品退款金额"""
-    refund_quantity: int
-    """商品退货数量"""
+V3RefundDomesticRefundsPostResponseGoodsDetailItem = V3RefundDomesticRefundsPostJsonGoodsDetailItem
+"""商品列表"""
 
 class V3RefundDomesticRefundsPostResponsePromotionDetailItem(TypedDict):
     """优惠退款信息"""
@@ -106,7 +94,7 @@ class V3RefundDomesticRefundsPostResponsePromotionDetailItem(TypedDict):
     """优惠券面额"""
     refund_amount: int
     """优惠退款金额"""
-    goods_detail: NotRequired[list[V3RefundDomesticRefundsPostResponseGoodsDetailItem]]
+    goods_detail: NotRequired[list[V3RefundDomesticRefundsPostJsonGoodsDetailItem]]
     """商品列表"""
 
 class V3RefundDomesticRefundsPostResponse(TypedDict):
@@ -141,32 +129,8 @@ class V3RefundDomesticRefundsByOutRefundNoGetQuery(TypedDict):
     sub_mchid: NotRequired[str]
     """子商户号"""
 
-class V3RefundDomesticRefundsByOutRefundNoGetResponse(TypedDict):
-    """The answer of GET v3/refund/domestic/refunds/{out_refund_no}: 查询单笔退款API"""
-    refund_id: str
-    """微信支付退款号"""
-    out_refund_no: str
-    """商户退款单号"""
-    transaction_id: str
-    """微信支付订单号"""
-    out_trade_no: str
-    """商户订单号"""
-    channel: str
-    """退款渠道"""
-    user_received_account: str
-    """退款入账账户"""
-    success_time: NotRequired[str]
-    """退款成功时间"""
-    create_time: str
-    """退款创建时间"""
-    status: str
-    """退款状态"""
-    funds_account: NotRequired[str]
-    """资金账户"""
-    amount: V3RefundDomesticRefundsPostResponseAmount
-    """金额信息"""
-    promotion_detail: NotRequired[list[V3RefundDomesticRefundsPostResponsePromotionDetailItem]]
-    """优惠退款信息"""
+V3RefundDomesticRefundsByOutRefundNoGetResponse = V3RefundDomesticRefundsPostResponse
+"""The answer of GET v3/refund/domestic/refunds/{out_refund_no}: 查询单笔退款API"""
 
 class V3RefundDomesticRefundsByRefundIdApplyAbnormalRefundPostJson(TypedDict):
     """``json=`` of POST v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund: 发起异常退款"""

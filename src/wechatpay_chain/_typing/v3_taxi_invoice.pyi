@@ -205,55 +205,25 @@ class V3TaxiInvoiceDriverUpdateDriverPostJson(TypedDict):
     region_id: int
     """行政区划ID"""
 
-class V3TaxiInvoiceDriverUpdateDriverPostResponseDriverPhoto(TypedDict):
-    """司机头像"""
-    photo_type: NotRequired[str]
-    """照片类型"""
-    photo_digest: NotRequired[V3TaxiInvoiceDriverUpdateDriverPostJsonPhotoDigest]
-    """司机头像摘要"""
-    photo_url: NotRequired[str]
-    """头像url"""
-    photo_icon: NotRequired[str]
-    """头像icon"""
+V3TaxiInvoiceDriverUpdateDriverPostResponseDriverPhoto = V3TaxiInvoiceDriverUpdateDriverPostJsonDriverPhoto
+"""司机头像"""
 
-class V3TaxiInvoiceDriverUpdateDriverPostResponse(TypedDict):
-    """The answer of POST v3/taxi-invoice/driver/update-driver: 更新司机信息API"""
-    driver_name: str
-    """司机姓名"""
-    id_card_number: str
-    """司机身份证号码"""
-    company_name: str
-    """公司名称"""
-    mchid: str
-    """商户号"""
-    driver_license: str
-    """营运资格证号"""
-    driver_category: str
-    """司机类别"""
-    driver_status: str
-    """岗位状态"""
-    driver_photo: NotRequired[V3TaxiInvoiceDriverUpdateDriverPostResponseDriverPhoto]
-    """司机头像"""
-    region_id: int
-    """行政区划ID"""
+V3TaxiInvoiceDriverUpdateDriverPostResponse = V3TaxiInvoiceDriverUpdateDriverPostJson
+"""The answer of POST v3/taxi-invoice/driver/update-driver: 更新司机信息API"""
 
 class V3TaxiInvoiceDriversByDriverLicenseGetQuery(TypedDict):
     """``query=`` of GET v3/taxi-invoice/drivers/{driver_license}: 获取司机信息API"""
     region_id: int
     """行政区划代码"""
 
-class V3TaxiInvoiceDriversByDriverLicenseGetResponsePhotoDigest(TypedDict):
-    """司机照片摘要"""
-    hash_type: NotRequired[str]
-    """哈希类型"""
-    hash_value: NotRequired[str]
-    """哈希值"""
+V3TaxiInvoiceDriversByDriverLicenseGetResponsePhotoDigest = V3TaxiInvoiceDriverUpdateDriverPostJsonPhotoDigest
+"""司机照片摘要"""
 
 class V3TaxiInvoiceDriversByDriverLicenseGetResponseDriverPhoto(TypedDict):
     """司机照片"""
     photo_type: NotRequired[str]
     """照片类型"""
-    photo_digest: NotRequired[V3TaxiInvoiceDriversByDriverLicenseGetResponsePhotoDigest]
+    photo_digest: NotRequired[V3TaxiInvoiceDriverUpdateDriverPostJsonPhotoDigest]
     """司机照片摘要"""
     photo_url: NotRequired[str]
     """头像url"""
@@ -377,10 +347,8 @@ class V3TaxiInvoiceTaxiUpdateTaxiPostResponse(TypedDict):
     region_id: int
     """行政区划ID"""
 
-class V3TaxiInvoiceTaxiesByPlateNumberGetQuery(TypedDict):
-    """``query=`` of GET v3/taxi-invoice/taxies/{plate_number}: 获取出租车信息API"""
-    region_id: int
-    """行政区划代码"""
+V3TaxiInvoiceTaxiesByPlateNumberGetQuery = V3TaxiInvoiceDriversByDriverLicenseGetQuery
+"""``query=`` of GET v3/taxi-invoice/taxies/{plate_number}: 获取出租车信息API"""
 
 class V3TaxiInvoiceTaxiesByPlateNumberGetResponse(TypedDict):
     """The answer of GET v3/taxi-invoice/taxies/{plate_number}: 获取出租车信息API"""

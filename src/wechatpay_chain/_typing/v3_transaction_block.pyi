@@ -49,22 +49,10 @@ class V3TransactionBlockTransactionBlockRecordsByBlockRecordIdGetQuery(TypedDict
     sub_mchid: str
     """子商户号"""
 
-class V3TransactionBlockTransactionBlockRecordsByBlockRecordIdGetResponse(TypedDict):
-    """The answer of GET v3/transaction-block/transaction-block-records/{block_record_id}: 查询子商户交易拦截记录详情"""
-    block_record_id: NotRequired[str]
-    """交易拦截记录ID"""
-    block_time: NotRequired[str]
-    """拦截时间 (date-time)"""
-    block_reason: NotRequired[str]
-    """拦截原因"""
-    number_of_block: NotRequired[
-        Literal["LESS_THAN_TWENTY", "LESS_THAN_ONE_HUNDRED", "LESS_THAN_ONE_THOUSAND", "OVER_ONE_THOUSAND"]
-    ]
-    """拦截笔数"""
-    recover_way: NotRequired[Literal["SUBMIT_INFORMATION"]]
-    """解除管控方式"""
-    requested_item_info: NotRequired[str]
-    """商户提交资料内容"""
+V3TransactionBlockTransactionBlockRecordsByBlockRecordIdGetResponse = (
+    V3TransactionBlockTransactionBlockRecordsSubMchidBySubMchidGetResponseDataItem
+)
+"""The answer of GET v3/transaction-block/transaction-block-records/{block_record_id}: 查询子商户交易拦截记录详情"""
 
 class V3TransactionBlockSubMchidBySubMchidPostJson(TypedDict):
     """``json=`` of POST v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}: 发起交易拦截申诉"""
@@ -86,19 +74,8 @@ class V3TransactionBlockSubMchidBySubMchidPostResponse(TypedDict):
     review_reject_reason: NotRequired[str]
     """审核驳回原因"""
 
-class V3TransactionBlockByBlockSubmissionIdGetResponse(TypedDict):
-    """The answer of GET v3/transaction-block/transaction-block-submissions/{block_submission_id}: 查询交易拦截申诉详情
-    """
-    block_submission_id: NotRequired[str]
-    """交易拦截申诉ID"""
-    submit_time: NotRequired[str]
-    """提交时间 (date-time)"""
-    review_result: NotRequired[Literal["EMPTY", "PASS", "REJECT"]]
-    """审核结果"""
-    review_time: NotRequired[str]
-    """审核时间 (date-time)"""
-    review_reject_reason: NotRequired[str]
-    """审核驳回原因"""
+V3TransactionBlockByBlockSubmissionIdGetResponse = V3TransactionBlockSubMchidBySubMchidPostResponse
+"""The answer of GET v3/transaction-block/transaction-block-submissions/{block_submission_id}: 查询交易拦截申诉详情"""
 
 class V3TransactionBlock(TypedNode):
     """``v3/transaction-block``"""

@@ -154,16 +154,8 @@ class V3TransferBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse(Type
     update_time: str
     """明细更新时间"""
 
-class V3TransferBatchesOutBatchNoByOutBatchNoGetQuery(TypedDict):
-    """``query=`` of GET v3/transfer/batches/out-batch-no/{out_batch_no}: 商家批次单号查询批次单API"""
-    need_query_detail: bool
-    """是否查询转账明细单"""
-    offset: NotRequired[int]
-    """请求资源起始位置"""
-    limit: NotRequired[int]
-    """最大资源条数"""
-    detail_status: NotRequired[str]
-    """明细状态"""
+V3TransferBatchesOutBatchNoByOutBatchNoGetQuery = V3TransferBatchesBatchIdByBatchIdGetQuery
+"""``query=`` of GET v3/transfer/batches/out-batch-no/{out_batch_no}: 商家批次单号查询批次单API"""
 
 class V3TransferBatchesOutBatchNoByOutBatchNoGetResponse(TypedDict):
     """The answer of GET v3/transfer/batches/out-batch-no/{out_batch_no}: 商家批次单号查询批次单API"""
@@ -176,38 +168,12 @@ class V3TransferBatchesOutBatchNoByOutBatchNoGetResponse(TypedDict):
     limit: NotRequired[int]
     """最大资源条数"""
 
-class V3TransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse(TypedDict):
-    """The answer of GET v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
-    商家明细单号查询明细单API
-    """
-    mchid: str
-    """商户号"""
-    out_batch_no: str
-    """商家批次单号"""
-    batch_id: str
-    """微信批次单号"""
-    appid: str
-    """直连商户的appid"""
-    out_detail_no: str
-    """商家明细单号"""
-    detail_id: str
-    """微信明细单号"""
-    detail_status: str
-    """明细状态"""
-    transfer_amount: int
-    """转账金额"""
-    transfer_remark: str
-    """转账备注"""
-    fail_reason: NotRequired[str]
-    """明细失败原因"""
-    openid: str
-    """用户在直连商户应用下的用户标示"""
-    user_name: str
-    """收款用户姓名"""
-    initiate_time: str
-    """转账发起时间"""
-    update_time: str
-    """明细更新时间"""
+V3TransferByOutBatchNoDetailsOutDetailNoByOutDetailNoGetResponse = (
+    V3TransferBatchesBatchIdByBatchIdDetailsDetailIdByDetailIdGetResponse
+)
+"""The answer of GET v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}:
+商家明细单号查询明细单API
+"""
 
 class V3TransferBillReceiptPostJson(TypedDict):
     """``json=`` of POST v3/transfer/bill-receipt: 转账电子回单申请受理API"""
@@ -233,24 +199,8 @@ class V3TransferBillReceiptPostResponse(TypedDict):
     update_time: NotRequired[str]
     """更新时间"""
 
-class V3TransferBillReceiptByOutBatchNoGetResponse(TypedDict):
-    """The answer of GET v3/transfer/bill-receipt/{out_batch_no}: 查询转账电子回单API"""
-    out_batch_no: str
-    """商家批次单号"""
-    signature_no: str
-    """电子回单申请单号"""
-    signature_status: NotRequired[str]
-    """电子回单状态"""
-    hash_type: NotRequired[str]
-    """电子回单文件的hash方法"""
-    hash_value: NotRequired[str]
-    """电子回单文件的hash值"""
-    download_url: NotRequired[str]
-    """电子回单文件的下载地址"""
-    create_time: NotRequired[str]
-    """创建时间"""
-    update_time: NotRequired[str]
-    """更新时间"""
+V3TransferBillReceiptByOutBatchNoGetResponse = V3TransferBillReceiptPostResponse
+"""The answer of GET v3/transfer/bill-receipt/{out_batch_no}: 查询转账电子回单API"""
 
 class V3Transfer(TypedNode):
     """``v3/transfer``"""

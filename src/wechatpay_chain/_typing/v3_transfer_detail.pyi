@@ -33,33 +33,11 @@ class V3TransferDetailElectronicReceiptsGetResponse(TypedDict):
     download_url: NotRequired[str]
     """电子回单文件的下载地址"""
 
-class V3TransferDetailElectronicReceiptsPostJson(TypedDict):
-    """``json=`` of POST v3/transfer-detail/electronic-receipts: 转账明细电子回单受理API"""
-    accept_type: Literal["BATCH_TRANSFER", "TRANSFER_TO_POCKET", "TRANSFER_TO_BANK"]
-    """受理类型"""
-    out_batch_no: NotRequired[str]
-    """商家转账批次单号"""
-    out_detail_no: str
-    """商家转账明细单号"""
+V3TransferDetailElectronicReceiptsPostJson = V3TransferDetailElectronicReceiptsGetQuery
+"""``json=`` of POST v3/transfer-detail/electronic-receipts: 转账明细电子回单受理API"""
 
-class V3TransferDetailElectronicReceiptsPostResponse(TypedDict):
-    """The answer of POST v3/transfer-detail/electronic-receipts: 转账明细电子回单受理API"""
-    accept_type: str
-    """受理类型"""
-    out_batch_no: NotRequired[str]
-    """商家转账批次单号"""
-    out_detail_no: str
-    """商家转账明细单号"""
-    signature_no: str
-    """电子回单受理单号"""
-    signature_status: NotRequired[str]
-    """电子回单状态"""
-    hash_type: NotRequired[str]
-    """电子回单文件的hash方法"""
-    hash_value: NotRequired[str]
-    """电子回单文件的hash值"""
-    download_url: NotRequired[str]
-    """电子回单文件的下载地址"""
+V3TransferDetailElectronicReceiptsPostResponse = V3TransferDetailElectronicReceiptsGetResponse
+"""The answer of POST v3/transfer-detail/electronic-receipts: 转账明细电子回单受理API"""
 
 class V3TransferDetail(TypedNode):
     """``v3/transfer-detail``"""

@@ -207,85 +207,17 @@ class V3VehicleEtcTransactionsHighwayPostResponse(TypedDict):
     promotion_detail: NotRequired[list[V3VehicleEtcTransactionsHighwayPostResponsePromotionDetailItem]]
     """优惠详情"""
 
-class V3VehicleEtcTransactionsIdByTransactionIdGetQuery(TypedDict):
-    """``query=`` of GET v3/vehicle/etc/transactions/id/{transaction_id}: 查询订单API"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
+V3VehicleEtcTransactionsIdByTransactionIdGetQuery = V3VehicleEtcContractsByContractIdGetQuery
+"""``query=`` of GET v3/vehicle/etc/transactions/id/{transaction_id}: 查询订单API"""
 
-class V3VehicleEtcTransactionsIdByTransactionIdGetResponse(TypedDict):
-    """The answer of GET v3/vehicle/etc/transactions/id/{transaction_id}: 查询订单API"""
-    mchid: str
-    """商户号"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
-    appid: str
-    """商户appid"""
-    sub_appid: NotRequired[str]
-    """特约商户appid"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: str
-    """微信支付订单号"""
-    attach: NotRequired[str]
-    """商户数据"""
-    trade_type: str
-    """交易类型"""
-    bank_type: NotRequired[str]
-    """付款银行"""
-    success_time: NotRequired[str]
-    """支付完成时间"""
-    trade_state: str
-    """交易状态"""
-    trade_state_desc: NotRequired[str]
-    """交易状态描述"""
-    payer: NotRequired[V3VehicleEtcTransactionsHighwayPostResponsePayer]
-    """支付者"""
-    amount: V3VehicleEtcTransactionsHighwayPostResponseAmount
-    """订单金额"""
-    device_info: NotRequired[V3VehicleEtcTransactionsHighwayPostResponseDeviceInfo]
-    """设备信息"""
-    promotion_detail: NotRequired[list[V3VehicleEtcTransactionsHighwayPostResponsePromotionDetailItem]]
-    """优惠详情"""
+V3VehicleEtcTransactionsIdByTransactionIdGetResponse = V3VehicleEtcTransactionsHighwayPostResponse
+"""The answer of GET v3/vehicle/etc/transactions/id/{transaction_id}: 查询订单API"""
 
-class V3VehicleEtcTransactionsOutTradeNoByOutTradeNoGetQuery(TypedDict):
-    """``query=`` of GET v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
+V3VehicleEtcTransactionsOutTradeNoByOutTradeNoGetQuery = V3VehicleEtcContractsByContractIdGetQuery
+"""``query=`` of GET v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
 
-class V3VehicleEtcTransactionsOutTradeNoByOutTradeNoGetResponse(TypedDict):
-    """The answer of GET v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
-    mchid: str
-    """商户号"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
-    appid: str
-    """商户appid"""
-    sub_appid: NotRequired[str]
-    """特约商户appid"""
-    out_trade_no: str
-    """商户订单号"""
-    transaction_id: str
-    """微信支付订单号"""
-    attach: NotRequired[str]
-    """商户数据"""
-    trade_type: str
-    """交易类型"""
-    bank_type: NotRequired[str]
-    """付款银行"""
-    success_time: NotRequired[str]
-    """支付完成时间"""
-    trade_state: str
-    """交易状态"""
-    trade_state_desc: NotRequired[str]
-    """交易状态描述"""
-    payer: NotRequired[V3VehicleEtcTransactionsHighwayPostResponsePayer]
-    """支付者"""
-    amount: V3VehicleEtcTransactionsHighwayPostResponseAmount
-    """订单金额"""
-    device_info: NotRequired[V3VehicleEtcTransactionsHighwayPostResponseDeviceInfo]
-    """设备信息"""
-    promotion_detail: NotRequired[list[V3VehicleEtcTransactionsHighwayPostResponsePromotionDetailItem]]
-    """优惠详情"""
+V3VehicleEtcTransactionsOutTradeNoByOutTradeNoGetResponse = V3VehicleEtcTransactionsHighwayPostResponse
+"""The answer of GET v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}: 查询订单API"""
 
 class V3VehicleEtcUsersByOpenidContractsGetQuery(TypedDict):
     """``query=`` of GET v3/vehicle/etc/users/{openid}/contracts: 查询ETC签约状态API"""
@@ -296,26 +228,8 @@ class V3VehicleEtcUsersByOpenidContractsGetQuery(TypedDict):
     plate_number: str
     """车牌号"""
 
-class V3VehicleEtcUsersByOpenidContractsGetResponse(TypedDict):
-    """The answer of GET v3/vehicle/etc/users/{openid}/contracts: 查询ETC签约状态API"""
-    appid: str
-    """发起签约的appid"""
-    sp_mchid: str
-    """服务商商户号"""
-    sp_openid: str
-    """用户在发起签约APP的标识"""
-    sub_appid: NotRequired[str]
-    """子商户appid"""
-    sub_mchid: NotRequired[str]
-    """特约商户号"""
-    contract_id: str
-    """ETC扣费授权协议号"""
-    bind_state: str
-    """ETC绑定状态"""
-    plate_number: str
-    """绑定的车牌号"""
-    sub_openid: NotRequired[str]
-    """用户在发起签约子APP的标识"""
+V3VehicleEtcUsersByOpenidContractsGetResponse = V3VehicleEtcContractsByContractIdGetResponse
+"""The answer of GET v3/vehicle/etc/users/{openid}/contracts: 查询ETC签约状态API"""
 
 class V3VehicleParkingParkingsPostJson(TypedDict):
     """``json=`` of POST v3/vehicle/parking/parkings: 创建停车入场API"""

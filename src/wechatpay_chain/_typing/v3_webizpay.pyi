@@ -65,24 +65,16 @@ class V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiersPostJson(TypedDict):
     merchant_identifier: str
     """商户标识值"""
 
-class V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiersPostResponse(TypedDict):
-    """The answer of POST v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers: 添加商户标识"""
-    range_id: str
-    """可用商户范围id"""
+V3WebizpayAvailMchRangesByRangeIdMerchantIdentifiersPostResponse = V3WebizpayAvailMchRangesPostResponse
+"""The answer of POST v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers: 添加商户标识"""
 
-class V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifierDeleteJson(TypedDict):
-    """``json=`` of DELETE v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}:
-    删除商户标识
-    """
-    sp_mchid: str
-    """服务商商户号"""
+V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifierDeleteJson = V3WebizpayAvailMchRangesGetQuery
+"""``json=`` of DELETE v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}: 删除商户标识
+"""
 
-class V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifierDeleteResponse(TypedDict):
-    """The answer of DELETE v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}:
-    删除商户标识
-    """
-    range_id: str
-    """可用商户范围id"""
+V3WebizpayByRangeIdMerchantIdentifiersByMerchantIdentifierDeleteResponse = V3WebizpayAvailMchRangesPostResponse
+"""The answer of DELETE v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}: 删除商户标识
+"""
 
 class V3WebizpayBillProofPostJson(TypedDict):
     """``json=`` of POST v3/webizpay/bill/proof: 申请企业商户企业支付出资凭证"""
@@ -238,53 +230,15 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsPostResponse(TypedDict):
     effective_end_time: str
     """卡片有效期 (date-time)"""
 
-class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoGetQuery(TypedDict):
-    """``query=`` of GET v3/webizpay/employees/{employee_id}/quota-cards/{card_no}: 企业商户查询企业支付额度卡"""
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """出资子商户号"""
+V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoGetQuery = (
+    V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNoGetQuery
+)
+"""``query=`` of GET v3/webizpay/employees/{employee_id}/quota-cards/{card_no}: 企业商户查询企业支付额度卡"""
 
-class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoGetResponse(TypedDict):
-    """The answer of GET v3/webizpay/employees/{employee_id}/quota-cards/{card_no}: 企业商户查询企业支付额度卡"""
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """出资子商户号"""
-    card_no: str
-    """企业支付额度卡卡号"""
-    out_card_no: str
-    """商户卡号"""
-    employee_id: str
-    """微信授权关系ID"""
-    card_template_id: str
-    """企业支付卡模板ID"""
-    card_rule: Literal["SINGLE", "MULTIPLE"]
-    """使用规则"""
-    refund_rule: Literal["RETURN", "NOT_RETURN"]
-    """退款规则"""
-    amount: float
-    """卡片总金额"""
-    remain_amount: float
-    """卡片可用金额"""
-    effective_end_time: str
-    """卡片有效期 (date-time)"""
-    effective_begin_time: str
-    """卡片生效时间 (date-time)"""
-    card_state: Literal["ACTIVE", "DISABLED"]
-    """卡片状态"""
-    card_name: str
-    """卡片名称"""
-    reason: NotRequired[str]
-    """失效原因"""
-    card_usage_time: NotRequired[str]
-    """卡片使用时间 (date-time)"""
-    transaction_id: NotRequired[str]
-    """卡片关联微信支付订单号"""
-    card_disabled_time: NotRequired[str]
-    """卡片失效时间 (date-time)"""
-    card_remark: NotRequired[str]
-    """卡片备注"""
+V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoGetResponse = (
+    V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNoGetResponse
+)
+"""The answer of GET v3/webizpay/employees/{employee_id}/quota-cards/{card_no}: 企业商户查询企业支付额度卡"""
 
 class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoCancelPostJson(TypedDict):
     """``json=`` of POST v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel:
@@ -348,12 +302,8 @@ class V3WebizpayEmployeesByEmployeeIdQuotaCardsByCardNoPaymentUrlGetResponse(Typ
     mp_business_type: NotRequired[str]
     """小程序业务类型"""
 
-class V3WebizpayEmployeesByEmployeeIdRevokePostJson(TypedDict):
-    """``json=`` of POST v3/webizpay/employees/{employee_id}/revoke: 企业商户发起解除员工企业支付授权"""
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """出资子商户号"""
+V3WebizpayEmployeesByEmployeeIdRevokePostJson = V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNoGetQuery
+"""``json=`` of POST v3/webizpay/employees/{employee_id}/revoke: 企业商户发起解除员工企业支付授权"""
 
 class V3WebizpayEmployeesByEmployeeIdRevokePostResponse(TypedDict):
     """The answer of POST v3/webizpay/employees/{employee_id}/revoke: 企业商户发起解除员工企业支付授权"""
@@ -401,10 +351,8 @@ class V3WebizpayStoresEntityMatchesPostResponse(TypedDict):
     state: Literal["ACCEPTED", "IN_PROGRESS", "COMPLETED", "CLOSED"]
     """批次状态"""
 
-class V3WebizpayStoresEntityMatchesByBatchIdGetQuery(TypedDict):
-    """``query=`` of GET v3/webizpay/stores/entity-matches/{batch_id}: 查询门店主体匹配结果"""
-    sp_mchid: str
-    """服务商商户号"""
+V3WebizpayStoresEntityMatchesByBatchIdGetQuery = V3WebizpayAvailMchRangesGetQuery
+"""``query=`` of GET v3/webizpay/stores/entity-matches/{batch_id}: 查询门店主体匹配结果"""
 
 class V3WebizpayStoresEntityMatchesByBatchIdGetResponseMatchResultsItem(TypedDict):
     """主体匹配明细列表"""
@@ -428,12 +376,8 @@ class V3WebizpayStoresEntityMatchesByBatchIdGetResponse(TypedDict):
     match_results: NotRequired[list[V3WebizpayStoresEntityMatchesByBatchIdGetResponseMatchResultsItem]]
     """主体匹配明细列表"""
 
-class V3WebizpayUsersByUserIdAuthorizationStateGetQuery(TypedDict):
-    """``query=`` of GET v3/webizpay/users/{user_id}/authorization-state: 企业商户查询企业员工开通授权状态"""
-    sp_mchid: str
-    """服务商商户号"""
-    sub_mchid: str
-    """出资子商户号"""
+V3WebizpayUsersByUserIdAuthorizationStateGetQuery = V3WebizpayEmployeesByEmployeeIdOutQuotaCardsByOutCardNoGetQuery
+"""``query=`` of GET v3/webizpay/users/{user_id}/authorization-state: 企业商户查询企业员工开通授权状态"""
 
 class V3WebizpayUsersByUserIdAuthorizationStateGetResponseEmployeeListItem(TypedDict):
     """微信授权关系列表"""
