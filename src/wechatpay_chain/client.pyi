@@ -28,6 +28,7 @@ from .transport.shared import SharedTransport
 from .trust.crypto import KeySource, Secret
 from .trust.keyring import KeyRing
 from .trust.refresh import Certificates
+from .trust.store import KeyStore
 from .v2.settings import V2Settings
 from .v3.downloads import Download
 from .v3.paysign import PaySign
@@ -82,6 +83,8 @@ class Client(ChainRoot):
     merchant key (PEM text, path, ``file://`` URL or key object), ``certs`` maps
     each trusted platform certificate serial or ``PUB_KEY_ID_...`` to its
     certificate or public key. Every answer is verified against ``certs``.
+    ``key_store`` (a store, a ``redis://`` URL or a folder: trust/stores.py) shares the
+    platform keys with a fleet's other processes (trust/refresh.py).
     """
     mchid: _Kept[str]
     serial: _Kept[str | None]
@@ -102,6 +105,7 @@ class Client(ChainRoot):
     on_attempt: _Kept[Callable[[Attempt], None] | None]
     trusted_keys: _Kept[KeyRing]
     auto_refresh_certs: _Kept[bool]
+    key_store: _Kept[KeyStore | None]
     clock_offset: _Kept[float]
     correct_clock: _Kept[bool]
     wall_clock: _Kept[Callable[[], float]]
@@ -140,6 +144,7 @@ class Client(ChainRoot):
         defaults: Mapping[str, str] | None = None,
         catalog: Catalog | None = None,
         transport: Transport | None = None,
+        key_store: KeyStore | str | None = None,
     ) -> None:
         ...
     @classmethod
@@ -170,6 +175,8 @@ class Client(ChainRoot):
     def certificates(self) -> Certificates:
         """Download, verify and refresh platform certificates (``GET v3/certificates``)."""
     async def _refresh_if_needed(self) -> None:
+        ...
+    async def _learn_key(self, key_id: str) -> bool:
         ...
     def __repr__(self) -> str:
         ...

@@ -63,7 +63,9 @@ def rotate_platform_certificate(platform: MockPlatform) -> str:
     """
     platform.retired_certificates.append(platform.platform_certificate)
     platform.platform_key = generate_key()
-    platform._certificate = None  # minted from the new key on first use
+    # The newer certificate outlives the older ones, as the platform's do.
+    days = 365 * 5 + len(platform.retired_certificates)
+    platform._certificate = mint_platform_certificate(platform.platform_key, platform.clock(), days)
     platform.sign_with = "certificate"
     return platform.certificate_serial
 

@@ -38,6 +38,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -102,8 +103,7 @@ class Certificates:
         process never calls ``v3/certificates``.
         """
         engine = self._engine
-        if self.store.read_only:
-            raise ConfigError("key_store", "read-only: this process never calls v3/certificates")
+        self._refuse_read_only()
         apiv3_key = engine.settings.apiv3_key
         if apiv3_key is None:
             raise ConfigError("apiv3_key", "needed to decrypt the platform certificates")
@@ -119,6 +119,10 @@ class Certificates:
         self.downloads += 1
         return certificates
 
+    def _refuse_read_only(self) -> None:
+        if self.store.read_only:
+            raise ConfigError("key_store", "read-only: this process never calls v3/certificates")
+
     def download(self) -> list[PlatformCertificate]:
         return self._engine.transport.run_blocking(self.download_async())
 
@@ -126,8 +130,10 @@ class Certificates:
         """Download under the store's lease, save, and trust the result; return the certificates.
 
         When another node holds the lease, its save is adopted instead of downloading again.
-        Errors propagate (this is the explicit call, not a trigger).
+        Errors propagate (this is the explicit call, not a trigger); a read-only store refuses
+        (``ConfigError``).
         """
+        self._refuse_read_only()
         await self._update(force=True, may_download=True)
         return self.current
 
@@ -137,6 +143,7 @@ class Certificates:
     async def sync_async(self, *, if_needed: bool = False) -> PlatformKeys | None:
         """``wechatpay certs sync``: refresh into the store (only when it nears expiry, with
         ``if_needed``); return the record now trusted (``None``: the store has none)."""
+        self._refuse_read_only()
         return await self._update(force=not if_needed, may_download=True)
 
     def sync(self, *, if_needed: bool = False) -> PlatformKeys | None:
@@ -230,7 +237,10 @@ class Certificates:
             certificates = await self.download_async()
             base = stored if stored is not None else PlatformKeys()
             record = base.with_certificates(certificates, now=self._engine.clock.now())
-            if not await _offload(store.save, mchid, record, stored.version if stored is not None else 0):
+            expected = stored.version if stored is not None else 0
+            if await _offload(store.save, mchid, record, expected):
+                record = replace(record, version=expected + 1)  # what the store now holds
+            else:
                 winner = await _offload(store.load, mchid)  # another writer saved first: its record
                 record = winner if winner is not None else record
             log.info("platform keys of %s refreshed: %s", mchid, ", ".join(record.key_ids))
