@@ -140,7 +140,7 @@ def test_a_callable_works_like_a_store() -> None:
 @pytest.mark.parametrize(
     ("seen", "event_id", "message"),
     [
-        (set().add, EVENT, "seen: must answer True .first time. or False .seen., got NoneType"),
+        (set().add, EVENT, "first_time: must answer True .first time. or False .seen., got NoneType"),
         (lambda event_id: 1, EVENT, "got int"),
         ("not callable", EVENT, "expected a SeenEvents store or a callable"),
         (lambda event_id: True, "", "event_id: a notification's id is a non-empty string"),

@@ -57,8 +57,9 @@ class Plan(Protocol):
         """The headers of one attempt (v3: signed afresh)."""
         ...
 
-    def finish(self, url: str, answer: RawAnswer) -> Response:
-        """Verify the answer or raise (``ApiError``, ``SignatureError``...)."""
+    async def finish(self, url: str, answer: RawAnswer) -> Response:
+        """Verify the answer or raise (``ApiError``, ``SignatureError``...); it may wait (v3: a
+        key the ring lacks is looked up, then the same answer verified again, never resent)."""
         ...
 
     def retry_anyway(self, error: WeChatPayError, attempt: int) -> bool:
@@ -111,7 +112,7 @@ async def run_attempts(
                     timeout=attempt_timeout,
                     ssl_context=plan.ssl_context,
                 )
-            response = plan.finish(url, answer)
+            response = await plan.finish(url, answer)
         except WeChatPayError as error:
             retry = attempt < policy.attempts and policy.allows(error, plan.idempotent)
             if not retry and plan.retry_anyway(error, attempt):

@@ -121,6 +121,33 @@ def command_certs_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_certs_sync(args: argparse.Namespace) -> int:
+    """For a scheduled job: refresh the configured key store under its lease (other nodes adopt)."""
+    from .errors import ConfigError
+
+    with _client(args) as client:
+        store = client.key_store
+        if store is None:
+            raise ConfigError(
+                "key_store", "certs sync refreshes a key store: set key_store (a redis:// URL or a folder)"
+            )
+        if store.read_only:
+            raise ConfigError("key_store", "read-only: certs sync needs a store it may save to")
+        downloads = client.certificates.downloads
+        record = client.certificates.sync(if_needed=args.if_needed)
+        fetched = client.certificates.downloads > downloads
+    if record is None:
+        print("no platform keys stored")
+        return 0
+    what = "downloaded and saved" if fetched else "already current (adopted)"
+    print(f"{client.mchid}: {what}, version {record.version}")
+    for certificate in record.platform_certificates():
+        print(f"{certificate.serial}  valid {certificate.not_before:%Y-%m-%d} .. {certificate.not_after:%Y-%m-%d}")
+    for key_id in record.public_keys:
+        print(f"{key_id}  public key")
+    return 0
+
+
 class _ProgressBar:
     """A one-line progress bar on a terminal (stderr); silent when stderr is not a TTY."""
 
@@ -281,6 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
     certs_download = certs.add_parser("download", help="download, decrypt and verify; write <serial>.pem files")
     certs_download.add_argument("--out", required=True, help="folder for the PEM files")
     certs_download.set_defaults(run=command_certs_download)
+    certs_sync = certs.add_parser(
+        "sync", help="refresh the configured key_store under its lease (a scheduled job); other nodes adopt"
+    )
+    certs_sync.add_argument(
+        "--if-needed", action="store_true", help="download only when the stored certificates near expiry"
+    )
+    certs_sync.set_defaults(run=command_certs_sync)
 
     bill = commands.add_parser("bill", help="bills").add_subparsers(dest="bill", required=True)
     bill_download = bill.add_parser("download", help="apply for a bill and stream it to a file, hash checked")

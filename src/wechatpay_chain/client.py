@@ -37,6 +37,7 @@ from .transport.shared import SharedTransport, share_transport
 from .transport.tls import is_loopback_url
 from .trust.crypto import APIv3Keys, key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, seal
 from .trust.keyring import KeyRing
+from .trust.stores import open_key_store
 from .v2.settings import V2Settings
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from .notifications import Notifications
     from .trust.crypto import KeySource, Secret
     from .trust.refresh import Certificates
+    from .trust.store import KeyStore
     from .v3.downloads import Download
     from .v3.paysign import PaySign
 else:
@@ -173,6 +175,8 @@ class Client(_Root):
     each trusted platform certificate serial or ``PUB_KEY_ID_...`` to its
     certificate or public key. Every answer is verified against ``certs``.
     ``signer=`` instead of ``private_key=``: a key kept in a KMS or HSM (merchant_key.Signer).
+    ``key_store`` (a store, a ``redis://`` URL or a folder: trust/stores.py) shares the
+    platform keys with a fleet's other processes (trust/refresh.py).
     """
 
     __slots__ = ("__weakref__", "_bindings", "_engine")
@@ -196,6 +200,7 @@ class Client(_Root):
     on_attempt: _Kept[Callable[[Attempt], None] | None] = _Kept("engine")
     trusted_keys: _Kept[KeyRing] = _Kept("engine")  # setting it swaps the encryption key too
     auto_refresh_certs: _Kept[bool] = _Kept("engine", "auto_refresh")
+    key_store: _Kept[KeyStore | None] = _Kept("engine")  # None: the client keeps its keys itself
     clock_offset: _Kept[float] = _Kept("clock", "offset")
     correct_clock: _Kept[bool] = _Kept("clock", "correct")
     wall_clock: _Kept[Callable[[], float]] = _Kept("clock", "wall")
@@ -235,6 +240,7 @@ class Client(_Root):
         defaults: Mapping[str, str] | None = None,
         catalog: Catalog | None = None,
         transport: Transport | None = None,
+        key_store: KeyStore | str | None = None,
     ) -> None:
         # Key material is held wrapped from the first line on (crypto.Secret): this frame
         # raises ConfigError, and error trackers record the repr of every local.
@@ -304,8 +310,11 @@ class Client(_Root):
             retry=_coerce_retry(retry),
             on_attempt=on_attempt,
             auto_refresh=auto_refresh_certs,
+            # Platform keys shared with other processes (trust/stores.py): a store, a URL, a folder.
+            key_store=open_key_store(key_store) if key_store is not None else None,
         )
         self._engine.refresher = self._refresh_if_needed
+        self._engine.learn_key = self._learn_key
 
     @classmethod
     def from_env(cls, prefix: str = "WECHATPAY_", **overrides: Any) -> Client:
@@ -390,6 +399,9 @@ class Client(_Root):
 
     async def _refresh_if_needed(self) -> None:
         await self.certificates.refresh_if_needed()
+
+    async def _learn_key(self, key_id: str) -> bool:
+        return await self.certificates.learn_key(key_id)
 
     def __repr__(self) -> str:
         # A client whose __init__ raised (in a traceback) has no engine yet.

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .attempts import log, run_attempts
 from .clock import PlatformClock
-from .errors import ApiError, ConfigError, TransportError, WeChatPayError
+from .errors import ApiError, ConfigError, SignatureError, TransportError, WeChatPayError
 from .naming import Segment, path_segments
 from .response import Response
 from .retry import Retry, is_idempotent
@@ -46,13 +46,14 @@ from .v3.calls import (
     signed_call_headers,
 )
 from .v3.fields import decrypt_aead_fields, decrypt_oaep_fields
-from .v3.protocol import new_nonce
+from .v3.protocol import find_header, new_nonce
 
 if TYPE_CHECKING:
     from .retry import Attempt
     from .settings import Settings
     from .transport.aio import Transport
     from .transport.shared import SharedTransport
+    from .trust.store import KeyStore
 
 __all__ = ["Engine", "V3Plan"]
 
@@ -69,6 +70,8 @@ class Engine:
         "_trusted_keys",
         "auto_refresh",
         "clock",
+        "key_store",
+        "learn_key",
         "on_attempt",
         "refresher",
         "retry",
@@ -88,6 +91,7 @@ class Engine:
         retry: Retry,
         on_attempt: Callable[[Attempt], None] | None = None,
         auto_refresh: bool = False,
+        key_store: KeyStore | None = None,
     ) -> None:
         self.settings = settings
         self.transport = transport
@@ -96,8 +100,14 @@ class Engine:
         self.retry = retry
         self.on_attempt = on_attempt
         self.auto_refresh = auto_refresh
-        # Runs before a v3 call when auto_refresh is on (trust/refresh.py, wired by the client).
+        # Where the platform keys are shared (trust/store.py); None: the client keeps its own.
+        self.key_store = key_store
+        # Wired by the client to trust/refresh.py (client.certificates): runs before a v3 call
+        # when auto_refresh is on or a store is given, and never fails it.
         self.refresher: Callable[[], Awaitable[None]] | None = None
+        # Called with the Wechatpay-Serial of an answer the ring has no key for; True when
+        # the ring has it now (adopted from the store or refreshed): verify the answer again.
+        self.learn_key: Callable[[str], Awaitable[bool]] | None = None
         self.trusted_keys = trusted_keys
 
     # -- trust --------------------------------------------------------------------------
@@ -130,7 +140,7 @@ class Engine:
             call = await self.prepare_v2(method, segments, kwargs, timeout)
             return await self.run(call, timeout)
         prepared = self.prepare_v3(method, segments, kwargs)
-        if self.auto_refresh and self.refresher is not None:
+        if self.refresher is not None and (self.auto_refresh or self.key_store is not None):
             await self.refresher()
         response = await self.send_v3(prepared, timeout)
         if prepared.decrypt and prepared.operation is not None and response.content:
@@ -302,7 +312,23 @@ class V3Plan:
     async def headers_for_attempt(self) -> Mapping[str, str]:
         return await self._engine.signed_headers(self.prepared)
 
-    def finish(self, url: str, answer: RawAnswer) -> Response:
+    async def finish(self, url: str, answer: RawAnswer) -> Response:
+        """Verify the answer; signed with a key the ring lacks, learn the key (adopt it from the
+        store, or refresh) and verify the same bytes again. Never sent again for this: the
+        request may have taken effect (a POST), and the answer is there to be verified."""
+        try:
+            return self._finish(url, answer)
+        except SignatureError as error:
+            learn = self._engine.learn_key
+            serial = find_header(answer.headers, "Wechatpay-Serial")
+            if error.check != "serial" or learn is None or not serial:
+                raise
+            if not await learn(serial):
+                error.add_note(f"{serial} was looked up in the key store (and refreshed, if allowed): not found")
+                raise
+        return self._finish(url, answer)
+
+    def _finish(self, url: str, answer: RawAnswer) -> Response:
         engine = self._engine
         clock = engine.clock
         try:

@@ -19,6 +19,14 @@ client, and both transports key their connections by TLS context, so a connectio
 presented one merchant's certificate is never handed to another merchant.
 
 ``Client(catalog=..., transport=...)`` is the same thing without the fleet object.
+
+``Merchants(key_store=...)`` (a store, a ``redis://`` URL or a folder; ``read-only:`` in
+front for webhook workers) opens the store once and gives it to every client: their
+platform keys are refreshed under the store's lease and adopted from it
+(trust/refresh.py). ``fleet.notifications`` is one webhook endpoint for every merchant: it
+routes a notification by its ``Wechatpay-Serial`` (the store's key-id index, then the
+clients' own rings) to that merchant's client, which verifies and decrypts it with its
+keys and APIv3 key.
 """
 
 from __future__ import annotations
@@ -30,16 +38,21 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog.specs import Catalog
 from .client import Client
-from .errors import ConfigError, TransportError
+from .errors import ConfigError, SignatureError, TransportError
 from .settings import DEFAULT_BASE_URL
 from .transport.aio import MAX_ANSWER_BYTES, Timeout
 from .transport.factory import DEFAULT_TIMEOUT, check_transport_settings, new_transport
 from .trust.crypto import seal
+from .trust.stores import open_key_store
+from .v3.notifications import Acknowledgement, Notification, ack
+from .v3.protocol import find_header
 
 if TYPE_CHECKING:
+    from .seen_events import FirstTime
     from .trust.crypto import KeySource
+    from .trust.store import KeyStore
 
-__all__ = ["Merchants"]
+__all__ = ["FleetNotifications", "Merchants"]
 
 
 class Merchants:
@@ -47,7 +60,8 @@ class Merchants:
 
     The keywords are the transport's and the catalogue's (the ones a fleet shares);
     ``**client_options`` are defaults for every ``client(...)`` (``retry``, ``validate``,
-    ``auto_refresh_certs``...), each overridable per merchant.
+    ``auto_refresh_certs``, ``key_store``...), each overridable per merchant. The fleet keeps
+    the last client made for each merchant (``clients``): notifications are routed to it.
     """
 
     def __init__(
@@ -77,7 +91,10 @@ class Merchants:
         self.cafile = str(cafile) if cafile is not None else None
         self.catalog = catalog if catalog is not None else Catalog(specs)
         self.transport = new_transport(timeout, self.cafile, sealed_proxy, trust_env, max_answer_bytes, limit)
+        if client_options.get("key_store") is not None:  # one store (one Redis pool) for every client
+            client_options["key_store"] = open_key_store(client_options["key_store"])
         self.client_options = client_options
+        self.clients: dict[str, Client] = {}
 
     def client(
         self,
@@ -99,7 +116,7 @@ class Merchants:
             if shared in options:
                 raise ConfigError(shared, "a fleet client uses the fleet's: make a Merchants(...) for another")
         settings: dict[str, Any] = {**self.client_options, **options}
-        return Client(
+        client = self.clients[mchid] = Client(
             mchid,
             serial,
             private_key,
@@ -111,6 +128,18 @@ class Merchants:
             transport=self.transport,
             **settings,
         )
+        return client
+
+    @property
+    def key_store(self) -> KeyStore | None:
+        """The store every client of the fleet shares (``Merchants(key_store=...)``), if any."""
+        store: KeyStore | None = self.client_options.get("key_store")
+        return store
+
+    @property
+    def notifications(self) -> FleetNotifications:
+        """One webhook endpoint for every merchant of the fleet."""
+        return FleetNotifications(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -137,3 +166,68 @@ class Merchants:
 
     def __repr__(self) -> str:
         return f"<wechatpay_chain.Merchants {self.base_url} {self.transport!r}>"
+
+
+class FleetNotifications:
+    """``fleet.notifications``: route a notification to its merchant, verify, decrypt, dedup.
+
+    ::
+
+        event = fleet.notifications.parse(request.headers, raw_body, first_time=seen)
+        if event is not None:          # None: a duplicate, acknowledged and not handed over
+            handle(event.mchid, event)
+
+    The merchant is the one the store's key-id index names for the ``Wechatpay-Serial``
+    (or, for keys configured with ``certs=``, whose client trusts it); that merchant's
+    client verifies and decrypts (learning a key its ring lacks from the store, as its
+    calls do). A serial no merchant of the fleet has is ``SignatureError`` (check
+    ``serial``): answer it with a failure; the platform delivers it again later, by when a
+    refreshing node may have saved the key.
+    """
+
+    def __init__(self, fleet: Merchants) -> None:
+        self._fleet = fleet
+
+    def client_for(self, headers: Mapping[str, str]) -> Client:
+        """The client of the merchant whose key the notification names (not verified yet)."""
+        serial = find_header(headers, "Wechatpay-Serial")
+        if not serial:
+            raise SignatureError("headers", "missing Wechatpay-Serial")
+        fleet = self._fleet
+        store = fleet.key_store
+        mchid = store.merchant_for(serial) if store is not None else None
+        if mchid is None:
+            for client in fleet.clients.values():
+                if serial in client.trusted_keys:
+                    return client
+            raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is the key of no merchant of this fleet")
+        owner = fleet.clients.get(mchid)
+        if owner is None:
+            raise SignatureError(
+                "serial", f"Wechatpay-Serial {serial!r} is a key of merchant {mchid}, who has no client in this fleet"
+            )
+        return owner
+
+    def parse(
+        self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
+    ) -> Notification | None:
+        """Route, verify and decrypt; ``event.mchid`` names the merchant. With ``first_time``
+        (a dedup store or callable), a duplicate gives ``None``; without, never ``None``."""
+        notifications = self.client_for(headers).notifications
+        if first_time is None:
+            return notifications.parse(headers, body)
+        return notifications.parse(headers, body, first_time=first_time)
+
+    async def parse_async(
+        self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
+    ) -> Notification | None:
+        """:meth:`parse` for a running event loop."""
+        notifications = self.client_for(headers).notifications
+        if first_time is None:
+            return await notifications.parse_async(headers, body)
+        return await notifications.parse_async(headers, body, first_time=first_time)
+
+    @staticmethod
+    def ack(success: bool = True, message: str | None = None, *, status: int | None = None) -> Acknowledgement:
+        """(status, headers, body) to answer a v3 notification: 204 on success, 4xx/5xx FAIL otherwise."""
+        return ack(success, message, status=status)

@@ -3,20 +3,36 @@
     event = client.notifications.parse(request.headers, raw_body)   # v3: verify + decrypt
     status, headers, body = client.notifications.ack()               # 204, the platform's "received"
 
+    event = client.notifications.parse(request.headers, raw_body, first_time=seen)
+    if event is None: ...                                            # a duplicate: acknowledge, skip
+
 The pure functions live in :mod:`.v3.notifications` and :mod:`.v2.notifications`; this
-binds them to one client's engine: its trust ring, clock, APIv3 key and v2 secret.
+binds them to one client's engine: its trust ring, clock, APIv3 key and v2 secret. A
+notification signed with a key the ring lacks makes the client learn it, as an answer
+does (trust/refresh.py: adopt it from the key store, or refresh at most once a minute),
+and the same bytes are verified again.
+
+Dedup (``first_time=``, see :mod:`.seen_events`): the event is verified and decrypted
+first, then claimed; a duplicate (claimed before, within the store's TTL) parses to
+``None``, which the handler acknowledges with success and does not hand over. If handling
+the event then fails, ``seen.forget(event.id)`` gives the claim back, so that the
+platform's next delivery is handled.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
-from .errors import ConfigError
+from .errors import ConfigError, SignatureError
+from .seen_events import check_first_time
 from .v3.notifications import Acknowledgement, Notification, ack, parse_notification
+from .v3.protocol import find_header
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .seen_events import FirstTime
 
 __all__ = ["Notifications"]
 
@@ -27,18 +43,72 @@ class Notifications:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def parse(self, headers: Mapping[str, str], body: bytes | str) -> Notification:
+    @overload
+    def parse(self, headers: Mapping[str, str], body: bytes | str) -> Notification: ...
+    @overload
+    def parse(self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime) -> Notification | None: ...
+    def parse(
+        self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
+    ) -> Notification | None:
         """Verify (headers, 300 s, serial, RSA) and decrypt a v3 notification.
 
         Raises ``SignatureError`` (``.check`` names the failed check) or
         ``DecryptionError``; a notification that fails never yields data. Pass the raw
-        body bytes exactly as received.
+        body bytes exactly as received. With ``first_time`` (a :class:`~.seen_events.SeenEvents`
+        store or a callable ``event_id -> True the first time``), a duplicate gives ``None``.
         """
+        try:
+            event = self._verified(headers, body)
+        except SignatureError as error:
+            serial = self._unknown_serial(error, headers)
+            if serial is None or not self._engine.transport.run_blocking(self._learn(serial)):
+                raise
+            event = self._verified(headers, body)
+        return self._claimed(event, first_time)
+
+    @overload
+    async def parse_async(self, headers: Mapping[str, str], body: bytes | str) -> Notification: ...
+    @overload
+    async def parse_async(
+        self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime
+    ) -> Notification | None: ...
+    async def parse_async(
+        self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
+    ) -> Notification | None:
+        """:meth:`parse` for a running event loop: learning a key (a store lookup, a refresh)
+        does not block the loop. The dedup claim itself is the store's own (short) call."""
+        try:
+            event = self._verified(headers, body)
+        except SignatureError as error:
+            serial = self._unknown_serial(error, headers)
+            if serial is None or not await self._learn(serial):
+                raise
+            event = self._verified(headers, body)
+        return self._claimed(event, first_time)
+
+    def _verified(self, headers: Mapping[str, str], body: bytes | str) -> Notification:
         engine = self._engine
         apiv3_key = engine.settings.apiv3_keys  # all of them during a reset, tried in order
         if apiv3_key is None:
             raise ConfigError("apiv3_key", "needed to decrypt notifications")
-        return parse_notification(headers, body, keys=engine.trusted_keys, apiv3_key=apiv3_key, now=engine.clock.now)
+        event = parse_notification(headers, body, keys=engine.trusted_keys, apiv3_key=apiv3_key, now=engine.clock.now)
+        return dataclasses.replace(event, mchid=engine.settings.mchid)
+
+    def _unknown_serial(self, error: SignatureError, headers: Mapping[str, str]) -> str | None:
+        """The serial to learn when ``error`` is about a key the ring lacks (and the client can learn)."""
+        if error.check != "serial" or self._engine.learn_key is None:
+            return None
+        return find_header(headers, "Wechatpay-Serial") or None
+
+    async def _learn(self, serial: str) -> bool:
+        learn = self._engine.learn_key
+        return learn is not None and await learn(serial)
+
+    @staticmethod
+    def _claimed(event: Notification, first_time: FirstTime | None) -> Notification | None:
+        if first_time is None or check_first_time(first_time, event.id):
+            return event
+        return None  # a duplicate: acknowledged by the handler, not handed over
 
     def parse_v2(self, body: bytes | str) -> dict[str, str]:
         """Verify a v2 notification's sign, or decrypt a refund notification's ``req_info``."""

@@ -10,9 +10,10 @@ by default (:data:`DEDUP_TTL`). A duplicate is answered with success and not han
 Claiming comes before handling: when handling fails, :meth:`~SeenEvents.forget` gives the
 claim back, so that the platform's next delivery is handled instead of acknowledged.
 
-Where a helper takes ``seen=``, it accepts a store or a plain callable with the meaning
-of ``first_time``: ``event_id -> True the first time``. :func:`check_first_time` is that
-one call.
+Where a helper takes ``first_time=`` (``client.notifications.parse``,
+``fleet.notifications.parse``), it accepts a store or a plain callable with the meaning of
+:meth:`~SeenEvents.first_time`: ``event_id -> True the first time``. :func:`check_first_time`
+is that one call.
 """
 
 from __future__ import annotations
@@ -55,25 +56,25 @@ class SeenEvents(Protocol):
 
 
 FirstTime = SeenEvents | Callable[[str], bool]
-"""What ``seen=`` takes: a store, or a callable ``event_id -> True the first time``."""
+"""What ``first_time=`` takes: a store, or a callable ``event_id -> True the first time``."""
 
 
-def check_first_time(seen: FirstTime, event_id: str) -> bool:
-    """Claim ``event_id`` with ``seen``: ``True`` to hand the event over, ``False`` for a duplicate.
+def check_first_time(first_time: FirstTime, event_id: str) -> bool:
+    """Claim ``event_id`` with ``first_time``: ``True`` to hand the event over, ``False`` for a duplicate.
 
-    Refuses (``ConfigError``, argument ``seen``) a callable that answers anything but
+    Refuses (``ConfigError``, argument ``first_time``) a callable that answers anything but
     ``True`` or ``False`` (``set.add`` answers ``None``): guessing could drop an event or
     hand it over twice. A store's own errors (Redis unreachable) propagate, so the
     notification is answered with an error and delivered again later.
     """
     if not (isinstance(event_id, str) and event_id):
         raise ConfigError("event_id", "a notification's id is a non-empty string")
-    claim = seen.first_time if isinstance(seen, SeenEvents) else seen
+    claim = first_time.first_time if isinstance(first_time, SeenEvents) else first_time
     if not callable(claim):
-        raise ConfigError("seen", "expected a SeenEvents store or a callable event_id -> bool")
+        raise ConfigError("first_time", "expected a SeenEvents store or a callable event_id -> bool")
     answer = claim(event_id)
     if not isinstance(answer, bool):
-        raise ConfigError("seen", f"must answer True (first time) or False (seen), got {type(answer).__name__}")
+        raise ConfigError("first_time", f"must answer True (first time) or False (seen), got {type(answer).__name__}")
     return answer
 
 

@@ -12,11 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from ..trust.crypto import AES_GCM_ALGORITHM, aes_gcm_encrypt, certificate_serial
+from .keys import generate_key
 
 if TYPE_CHECKING:
     from .platform import MockPlatform
 
-__all__ = ["certificates_answer", "mint_platform_certificate"]
+__all__ = ["certificates_answer", "mint_platform_certificate", "rotate_platform_certificate"]
 
 
 def mint_platform_certificate(
@@ -46,22 +47,40 @@ def mint_platform_certificate(
 
 
 def certificates_answer(platform: MockPlatform) -> dict[str, Any]:
-    """``{"data": [...]}`` with the certificate encrypted under the merchant's APIv3 key."""
-    certificate = platform.platform_certificate
+    """``{"data": [...]}``: the current certificate and the retired ones (a rotation's overlap),
+    each encrypted under the merchant's APIv3 key."""
+    return {
+        "data": [_entry(platform, item) for item in (*platform.retired_certificates, platform.platform_certificate)]
+    }
+
+
+def rotate_platform_certificate(platform: MockPlatform) -> str:
+    """A new platform key and certificate, as the platform rotates them; returns the new serial.
+
+    From now on answers and notifications are signed with the new key under the new serial
+    (certificate mode), and ``v3/certificates`` delivers the old certificate beside the new
+    one. The public key id names the new key too: rotation is a certificate-mode affair.
+    """
+    platform.retired_certificates.append(platform.platform_certificate)
+    platform.platform_key = generate_key()
+    # The newer certificate outlives the older ones, as the platform's do.
+    days = 365 * 5 + len(platform.retired_certificates)
+    platform._certificate = mint_platform_certificate(platform.platform_key, platform.clock(), days)
+    platform.sign_with = "certificate"
+    return platform.certificate_serial
+
+
+def _entry(platform: MockPlatform, certificate: x509.Certificate) -> dict[str, Any]:
     pem = certificate.public_bytes(serialization.Encoding.PEM)
     nonce = secrets.token_hex(6)  # 12 characters, as the platform uses
     return {
-        "data": [
-            {
-                "serial_no": certificate_serial(certificate),
-                "effective_time": certificate.not_valid_before_utc.isoformat(),
-                "expire_time": certificate.not_valid_after_utc.isoformat(),
-                "encrypt_certificate": {
-                    "algorithm": AES_GCM_ALGORITHM,
-                    "nonce": nonce,
-                    "associated_data": "certificate",
-                    "ciphertext": aes_gcm_encrypt(platform.apiv3_key, nonce, pem, "certificate"),
-                },
-            }
-        ]
+        "serial_no": certificate_serial(certificate),
+        "effective_time": certificate.not_valid_before_utc.isoformat(),
+        "expire_time": certificate.not_valid_after_utc.isoformat(),
+        "encrypt_certificate": {
+            "algorithm": AES_GCM_ALGORITHM,
+            "nonce": nonce,
+            "associated_data": "certificate",
+            "ciphertext": aes_gcm_encrypt(platform.apiv3_key, nonce, pem, "certificate"),
+        },
     }

@@ -46,7 +46,7 @@ from ..v3.protocol import (
     sign_answer_headers,
 )
 from .bills import Bill, bill_file_handler, bill_request_handler, register
-from .certificates import certificates_answer, mint_platform_certificate
+from .certificates import certificates_answer, mint_platform_certificate, rotate_platform_certificate
 from .control import CONTROL_PREFIX, control_handler
 from .driving import SandboxDriving
 from .examples import echo_request_ids, example_for
@@ -146,6 +146,7 @@ class MockPlatform(SandboxDriving, FaultControls, Serving, MerchantKeys):
         self.fault_delay = 2.0
         self._random_faults: tuple[float, tuple[str, ...], random.Random] = (0.0, (), random.Random(0))
         self._certificate: x509.Certificate | None = None
+        self.retired_certificates: list[x509.Certificate] = []  # still delivered by v3/certificates
         self._merchant_certificate: str | None = None
         self._bank_key: rsa.RSAPrivateKey | None = None
         # Which key id signs answers: the public key (default) or the platform certificate.
@@ -205,6 +206,10 @@ class MockPlatform(SandboxDriving, FaultControls, Serving, MerchantKeys):
         if self._certificate is None:
             self._certificate = mint_platform_certificate(self.platform_key, self.clock())
         return self._certificate
+
+    def rotate_platform_certificate(self) -> str:
+        """Rotate the platform certificate (mock/certificates.py); returns the new serial."""
+        return rotate_platform_certificate(self)
 
     @property
     def certificate_serial(self) -> str:

@@ -61,7 +61,7 @@ class V2Call:
     async def headers_for_attempt(self) -> Mapping[str, str]:
         return self.headers
 
-    def finish(self, url: str, answer: RawAnswer) -> Response:
+    async def finish(self, url: str, answer: RawAnswer) -> Response:
         return finish_v2_call(
             self,
             answer.status,

@@ -76,7 +76,9 @@ class Notification(Mapping[str, Any]):
     ``resource_type``, ``summary``) and the decrypted ``resource`` dict; mapping access
     (``event["resource"]``, ``dict(event)``, ``json.dumps(dict(event))``) over the event as
     received with ``resource`` replaced by its plaintext. ``raw`` is the event exactly as
-    received (encrypted resource included) and ``serial`` the platform key that signed it.
+    received (encrypted resource included) and ``serial`` the platform key that signed it;
+    ``mchid`` the merchant whose keys verified it (set by ``client.notifications`` and
+    ``fleet.notifications``; empty from :func:`parse_notification` alone).
     """
 
     id: str
@@ -87,6 +89,7 @@ class Notification(Mapping[str, Any]):
     resource: dict[str, Any]
     raw: Mapping[str, Any] = field(repr=False)
     serial: str = ""
+    mchid: str = ""
 
     @property
     def original_type(self) -> str:
