@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .errors import TransportError, WeChatPayError
 from .response import Response
 from .retry import Attempt, Retry
-from .transport.aio import RawAnswer, Timeout, pause
+from .transport.aio import RawAnswer, Timeout
+from .transport.driver import pause
 from .transport.wire_log import WireRequest, format_attempt
 
 if TYPE_CHECKING:

@@ -14,10 +14,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .arguments import apiv3_keys_from, check_base_url, coerce_retry, load_certs, merchant_key_of
 from .catalog.specs import Catalog
 from .chain import Node
 from .clock import PlatformClock
@@ -25,17 +26,17 @@ from .config import client_keywords, client_kwargs_from_env, client_kwargs_from_
 from .defaults import client_defaults
 from .engine import Engine
 from .errors import ConfigError
-from .merchant_key import LocalSigner, MerchantKey, Signer, merchant_key_from
+from .kept import Kept
+from .merchant_key import Signer, merchant_key_from
 from .naming import Segment
 from .response import Response
-from .retry import NO_RETRY, Attempt, Retry
+from .retry import Attempt, Retry
 from .settings import DEFAULT_BASE_URL, Settings, backup_hosts
 from .signing_pool import SigningPool, default_signing_threads
 from .transport.aio import MAX_ANSWER_BYTES, Timeout, Transport
 from .transport.factory import DEFAULT_TIMEOUT, check_transport_settings, new_transport
 from .transport.shared import SharedTransport, share_transport
-from .transport.tls import is_loopback_url
-from .trust.crypto import APIv3Keys, key_bytes, load_private_key, load_public_key, oaep_decrypt, oaep_encrypt, seal
+from .trust.crypto import APIv3Keys, load_public_key, oaep_decrypt, oaep_encrypt, seal
 from .trust.keyring import KeyRing
 from .trust.stores import open_key_store
 from .v2.settings import V2Settings
@@ -58,114 +59,6 @@ T = TypeVar("T")
 DEFAULT_RETRY = Retry()
 
 
-def _coerce_retry(value: Retry | int | None) -> Retry:
-    if isinstance(value, Retry):
-        return value
-    if value is None or value is False:
-        return NO_RETRY
-    if isinstance(value, int) and value >= 1:
-        return Retry(attempts=value)
-    raise ConfigError("retry", "expected a Retry, a number of attempts (>= 1) or None")
-
-
-def _is_aes_256_key(sealed: Secret) -> bool:
-    value = sealed.reveal()
-    return isinstance(value, (str, bytes)) and len(key_bytes(value)) == 32
-
-
-def _apiv3_keys(single: Secret | None, several: Secret | None) -> APIv3Keys | None:
-    """``apiv3_key=`` or ``apiv3_keys=[new, old]`` (an APIv3 key reset), each key checked."""
-    if single is not None and several is not None:
-        raise ConfigError("apiv3_keys", "give apiv3_key= or apiv3_keys=, not both")
-    if single is not None:
-        if not _is_aes_256_key(single):
-            raise ConfigError("apiv3_key", "must be 32 bytes long")
-        return APIv3Keys([single])
-    if several is None:
-        return None
-    if not _is_key_list(several):  # no local here holds a key: this frame raises
-        raise ConfigError("apiv3_keys", "must be a list of APIv3 keys, the current one first")
-    sealed = APIv3Keys(several.reveal())
-    for index, key in enumerate(sealed):
-        if not _is_aes_256_key(key):
-            raise ConfigError(f"apiv3_keys[{index}]", "must be 32 bytes long")
-    return sealed
-
-
-def _is_key_list(sealed: Secret) -> bool:
-    value = sealed.reveal()
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) > 0
-
-
-def _merchant_key(serial: str | None, key: Secret | None, signer: Secret | None) -> MerchantKey | None:
-    """The (serial, signer) pair from ``private_key=`` or ``signer=``; ``None`` without APIv3 keys."""
-    if key is not None and signer is not None:
-        raise ConfigError("signer", "give private_key= or signer=, not both")
-    if serial is None and key is None and signer is None:
-        return None
-    if key is None and signer is None:
-        raise ConfigError("private_key", "serial and private_key (or signer) go together")
-    if serial is None:
-        raise ConfigError("serial", f"serial and {'signer' if signer is not None else 'private_key'} go together")
-    if key is not None:  # private_key= is a key, never duck-typed as a signer
-        return merchant_key_from(serial, LocalSigner(load_private_key(key)), "private_key")
-    assert signer is not None
-    if isinstance(signer.reveal(), (str, bytes, os.PathLike, rsa.RSAPrivateKey)):
-        raise ConfigError("signer", "takes an object with sign(message) -> bytes; a key goes in private_key=")
-    return merchant_key_from(serial, signer.reveal(), "signer")
-
-
-def _check_base_url(url: object, argument: str, allow_insecure_http: bool) -> None:
-    """https://, or http:// to this machine (a mock); http:// elsewhere only when asked for."""
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise ConfigError(argument, "must start with https:// (or http:// for a local mock)")
-    if url.startswith("http://") and not allow_insecure_http and not is_loopback_url(url):
-        raise ConfigError(
-            argument,
-            "http:// is allowed to this machine only (a local mock): requests and answers would "
-            "cross the network unencrypted; pass allow_insecure_http=True if you really mean it",
-        )
-
-
-def _load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
-    loaded: dict[str, KeySource] = {}
-    for serial, source in (certs or {}).items():
-        if not isinstance(serial, str) or not serial:
-            raise ConfigError("certs", "keys must be certificate serials or PUB_KEY_ID_... ids")
-        loaded[serial] = load_public_key(source, f"certs[{serial!r}]")
-    return KeyRing(loaded)
-
-
-class _Kept(Generic[T]):
-    """A client attribute kept by its engine, the engine's settings or its clock: one home
-    for each value, and ``client.validate = False`` still works."""
-
-    __slots__ = ("name", "where")
-
-    def __init__(self, where: str, name: str = "") -> None:
-        self.where = where
-        self.name = name
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = self.name or name
-
-    def _home(self, client: Client) -> Any:
-        engine = client._engine
-        return engine if self.where == "engine" else getattr(engine, self.where)
-
-    @overload
-    def __get__(self, client: None, owner: type) -> _Kept[T]: ...
-    @overload
-    def __get__(self, client: Client, owner: type) -> T: ...
-    def __get__(self, client: Client | None, owner: type) -> T | _Kept[T]:
-        if client is None:
-            return self
-        return getattr(self._home(client), self.name)  # type: ignore[no-any-return]
-
-    def __set__(self, client: Client, value: T) -> None:
-        setattr(self._home(client), self.name, value)
-
-
 class Client(_Root):
     """A WeChat Pay client. The client itself is the root of the chain.
 
@@ -182,28 +75,28 @@ class Client(_Root):
     __slots__ = ("__weakref__", "_bindings", "_engine")
 
     # Where each setting lives (settings.py, engine.py, clock.py); read and set like attributes.
-    mchid: _Kept[str] = _Kept("settings")
-    apiv3_key: _Kept[Secret | None] = _Kept("settings")  # the first of apiv3_keys, wrapped: .reveal()
-    apiv3_keys: _Kept[APIv3Keys | None] = _Kept("settings")  # tried in order when opening
-    defaults: _Kept[Mapping[str, str]] = _Kept("settings")
-    base_url: _Kept[str] = _Kept("settings")
-    cafile: _Kept[str | None] = _Kept("settings")
-    validate: _Kept[bool] = _Kept("settings")
-    validate_responses: _Kept[bool] = _Kept("settings")
-    strict: _Kept[bool] = _Kept("settings")
-    catalog: _Kept[Catalog] = _Kept("settings")
-    bank_public_key: _Kept[rsa.RSAPublicKey | None] = _Kept("settings")
-    v2_settings: _Kept[V2Settings] = _Kept("settings", "v2")
-    transport: _Kept[Transport | SharedTransport] = _Kept("engine")
-    signing_pool: _Kept[SigningPool] = _Kept("engine")
-    retry: _Kept[Retry] = _Kept("engine")
-    on_attempt: _Kept[Callable[[Attempt], None] | None] = _Kept("engine")
-    trusted_keys: _Kept[KeyRing] = _Kept("engine")  # setting it swaps the encryption key too
-    auto_refresh_certs: _Kept[bool] = _Kept("engine", "auto_refresh")
-    key_store: _Kept[KeyStore | None] = _Kept("engine")  # None: the client keeps its keys itself
-    clock_offset: _Kept[float] = _Kept("clock", "offset")
-    correct_clock: _Kept[bool] = _Kept("clock", "correct")
-    wall_clock: _Kept[Callable[[], float]] = _Kept("clock", "wall")
+    mchid: Kept[str] = Kept("settings")
+    apiv3_key: Kept[Secret | None] = Kept("settings")  # the first of apiv3_keys, wrapped: .reveal()
+    apiv3_keys: Kept[APIv3Keys | None] = Kept("settings")  # tried in order when opening
+    defaults: Kept[Mapping[str, str]] = Kept("settings")
+    base_url: Kept[str] = Kept("settings")
+    cafile: Kept[str | None] = Kept("settings")
+    validate: Kept[bool] = Kept("settings")
+    validate_responses: Kept[bool] = Kept("settings")
+    strict: Kept[bool] = Kept("settings")
+    catalog: Kept[Catalog] = Kept("settings")
+    bank_public_key: Kept[rsa.RSAPublicKey | None] = Kept("settings")
+    v2_settings: Kept[V2Settings] = Kept("settings", "v2")
+    transport: Kept[Transport | SharedTransport] = Kept("engine")
+    signing_pool: Kept[SigningPool] = Kept("engine")
+    retry: Kept[Retry] = Kept("engine")
+    on_attempt: Kept[Callable[[Attempt], None] | None] = Kept("engine")
+    trusted_keys: Kept[KeyRing] = Kept("engine")  # setting it swaps the encryption key too
+    auto_refresh_certs: Kept[bool] = Kept("engine", "auto_refresh")
+    key_store: Kept[KeyStore | None] = Kept("engine")  # None: the client keeps its keys itself
+    clock_offset: Kept[float] = Kept("clock", "offset")
+    correct_clock: Kept[bool] = Kept("clock", "correct")
+    wall_clock: Kept[Callable[[], float]] = Kept("clock", "wall")
 
     def __init__(
         self,
@@ -259,11 +152,11 @@ class Client(_Root):
         self._bindings: dict[str, Any] = {}
         if not isinstance(mchid, str) or not mchid:
             raise ConfigError("mchid", "must be the merchant id as a non-empty string")
-        merchant_key = _merchant_key(serial, sealed_key, sealed_signer)
-        sealed_apiv3_keys = _apiv3_keys(sealed_apiv3, sealed_apiv3_keys)
-        _check_base_url(base_url, "base_url", allow_insecure_http)
+        merchant_key = merchant_key_of(serial, sealed_key, sealed_signer)
+        sealed_apiv3_keys = apiv3_keys_from(sealed_apiv3, sealed_apiv3_keys)
+        check_base_url(base_url, "base_url", allow_insecure_http)
         for url in backup_urls or ():
-            _check_base_url(url, "backup_urls", allow_insecure_http)
+            check_base_url(url, "backup_urls", allow_insecure_http)
         if signing_threads is None:
             signing_threads = default_signing_threads()
         if not isinstance(signing_threads, int) or isinstance(signing_threads, bool) or signing_threads < 0:
@@ -306,8 +199,8 @@ class Client(_Root):
             # (made on first need) while the event loop goes on; a lone call signs inline.
             signing_pool=SigningPool(signing_threads),
             clock=PlatformClock(clock, correct_clock),
-            trusted_keys=_load_certs(certs),
-            retry=_coerce_retry(retry),
+            trusted_keys=load_certs(certs),
+            retry=coerce_retry(retry),
             on_attempt=on_attempt,
             auto_refresh=auto_refresh_certs,
             # Platform keys shared with other processes (trust/stores.py): a store, a URL, a folder.
@@ -345,7 +238,7 @@ class Client(_Root):
         """The merchant private key when held here (``None`` with a remote ``signer=``)."""
         return self._engine.settings.private_key
 
-    def rotate_merchant_key(self, serial: str, key: KeySource | Signer) -> None:
+    def rotatemerchant_key_of(self, serial: str, key: KeySource | Signer) -> None:
         """Sign from now on with ``key`` (a private key as ``private_key=`` takes, or a signer)
         under the new certificate ``serial``.
 

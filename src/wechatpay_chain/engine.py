@@ -31,7 +31,8 @@ from .naming import Segment, path_segments
 from .response import Response
 from .retry import Retry, is_idempotent
 from .signing_pool import SigningPool
-from .transport.aio import RawAnswer, Timeout, in_blocking_call
+from .transport.aio import RawAnswer, Timeout
+from .transport.driver import in_blocking_call
 from .transport.wire_log import Masks, WireRequest
 from .trust.keyring import KeyRing
 from .v2.bank import BankKeyNeeded, bank_key_from_answer

@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .transport.aio import in_blocking_call
+from .transport.driver import in_blocking_call
 
 __all__ = ["MAX_DEFAULT_SIGNING_THREADS", "SigningPool", "available_cores", "default_signing_threads"]
 

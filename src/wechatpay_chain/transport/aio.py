@@ -2,8 +2,9 @@
 
 Sync calls and downloads (``client....post()``, ``client.download()``) run their
 coroutine to the end on the calling thread with no event loop at all
-(``run_blocking``): every await on their path completes at once, and ``send``/``open``
-go through urllib3's pools (``sync_transport.SyncPools``). Async calls and downloads use an aiohttp session
+(``run_blocking``; the sync mode is driver.py): every await on their path completes at
+once, and ``send``/``open`` go through urllib3's pools (``blocking.SyncPools``). Async
+calls and downloads use an aiohttp session
 created inside the caller's running loop (sessions are bound to their loop). One
 coroutine per call serves both: only the I/O at the bottom differs.
 
@@ -17,7 +18,6 @@ import asyncio
 import base64
 import builtins
 import contextlib
-import contextvars
 import ssl
 import threading
 import time
@@ -34,33 +34,18 @@ from yarl import URL
 
 from ..errors import TimeoutError, TransportError
 from ..v3.signed_headers import SignedHeaders
+from .driver import BlockingResponse, drive, in_blocking_call, next_chunk, sync_body
 from .request_check import check_request, too_long, url_for_messages
 
 if TYPE_CHECKING:
-    from .blocking import SyncAnswer, SyncPools
+    from .blocking import SyncPools
 from .proxy_url import redact_proxy
 
-__all__ = ["RawAnswer", "StreamedAnswer", "Timeout", "Transport", "in_blocking_call", "pause"]
+__all__ = ["RawAnswer", "StreamedAnswer", "Timeout", "Transport"]
 
 T = TypeVar("T")
 
 MAX_ANSWER_BYTES = 16 * 1024 * 1024  # the default cap on the body of a call's answer (not downloads)
-
-# True while a sync call runs its coroutine without a loop (Transport.run_blocking).
-_BLOCKING: contextvars.ContextVar[bool] = contextvars.ContextVar("wechatpay_chain_blocking", default=False)
-
-
-def in_blocking_call() -> bool:
-    """Whether the code running now belongs to a sync call (no event loop to await on)."""
-    return _BLOCKING.get()
-
-
-async def pause(seconds: float) -> None:
-    """Wait between attempts: sleep the calling thread in a sync call, yield to the loop otherwise."""
-    if _BLOCKING.get():
-        time.sleep(seconds)
-    else:
-        await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -188,12 +173,12 @@ class Transport:
         """One request, the whole answer read."""
         check_request(method, url, headers)
         cap = self.max_answer_bytes
-        if _BLOCKING.get():
+        if in_blocking_call():
             answer = self.blocking.open(
                 method,
                 url,
                 headers,
-                _sync_body(method, body),
+                sync_body(method, body),
                 ssl_context=ssl_context,
                 **self._blocking_limits(timeout),
             )
@@ -220,13 +205,13 @@ class Transport:
     ) -> AsyncIterator[StreamedAnswer]:
         """One request, the answer to read as the caller likes (downloads read it in chunks)."""
         check_request(method, url, headers)
-        if _BLOCKING.get():
+        if in_blocking_call():
             limits = self._blocking_limits(timeout)
             answer = self.blocking.open(
-                method, url, headers, _sync_body(method, body), ssl_context=ssl_context, **limits
+                method, url, headers, sync_body(method, body), ssl_context=ssl_context, **limits
             )
             try:
-                yield _BlockingResponse(answer, self.max_answer_bytes)
+                yield BlockingResponse(answer, self.max_answer_bytes)
             finally:
                 answer.close()  # back to the pool if read to its end, closed otherwise
             return
@@ -277,7 +262,7 @@ class Transport:
 
     async def read_whole(self, answer: StreamedAnswer, method: str, url: str) -> bytes:
         """The whole body of an opened answer (an error page of a download), under the cap."""
-        if isinstance(answer, _BlockingResponse):
+        if isinstance(answer, BlockingResponse):
             return await answer.read()  # capped by the sync side already
         return await _read_capped(answer, self.max_answer_bytes, method, url)  # type: ignore[arg-type]
 
@@ -291,20 +276,20 @@ class Transport:
         if self.closed:
             coroutine.close()
             raise TransportError("the client is closed")
-        return _drive(coroutine)  # type: ignore[no-any-return]
+        return drive(coroutine)  # type: ignore[no-any-return]
 
     def iterate_blocking(self, chunks: AsyncIterator[bytes]) -> Iterator[bytes]:
         """A sync iterator over an async one whose steps never wait on a loop (downloads)."""
         try:
             while True:
                 try:
-                    yield self.run_blocking(_next(chunks))
+                    yield self.run_blocking(next_chunk(chunks))
                 except StopAsyncIteration:
                     return
         finally:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
-                _drive(aclose())  # closes its connection, even after close()
+                drive(aclose())  # closes its connection, even after close()
 
     def close(self) -> None:
         """Close the sync connections, and the sessions of async callers' loops."""
@@ -350,23 +335,6 @@ def _run_elsewhere_if_needed(loop: asyncio.AbstractEventLoop, coroutine: Corouti
     worker = threading.Thread(target=loop.run_until_complete, args=(coroutine,), name="wechatpay-chain-close")
     worker.start()
     worker.join(timeout=10)
-
-
-def _drive(coroutine: Any) -> Any:
-    """One ``send(None)`` to the end, in blocking mode (see ``Transport.run_blocking``)."""
-    token = _BLOCKING.set(True)
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    finally:
-        _BLOCKING.reset(token)
-    coroutine.close()
-    raise RuntimeError("a sync call tried to wait on an event loop (a wechatpay_chain bug: please report it)")
-
-
-async def _next(chunks: AsyncIterator[bytes]) -> bytes:
-    return await chunks.__anext__()
 
 
 class _Body(Protocol):
@@ -420,39 +388,6 @@ def _send_once() -> aiohttp.ClientMiddlewareType:
     return send_once
 
 
-class _BlockingResponse:
-    """A blocking answer as downloads read an aiohttp one; its awaits never suspend."""
-
-    __slots__ = ("_answer", "_cap")
-
-    def __init__(self, answer: SyncAnswer, cap: int | None) -> None:
-        self._answer = answer
-        self._cap = cap
-
-    @property
-    def status(self) -> int:
-        return self._answer.status
-
-    @property
-    def headers(self) -> CIMultiDictProxy[str]:
-        return self._answer.headers
-
-    @property
-    def content_length(self) -> int | None:
-        return self._answer.content_length
-
-    @property
-    def content(self) -> _BlockingResponse:
-        return self
-
-    async def read(self) -> bytes:
-        return self._answer.read_to_end(self._cap)
-
-    async def iter_any(self) -> AsyncIterator[bytes]:
-        while piece := self._answer.read_some():
-            yield piece
-
-
 def _transport_error(exc: BaseException, method: str, url: str, proxy: str | None = None) -> TransportError:
     """aiohttp's error as ours, with ``sent`` saying whether the request may have reached the
     platform (only a failed connection proves it did not): the retry rules depend on it."""
@@ -491,20 +426,3 @@ async def _read_capped(answer: aiohttp.ClientResponse, cap: int | None, method: 
             raise too_long(method, url, cap)
         pieces.append(piece)
     return b"".join(pieces)
-
-
-_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "CONNECT", "TRACE"})
-"""Methods aiohttp sends without a Content-Length when they carry nothing (its GET_METHODS)."""
-
-
-def _sync_body(method: str, body: bytes | aiohttp.FormData | None) -> bytes | None:
-    """The body for urllib3, so that both transports frame an empty request alike: no body
-    (and no Content-Length) for GET and its kin, ``Content-Length: 0`` for the others."""
-    data = _bytes(body)
-    return data if data or method.upper() not in _BODYLESS_METHODS else None
-
-
-def _bytes(body: bytes | aiohttp.FormData | None) -> bytes | None:
-    if isinstance(body, bytes) or body is None:
-        return body
-    raise TransportError("a multipart form cannot be sent by a sync call; pass its bytes", sent=False)

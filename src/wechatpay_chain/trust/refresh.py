@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..errors import ConfigError, WeChatPayError
 from ..naming import path_segments
 from ..response import Response
-from ..transport.aio import in_blocking_call, pause
+from ..transport.driver import in_blocking_call, pause
 from ..v3.calls import error_from_answer
 from .certificates import PlatformCertificate, needs_refresh, parse_certificates_answer, write_pem_files
 from .keyring import HEX_SERIAL
