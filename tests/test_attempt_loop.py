@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from _certs_helpers import certificate_pem, mint_certificate, private_pem, rsa_key
+from payloads import RETURN_ORDER
 
-from wechatpay_chain import ApiError, Client, TransportError, ValidationError
+from wechatpay_chain import ApiError, Client, ConfigError, TransportError, ValidationError
 from wechatpay_chain.catalog.specs import Catalog
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.naming import path_segments
@@ -142,3 +143,10 @@ def test_the_bank_key_is_fetched_once_then_the_transfer_is_prepared_again(
         "/mmpaysptrans/pay_bank",
     ]
     assert mock.calls[-1].decrypted["enc_true_name"] == "张三"
+
+
+def test_a_v3_call_whose_answer_cannot_be_verified_is_not_sent(mock: MockPlatform) -> None:
+    # No platform key trusted: a POST would take effect and its answer could never be checked.
+    with mock.client(certs={}) as client, pytest.raises(ConfigError, match="nothing was sent"):
+        client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
+    assert not mock.calls

@@ -161,8 +161,9 @@ def test_configured_certs_stay_when_a_record_is_adopted(platform: MockPlatform) 
 def test_a_read_only_worker_adopts_and_never_calls_v3_certificates(platform: MockPlatform) -> None:
     store = MemoryKeyStore()
     with platform.client(key_store=read_only(store), certs={}, auto_refresh_certs=True) as worker:
-        with pytest.raises(SignatureError):  # nothing stored yet, and no download allowed
+        with pytest.raises(ConfigError, match="nothing was sent"):  # nothing stored yet, no download allowed
             worker.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
+        assert platform.counts[("POST", "v3/profitsharing/return-orders")] == 0  # fail closed before the wire
         with pytest.raises(ConfigError, match="read-only"):
             worker.certificates.download()
         with pytest.raises(ConfigError, match="read-only"):

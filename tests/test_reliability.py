@@ -121,11 +121,13 @@ def test_connection_refused_fails_over_to_the_backup_host(mock: MockPlatform) ->
 
 
 def test_connection_refused_everywhere_is_a_transport_error() -> None:
+    platform = MockPlatform()
     with (
         Client(
             mchid="1",
             serial="S",
-            private_key=MockPlatform().merchant_key,
+            private_key=platform.merchant_key,
+            certs={platform.public_key_id: platform.platform_key.public_key()},
             base_url=_closed_port(),
             backup_urls=[],
             retry=FAST,
@@ -321,11 +323,12 @@ def test_aiohttp_never_replays_a_put_or_delete_by_itself() -> None:
 
         server = await asyncio.start_server(drop, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        key = MockPlatform().merchant_key
+        platform = MockPlatform()
         async with Client(
             mchid="1",
             serial="S",
-            private_key=key,
+            private_key=platform.merchant_key,
+            certs={platform.public_key_id: platform.platform_key.public_key()},  # else nothing is sent
             base_url=f"http://127.0.0.1:{port}/",
             backup_urls=[],
             retry=None,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _certs_helpers import rsa_key
 from _fake_kms import AsyncFakeKms, FakeKms, listening
 from payloads import RETURN_ORDER
 
@@ -24,6 +25,9 @@ from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.trust.crypto import rsa_verify
 from wechatpay_chain.v3.paysign import jsapi_params, pay_signing_string
 from wechatpay_chain.v3.protocol import parse_authorization
+
+# A platform key to trust: without one a client sends nothing (no answer could be verified).
+TRUSTED = {"PUB_KEY_ID_0112345678": rsa_key("remote-signer-platform").public_key()}
 
 
 @pytest.fixture
@@ -121,13 +125,15 @@ class _BadAsyncSigner(_BadSigner):
 @pytest.mark.parametrize("kind", [_BadSigner, _BadAsyncSigner])
 def test_a_bad_signature_is_refused_and_nothing_is_sent(result: Any, reason: str, kind: type[_BadSigner]) -> None:
     with listening() as (url, connections):
-        client = Client("1900000109", serial="ABC", signer=kind(result), base_url=url, retry=3)
+        client = Client("1900000109", serial="ABC", signer=kind(result), certs=TRUSTED, base_url=url, retry=3)
         with client, pytest.raises(ConfigError, match=reason) as sync_failure:
             client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
         assert sync_failure.value.argument == "signer" and "nothing was sent" in str(sync_failure.value)
 
         async def main() -> None:
-            async with Client("1900000109", serial="ABC", signer=kind(result), base_url=url) as async_client:
+            async with Client(
+                "1900000109", serial="ABC", signer=kind(result), certs=TRUSTED, base_url=url
+            ) as async_client:
                 with pytest.raises(ConfigError, match=reason):
                     await async_client.v3.profitsharing.return_orders.post_async(json=RETURN_ORDER)
 
@@ -141,7 +147,7 @@ def test_a_signer_of_another_key_size_says_so(mock: MockPlatform) -> None:
 
     with listening() as (url, connections):
         with (
-            Client("1", serial="S", signer=Small(b"\0" * 256), base_url=url) as client,
+            Client("1", serial="S", signer=Small(b"\0" * 256), certs=TRUSTED, base_url=url) as client,
             pytest.raises(ConfigError, match="expected a 384-byte RSA signature"),
         ):
             client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)

@@ -429,3 +429,14 @@ def test_chain_literals_with_spaces_hash_or_newlines_are_refused(client: Client,
 def test_the_catalogue_literals_pass_the_check(client: Client) -> None:
     for entry in client.catalog:
         assert client.chain(entry.key).spec_key == entry.key
+
+
+def test_a_key_store_url_password_stays_out_of_a_failed_clients_locals() -> None:
+    # A redis:// URL carries the store's password; a client that fails to start (here: a bad
+    # base_url, checked after the store setting is taken) must not show it to an error tracker.
+    from _secrets_check import assert_no_secret_in_locals
+
+    password = "store-password-" + "x" * 12
+    with pytest.raises(ConfigError) as caught:
+        Client(mchid="1900000109", key_store=f"redis://:{password}@127.0.0.1:1/0", base_url="ftp://nowhere")
+    assert_no_secret_in_locals(caught.value, password)

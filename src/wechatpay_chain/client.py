@@ -148,6 +148,9 @@ class Client(_Root):
         private_key = signer = apiv3_key = apiv3_keys = secret = client_key = None
         sealed_proxy = seal(proxy)  # its password, if any, is a secret too
         proxy = None
+        # A redis:// URL may carry a password: held wrapped like the proxy (a store object is not).
+        sealed_store = seal(key_store) if isinstance(key_store, str) else key_store
+        key_store = None
         super().__init__(self, ())
         self._bindings: dict[str, Any] = {}
         if not isinstance(mchid, str) or not mchid:
@@ -204,7 +207,7 @@ class Client(_Root):
             on_attempt=on_attempt,
             auto_refresh=auto_refresh_certs,
             # Platform keys shared with other processes (trust/stores.py): a store, a URL, a folder.
-            key_store=open_key_store(key_store) if key_store is not None else None,
+            key_store=open_key_store(sealed_store) if sealed_store is not None else None,
         )
         self._engine.refresher = self._refresh_if_needed
         self._engine.learn_key = self._learn_key

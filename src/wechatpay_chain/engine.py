@@ -143,6 +143,12 @@ class Engine:
         prepared = self.prepare_v3(method, segments, kwargs)
         if self.refresher is not None and (self.auto_refresh or self.key_store is not None):
             await self.refresher()
+        if not self.trusted_keys and _answer_is_signed(prepared):
+            # Fail closed before the wire: a POST would take effect and its answer could never
+            # be verified (no certs=, or a store that holds nothing for this merchant yet).
+            raise ConfigError(
+                "certs", "no platform key or certificate is trusted, so no answer can be verified; nothing was sent"
+            )
         response = await self.send_v3(prepared, timeout)
         if prepared.decrypt and prepared.operation is not None and response.content:
             self.decrypt_answer(prepared.operation.spec, response)
@@ -357,6 +363,12 @@ class V3Plan:
         # The platform refused our timestamp and its signed 401 corrected the clock: signing
         # again with the corrected clock is safe (the refused request did nothing).
         return attempt == 1 and self._clock_corrected
+
+
+def _answer_is_signed(prepared: PreparedCall) -> bool:
+    """Whether the platform signs this operation's answer (all but downloads marked unsigned)."""
+    operation = prepared.operation
+    return operation is None or not operation.flag("unsigned")
 
 
 def _debug_log_on() -> bool:

@@ -17,6 +17,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from .crypto import Secret
 
 if TYPE_CHECKING:
     from .store import KeyStore
@@ -27,10 +28,12 @@ READ_ONLY_PREFIX = "read-only:"
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def open_key_store(setting: KeyStore | str | os.PathLike[str]) -> KeyStore:
+def open_key_store(setting: KeyStore | Secret | str | os.PathLike[str]) -> KeyStore:
     """The store ``setting`` names (see the module docstring); ``ConfigError`` for anything else."""
     from .store import KeyStore, read_only
 
+    if isinstance(setting, Secret):  # a URL held wrapped (it may carry a password), unwrapped here only
+        setting = setting.reveal()
     if isinstance(setting, KeyStore):
         return setting
     if isinstance(setting, os.PathLike):
