@@ -238,7 +238,7 @@ class Client(_Root):
         """The merchant private key when held here (``None`` with a remote ``signer=``)."""
         return self._engine.settings.private_key
 
-    def rotatemerchant_key_of(self, serial: str, key: KeySource | Signer) -> None:
+    def rotate_merchant_key(self, serial: str, key: KeySource | Signer) -> None:
         """Sign from now on with ``key`` (a private key as ``private_key=`` takes, or a signer)
         under the new certificate ``serial``.
 

@@ -12,12 +12,11 @@ import secrets
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .platform import MockAnswer, MockCall, MockPlatform
+from .calls import MockAnswer, MockCall
 
-__all__ = ["Bill", "sample_bill_lines"]
+__all__ = ["Bill", "BillShelf", "sample_bill_lines"]
 
 HEADER = (
     "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,"
@@ -59,6 +58,15 @@ class Bill:
         yield deflate.flush()
 
 
+class BillShelf(Protocol):
+    """Where bills wait for their download (the platform)."""
+
+    bills: dict[str, Bill]
+
+    @property
+    def base_url(self) -> str: ...
+
+
 def _coalesce(pieces: Iterable[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
     """Group small pieces (CSV lines) into socket-sized writes."""
     buffer: list[bytes] = []
@@ -73,7 +81,7 @@ def _coalesce(pieces: Iterable[bytes], size: int = 64 * 1024) -> Iterator[bytes]
         yield b"".join(buffer)
 
 
-def register(platform: MockPlatform, bill: Bill) -> dict[str, Any]:
+def register(platform: BillShelf, bill: Bill) -> dict[str, Any]:
     """Store ``bill`` under a new token; the answer a bill request returns."""
     token = secrets.token_urlsafe(24)
     platform.bills[token] = bill
@@ -84,7 +92,7 @@ def register(platform: MockPlatform, bill: Bill) -> dict[str, Any]:
     }
 
 
-def bill_request_handler(platform: MockPlatform) -> Callable[[MockCall], dict[str, Any]]:
+def bill_request_handler(platform: BillShelf) -> Callable[[MockCall], dict[str, Any]]:
     def answer(call: MockCall) -> dict[str, Any]:
         gzip = call.query.get("tar_type") == "GZIP"
         return register(platform, Bill(lambda: sample_bill_lines(20), gzip=gzip))
@@ -92,9 +100,7 @@ def bill_request_handler(platform: MockPlatform) -> Callable[[MockCall], dict[st
     return answer
 
 
-def bill_file_handler(platform: MockPlatform) -> Callable[[MockCall], MockAnswer]:
-    from .platform import MockAnswer
-
+def bill_file_handler(platform: BillShelf) -> Callable[[MockCall], MockAnswer]:
     def answer(call: MockCall) -> MockAnswer:
         bill = platform.bills.get(call.query.get("token", ""))
         if bill is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -14,10 +15,24 @@ from cryptography.x509.oid import NameOID
 from ..trust.crypto import AES_GCM_ALGORITHM, aes_gcm_encrypt, certificate_serial
 from .keys import generate_key
 
-if TYPE_CHECKING:
-    from .platform import MockPlatform
+__all__ = ["CertificatePlatform", "certificates_answer", "mint_platform_certificate", "rotate_platform_certificate"]
 
-__all__ = ["certificates_answer", "mint_platform_certificate", "rotate_platform_certificate"]
+
+class CertificatePlatform(Protocol):
+    """What the certificate answer and a rotation read and change of the platform."""
+
+    apiv3_key: str
+    platform_key: rsa.RSAPrivateKey
+    clock: Callable[[], float]
+    sign_with: str
+    retired_certificates: list[x509.Certificate]
+    _certificate: x509.Certificate | None
+
+    @property
+    def platform_certificate(self) -> x509.Certificate: ...
+
+    @property
+    def certificate_serial(self) -> str: ...
 
 
 def mint_platform_certificate(
@@ -46,7 +61,7 @@ def mint_platform_certificate(
     )
 
 
-def certificates_answer(platform: MockPlatform) -> dict[str, Any]:
+def certificates_answer(platform: CertificatePlatform) -> dict[str, Any]:
     """``{"data": [...]}``: the current certificate and the retired ones (a rotation's overlap),
     each encrypted under the merchant's APIv3 key."""
     return {
@@ -54,7 +69,7 @@ def certificates_answer(platform: MockPlatform) -> dict[str, Any]:
     }
 
 
-def rotate_platform_certificate(platform: MockPlatform) -> str:
+def rotate_platform_certificate(platform: CertificatePlatform) -> str:
     """A new platform key and certificate, as the platform rotates them; returns the new serial.
 
     From now on answers and notifications are signed with the new key under the new serial
@@ -70,7 +85,7 @@ def rotate_platform_certificate(platform: MockPlatform) -> str:
     return platform.certificate_serial
 
 
-def _entry(platform: MockPlatform, certificate: x509.Certificate) -> dict[str, Any]:
+def _entry(platform: CertificatePlatform, certificate: x509.Certificate) -> dict[str, Any]:
     pem = certificate.public_bytes(serialization.Encoding.PEM)
     nonce = secrets.token_hex(6)  # 12 characters, as the platform uses
     return {

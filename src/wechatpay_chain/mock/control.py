@@ -9,12 +9,9 @@ are served on 127.0.0.1 like the rest of the mock and are no part of the platfor
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
-
-if TYPE_CHECKING:
-    from .platform import MockPlatform
 
 __all__ = ["ACTIONS", "CONTROL_PREFIX", "control_handler"]
 
@@ -39,7 +36,9 @@ def _public(value: Any) -> Any:
     return value
 
 
-def control_handler(platform: MockPlatform) -> Any:
+def control_handler(platform: object) -> Any:
+    """The route's handler; ``platform``'s methods (``SandboxDriving``) are looked up by action name."""
+
     async def handle(request: web.Request) -> web.Response:
         action = request.match_info["action"]
         if action not in ACTIONS or request.method != "POST":

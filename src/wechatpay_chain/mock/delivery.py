@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import aiohttp
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..v3.notifications import build_notification
 
-if TYPE_CHECKING:
-    from .platform import MockPlatform
+__all__ = ["NotifyingPlatform", "deliver"]
 
-__all__ = ["deliver"]
+
+class NotifyingPlatform(Protocol):
+    """What signing and encrypting a notification needs of the platform."""
+
+    apiv3_key: str
+    platform_key: rsa.RSAPrivateKey
+    clock: Callable[[], float]
+
+    @property
+    def signing_serial(self) -> str: ...
 
 
 async def deliver(
-    platform: MockPlatform,
+    platform: NotifyingPlatform,
     url: str,
     event_type: str,
     resource: Mapping[str, Any],

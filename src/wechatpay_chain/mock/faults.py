@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..v3.protocol import MAX_CLOCK_SKEW, sign_answer_headers
 
-if TYPE_CHECKING:
-    from .platform import MockPlatform
-
-__all__ = ["FAULTS", "STATUS_FAULTS", "FaultControls", "apply_fault", "send_network_fault"]
+__all__ = ["FAULTS", "STATUS_FAULTS", "FaultControls", "SigningPlatform", "apply_fault", "send_network_fault"]
 
 # fault -> (HTTP status, platform code, message): answered before signing, like a gateway would.
 STATUS_FAULTS = {
@@ -44,8 +43,15 @@ FAULTS = {
 }
 
 
+class SigningPlatform(Protocol):
+    """What a fault needs of the platform to re-sign an answer wrongly."""
+
+    platform_key: rsa.RSAPrivateKey
+    clock: Callable[[], float]
+
+
 def apply_fault(
-    fault: str, headers: dict[str, str], body: bytes, platform: MockPlatform
+    fault: str, headers: dict[str, str], body: bytes, platform: SigningPlatform
 ) -> tuple[dict[str, str], bytes]:
     """The answer's headers and body with ``fault`` applied (server_error is handled earlier)."""
     headers = dict(headers)

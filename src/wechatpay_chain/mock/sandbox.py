@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..v2.codec import encode_xml
 from ..v2.messages import sign_v2_answer
@@ -20,6 +20,7 @@ from ..v2.notifications import encrypt_req_info
 from ..v2.signing import MD5
 from ..v3.protocol import new_nonce
 from . import transfer_batches, transfers
+from .calls import MockAnswer, MockCall
 from .combine import COMBINED
 from .orders import ORDERS, expire_order, v2_view
 from .profitsharing import PROFIT_SHARING
@@ -27,13 +28,14 @@ from .refunds import REFUNDS, settle_refund, v2_refund_view
 from .rules import Ask, Table
 from .shapes import shaped
 from .state import Refusal, SandboxState
-from .webhooks import Webhooks
+from .webhooks import WebhookPlatform, Webhooks
 
 if TYPE_CHECKING:
-    from ..catalog.specs import Operation
-    from .platform import MockAnswer, MockCall, MockPlatform
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["RULES", "Sandbox"]
+    from ..catalog.specs import Catalog, Operation
+
+__all__ = ["RULES", "Sandbox", "SandboxPlatform"]
 
 RULES: Table = {
     **ORDERS,
@@ -47,12 +49,21 @@ _V2_REFUND_STATUS = {"SUCCESS": "SUCCESS", "ABNORMAL": "CHANGE", "CLOSED": "REFU
 _NOT_NOTIFIED = ("prepay_id", "trade_state", "trade_state_desc", "code_url", "mweb_url")
 
 
+class SandboxPlatform(WebhookPlatform, Protocol):
+    """What the sandbox reads of the platform: whose it is, its specs, clock, APIv2 key and merchant key."""
+
+    mchid: str
+    catalog: Catalog
+    secret: str
+    merchant_key: rsa.RSAPrivateKey  # whose public half encrypts answers' sensitive fields (transfers)
+
+
 class Sandbox:
-    def __init__(self, platform: MockPlatform) -> None:
+    def __init__(self, platform: SandboxPlatform) -> None:
         self.platform = platform
         self.state = SandboxState(platform.clock)
         self.rules: Table = dict(RULES)
-        self.webhooks = Webhooks(platform)
+        self.webhooks = Webhooks(platform, self.state.now)
         # Sandbox seconds until a refund succeeds by itself; None: it waits for the test.
         self.refund_delay: float | None = 0.0
         self.profit_sharing_delay: float | None = 0.0  # the same, for profit sharing and its returns
@@ -87,8 +98,6 @@ class Sandbox:
             return rule(self, Ask(protocol, str(call.key), fields, str(call.mchid or self.platform.mchid)))
 
     def answer_v3(self, call: MockCall, operation: Operation | None) -> MockAnswer:
-        from .platform import MockAnswer
-
         body = call.json if isinstance(call.json, dict) else {}
         try:
             view = self._run("v3", call, {**call.query, **call.path_values, **body})

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .bills import Bill, register
+from .bills import Bill, BillShelf, register
+from .calls import MockCall
 from .state import CHINA, SandboxState
 
 if TYPE_CHECKING:
-    from .platform import MockCall, MockPlatform
+    from .sandbox import Sandbox
 
 __all__ = ["HEADER", "SUMMARY_HEADER", "trade_bill", "tradebill_handler"]
 
@@ -102,7 +103,14 @@ def _refund_line(order: dict[str, Any], refund: dict[str, Any], amount: int, fee
     return _line(head + money + refunded + tail)
 
 
-def tradebill_handler(platform: MockPlatform) -> Callable[[MockCall], dict[str, Any]]:
+class TradeBillPlatform(BillShelf, Protocol):
+    """Whose sandbox the trade bill is read from."""
+
+    mchid: str
+    sandbox: Sandbox
+
+
+def tradebill_handler(platform: TradeBillPlatform) -> Callable[[MockCall], dict[str, Any]]:
     """``GET v3/bill/tradebill`` in the sandbox: the bill of the asked day, from the state."""
 
     def answer(call: MockCall) -> dict[str, Any]:

@@ -30,13 +30,15 @@ import hashlib
 import inspect
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ..catalog.specs import Operation
+from ..catalog.specs import Catalog, Operation
 from ..errors import DecryptionError, SignatureError
 from ..trust.crypto import oaep_decrypt
 from ..v2.bank import KEY_OPERATION as BANK_KEY_OPERATION
@@ -47,27 +49,48 @@ from ..v2.rules import properties, rules_for, validate_fields, wire_view
 from ..v2.signing import MD5, detect_sign_type
 from ..v3.protocol import new_nonce
 from . import faults
+from .calls import Handler, MockAnswer, MockCall
 from .examples import example_for
 from .multipart import parse_multipart
-from .platform import MockAnswer, MockCall
 from .tradebill import trade_bill
 
 if TYPE_CHECKING:
-    from .platform import MockPlatform
+    from .sandbox import Sandbox
 
-__all__ = ["V2_FAULTS", "bill_csv", "handle_v2"]
+__all__ = ["V2_FAULTS", "V2Platform", "bill_csv", "handle_v2"]
 
 V2_FAULTS = ("v2_bad_sign", "server_error")  # besides faults.STATUS_FAULTS, when it exists
 XML_TYPE = "text/xml; charset=utf-8"
 _ERROR_FIELDS = ("err_code", "err_code_des", "error_code", "err_msg")
 _NOT_ECHOED = ("sign", "nonce_str", "return_code", "return_msg", "result_code")
 
+
+class V2Platform(Protocol):
+    """What answering an APIv2 request needs of the platform."""
+
+    mchid: str
+    secret: str  # the merchant's APIv2 key
+    catalog: Catalog
+    validate: bool
+    handlers: dict[tuple[str, str], Handler]
+    calls: list[MockCall]
+    counts: Counter[tuple[str, str]]
+    sandboxed: bool
+    sandbox: Sandbox
+    _faults: list[list[Any]]
+
+    @property
+    def bank_key(self) -> rsa.RSAPrivateKey: ...
+
+    def _take_fault(self) -> str | None: ...
+
+
 # platform -> {(METHOD, wire path): spec key}; built once from the catalogue index.
-_ROUTES: weakref.WeakKeyDictionary[MockPlatform, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+_ROUTES: weakref.WeakKeyDictionary[V2Platform, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
 _ROUTES_LOCK = threading.Lock()
 
 
-def _routes(platform: MockPlatform) -> dict[tuple[str, str], str]:
+def _routes(platform: V2Platform) -> dict[tuple[str, str], str]:
     with _ROUTES_LOCK:
         routes = _ROUTES.get(platform)
         if routes is None:
@@ -89,7 +112,7 @@ def _status_faults() -> dict[str, Any]:
     return dict(getattr(faults, "STATUS_FAULTS", None) or {"server_error": (500, "SYSTEM_ERROR", "系统繁忙")})
 
 
-def _take_v2_fault(platform: MockPlatform) -> str | None:
+def _take_v2_fault(platform: V2Platform) -> str | None:
     """The next fault when it is one a v2 answer can carry; v3 faults wait for v3 answers."""
     queued = platform._faults
     if queued and (queued[0][0] in V2_FAULTS or queued[0][0] in _status_faults()):
@@ -152,7 +175,7 @@ def _request_fields(
     return decode_xml(body), {}
 
 
-async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Response:
+async def handle_v2(platform: V2Platform, request: web.Request) -> web.Response:
     """Answer one v2 request the way the platform would (see the module docstring)."""
     body = await request.read()
     method = request.method.upper()
@@ -218,7 +241,7 @@ async def handle_v2(platform: MockPlatform, request: web.Request) -> web.Respons
 
 
 async def _answer(
-    platform: MockPlatform,
+    platform: V2Platform,
     operation: Operation | None,
     call: MockCall,
     custom: Any,

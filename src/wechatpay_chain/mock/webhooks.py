@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -26,11 +26,9 @@ import aiohttp
 from ..v2.codec import XmlError, decode_xml
 from ..v3.notifications import build_notification
 from ..v3.protocol import AUTH_SCHEMA
+from .delivery import NotifyingPlatform
 
-if TYPE_CHECKING:
-    from .platform import MockPlatform
-
-__all__ = ["RETRY_SCHEDULE", "SIGNATURE_TYPE_HEADER", "Attempt", "Delivery", "Webhooks"]
+__all__ = ["RETRY_SCHEDULE", "SIGNATURE_TYPE_HEADER", "Attempt", "Delivery", "WebhookPlatform", "Webhooks"]
 
 # The platform names its signature scheme on answers and notifications; some SDKs need it.
 SIGNATURE_TYPE_HEADER = "Wechatpay-Signature-Type"
@@ -102,11 +100,18 @@ def _acknowledged(protocol: str, status: int, body: bytes) -> bool:
         return False
 
 
+class WebhookPlatform(NotifyingPlatform, Protocol):
+    """What webhook deliveries need of the platform: the notification keys and its loop."""
+
+    _loop: asyncio.AbstractEventLoop | None  # set while it runs on a thread of its own
+
+
 class Webhooks:
     """Deliveries in flight and done, for one platform."""
 
-    def __init__(self, platform: MockPlatform) -> None:
+    def __init__(self, platform: WebhookPlatform, now: Callable[[], float]) -> None:
         self.platform = platform
+        self._now = now  # the sandbox's clock (it can be advanced), for the attempts' times
         self.deliveries: list[Delivery] = []
         self.schedule: tuple[float, ...] = RETRY_SCHEDULE
         self.time_scale = 0.001  # wall seconds per platform second between retries
@@ -184,7 +189,7 @@ class Webhooks:
     async def _post(
         self, session: aiohttp.ClientSession, delivery: Delivery, headers: dict[str, str], body: bytes
     ) -> Attempt:
-        at = self.platform.sandbox.state.now()
+        at = self._now()
         host = urlsplit(delivery.url).hostname or ""
         if self.local_only and host not in LOCAL_HOSTS:
             return Attempt(at, None, b"", f"not sent: {host} is not this machine (webhooks.local_only)", sent=False)
