@@ -19,7 +19,9 @@ from ..v2.messages import sign_v2_answer
 from ..v2.notifications import encrypt_req_info
 from ..v2.signing import MD5
 from ..v3.protocol import new_nonce
+from . import transfer_batches, transfers
 from .calls import MockAnswer, MockCall
+from .combine import COMBINED
 from .orders import ORDERS, expire_order, v2_view
 from .profitsharing import PROFIT_SHARING
 from .refunds import REFUNDS, settle_refund, v2_refund_view
@@ -29,21 +31,31 @@ from .state import Refusal, SandboxState
 from .webhooks import WebhookPlatform, Webhooks
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     from ..catalog.specs import Catalog, Operation
 
 __all__ = ["RULES", "Sandbox", "SandboxPlatform"]
 
-RULES: Table = {**ORDERS, **REFUNDS, **PROFIT_SHARING}
+RULES: Table = {
+    **ORDERS,
+    **COMBINED,
+    **REFUNDS,
+    **PROFIT_SHARING,
+    **transfers.TRANSFER_BILLS,
+    **transfer_batches.TRANSFER_BATCHES,
+}
 _V2_REFUND_STATUS = {"SUCCESS": "SUCCESS", "ABNORMAL": "CHANGE", "CLOSED": "REFUNDCLOSE"}
 _NOT_NOTIFIED = ("prepay_id", "trade_state", "trade_state_desc", "code_url", "mweb_url")
 
 
 class SandboxPlatform(WebhookPlatform, Protocol):
-    """What the sandbox reads of the platform: whose it is, its specs, clock and APIv2 key."""
+    """What the sandbox reads of the platform: whose it is, its specs, clock, APIv2 key and merchant key."""
 
     mchid: str
     catalog: Catalog
     secret: str
+    merchant_key: rsa.RSAPrivateKey  # whose public half encrypts answers' sensitive fields (transfers)
 
 
 class Sandbox:
@@ -55,6 +67,7 @@ class Sandbox:
         # Sandbox seconds until a refund succeeds by itself; None: it waits for the test.
         self.refund_delay: float | None = 0.0
         self.profit_sharing_delay: float | None = 0.0  # the same, for profit sharing and its returns
+        self.transfer_delay: float | None = 0.0  # the same, for transfer batches (bills wait for the user)
         self.refund_notify_url: str | None = None  # the merchant platform's configured address
         self.rate_limits: dict[str, int] = {}  # "METHOD key" or "*" -> answers per second
         self._rates: Counter[tuple[str, int]] = Counter()
@@ -71,6 +84,8 @@ class Sandbox:
                 if record["status"] == "PROCESSING" and self.refund_delay is not None:
                     due = record["_created"] + self.refund_delay
                     self.state.at(due, partial(settle_refund, self, record, "SUCCESS", quiet=True))
+            transfers.rearm(self)
+            transfer_batches.rearm(self)
 
     def handles(self, method: str, key: str | None) -> bool:
         return f"{method} {key}" in self.rules

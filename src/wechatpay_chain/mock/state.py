@@ -58,7 +58,7 @@ def parse_v3_time(text: str) -> float | None:
 class SandboxState:
     """The stored objects, the sandbox clock and the events waiting for it."""
 
-    AREAS = ("orders", "refunds", "profitsharing", "returns", "transfers")
+    AREAS = ("orders", "refunds", "profitsharing", "returns", "transfers", "transfer_bills", "combined")
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
