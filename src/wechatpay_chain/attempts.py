@@ -37,7 +37,7 @@ log = logging.getLogger("wechatpay_chain")
 
 
 class Plan(Protocol):
-    """A prepared call, as the attempt loop runs it (v3: calls.V3Plan in engine.py; v2: V2Call)."""
+    """A prepared call, as the attempt loop runs it (v3: engine.V3Plan; v2: v2.call.V2Call)."""
 
     @property
     def method(self) -> str: ...
