@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _ports import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
 # util-linux's setpriv: the server gets SIGTERM when the test process dies, even by SIGKILL
@@ -40,7 +41,7 @@ def running_redis(folder: Path) -> Iterator[str]:
     """Start redis-server (no persistence) in ``folder``; yield its URL; stop it on exit."""
     server = require_redis_server()
     for _attempt in range(3):  # a free port may be taken between probing and binding
-        port = _free_port()
+        port = free_port()
         log = folder / f"redis-{port}.log"
         options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)]
         process = subprocess.Popen(
@@ -78,9 +79,3 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -3,11 +3,11 @@ observed like v3 ones; the bank key is fetched on a typed signal named by the sp
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
 from _certs_helpers import certificate_pem, mint_certificate, private_pem, rsa_key
+from _ports import closed_port_url
 from payloads import RETURN_ORDER
 
 from wechatpay_chain import ApiError, Client, ConfigError, TransportError, ValidationError
@@ -41,17 +41,10 @@ def merchant_pem() -> tuple[str, str]:
     return certificate_pem(mint_certificate(key, 0x2025)), private_pem(key)
 
 
-def _closed_port() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
 def test_a_v2_call_fails_over_to_the_backup_host(mock: MockPlatform) -> None:
     events: list[Attempt] = []
     with mock.client(
-        base_url=_closed_port(), backup_urls=[mock.base_url], retry=FAST, on_attempt=events.append
+        base_url=closed_port_url(), backup_urls=[mock.base_url], retry=FAST, on_attempt=events.append
     ) as client:
         answer = client.v2.pay.closeorder.post(xml=CLOSEORDER)  # a POST: nothing reached the primary
     assert answer.status_code == 200 and mock.counts[CLOSEORDER_KEY] == 1
@@ -84,7 +77,7 @@ def test_a_v2_retry_sends_the_same_signed_bytes(mock: MockPlatform) -> None:
 
 def test_a_v2_post_that_may_have_arrived_says_so() -> None:
     with (
-        Client(mchid="1900000109", secret="s" * 32, base_url=_closed_port(), backup_urls=[], retry=FAST) as client,
+        Client(mchid="1900000109", secret="s" * 32, base_url=closed_port_url(), backup_urls=[], retry=FAST) as client,
         pytest.raises(TransportError) as caught,
     ):
         client.v2.pay.closeorder.post(xml=CLOSEORDER)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _ports import free_port
 from test_sensitive_and_upload import PNG
 from test_v2_mtls import REFUND, Pki, _client, pki, tls_platform  # noqa: F401 (pki is a fixture)
 
@@ -51,16 +52,10 @@ class Proxy:
         return [line.split("): ", 1)[1] for line in text.splitlines() if "Request (file descriptor" in line]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     folder = tmp_path_factory.mktemp("tinyproxy")
-    port = _free_port()
+    port = free_port()
     log = folder / "tinyproxy.log"
     config = folder / "tinyproxy.conf"
     # No ConnectPort line: CONNECT is allowed to any port (the TLS mock's port is chosen per test).
@@ -278,7 +273,7 @@ def test_a_proxy_that_is_not_an_http_url_is_refused() -> None:
 
 def test_a_proxy_that_cannot_be_reached_is_named_in_the_error(mock: MockPlatform) -> None:
     """A dead proxy must not read as the platform refusing; its password never shows."""
-    dead = f"http://{USER}:{PASSWORD}@127.0.0.1:{_free_port()}"
+    dead = f"http://{USER}:{PASSWORD}@127.0.0.1:{free_port()}"
     with mock.client(proxy=dead, retry=None) as client:
         with pytest.raises(TransportError) as sync_failed:
             _get(client)

@@ -6,7 +6,6 @@ import asyncio
 import gc
 import logging
 import os
-import socket
 import threading
 import time
 import warnings
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _ports import closed_port_url
 from payloads import RETURN_ORDER
 
 from wechatpay_chain import ApiError, Client, SignatureError, Timeout, TimeoutError, TransportError
@@ -102,17 +102,10 @@ def test_4xx_is_never_retried(fast: Client, mock: MockPlatform) -> None:
     assert mock.counts[GET_KEY] == 1
 
 
-def _closed_port() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
 def test_connection_refused_fails_over_to_the_backup_host(mock: MockPlatform) -> None:
     events: list[Attempt] = []
     with mock.client(
-        base_url=_closed_port(), backup_urls=[mock.base_url], retry=FAST, on_attempt=events.append
+        base_url=closed_port_url(), backup_urls=[mock.base_url], retry=FAST, on_attempt=events.append
     ) as client:
         assert _post(client).status_code == 200  # nothing was sent to the primary: safe for a POST
     assert mock.counts[POST_KEY] == 1
@@ -128,7 +121,7 @@ def test_connection_refused_everywhere_is_a_transport_error() -> None:
             serial="S",
             private_key=platform.merchant_key,
             certs={platform.public_key_id: platform.platform_key.public_key()},
-            base_url=_closed_port(),
+            base_url=closed_port_url(),
             backup_urls=[],
             retry=FAST,
             validate=False,

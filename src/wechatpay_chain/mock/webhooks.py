@@ -24,14 +24,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ..v2.codec import XmlError, decode_xml
-from ..v3.notifications import build_notification
-from ..v3.protocol import AUTH_SCHEMA
-from .delivery import NotifyingPlatform
+from .delivery import SIGNATURE_TYPE_HEADER, NotifyingPlatform, signed_notification
 
 __all__ = ["RETRY_SCHEDULE", "SIGNATURE_TYPE_HEADER", "Attempt", "Delivery", "WebhookPlatform", "Webhooks"]
 
 # The platform names its signature scheme on answers and notifications; some SDKs need it.
-SIGNATURE_TYPE_HEADER = "Wechatpay-Signature-Type"
 
 # Seconds between attempts after a failed one (the platform's published schedule).
 RETRY_SCHEDULE: tuple[float, ...] = (
@@ -127,17 +124,10 @@ class Webhooks:
         delivery = Delivery(event_type, url, "v3", dict(resource), str(uuid.uuid4()))
 
         def request() -> tuple[dict[str, str], bytes]:
-            headers, body = build_notification(
-                event_type,
-                resource,
-                apiv3_key=platform.apiv3_key,
-                platform_key=platform.platform_key,
-                serial=platform.signing_serial,
-                now=platform.clock,
-                original_type=original_type,
-                event_id=delivery.event_id,  # a retry is the same notification: same id
+            # A retry is the same notification: the same event id.
+            return signed_notification(
+                platform, event_type, resource, original_type=original_type, event_id=delivery.event_id
             )
-            return {**headers, SIGNATURE_TYPE_HEADER: AUTH_SCHEMA}, body
 
         return self._launch(delivery, request)
 
