@@ -254,6 +254,43 @@ def test_mock_serve_port_state_file_and_sigterm(tmp_path: Path, capsys: pytest.C
         assert server.wait(timeout=10) == 0
 
 
+def test_mock_drives_transfers_and_combined_orders_from_the_shell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What only the platform does to a transfer bill or a combined order, asked from the shell."""
+    import signal
+
+    from _ports import free_port
+
+    from wechatpay_chain import Client
+
+    port = free_port()
+    server = _serve("--keys-dir", str(tmp_path), "--port", str(port))
+    try:
+        with Client.from_file(tmp_path / "wechatpay.toml") as client:
+            client.v3.fund_app.mch_transfer.transfer_bills.post(
+                json={
+                    "appid": "wxd678efh567hg6787",
+                    "out_bill_no": "CLI-T1",
+                    "transfer_scene_id": "1000",
+                    "openid": "o-MYE42l80oelYMDE34nYD456Xoy",
+                    "transfer_amount": 400,
+                    "transfer_remark": "2026年11月报销",
+                    "transfer_scene_report_infos": [{"info_type": "活动名称", "info_content": "注册会员有礼"}],
+                }
+            )
+        assert main(["mock", "confirm-transfer", "CLI-T1", "--port", str(port)]) == 0
+        capsys.readouterr()
+        assert main(["mock", "complete-transfer", "CLI-T1", "--port", str(port), "--fail", "ACCOUNT_FROZEN"]) == 0
+        finished = json.loads(capsys.readouterr().out)
+        assert finished["state"] == "FAIL" and finished["fail_reason"] == "ACCOUNT_FROZEN"
+        assert main(["mock", "pay-combined", "NO-SUCH", "--port", str(port)]) == 1
+        assert "NO-SUCH" in capsys.readouterr().err
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0
+
+
 def test_mock_drive_without_a_server(capsys: pytest.CaptureFixture[str]) -> None:
     import socket
 

@@ -241,8 +241,8 @@ def command_mock_drive(args: argparse.Namespace) -> int:
     keywords: dict[str, Any] = {}
     first = ACTIONS[args.mock][1][0]
     keywords[first] = float(args.target) if first == "seconds" else args.target
-    for name in ("payer", "mchid"):
-        if getattr(args, name, None):
+    for name in ("payer", "mchid", "fail", "reason"):
+        if getattr(args, name, None) and name in ACTIONS[args.mock][1]:
             keywords[name] = getattr(args, name)
     url = f"http://127.0.0.1:{args.port}{CONTROL_PREFIX}{args.mock}"
     try:
@@ -344,14 +344,24 @@ def build_parser() -> argparse.ArgumentParser:
         "advance": ("seconds", "move the sandbox clock on (expiry, delayed refunds)"),
         "order": ("out_trade_no", "print the stored order"),
         "refund": ("out_refund_no", "print the stored refund"),
+        "pay-combined": ("combine_out_trade_no", "the payer pays a combined order (every sub-order)"),
+        "combined-order": ("combine_out_trade_no", "print the stored combined order"),
+        "confirm-transfer": ("out_bill_no", "the user confirms a transfer bill"),
+        "complete-transfer": ("number", "a transfer bill or batch ends (SUCCESS, or FAIL with --fail)"),
+        "close-transfer": ("number", "an unconfirmed bill is cancelled, a batch closed"),
+        "transfer": ("number", "print the stored transfer bill or batch"),
     }
     for action, (target, summary) in drives.items():
         drive = mock.add_parser(action, help=f"{summary}, in a running `mock serve`")
         drive.add_argument("target", metavar=target)
         drive.add_argument("--port", type=int, required=True, help="the port `mock serve` listens on")
         drive.add_argument("--mchid", help="the merchant (default: any)")
-        if action == "pay":
+        if action in ("pay", "pay-combined"):
             drive.add_argument("--payer", help="the payer's openid")
+        if action == "complete-transfer":
+            drive.add_argument("--fail", help="the reason it fails (default: it succeeds)")
+        if action == "close-transfer":
+            drive.add_argument("--reason", help="a batch's close_reason (default OVERDUE_CLOSE)")
         drive.set_defaults(run=command_mock_drive)
     return parser
 

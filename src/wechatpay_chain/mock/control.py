@@ -26,6 +26,12 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "advance": ("advance", ("seconds",)),
     "order": ("order", ("out_trade_no", "mchid")),
     "refund": ("refund", ("out_refund_no", "mchid")),
+    "pay-combined": ("pay_combined", ("combine_out_trade_no", "payer")),
+    "combined-order": ("combined_order", ("combine_out_trade_no",)),
+    "confirm-transfer": ("confirm_transfer", ("out_bill_no", "mchid")),
+    "complete-transfer": ("complete_transfer", ("number", "fail", "mchid")),
+    "close-transfer": ("close_transfer", ("number", "reason", "mchid")),
+    "transfer": ("transfer", ("number", "mchid")),
 }
 
 
