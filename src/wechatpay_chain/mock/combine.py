@@ -16,15 +16,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import orders
-from .rules import Ask, Table, amount
+from .rules import Ask, Business, Table, amount
 from .shapes import shaped
 from .state import Refusal, parse_v3_time
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 __all__ = ["COMBINED", "combined_view", "find_combined", "pay_combined", "sub_orders"]
 
@@ -33,7 +30,7 @@ QUERY_KEY = "v3/combine-transactions/out-trade-no/{combine_out_trade_no}"
 _CHANNELS = {"jsapi": "JSAPI", "app": "APP", "h5": "MWEB", "native": "NATIVE", "miniprogram": "JSAPI"}
 
 
-def find_combined(sandbox: Sandbox, **ids: Any) -> dict[str, Any]:
+def find_combined(sandbox: Business, **ids: Any) -> dict[str, Any]:
     wanted = {name: str(value) for name, value in ids.items() if value}
     for record in sandbox.state.every("combined"):
         if any(record.get(name) == value for name, value in wanted.items()):
@@ -41,7 +38,7 @@ def find_combined(sandbox: Sandbox, **ids: Any) -> dict[str, Any]:
     raise orders.NOT_FOUND
 
 
-def sub_orders(sandbox: Sandbox, record: Mapping[str, Any]) -> list[dict[str, Any]]:
+def sub_orders(sandbox: Business, record: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [order for key in record["_orders"] if (order := sandbox.state.get("orders", key)) is not None]
 
 
@@ -85,7 +82,7 @@ def _sub_order(ask: Ask, sub: Mapping[str, Any], trade_type: str, now: float, ex
     return {name: value for name, value in order.items() if value is not None}
 
 
-def combined_view(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
+def combined_view(sandbox: Business, record: dict[str, Any]) -> dict[str, Any]:
     """The combined order under the combine query's names, its sub-orders read from the order book."""
     subs = []
     for order in sub_orders(sandbox, record):
@@ -107,7 +104,7 @@ def combined_view(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
 
 # -- the merchant's operations ----------------------------------------------------------------------
 def create(trade_type: str) -> Any:
-    def rule(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+    def rule(sandbox: Business, ask: Ask) -> dict[str, Any]:
         record = _store(sandbox, ask, trade_type)
         prepay = record["_prepay_id"]
         return {
@@ -119,7 +116,7 @@ def create(trade_type: str) -> Any:
     return rule
 
 
-def _store(sandbox: Sandbox, ask: Ask, trade_type: str) -> dict[str, Any]:
+def _store(sandbox: Business, ask: Ask, trade_type: str) -> dict[str, Any]:
     state = sandbox.state
     combine_no = str(ask.get("combine_out_trade_no"))
     key = f"{ask.get('combine_mchid') or ask.mchid}/{combine_no}"
@@ -167,7 +164,7 @@ def _store(sandbox: Sandbox, ask: Ask, trade_type: str) -> dict[str, Any]:
     return state.put("combined", key, record)
 
 
-def query(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query(sandbox: Business, ask: Ask) -> dict[str, Any]:
     record = find_combined(
         sandbox,
         combine_out_trade_no=ask.get("combine_out_trade_no"),
@@ -176,7 +173,7 @@ def query(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     return combined_view(sandbox, record)
 
 
-def close(sandbox: Sandbox, ask: Ask) -> None:
+def close(sandbox: Business, ask: Ask) -> None:
     record = find_combined(sandbox, combine_out_trade_no=ask.get("combine_out_trade_no"))
     subs = sub_orders(sandbox, record)
     if any(order["trade_state"] in ("SUCCESS", "REFUND") for order in subs):
@@ -186,7 +183,7 @@ def close(sandbox: Sandbox, ask: Ask) -> None:
 
 
 # -- the test's side ----------------------------------------------------------------------------------
-def pay_combined(sandbox: Sandbox, record: dict[str, Any], *, payer: str | None = None) -> dict[str, Any]:
+def pay_combined(sandbox: Business, record: dict[str, Any], *, payer: str | None = None) -> dict[str, Any]:
     """The payer pays every sub-order at once; one combine notification follows."""
     state = sandbox.state
     with state.lock:

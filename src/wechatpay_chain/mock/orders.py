@@ -12,13 +12,10 @@ both protocols from one order book. A v2 order is notified in v2 XML, a v3 order
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .rules import Ask, Table, amount
+from .rules import Ask, Business, Table, amount
 from .state import Refusal, parse_v3_time, v2_time, v3_time
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 __all__ = ["ORDERS", "expire_order", "fail_payment", "find_order", "pay", "v2_view"]
 
@@ -48,7 +45,7 @@ def _key(owner: str, out_trade_no: str) -> str:
 
 
 def find_order(
-    sandbox: Sandbox, owner: str | None, *, out_trade_no: Any = None, transaction_id: Any = None
+    sandbox: Business, owner: str | None, *, out_trade_no: Any = None, transaction_id: Any = None
 ) -> dict[str, Any]:
     """The order named by either id (``owner`` None: any merchant's); NOT_FOUND otherwise."""
     state = sandbox.state
@@ -70,7 +67,7 @@ def _identity(order: dict[str, Any]) -> tuple[Any, ...]:
     return (order.get("description"), order["amount"]["total"], order.get("trade_type"), order.get("attach"))
 
 
-def _store(sandbox: Sandbox, ask: Ask, order: dict[str, Any]) -> dict[str, Any]:
+def _store(sandbox: Business, ask: Ask, order: dict[str, Any]) -> dict[str, Any]:
     """A new order, or the same one again when the request repeats; REUSED when it differs."""
     state = sandbox.state
     key = _key(ask.owner(), order["out_trade_no"])
@@ -103,7 +100,7 @@ def _store(sandbox: Sandbox, ask: Ask, order: dict[str, Any]) -> dict[str, Any]:
     return order
 
 
-def expire_order(sandbox: Sandbox, order: dict[str, Any]) -> None:
+def expire_order(sandbox: Business, order: dict[str, Any]) -> None:
     with sandbox.state.lock:
         if order["trade_state"] == "NOTPAY":
             _move(order, "CLOSED")
@@ -133,13 +130,13 @@ def _v3_order(ask: Ask, trade_type: str) -> dict[str, Any]:
 
 
 def create_v3(trade_type: str) -> Any:
-    def create(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+    def create(sandbox: Business, ask: Ask) -> dict[str, Any]:
         return _prepay_view(_store(sandbox, ask, _v3_order(ask, trade_type)))
 
     return create
 
 
-def codepay_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def codepay_v3(sandbox: Business, ask: Ask) -> dict[str, Any]:
     """Payment code (付款码): the payer scanned, the platform charges at once."""
     order = _store(sandbox, ask, _v3_order(ask, "MICROPAY"))
     if order["trade_state"] == "NOTPAY":
@@ -147,13 +144,13 @@ def codepay_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     return order
 
 
-def query_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query_v3(sandbox: Business, ask: Ask) -> dict[str, Any]:
     return find_order(
         sandbox, ask.owner(), out_trade_no=ask.get("out_trade_no"), transaction_id=ask.get("transaction_id")
     )
 
 
-def close_v3(sandbox: Sandbox, ask: Ask) -> None:
+def close_v3(sandbox: Business, ask: Ask) -> None:
     order = find_order(sandbox, ask.owner(), out_trade_no=ask.get("out_trade_no"))
     if order["trade_state"] in ("SUCCESS", "REFUND"):
         raise PAID
@@ -161,7 +158,7 @@ def close_v3(sandbox: Sandbox, ask: Ask) -> None:
         _move(order, "CLOSED")
 
 
-def reverse(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def reverse(sandbox: Business, ask: Ask) -> dict[str, Any]:
     order = find_order(
         sandbox, ask.owner(), out_trade_no=ask.get("out_trade_no"), transaction_id=ask.get("transaction_id")
     )
@@ -228,34 +225,39 @@ def v2_view(order: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in view.items() if value is not None}
 
 
-def unifiedorder(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def unifiedorder(sandbox: Business, ask: Ask) -> dict[str, Any]:
     return v2_view(_store(sandbox, ask, _v2_order(ask)))
 
 
-def micropay(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def micropay(sandbox: Business, ask: Ask) -> dict[str, Any]:
     order = _store(sandbox, ask, _v2_order(ask, "MICROPAY"))
     if order["trade_state"] == "NOTPAY":
         pay(sandbox, order, notify=False)
     return v2_view(order)
 
 
-def orderquery(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def orderquery(sandbox: Business, ask: Ask) -> dict[str, Any]:
     return v2_view(query_v3(sandbox, ask))
 
 
-def closeorder(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def closeorder(sandbox: Business, ask: Ask) -> dict[str, Any]:
     close_v3(sandbox, ask)
     return {"appid": ask.get("appid"), "mch_id": ask.get("mch_id")}
 
 
-def reverse_v2(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def reverse_v2(sandbox: Business, ask: Ask) -> dict[str, Any]:
     reverse(sandbox, ask)
     return {"appid": ask.get("appid"), "mch_id": ask.get("mch_id"), "recall": "N"}
 
 
 # -- transitions a merchant cannot cause (the test's side) -----------------------------------------------
 def pay(
-    sandbox: Sandbox, order: dict[str, Any], *, payer: str | None = None, bank_type: str = "OTHERS", notify: bool = True
+    sandbox: Business,
+    order: dict[str, Any],
+    *,
+    payer: str | None = None,
+    bank_type: str = "OTHERS",
+    notify: bool = True,
 ) -> dict[str, Any]:
     """The payer pays: SUCCESS, a transaction id, the payer's amount; then the notification."""
     state = sandbox.state
@@ -282,7 +284,7 @@ def pay(
     return order
 
 
-def fail_payment(sandbox: Sandbox, order: dict[str, Any]) -> dict[str, Any]:
+def fail_payment(sandbox: Business, order: dict[str, Any]) -> dict[str, Any]:
     """The payment fails (PAYERROR): the platform notifies nothing, the merchant finds out by query."""
     with sandbox.state.lock:
         if order["trade_state"] != "NOTPAY":

@@ -9,14 +9,11 @@ refunded; a return gives back at most what went to that receiver and was not ret
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .orders import find_order
-from .rules import Ask, Table, amount
+from .rules import Ask, Business, Table, amount
 from .state import Refusal, v3_time
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 __all__ = ["MAX_RATIO", "PROFIT_SHARING"]
 
@@ -24,7 +21,7 @@ MAX_RATIO = 0.3  # the platform's default ceiling on what a merchant may share o
 ORDER_GONE = Refusal(404, "RESOURCE_NOT_EXISTS", "分账单不存在", v2_code="ORDERNOTEXIST")
 
 
-def _paid_order(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def _paid_order(sandbox: Business, ask: Ask) -> dict[str, Any]:
     try:
         order = find_order(sandbox, ask.owner(), transaction_id=ask.get("transaction_id"))
     except Refusal:
@@ -36,7 +33,7 @@ def _paid_order(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     return order
 
 
-def _finish(sandbox: Sandbox, record: dict[str, Any]) -> None:
+def _finish(sandbox: Business, record: dict[str, Any]) -> None:
     with sandbox.state.lock:
         if record["state"] != "PROCESSING":
             return
@@ -46,7 +43,7 @@ def _finish(sandbox: Sandbox, record: dict[str, Any]) -> None:
             receiver.update(result="SUCCESS", finish_time=now)
 
 
-def _create(sandbox: Sandbox, ask: Ask, receivers: list[dict[str, Any]]) -> dict[str, Any]:
+def _create(sandbox: Business, ask: Ask, receivers: list[dict[str, Any]]) -> dict[str, Any]:
     state = sandbox.state
     order = _paid_order(sandbox, ask)
     key = f"{ask.owner()}/{ask.get('out_order_no')}"
@@ -89,16 +86,16 @@ def _create(sandbox: Sandbox, ask: Ask, receivers: list[dict[str, Any]]) -> dict
     return record
 
 
-def create_order(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def create_order(sandbox: Business, ask: Ask) -> dict[str, Any]:
     return _create(sandbox, ask, list(ask.get("receivers") or []))
 
 
-def unfreeze(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def unfreeze(sandbox: Business, ask: Ask) -> dict[str, Any]:
     """Give the order's unshared rest to the merchant: a profit-sharing order without receivers."""
     return _create(sandbox, ask, [])
 
 
-def _find(sandbox: Sandbox, owner: str, out_order_no: Any = None, order_id: Any = None) -> dict[str, Any]:
+def _find(sandbox: Business, owner: str, out_order_no: Any = None, order_id: Any = None) -> dict[str, Any]:
     for record in sandbox.state.every("profitsharing"):
         if record["_owner"] == owner and (
             (out_order_no and record["out_order_no"] == out_order_no) or (order_id and record["order_id"] == order_id)
@@ -107,14 +104,14 @@ def _find(sandbox: Sandbox, owner: str, out_order_no: Any = None, order_id: Any 
     raise ORDER_GONE
 
 
-def query_order(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query_order(sandbox: Business, ask: Ask) -> dict[str, Any]:
     record = _find(sandbox, ask.owner(), out_order_no=ask.get("out_order_no"))
     if record["transaction_id"] != ask.get("transaction_id"):
         raise ORDER_GONE
     return record
 
 
-def create_return(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def create_return(sandbox: Business, ask: Ask) -> dict[str, Any]:
     state = sandbox.state
     shared = _find(sandbox, ask.owner(), ask.get("out_order_no"), ask.get("order_id"))
     key = f"{ask.owner()}/{ask.get('out_return_no')}"
@@ -156,7 +153,7 @@ def create_return(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     return record
 
 
-def query_return(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query_return(sandbox: Business, ask: Ask) -> dict[str, Any]:
     record = sandbox.state.get("returns", f"{ask.owner()}/{ask.get('out_return_no')}")
     if record is None or record["out_order_no"] != ask.get("out_order_no"):
         raise Refusal(404, "RESOURCE_NOT_EXISTS", "回退单不存在")

@@ -11,14 +11,11 @@ An ABNORMAL or CLOSED refund gives its amount back to what can be refunded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .orders import find_order
-from .rules import Ask, Table, amount
+from .rules import Ask, Business, Table, amount
 from .state import Refusal, v3_time
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 __all__ = ["REFUNDS", "find_refund", "settle_refund", "v2_refund_view"]
 
@@ -26,7 +23,7 @@ NOT_FOUND = Refusal(404, "RESOURCE_NOT_EXISTS", "退款单不存在", v2_code="R
 ENDS = {"SUCCESS": "REFUND.SUCCESS", "ABNORMAL": "REFUND.ABNORMAL", "CLOSED": "REFUND.CLOSED"}
 
 
-def find_refund(sandbox: Sandbox, owner: str | None, **ids: Any) -> dict[str, Any]:
+def find_refund(sandbox: Business, owner: str | None, **ids: Any) -> dict[str, Any]:
     ids = {name: str(value) for name, value in ids.items() if value}
     for record in sandbox.state.every("refunds"):
         if (owner is None or record["_owner"] == owner) and any(
@@ -36,7 +33,7 @@ def find_refund(sandbox: Sandbox, owner: str | None, **ids: Any) -> dict[str, An
     raise NOT_FOUND
 
 
-def _open(sandbox: Sandbox, ask: Ask, out_refund_no: str, refund: int, total: int, notify_url: Any) -> dict[str, Any]:
+def _open(sandbox: Business, ask: Ask, out_refund_no: str, refund: int, total: int, notify_url: Any) -> dict[str, Any]:
     """Check the platform's rules and record a PROCESSING refund (the same one again on a repeat)."""
     state = sandbox.state
     owner = ask.owner()
@@ -93,7 +90,7 @@ def _open(sandbox: Sandbox, ask: Ask, out_refund_no: str, refund: int, total: in
     return record
 
 
-def settle_refund(sandbox: Sandbox, record: dict[str, Any], status: str, *, quiet: bool = False) -> dict[str, Any]:
+def settle_refund(sandbox: Business, record: dict[str, Any], status: str, *, quiet: bool = False) -> dict[str, Any]:
     """PROCESSING -> ``status`` and its notification (``quiet``: skip when no longer PROCESSING)."""
     state = sandbox.state
     with state.lock:
@@ -115,7 +112,7 @@ def settle_refund(sandbox: Sandbox, record: dict[str, Any], status: str, *, quie
 
 
 # -- v3 ---------------------------------------------------------------------------------------------
-def create_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def create_v3(sandbox: Business, ask: Ask) -> dict[str, Any]:
     money = ask.get("amount") or {}
     return _open(
         sandbox,
@@ -127,7 +124,7 @@ def create_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     )
 
 
-def query_v3(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query_v3(sandbox: Business, ask: Ask) -> dict[str, Any]:
     return find_refund(sandbox, ask.owner(), out_refund_no=ask.get("out_refund_no"), refund_id=ask.get("refund_id"))
 
 
@@ -148,7 +145,7 @@ def v2_refund_view(record: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def create_v2(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def create_v2(sandbox: Business, ask: Ask) -> dict[str, Any]:
     record = _open(
         sandbox,
         ask,
@@ -160,7 +157,7 @@ def create_v2(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     return {"appid": ask.get("appid"), "mch_id": ask.get("mch_id"), **v2_refund_view(record)}
 
 
-def query_v2(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query_v2(sandbox: Business, ask: Ask) -> dict[str, Any]:
     """Every refund of the order, numbered ``_0``, ``_1``... as v2 answers list them."""
     owner = ask.owner()
     ids = {name: ask.get(name) for name in ("refund_id", "out_refund_no", "transaction_id", "out_trade_no")}

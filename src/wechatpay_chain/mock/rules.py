@@ -10,12 +10,43 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .webhooks import WebhookPlatform
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-__all__ = ["Ask", "Rule", "Table", "amount", "text"]
+    from ..catalog.specs import Catalog
+    from .state import SandboxState
+    from .webhooks import Webhooks
+
+__all__ = ["Ask", "Business", "Rule", "SandboxPlatform", "Table", "amount", "text"]
+
+
+class SandboxPlatform(WebhookPlatform, Protocol):
+    """What the sandbox reads of the platform: whose it is, its specs, clock, APIv2 key and merchant key."""
+
+    mchid: str
+    catalog: Catalog
+    secret: str
+    merchant_key: rsa.RSAPrivateKey  # whose public half encrypts answers' sensitive fields (transfers)
+
+
+class Business(Protocol):
+    """What the business tables read and drive of the sandbox (``sandbox.Sandbox``), so that the
+    tables need not import the module that imports them."""
+
+    platform: SandboxPlatform
+    state: SandboxState
+    webhooks: Webhooks
+    refund_delay: float | None
+    profit_sharing_delay: float | None
+    transfer_delay: float | None
+
+    def notify_order(self, order: dict[str, Any]) -> None: ...
+
+    def notify_refund(self, record: dict[str, Any], event_type: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +67,7 @@ class Ask:
         return self.fields.get(name)
 
 
-Rule = Callable[["Sandbox", Ask], dict[str, Any] | None]
+Rule = Callable[[Business, Ask], dict[str, Any] | None]
 Table = dict[str, Rule]
 
 

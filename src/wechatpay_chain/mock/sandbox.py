@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..v2.codec import encode_xml
 from ..v2.messages import sign_v2_answer
@@ -25,15 +25,13 @@ from .combine import COMBINED
 from .orders import ORDERS, expire_order, v2_view
 from .profitsharing import PROFIT_SHARING
 from .refunds import REFUNDS, settle_refund, v2_refund_view
-from .rules import Ask, Table
+from .rules import Ask, SandboxPlatform, Table
 from .shapes import shaped
 from .state import Refusal, SandboxState
-from .webhooks import WebhookPlatform, Webhooks
+from .webhooks import Webhooks
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    from ..catalog.specs import Catalog, Operation
+    from ..catalog.specs import Operation
 
 __all__ = ["RULES", "Sandbox", "SandboxPlatform"]
 
@@ -47,15 +45,6 @@ RULES: Table = {
 }
 _V2_REFUND_STATUS = {"SUCCESS": "SUCCESS", "ABNORMAL": "CHANGE", "CLOSED": "REFUNDCLOSE"}
 _NOT_NOTIFIED = ("prepay_id", "trade_state", "trade_state_desc", "code_url", "mweb_url")
-
-
-class SandboxPlatform(WebhookPlatform, Protocol):
-    """What the sandbox reads of the platform: whose it is, its specs, clock, APIv2 key and merchant key."""
-
-    mchid: str
-    catalog: Catalog
-    secret: str
-    merchant_key: rsa.RSAPrivateKey  # whose public half encrypts answers' sensitive fields (transfers)
 
 
 class Sandbox:

@@ -14,13 +14,10 @@ batch (then the same batch is answered); an unknown number is 404 ``NOT_FOUND``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .rules import Ask, Table, amount
+from .rules import Ask, Business, Table, amount
 from .state import Refusal, v3_time
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 __all__ = ["TRANSFER_BATCHES", "close_batch", "find_batch", "finish_batch", "rearm"]
 
@@ -30,7 +27,7 @@ _ROOT = "v3/transfer/batches"
 _BATCH_FIELDS = ("appid", "batch_name", "batch_remark", "total_amount", "total_num", "transfer_scene_id")
 
 
-def find_batch(sandbox: Sandbox, owner: str | None, **ids: Any) -> dict[str, Any]:
+def find_batch(sandbox: Business, owner: str | None, **ids: Any) -> dict[str, Any]:
     wanted = {name: str(value) for name, value in ids.items() if value}
     for batch in sandbox.state.every("transfers"):
         if (owner is None or batch["mchid"] == owner) and any(batch.get(k) == v for k, v in wanted.items()):
@@ -38,13 +35,13 @@ def find_batch(sandbox: Sandbox, owner: str | None, **ids: Any) -> dict[str, Any
     raise NOT_FOUND
 
 
-def _touch(sandbox: Sandbox, batch: dict[str, Any], status: str) -> str:
+def _touch(sandbox: Business, batch: dict[str, Any], status: str) -> str:
     now = v3_time(sandbox.state.now())
     batch["batch_status"], batch["update_time"] = status, now
     return now
 
 
-def _start(sandbox: Sandbox, batch: dict[str, Any]) -> None:
+def _start(sandbox: Business, batch: dict[str, Any]) -> None:
     with sandbox.state.lock:
         if batch["batch_status"] == "ACCEPTED":
             now = _touch(sandbox, batch, "PROCESSING")
@@ -52,7 +49,7 @@ def _start(sandbox: Sandbox, batch: dict[str, Any]) -> None:
                 detail.update(detail_status="PROCESSING", update_time=now)
 
 
-def _notify(sandbox: Sandbox, batch: dict[str, Any], event_type: str) -> None:
+def _notify(sandbox: Business, batch: dict[str, Any], event_type: str) -> None:
     url = batch.get("notify_url")
     if not url:
         return
@@ -64,7 +61,7 @@ def _notify(sandbox: Sandbox, batch: dict[str, Any], event_type: str) -> None:
 
 
 def finish_batch(
-    sandbox: Sandbox, batch: dict[str, Any], fail: str | Mapping[str, str] | None = None, *, quiet: bool = False
+    sandbox: Business, batch: dict[str, Any], fail: str | Mapping[str, str] | None = None, *, quiet: bool = False
 ) -> dict[str, Any]:
     """Every open detail ends (FAIL with its reason where ``fail`` says so), the batch FINISHED."""
     with sandbox.state.lock:
@@ -90,7 +87,7 @@ def finish_batch(
     return batch
 
 
-def close_batch(sandbox: Sandbox, batch: dict[str, Any], reason: str = "OVERDUE_CLOSE") -> dict[str, Any]:
+def close_batch(sandbox: Business, batch: dict[str, Any], reason: str = "OVERDUE_CLOSE") -> dict[str, Any]:
     """The batch closes before any money moved: every detail FAIL, ``close_reason`` set."""
     with sandbox.state.lock:
         if batch["batch_status"] not in OPEN:
@@ -106,7 +103,7 @@ def close_batch(sandbox: Sandbox, batch: dict[str, Any], reason: str = "OVERDUE_
     return batch
 
 
-def _arm(sandbox: Sandbox, batch: dict[str, Any]) -> None:
+def _arm(sandbox: Business, batch: dict[str, Any]) -> None:
     state = sandbox.state
     state.at(state.now(), lambda: _start(sandbox, batch))
     if sandbox.transfer_delay is not None:
@@ -114,7 +111,7 @@ def _arm(sandbox: Sandbox, batch: dict[str, Any]) -> None:
         state.at(due, lambda: finish_batch(sandbox, batch, quiet=True))
 
 
-def rearm(sandbox: Sandbox) -> None:
+def rearm(sandbox: Business) -> None:
     """After a state file is read: the timers of batches still open."""
     for batch in sandbox.state.every("transfers"):
         if batch["batch_status"] in OPEN:
@@ -130,7 +127,7 @@ def _identity(fields: Mapping[str, Any]) -> list[Any]:
     return [*(fields.get(name) for name in _BATCH_FIELDS), details]
 
 
-def create(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def create(sandbox: Business, ask: Ask) -> dict[str, Any]:
     state = sandbox.state
     owner = ask.owner()
     out_batch_no = str(ask.get("out_batch_no"))
@@ -198,7 +195,7 @@ def _truthy(value: Any) -> bool:
     return str(value).lower() in ("true", "1")
 
 
-def query_batch(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query_batch(sandbox: Business, ask: Ask) -> dict[str, Any]:
     batch = find_batch(sandbox, ask.owner(), batch_id=ask.get("batch_id"), out_batch_no=ask.get("out_batch_no"))
     answer: dict[str, Any] = {"transfer_batch": batch}
     if _truthy(ask.get("need_query_detail")):
@@ -209,7 +206,7 @@ def query_batch(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     return answer
 
 
-def query_detail(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query_detail(sandbox: Business, ask: Ask) -> dict[str, Any]:
     batch = find_batch(sandbox, ask.owner(), batch_id=ask.get("batch_id"), out_batch_no=ask.get("out_batch_no"))
     for detail in batch["_details"]:
         if detail["detail_id"] == ask.get("detail_id") or detail["out_detail_no"] == ask.get("out_detail_no"):

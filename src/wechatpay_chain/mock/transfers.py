@@ -15,14 +15,11 @@ from __future__ import annotations
 import base64
 import secrets
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..trust.crypto import oaep_decrypt, oaep_encrypt
-from .rules import Ask, Table, amount
+from .rules import Ask, Business, Table, amount
 from .state import Refusal, v3_time
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
 
 __all__ = [
     "CONFIRM_WINDOW",
@@ -43,7 +40,7 @@ _IDENTITY = ("appid", "openid", "transfer_amount", "transfer_remark", "transfer_
 _ROOT = "v3/fund-app/mch-transfer/transfer-bills"
 
 
-def find_bill(sandbox: Sandbox, owner: str | None, **ids: Any) -> dict[str, Any]:
+def find_bill(sandbox: Business, owner: str | None, **ids: Any) -> dict[str, Any]:
     """The bill named by ``out_bill_no`` or ``transfer_bill_no`` (``owner`` None: any merchant's)."""
     wanted = {name: str(value) for name, value in ids.items() if value}
     for bill in sandbox.state.every("transfer_bills"):
@@ -52,7 +49,7 @@ def find_bill(sandbox: Sandbox, owner: str | None, **ids: Any) -> dict[str, Any]
     raise NOT_FOUND
 
 
-def _for_merchant(sandbox: Sandbox, ciphertext: Any) -> Any:
+def _for_merchant(sandbox: Business, ciphertext: Any) -> Any:
     """``user_name`` as the platform answers it: re-encrypted with the merchant's public key."""
     platform = sandbox.platform
     try:
@@ -62,7 +59,7 @@ def _for_merchant(sandbox: Sandbox, ciphertext: Any) -> Any:
     return oaep_encrypt(platform.merchant_key.public_key(), clear)
 
 
-def _move(sandbox: Sandbox, bill: dict[str, Any], state: str, fail_reason: str | None = None) -> None:
+def _move(sandbox: Business, bill: dict[str, Any], state: str, fail_reason: str | None = None) -> None:
     bill["state"] = state
     bill["update_time"] = v3_time(sandbox.state.now())
     if fail_reason:
@@ -71,7 +68,7 @@ def _move(sandbox: Sandbox, bill: dict[str, Any], state: str, fail_reason: str |
         bill.pop("package_info", None)
 
 
-def _notify(sandbox: Sandbox, bill: dict[str, Any]) -> None:
+def _notify(sandbox: Business, bill: dict[str, Any]) -> None:
     url = bill.get("notify_url")
     if not url:
         return
@@ -81,7 +78,7 @@ def _notify(sandbox: Sandbox, bill: dict[str, Any]) -> None:
     sandbox.webhooks.send_v3(url, EVENT, resource, "mch_payment")
 
 
-def finish(sandbox: Sandbox, bill: dict[str, Any], state: str, fail_reason: str | None = None) -> dict[str, Any]:
+def finish(sandbox: Business, bill: dict[str, Any], state: str, fail_reason: str | None = None) -> dict[str, Any]:
     """An end (SUCCESS, FAIL, CANCELLED) and its notification; ValueError once the bill has ended."""
     with sandbox.state.lock:
         if bill["state"] in ENDS:
@@ -91,7 +88,7 @@ def finish(sandbox: Sandbox, bill: dict[str, Any], state: str, fail_reason: str 
     return bill
 
 
-def confirm(sandbox: Sandbox, bill: dict[str, Any]) -> dict[str, Any]:
+def confirm(sandbox: Business, bill: dict[str, Any]) -> dict[str, Any]:
     """The user confirms on the receiving page: WAIT_USER_CONFIRM -> TRANSFERING."""
     with sandbox.state.lock:
         if bill["state"] != "WAIT_USER_CONFIRM":
@@ -100,35 +97,35 @@ def confirm(sandbox: Sandbox, bill: dict[str, Any]) -> dict[str, Any]:
     return bill
 
 
-def complete(sandbox: Sandbox, bill: dict[str, Any], fail_reason: str | None = None) -> dict[str, Any]:
+def complete(sandbox: Business, bill: dict[str, Any], fail_reason: str | None = None) -> dict[str, Any]:
     """The money arrives (SUCCESS) or not (FAIL, ``fail_reason``); an unconfirmed bill counts as confirmed."""
     if bill["state"] not in ("ACCEPTED", "WAIT_USER_CONFIRM", "TRANSFERING"):
         raise ValueError(f"transfer bill {bill['out_bill_no']} is {bill['state']}: it cannot be completed")
     return finish(sandbox, bill, "FAIL" if fail_reason else "SUCCESS", fail_reason)
 
 
-def close_unconfirmed(sandbox: Sandbox, bill: dict[str, Any]) -> dict[str, Any]:
+def close_unconfirmed(sandbox: Business, bill: dict[str, Any]) -> dict[str, Any]:
     """The user never confirms: CANCELLED with ``OVERDUE_CLOSE``, as the day's end would do."""
     if bill["state"] not in ("ACCEPTED", "WAIT_USER_CONFIRM"):
         raise ValueError(f"transfer bill {bill['out_bill_no']} is {bill['state']}, not waiting for the user")
     return finish(sandbox, bill, "CANCELLED", "OVERDUE_CLOSE")
 
 
-def _overdue(sandbox: Sandbox, bill: dict[str, Any]) -> None:
+def _overdue(sandbox: Business, bill: dict[str, Any]) -> None:
     with sandbox.state.lock:
         waiting = bill["state"] in ("ACCEPTED", "WAIT_USER_CONFIRM")
     if waiting:
         finish(sandbox, bill, "CANCELLED", "OVERDUE_CLOSE")
 
 
-def _cancelled(sandbox: Sandbox, bill: dict[str, Any]) -> None:
+def _cancelled(sandbox: Business, bill: dict[str, Any]) -> None:
     with sandbox.state.lock:
         canceling = bill["state"] == "CANCELING"
     if canceling:
         finish(sandbox, bill, "CANCELLED", "MCH_CANCEL")
 
 
-def rearm(sandbox: Sandbox) -> None:
+def rearm(sandbox: Business) -> None:
     """After a state file is read: the timers of bills still waiting for the clock."""
     for bill in sandbox.state.every("transfer_bills"):
         if bill["state"] in ("ACCEPTED", "WAIT_USER_CONFIRM"):
@@ -138,7 +135,7 @@ def rearm(sandbox: Sandbox) -> None:
 
 
 # -- the merchant's operations ----------------------------------------------------------------------
-def create(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def create(sandbox: Business, ask: Ask) -> dict[str, Any]:
     state = sandbox.state
     owner = ask.owner()
     out_bill_no = str(ask.get("out_bill_no"))
@@ -170,13 +167,13 @@ def create(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
     return bill
 
 
-def query(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def query(sandbox: Business, ask: Ask) -> dict[str, Any]:
     return find_bill(
         sandbox, ask.owner(), out_bill_no=ask.get("out_bill_no"), transfer_bill_no=ask.get("transfer_bill_no")
     )
 
 
-def cancel(sandbox: Sandbox, ask: Ask) -> dict[str, Any]:
+def cancel(sandbox: Business, ask: Ask) -> dict[str, Any]:
     """Before the user confirmed: CANCELING now, CANCELLED (notified) a moment later."""
     bill = find_bill(sandbox, ask.owner(), out_bill_no=ask.get("out_bill_no"))
     if bill["state"] in ("CANCELING", "CANCELLED"):
