@@ -31,6 +31,7 @@ keys and APIv3 key.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from .trust.store import KeyStore
 
 __all__ = ["FleetNotifications", "Merchants"]
+
+log = logging.getLogger("wechatpay_chain")
 
 
 class Merchants:
@@ -190,12 +193,28 @@ class FleetNotifications:
 
     def client_for(self, headers: Mapping[str, str]) -> Client:
         """The client of the merchant whose key the notification names (not verified yet)."""
-        serial = find_header(headers, "Wechatpay-Serial")
-        if not serial:
-            raise SignatureError("headers", "missing Wechatpay-Serial")
+        serial = _serial_of(headers)
+        return self._client_of(serial, self._stored_owner(serial))
+
+    def _stored_owner(self, serial: str) -> str | None:
+        """The merchant the store's key-id index names for ``serial``; a store that fails (Redis
+        down) is logged and skipped: the clients' own rings may still verify the notification."""
+        store = self._fleet.key_store
+        if store is None:
+            return None
+        try:
+            return store.merchant_for(serial)
+        except Exception as error:
+            log.warning(
+                "the key store could not route Wechatpay-Serial %s (%s: %s); looking in the clients' rings",
+                serial,
+                type(error).__name__,
+                error,
+            )
+            return None
+
+    def _client_of(self, serial: str, mchid: str | None) -> Client:
         fleet = self._fleet
-        store = fleet.key_store
-        mchid = store.merchant_for(serial) if store is not None else None
         if mchid is None:
             for client in fleet.clients.values():
                 if serial in client.trusted_keys:
@@ -231,3 +250,10 @@ class FleetNotifications:
     def ack(success: bool = True, message: str | None = None, *, status: int | None = None) -> Acknowledgement:
         """(status, headers, body) to answer a v3 notification: 204 on success, 4xx/5xx FAIL otherwise."""
         return ack(success, message, status=status)
+
+
+def _serial_of(headers: Mapping[str, str]) -> str:
+    serial = find_header(headers, "Wechatpay-Serial")
+    if not serial:
+        raise SignatureError("headers", "missing Wechatpay-Serial")
+    return serial

@@ -42,7 +42,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import ConfigError, WeChatPayError
+from ..errors import ConfigError
 from ..naming import path_segments
 from ..response import Response
 from ..transport.driver import in_blocking_call, pause
@@ -70,7 +70,9 @@ class Certificates:
 
     Observable: ``downloads`` (``v3/certificates`` answers this client fetched), ``failures``
     and ``last_error`` (refreshes that failed in a trigger, which never fails a call),
-    ``current`` (the certificates last adopted or downloaded).
+    ``current`` (the certificates last adopted or downloaded). ``last_error`` is any exception
+    a trigger met: this library's errors, or a store backend's (``redis.ConnectionError``,
+    ``OSError``).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -78,7 +80,7 @@ class Certificates:
         self.current: list[PlatformCertificate] = []
         self.downloads = 0
         self.failures = 0
-        self.last_error: WeChatPayError | None = None
+        self.last_error: Exception | None = None
         self._own_store: KeyStore | None = None
         self._last_attempt: float | None = None  # expiry trigger, on the client's clock
         self._last_download: float | None = None  # any download, on the monotonic clock
@@ -192,9 +194,11 @@ class Certificates:
         return key_id in engine.trusted_keys
 
     async def _quietly(self, update: Any, why: str) -> None:
+        # Any failure, not only ours: a store's backend raises its own errors (redis-py's
+        # ConnectionError, OSError from a folder), and a trigger must not fail the call.
         try:
             await update
-        except WeChatPayError as error:
+        except Exception as error:
             self.failures += 1
             self.last_error = error
             log.warning(
