@@ -21,8 +21,9 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from wechatpay_chain import ConfigError, SignatureError
+from wechatpay_chain import ConfigError, SignatureError, WeChatPayError
 from wechatpay_chain.cli import main
+from wechatpay_chain.errors import EventInProgress
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.platform import MockAnswer
@@ -210,9 +211,15 @@ def test_notifications_learn_a_key_and_deduplicate(platform: MockPlatform) -> No
         headers, body = notification(platform, "EV-1")
         event = worker.notifications.parse(headers, body, first_time=seen)
         assert event is not None and event.mchid == platform.mchid and event.resource["out_trade_no"] == "EV-1"
-        assert worker.notifications.parse(headers, body, first_time=seen) is None  # a duplicate
+        with pytest.raises(EventInProgress) as busy:  # delivered again while the first is being handled
+            worker.notifications.parse(headers, body, first_time=seen)
+        assert busy.value.event_id == "EV-1" and isinstance(busy.value, WeChatPayError)
         seen.forget("EV-1")  # handling failed: the next delivery is handled again
         assert worker.notifications.parse(headers, body, first_time=seen) is not None
+        seen.done("EV-1")  # handled
+        assert worker.notifications.parse(headers, body, first_time=seen) is None  # a duplicate: acknowledge
+        assert asyncio.run(worker.notifications.parse_async(headers, body, first_time=seen)) is None
+        assert worker.notifications.parse(headers, body, first_time=lambda event_id: False) is None
         assert worker.notifications.parse(headers, body).id == "EV-1"  # no first_time: no dedup
         with pytest.raises(ConfigError, match="first_time"):
             worker.notifications.parse(headers, body, first_time=set().add)  # type: ignore[arg-type]
@@ -337,12 +344,15 @@ async def _deliver_to_one_handler(
         except SignatureError:
             status, headers, body = fleet.notifications.ack(False, "invalid", status=401)
             return web.Response(status=status, headers=headers, body=body)
+        except EventInProgress:  # another delivery is being handled: the platform delivers it again
+            return web.Response(status=503)
         if event is not None:  # None: a duplicate, acknowledged below and not handed over
             if event.id in failing:
                 failing.discard(event.id)
                 seen.forget(event.id)  # the platform delivers it again: handle it then
                 return web.Response(status=500)
             handled.append((event.mchid, event.id))
+            seen.done(event.id)
         status, headers, body = fleet.notifications.ack()
         return web.Response(status=status, headers=headers, body=body)
 

@@ -179,6 +179,7 @@ class FleetNotifications:
         event = fleet.notifications.parse(request.headers, raw_body, first_time=seen)
         if event is not None:          # None: a duplicate, acknowledged and not handed over
             handle(event.mchid, event)
+            seen.done(event.id)        # EventInProgress raised: answer a failure
 
     The merchant is the one the store's key-id index names for the ``Wechatpay-Serial``
     (or, for keys configured with ``certs=``, whose client trusts it); that merchant's
@@ -231,7 +232,8 @@ class FleetNotifications:
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
     ) -> Notification | None:
         """Route, verify and decrypt; ``event.mchid`` names the merchant. With ``first_time``
-        (a dedup store or callable), a duplicate gives ``None``; without, never ``None``."""
+        (a dedup store or callable), a handled duplicate gives ``None`` and one being handled
+        raises ``EventInProgress``; without, never ``None``."""
         notifications = self.client_for(headers).notifications
         if first_time is None:
             return notifications.parse(headers, body)
