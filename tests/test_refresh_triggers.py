@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from wechatpay_chain import SignatureError
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.certificates import mint_platform_certificate
+from wechatpay_chain.seen_events import Claim, MemorySeenEvents
 from wechatpay_chain.trust.store import MemoryKeyStore, PlatformKeys
 from wechatpay_chain.v3.notifications import build_notification
 
@@ -79,6 +82,10 @@ def expire_soon(platform: MockPlatform, days: float = 4) -> None:
     """Give the platform a certificate (same key) that expires in ``days``: inside the refresh margin."""
     issued = time.time() - (5 * 365 - days - 1) * DAY  # mint_platform_certificate: 5 years from a day before
     platform._certificate = mint_platform_certificate(platform.platform_key, issued)
+
+
+def certificate_text(platform: MockPlatform) -> str:
+    return platform.platform_certificate.public_bytes(Encoding.PEM).decode("ascii")
 
 
 def notification(platform: MockPlatform, event_id: str) -> tuple[dict[str, str], bytes]:
@@ -160,5 +167,52 @@ def test_a_fleet_routes_by_the_rings_while_its_store_is_down(platform: MockPlatf
             event = asyncio.run(fleet.notifications.parse_async(headers, body))
             assert event is not None and event.id == "EV-3"
         assert "Redis is down" in caplog.text
+    finally:
+        fleet.close()
+
+
+# --- 3. async parsing keeps store calls off the event loop ------------------------------------------
+
+
+class ThreadNotingStore(MemoryKeyStore):
+    """Notes the thread each routing lookup runs on (a Redis round trip blocks it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[threading.Thread] = []
+
+    def merchant_for(self, key_id: str) -> str | None:
+        self.threads.append(threading.current_thread())
+        return super().merchant_for(key_id)
+
+
+class ThreadNotingSeen(MemorySeenEvents):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[threading.Thread] = []
+
+    def claim(self, event_id: str) -> Claim:
+        self.threads.append(threading.current_thread())
+        return super().claim(event_id)
+
+
+def test_async_parsing_routes_and_claims_off_the_event_loop(platform: MockPlatform) -> None:
+    store, seen = ThreadNotingStore(), ThreadNotingSeen()
+    store.save(platform.mchid, PlatformKeys({platform.certificate_serial: certificate_text(platform)}), 0)
+    fleet = Merchants(key_store=store)
+    try:
+        client = fleet.client(platform.mchid, apiv3_key=platform.apiv3_key, base_url=platform.base_url)
+        headers, body = notification(platform, "EV-4")
+
+        async def parse() -> threading.Thread:
+            event = await fleet.notifications.parse_async(headers, body, first_time=seen)
+            assert event is not None and event.id == "EV-4"
+            event = await client.notifications.parse_async(*notification(platform, "EV-5"), first_time=seen)
+            assert event is not None
+            return threading.current_thread()
+
+        loop_thread = asyncio.run(parse())
+        assert store.threads and loop_thread not in store.threads
+        assert len(seen.threads) == 2 and loop_thread not in seen.threads
     finally:
         fleet.close()

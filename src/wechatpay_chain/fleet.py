@@ -31,6 +31,7 @@ keys and APIv3 key.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -242,8 +243,11 @@ class FleetNotifications:
     async def parse_async(
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
     ) -> Notification | None:
-        """:meth:`parse` for a running event loop."""
-        notifications = self.client_for(headers).notifications
+        """:meth:`parse` for a running event loop: the store's routing lookup (a Redis round
+        trip) runs on a thread."""
+        serial = _serial_of(headers)
+        mchid = await asyncio.to_thread(self._stored_owner, serial) if self._fleet.key_store is not None else None
+        notifications = self._client_of(serial, mchid).notifications
         if first_time is None:
             return await notifications.parse_async(headers, body)
         return await notifications.parse_async(headers, body, first_time=first_time)

@@ -25,6 +25,7 @@ failed).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, overload
@@ -81,7 +82,7 @@ class Notifications:
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
     ) -> Notification | None:
         """:meth:`parse` for a running event loop: learning a key (a store lookup, a refresh)
-        does not block the loop. The dedup claim itself is the store's own (short) call."""
+        and the dedup claim (a Redis round trip) do not block the loop."""
         try:
             event = self._verified(headers, body)
         except SignatureError as error:
@@ -89,7 +90,9 @@ class Notifications:
             if serial is None or not await self._learn(serial):
                 raise
             event = self._verified(headers, body)
-        return self._claimed(event, first_time)
+        if first_time is None:
+            return event
+        return _answer(event, await asyncio.to_thread(claim_event, first_time, event.id))
 
     def _verified(self, headers: Mapping[str, str], body: bytes | str) -> Notification:
         engine = self._engine
@@ -111,12 +114,7 @@ class Notifications:
 
     @staticmethod
     def _claimed(event: Notification, first_time: FirstTime | None) -> Notification | None:
-        if first_time is None:
-            return event
-        claim = claim_event(first_time, event.id)
-        if claim is Claim.IN_PROGRESS:
-            raise EventInProgress(event.id)  # answered with a failure: the platform delivers it again
-        return event if claim is Claim.FIRST else None  # None: a duplicate, acknowledged, not handed over
+        return event if first_time is None else _answer(event, claim_event(first_time, event.id))
 
     def parse_v2(self, body: bytes | str) -> dict[str, str]:
         """Verify a v2 notification's sign, or decrypt a refund notification's ``req_info``."""
@@ -141,3 +139,10 @@ class Notifications:
 
     def __repr__(self) -> str:
         return f"<notifications of {self._engine.settings.mchid}>"
+
+
+def _answer(event: Notification, claim: Claim) -> Notification | None:
+    """What ``parse`` answers for a claimed event: it, ``None`` (a duplicate), or ``EventInProgress``."""
+    if claim is Claim.IN_PROGRESS:
+        raise EventInProgress(event.id)  # answered with a failure: the platform delivers it again
+    return event if claim is Claim.FIRST else None  # None: a duplicate, acknowledged, not handed over
