@@ -12,6 +12,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from wechatpay_chain.cli import main
 from wechatpay_chain.errors import EventInProgress
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
+from wechatpay_chain.mock.certificates import mint_platform_certificate
 from wechatpay_chain.mock.platform import MockAnswer
 from wechatpay_chain.seen_events import MemorySeenEvents, RedisSeenEvents
 from wechatpay_chain.trust.directory_store import DirectoryKeyStore
@@ -132,6 +134,8 @@ def test_without_auto_refresh_or_store_an_unknown_serial_fails_as_before(platfor
 
 
 def test_a_failed_expiry_refresh_never_fails_a_call_the_ring_verifies(platform: MockPlatform, caplog: Any) -> None:
+    issued = time.time() - (5 * 365 - 5) * 86400  # a certificate (same key) that expires in 4 days
+    platform._certificate = mint_platform_certificate(platform.platform_key, issued)
     platform.on("GET", "v3/certificates", lambda call: MockAnswer(503, {"code": "SYSTEM_ERROR", "message": "busy"}))
     with platform.client(auto_refresh_certs=True) as client, caplog.at_level(logging.WARNING, "wechatpay_chain"):
         answer = client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)

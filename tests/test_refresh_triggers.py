@@ -216,3 +216,26 @@ def test_async_parsing_routes_and_claims_off_the_event_loop(platform: MockPlatfo
         assert len(seen.threads) == 2 and loop_thread not in seen.threads
     finally:
         fleet.close()
+
+
+# --- 4. the expiry trigger looks at the certificates the client trusts ------------------------------
+
+
+def test_fresh_configured_certificates_are_not_refreshed_on_the_first_call(platform: MockPlatform, caplog: Any) -> None:
+    with (
+        platform.client(auto_refresh_certs=True) as client,
+        caplog.at_level(logging.INFO, "wechatpay_chain"),
+    ):
+        assert client.v3.profitsharing.return_orders.post(json=RETURN_ORDER).verified == platform.certificate_serial
+        assert platform.counts[CERTS_KEY] == 0 and client.certificates.failures == 0
+        assert "nears expiry" not in caplog.text
+
+
+def test_configured_certificates_near_expiry_are_refreshed_once(platform: MockPlatform) -> None:
+    expire_soon(platform)
+    with platform.client(auto_refresh_certs=True) as client:
+        new_serial = platform.rotate_platform_certificate()  # what the download brings: a fresh one
+        client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
+        assert platform.counts[CERTS_KEY] == 1 and new_serial in client.trusted_keys
+        client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
+        assert platform.counts[CERTS_KEY] == 1

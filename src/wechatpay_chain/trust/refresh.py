@@ -21,7 +21,8 @@ Adopting is one assignment of the engine's trust ring (ring and encryption key s
 together); stored keys are added to the ring, expired certificates leave it.
 
 Triggers: before a v3 call (the ring is empty and a store was given: adopt it; with
-``auto_refresh_certs=True``: the newest certificate nears expiry, checked at most hourly),
+``auto_refresh_certs=True``: the newest certificate of the ring, configured or adopted,
+nears expiry, checked at most hourly),
 an answer or notification signed with a key the ring lacks (:meth:`Certificates.learn_key`:
 adopt it from the store, or download at most once a minute), ``refresh()`` and
 ``wechatpay certs sync``. A trigger's failure never fails the call it runs in: it is logged
@@ -47,7 +48,13 @@ from ..naming import path_segments
 from ..response import Response
 from ..transport.driver import in_blocking_call, pause
 from ..v3.calls import error_from_answer
-from .certificates import PlatformCertificate, needs_refresh, parse_certificates_answer, write_pem_files
+from .certificates import (
+    REFRESH_MARGIN,
+    PlatformCertificate,
+    needs_refresh,
+    parse_certificates_answer,
+    write_pem_files,
+)
 from .keyring import HEX_SERIAL
 from .store import KeyStore, MemoryKeyStore, PlatformKeys
 
@@ -171,7 +178,9 @@ class Certificates:
         now = engine.clock.now()
         if self._last_attempt is not None and now - self._last_attempt < MIN_REFRESH_INTERVAL:
             return
-        if self.current and not needs_refresh(self.current, now=engine.clock.now):
+        # The certificates trusted now (configured certs= or adopted), with their dates: a
+        # process whose configured certificates are fresh never downloads on its first call.
+        if not ring.certificates_expire_within(REFRESH_MARGIN, now):
             return
         self._last_attempt = now
         await self._quietly(self._update(may_download=True), "the newest certificate nears expiry")
