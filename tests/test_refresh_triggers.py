@@ -17,12 +17,12 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from wechatpay_chain import SignatureError
+from wechatpay_chain import ConfigError, SignatureError
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.certificates import mint_platform_certificate
 from wechatpay_chain.seen_events import Claim, MemorySeenEvents
-from wechatpay_chain.trust.store import MemoryKeyStore, PlatformKeys
+from wechatpay_chain.trust.store import MemoryKeyStore, PlatformKeys, read_only
 from wechatpay_chain.v3.notifications import build_notification
 
 RETURN_ORDER = {
@@ -239,3 +239,19 @@ def test_configured_certificates_near_expiry_are_refreshed_once(platform: MockPl
         assert platform.counts[CERTS_KEY] == 1 and new_serial in client.trusted_keys
         client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
         assert platform.counts[CERTS_KEY] == 1
+
+
+# --- 5. read-only processes never call v3/certificates, not even through the chain ------------------
+
+
+def test_a_read_only_process_refuses_v3_certificates_through_the_chain(platform: MockPlatform) -> None:
+    store = MemoryKeyStore()
+    store.save(platform.mchid, PlatformKeys({platform.certificate_serial: certificate_text(platform)}), 0)
+    with platform.client(certs={}, key_store=read_only(store)) as worker:
+        with pytest.raises(ConfigError, match="key_store: read-only"):
+            worker.v3.certificates.get()
+        with pytest.raises(ConfigError, match="key_store: read-only"):
+            asyncio.run(worker.v3.certificates.get_async())
+        assert platform.counts[CERTS_KEY] == 0
+    with platform.client(key_store=store) as refresher:  # a writable store: allowed
+        assert refresher.v3.certificates.get().status_code == 200
