@@ -255,3 +255,17 @@ def test_a_read_only_process_refuses_v3_certificates_through_the_chain(platform:
         assert platform.counts[CERTS_KEY] == 0
     with platform.client(key_store=store) as refresher:  # a writable store: allowed
         assert refresher.v3.certificates.get().status_code == 200
+
+
+# --- 6. inside a call, another node's lease is not waited for -----------------------------------------
+
+
+def test_the_expiry_trigger_does_not_wait_for_another_nodes_lease(platform: MockPlatform) -> None:
+    expire_soon(platform)
+    store = MemoryKeyStore()
+    assert store.acquire_lease(platform.mchid, "another-node", 60)  # it is downloading, slowly
+    with platform.client(auto_refresh_certs=True, key_store=store) as client:
+        started = time.monotonic()
+        assert client.v3.profitsharing.return_orders.post(json=RETURN_ORDER, timeout=2).verified
+        assert time.monotonic() - started < 1.5  # not LEASE_TTL (30 s), not the call's 2 s
+        assert platform.counts[CERTS_KEY] == 0 and client.certificates.failures == 0

@@ -12,7 +12,8 @@ download once per rotation and adopt what one of them saved::
 
     load the merchant's record; it has what is needed (fresh, or the wanted serial)? adopt it
     read-only store (or downloads not allowed)? adopt whatever is stored, never download
-    take the lease (another node holds it: wait for its save and adopt that)
+    take the lease (another node holds it: wait for its save and adopt that; before a
+      call, adopt what is stored now: the ring verifies, the call's time is not spent waiting)
       load again: saved meanwhile? adopt it
       download, merge into the record, compare-and-set save (lost: adopt the winner's)
     release the lease
@@ -169,7 +170,7 @@ class Certificates:
         engine = self._engine
         ring = engine.trusted_keys
         if not ring and engine.key_store is not None:
-            await self._quietly(self._update(may_download=engine.auto_refresh), "nothing trusted yet")
+            await self._quietly(self._update(may_download=engine.auto_refresh, wait=False), "nothing trusted yet")
             return
         if not engine.auto_refresh or engine.settings.apiv3_key is None:
             return
@@ -183,7 +184,7 @@ class Certificates:
         if not ring.certificates_expire_within(REFRESH_MARGIN, now):
             return
         self._last_attempt = now
-        await self._quietly(self._update(may_download=True), "the newest certificate nears expiry")
+        await self._quietly(self._update(may_download=True, wait=False), "the newest certificate nears expiry")
 
     async def learn_key(self, key_id: str) -> bool:
         """An answer or notification names ``key_id``, which the ring lacks: adopt it from the
@@ -199,6 +200,8 @@ class Certificates:
         )
         if engine.key_store is None and not may_download:
             return False  # nothing to learn from: the client's own store holds only its ring
+        # Waits for another node's save (up to LEASE_TTL): the answer in hand verifies only with
+        # the new key, which that node is fetching.
         await self._quietly(self._update(wanted=key_id, may_download=may_download), f"unknown key {key_id}")
         return key_id in engine.trusted_keys
 
@@ -220,8 +223,11 @@ class Certificates:
 
     # -- the one refresh, under the lease --------------------------------------------------------
     async def _update(
-        self, *, wanted: str | None = None, force: bool = False, may_download: bool
+        self, *, wanted: str | None = None, force: bool = False, may_download: bool, wait: bool = True
     ) -> PlatformKeys | None:
+        """The refresh. ``wait=False`` (a trigger inside a call): when another node holds the
+        lease, adopt what is stored now instead of waiting up to LEASE_TTL for its save; the
+        call's own timeout is not spent on another node's download."""
         store = self.store
         mchid = self._engine.settings.mchid
         stored = await _offload(store.load, mchid)
@@ -234,6 +240,8 @@ class Certificates:
         deadline = self.monotonic() + LEASE_TTL
         while not await _offload(store.acquire_lease, mchid, owner, LEASE_TTL):
             # Another node is refreshing: adopt its save rather than download a second time.
+            if not wait:
+                return self._adopt(stored)
             await pause(POLL_INTERVAL)
             latest = await _offload(store.load, mchid)
             if latest is not None and latest.version != seen:
