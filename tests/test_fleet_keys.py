@@ -12,6 +12,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +22,12 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from wechatpay_chain import ConfigError, SignatureError
+from wechatpay_chain import ConfigError, SignatureError, WeChatPayError
 from wechatpay_chain.cli import main
+from wechatpay_chain.errors import EventInProgress
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
+from wechatpay_chain.mock.certificates import mint_platform_certificate
 from wechatpay_chain.mock.platform import MockAnswer
 from wechatpay_chain.seen_events import MemorySeenEvents, RedisSeenEvents
 from wechatpay_chain.trust.directory_store import DirectoryKeyStore
@@ -131,6 +134,8 @@ def test_without_auto_refresh_or_store_an_unknown_serial_fails_as_before(platfor
 
 
 def test_a_failed_expiry_refresh_never_fails_a_call_the_ring_verifies(platform: MockPlatform, caplog: Any) -> None:
+    issued = time.time() - (5 * 365 - 5) * 86400  # a certificate (same key) that expires in 4 days
+    platform._certificate = mint_platform_certificate(platform.platform_key, issued)
     platform.on("GET", "v3/certificates", lambda call: MockAnswer(503, {"code": "SYSTEM_ERROR", "message": "busy"}))
     with platform.client(auto_refresh_certs=True) as client, caplog.at_level(logging.WARNING, "wechatpay_chain"):
         answer = client.v3.profitsharing.return_orders.post(json=RETURN_ORDER)
@@ -210,9 +215,15 @@ def test_notifications_learn_a_key_and_deduplicate(platform: MockPlatform) -> No
         headers, body = notification(platform, "EV-1")
         event = worker.notifications.parse(headers, body, first_time=seen)
         assert event is not None and event.mchid == platform.mchid and event.resource["out_trade_no"] == "EV-1"
-        assert worker.notifications.parse(headers, body, first_time=seen) is None  # a duplicate
+        with pytest.raises(EventInProgress) as busy:  # delivered again while the first is being handled
+            worker.notifications.parse(headers, body, first_time=seen)
+        assert busy.value.event_id == "EV-1" and isinstance(busy.value, WeChatPayError)
         seen.forget("EV-1")  # handling failed: the next delivery is handled again
         assert worker.notifications.parse(headers, body, first_time=seen) is not None
+        seen.done("EV-1")  # handled
+        assert worker.notifications.parse(headers, body, first_time=seen) is None  # a duplicate: acknowledge
+        assert asyncio.run(worker.notifications.parse_async(headers, body, first_time=seen)) is None
+        assert worker.notifications.parse(headers, body, first_time=lambda event_id: False) is None
         assert worker.notifications.parse(headers, body).id == "EV-1"  # no first_time: no dedup
         with pytest.raises(ConfigError, match="first_time"):
             worker.notifications.parse(headers, body, first_time=set().add)  # type: ignore[arg-type]
@@ -337,12 +348,15 @@ async def _deliver_to_one_handler(
         except SignatureError:
             status, headers, body = fleet.notifications.ack(False, "invalid", status=401)
             return web.Response(status=status, headers=headers, body=body)
+        except EventInProgress:  # another delivery is being handled: the platform delivers it again
+            return web.Response(status=503)
         if event is not None:  # None: a duplicate, acknowledged below and not handed over
             if event.id in failing:
                 failing.discard(event.id)
                 seen.forget(event.id)  # the platform delivers it again: handle it then
                 return web.Response(status=500)
             handled.append((event.mchid, event.id))
+            seen.done(event.id)
         status, headers, body = fleet.notifications.ack()
         return web.Response(status=status, headers=headers, body=body)
 

@@ -14,7 +14,9 @@ import pytest
 
 from wechatpay_chain.errors import ConfigError
 from wechatpay_chain.seen_events import (
+    CLAIM_TTL,
     DEDUP_TTL,
+    Claim,
     MemorySeenEvents,
     RedisSeenEvents,
     SeenEvents,
@@ -26,11 +28,11 @@ EVENT = "EV-2018022511223320873"
 
 @pytest.fixture(params=["memory", "redis"])
 def make_seen(request: pytest.FixtureRequest) -> Any:
-    """A factory: ttl -> a fresh store of the parameter's kind."""
+    """A factory: (ttl, claim_ttl) -> a fresh store of the parameter's kind."""
     if request.param == "memory":
-        return lambda ttl=DEDUP_TTL: MemorySeenEvents(ttl)
+        return lambda ttl=DEDUP_TTL, claim_ttl=CLAIM_TTL: MemorySeenEvents(ttl, claim_ttl=claim_ttl)
     url, prefix = request.getfixturevalue("redis_url"), f"test:{uuid.uuid4().hex}:"
-    return lambda ttl=DEDUP_TTL: RedisSeenEvents(url, ttl=ttl, prefix=prefix)
+    return lambda ttl=DEDUP_TTL, claim_ttl=CLAIM_TTL: RedisSeenEvents(url, ttl=ttl, claim_ttl=claim_ttl, prefix=prefix)
 
 
 def test_first_time_is_true_once(make_seen: Any) -> None:
@@ -50,12 +52,70 @@ def test_forget_gives_the_claim_back(make_seen: Any) -> None:
     seen.forget("EV-never-claimed")
 
 
-def test_an_id_is_remembered_for_the_ttl(make_seen: Any) -> None:
-    seen = make_seen(0.3)
-    assert seen.first_time(EVENT)
-    time.sleep(0.1)
+def test_a_claim_is_in_progress_until_done_then_handled(make_seen: Any) -> None:
+    seen = make_seen()
+    assert seen.claim(EVENT) is Claim.FIRST
+    assert seen.claim(EVENT) is Claim.IN_PROGRESS  # a redelivery while the first is handled: not a duplicate
     assert not seen.first_time(EVENT)
-    time.sleep(0.35)
+    seen.done(EVENT)
+    assert seen.claim(EVENT) is Claim.HANDLED
+    seen.forget(EVENT)  # too late: a handled event stays handled
+    assert seen.claim(EVENT) is Claim.HANDLED
+
+
+def test_a_claim_left_by_a_dead_worker_expires_after_the_claim_ttl() -> None:
+    now = [1000.0]
+    seen = MemorySeenEvents(3600, claim_ttl=60, clock=lambda: now[0])
+    assert seen.claim(EVENT) is Claim.FIRST  # and the worker dies: neither done() nor forget()
+    now[0] += 59
+    assert seen.claim(EVENT) is Claim.IN_PROGRESS
+    now[0] += 2
+    assert seen.claim(EVENT) is Claim.FIRST  # the platform's next delivery is handled
+    seen.done(EVENT)
+    now[0] += 3599
+    assert seen.claim(EVENT) is Claim.HANDLED
+    now[0] += 2
+    assert seen.claim(EVENT) is Claim.FIRST
+
+
+def test_redis_claims_and_done_marks_expire_by_themselves(redis_url: str) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    seen = RedisSeenEvents(redis_url, ttl=3600, claim_ttl=0.3, prefix=prefix)
+    assert seen.claim(EVENT) is Claim.FIRST
+    assert 0 < seen.redis.pttl(prefix + EVENT) <= 300
+    time.sleep(1.0)  # generous: the claim lasted 0.3 s
+    assert seen.claim(EVENT) is Claim.FIRST
+    seen.done(EVENT)
+    assert 3600 * 1000 - 5000 < seen.redis.pttl(prefix + EVENT) <= 3600 * 1000
+
+
+def test_forget_releases_only_its_own_claim(redis_url: str) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    slow, other = (RedisSeenEvents(redis_url, claim_ttl=0.2, prefix=prefix) for _ in range(2))
+    assert slow.claim(EVENT) is Claim.FIRST
+    time.sleep(0.8)  # the slow handler outlived its claim; another worker claims the redelivery
+    assert other.claim(EVENT) is Claim.FIRST
+    slow.forget(EVENT)  # the slow handler fails: the other worker's claim stays
+    assert other.claim(EVENT) is Claim.IN_PROGRESS
+
+
+def test_a_handled_id_is_remembered_for_the_ttl() -> None:
+    now = [1000.0]
+    seen = MemorySeenEvents(300, clock=lambda: now[0])  # the clock is the store's own: no sleeping
+    assert seen.first_time(EVENT)
+    seen.done(EVENT)
+    now[0] += 299
+    assert not seen.first_time(EVENT)
+    now[0] += 2
+    assert seen.first_time(EVENT)
+
+
+def test_a_handled_id_is_remembered_for_the_ttl_in_redis(redis_url: str) -> None:
+    seen = RedisSeenEvents(redis_url, ttl=0.3, prefix=f"test:{uuid.uuid4().hex}:")
+    assert seen.first_time(EVENT)
+    seen.done(EVENT)
+    assert not seen.first_time(EVENT)  # well within 0.3 s: one round trip
+    time.sleep(1.0)  # generous: Redis expires keys by its own clock
     assert seen.first_time(EVENT)
 
 
@@ -108,9 +168,11 @@ def test_processes_claiming_one_event_exactly_one_wins(redis_url: str) -> None:
 
 def test_memory_store_forgets_expired_ids() -> None:
     now = [1000.0]
-    seen = MemorySeenEvents(10, clock=lambda: now[0])
+    seen = MemorySeenEvents(10, claim_ttl=5, clock=lambda: now[0])
     for index in range(5):
         assert seen.first_time(f"EV-{index}")
+        seen.done(f"EV-{index}")
+    assert seen.first_time("EV-abandoned")  # claimed, never done: lapses after claim_ttl
     now[0] += 11
     assert seen.first_time("EV-new") and len(seen) == 1  # the expired ones were dropped
 
@@ -119,9 +181,11 @@ def test_redis_store_keys_expire_by_themselves(redis_url: str) -> None:
     prefix = f"test:{uuid.uuid4().hex}:"
     seen = RedisSeenEvents(redis_url, prefix=prefix)
     assert seen.first_time(EVENT)
+    assert 300 * 1000 - 5000 < seen.redis.pttl(prefix + EVENT) <= 300 * 1000  # a claim: 5 min
+    seen.done(EVENT)
     remaining = seen.redis.pttl(prefix + EVENT)
     assert 25 * 3600 * 1000 - 5000 < remaining <= 25 * 3600 * 1000  # 25 h: past the platform's 24 h 4 min
-    assert "ttl=90000.0" in repr(seen)
+    assert "ttl=90000.0" in repr(seen) and "claim_ttl=300.0" in repr(seen)
 
 
 def test_a_callable_works_like_a_store() -> None:
@@ -153,8 +217,16 @@ def test_what_check_first_time_refuses(seen: Any, event_id: Any, message: str) -
 
 
 @pytest.mark.parametrize("ttl", [0, -1])
-def test_a_ttl_must_be_positive(ttl: float, redis_url: str) -> None:
-    with pytest.raises(ConfigError, match="ttl"):
+def test_a_ttl_must_be_positive(ttl: float) -> None:
+    with pytest.raises(ConfigError, match=r"^ttl"):
         MemorySeenEvents(ttl)
-    with pytest.raises(ConfigError, match="ttl"):
+    with pytest.raises(ConfigError, match=r"^claim_ttl"):
+        MemorySeenEvents(claim_ttl=ttl)
+
+
+@pytest.mark.parametrize("ttl", [0, -1])
+def test_a_redis_ttl_must_be_positive(ttl: float, redis_url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^ttl"):
         RedisSeenEvents(redis_url, ttl=ttl)
+    with pytest.raises(ConfigError, match=r"^claim_ttl"):
+        RedisSeenEvents(redis_url, claim_ttl=ttl)

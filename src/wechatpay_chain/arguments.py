@@ -13,7 +13,7 @@ from .errors import ConfigError
 from .merchant_key import LocalSigner, MerchantKey, merchant_key_from
 from .retry import NO_RETRY, Retry
 from .transport.tls import is_loopback_url
-from .trust.crypto import APIv3Keys, key_bytes, load_private_key, load_public_key
+from .trust.crypto import APIv3Keys, key_bytes, load_private_key
 from .trust.keyring import KeyRing
 
 if TYPE_CHECKING:
@@ -96,5 +96,5 @@ def load_certs(certs: Mapping[str, KeySource] | None) -> KeyRing:
     for serial, source in (certs or {}).items():
         if not isinstance(serial, str) or not serial:
             raise ConfigError("certs", "keys must be certificate serials or PUB_KEY_ID_... ids")
-        loaded[serial] = load_public_key(source, f"certs[{serial!r}]")
-    return KeyRing(loaded)
+        loaded[serial] = source
+    return KeyRing(loaded, argument="certs")  # a certificate keeps its expiry in the ring

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "V3Plan"]
 
 # Keywords every verb takes besides the path values (v3: json=, files=; v2 reads its own).
+_CERTIFICATES = "v3/certificates"  # what a read-only key store's process never calls (trust/store.py)
 _V3_OPTIONS = ("query", "json", "headers", "validate", "decrypt", "idempotent", "timeout", "files")
 
 
@@ -165,6 +166,9 @@ class Engine:
         if kwargs.get("xml") is not None:
             raise TypeError("xml= is for APIv2 paths (v2/...); APIv3 takes json=")
         key = "/".join(s.spec_text for s in segments)
+        if key == _CERTIFICATES and self.key_store is not None and self.key_store.read_only:
+            # Enforced here, not only in client.certificates: the chain reaches it too.
+            raise ConfigError("key_store", "read-only: this process never calls v3/certificates; nothing was sent")
         settings = self.settings
         operation = settings.operation_for(method, key)
         templates = {s.template for s in segments if s.template is not None}

@@ -7,6 +7,7 @@
     ├── SignatureError       an answer or a notification failed verification (``.check``: a SignatureCheck)
     ├── DecryptionError      AES-GCM / OAEP / ECB ciphertext could not be opened
     ├── XmlError             a v2 XML body could not be written, or was refused when read (also a ValueError)
+    ├── EventInProgress      a notification delivered again while another delivery is being handled
     └── TransportError       connection, timeout, TLS
         └── TimeoutError     (also a subclass of the built-in TimeoutError)
 
@@ -32,6 +33,7 @@ __all__ = [
     "ApiError",
     "ConfigError",
     "DecryptionError",
+    "EventInProgress",
     "FieldError",
     "FieldProblem",
     "SignatureCheck",
@@ -143,6 +145,20 @@ class SignatureError(WeChatPayError):
 
 class DecryptionError(WeChatPayError):
     """A ciphertext could not be decrypted (wrong key, tampered data, bad encoding)."""
+
+
+class EventInProgress(WeChatPayError):
+    """A notification arrived again while another delivery of it is being handled (seen_events.py).
+
+    Answer it with a failure (e.g. 503): the platform delivers it again later, by when the
+    other handler has marked it done (then it is a duplicate) or given it back.
+    """
+
+    def __init__(self, event_id: str) -> None:
+        self.event_id = event_id
+        super().__init__(
+            f"notification {event_id} is being handled by another delivery: answer a failure, it is delivered again"
+        )
 
 
 MAY_HAVE_ARRIVED = (

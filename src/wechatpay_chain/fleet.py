@@ -31,6 +31,8 @@ keys and APIv3 key.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
     from .trust.store import KeyStore
 
 __all__ = ["FleetNotifications", "Merchants"]
+
+log = logging.getLogger("wechatpay_chain")
 
 
 class Merchants:
@@ -176,6 +180,7 @@ class FleetNotifications:
         event = fleet.notifications.parse(request.headers, raw_body, first_time=seen)
         if event is not None:          # None: a duplicate, acknowledged and not handed over
             handle(event.mchid, event)
+            seen.done(event.id)        # EventInProgress raised: answer a failure
 
     The merchant is the one the store's key-id index names for the ``Wechatpay-Serial``
     (or, for keys configured with ``certs=``, whose client trusts it); that merchant's
@@ -190,12 +195,28 @@ class FleetNotifications:
 
     def client_for(self, headers: Mapping[str, str]) -> Client:
         """The client of the merchant whose key the notification names (not verified yet)."""
-        serial = find_header(headers, "Wechatpay-Serial")
-        if not serial:
-            raise SignatureError("headers", "missing Wechatpay-Serial")
+        serial = _serial_of(headers)
+        return self._client_of(serial, self._stored_owner(serial))
+
+    def _stored_owner(self, serial: str) -> str | None:
+        """The merchant the store's key-id index names for ``serial``; a store that fails (Redis
+        down) is logged and skipped: the clients' own rings may still verify the notification."""
+        store = self._fleet.key_store
+        if store is None:
+            return None
+        try:
+            return store.merchant_for(serial)
+        except Exception as error:
+            log.warning(
+                "the key store could not route Wechatpay-Serial %s (%s: %s); looking in the clients' rings",
+                serial,
+                type(error).__name__,
+                error,
+            )
+            return None
+
+    def _client_of(self, serial: str, mchid: str | None) -> Client:
         fleet = self._fleet
-        store = fleet.key_store
-        mchid = store.merchant_for(serial) if store is not None else None
         if mchid is None:
             for client in fleet.clients.values():
                 if serial in client.trusted_keys:
@@ -212,7 +233,8 @@ class FleetNotifications:
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
     ) -> Notification | None:
         """Route, verify and decrypt; ``event.mchid`` names the merchant. With ``first_time``
-        (a dedup store or callable), a duplicate gives ``None``; without, never ``None``."""
+        (a dedup store or callable), a handled duplicate gives ``None`` and one being handled
+        raises ``EventInProgress``; without, never ``None``."""
         notifications = self.client_for(headers).notifications
         if first_time is None:
             return notifications.parse(headers, body)
@@ -221,8 +243,11 @@ class FleetNotifications:
     async def parse_async(
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
     ) -> Notification | None:
-        """:meth:`parse` for a running event loop."""
-        notifications = self.client_for(headers).notifications
+        """:meth:`parse` for a running event loop: the store's routing lookup (a Redis round
+        trip) runs on a thread."""
+        serial = _serial_of(headers)
+        mchid = await asyncio.to_thread(self._stored_owner, serial) if self._fleet.key_store is not None else None
+        notifications = self._client_of(serial, mchid).notifications
         if first_time is None:
             return await notifications.parse_async(headers, body)
         return await notifications.parse_async(headers, body, first_time=first_time)
@@ -231,3 +256,10 @@ class FleetNotifications:
     def ack(success: bool = True, message: str | None = None, *, status: int | None = None) -> Acknowledgement:
         """(status, headers, body) to answer a v3 notification: 204 on success, 4xx/5xx FAIL otherwise."""
         return ack(success, message, status=status)
+
+
+def _serial_of(headers: Mapping[str, str]) -> str:
+    serial = find_header(headers, "Wechatpay-Serial")
+    if not serial:
+        raise SignatureError("headers", "missing Wechatpay-Serial")
+    return serial

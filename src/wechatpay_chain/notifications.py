@@ -5,6 +5,7 @@
 
     event = client.notifications.parse(request.headers, raw_body, first_time=seen)
     if event is None: ...                                            # a duplicate: acknowledge, skip
+    handle(event); seen.done(event.id)                               # on failure: seen.forget(event.id)
 
 The pure functions live in :mod:`.v3.notifications` and :mod:`.v2.notifications`; this
 binds them to one client's engine: its trust ring, clock, APIv3 key and v2 secret. A
@@ -13,20 +14,24 @@ does (trust/refresh.py: adopt it from the key store, or refresh at most once a m
 and the same bytes are verified again.
 
 Dedup (``first_time=``, see :mod:`.seen_events`): the event is verified and decrypted
-first, then claimed; a duplicate (claimed before, within the store's TTL) parses to
-``None``, which the handler acknowledges with success and does not hand over. If handling
-the event then fails, ``seen.forget(event.id)`` gives the claim back, so that the
-platform's next delivery is handled.
+first, then claimed. Claimed now: it is handed over, and the handler marks it
+``seen.done(event.id)`` after handling it, or ``seen.forget(event.id)`` when handling
+failed (the platform's next delivery is handled). Handled before: ``None``, which the
+handler acknowledges with success. Being handled by another delivery right now:
+:class:`~.errors.EventInProgress`, which the handler answers with a failure, so that the
+platform delivers it again (acknowledging it would lose the event if that other handling
+failed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, overload
 
-from .errors import ConfigError, SignatureError
-from .seen_events import check_first_time
+from .errors import ConfigError, EventInProgress, SignatureError
+from .seen_events import Claim, claim_event
 from .v3.notifications import Acknowledgement, Notification, ack, parse_notification
 from .v3.protocol import find_header
 
@@ -55,7 +60,8 @@ class Notifications:
         Raises ``SignatureError`` (``.check`` names the failed check) or
         ``DecryptionError``; a notification that fails never yields data. Pass the raw
         body bytes exactly as received. With ``first_time`` (a :class:`~.seen_events.SeenEvents`
-        store or a callable ``event_id -> True the first time``), a duplicate gives ``None``.
+        store or a callable ``event_id -> True the first time``), a handled duplicate gives
+        ``None``, and one being handled by another delivery raises ``EventInProgress``.
         """
         try:
             event = self._verified(headers, body)
@@ -76,7 +82,7 @@ class Notifications:
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
     ) -> Notification | None:
         """:meth:`parse` for a running event loop: learning a key (a store lookup, a refresh)
-        does not block the loop. The dedup claim itself is the store's own (short) call."""
+        and the dedup claim (a Redis round trip) do not block the loop."""
         try:
             event = self._verified(headers, body)
         except SignatureError as error:
@@ -84,7 +90,9 @@ class Notifications:
             if serial is None or not await self._learn(serial):
                 raise
             event = self._verified(headers, body)
-        return self._claimed(event, first_time)
+        if first_time is None:
+            return event
+        return _answer(event, await asyncio.to_thread(claim_event, first_time, event.id))
 
     def _verified(self, headers: Mapping[str, str], body: bytes | str) -> Notification:
         engine = self._engine
@@ -106,9 +114,7 @@ class Notifications:
 
     @staticmethod
     def _claimed(event: Notification, first_time: FirstTime | None) -> Notification | None:
-        if first_time is None or check_first_time(first_time, event.id):
-            return event
-        return None  # a duplicate: acknowledged by the handler, not handed over
+        return event if first_time is None else _answer(event, claim_event(first_time, event.id))
 
     def parse_v2(self, body: bytes | str) -> dict[str, str]:
         """Verify a v2 notification's sign, or decrypt a refund notification's ``req_info``."""
@@ -133,3 +139,10 @@ class Notifications:
 
     def __repr__(self) -> str:
         return f"<notifications of {self._engine.settings.mchid}>"
+
+
+def _answer(event: Notification, claim: Claim) -> Notification | None:
+    """What ``parse`` answers for a claimed event: it, ``None`` (a duplicate), or ``EventInProgress``."""
+    if claim is Claim.IN_PROGRESS:
+        raise EventInProgress(event.id)  # answered with a failure: the platform delivers it again
+    return event if claim is Claim.FIRST else None  # None: a duplicate, acknowledged, not handed over

@@ -35,6 +35,7 @@ __all__ = [
     "aes_gcm_decrypt",
     "aes_gcm_encrypt",
     "certificate_serial",
+    "load_dated_public_key",
     "load_private_key",
     "load_public_key",
     "oaep_decrypt",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cryptography import x509
 
     KeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | rsa.RSAPublicKey | x509.Certificate
@@ -231,13 +234,19 @@ def _private_key_from(sealed: Secret, argument: str) -> tuple[rsa.RSAPrivateKey 
 
 def load_public_key(source: KeySource, argument: str = "certs") -> rsa.RSAPublicKey:
     """Load an RSA public key from a PEM public key or an X.509 certificate."""
+    return load_dated_public_key(source, argument)[0]
+
+
+def load_dated_public_key(source: KeySource, argument: str = "certs") -> tuple[rsa.RSAPublicKey, datetime | None]:
+    """(key, not_after): a certificate's expiry comes with its key (``None`` for a bare key)."""
     if isinstance(source, rsa.RSAPublicKey):
-        return source
+        return source, None
     from cryptography import x509  # imported when certificates are in play, not at package import
 
     key: object
+    certificate: x509.Certificate | None = None
     if isinstance(source, x509.Certificate):
-        key = source.public_key()
+        certificate = source
     elif isinstance(source, rsa.RSAPrivateKey):
         raise ConfigError(argument, "expected a public key or certificate, got a private key")
     else:
@@ -246,16 +255,18 @@ def load_public_key(source: KeySource, argument: str = "certs") -> rsa.RSAPublic
             raise ConfigError(argument, "expected a public key or certificate, got a private key")
         try:
             if b"-----BEGIN CERTIFICATE-----" in data:
-                key = x509.load_pem_x509_certificate(data).public_key()
+                certificate = x509.load_pem_x509_certificate(data)
             elif b"-----BEGIN" in data:
                 key = serialization.load_pem_public_key(data)
             else:
-                key = x509.load_der_x509_certificate(data).public_key()
+                certificate = x509.load_der_x509_certificate(data)
         except (ValueError, TypeError):
             raise ConfigError(argument, "not a readable PEM public key or X.509 certificate") from None
+    if certificate is not None:
+        key = certificate.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise ConfigError(argument, f"expected an RSA key, got {type(key).__name__}")
-    return key
+    return key, certificate.not_valid_after_utc if certificate is not None else None
 
 
 def certificate_serial(certificate: x509.Certificate) -> str:

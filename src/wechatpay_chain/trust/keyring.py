@@ -10,13 +10,13 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import ConfigError
-from .crypto import load_public_key
+from .crypto import load_dated_public_key, load_public_key
 
 if TYPE_CHECKING:
     from .crypto import KeySource
@@ -69,11 +69,16 @@ class KeyRing(Mapping[str, rsa.RSAPublicKey]):
         keys: Mapping[str, KeySource] | None = None,
         *,
         certificates: Iterable[Certified] = (),
+        argument: str = "keys",
     ) -> None:
         entries: dict[str, _TrustedKey] = {}
         for key_id, source in (keys or {}).items():
-            public_key = load_public_key(source, argument=f"keys[{key_id!r}]")
-            entries[_lookup_name(key_id)] = _TrustedKey(key_id, public_key, None)
+            # A certificate keeps its expiry (certs={"<serial>": certificate}): the refresh
+            # trigger checks the dates of what is trusted; a bare key has none.
+            public_key, not_after = load_dated_public_key(source, argument=f"{argument}[{key_id!r}]")
+            if key_id.startswith(PUBLIC_KEY_ID_PREFIX):
+                not_after = None  # public-key mode: nothing expires
+            entries[_lookup_name(key_id)] = _TrustedKey(key_id, public_key, not_after)
         for certificate in certificates:
             entries[_lookup_name(certificate.serial)] = _TrustedKey(
                 certificate.serial, certificate.public_key, certificate.not_after
@@ -101,6 +106,16 @@ class KeyRing(Mapping[str, rsa.RSAPublicKey]):
     def certificate_serials(self) -> tuple[str, ...]:
         """The certificate serials (certificate mode)."""
         return tuple(key_id for key_id in self if not key_id.startswith(PUBLIC_KEY_ID_PREFIX))
+
+    def certificates_expire_within(self, margin: timedelta, now: float | None = None) -> bool:
+        """Whether the certificate of the ring that lives longest (among those not expired at
+        ``now``) expires within ``margin``; ``True`` when no certificate with known dates is
+        left (a serial configured as a bare key: its expiry is unknown). Public keys never expire.
+        """
+        moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+        ends = [entry.not_after for entry in self._entries.values() if entry.not_after is not None]
+        living = [end for end in ends if end >= moment]
+        return not living or max(living) - moment <= margin
 
     def with_public_key(self, key_id: str, key: KeySource) -> KeyRing:
         """A ring with the public-key-mode key ``key_id`` (``PUB_KEY_ID_...``) added."""

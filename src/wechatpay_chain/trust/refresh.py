@@ -12,7 +12,8 @@ download once per rotation and adopt what one of them saved::
 
     load the merchant's record; it has what is needed (fresh, or the wanted serial)? adopt it
     read-only store (or downloads not allowed)? adopt whatever is stored, never download
-    take the lease (another node holds it: wait for its save and adopt that)
+    take the lease (another node holds it: wait for its save and adopt that; before a
+      call, adopt what is stored now: the ring verifies, the call's time is not spent waiting)
       load again: saved meanwhile? adopt it
       download, merge into the record, compare-and-set save (lost: adopt the winner's)
     release the lease
@@ -21,7 +22,8 @@ Adopting is one assignment of the engine's trust ring (ring and encryption key s
 together); stored keys are added to the ring, expired certificates leave it.
 
 Triggers: before a v3 call (the ring is empty and a store was given: adopt it; with
-``auto_refresh_certs=True``: the newest certificate nears expiry, checked at most hourly),
+``auto_refresh_certs=True``: the newest certificate of the ring, configured or adopted,
+nears expiry, checked at most hourly),
 an answer or notification signed with a key the ring lacks (:meth:`Certificates.learn_key`:
 adopt it from the store, or download at most once a minute), ``refresh()`` and
 ``wechatpay certs sync``. A trigger's failure never fails the call it runs in: it is logged
@@ -42,12 +44,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import ConfigError, WeChatPayError
+from ..errors import ConfigError
 from ..naming import path_segments
 from ..response import Response
 from ..transport.driver import in_blocking_call, pause
 from ..v3.calls import error_from_answer
-from .certificates import PlatformCertificate, needs_refresh, parse_certificates_answer, write_pem_files
+from .certificates import (
+    REFRESH_MARGIN,
+    PlatformCertificate,
+    needs_refresh,
+    parse_certificates_answer,
+    write_pem_files,
+)
 from .keyring import HEX_SERIAL
 from .store import KeyStore, MemoryKeyStore, PlatformKeys
 
@@ -70,7 +78,9 @@ class Certificates:
 
     Observable: ``downloads`` (``v3/certificates`` answers this client fetched), ``failures``
     and ``last_error`` (refreshes that failed in a trigger, which never fails a call),
-    ``current`` (the certificates last adopted or downloaded).
+    ``current`` (the certificates last adopted or downloaded). ``last_error`` is any exception
+    a trigger met: this library's errors, or a store backend's (``redis.ConnectionError``,
+    ``OSError``).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -78,7 +88,7 @@ class Certificates:
         self.current: list[PlatformCertificate] = []
         self.downloads = 0
         self.failures = 0
-        self.last_error: WeChatPayError | None = None
+        self.last_error: Exception | None = None
         self._own_store: KeyStore | None = None
         self._last_attempt: float | None = None  # expiry trigger, on the client's clock
         self._last_download: float | None = None  # any download, on the monotonic clock
@@ -160,7 +170,7 @@ class Certificates:
         engine = self._engine
         ring = engine.trusted_keys
         if not ring and engine.key_store is not None:
-            await self._quietly(self._update(may_download=engine.auto_refresh), "nothing trusted yet")
+            await self._quietly(self._update(may_download=engine.auto_refresh, wait=False), "nothing trusted yet")
             return
         if not engine.auto_refresh or engine.settings.apiv3_key is None:
             return
@@ -169,10 +179,12 @@ class Certificates:
         now = engine.clock.now()
         if self._last_attempt is not None and now - self._last_attempt < MIN_REFRESH_INTERVAL:
             return
-        if self.current and not needs_refresh(self.current, now=engine.clock.now):
+        # The certificates trusted now (configured certs= or adopted), with their dates: a
+        # process whose configured certificates are fresh never downloads on its first call.
+        if not ring.certificates_expire_within(REFRESH_MARGIN, now):
             return
         self._last_attempt = now
-        await self._quietly(self._update(may_download=True), "the newest certificate nears expiry")
+        await self._quietly(self._update(may_download=True, wait=False), "the newest certificate nears expiry")
 
     async def learn_key(self, key_id: str) -> bool:
         """An answer or notification names ``key_id``, which the ring lacks: adopt it from the
@@ -188,13 +200,17 @@ class Certificates:
         )
         if engine.key_store is None and not may_download:
             return False  # nothing to learn from: the client's own store holds only its ring
+        # Waits for another node's save (up to LEASE_TTL): the answer in hand verifies only with
+        # the new key, which that node is fetching.
         await self._quietly(self._update(wanted=key_id, may_download=may_download), f"unknown key {key_id}")
         return key_id in engine.trusted_keys
 
     async def _quietly(self, update: Any, why: str) -> None:
+        # Any failure, not only ours: a store's backend raises its own errors (redis-py's
+        # ConnectionError, OSError from a folder), and a trigger must not fail the call.
         try:
             await update
-        except WeChatPayError as error:
+        except Exception as error:
             self.failures += 1
             self.last_error = error
             log.warning(
@@ -207,8 +223,11 @@ class Certificates:
 
     # -- the one refresh, under the lease --------------------------------------------------------
     async def _update(
-        self, *, wanted: str | None = None, force: bool = False, may_download: bool
+        self, *, wanted: str | None = None, force: bool = False, may_download: bool, wait: bool = True
     ) -> PlatformKeys | None:
+        """The refresh. ``wait=False`` (a trigger inside a call): when another node holds the
+        lease, adopt what is stored now instead of waiting up to LEASE_TTL for its save; the
+        call's own timeout is not spent on another node's download."""
         store = self.store
         mchid = self._engine.settings.mchid
         stored = await _offload(store.load, mchid)
@@ -221,6 +240,8 @@ class Certificates:
         deadline = self.monotonic() + LEASE_TTL
         while not await _offload(store.acquire_lease, mchid, owner, LEASE_TTL):
             # Another node is refreshing: adopt its save rather than download a second time.
+            if not wait:
+                return self._adopt(stored)
             await pause(POLL_INTERVAL)
             latest = await _offload(store.load, mchid)
             if latest is not None and latest.version != seen:
