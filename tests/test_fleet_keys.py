@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from wechatpay_chain import ConfigError, SignatureError, WeChatPayError
 from wechatpay_chain.cli import main
-from wechatpay_chain.errors import EventInProgress
+from wechatpay_chain.errors import DecryptionError, EventInProgress
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.certificates import mint_platform_certificate
@@ -207,6 +207,41 @@ def notification(platform: MockPlatform, event_id: str) -> tuple[dict[str, str],
     )
 
 
+def test_a_notification_under_a_shared_certificate_goes_to_the_merchant_whose_key_opens_it(
+    platform: MockPlatform,
+) -> None:
+    # Two merchants trust the same platform certificate (the store indexes it for both): the
+    # fleet routes by the APIv3 key that opens the resource, never by who saved last.
+    store = MemoryKeyStore()
+    other_mchid, other_key = "1900000999", "B" * 32
+    for mchid in (platform.mchid, other_mchid):
+        store.save(mchid, stored_record(platform), 0)
+    with Merchants(key_store=read_only(store), base_url=platform.base_url) as fleet:
+        fleet.client(platform.mchid, apiv3_key=platform.apiv3_key)
+        fleet.client(other_mchid, apiv3_key=other_key)
+        for mchid, apiv3_key in ((other_mchid, other_key), (platform.mchid, platform.apiv3_key)):
+            headers, body = build_notification(
+                "TRANSACTION.SUCCESS",
+                {"out_trade_no": f"SHARED-{mchid}"},
+                apiv3_key=apiv3_key,
+                platform_key=platform.platform_key,
+                serial=platform.certificate_serial,
+            )
+            event = fleet.notifications.parse(headers, body)
+            assert event is not None and event.mchid == mchid and event.resource["out_trade_no"] == f"SHARED-{mchid}"
+        stranger_headers, stranger_body = build_notification(
+            "TRANSACTION.SUCCESS",
+            {"out_trade_no": "NOBODY"},
+            apiv3_key="C" * 32,
+            platform_key=platform.platform_key,
+            serial=platform.certificate_serial,
+        )
+        with pytest.raises(DecryptionError, match="none of merchants"):
+            fleet.notifications.parse(stranger_headers, stranger_body)
+        with pytest.raises(SignatureError, match="several merchants"):
+            fleet.notifications.client_for(stranger_headers)  # without the body it cannot tell
+
+
 def test_notifications_learn_a_key_and_deduplicate(platform: MockPlatform) -> None:
     store = MemoryKeyStore()
     store.save(platform.mchid, stored_record(platform), 0)
@@ -320,7 +355,7 @@ def test_a_fleet_refreshes_once_per_rotation_and_routes_notifications(redis_url:
             assert sum(result["downloads"] for result in results[mchid]) == 1
             assert {result["verified"] for result in results[mchid]} == {new_serials[mchid]}
             assert platform.counts[POST_KEY] == 2 * PROCESSES_PER_MERCHANT  # nothing was sent twice
-            assert store.merchant_for(new_serials[mchid]) == mchid
+            assert store.merchants_for(new_serials[mchid]) == {mchid}
 
         # One webhook endpoint for both merchants: a read-only fleet routes, verifies, dedups.
         handled: list[tuple[str, str]] = []

@@ -76,22 +76,33 @@ def test_compare_and_set_refuses_a_stale_version(store: KeyStore) -> None:
 def test_a_save_replaces_the_record_and_its_index(store: KeyStore) -> None:
     old, new = certificate("platform", SERIAL), certificate("next", NEXT_SERIAL)
     assert store.save(MCHID, record(old), 0)
-    assert store.merchant_for(old.serial) == MCHID
+    assert store.merchants_for(old.serial) == {MCHID}
     assert store.save(MCHID, record(new, public=False), 1)
     loaded = store.load(MCHID)
     assert loaded is not None and loaded.key_ids == (new.serial,)
-    assert store.merchant_for(old.serial) is None and store.merchant_for(PUB_KEY_ID) is None
-    assert store.merchant_for(new.serial) == MCHID
+    assert store.merchants_for(old.serial) == frozenset() and store.merchants_for(PUB_KEY_ID) == frozenset()
+    assert store.merchants_for(new.serial) == {MCHID}
+
+
+def test_a_certificate_held_by_several_merchants_is_indexed_for_each(store: KeyStore) -> None:
+    # The platform's certificates can be every merchant's: the index keeps them all, and a
+    # merchant that moves on leaves the others in place.
+    shared = certificate("platform", SERIAL)
+    assert store.save(MCHID, PlatformKeys.of([shared]), 0)
+    assert store.save(OTHER, PlatformKeys.of([shared]), 0)
+    assert store.merchants_for(shared.serial) == {MCHID, OTHER}
+    assert store.save(MCHID, PlatformKeys.of([certificate("next", NEXT_SERIAL)]), 1)
+    assert store.merchants_for(shared.serial) == {OTHER}
 
 
 def test_index_routes_key_ids_to_merchants(store: KeyStore) -> None:
     assert store.save(MCHID, record(certificate("platform", SERIAL)), 0)
     assert store.save(OTHER, PlatformKeys.of([certificate("other", OTHER_SERIAL)]), 0)
-    assert store.merchant_for(format(SERIAL, "X")) == MCHID
-    assert store.merchant_for(format(SERIAL, "x")) == MCHID  # as KeyRing compares: no case
-    assert store.merchant_for("000ABC") == OTHER  # and no leading zeros
-    assert store.merchant_for(PUB_KEY_ID.lower()) == MCHID
-    assert store.merchant_for("FFFF") is None
+    assert store.merchants_for(format(SERIAL, "X")) == {MCHID}
+    assert store.merchants_for(format(SERIAL, "x")) == {MCHID}  # as KeyRing compares: no case
+    assert store.merchants_for("000ABC") == {OTHER}  # and no leading zeros
+    assert store.merchants_for(PUB_KEY_ID.lower()) == {MCHID}
+    assert store.merchants_for("FFFF") == frozenset()
 
 
 def test_one_lease_holder_at_a_time_and_only_it_releases(store: KeyStore) -> None:
@@ -121,7 +132,7 @@ def test_read_only_loads_and_routes_but_refuses_writes(store: KeyStore) -> None:
     assert worker.read_only and isinstance(worker, ReadOnlyKeyStore) and read_only(worker) is worker
     loaded = worker.load(MCHID)
     assert loaded is not None and loaded.version == 1
-    assert worker.merchant_for(format(SERIAL, "X")) == MCHID
+    assert worker.merchants_for(format(SERIAL, "X")) == {MCHID}
     for refused in (
         lambda: worker.save(MCHID, record(), 1),
         lambda: worker.acquire_lease(MCHID, "worker", 30),

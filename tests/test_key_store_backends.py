@@ -45,7 +45,7 @@ def test_reads_what_certs_download_writes(mock: MockPlatform, tmp_path: Path) ->
     store = DirectoryKeyStore(root)
     loaded = store.load(mock.mchid)
     assert loaded is not None and loaded.version == 0 and list(loaded.certificates) == [mock.certificate_serial]
-    assert store.merchant_for(mock.certificate_serial) == mock.mchid
+    assert store.merchants_for(mock.certificate_serial) == {mock.mchid}
     assert store.save(mock.mchid, loaded, 0)  # version 0: never saved through a store
     assert (root / mock.mchid / ".version").read_text() == "1\n"
 
@@ -128,7 +128,7 @@ def test_a_read_only_mount_is_read_without_writing(tmp_path: Path) -> None:
     try:
         worker = read_only(DirectoryKeyStore(tmp_path))
         loaded = worker.load(MCHID)
-        assert loaded is not None and worker.merchant_for(format(SERIAL, "X")) == MCHID
+        assert loaded is not None and worker.merchants_for(format(SERIAL, "X")) == {MCHID}
         assert worker.load("1900000999") is None
     finally:
         folder.chmod(0o755)
@@ -174,7 +174,7 @@ def test_redis_record_written_by_hand_is_checked(redis_url: str, prefix: str) ->
     client = redis.Redis.from_url(redis_url, decode_responses=True)  # a client that decodes: same answers
     store = RedisKeyStore(client, prefix=prefix)
     assert store.save(MCHID, PlatformKeys.of([certificate("platform")]), 0)
-    assert store.merchant_for(format(SERIAL, "X")) == MCHID and "prefix=" in repr(store)
+    assert store.merchants_for(format(SERIAL, "X")) == {MCHID} and "prefix=" in repr(store)
     planted = json.dumps({"certificates": {}, "public_keys": {PUB_KEY_ID: private_pem(rsa_key("merchant"))}})
     client.hset(f"{prefix}keys:{MCHID}", "record", planted)
     with pytest.raises(ConfigError, match=f"Redis record of {MCHID}: {PUB_KEY_ID}: a private key") as caught:

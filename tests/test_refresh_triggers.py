@@ -73,9 +73,9 @@ class BrokenStore(MemoryKeyStore):
         self._check()
         return super().release_lease(mchid, owner)
 
-    def merchant_for(self, key_id: str) -> str | None:
+    def merchants_for(self, key_id: str) -> frozenset[str]:
         self._check()
-        return super().merchant_for(key_id)
+        return super().merchants_for(key_id)
 
 
 def expire_soon(platform: MockPlatform, days: float = 4) -> None:
@@ -181,9 +181,9 @@ class ThreadNotingStore(MemoryKeyStore):
         super().__init__()
         self.threads: list[threading.Thread] = []
 
-    def merchant_for(self, key_id: str) -> str | None:
+    def merchants_for(self, key_id: str) -> frozenset[str]:
         self.threads.append(threading.current_thread())
-        return super().merchant_for(key_id)
+        return super().merchants_for(key_id)
 
 
 class ThreadNotingSeen(MemorySeenEvents):

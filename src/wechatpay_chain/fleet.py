@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog.specs import Catalog
 from .client import Client
-from .errors import ConfigError, SignatureError, TransportError
+from .errors import ConfigError, DecryptionError, SignatureError, TransportError
 from .settings import DEFAULT_BASE_URL
 from .transport.aio import MAX_ANSWER_BYTES, Timeout
 from .transport.factory import DEFAULT_TIMEOUT, check_transport_settings, new_transport
@@ -193,19 +193,35 @@ class FleetNotifications:
     def __init__(self, fleet: Merchants) -> None:
         self._fleet = fleet
 
-    def client_for(self, headers: Mapping[str, str]) -> Client:
-        """The client of the merchant whose key the notification names (not verified yet)."""
-        serial = _serial_of(headers)
-        return self._client_of(serial, self._stored_owner(serial))
+    def client_for(self, headers: Mapping[str, str], body: bytes | str | None = None) -> Client:
+        """The client of the merchant the notification is for.
 
-    def _stored_owner(self, serial: str) -> str | None:
-        """The merchant the store's key-id index names for ``serial``; a store that fails (Redis
+        The candidates are the merchants the store's key-id index names for the
+        ``Wechatpay-Serial`` and the clients whose own ring trusts it. A platform certificate
+        can be every merchant's, so with several candidates the one whose APIv3 key opens the
+        resource (``body``; the AES-GCM tag tells a wrong key) is the merchant.
+        """
+        serial = _serial_of(headers)
+        candidates = self._candidates(serial, self._stored_owners(serial))
+        if len(candidates) == 1:
+            return candidates[0]
+        if body is None:
+            names = sorted(client.mchid for client in candidates)
+            raise SignatureError(
+                "serial",
+                f"Wechatpay-Serial {serial!r} is a key of several merchants ({names}): "
+                "give the body to tell whose APIv3 key opens it",
+            )
+        return _the_one_that_opens(serial, [(client, _opens(client, headers, body)) for client in candidates])
+
+    def _stored_owners(self, serial: str) -> frozenset[str]:
+        """The merchants the store's key-id index names for ``serial``; a store that fails (Redis
         down) is logged and skipped: the clients' own rings may still verify the notification."""
         store = self._fleet.key_store
         if store is None:
-            return None
+            return frozenset()
         try:
-            return store.merchant_for(serial)
+            return store.merchants_for(serial)
         except Exception as error:
             log.warning(
                 "the key store could not route Wechatpay-Serial %s (%s: %s); looking in the clients' rings",
@@ -213,21 +229,19 @@ class FleetNotifications:
                 type(error).__name__,
                 error,
             )
-            return None
+            return frozenset()
 
-    def _client_of(self, serial: str, mchid: str | None) -> Client:
-        fleet = self._fleet
-        if mchid is None:
-            for client in fleet.clients.values():
-                if serial in client.trusted_keys:
-                    return client
-            raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is the key of no merchant of this fleet")
-        owner = fleet.clients.get(mchid)
-        if owner is None:
+    def _candidates(self, serial: str, owners: frozenset[str]) -> list[Client]:
+        clients = self._fleet.clients
+        found = [clients[mchid] for mchid in sorted(owners) if mchid in clients]
+        found += [client for client in clients.values() if serial in client.trusted_keys and client not in found]
+        if found:
+            return found
+        if owners:
             raise SignatureError(
-                "serial", f"Wechatpay-Serial {serial!r} is a key of merchant {mchid}, who has no client in this fleet"
+                "serial", f"Wechatpay-Serial {serial!r} is a key of merchants {sorted(owners)}, none with a client here"
             )
-        return owner
+        raise SignatureError("serial", f"Wechatpay-Serial {serial!r} is the key of no merchant of this fleet")
 
     def parse(
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
@@ -235,7 +249,7 @@ class FleetNotifications:
         """Route, verify and decrypt; ``event.mchid`` names the merchant. With ``first_time``
         (a dedup store or callable), a handled duplicate gives ``None`` and one being handled
         raises ``EventInProgress``; without, never ``None``."""
-        notifications = self.client_for(headers).notifications
+        notifications = self.client_for(headers, body).notifications
         if first_time is None:
             return notifications.parse(headers, body)
         return notifications.parse(headers, body, first_time=first_time)
@@ -246,11 +260,16 @@ class FleetNotifications:
         """:meth:`parse` for a running event loop: the store's routing lookup (a Redis round
         trip) runs on a thread."""
         serial = _serial_of(headers)
-        mchid = await asyncio.to_thread(self._stored_owner, serial) if self._fleet.key_store is not None else None
-        notifications = self._client_of(serial, mchid).notifications
+        owners = await asyncio.to_thread(self._stored_owners, serial) if self._fleet.key_store else frozenset()
+        candidates = self._candidates(serial, owners)
+        if len(candidates) == 1:
+            client = candidates[0]
+        else:
+            opened = [(candidate, await _opens_async(candidate, headers, body)) for candidate in candidates]
+            client = _the_one_that_opens(serial, opened)
         if first_time is None:
-            return await notifications.parse_async(headers, body)
-        return await notifications.parse_async(headers, body, first_time=first_time)
+            return await client.notifications.parse_async(headers, body)
+        return await client.notifications.parse_async(headers, body, first_time=first_time)
 
     @staticmethod
     def ack(success: bool = True, message: str | None = None, *, status: int | None = None) -> Acknowledgement:
@@ -263,3 +282,30 @@ def _serial_of(headers: Mapping[str, str]) -> str:
     if not serial:
         raise SignatureError("headers", "missing Wechatpay-Serial")
     return serial
+
+
+def _opens(client: Client, headers: Mapping[str, str], body: bytes | str) -> bool:
+    """Whether ``client`` verifies and decrypts the notification (without claiming it)."""
+    try:
+        client.notifications.parse(headers, body)
+    except DecryptionError:
+        return False
+    return True
+
+
+async def _opens_async(client: Client, headers: Mapping[str, str], body: bytes | str) -> bool:
+    try:
+        await client.notifications.parse_async(headers, body)
+    except DecryptionError:
+        return False
+    return True
+
+
+def _the_one_that_opens(serial: str, tried: list[tuple[Client, bool]]) -> Client:
+    opened = [client for client, opens in tried if opens]
+    if len(opened) == 1:
+        return opened[0]
+    names = sorted(client.mchid for client, _ in tried)
+    if not opened:
+        raise DecryptionError(f"Wechatpay-Serial {serial!r}: the APIv3 key of none of merchants {names} opens it")
+    raise SignatureError("serial", f"Wechatpay-Serial {serial!r}: several merchants' APIv3 keys open it ({names})")

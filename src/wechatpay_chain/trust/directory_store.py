@@ -57,7 +57,6 @@ class DirectoryKeyStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[_Signature, PlatformKeys | None]] = {}
-        self._found: dict[str, str] = {}  # index name -> mchid, confirmed by one stat before use
 
     def __repr__(self) -> str:
         return f"DirectoryKeyStore({str(self.path)!r})"
@@ -119,19 +118,14 @@ class DirectoryKeyStore:
             (folder / _LEASE).unlink()
             return True
 
-    def merchant_for(self, key_id: str) -> str | None:
-        """The merchant whose folder holds ``<key_id>.pem`` (case and leading zeros of serials ignored)."""
+    def merchants_for(self, key_id: str) -> frozenset[str]:
+        """The merchants whose folders hold ``<key_id>.pem`` (case and leading zeros of serials ignored)."""
         name = index_name(key_id)
-        with self._lock:
-            known = self._found.get(name)
-        if known is not None and any(index_name(path.stem) == name for path in _pem_files(self.path / known)):
-            return known
-        for folder in sorted(self._merchant_folders()):
-            if any(index_name(path.stem) == name for path in _pem_files(folder)):
-                with self._lock:
-                    self._found[name] = folder.name
-                return folder.name
-        return None
+        return frozenset(
+            folder.name
+            for folder in self._merchant_folders()
+            if any(index_name(path.stem) == name for path in _pem_files(folder))
+        )
 
     def _folder(self, mchid: str) -> Path:
         check_merchant(mchid)  # digits only: no path outside the root

@@ -4,7 +4,7 @@ Keys, under ``prefix`` (default ``wechatpay:``)::
 
     <prefix>keys:<mchid>      hash: version (count of saves), record (JSON: certificates, public_keys)
     <prefix>key-ids:<mchid>   set: the merchant's key ids, as indexed
-    <prefix>key-index         hash: key id -> mchid (notification routing by Wechatpay-Serial)
+    <prefix>key-index         hash: key id -> the merchants holding it, space-separated (routing)
     <prefix>lease:<mchid>     string: the lease owner, expiring by itself (PX)
 
 A save is one Lua script (compare the version, write the record, move the index entries),
@@ -42,13 +42,23 @@ DEFAULT_PREFIX = "wechatpay:"
 _SAVE = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return 0 end
+local function without(owners, mchid)
+  local kept = {}
+  for owner in string.gmatch(owners or '', '%S+') do
+    if owner ~= mchid then table.insert(kept, owner) end
+  end
+  return kept
+end
 for _, old in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('HGET', KEYS[3], old) == ARGV[3] then redis.call('HDEL', KEYS[3], old) end
+  local kept = without(redis.call('HGET', KEYS[3], old), ARGV[3])
+  if #kept == 0 then redis.call('HDEL', KEYS[3], old) else redis.call('HSET', KEYS[3], old, table.concat(kept, ' ')) end
 end
 redis.call('DEL', KEYS[2])
 for i = 4, #ARGV do
   redis.call('SADD', KEYS[2], ARGV[i])
-  redis.call('HSET', KEYS[3], ARGV[i], ARGV[3])
+  local owners = without(redis.call('HGET', KEYS[3], ARGV[i]), ARGV[3])
+  table.insert(owners, ARGV[3])
+  redis.call('HSET', KEYS[3], ARGV[i], table.concat(owners, ' '))
 end
 redis.call('HSET', KEYS[1], 'version', current + 1, 'record', ARGV[2])
 return 1
@@ -129,8 +139,8 @@ class RedisKeyStore:
         check_merchant(mchid)
         return bool(self._release(keys=[self._key("lease", mchid)], args=[owner]))
 
-    def merchant_for(self, key_id: str) -> str | None:
-        return _text(self.redis.hget(self.prefix + "key-index", index_name(key_id)))
+    def merchants_for(self, key_id: str) -> frozenset[str]:
+        return frozenset((_text(self.redis.hget(self.prefix + "key-index", index_name(key_id))) or "").split())
 
     def _key(self, kind: str, mchid: str) -> str:
         return f"{self.prefix}{kind}:{mchid}"

@@ -14,7 +14,8 @@ The :class:`KeyStore` protocol is what every store offers:
   fleet refreshes a merchant's keys at a time; a lease expires by itself after ``ttl``
   seconds (a node that dies holding it does not block the others), its owner may renew it,
   and only its owner releases it;
-* ``merchant_for(key_id)``: which merchant a serial or ``PUB_KEY_ID_...`` belongs to
+* ``merchants_for(key_id)``: which merchants hold a serial or ``PUB_KEY_ID_...`` (a platform
+  certificate may be every merchant's; a public-key id is one merchant's)
   (notification routing by ``Wechatpay-Serial``);
 * ``read_only``: ``True`` for a store that refuses ``save`` and leases
   (:class:`ReadOnlyKeyStore`): webhook workers and serverless functions that must never
@@ -149,7 +150,7 @@ class KeyStore(Protocol):
 
     def release_lease(self, mchid: str, owner: str) -> bool: ...
 
-    def merchant_for(self, key_id: str) -> str | None: ...
+    def merchants_for(self, key_id: str) -> frozenset[str]: ...
 
 
 class MemoryKeyStore:
@@ -160,7 +161,7 @@ class MemoryKeyStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[str, PlatformKeys] = {}
-        self._index: dict[str, str] = {}
+        self._index: dict[str, set[str]] = {}  # index name -> the merchants holding that key
         self._leases: dict[str, tuple[str, float]] = {}  # mchid -> (owner, monotonic expiry)
 
     def load(self, mchid: str) -> PlatformKeys | None:
@@ -174,11 +175,12 @@ class MemoryKeyStore:
             current = self._records.get(mchid)
             if (current.version if current else 0) != expected_version:
                 return False
-            if current is not None:
+            if current is not None:  # only this merchant leaves its old keys' entries
                 for key_id in current.key_ids:
-                    self._index.pop(index_name(key_id), None)
+                    self._index.get(index_name(key_id), set()).discard(mchid)
             self._records[mchid] = replace(keys, version=expected_version + 1)
-            self._index.update((index_name(key_id), mchid) for key_id in keys.key_ids)
+            for key_id in keys.key_ids:
+                self._index.setdefault(index_name(key_id), set()).add(mchid)
             return True
 
     def acquire_lease(self, mchid: str, owner: str, ttl: float) -> bool:
@@ -200,9 +202,9 @@ class MemoryKeyStore:
             del self._leases[mchid]
             return True
 
-    def merchant_for(self, key_id: str) -> str | None:
+    def merchants_for(self, key_id: str) -> frozenset[str]:
         with self._lock:
-            return self._index.get(index_name(key_id))
+            return frozenset(self._index.get(index_name(key_id), ()))
 
 
 class ReadOnlyKeyStore:
@@ -221,8 +223,8 @@ class ReadOnlyKeyStore:
     def load(self, mchid: str) -> PlatformKeys | None:
         return self.store.load(mchid)
 
-    def merchant_for(self, key_id: str) -> str | None:
-        return self.store.merchant_for(key_id)
+    def merchants_for(self, key_id: str) -> frozenset[str]:
+        return self.store.merchants_for(key_id)
 
     def save(self, mchid: str, keys: PlatformKeys, expected_version: int) -> bool:
         raise ConfigError(_STORE, "read-only: this process does not save platform keys")
