@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -57,6 +57,13 @@ __all__ = ["DEFAULT_BASE_URL", "Client"]
 
 T = TypeVar("T")
 DEFAULT_RETRY = Retry()
+
+
+def _certificates_of(engine: Engine) -> Certificates:
+    """The engine's key keeper, built on first need (trust/refresh.py loads the X.509 code)."""
+    from .trust.refresh import Certificates
+
+    return Certificates(engine)
 
 
 class Client(_Root):
@@ -209,8 +216,7 @@ class Client(_Root):
             # Platform keys shared with other processes (trust/stores.py): a store, a URL, a folder.
             key_store=open_key_store(sealed_store) if sealed_store is not None else None,
         )
-        self._engine.refresher = self._refresh_if_needed
-        self._engine.learn_key = self._learn_key
+        self._engine.keeper_factory = _certificates_of
 
     @classmethod
     def from_env(cls, prefix: str = "WECHATPAY_", **overrides: Any) -> Client:
@@ -289,15 +295,7 @@ class Client(_Root):
     @property
     def certificates(self) -> Certificates:
         """Download, verify and refresh platform certificates (``GET v3/certificates``)."""
-        from .trust.refresh import Certificates
-
-        return self._binding("certificates", Certificates)
-
-    async def _refresh_if_needed(self) -> None:
-        await self.certificates.refresh_if_needed()
-
-    async def _learn_key(self, key_id: str) -> bool:
-        return await self.certificates.learn_key(key_id)
+        return cast("Certificates", self._engine.keeper)
 
     def __repr__(self) -> str:
         # A client whose __init__ raised (in a traceback) has no engine yet.

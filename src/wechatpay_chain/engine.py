@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -56,7 +56,20 @@ if TYPE_CHECKING:
     from .transport.shared import SharedTransport
     from .trust.store import KeyStore
 
-__all__ = ["Engine", "V3Plan"]
+__all__ = ["Engine", "KeyKeeper", "V3Plan"]
+
+
+class KeyKeeper(Protocol):
+    """What keeps an engine's trust ring fresh (``trust.refresh.Certificates``)."""
+
+    async def refresh_if_needed(self) -> None:
+        """Before a v3 call: refresh or adopt when due; never fails the call."""
+        ...
+
+    async def learn_key(self, key_id: str) -> bool:
+        """An answer or notification names a key the ring lacks: True when the ring has it now."""
+        ...
+
 
 # Keywords every verb takes besides the path values (v3: json=, files=; v2 reads its own).
 _CERTIFICATES = "v3/certificates"  # what a read-only key store's process never calls (trust/store.py)
@@ -69,13 +82,13 @@ class Engine:
     __slots__ = (
         "__weakref__",
         "_encryption",
+        "_keeper",
         "_trusted_keys",
         "auto_refresh",
         "clock",
+        "keeper_factory",
         "key_store",
-        "learn_key",
         "on_attempt",
-        "refresher",
         "retry",
         "settings",
         "signing_pool",
@@ -104,15 +117,20 @@ class Engine:
         self.auto_refresh = auto_refresh
         # Where the platform keys are shared (trust/store.py); None: the client keeps its own.
         self.key_store = key_store
-        # Wired by the client to trust/refresh.py (client.certificates): runs before a v3 call
-        # when auto_refresh is on or a store is given, and never fails it.
-        self.refresher: Callable[[], Awaitable[None]] | None = None
-        # Called with the Wechatpay-Serial of an answer the ring has no key for; True when
-        # the ring has it now (adopted from the store or refreshed): verify the answer again.
-        self.learn_key: Callable[[str], Awaitable[bool]] | None = None
+        # What keeps the ring fresh (trust/refresh.Certificates, made on first need by the
+        # factory the client gives, so that a client that never refreshes loads no X.509 code).
+        self.keeper_factory: Callable[[Engine], KeyKeeper] | None = None
+        self._keeper: KeyKeeper | None = None
         self.trusted_keys = trusted_keys
 
     # -- trust --------------------------------------------------------------------------
+    @property
+    def keeper(self) -> KeyKeeper | None:
+        """The helper that refreshes the ring (``client.certificates``), built on first use."""
+        if self._keeper is None and self.keeper_factory is not None:
+            self._keeper = self.keeper_factory(self)
+        return self._keeper
+
     @property
     def trusted_keys(self) -> KeyRing:
         """The platform keys answers may be signed with (public key ids and certificate serials)."""
@@ -142,8 +160,10 @@ class Engine:
             call = await self.prepare_v2(method, segments, kwargs, timeout)
             return await self.run(call, timeout)
         prepared = self.prepare_v3(method, segments, kwargs)
-        if self.refresher is not None and (self.auto_refresh or self.key_store is not None):
-            await self.refresher()
+        if self.auto_refresh or self.key_store is not None:  # never fails the call (trust/refresh.py)
+            keeper = self.keeper
+            if keeper is not None:
+                await keeper.refresh_if_needed()
         if not self.trusted_keys and _answer_is_signed(prepared):
             # Fail closed before the wire: a POST would take effect and its answer could never
             # be verified (no certs=, or a store that holds nothing for this merchant yet).
@@ -330,11 +350,11 @@ class V3Plan:
         try:
             return self._finish(url, answer)
         except SignatureError as error:
-            learn = self._engine.learn_key
+            keeper = self._engine.keeper if error.check == "serial" else None
             serial = find_header(answer.headers, "Wechatpay-Serial")
-            if error.check != "serial" or learn is None or not serial:
+            if keeper is None or not serial:
                 raise
-            if not await learn(serial):
+            if not await keeper.learn_key(serial):
                 error.add_note(f"{serial} was looked up in the key store (and refreshed, if allowed): not found")
                 raise
         return self._finish(url, answer)

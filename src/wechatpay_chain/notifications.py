@@ -104,13 +104,13 @@ class Notifications:
 
     def _unknown_serial(self, error: SignatureError, headers: Mapping[str, str]) -> str | None:
         """The serial to learn when ``error`` is about a key the ring lacks (and the client can learn)."""
-        if error.check != "serial" or self._engine.learn_key is None:
+        if error.check != "serial" or self._engine.keeper is None:
             return None
         return find_header(headers, "Wechatpay-Serial") or None
 
     async def _learn(self, serial: str) -> bool:
-        learn = self._engine.learn_key
-        return learn is not None and await learn(serial)
+        keeper = self._engine.keeper
+        return keeper is not None and await keeper.learn_key(serial)
 
     @staticmethod
     def _claimed(event: Notification, first_time: FirstTime | None) -> Notification | None:
