@@ -3,6 +3,10 @@ observed like v3 ones; the bank key is fetched on a typed signal named by the sp
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -75,13 +79,40 @@ def test_a_v2_retry_sends_the_same_signed_bytes(mock: MockPlatform) -> None:
     assert first.body == second.body  # a v2 sign carries no timestamp: the same request again
 
 
-def test_a_v2_post_that_may_have_arrived_says_so() -> None:
+def test_a_v2_post_that_could_not_connect_says_nothing_was_sent() -> None:
     with (
         Client(mchid="1900000109", secret="s" * 32, base_url=closed_port_url(), backup_urls=[], retry=FAST) as client,
         pytest.raises(TransportError) as caught,
     ):
         client.v2.pay.closeorder.post(xml=CLOSEORDER)
     assert caught.value.sent is False
+
+
+def test_a_v2_post_that_may_have_arrived_is_sent_once_and_says_to_query() -> None:
+    # A server that reads the request and never answers: the close may have taken effect.
+    requests: list[bytes] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(5)
+
+        def swallow() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    connection, _ = server.accept()
+                    requests.append(connection.recv(65536))
+                    time.sleep(1.5)
+                    connection.close()
+
+        threading.Thread(target=swallow, daemon=True).start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+        with (
+            Client(mchid="1900000109", secret="s" * 32, base_url=url, backup_urls=[], retry=FAST) as client,
+            pytest.raises(TransportError) as caught,
+        ):
+            client.v2.pay.closeorder.post(xml=CLOSEORDER, timeout=0.5)
+    assert caught.value.sent is True and "query its result" in str(caught.value)
+    assert len(requests) == 1 and requests[0].startswith(b"POST /pay/closeorder")  # never sent again
 
 
 def test_the_v2_backup_host_is_the_platforms_own() -> None:

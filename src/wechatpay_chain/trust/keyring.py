@@ -35,7 +35,7 @@ class Certified(Protocol):
     def not_after(self) -> datetime: ...
 
 
-__all__ = ["HEX_SERIAL", "PUBLIC_KEY_ID_PREFIX", "KeyRing"]
+__all__ = ["HEX_SERIAL", "PUBLIC_KEY_ID_PREFIX", "KeyRing", "lookup_name"]
 
 PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
 HEX_SERIAL = re.compile(r"[0-9A-F]+")  # a certificate serial as the platform writes it
@@ -78,15 +78,15 @@ class KeyRing(Mapping[str, rsa.RSAPublicKey]):
             public_key, not_after = load_dated_public_key(source, argument=f"{argument}[{key_id!r}]")
             if key_id.startswith(PUBLIC_KEY_ID_PREFIX):
                 not_after = None  # public-key mode: nothing expires
-            entries[_lookup_name(key_id)] = _TrustedKey(key_id, public_key, not_after)
+            entries[lookup_name(key_id)] = _TrustedKey(key_id, public_key, not_after)
         for certificate in certificates:
-            entries[_lookup_name(certificate.serial)] = _TrustedKey(
+            entries[lookup_name(certificate.serial)] = _TrustedKey(
                 certificate.serial, certificate.public_key, certificate.not_after
             )
         self._entries = entries
 
     def __getitem__(self, key_id: str) -> rsa.RSAPublicKey:
-        return self._entries[_lookup_name(key_id)].public_key
+        return self._entries[lookup_name(key_id)].public_key
 
     def __iter__(self) -> Iterator[str]:
         return (entry.key_id for entry in self._entries.values())
@@ -164,11 +164,11 @@ class KeyRing(Mapping[str, rsa.RSAPublicKey]):
         ring = KeyRing()
         ring._entries = dict(self._entries)
         for entry in additions:
-            ring._entries[_lookup_name(entry.key_id)] = entry
+            ring._entries[lookup_name(entry.key_id)] = entry
         return ring
 
 
-def _lookup_name(key_id: str) -> str:
+def lookup_name(key_id: str) -> str:
     """Ids compare without case; hex serials also without leading zeros (same number)."""
     name = key_id.upper()
     return (name.lstrip("0") or "0") if HEX_SERIAL.fullmatch(name) else name

@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..errors import ConfigError, SignatureError
 from .certificates import PlatformCertificate
 from .crypto import load_public_key
-from .keyring import HEX_SERIAL, PUBLIC_KEY_ID_PREFIX, KeyRing, _lookup_name
+from .keyring import HEX_SERIAL, PUBLIC_KEY_ID_PREFIX, KeyRing, lookup_name
 
 if TYPE_CHECKING:
     from .crypto import KeySource
@@ -65,7 +65,7 @@ _STORE = "key_store"  # the argument ConfigError names for anything a store refu
 
 def index_name(key_id: str) -> str:
     """How a store indexes a key id: as :class:`KeyRing` compares them (case, leading zeros)."""
-    return _lookup_name(key_id)
+    return lookup_name(key_id)
 
 
 @dataclass(frozen=True)
