@@ -269,3 +269,17 @@ def test_the_expiry_trigger_does_not_wait_for_another_nodes_lease(platform: Mock
         assert client.v3.profitsharing.return_orders.post(json=RETURN_ORDER, timeout=2).verified
         assert time.monotonic() - started < 1.5  # not LEASE_TTL (30 s), not the call's 2 s
         assert platform.counts[CERTS_KEY] == 0 and client.certificates.failures == 0
+
+
+def test_an_unknown_serial_waits_for_another_nodes_lease_no_longer_than_the_call(platform: MockPlatform) -> None:
+    # The answer is signed with a certificate the ring lacks; another node holds the lease (it
+    # is downloading): the call waits for its save within its own timeout, not LEASE_TTL (30 s).
+    store = MemoryKeyStore()
+    with platform.client(auto_refresh_certs=True, key_store=store) as client:
+        platform.rotate_platform_certificate()
+        assert store.acquire_lease(platform.mchid, "another-node", 60)
+        started = time.monotonic()
+        with pytest.raises(SignatureError):
+            client.v3.profitsharing.return_orders.post(json=RETURN_ORDER, timeout=1)
+        assert time.monotonic() - started < 10  # about the call's 1 s; LEASE_TTL would be 30
+        assert platform.counts[("POST", "v3/profitsharing/return-orders")] == 1  # never sent again

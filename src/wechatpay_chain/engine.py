@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -66,8 +67,9 @@ class KeyKeeper(Protocol):
         """Before a v3 call: refresh or adopt when due; never fails the call."""
         ...
 
-    async def learn_key(self, key_id: str) -> bool:
-        """An answer or notification names a key the ring lacks: True when the ring has it now."""
+    async def learn_key(self, key_id: str, within: float | None = None) -> bool:
+        """An answer or notification names a key the ring lacks: True when the ring has it now
+        (``within``: the seconds left of the call that asks)."""
         ...
 
 
@@ -231,7 +233,7 @@ class Engine:
 
     async def send_v3(self, prepared: PreparedCall, timeout: Timeout | None) -> Response:
         """A v3 call's attempts: each signed afresh (new nonce and timestamp), every answer verified."""
-        send = self.run(V3Plan(self, prepared), timeout)
+        send = self.run(V3Plan(self, prepared, timeout), timeout)
         if in_blocking_call():
             return await send
         # Counted while in flight: overlapping async calls sign on the client's signing threads.
@@ -306,11 +308,13 @@ class Engine:
 class V3Plan:
     """A prepared v3 call as the attempt loop runs it (attempts.Plan)."""
 
-    __slots__ = ("_clock_corrected", "_engine", "hosts", "prepared", "wire")
+    __slots__ = ("_clock_corrected", "_deadline", "_engine", "hosts", "prepared", "wire")
 
-    def __init__(self, engine: Engine, prepared: PreparedCall) -> None:
+    def __init__(self, engine: Engine, prepared: PreparedCall, timeout: Timeout | None = None) -> None:
         self._engine = engine
         self.prepared = prepared
+        total = (timeout or engine.transport.timeout).total
+        self._deadline = None if total is None else time.monotonic() + total  # the call's, retries included
         self.hosts = engine.settings.hosts_for(prepared.operation)
         self._clock_corrected = False
         self.wire: WireRequest | None = None
@@ -354,10 +358,14 @@ class V3Plan:
             serial = find_header(answer.headers, "Wechatpay-Serial")
             if keeper is None or not serial:
                 raise
-            if not await keeper.learn_key(serial):
+            if not await keeper.learn_key(serial, self._time_left()):
                 error.add_note(f"{serial} was looked up in the key store (and refreshed, if allowed): not found")
                 raise
         return self._finish(url, answer)
+
+    def _time_left(self) -> float | None:
+        """Seconds left of the call's total timeout (``None``: no total)."""
+        return None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
 
     def _finish(self, url: str, answer: RawAnswer) -> Response:
         engine = self._engine

@@ -170,7 +170,7 @@ class Certificates:
         engine = self._engine
         ring = engine.trusted_keys
         if not ring and engine.key_store is not None:
-            await self._quietly(self._update(may_download=engine.auto_refresh, wait=False), "nothing trusted yet")
+            await self._quietly(self._update(may_download=engine.auto_refresh, max_wait=0.0), "nothing trusted yet")
             return
         if not engine.auto_refresh or engine.settings.apiv3_key is None:
             return
@@ -184,12 +184,14 @@ class Certificates:
         if not ring.certificates_expire_within(REFRESH_MARGIN, now):
             return
         self._last_attempt = now
-        await self._quietly(self._update(may_download=True, wait=False), "the newest certificate nears expiry")
+        await self._quietly(self._update(may_download=True, max_wait=0.0), "the newest certificate nears expiry")
 
-    async def learn_key(self, key_id: str) -> bool:
+    async def learn_key(self, key_id: str, within: float | None = None) -> bool:
         """An answer or notification names ``key_id``, which the ring lacks: adopt it from the
         store, or (``auto_refresh_certs=True``, certificate serials) refresh under the lease, at
-        most once a minute. ``True`` when the ring now has it: verify the same bytes again."""
+        most once a minute. ``True`` when the ring now has it: verify the same bytes again.
+        ``within``: the seconds left of the call that asks; another node's lease is waited
+        for no longer than that."""
         engine = self._engine
         last = self._last_download
         may_download = (
@@ -200,9 +202,10 @@ class Certificates:
         )
         if engine.key_store is None and not may_download:
             return False  # nothing to learn from: the client's own store holds only its ring
-        # Waits for another node's save (up to LEASE_TTL): the answer in hand verifies only with
-        # the new key, which that node is fetching.
-        await self._quietly(self._update(wanted=key_id, may_download=may_download), f"unknown key {key_id}")
+        # Waits for another node's save (up to LEASE_TTL, or what is left of the call): the answer
+        # in hand verifies only with the new key, which that node is fetching.
+        update = self._update(wanted=key_id, may_download=may_download, max_wait=within)
+        await self._quietly(update, f"unknown key {key_id}")
         return key_id in engine.trusted_keys
 
     async def _quietly(self, update: Any, why: str) -> None:
@@ -223,11 +226,11 @@ class Certificates:
 
     # -- the one refresh, under the lease --------------------------------------------------------
     async def _update(
-        self, *, wanted: str | None = None, force: bool = False, may_download: bool, wait: bool = True
+        self, *, wanted: str | None = None, force: bool = False, may_download: bool, max_wait: float | None = None
     ) -> PlatformKeys | None:
-        """The refresh. ``wait=False`` (a trigger inside a call): when another node holds the
-        lease, adopt what is stored now instead of waiting up to LEASE_TTL for its save; the
-        call's own timeout is not spent on another node's download."""
+        """The refresh. When another node holds the lease, wait for its save up to ``max_wait``
+        seconds (``None``: LEASE_TTL; ``0``: a trigger before a call adopts what is stored now),
+        so that a call's own timeout is not spent on another node's download."""
         store = self.store
         mchid = self._engine.settings.mchid
         stored = await _offload(store.load, mchid)
@@ -237,16 +240,17 @@ class Certificates:
             return self._adopt(stored)
         seen = stored.version if stored is not None else 0
         owner = f"{self._node}:{uuid.uuid4().hex}"
-        deadline = self.monotonic() + LEASE_TTL
+        patience = LEASE_TTL if max_wait is None else min(LEASE_TTL, max(0.0, max_wait))
+        deadline = self.monotonic() + patience
         while not await _offload(store.acquire_lease, mchid, owner, LEASE_TTL):
             # Another node is refreshing: adopt its save rather than download a second time.
-            if not wait:
+            if patience <= 0:
                 return self._adopt(stored)
             await pause(POLL_INTERVAL)
             latest = await _offload(store.load, mchid)
             if latest is not None and latest.version != seen:
                 return self._adopt(latest)
-            if self.monotonic() > deadline:  # its lease outlived LEASE_TTL: renewed by a node that hangs
+            if self.monotonic() > deadline:  # out of patience (the call's time, or LEASE_TTL: a hung node)
                 log.warning("platform keys of %s: the refresh lease stayed taken; keeping the stored keys", mchid)
                 return self._adopt(latest)
         try:
