@@ -1,7 +1,7 @@
 """A real redis-server for the tests, started on a free 127.0.0.1 port in a temporary folder.
 
 ``.ci/run`` installs Debian's ``redis-server``. Where it is missing the Redis tests are
-skipped and listed in the run's SKIPPED section, except under CI (``WECHATPAY_CHAIN_CI``,
+skipped and listed in the run's SKIPPED section, except under CI (``REQUIRE_TEST_SERVERS``,
 which ``.ci/run`` sets, or ``CI``, which CI services set), where a missing server fails
 the run: a check that CI was meant to run must not pass unseen.
 """
@@ -31,7 +31,7 @@ def require_redis_server() -> str:
     if REDIS_SERVER is not None:
         return REDIS_SERVER
     reason = "redis-server is not installed (.ci/run installs Debian's redis-server)"
-    if os.environ.get("WECHATPAY_CHAIN_CI") or os.environ.get("CI"):
+    if os.environ.get("REQUIRE_TEST_SERVERS") or os.environ.get("CI"):
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
 

@@ -207,7 +207,7 @@ def test_without_redis_server_ci_fails_and_a_local_run_skips_loudly(monkeypatch:
 
     monkeypatch.setattr(_redis_server, "REDIS_SERVER", None)
     monkeypatch.delenv("CI", raising=False)
-    for variable in ("WECHATPAY_CHAIN_CI", "CI"):  # .ci/run's, CI services'
+    for variable in ("REQUIRE_TEST_SERVERS", "CI"):  # .ci/run's, CI services'
         monkeypatch.setenv(variable, "1")
         with pytest.raises(pytest.fail.Exception, match="redis-server is not installed"):
             _redis_server.require_redis_server()
