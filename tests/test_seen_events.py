@@ -97,6 +97,9 @@ def test_forget_releases_only_its_own_claim(redis_url: str) -> None:
     assert other.claim(EVENT) is Claim.FIRST
     slow.forget(EVENT)  # the slow handler fails: the other worker's claim stays
     assert other.claim(EVENT) is Claim.IN_PROGRESS
+    bystander = RedisSeenEvents(redis_url, prefix=prefix)
+    bystander.forget(EVENT)  # it claimed nothing: it drops nothing
+    assert other.claim(EVENT) is Claim.IN_PROGRESS
 
 
 def test_a_handled_id_is_remembered_for_the_ttl() -> None:

@@ -252,7 +252,9 @@ class RedisSeenEvents:
 
     def forget(self, event_id: str) -> None:
         with self._lock:
-            token = self._tokens.pop(event_id, "")  # "": claimed by another store object: any claim
+            token = self._tokens.pop(event_id, None)
+        if token is None:
+            return  # not claimed through this object: another worker's live claim is not ours to drop
         self._forget(keys=[self.prefix + event_id], args=[token, _HANDLED])
 
 
