@@ -236,10 +236,46 @@ def test_a_notification_under_a_shared_certificate_goes_to_the_merchant_whose_ke
             platform_key=platform.platform_key,
             serial=platform.certificate_serial,
         )
-        with pytest.raises(DecryptionError, match="none of merchants"):
+        with pytest.raises(DecryptionError):  # no merchant's APIv3 key opens it
             fleet.notifications.parse(stranger_headers, stranger_body)
         with pytest.raises(SignatureError, match="several merchants"):
             fleet.notifications.client_for(stranger_headers)  # without the body it cannot tell
+
+
+def test_routing_follows_the_merchant_the_resource_names(platform: MockPlatform) -> None:
+    # One company, two merchant numbers, one APIv3 key, one platform certificate: the key opens
+    # every notification for both, so the resource's mchid decides; a resource naming another
+    # merchant is refused even when a single candidate opens it; a client without an APIv3 key
+    # (an API-only one) does not stop the others from routing.
+    store = MemoryKeyStore()
+    second, api_only = "1900000999", "1900000888"
+    for mchid in (platform.mchid, second):
+        store.save(mchid, stored_record(platform), 0)
+
+    def sealed(resource: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+        return build_notification(
+            "TRANSACTION.SUCCESS",
+            resource,
+            apiv3_key=platform.apiv3_key,
+            platform_key=platform.platform_key,
+            serial=platform.certificate_serial,
+        )
+
+    with Merchants(key_store=read_only(store), base_url=platform.base_url) as fleet:
+        fleet.client(platform.mchid, apiv3_key=platform.apiv3_key)
+        fleet.client(second, apiv3_key=platform.apiv3_key)
+        fleet.client(api_only, certs={platform.certificate_serial: platform.platform_certificate})
+        for mchid in (platform.mchid, second):
+            event = fleet.notifications.parse(*sealed({"mchid": mchid, "out_trade_no": f"T-{mchid}"}))
+            assert event is not None and event.mchid == mchid
+        partner = fleet.notifications.parse(*sealed({"sp_mchid": second, "sub_mchid": "1900000777"}))
+        assert partner is not None and partner.mchid == second
+        with pytest.raises(SignatureError, match="names merchants"):
+            fleet.notifications.parse(*sealed({"mchid": "1900000555", "out_trade_no": "NOT-OURS"}))
+    with Merchants(key_store=read_only(store), base_url=platform.base_url) as alone:
+        alone.client(second, apiv3_key=platform.apiv3_key)
+        with pytest.raises(SignatureError, match="names merchants"):  # one candidate, the wrong merchant
+            alone.notifications.parse(*sealed({"mchid": platform.mchid, "out_trade_no": "T-FIRST"}))
 
 
 def test_notifications_learn_a_key_and_deduplicate(platform: MockPlatform) -> None:

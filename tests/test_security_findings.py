@@ -440,3 +440,21 @@ def test_a_key_store_url_password_stays_out_of_a_failed_clients_locals() -> None
     with pytest.raises(ConfigError) as caught:
         Client(mchid="1900000109", key_store=f"redis://:{password}@127.0.0.1:1/0", base_url="ftp://nowhere")
     assert_no_secret_in_locals(caught.value, password)
+
+
+@pytest.mark.parametrize("kind", ["client", "fleet"])
+def test_a_key_store_url_that_fails_to_open_keeps_its_password_out_of_locals(kind: str) -> None:
+    # redis-py refuses the URL (a port that is no number): the password was in open_key_store's
+    # (and a fleet's) locals when it was unwrapped before being handed over.
+    from _secrets_check import assert_no_secret_in_locals
+
+    from wechatpay_chain.fleet import Merchants
+
+    password = "store-password-" + "y" * 12
+    url = f"redis://:{password}@127.0.0.1:notaport/0"
+    with pytest.raises(Exception) as caught:
+        if kind == "client":
+            Client(mchid="1900000109", key_store=url)
+        else:
+            Merchants(key_store=url)
+    assert_no_secret_in_locals(caught.value, password)

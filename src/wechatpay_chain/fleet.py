@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog.specs import Catalog
 from .client import Client
-from .errors import ConfigError, DecryptionError, SignatureError, TransportError
+from .errors import ConfigError, SignatureError, TransportError, WeChatPayError
 from .settings import DEFAULT_BASE_URL
 from .transport.aio import MAX_ANSWER_BYTES, Timeout
 from .transport.factory import DEFAULT_TIMEOUT, check_transport_settings, new_transport
@@ -96,7 +96,10 @@ class Merchants:
         self.catalog = catalog if catalog is not None else Catalog(specs)
         self.transport = new_transport(timeout, self.cafile, sealed_proxy, trust_env, max_answer_bytes, limit)
         if client_options.get("key_store") is not None:  # one store (one Redis pool) for every client
-            client_options["key_store"] = open_key_store(client_options["key_store"])
+            setting = client_options.pop("key_store")
+            sealed = seal(setting) if isinstance(setting, str) else setting  # a redis:// URL may carry a password
+            del setting
+            client_options["key_store"] = open_key_store(sealed)
         self.client_options = client_options
         self.clients: dict[str, Client] = {}
 
@@ -169,7 +172,9 @@ class Merchants:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"<wechatpay_chain.Merchants {self.base_url} {self.transport!r}>"
+        # getattr: a fleet whose __init__ raised is shown too (error trackers repr every local)
+        base_url, transport = getattr(self, "base_url", "(not configured)"), getattr(self, "transport", None)
+        return f"<wechatpay_chain.Merchants {base_url} {transport!r}>"
 
 
 class FleetNotifications:
@@ -197,22 +202,24 @@ class FleetNotifications:
         """The client of the merchant the notification is for.
 
         The candidates are the merchants the store's key-id index names for the
-        ``Wechatpay-Serial`` and the clients whose own ring trusts it. A platform certificate
-        can be every merchant's, so with several candidates the one whose APIv3 key opens the
-        resource (``body``; the AES-GCM tag tells a wrong key) is the merchant.
+        ``Wechatpay-Serial`` and the clients whose own ring trusts it (a platform certificate
+        can be every merchant's). With ``body``, each candidate verifies and decrypts it; the
+        merchant is the one whose APIv3 key opens the resource and, where the resource names
+        merchants (``mchid``, ``sp_mchid``, ``sub_mchid``), one it names: a resource naming
+        another merchant is refused, never handed to the wrong one.
         """
         serial = _serial_of(headers)
         candidates = self._candidates(serial, self._stored_owners(serial))
-        if len(candidates) == 1:
-            return candidates[0]
         if body is None:
+            if len(candidates) == 1:
+                return candidates[0]
             names = sorted(client.mchid for client in candidates)
             raise SignatureError(
                 "serial",
                 f"Wechatpay-Serial {serial!r} is a key of several merchants ({names}): "
                 "give the body to tell whose APIv3 key opens it",
             )
-        return _the_one_that_opens(serial, [(client, _opens(client, headers, body)) for client in candidates])
+        return _merchant_of(serial, [(client, _opened(client, headers, body)) for client in candidates])
 
     def _stored_owners(self, serial: str) -> frozenset[str]:
         """The merchants the store's key-id index names for ``serial``; a store that fails (Redis
@@ -262,11 +269,7 @@ class FleetNotifications:
         serial = _serial_of(headers)
         owners = await asyncio.to_thread(self._stored_owners, serial) if self._fleet.key_store else frozenset()
         candidates = self._candidates(serial, owners)
-        if len(candidates) == 1:
-            client = candidates[0]
-        else:
-            opened = [(candidate, await _opens_async(candidate, headers, body)) for candidate in candidates]
-            client = _the_one_that_opens(serial, opened)
+        client = _merchant_of(serial, [(each, await _opened_async(each, headers, body)) for each in candidates])
         if first_time is None:
             return await client.notifications.parse_async(headers, body)
         return await client.notifications.parse_async(headers, body, first_time=first_time)
@@ -284,28 +287,45 @@ def _serial_of(headers: Mapping[str, str]) -> str:
     return serial
 
 
-def _opens(client: Client, headers: Mapping[str, str], body: bytes | str) -> bool:
-    """Whether ``client`` verifies and decrypts the notification (without claiming it)."""
+# The fields by which a resource names its merchants (direct, service provider, sub-merchant).
+MERCHANT_FIELDS = ("mchid", "sp_mchid", "sub_mchid", "combine_mchid")
+
+
+def _opened(client: Client, headers: Mapping[str, str], body: bytes | str) -> Notification | WeChatPayError:
+    """The notification as ``client`` verifies and decrypts it (not claimed), or why it cannot:
+    a wrong APIv3 key, none at all, a key it cannot learn."""
     try:
-        client.notifications.parse(headers, body)
-    except DecryptionError:
-        return False
-    return True
+        return client.notifications.parse(headers, body)
+    except WeChatPayError as error:
+        return error
 
 
-async def _opens_async(client: Client, headers: Mapping[str, str], body: bytes | str) -> bool:
+async def _opened_async(client: Client, headers: Mapping[str, str], body: bytes | str) -> Notification | WeChatPayError:
     try:
-        await client.notifications.parse_async(headers, body)
-    except DecryptionError:
-        return False
-    return True
+        return await client.notifications.parse_async(headers, body)
+    except WeChatPayError as error:
+        return error
 
 
-def _the_one_that_opens(serial: str, tried: list[tuple[Client, bool]]) -> Client:
-    opened = [client for client, opens in tried if opens]
-    if len(opened) == 1:
-        return opened[0]
-    names = sorted(client.mchid for client, _ in tried)
+def _named_merchants(event: Notification) -> set[str]:
+    resource = event.resource if isinstance(event.resource, Mapping) else {}
+    return {str(resource[name]) for name in MERCHANT_FIELDS if resource.get(name)}
+
+
+def _merchant_of(serial: str, tried: list[tuple[Client, Notification | WeChatPayError]]) -> Client:
+    """Of the candidates, the one that opens the notification and that the resource names."""
+    opened = [(client, event) for client, event in tried if isinstance(event, Notification)]
     if not opened:
-        raise DecryptionError(f"Wechatpay-Serial {serial!r}: the APIv3 key of none of merchants {names} opens it")
-    raise SignatureError("serial", f"Wechatpay-Serial {serial!r}: several merchants' APIv3 keys open it ({names})")
+        first = next(error for _, error in tried if isinstance(error, WeChatPayError))
+        raise first
+    named = [client for client, event in opened if client.mchid in _named_merchants(event)]
+    unnamed = [client for client, event in opened if not _named_merchants(event)]
+    if len(named) == 1:
+        return named[0]
+    if not named and len(unnamed) == 1 and len(opened) == 1:
+        return unnamed[0]  # the resource names no merchant: the one key that opens it decides
+    names = sorted(client.mchid for client, _ in opened)
+    if not named and not unnamed:
+        said = sorted(set().union(*(_named_merchants(event) for _, event in opened)))
+        raise SignatureError("serial", f"Wechatpay-Serial {serial!r}: the resource names merchants {said}, not {names}")
+    raise SignatureError("serial", f"Wechatpay-Serial {serial!r}: several merchants open it ({names})")

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .seen_events import FirstTime
 
-__all__ = ["Notifications"]
+__all__ = ["NOTIFICATION_LEARN_WAIT", "Notifications"]
+
+NOTIFICATION_LEARN_WAIT = 3.0  # seconds a notification waits for another node's key refresh, at most
 
 
 class Notifications:
@@ -109,8 +111,10 @@ class Notifications:
         return find_header(headers, "Wechatpay-Serial") or None
 
     async def _learn(self, serial: str) -> bool:
+        # A webhook must answer within the platform's notification timeout: another node's
+        # lease is waited for a few seconds at most (then the platform delivers it again).
         keeper = self._engine.keeper
-        return keeper is not None and await keeper.learn_key(serial)
+        return keeper is not None and await keeper.learn_key(serial, NOTIFICATION_LEARN_WAIT)
 
     @staticmethod
     def _claimed(event: Notification, first_time: FirstTime | None) -> Notification | None:

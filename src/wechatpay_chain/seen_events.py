@@ -228,9 +228,8 @@ class RedisSeenEvents:
         self._tokens: dict[str, str] = {}  # event id -> the token of this store's claim, until done/forget
 
     def __repr__(self) -> str:
-        return (
-            f"RedisSeenEvents({self.redis!r}, ttl={self.ttl!r}, claim_ttl={self.claim_ttl!r}, prefix={self.prefix!r})"
-        )
+        fields = ", ".join(f"{name}={getattr(self, name, None)!r}" for name in ("ttl", "claim_ttl", "prefix"))
+        return f"RedisSeenEvents({getattr(self, 'redis', '(not connected)')!r}, {fields})"
 
     def claim(self, event_id: str) -> Claim:
         token = uuid.uuid4().hex

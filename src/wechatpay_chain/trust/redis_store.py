@@ -25,6 +25,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from .crypto import Secret
 from .store import PlatformKeys, check_lease, check_merchant, index_name
 
 try:
@@ -79,8 +80,11 @@ return 0
 """
 
 
-def connect(client_or_url: redis.Redis | str) -> redis.Redis:
-    """A redis-py client: the one given, or one for a ``redis://`` / ``rediss://`` / ``unix://`` URL."""
+def connect(client_or_url: redis.Redis | str | Secret) -> redis.Redis:
+    """A redis-py client: the one given, or one for a ``redis://`` / ``rediss://`` / ``unix://`` URL
+    (given wrapped, its password is unwrapped only as it is handed to redis-py)."""
+    if isinstance(client_or_url, Secret):
+        return redis.Redis.from_url(str(client_or_url.reveal()))
     if isinstance(client_or_url, str):
         return redis.Redis.from_url(client_or_url)
     return client_or_url
@@ -94,7 +98,7 @@ class RedisKeyStore:
 
     read_only = False
 
-    def __init__(self, client: redis.Redis | str, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, client: redis.Redis | str | Secret, *, prefix: str = DEFAULT_PREFIX) -> None:
         self.redis = connect(client)
         self.prefix = prefix
         self._save: Script = self.redis.register_script(_SAVE)
@@ -104,7 +108,8 @@ class RedisKeyStore:
         self._cache: dict[str, tuple[tuple[str, str], PlatformKeys]] = {}  # parsed once per stored text
 
     def __repr__(self) -> str:
-        return f"RedisKeyStore({self.redis!r}, prefix={self.prefix!r})"
+        # getattr: a store whose __init__ raised is shown too (error trackers repr every local)
+        return f"RedisKeyStore({getattr(self, 'redis', '(not connected)')!r}, prefix={getattr(self, 'prefix', None)!r})"
 
     def load(self, mchid: str) -> PlatformKeys | None:
         check_merchant(mchid)
