@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
     from .trust.store import KeyStore
 
 __all__ = ["Engine", "KeyKeeper", "V3Plan"]
+
+_KEEPER_LOCK = threading.Lock()  # rarely taken: only while an engine's keeper is first built
 
 
 class KeyKeeper(Protocol):
@@ -130,7 +133,9 @@ class Engine:
     def keeper(self) -> KeyKeeper | None:
         """The helper that refreshes the ring (``client.certificates``), built on first use."""
         if self._keeper is None and self.keeper_factory is not None:
-            self._keeper = self.keeper_factory(self)
+            with _KEEPER_LOCK:  # two threads' first calls build one keeper (its counters are the client's)
+                if self._keeper is None:
+                    self._keeper = self.keeper_factory(self)
         return self._keeper
 
     @property
@@ -169,9 +174,11 @@ class Engine:
         if not self.trusted_keys and _answer_is_signed(prepared):
             # Fail closed before the wire: a POST would take effect and its answer could never
             # be verified (no certs=, or a store that holds nothing for this merchant yet).
-            raise ConfigError(
+            refusal = ConfigError(
                 "certs", "no platform key or certificate is trusted, so no answer can be verified; nothing was sent"
             )
+            # Why the ring is empty, when a refresh just failed (a store that cannot be reached).
+            raise refusal from getattr(self._keeper, "last_error", None)
         response = await self.send_v3(prepared, timeout)
         if prepared.decrypt and prepared.operation is not None and response.content:
             self.decrypt_answer(prepared.operation.spec, response)

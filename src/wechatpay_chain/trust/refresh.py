@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..errors import ConfigError
 from ..naming import path_segments
 from ..response import Response
+from ..transport.aio import Timeout
 from ..transport.driver import in_blocking_call, pause
 from ..v3.calls import error_from_answer
 from .certificates import (
@@ -106,11 +107,12 @@ class Certificates:
         return self._own_store
 
     # -- explicit use ----------------------------------------------------------------------
-    async def download_async(self) -> list[PlatformCertificate]:
+    async def download_async(self, within: float | None = None) -> list[PlatformCertificate]:
         """Fetch, decrypt and verify the platform certificates (nothing is trusted or saved yet).
 
         Refused (``ConfigError``, argument ``key_store``) with a read-only store: such a
-        process never calls ``v3/certificates``.
+        process never calls ``v3/certificates``. ``within``: seconds the download may take
+        (what is left of a call that needs it), else the client's timeout.
         """
         engine = self._engine
         self._refuse_read_only()
@@ -119,7 +121,8 @@ class Certificates:
             raise ConfigError("apiv3_key", "needed to decrypt the platform certificates")
         self._last_download = self.monotonic()
         prepared = engine.prepare_v3("GET", tuple(path_segments("v3/certificates")), {})
-        url, answer = await engine.exchange_once(prepared)
+        limit = None if within is None else Timeout(total=max(within, 0.001))
+        url, answer = await engine.exchange_once(prepared, limit)
         if not 200 <= answer.status < 300:
             response = Response(answer.status, answer.headers, answer.content, method="GET", url=url)
             raise error_from_answer(answer.status, answer.headers, answer.content, response)
@@ -204,7 +207,7 @@ class Certificates:
             return False  # nothing to learn from: the client's own store holds only its ring
         # Waits for another node's save (up to LEASE_TTL, or what is left of the call): the answer
         # in hand verifies only with the new key, which that node is fetching.
-        update = self._update(wanted=key_id, may_download=may_download, max_wait=within)
+        update = self._update(wanted=key_id, may_download=may_download, max_wait=within, deadline_in=within)
         await self._quietly(update, f"unknown key {key_id}")
         return key_id in engine.trusted_keys
 
@@ -226,11 +229,18 @@ class Certificates:
 
     # -- the one refresh, under the lease --------------------------------------------------------
     async def _update(
-        self, *, wanted: str | None = None, force: bool = False, may_download: bool, max_wait: float | None = None
+        self,
+        *,
+        wanted: str | None = None,
+        force: bool = False,
+        may_download: bool,
+        max_wait: float | None = None,
+        deadline_in: float | None = None,
     ) -> PlatformKeys | None:
         """The refresh. When another node holds the lease, wait for its save up to ``max_wait``
         seconds (``None``: LEASE_TTL; ``0``: a trigger before a call adopts what is stored now),
-        so that a call's own timeout is not spent on another node's download."""
+        so that a call's own timeout is not spent on another node's download. ``deadline_in``:
+        the seconds left of the call that needs the key, which bound this node's own download."""
         store = self.store
         mchid = self._engine.settings.mchid
         stored = await _offload(store.load, mchid)
@@ -259,7 +269,7 @@ class Certificates:
                 stored.version != seen or (not force and self._has_what_is_needed(stored, wanted))
             ):
                 return self._adopt(stored)
-            certificates = await self.download_async()
+            certificates = await self.download_async(deadline_in)  # a call's own limit, when one asks
             base = stored if stored is not None else PlatformKeys()
             record = base.with_certificates(certificates, now=self._engine.clock.now())
             expected = stored.version if stored is not None else 0
