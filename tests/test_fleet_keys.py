@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
+from payloads import RETURN_ORDER
 
 from wechatpay_chain import ConfigError, SignatureError, WeChatPayError
 from wechatpay_chain.cli import main
@@ -36,13 +37,6 @@ from wechatpay_chain.trust.store import MemoryKeyStore, PlatformKeys, ReadOnlyKe
 from wechatpay_chain.trust.stores import open_key_store
 from wechatpay_chain.v3.notifications import build_notification
 
-RETURN_ORDER = {
-    "out_order_no": "P1",
-    "out_return_no": "R1",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "用户退款",
-}
 POST_KEY = ("POST", "v3/profitsharing/return-orders")
 CERTS_KEY = ("GET", "v3/certificates")
 SECOND_MCHID = "1900000110"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
+from payloads import RETURN_ORDER
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from wechatpay_chain import ConfigError, SignatureError
@@ -25,13 +26,6 @@ from wechatpay_chain.seen_events import Claim, MemorySeenEvents
 from wechatpay_chain.trust.store import MemoryKeyStore, PlatformKeys, read_only
 from wechatpay_chain.v3.notifications import build_notification
 
-RETURN_ORDER = {
-    "out_order_no": "P1",
-    "out_return_no": "R1",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "用户退款",
-}
 POST_KEY = ("POST", "v3/profitsharing/return-orders")
 CERTS_KEY = ("GET", "v3/certificates")
 DAY = 86400.0
