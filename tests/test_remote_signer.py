@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _certs_helpers import rsa_key
+from _certs_helpers import private_pem, rsa_key
 from _fake_kms import AsyncFakeKms, FakeKms, listening
 from payloads import RETURN_ORDER
 
@@ -160,7 +160,7 @@ def test_a_signer_of_another_key_size_says_so(mock: MockPlatform) -> None:
         ({"signer": FakeKms, "private_key": "KEY"}, "signer", "not both"),
         ({"signer": FakeKms, "serial": None}, "serial", "serial and signer go together"),
         ({"signer": object()}, "signer", "sign(message) -> bytes"),
-        ({"signer": "-----BEGIN PRIVATE KEY-----\nMIIsecret\n"}, "signer", "a key goes in private_key="),
+        ({"signer": "PEM"}, "signer", "a key goes in private_key="),  # a PEM key passed as the signer
         ({"signer": _BadSigner(b""), "serial": ""}, "serial", "certificate serial"),
     ],
 )
@@ -170,6 +170,8 @@ def test_signer_configuration_errors(mock: MockPlatform, options: dict[str, Any]
         settings["signer"] = FakeKms(mock.merchant_key)
     if settings["private_key"] == "KEY":
         settings["private_key"] = mock.merchant_key
+    if settings["signer"] == "PEM":  # the run's own key, as PEM text: no key material is committed
+        settings["signer"] = private_pem(rsa_key("signer-given-a-pem"))
     with pytest.raises(ConfigError) as caught:
         mock.client(**settings)
     assert caught.value.argument == argument and reason in caught.value.reason
