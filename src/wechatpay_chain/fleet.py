@@ -31,7 +31,6 @@ keys and APIv3 key.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,6 +42,7 @@ from .client import Client
 from .errors import ConfigError, SignatureError, TransportError, WeChatPayError
 from .settings import DEFAULT_BASE_URL
 from .transport.aio import MAX_ANSWER_BYTES, Timeout
+from .transport.driver import drive, offload
 from .transport.factory import DEFAULT_TIMEOUT, check_transport_settings, new_transport
 from .trust.crypto import seal
 from .trust.stores import open_key_store
@@ -208,8 +208,14 @@ class FleetNotifications:
         merchants (``mchid``, ``sp_mchid``, ``sub_mchid``), one it names: a resource naming
         another merchant is refused, never handed to the wrong one.
         """
+        return drive(self._route(headers, body))  # type: ignore[no-any-return]
+
+    async def _route(self, headers: Mapping[str, str], body: bytes | str | None) -> Client:
+        """:meth:`client_for`, one coroutine for sync and async (the store's lookup is offloaded
+        under a loop, inline in a sync call)."""
         serial = _serial_of(headers)
-        candidates = self._candidates(serial, self._stored_owners(serial))
+        owners = await offload(self._stored_owners, serial) if self._fleet.key_store is not None else frozenset()
+        candidates = self._candidates(serial, owners)
         if body is None:
             if len(candidates) == 1:
                 return candidates[0]
@@ -219,7 +225,7 @@ class FleetNotifications:
                 f"Wechatpay-Serial {serial!r} is a key of several merchants ({names}): "
                 "give the body to tell whose APIv3 key opens it",
             )
-        return _merchant_of(serial, [(client, _opened(client, headers, body)) for client in candidates])
+        return _merchant_of(serial, [(client, await _opened(client, headers, body)) for client in candidates])
 
     def _stored_owners(self, serial: str) -> frozenset[str]:
         """The merchants the store's key-id index names for ``serial``; a store that fails (Redis
@@ -256,23 +262,22 @@ class FleetNotifications:
         """Route, verify and decrypt; ``event.mchid`` names the merchant. With ``first_time``
         (a dedup store or callable), a handled duplicate gives ``None`` and one being handled
         raises ``EventInProgress``; without, never ``None``."""
-        notifications = self.client_for(headers, body).notifications
-        if first_time is None:
-            return notifications.parse(headers, body)
-        return notifications.parse(headers, body, first_time=first_time)
+        return drive(self._parse(headers, body, first_time))  # type: ignore[no-any-return]
 
     async def parse_async(
         self, headers: Mapping[str, str], body: bytes | str, *, first_time: FirstTime | None = None
     ) -> Notification | None:
         """:meth:`parse` for a running event loop: the store's routing lookup (a Redis round
         trip) runs on a thread."""
-        serial = _serial_of(headers)
-        owners = await asyncio.to_thread(self._stored_owners, serial) if self._fleet.key_store else frozenset()
-        candidates = self._candidates(serial, owners)
-        client = _merchant_of(serial, [(each, await _opened_async(each, headers, body)) for each in candidates])
+        return await self._parse(headers, body, first_time)
+
+    async def _parse(
+        self, headers: Mapping[str, str], body: bytes | str, first_time: FirstTime | None
+    ) -> Notification | None:
+        notifications = (await self._route(headers, body)).notifications
         if first_time is None:
-            return await client.notifications.parse_async(headers, body)
-        return await client.notifications.parse_async(headers, body, first_time=first_time)
+            return await notifications.parse_async(headers, body)
+        return await notifications.parse_async(headers, body, first_time=first_time)
 
     @staticmethod
     def ack(success: bool = True, message: str | None = None, *, status: int | None = None) -> Acknowledgement:
@@ -291,16 +296,9 @@ def _serial_of(headers: Mapping[str, str]) -> str:
 MERCHANT_FIELDS = ("mchid", "sp_mchid", "sub_mchid", "combine_mchid")
 
 
-def _opened(client: Client, headers: Mapping[str, str], body: bytes | str) -> Notification | WeChatPayError:
+async def _opened(client: Client, headers: Mapping[str, str], body: bytes | str) -> Notification | WeChatPayError:
     """The notification as ``client`` verifies and decrypts it (not claimed), or why it cannot:
     a wrong APIv3 key, none at all, a key it cannot learn."""
-    try:
-        return client.notifications.parse(headers, body)
-    except WeChatPayError as error:
-        return error
-
-
-async def _opened_async(client: Client, headers: Mapping[str, str], body: bytes | str) -> Notification | WeChatPayError:
     try:
         return await client.notifications.parse_async(headers, body)
     except WeChatPayError as error:

@@ -25,13 +25,13 @@ failed).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, overload
 
 from .errors import ConfigError, EventInProgress, SignatureError
 from .seen_events import Claim, claim_event
+from .transport.driver import drive, offload
 from .v3.notifications import Acknowledgement, Notification, ack, parse_notification
 from .v3.protocol import find_header
 
@@ -65,14 +65,7 @@ class Notifications:
         store or a callable ``event_id -> True the first time``), a handled duplicate gives
         ``None``, and one being handled by another delivery raises ``EventInProgress``.
         """
-        try:
-            event = self._verified(headers, body)
-        except SignatureError as error:
-            serial = self._unknown_serial(error, headers)
-            if serial is None or not self._engine.transport.run_blocking(self._learn(serial)):
-                raise
-            event = self._verified(headers, body)
-        return self._claimed(event, first_time)
+        return drive(self._parse(headers, body, first_time))  # type: ignore[no-any-return]
 
     @overload
     async def parse_async(self, headers: Mapping[str, str], body: bytes | str) -> Notification: ...
@@ -85,6 +78,12 @@ class Notifications:
     ) -> Notification | None:
         """:meth:`parse` for a running event loop: learning a key (a store lookup, a refresh)
         and the dedup claim (a Redis round trip) do not block the loop."""
+        return await self._parse(headers, body, first_time)
+
+    async def _parse(
+        self, headers: Mapping[str, str], body: bytes | str, first_time: FirstTime | None
+    ) -> Notification | None:
+        """One coroutine for both: a sync parse drives it with no loop (transport/driver.py)."""
         try:
             event = self._verified(headers, body)
         except SignatureError as error:
@@ -94,7 +93,7 @@ class Notifications:
             event = self._verified(headers, body)
         if first_time is None:
             return event
-        return _answer(event, await asyncio.to_thread(claim_event, first_time, event.id))
+        return _answer(event, await offload(claim_event, first_time, event.id))
 
     def _verified(self, headers: Mapping[str, str], body: bytes | str) -> Notification:
         engine = self._engine
@@ -115,10 +114,6 @@ class Notifications:
         # lease is waited for a few seconds at most (then the platform delivers it again).
         keeper = self._engine.keeper
         return keeper is not None and await keeper.learn_key(serial, NOTIFICATION_LEARN_WAIT)
-
-    @staticmethod
-    def _claimed(event: Notification, first_time: FirstTime | None) -> Notification | None:
-        return event if first_time is None else _answer(event, claim_event(first_time, event.id))
 
     def parse_v2(self, body: bytes | str) -> dict[str, str]:
         """Verify a v2 notification's sign, or decrypt a refund notification's ``req_info``."""

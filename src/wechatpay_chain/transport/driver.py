@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -22,7 +22,9 @@ from ..errors import TransportError
 if TYPE_CHECKING:
     from .blocking import SyncAnswer
 
-__all__ = ["BlockingResponse", "drive", "in_blocking_call", "next_chunk", "pause", "sync_body"]
+T = TypeVar("T")
+
+__all__ = ["BlockingResponse", "drive", "in_blocking_call", "next_chunk", "offload", "pause", "sync_body"]
 
 # True while a sync call runs its coroutine without a loop (Transport.run_blocking).
 _BLOCKING: contextvars.ContextVar[bool] = contextvars.ContextVar("wechatpay_chain_blocking", default=False)
@@ -39,6 +41,14 @@ async def pause(seconds: float) -> None:
         time.sleep(seconds)
     else:
         await asyncio.sleep(seconds)
+
+
+async def offload(function: Callable[..., T], *args: Any) -> T:
+    """Blocking work on a call's path (a key store's or dedup store's round trip): inline in a
+    sync call (there is no loop to keep free), on a thread under a running loop."""
+    if in_blocking_call():
+        return function(*args)
+    return await asyncio.to_thread(function, *args)
 
 
 def drive(coroutine: Any) -> Any:

@@ -33,7 +33,6 @@ goes on with the ring it has, and fails only if that ring cannot verify its answ
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -48,7 +47,7 @@ from ..errors import ConfigError
 from ..naming import path_segments
 from ..response import Response
 from ..transport.aio import Timeout
-from ..transport.driver import in_blocking_call, pause
+from ..transport.driver import offload, pause
 from ..v3.calls import error_from_answer
 from .certificates import (
     REFRESH_MARGIN,
@@ -243,7 +242,7 @@ class Certificates:
         the seconds left of the call that needs the key, which bound this node's own download."""
         store = self.store
         mchid = self._engine.settings.mchid
-        stored = await _offload(store.load, mchid)
+        stored = await offload(store.load, mchid)
         if stored is not None and not force and self._has_what_is_needed(stored, wanted):
             return self._adopt(stored)
         if store.read_only or not may_download:
@@ -252,19 +251,19 @@ class Certificates:
         owner = f"{self._node}:{uuid.uuid4().hex}"
         patience = LEASE_TTL if max_wait is None else min(LEASE_TTL, max(0.0, max_wait))
         deadline = self.monotonic() + patience
-        while not await _offload(store.acquire_lease, mchid, owner, LEASE_TTL):
+        while not await offload(store.acquire_lease, mchid, owner, LEASE_TTL):
             # Another node is refreshing: adopt its save rather than download a second time.
             if patience <= 0:
                 return self._adopt(stored)
             await pause(POLL_INTERVAL)
-            latest = await _offload(store.load, mchid)
+            latest = await offload(store.load, mchid)
             if latest is not None and latest.version != seen:
                 return self._adopt(latest)
             if self.monotonic() > deadline:  # out of patience (the call's time, or LEASE_TTL: a hung node)
                 log.warning("platform keys of %s: the refresh lease stayed taken; keeping the stored keys", mchid)
                 return self._adopt(latest)
         try:
-            stored = await _offload(store.load, mchid)  # under the lease: saved while we waited?
+            stored = await offload(store.load, mchid)  # under the lease: saved while we waited?
             if stored is not None and (
                 stored.version != seen or (not force and self._has_what_is_needed(stored, wanted))
             ):
@@ -273,15 +272,15 @@ class Certificates:
             base = stored if stored is not None else PlatformKeys()
             record = base.with_certificates(certificates, now=self._engine.clock.now())
             expected = stored.version if stored is not None else 0
-            if await _offload(store.save, mchid, record, expected):
+            if await offload(store.save, mchid, record, expected):
                 record = replace(record, version=expected + 1)  # what the store now holds
             else:
-                winner = await _offload(store.load, mchid)  # another writer saved first: its record
+                winner = await offload(store.load, mchid)  # another writer saved first: its record
                 record = winner if winner is not None else record
             log.info("platform keys of %s refreshed: %s", mchid, ", ".join(record.key_ids))
             return self._adopt(record)
         finally:
-            await _offload(store.release_lease, mchid, owner)
+            await offload(store.release_lease, mchid, owner)
 
     def _has_what_is_needed(self, record: PlatformKeys, wanted: str | None) -> bool:
         if wanted is not None:
@@ -303,10 +302,3 @@ class Certificates:
         if certificates:
             self.current = certificates
         return record
-
-
-async def _offload(function: Callable[..., T], *args: Any) -> T:
-    """A store operation: inline in a sync call (no loop to wait on), on a thread under a loop."""
-    if in_blocking_call():
-        return function(*args)
-    return await asyncio.to_thread(function, *args)
