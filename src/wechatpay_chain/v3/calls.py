@@ -32,7 +32,6 @@ from ..trust.keyring import PUBLIC_KEY_ID_PREFIX
 from .fields import encode_json_strings, encrypt_fields, encrypt_query
 from .media import build_multipart, read_upload
 from .protocol import (
-    authorization_header,
     digest_matches,
     dump_json,
     find_header,
@@ -265,17 +264,11 @@ def sign_call(
     nonce: str | None = None,
 ) -> SignedHeaders:
     """The headers of one attempt, signed now with ``merchant.sign``: fresh nonce, the pair's serial."""
-    headers = SignedHeaders(prepared.headers)
-    headers["Authorization"] = authorization_header(
-        merchant,
-        mchid=mchid,
-        method=prepared.method,
-        target=prepared.target,
-        body=prepared.body if prepared.signed_body is None else prepared.signed_body,
-        timestamp=timestamp,
-        nonce=nonce or new_nonce(),
+    nonce = nonce or new_nonce()
+    signature = merchant.sign(call_signing_string(prepared, timestamp, nonce))
+    return signed_call_headers(
+        prepared, mchid=mchid, serial=merchant.serial, timestamp=timestamp, nonce=nonce, signature=signature
     )
-    return headers
 
 
 def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, response: Response) -> ApiError:
