@@ -42,6 +42,7 @@ from .v2.call import V2Call
 from .v2.flow import prepare_v2_call
 from .v3.calls import (
     PreparedCall,
+    answer_is_signed,
     call_signing_string,
     finish_call,
     prepare_call,
@@ -171,7 +172,7 @@ class Engine:
             keeper = self.keeper
             if keeper is not None:
                 await keeper.refresh_if_needed()
-        if not self.trusted_keys and _answer_is_signed(prepared):
+        if not self.trusted_keys and answer_is_signed(prepared.operation):
             # Fail closed before the wire: a POST would take effect and its answer could never
             # be verified (no certs=, or a store that holds nothing for this merchant yet).
             refusal = ConfigError(
@@ -402,12 +403,6 @@ class V3Plan:
         # The platform refused our timestamp and its signed 401 corrected the clock: signing
         # again with the corrected clock is safe (the refused request did nothing).
         return attempt == 1 and self._clock_corrected
-
-
-def _answer_is_signed(prepared: PreparedCall) -> bool:
-    """Whether the platform signs this operation's answer (all but downloads marked unsigned)."""
-    operation = prepared.operation
-    return operation is None or not operation.flag("unsigned")
 
 
 def _debug_log_on() -> bool:

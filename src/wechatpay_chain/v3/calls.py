@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PreparedCall",
+    "answer_is_signed",
     "build_target",
     "call_signing_string",
     "finish_call",
@@ -271,6 +272,12 @@ def sign_call(
     )
 
 
+def answer_is_signed(operation: Operation | None) -> bool:
+    """Whether the platform signs this operation's answer: all but those the spec marks
+    ``unsigned`` (images, some downloads); an operation outside the catalogue is checked too."""
+    return operation is None or not operation.flag("unsigned")
+
+
 def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, response: Response) -> ApiError:
     """An ``ApiError`` from the platform's ``{"code", "message", "detail"}`` body."""
     code = message = None
@@ -314,7 +321,7 @@ def finish_call(
             raise SignatureError("digest", "the statement is not valid gzip") from None
         if not digest_matches(hashlib.sha1(plain).digest(), find_header(headers, str(digest_header)) or ""):
             raise SignatureError("digest", f"SHA1 of the statement does not match {digest_header}")
-    elif operation is None or not operation.flag("unsigned"):
+    elif answer_is_signed(operation):
         response.verified = verify_signed_message(headers, content, keys, now=now)
     if validate_response and operation is not None and content and not operation.flag("download"):
         try:

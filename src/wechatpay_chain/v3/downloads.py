@@ -41,7 +41,7 @@ from ..errors import SignatureError
 from ..response import Response
 from ..transport.aio import Timeout
 from ..trust.crypto import rsa_verify_prehashed
-from .calls import PreparedCall, error_from_answer
+from .calls import PreparedCall, answer_is_signed, error_from_answer
 from .protocol import (
     STATEMENT_DIGEST_HEADER,
     digest_matches,
@@ -190,7 +190,7 @@ async def _stream(
         statement_header = digest_header or STATEMENT_DIGEST_HEADER
         statement = find_header(answer.headers, statement_header) is not None
         checks = _Checks(hash_type, hash_value, statement, True if "gzip" in content_type else None)
-        signed = not digest_header and (operation is None or not operation.flag("unsigned"))
+        signed = not digest_header and answer_is_signed(operation)
         signed_headers: tuple[str, str, str, str] | None = None
         if signed:
             signed_headers = read_signed_headers(answer.headers, now=engine.clock.now)
