@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..errors import ConfigError, DecryptionError, SignatureError
 from ..v3.protocol import verify_signed_message
 from .crypto import AES_GCM_ALGORITHM, KeyText, aes_gcm_decrypt
+from .files import write_atomically
 from .keyring import HEX_SERIAL, PUBLIC_KEY_ID_PREFIX, KeyRing
 
 __all__ = [
@@ -207,17 +207,7 @@ def write_pem_files(certificates: Iterable[PlatformCertificate], out_dir: str | 
         if not HEX_SERIAL.fullmatch(certificate.serial):  # the serial becomes a file name
             raise ConfigError("certificates", f"serial {certificate.serial!r} is not upper-case hex")
         target = folder / f"{certificate.serial}.pem"
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{certificate.serial}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="ascii") as stream:
-                stream.write(certificate.pem)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, 0o644)  # a public certificate; mkstemp creates 0600
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, certificate.pem)
         written.append(target)
     return written
 

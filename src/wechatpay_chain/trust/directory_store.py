@@ -30,13 +30,13 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ConfigError
+from .files import write_atomically
 from .keyring import HEX_SERIAL, PUBLIC_KEY_ID_PREFIX
 from .store import PlatformKeys, check_lease, check_merchant, index_name
 
@@ -86,11 +86,11 @@ class DirectoryKeyStore:
             for key_id, pem in wanted.items():
                 target = folder / f"{key_id}.pem"
                 if not _holds(target, pem):  # unchanged files keep their inode: readers' caches stay valid
-                    _write_atomically(target, pem)
+                    write_atomically(target, pem)
             for path in _pem_files(folder):  # dropped keys go; a file named otherwise stays, for load to refuse
                 if path.stem not in wanted and _is_key_id(path.stem):
                     path.unlink()
-            _write_atomically(folder / _VERSION, f"{expected_version + 1}\n")
+            write_atomically(folder / _VERSION, f"{expected_version + 1}\n")
         with self._lock:
             self._cache.pop(mchid, None)
         return True
@@ -104,7 +104,7 @@ class DirectoryKeyStore:
             holder = _read_lease(folder)
             if holder is not None and holder[0] != owner and holder[1] > now:
                 return False
-            _write_atomically(folder / _LEASE, json.dumps({"owner": owner, "expires": now + ttl}))
+            write_atomically(folder / _LEASE, json.dumps({"owner": owner, "expires": now + ttl}))
             return True
 
     def release_lease(self, mchid: str, owner: str) -> bool:
@@ -215,21 +215,6 @@ def _holds(path: Path, text: str) -> bool:
         return path.read_text("ascii") == text
     except (FileNotFoundError, UnicodeDecodeError):
         return False
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, flush it to disk, move it into place."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="ascii") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)  # public material; mkstemp creates 0600
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @contextlib.contextmanager
