@@ -29,6 +29,7 @@ from wechatpay_chain.errors import DecryptionError, EventInProgress
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.certificates import mint_platform_certificate
+from wechatpay_chain.mock.delivery import signed_notification
 from wechatpay_chain.mock.platform import MockAnswer
 from wechatpay_chain.seen_events import MemorySeenEvents, RedisSeenEvents
 from wechatpay_chain.trust.directory_store import DirectoryKeyStore
@@ -191,13 +192,9 @@ def test_open_key_store_reads_settings(tmp_path: Path, redis_url: str) -> None:
 
 
 def notification(platform: MockPlatform, event_id: str) -> tuple[dict[str, str], bytes]:
-    return build_notification(
-        "TRANSACTION.SUCCESS",
-        {"out_trade_no": event_id, "trade_state": "SUCCESS"},
-        apiv3_key=platform.apiv3_key,
-        platform_key=platform.platform_key,
-        serial=platform.signing_serial,
-        event_id=event_id,
+    """A payment notification the platform signed and sealed (as the mock delivers it)."""
+    return signed_notification(
+        platform, "TRANSACTION.SUCCESS", {"out_trade_no": event_id, "trade_state": "SUCCESS"}, event_id=event_id
     )
 
 

@@ -22,9 +22,9 @@ from wechatpay_chain import ConfigError, SignatureError
 from wechatpay_chain.fleet import Merchants
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.mock.certificates import mint_platform_certificate
+from wechatpay_chain.mock.delivery import signed_notification
 from wechatpay_chain.seen_events import Claim, MemorySeenEvents
 from wechatpay_chain.trust.store import MemoryKeyStore, PlatformKeys, read_only
-from wechatpay_chain.v3.notifications import build_notification
 
 POST_KEY = ("POST", "v3/profitsharing/return-orders")
 CERTS_KEY = ("GET", "v3/certificates")
@@ -83,13 +83,9 @@ def certificate_text(platform: MockPlatform) -> str:
 
 
 def notification(platform: MockPlatform, event_id: str) -> tuple[dict[str, str], bytes]:
-    return build_notification(
-        "TRANSACTION.SUCCESS",
-        {"out_trade_no": event_id, "trade_state": "SUCCESS"},
-        apiv3_key=platform.apiv3_key,
-        platform_key=platform.platform_key,
-        serial=platform.signing_serial,
-        event_id=event_id,
+    """A payment notification the platform signed and sealed (as the mock delivers it)."""
+    return signed_notification(
+        platform, "TRANSACTION.SUCCESS", {"out_trade_no": event_id, "trade_state": "SUCCESS"}, event_id=event_id
     )
 
 

@@ -9,19 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from payloads import RETURN_ORDER
 
 import wechatpay_chain.engine as engine_module
 from wechatpay_chain import ApiError, Client, ConfigError
 from wechatpay_chain.mock import MockPlatform
 from wechatpay_chain.signing_pool import SigningPool, _reset_after_fork, default_signing_threads
-
-RETURN_ORDER = {
-    "out_order_no": "P20150806125346",
-    "out_return_no": "R20190516001",
-    "return_mchid": "86693852",
-    "amount": 10,
-    "description": "用户退款",
-}
 
 
 @pytest.fixture
